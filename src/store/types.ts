@@ -1,0 +1,278 @@
+/**
+ * THE storage contract. IMAP, POP3, SMTP/LMTP delivery and the CLI use only this;
+ * SQLite (src/store/sqlite/) and PostgreSQL (later) implement it unchanged.
+ *
+ * Never imports: protocol code (src/imap, src/pop3, src/smtp), src/mail, SQL drivers.
+ *
+ * Invariants every backend keeps:
+ * - Every method is atomic: it commits entirely or changes nothing.
+ * - A method resolves only after its commit is durable.
+ * - UIDs are strictly increasing per mailbox and never reused, also after expunge
+ *   and across restarts; UIDVALIDITY of a (re)created mailbox differs from any
+ *   earlier mailbox of the same name.
+ * - MODSEQ is per mailbox, strictly increasing; every change to a message row or
+ *   an expunge gets a MODSEQ greater than any before it in that mailbox.
+ * - Quota usage (bytes, messages) equals the sum over the user's message rows at
+ *   every commit.
+ * - Change events are published on the bus only after commit; they are doorbells,
+ *   `changesSince` is the truth.
+ * - Errors are thrown only as `StoreError` with a code from `StoreErrorCode`.
+ */
+import type { Readable } from 'node:stream';
+import type { MessageIndex } from '../mime/types.js';
+
+/** Branded so a UID cannot be confused with a sequence number. */
+export type Uid = number & { readonly __brand: 'Uid' };
+export type ModSeq = number;
+export type Id = number;
+
+export interface Domain {
+  id: Id;
+  name: string; // lower-case ASCII or A-label
+}
+
+export interface QuotaLimits {
+  /** null = unlimited */
+  bytes: number | null;
+  messages: number | null;
+}
+
+export interface QuotaUsage extends QuotaLimits {
+  usedBytes: number;
+  usedMessages: number;
+}
+
+export interface User {
+  id: Id;
+  /** local@domain, lower-case domain; the local part keeps its case as given. */
+  address: string;
+  domainId: Id;
+  passwordHash: string;
+  quota: QuotaLimits;
+  /** Per-user overrides of config policies, e.g. { 'pop3.deleteMode': 'hide' }. */
+  settings: Record<string, string>;
+  createdAt: Date;
+}
+
+/** source is `local@domain` or `@domain` (catch-all); target is any address. */
+export interface Alias {
+  source: string;
+  target: string;
+}
+
+/** RFC 6154 special-use attribute. */
+export type SpecialUse = '\\Sent' | '\\Drafts' | '\\Trash' | '\\Junk' | '\\Archive' | '\\All' | '\\Flagged';
+
+export interface Mailbox {
+  id: Id;
+  userId: Id;
+  /** Full hierarchical name, `/` delimiter, UTF-8. INBOX is always exactly "INBOX". */
+  name: string;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+  uidValidity: number;
+  uidNext: Uid;
+  highestModSeq: ModSeq;
+  messageCount: number;
+  /** Sum of message sizes (STATUS SIZE). */
+  totalSize: number;
+}
+
+/**
+ * One message as it sits in one mailbox. Flags are as seen by the viewer passed
+ * to the call: shared flags plus the viewer's private flags (per-person \Seen on
+ * shared mailboxes; today every mailbox is private so it is just the flags).
+ */
+export interface MessageRow {
+  mailboxId: Id;
+  uid: Uid;
+  modSeq: ModSeq;
+  /** System flags (\Seen \Answered \Flagged \Deleted \Draft) and keywords, as stored (case kept). */
+  flags: string[];
+  internalDate: Date;
+  /** RFC 8514 SAVEDATE */
+  saveDate: Date;
+  size: number;
+  /** sha256 hex of the raw message: the immutable content this row points at. */
+  contentId: string;
+  /** RFC 8474 EMAILID: kept by MOVE and COPY, new for each delivery/APPEND. */
+  emailId: string;
+  /** RFC 8474 THREADID */
+  threadId: string;
+}
+
+/** Immutable, shared by every row (in any mailbox of any user) with the same bytes. */
+export interface ContentMeta {
+  id: string; // sha256 hex of the raw message
+  size: number;
+  index: MessageIndex;
+  /** Decoded text of headers and text parts, for SEARCH TEXT/BODY. */
+  searchText: string;
+}
+
+/** A segment of a raw message: a blob whose bytes are a slice of the message. */
+export interface Segment {
+  hash: string; // sha256 hex of this segment's bytes
+  size: number;
+}
+
+/**
+ * New content, prepared by src/ingest.ts: the blobs named by `segments` are already
+ * written to the store's BlobStore (content-addressed, so rewriting is harmless).
+ * Concatenating the segments in order gives back the exact raw message.
+ */
+export interface NewContent {
+  id: string;
+  size: number;
+  segments: Segment[];
+  index: MessageIndex;
+  searchText: string;
+}
+
+/** Refers to content the store already holds (see `hasContent`); 'notfound' if it vanished meanwhile. */
+export interface ExistingContent {
+  id: string;
+  existing: true;
+}
+
+export interface AppendRequest {
+  mailboxId: Id;
+  content: NewContent | ExistingContent;
+  flags?: string[];
+  internalDate?: Date;
+  /** Message-IDs (own, In-Reply-To, References) used to pick the THREADID. */
+  threadKeys?: string[];
+  /** Skip the quota check (for copies the server itself makes, e.g. bounces). Default false. */
+  ignoreQuota?: boolean;
+}
+
+export interface AppendResult {
+  row: MessageRow;
+  uidValidity: number;
+}
+
+export type FlagOp = 'add' | 'remove' | 'set';
+
+export interface FlagUpdate {
+  mailboxId: Id;
+  uids: Uid[];
+  op: FlagOp;
+  flags: string[];
+  /** RFC 7162 UNCHANGEDSINCE: rows with a greater modseq are not changed and are reported in `failed`. */
+  unchangedSince?: ModSeq;
+  viewerId: Id;
+}
+
+export interface FlagUpdateResult {
+  /** Rows whose flags actually changed, with their new modseq. */
+  changed: MessageRow[];
+  /** UIDs refused by UNCHANGEDSINCE. */
+  failed: Uid[];
+}
+
+export interface CopyResult {
+  uidValidity: number;
+  /** Pairs in source UID order. */
+  mapping: { from: Uid; to: Uid }[];
+}
+
+export interface Changes {
+  highestModSeq: ModSeq;
+  /** Rows added or changed after the given modseq (ascending UID). */
+  changed: MessageRow[];
+  /** UIDs expunged after the given modseq (ascending). */
+  expunged: Uid[];
+}
+
+/** Store-wide figures for benchmarks and `mailroom` status output. */
+export interface StorageStats {
+  /** Sum of sizes of all message rows. */
+  logicalBytes: number;
+  /** Bytes of all distinct blobs. */
+  blobBytes: number;
+  contents: number;
+  blobs: number;
+  messages: number;
+}
+
+/** Content-addressed bytes. `put` is idempotent and atomic (never a half-written blob). */
+export interface BlobStore {
+  put(hash: string, data: Buffer): Promise<void>;
+  has(hash: string): Promise<boolean>;
+  /** Bytes [start, end) of a blob; end defaults to its size. */
+  read(hash: string, start?: number, end?: number): Readable;
+  delete(hash: string): Promise<void>;
+}
+
+export interface Store {
+  readonly blobs: BlobStore;
+
+  /** Applies pending migrations (versioned from 1); safe to call on every start. */
+  migrate(): Promise<void>;
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+
+  // Domains
+  addDomain(name: string): Promise<Domain>; // StoreError 'exists'
+  getDomain(name: string): Promise<Domain | null>;
+  listDomains(): Promise<Domain[]>;
+  /** Fails with 'conflict' while users or aliases exist in it. */
+  deleteDomain(name: string): Promise<void>;
+
+  // Users
+  /** Creates the user and the given mailboxes (always INBOX first) in one transaction. Domain must exist. */
+  addUser(address: string, passwordHash: string, mailboxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User>;
+  getUser(address: string): Promise<User | null>; // case-insensitive
+  getUserById(id: Id): Promise<User | null>;
+  listUsers(domain?: string): Promise<User[]>;
+  /** Removes the user with all mailboxes and messages; releases content and blob references. */
+  deleteUser(address: string): Promise<void>;
+  setPassword(userId: Id, passwordHash: string): Promise<void>;
+  setQuota(userId: Id, limits: QuotaLimits): Promise<void>;
+  getQuota(userId: Id): Promise<QuotaUsage>;
+  /** value null removes the key. */
+  setUserSetting(userId: Id, key: string, value: string | null): Promise<void>;
+
+  // Aliases
+  addAlias(source: string, target: string): Promise<void>; // 'exists' for an identical pair
+  deleteAlias(source: string, target?: string): Promise<number>; // how many removed
+  listAliases(domain?: string): Promise<Alias[]>;
+  /** Targets of an exact source (`local@domain` or `@domain`), case-insensitive. */
+  aliasTargets(source: string): Promise<string[]>;
+
+  // Mailboxes
+  createMailbox(userId: Id, name: string, specialUse?: SpecialUse | null): Promise<Mailbox>; // 'exists'
+  getMailbox(userId: Id, name: string): Promise<Mailbox | null>; // "inbox" in any case means INBOX
+  getMailboxById(id: Id): Promise<Mailbox | null>;
+  listMailboxes(userId: Id): Promise<Mailbox[]>;
+  /** Renames the mailbox and every child (`old/...`); new UIDVALIDITY is not needed since UIDs move along. */
+  renameMailbox(userId: Id, from: string, to: string): Promise<void>; // 'notfound' | 'exists'
+  /** Deletes the mailbox and its messages (children stay). */
+  deleteMailbox(userId: Id, name: string): Promise<void>;
+  /** Subscriptions may name mailboxes that do not exist (RFC 9051 6.3.7). */
+  setSubscribed(userId: Id, name: string, subscribed: boolean): Promise<void>;
+  listSubscriptions(userId: Id): Promise<string[]>;
+
+  // Messages
+  /** Stores one message; checks quota ('overquota') unless ignoreQuota. */
+  appendMessage(req: AppendRequest): Promise<AppendResult>;
+  /** All rows of a mailbox, ascending UID. */
+  listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]>;
+  getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]>;
+  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult>;
+  /** Removes rows; returns the UIDs actually removed (ascending). */
+  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]>;
+  /** Copies rows (same content, same EMAILID, new UIDs); checks quota. */
+  copyMessages(fromMailboxId: Id, uids: Uid[], toMailboxId: Id): Promise<CopyResult>;
+  /** Atomic COPY + EXPUNGE (RFC 6851); quota is unchanged within one user. */
+  moveMessages(fromMailboxId: Id, uids: Uid[], toMailboxId: Id): Promise<CopyResult>;
+  changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes>;
+
+  // Content
+  getContent(contentId: string): Promise<ContentMeta | null>;
+  hasContent(contentId: string): Promise<boolean>;
+  /** Streams raw bytes [start, end) of the message across its segments. */
+  openContent(contentId: string, start?: number, end?: number): Promise<Readable>;
+
+  stats(): Promise<StorageStats>;
+}
