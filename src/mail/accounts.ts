@@ -1,0 +1,53 @@
+/**
+ * Account life cycle shared by the CLI and (later) the admin API: every new user
+ * gets INBOX and the RFC 6154 special-use mailboxes, subscribed, so every client
+ * finds Sent/Drafts/Trash/Junk/Archive without configuration.
+ */
+import type { SpecialUse, Store, User } from '../store/types.js';
+import { isStoreError } from '../store/errors.js';
+import { hashPassword } from '../auth/password.js';
+import { parseAddress } from './address.js';
+
+export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[] = [
+  { name: 'INBOX', specialUse: null },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Drafts', specialUse: '\\Drafts' },
+  { name: 'Trash', specialUse: '\\Trash' },
+  { name: 'Junk', specialUse: '\\Junk' },
+  { name: 'Archive', specialUse: '\\Archive' },
+];
+
+/** Creates the user, and its domain when missing. */
+export async function createUser(store: Store, address: string, password: string): Promise<User> {
+  const parsed = parseAddress(address);
+  if (password.length === 0) throw new AccountError('password must not be empty');
+  if (!(await store.getDomain(parsed.domain))) {
+    try {
+      await store.addDomain(parsed.domain);
+    } catch (err) {
+      if (!isStoreError(err, 'exists')) throw err; // created meanwhile by someone else: fine
+    }
+  }
+  const user = await store.addUser(parsed.address, await hashPassword(password), DEFAULT_MAILBOXES);
+  for (const mb of DEFAULT_MAILBOXES) await store.setSubscribed(user.id, mb.name, true);
+  return user;
+}
+
+export async function changePassword(store: Store, address: string, password: string): Promise<void> {
+  if (password.length === 0) throw new AccountError('password must not be empty');
+  const user = await requireUser(store, address);
+  await store.setPassword(user.id, await hashPassword(password));
+}
+
+export async function requireUser(store: Store, address: string): Promise<User> {
+  const user = await store.getUser(parseAddress(address).address);
+  if (!user) throw new AccountError(`no such user: ${address}`);
+  return user;
+}
+
+export class AccountError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccountError';
+  }
+}
