@@ -1,0 +1,206 @@
+/**
+ * The configuration schema: the single source of truth for every key, its type,
+ * default, environment variable and description. The loader (load.ts) and the
+ * generated reference (docs/config.md, from gen-docs.ts) both read it from here.
+ *
+ * Never imports: the store, the network, protocols. Config is a leaf.
+ * Invariants: every leaf key is registered in `keyInfo` with its env name;
+ * env names are `MAILROOM_` + section + key in upper snake case, except the
+ * listener and top-level names fixed by DESIGN.md (MAILROOM_IMAP, MAILROOM_DATA…).
+ */
+import { hostname as osHostname } from 'node:os';
+import * as z from 'zod';
+
+/** How an environment string is turned into a value before validation. */
+export type EnvKind = 'string' | 'int' | 'bool';
+
+/** What the docs and the loader know about one leaf key. */
+export interface KeyInfo {
+  env: string;
+  description: string;
+  /** Used in error messages: `expected <expected>, got …`. */
+  expected: string;
+  kind: EnvKind;
+  /** Shown in the docs when the default is computed at run time. */
+  docDefault?: string;
+}
+
+/** Metadata for every leaf key, looked up by the leaf schema. */
+export const keyInfo = z.registry<KeyInfo>();
+
+/** A bound or to-be-bound TCP address. IPv6 hosts are stored without brackets. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port` (IPv6 as `[::1]:143`); null when malformed. */
+export function parseListenAddress(text: string): ListenAddress | null {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(text);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  const host = m[1] ?? m[2];
+  if (m[1] !== undefined && !m[1].includes(':')) return null;
+  return { host, port };
+}
+
+/** Formats an address the way the config accepts it back. */
+export function formatListenAddress(a: ListenAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+const LISTEN_EXPECTED = 'host:port or "off"';
+
+function listenKey(env: string, port: number, description: string) {
+  const schema = z
+    .string()
+    .transform((text, ctx): ListenAddress | 'off' => {
+      if (text === 'off') return 'off';
+      const address = parseListenAddress(text);
+      if (address) return address;
+      ctx.addIssue({ code: 'custom', message: LISTEN_EXPECTED });
+      return z.NEVER;
+    })
+    // prefault: the default is source text, parsed like a configured value.
+    .prefault(`127.0.0.1:${port}`);
+  return schema.register(keyInfo, { env, description, expected: LISTEN_EXPECTED, kind: 'string' });
+}
+
+function stringKey(env: string, fallback: string, description: string) {
+  return z.string().default(fallback).register(keyInfo, { env, description, expected: 'a string', kind: 'string' });
+}
+
+function intKey(env: string, fallback: number, min: number, description: string) {
+  return z
+    .number()
+    .int()
+    .min(min)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(fallback)
+    .register(keyInfo, { env, description, expected: `an integer >= ${min}`, kind: 'int' });
+}
+
+function boolKey(env: string, fallback: boolean, description: string) {
+  return z
+    .boolean()
+    .default(fallback)
+    .register(keyInfo, { env, description, expected: 'true or false (env: true/false/1/0)', kind: 'bool' });
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Top-level keys. */
+export const topKeys = {
+  data: z
+    .string()
+    .min(1)
+    .default('./data')
+    .register(keyInfo, {
+      env: 'MAILROOM_DATA',
+      description: 'Directory for the SQLite database, message blobs and the self-signed certificate. Relative paths are resolved from the working directory.',
+      expected: 'a directory path',
+      kind: 'string',
+    }),
+  database_url: stringKey('MAILROOM_DATABASE_URL', '', 'Empty for the embedded SQLite store under `data`; `postgres://user:pass@host/db` selects PostgreSQL.'),
+  hostname: z
+    .string()
+    .min(1)
+    .default(() => osHostname())
+    .register(keyInfo, {
+      env: 'MAILROOM_HOSTNAME',
+      description: 'The name this server announces in greetings and puts in the self-signed certificate.',
+      expected: 'a host name',
+      kind: 'string',
+      docDefault: 'the machine host name (os.hostname())',
+    }),
+};
+
+/** Listener addresses, each `host:port` or `off`. The env names are a contract (DESIGN.md). */
+export const listenKeys = {
+  imap: listenKey('MAILROOM_IMAP', 1143, 'IMAP with STARTTLS (standard port 143).'),
+  imaps: listenKey('MAILROOM_IMAPS', 1993, 'IMAP over implicit TLS (standard port 993).'),
+  pop3: listenKey('MAILROOM_POP3', 1110, 'POP3 with STLS (standard port 110).'),
+  pop3s: listenKey('MAILROOM_POP3S', 1995, 'POP3 over implicit TLS (standard port 995).'),
+  smtp: listenKey('MAILROOM_SMTP', 2525, 'Inbound SMTP from other servers, the MX (standard port 25).'),
+  submission: listenKey('MAILROOM_SUBMISSION', 1587, 'Authenticated submission with STARTTLS (standard port 587).'),
+  submissions: listenKey('MAILROOM_SUBMISSIONS', 1465, 'Authenticated submission over implicit TLS (standard port 465).'),
+  lmtp: listenKey('MAILROOM_LMTP', 2424, 'LMTP for delivery from a local MTA (no standard port; keep it on loopback).'),
+  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`), later autoconfig and metrics.'),
+};
+
+export const tlsKeys = {
+  cert: stringKey('MAILROOM_TLS_CERT', '', 'PEM certificate chain file. Empty: a self-signed certificate is made on first start under `<data>/tls/`.'),
+  key: stringKey('MAILROOM_TLS_KEY', '', 'PEM private key file for `cert`. Set both or neither.'),
+};
+
+export const limitsKeys = {
+  connections_per_ip: intKey('MAILROOM_LIMITS_CONNECTIONS_PER_IP', 50, 1, 'Open connections allowed from one IP address, counted across all listeners; more are refused politely.'),
+  shutdown_timeout_ms: intKey('MAILROOM_LIMITS_SHUTDOWN_TIMEOUT_MS', 10000, 0, 'On SIGTERM/SIGINT, how long open sessions may finish before they are cut.'),
+};
+
+export const logKeys = {
+  level: z
+    .enum(LOG_LEVELS)
+    .default('info')
+    .register(keyInfo, {
+      env: 'MAILROOM_LOG_LEVEL',
+      description: 'Log level of the JSON lines written to stdout.',
+      expected: `one of ${LOG_LEVELS.join(', ')}`,
+      kind: 'string',
+    }),
+  trace: boolKey('MAILROOM_LOG_TRACE', false, 'Log every protocol line (passwords and SASL exchanges redacted). For debugging clients.'),
+};
+
+export const deliveryKeys = {
+  large_part_threshold: intKey('MAILROOM_LARGE_PART_THRESHOLD', 65536, 0, 'MIME parts at least this many bytes are stored once as separate blobs (deduplicated across messages).'),
+};
+
+/** Sections in document order; '' is the top level. The loader and the docs walk this. */
+export const sections = {
+  '': topKeys,
+  listen: listenKeys,
+  tls: tlsKeys,
+  limits: limitsKeys,
+  log: logKeys,
+  delivery: deliveryKeys,
+} as const;
+
+export const configSchema = z.strictObject({
+  ...topKeys,
+  listen: z.strictObject(listenKeys).prefault({}),
+  tls: z.strictObject(tlsKeys).prefault({}),
+  limits: z.strictObject(limitsKeys).prefault({}),
+  log: z.strictObject(logKeys).prefault({}),
+  delivery: z.strictObject(deliveryKeys).prefault({}),
+});
+
+/** The validated configuration every module receives. */
+export type Config = z.output<typeof configSchema>;
+
+/** Names of the listeners, in config order. */
+export type ListenerName = keyof typeof listenKeys;
+export const LISTENER_NAMES = Object.keys(listenKeys) as ListenerName[];
+
+/** Dotted key names (`data`, `listen.imap`, `limits.connections_per_ip`…). */
+export interface LeafKey {
+  path: string;
+  section: string;
+  key: string;
+  schema: z.ZodType;
+  info: KeyInfo;
+}
+
+/** Every leaf key with its metadata, in document order. */
+export function leafKeys(): LeafKey[] {
+  const out: LeafKey[] = [];
+  for (const [section, keys] of Object.entries(sections)) {
+    for (const [key, schema] of Object.entries(keys) as [string, z.ZodType][]) {
+      const info = keyInfo.get(schema);
+      if (!info) throw new Error(`config key ${section}.${key} has no keyInfo`);
+      out.push({ path: section ? `${section}.${key}` : key, section, key, schema, info });
+    }
+  }
+  return out;
+}
