@@ -1,0 +1,129 @@
+/**
+ * Content-addressed blob files: `<dir>/ab/cd/<sha256hex>`. Used by the SQLite store
+ * (and any backend that keeps message bytes on a local file system).
+ *
+ * Never imports: protocol code, src/mail, SQL drivers.
+ *
+ * Invariants:
+ * - A blob file is visible under its name only when complete and durable: written to a
+ *   temp file in the same directory, fsynced, renamed, then the directory fsynced.
+ * - A file's bytes always hash to its name (checked on `put`), so rewriting is harmless.
+ * - Names are validated (64 lower-case hex) before they touch a path: no traversal.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { StoreError } from '../errors.js';
+import type { BlobStore } from '../types.js';
+
+const HASH = /^[0-9a-f]{64}$/;
+
+/** Throws 'invalid' unless `hash` is a sha256 hex name. */
+export function checkHash(hash: string): void {
+  if (typeof hash !== 'string' || !HASH.test(hash)) throw new StoreError('invalid', `not a sha256 hex blob name: ${String(hash).slice(0, 80)}`);
+}
+
+/** sha256 hex of a buffer: the name a blob of these bytes gets. */
+export function sha256Hex(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** File-system BlobStore; also offers the synchronous checks a SQLite transaction needs. */
+export class FsBlobStore implements BlobStore {
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  /** Where the blob of `hash` lives (validated). */
+  pathOf(hash: string): string {
+    checkHash(hash);
+    return path.join(this.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+  }
+
+  async put(hash: string, data: Buffer): Promise<void> {
+    const file = this.pathOf(hash);
+    if (sha256Hex(data) !== hash) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
+    const existing = await fsp.stat(file).catch(() => null);
+    if (existing && existing.size === data.length) return; // content-addressed: already there, same bytes
+    const dir = path.dirname(file);
+    await fsp.mkdir(dir, { recursive: true });
+    // Same directory as the target, so rename is atomic (never a half-written blob visible).
+    const tmp = path.join(dir, `.tmp-${hash.slice(0, 8)}-${randomBytes(6).toString('hex')}`);
+    try {
+      const fh = await fsp.open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, file);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      throw new StoreError('unavailable', `cannot write blob ${hash}: ${(err as Error).message}`, { cause: err });
+    }
+    await syncDir(dir);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    return fsp.access(this.pathOf(hash)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Size of the blob file, or null when it does not exist. */
+  sizeSync(hash: string): number | null {
+    try {
+      return fs.statSync(this.pathOf(hash)).size;
+    } catch {
+      return null;
+    }
+  }
+
+  hasSync(hash: string): boolean {
+    return this.sizeSync(hash) !== null;
+  }
+
+  read(hash: string, start = 0, end?: number): Readable {
+    const file = this.pathOf(hash);
+    if (start < 0 || (end !== undefined && end < start)) throw new StoreError('invalid', `bad byte range [${start}, ${end})`);
+    if (end === start) return Readable.from([]);
+    return Readable.from(readRange(file, hash, start, end), { objectMode: false });
+  }
+
+  async delete(hash: string): Promise<void> {
+    await fsp.rm(this.pathOf(hash), { force: true });
+  }
+
+  /** Synchronous delete for use under a database write lock (see sqlite/contents.ts). */
+  deleteSync(hash: string): void {
+    fs.rmSync(this.pathOf(hash), { force: true });
+  }
+}
+
+async function* readRange(file: string, hash: string, start: number, end: number | undefined): AsyncGenerator<Buffer> {
+  let stream: fs.ReadStream;
+  try {
+    stream = fs.createReadStream(file, { start, end: end === undefined ? undefined : end - 1 });
+    for await (const chunk of stream) yield chunk as Buffer;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'notfound' : 'unavailable';
+    throw new StoreError(code, `cannot read blob ${hash}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** fsync a directory so a rename in it survives a crash (no-op where directories cannot be opened). */
+async function syncDir(dir: string): Promise<void> {
+  let fh: fsp.FileHandle | undefined;
+  try {
+    fh = await fsp.open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
+  } finally {
+    await fh?.close();
+  }
+}

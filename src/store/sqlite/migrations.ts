@@ -1,0 +1,165 @@
+/**
+ * Versioned schema migrations. Each entry runs once, in order, inside one IMMEDIATE
+ * transaction together with its `schema_migrations` row, so a crash mid-migration
+ * leaves the previous version intact. Never edit a released migration: add one.
+ */
+import { StoreError } from '../errors.js';
+import type { Db } from './db.js';
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Db): void;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'initial schema',
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE domains (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE
+        );
+
+        CREATE TABLE users (
+          id INTEGER PRIMARY KEY,
+          address TEXT NOT NULL,
+          address_key TEXT NOT NULL UNIQUE,           -- lower-cased address: lookups are case-insensitive
+          domain_id INTEGER NOT NULL REFERENCES domains(id),
+          password_hash TEXT NOT NULL,
+          quota_bytes INTEGER,
+          quota_messages INTEGER,
+          used_bytes INTEGER NOT NULL DEFAULT 0,
+          used_messages INTEGER NOT NULL DEFAULT 0,
+          settings TEXT NOT NULL DEFAULT '{}',
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX users_domain ON users(domain_id);
+
+        CREATE TABLE aliases (
+          id INTEGER PRIMARY KEY,
+          source TEXT NOT NULL,
+          source_key TEXT NOT NULL,
+          source_domain TEXT NOT NULL,
+          target TEXT NOT NULL,
+          target_key TEXT NOT NULL,
+          UNIQUE (source_key, target_key)
+        );
+        CREATE INDEX aliases_domain ON aliases(source_domain);
+
+        CREATE TABLE mailboxes (
+          id INTEGER PRIMARY KEY,
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          name TEXT NOT NULL,
+          special_use TEXT,
+          uid_validity INTEGER NOT NULL,
+          uid_next INTEGER NOT NULL DEFAULT 1,
+          highest_modseq INTEGER NOT NULL DEFAULT 1,
+          message_count INTEGER NOT NULL DEFAULT 0,
+          total_size INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (user_id, name)
+        );
+
+        CREATE TABLE subscriptions (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          name TEXT NOT NULL,
+          PRIMARY KEY (user_id, name)
+        );
+
+        CREATE TABLE contents (
+          id TEXT PRIMARY KEY,                        -- sha256 hex of the raw message
+          size INTEGER NOT NULL,
+          refcount INTEGER NOT NULL,                  -- message rows pointing here
+          segments TEXT NOT NULL,                     -- JSON [{hash,size}]
+          idx TEXT NOT NULL,                          -- JSON MessageIndex
+          search_text TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE blobs (
+          hash TEXT PRIMARY KEY,
+          size INTEGER NOT NULL,
+          refcount INTEGER NOT NULL                   -- segment references from content rows
+        ) WITHOUT ROWID;
+
+        CREATE TABLE messages (
+          id INTEGER PRIMARY KEY,
+          mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+          uid INTEGER NOT NULL,
+          modseq INTEGER NOT NULL,
+          flags TEXT NOT NULL DEFAULT '',             -- space-separated, case as first used
+          internal_date INTEGER NOT NULL,             -- ms since epoch
+          save_date INTEGER NOT NULL,
+          size INTEGER NOT NULL,
+          content_id TEXT NOT NULL REFERENCES contents(id),
+          email_id TEXT NOT NULL,
+          thread_id TEXT NOT NULL,
+          UNIQUE (mailbox_id, uid)
+        );
+        CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+        CREATE INDEX messages_content ON messages(content_id);
+
+        -- Per-person flags (e.g. \\Seen on a shared mailbox), merged into the viewer's rows.
+        CREATE TABLE private_flags (
+          message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          flags TEXT NOT NULL DEFAULT '',
+          modseq INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (message_id, user_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX private_flags_user ON private_flags(user_id);
+
+        -- The expunge log (QRESYNC VANISHED, POP3 hide); UIDs are never reused so (mailbox, uid) is unique.
+        CREATE TABLE expunged (
+          mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+          uid INTEGER NOT NULL,
+          modseq INTEGER NOT NULL,
+          PRIMARY KEY (mailbox_id, uid)
+        ) WITHOUT ROWID;
+        CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+
+        CREATE TABLE thread_refs (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          message_id_header TEXT NOT NULL,
+          thread_id TEXT NOT NULL,
+          PRIMARY KEY (user_id, message_id_header)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+];
+
+/** The newest schema version this code knows. */
+export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Current version recorded in the database (0 for an empty one). */
+export function currentVersion(db: Db): number {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/** Applies pending migrations; a no-op when up to date; 'invalid' when the database is newer than this code. */
+export function migrate(db: Db, list: readonly Migration[] = migrations): void {
+  const run = db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const current = currentVersion(db);
+    const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
+    if (current > latest) {
+      throw new StoreError(
+        'invalid',
+        `database schema version ${current} is newer than this Mailroom supports (${latest}); upgrade Mailroom or restore a matching backup`,
+      );
+    }
+    for (const m of [...list].sort((a, b) => a.version - b.version)) {
+      if (m.version <= current) continue;
+      m.up(db);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(m.version, Date.now());
+    }
+  });
+  run.immediate(); // IMMEDIATE: two processes starting together migrate one after the other
+}

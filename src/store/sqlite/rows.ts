@@ -1,0 +1,107 @@
+/** Mapping from SQLite rows to the contract's types (one place for column names). */
+import type { Domain, Mailbox, MessageRow, SpecialUse, Uid, User } from '../types.js';
+import { mergeFlags, splitFlags } from './flags.js';
+
+export interface DomainRecord {
+  id: number;
+  name: string;
+}
+
+export interface UserRecord {
+  id: number;
+  address: string;
+  domain_id: number;
+  password_hash: string;
+  quota_bytes: number | null;
+  quota_messages: number | null;
+  used_bytes: number;
+  used_messages: number;
+  settings: string;
+  created_at: number;
+}
+
+export interface MailboxRecord {
+  id: number;
+  user_id: number;
+  name: string;
+  special_use: string | null;
+  uid_validity: number;
+  uid_next: number;
+  highest_modseq: number;
+  message_count: number;
+  total_size: number;
+  subscribed: number;
+}
+
+export interface MessageRecord {
+  id: number;
+  mailbox_id: number;
+  uid: number;
+  modseq: number;
+  flags: string;
+  internal_date: number;
+  save_date: number;
+  size: number;
+  content_id: string;
+  email_id: string;
+  thread_id: string;
+  pflags: string | null;
+  pmodseq: number | null;
+}
+
+/** SELECT list and join for message rows as seen by viewer `?` (first parameter). */
+export const MESSAGE_SELECT = `
+  SELECT m.id, m.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.save_date, m.size,
+         m.content_id, m.email_id, m.thread_id, pf.flags AS pflags, pf.modseq AS pmodseq
+  FROM messages m LEFT JOIN private_flags pf ON pf.message_id = m.id AND pf.user_id = ?`;
+
+/** SELECT list for mailboxes with their subscription state. */
+export const MAILBOX_SELECT = `
+  SELECT b.*, EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = b.user_id AND s.name = b.name) AS subscribed
+  FROM mailboxes b`;
+
+export function toDomain(r: DomainRecord): Domain {
+  return { id: r.id, name: r.name };
+}
+
+export function toUser(r: UserRecord): User {
+  return {
+    id: r.id,
+    address: r.address,
+    domainId: r.domain_id,
+    passwordHash: r.password_hash,
+    quota: { bytes: r.quota_bytes, messages: r.quota_messages },
+    settings: JSON.parse(r.settings) as Record<string, string>,
+    createdAt: new Date(r.created_at),
+  };
+}
+
+export function toMailbox(r: MailboxRecord): Mailbox {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    name: r.name,
+    specialUse: r.special_use as SpecialUse | null,
+    subscribed: r.subscribed === 1,
+    uidValidity: r.uid_validity,
+    uidNext: r.uid_next as Uid,
+    highestModSeq: r.highest_modseq,
+    messageCount: r.message_count,
+    totalSize: r.total_size,
+  };
+}
+
+export function toMessage(r: MessageRecord): MessageRow {
+  return {
+    mailboxId: r.mailbox_id,
+    uid: r.uid as Uid,
+    modSeq: Math.max(r.modseq, r.pmodseq ?? 0),
+    flags: mergeFlags(splitFlags(r.flags), splitFlags(r.pflags)),
+    internalDate: new Date(r.internal_date),
+    saveDate: new Date(r.save_date),
+    size: r.size,
+    contentId: r.content_id,
+    emailId: r.email_id,
+    threadId: r.thread_id,
+  };
+}
