@@ -170,6 +170,13 @@ export class ArgReader {
     return t;
   }
 
+  /** Reads a run of letters, digits, ".", "-" and "_" (fetch attribute names, section texts). */
+  word(what: string): string {
+    const w = this.run((b) => (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7a) || b === 0x2e || b === 0x2d || b === 0x5f);
+    if (w === '') this.expected(what);
+    return w;
+  }
+
   /** The next literal as framed (for APPEND): literal8 allowed when `binary` is set. */
   literal(opts: { binary?: boolean } = {}): Literal {
     if (!this.atLiteral()) this.expected('literal');
