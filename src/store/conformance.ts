@@ -1,0 +1,705 @@
+/**
+ * The store conformance suite: every backend (SQLite now, PostgreSQL later) registers it
+ * with its own `open` and must pass it unchanged. It speaks only the contract in
+ * types.ts. Longer than the usual file limit because it is one table of behaviours that
+ * reads best in one place.
+ *
+ * Never imports: a backend, protocol code, the MIME indexer (contents are built here
+ * with a hand-made minimal index).
+ */
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { ChangeBus, ChangeEvent } from './bus.js';
+import { isStoreError, type StoreErrorCode } from './errors.js';
+import type { MessageIndex } from '../mime/types.js';
+import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
+
+/** What a backend hands the suite. `reopen`, when given, closes and reopens on the same data. */
+export interface StoreHarness {
+  store: Store;
+  bus: ChangeBus;
+  close(): Promise<void>;
+  reopen?(): Promise<StoreHarness>;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** A minimal hand-made MessageIndex: enough for the store, which treats it as opaque JSON. */
+export function minimalIndex(raw: Buffer): MessageIndex {
+  const headerEnd = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') + 4 : raw.length;
+  return {
+    version: 1,
+    size: raw.length,
+    envelope: { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null },
+    body: {
+      section: '', headerStart: 0, headerEnd, bodyEnd: raw.length, type: 'text', subtype: 'plain', params: [['charset', 'us-ascii']],
+      id: null, description: null, encoding: '7BIT', size: raw.length - headerEnd, lines: 1, md5: null, disposition: null, language: null, location: null,
+    },
+    preview: '',
+    threadKeys: [],
+    sentDate: null,
+    largeBodies: [],
+  };
+}
+
+/** Writes each piece as a blob and returns NewContent whose segments concatenate to the message. */
+export async function makeContent(store: Store, pieces: Buffer[], searchText = ''): Promise<NewContent> {
+  const raw = Buffer.concat(pieces);
+  for (const p of pieces) await store.blobs.put(sha(p), p);
+  return { id: sha(raw), size: raw.length, segments: pieces.map((p) => ({ hash: sha(p), size: p.length })), index: minimalIndex(raw), searchText };
+}
+
+/** Splits a buffer at the given offsets. */
+export function splitAt(raw: Buffer, cuts: number[]): Buffer[] {
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const c of [...cuts, raw.length]) {
+    out.push(raw.subarray(prev, c));
+    prev = c;
+  }
+  return out;
+}
+
+export const rawMessage = (n: number | string, body = `body ${n}`): Buffer => Buffer.from(`Subject: message ${n}\r\nMessage-ID: <${n}@example.test>\r\n\r\n${body}\r\n`);
+
+export async function readAll(r: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of r) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function rejectsWith(p: Promise<unknown>, code: StoreErrorCode, what = ''): Promise<void> {
+  await assert.rejects(p, (e) => {
+    assert.ok(isStoreError(e), `${what}: expected StoreError, got ${String(e)}`);
+    assert.equal(e.code, code, `${what}: ${e.message}`);
+    return true;
+  });
+}
+
+const uids = (...n: number[]): Uid[] => n as Uid[];
+
+/** Registers the suite. `open` must give a fresh, empty, migrated store each time. */
+export function storeConformanceSuite(backendName: string, open: () => Promise<StoreHarness>): void {
+  describe(`store conformance: ${backendName}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+    let alice: User;
+    let inbox: Mailbox;
+    let archive: Mailbox;
+
+    beforeEach(async () => {
+      h = await open();
+      store = h.store;
+      await store.addDomain('example.test');
+      alice = await store.addUser('Alice@Example.TEST', 'hash-a', [{ name: 'Archive', specialUse: '\\Archive' }]);
+      inbox = (await store.getMailbox(alice.id, 'INBOX'))!;
+      archive = (await store.getMailbox(alice.id, 'Archive'))!;
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    async function append(mailboxId: Id, n: number | string, opts: { flags?: string[]; threadKeys?: string[]; body?: string } = {}) {
+      const content = await makeContent(store, [rawMessage(n, opts.body)]);
+      return store.appendMessage({ mailboxId, content, flags: opts.flags, threadKeys: opts.threadKeys });
+    }
+
+    /** Quota usage, mailbox counters and rows agree. */
+    async function assertExact(user: User): Promise<void> {
+      const q = await store.getQuota(user.id);
+      let bytes = 0;
+      let count = 0;
+      for (const box of await store.listMailboxes(user.id)) {
+        const rows = await store.listMessages(box.id, user.id);
+        const size = rows.reduce((s, r) => s + r.size, 0);
+        assert.equal(box.messageCount, rows.length, `messageCount of ${box.name}`);
+        assert.equal(box.totalSize, size, `totalSize of ${box.name}`);
+        bytes += size;
+        count += rows.length;
+      }
+      assert.equal(q.usedBytes, bytes, 'usedBytes');
+      assert.equal(q.usedMessages, count, 'usedMessages');
+    }
+
+    describe('schema', () => {
+      it('is migrated, and migrate() again is a no-op', async () => {
+        const v = await store.schemaVersion();
+        assert.ok(v >= 1);
+        await store.migrate();
+        assert.equal(await store.schemaVersion(), v);
+        assert.equal((await store.listUsers()).length, 1);
+      });
+    });
+
+    describe('domains', () => {
+      it('adds, finds case-insensitively, lists sorted, refuses duplicates', async () => {
+        const d = await store.addDomain('Other.TEST');
+        assert.equal(d.name, 'other.test');
+        assert.deepEqual(await store.getDomain('OTHER.test'), d);
+        assert.equal(await store.getDomain('none.test'), null);
+        assert.deepEqual((await store.listDomains()).map((x) => x.name), ['example.test', 'other.test']);
+        await rejectsWith(store.addDomain('other.test'), 'exists');
+      });
+
+      it('deleteDomain: conflict while users or aliases exist, notfound when absent', async () => {
+        await rejectsWith(store.deleteDomain('example.test'), 'conflict', 'users');
+        await store.addDomain('alias.test');
+        await store.addAlias('@alias.test', 'alice@example.test');
+        await rejectsWith(store.deleteDomain('alias.test'), 'conflict', 'aliases');
+        await store.deleteAlias('@alias.test');
+        await store.deleteDomain('alias.test');
+        assert.equal(await store.getDomain('alias.test'), null);
+        await rejectsWith(store.deleteDomain('alias.test'), 'notfound');
+      });
+    });
+
+    describe('users', () => {
+      it('addUser creates INBOX first and the given mailboxes; lookups are case-insensitive', async () => {
+        assert.equal(alice.address, 'Alice@example.test');
+        assert.deepEqual((await store.getUser('alice@EXAMPLE.test'))?.id, alice.id);
+        assert.deepEqual((await store.getUserById(alice.id))?.address, alice.address);
+        assert.equal(await store.getUser('bob@example.test'), null);
+        assert.equal(await store.getUserById(999_999), null);
+        const boxes = await store.listMailboxes(alice.id);
+        assert.deepEqual(boxes.map((b) => [b.name, b.specialUse]).sort(), [['Archive', '\\Archive'], ['INBOX', null]]);
+        assert.ok(inbox.id < archive.id, 'INBOX is created first');
+        assert.deepEqual(alice.quota, { bytes: null, messages: null });
+        assert.deepEqual(alice.settings, {});
+      });
+
+      it('listUsers filters by domain', async () => {
+        await store.addDomain('other.test');
+        await store.addUser('bob@other.test', 'h', []);
+        assert.deepEqual((await store.listUsers()).map((u) => u.address), ['Alice@example.test', 'bob@other.test']);
+        assert.deepEqual((await store.listUsers('other.test')).map((u) => u.address), ['bob@other.test']);
+        assert.deepEqual(await store.listUsers('none.test'), []);
+      });
+
+      it('password, quota and settings round-trip', async () => {
+        await store.setPassword(alice.id, 'hash-b');
+        await store.setQuota(alice.id, { bytes: 1000, messages: 5 });
+        await store.setUserSetting(alice.id, 'pop3.deleteMode', 'hide');
+        await store.setUserSetting(alice.id, 'x', 'y');
+        await store.setUserSetting(alice.id, 'x', null);
+        const u = (await store.getUserById(alice.id))!;
+        assert.equal(u.passwordHash, 'hash-b');
+        assert.deepEqual(u.quota, { bytes: 1000, messages: 5 });
+        assert.deepEqual(u.settings, { 'pop3.deleteMode': 'hide' });
+        assert.deepEqual(await store.getQuota(alice.id), { bytes: 1000, messages: 5, usedBytes: 0, usedMessages: 0 });
+      });
+
+      it('deleteUser removes mailboxes, messages, subscriptions, contents and blobs', async () => {
+        const content = await makeContent(store, [rawMessage(1)]);
+        await store.appendMessage({ mailboxId: inbox.id, content });
+        await store.copyMessages(inbox.id, uids(1), archive.id);
+        await store.setSubscribed(alice.id, 'INBOX', true);
+        await store.deleteUser('ALICE@example.test');
+        assert.equal(await store.getUser('alice@example.test'), null);
+        assert.equal(await store.getMailboxById(inbox.id), null);
+        assert.equal(await store.hasContent(content.id), false);
+        const st = await store.stats();
+        assert.deepEqual([st.messages, st.contents, st.blobs, st.logicalBytes, st.blobBytes], [0, 0, 0, 0, 0]);
+        assert.equal(await store.blobs.has(content.segments[0].hash), false, 'blob file unlinked');
+        const again = await store.addUser('alice@example.test', 'h', []);
+        assert.deepEqual(await store.listSubscriptions(again.id), []);
+        assert.deepEqual((await store.getQuota(again.id)).usedMessages, 0);
+      });
+    });
+
+    describe('aliases', () => {
+      it('add, list, targets (case-insensitive), catch-all, delete', async () => {
+        await store.addAlias('Sales@example.test', 'alice@example.test');
+        await store.addAlias('sales@example.test', 'bob@elsewhere.test');
+        await store.addAlias('@example.test', 'alice@example.test');
+        await rejectsWith(store.addAlias('SALES@example.test', 'Alice@example.test'), 'exists');
+        assert.deepEqual(await store.aliasTargets('SALES@EXAMPLE.TEST'), ['alice@example.test', 'bob@elsewhere.test']);
+        assert.deepEqual(await store.aliasTargets('@example.test'), ['alice@example.test']);
+        assert.deepEqual(await store.aliasTargets('nobody@example.test'), []);
+        assert.equal((await store.listAliases('example.test')).length, 3);
+        assert.deepEqual(await store.listAliases('none.test'), []);
+        assert.equal(await store.deleteAlias('sales@example.test', 'BOB@elsewhere.test'), 1);
+        assert.equal(await store.deleteAlias('sales@example.test'), 1);
+        assert.equal(await store.deleteAlias('sales@example.test'), 0);
+        assert.deepEqual(await store.listAliases(), [{ source: '@example.test', target: 'alice@example.test' }]);
+      });
+    });
+
+    describe('mailboxes', () => {
+      it('create, get ("inbox" in any case), getById, list, exists', async () => {
+        const m = await store.createMailbox(alice.id, 'Projects/2024', '\\Drafts');
+        assert.equal(m.name, 'Projects/2024');
+        assert.equal(m.specialUse, '\\Drafts');
+        assert.equal(m.uidNext, 1);
+        assert.equal(m.messageCount, 0);
+        assert.equal((await store.getMailbox(alice.id, 'iNbOx'))?.id, inbox.id);
+        assert.equal(await store.getMailbox(alice.id, 'projects/2024'), null, 'other names are case-sensitive');
+        assert.deepEqual(await store.getMailboxById(m.id), m);
+        assert.equal(await store.getMailboxById(999_999), null);
+        assert.deepEqual((await store.listMailboxes(alice.id)).map((b) => b.name).sort(), ['Archive', 'INBOX', 'Projects/2024']);
+        await rejectsWith(store.createMailbox(alice.id, 'Projects/2024'), 'exists');
+        await rejectsWith(store.createMailbox(alice.id, 'inbox'), 'exists');
+      });
+
+      it('UIDVALIDITY differs after delete and re-create; UIDs start again', async () => {
+        const a = await store.createMailbox(alice.id, 'Temp');
+        await append(a.id, 1);
+        await store.deleteMailbox(alice.id, 'Temp');
+        const b = await store.createMailbox(alice.id, 'Temp');
+        assert.notEqual(b.uidValidity, a.uidValidity);
+        assert.ok(b.uidValidity > 0 && b.uidValidity <= 0xffffffff);
+        assert.equal(b.messageCount, 0);
+      });
+
+      it('rename moves children and subscriptions, keeps UIDVALIDITY and UIDs', async () => {
+        const a = await store.createMailbox(alice.id, 'a');
+        const ab = await store.createMailbox(alice.id, 'a/b');
+        await store.createMailbox(alice.id, 'ab'); // a sibling with the same prefix letters is not a child
+        await append(ab.id, 1);
+        await store.setSubscribed(alice.id, 'a/b', true);
+        await store.renameMailbox(alice.id, 'a', 'x/y');
+        const names = (await store.listMailboxes(alice.id)).map((b) => b.name).sort();
+        assert.deepEqual(names, ['Archive', 'INBOX', 'ab', 'x/y', 'x/y/b']);
+        const moved = (await store.getMailbox(alice.id, 'x/y/b'))!;
+        assert.equal(moved.id, ab.id);
+        assert.equal(moved.uidValidity, ab.uidValidity);
+        assert.equal(moved.subscribed, true);
+        assert.equal((await store.getMailbox(alice.id, 'x/y'))?.uidValidity, a.uidValidity);
+        assert.deepEqual((await store.listMessages(ab.id, alice.id)).map((r) => r.uid), [1]);
+        assert.deepEqual(await store.listSubscriptions(alice.id), ['x/y/b']);
+        await rejectsWith(store.renameMailbox(alice.id, 'x/y', 'Archive'), 'exists');
+        await rejectsWith(store.renameMailbox(alice.id, 'nope', 'z'), 'notfound');
+      });
+
+      it('deleteMailbox keeps children; notfound when absent', async () => {
+        await store.createMailbox(alice.id, 'p');
+        await store.createMailbox(alice.id, 'p/q');
+        await store.deleteMailbox(alice.id, 'p');
+        assert.ok(await store.getMailbox(alice.id, 'p/q'));
+        assert.equal(await store.getMailbox(alice.id, 'p'), null);
+        await rejectsWith(store.deleteMailbox(alice.id, 'p'), 'notfound');
+      });
+
+      it('subscriptions are independent rows that may name absent mailboxes', async () => {
+        await store.setSubscribed(alice.id, 'Ghost', true);
+        await store.setSubscribed(alice.id, 'INBOX', true);
+        await store.setSubscribed(alice.id, 'INBOX', true);
+        assert.deepEqual(await store.listSubscriptions(alice.id), ['Ghost', 'INBOX']);
+        assert.equal((await store.getMailbox(alice.id, 'INBOX'))?.subscribed, true);
+        assert.equal((await store.getMailbox(alice.id, 'Archive'))?.subscribed, false);
+        await store.setSubscribed(alice.id, 'Ghost', false);
+        assert.deepEqual(await store.listSubscriptions(alice.id), ['INBOX']);
+      });
+    });
+
+    describe('append and UIDs', () => {
+      it('returns the stored row with canonical flags, new EMAILID and THREADID, and counts', async () => {
+        const date = new Date('2020-02-03T04:05:06Z');
+        const content = await makeContent(store, [rawMessage(1)], 'message 1 body');
+        const r = await store.appendMessage({ mailboxId: inbox.id, content, flags: ['\\seen', '$Label', '\\RECENT', '$label'], internalDate: date });
+        assert.equal(r.uidValidity, inbox.uidValidity);
+        assert.equal(r.row.uid, 1);
+        assert.deepEqual(r.row.flags, ['\\Seen', '$Label']);
+        assert.equal(r.row.internalDate.getTime(), date.getTime());
+        assert.equal(r.row.size, content.size);
+        assert.equal(r.row.contentId, content.id);
+        assert.match(r.row.emailId, /^[A-Za-z0-9_-]{1,255}$/);
+        assert.match(r.row.threadId, /^[A-Za-z0-9_-]{1,255}$/);
+        assert.ok(r.row.modSeq > inbox.highestModSeq);
+        const [listed] = await store.listMessages(inbox.id, alice.id);
+        assert.deepEqual(listed, r.row);
+        const box = (await store.getMailboxById(inbox.id))!;
+        assert.deepEqual([box.uidNext, box.messageCount, box.totalSize, box.highestModSeq], [2, 1, content.size, r.row.modSeq]);
+        const meta = (await store.getContent(content.id))!;
+        assert.deepEqual(meta, { id: content.id, size: content.size, index: content.index, searchText: 'message 1 body' });
+      });
+
+      it('200 concurrent appends get distinct increasing UIDs and MODSEQs', async () => {
+        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => append(inbox.id, i)));
+        const rows = await store.listMessages(inbox.id, alice.id);
+        assert.deepEqual(rows.map((r) => r.uid), Array.from({ length: 200 }, (_, i) => i + 1));
+        for (let i = 1; i < rows.length; i++) assert.ok(rows[i].modSeq > rows[i - 1].modSeq, 'modseq increases with uid');
+        assert.equal(new Set(results.map((r) => r.row.emailId)).size, 200);
+        const box = (await store.getMailboxById(inbox.id))!;
+        assert.equal(box.uidNext, 201);
+        assert.equal(box.highestModSeq, rows[199].modSeq);
+      });
+
+      it('UIDs are never reused after expunge (nor after reopen when the backend can)', async () => {
+        for (let i = 0; i < 3; i++) await append(inbox.id, i);
+        assert.deepEqual(await store.expunge(inbox.id, uids(3, 2, 1)), [1, 2, 3]);
+        assert.equal((await append(inbox.id, 'x')).row.uid, 4);
+        await store.expunge(inbox.id, uids(4));
+        if (h.reopen) {
+          h = await h.reopen();
+          store = h.store;
+        }
+        assert.equal((await append(inbox.id, 'y')).row.uid, 5);
+        assert.equal((await store.getMailboxById(inbox.id))?.uidNext, 6);
+      });
+
+      it('getMessages returns the asked rows in UID order and skips missing UIDs', async () => {
+        for (let i = 0; i < 5; i++) await append(inbox.id, i);
+        const rows = await store.getMessages(inbox.id, uids(5, 2, 99, 3), alice.id);
+        assert.deepEqual(rows.map((r) => r.uid), [2, 3, 5]);
+        assert.deepEqual(await store.getMessages(inbox.id, [], alice.id), []);
+      });
+
+      it('THREADID is reused through known threadKeys, per user', async () => {
+        const a = await append(inbox.id, 1, { threadKeys: ['<1@x>'] });
+        const b = await append(inbox.id, 2, { threadKeys: ['<2@x>', '<1@x>'] });
+        const c = await append(archive.id, 3, { threadKeys: ['<3@x>', '<2@x>'] });
+        const d = await append(inbox.id, 4, { threadKeys: ['<4@x>'] });
+        const e = await append(inbox.id, 5);
+        assert.equal(b.row.threadId, a.row.threadId);
+        assert.equal(c.row.threadId, a.row.threadId, 'found through a key recorded by b');
+        assert.notEqual(d.row.threadId, a.row.threadId);
+        assert.notEqual(e.row.threadId, d.row.threadId);
+        const bob = await store.addUser('bob@example.test', 'h', []);
+        const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
+        const f = await store.appendMessage({ mailboxId: bobInbox.id, content: await makeContent(store, [rawMessage(6)]), threadKeys: ['<1@x>'] });
+        assert.notEqual(f.row.threadId, a.row.threadId, 'threads are per user');
+      });
+    });
+
+    describe('flags', () => {
+      const table: [string, string[], 'add' | 'remove' | 'set', string[], string[]][] = [
+        ['add system flag in any case', [], 'add', ['\\FLAGGED'], ['\\Flagged']],
+        ['add keeps existing and order', ['\\Seen'], 'add', ['$Work', '\\Seen'], ['\\Seen', '$Work']],
+        ['remove is case-insensitive', ['\\Seen', '$Work'], 'remove', ['\\SEEN', '$WORK'], []],
+        ['set replaces', ['\\Seen', '$a'], 'set', ['\\Answered', '$b'], ['\\Answered', '$b']],
+        ['set keeps the spelling of first use', ['$Work'], 'set', ['$WORK', '\\Draft'], ['$Work', '\\Draft']],
+        ['\\Recent is never stored', [], 'add', ['\\Recent', '\\Deleted'], ['\\Deleted']],
+      ];
+      for (const [name, initial, op, flags, expected] of table) {
+        it(name, async () => {
+          const { row } = await append(inbox.id, 1, { flags: initial });
+          const res = await store.updateFlags({ mailboxId: inbox.id, uids: [row.uid], op, flags, viewerId: alice.id });
+          const [after] = await store.getMessages(inbox.id, [row.uid], alice.id);
+          assert.deepEqual(after.flags, expected);
+          assert.deepEqual(res.failed, []);
+          assert.equal(res.changed.length, 1);
+          assert.deepEqual(res.changed[0], after);
+          assert.ok(after.modSeq > row.modSeq);
+        });
+      }
+
+      it('MODSEQ only bumps when something changed; one MODSEQ per call', async () => {
+        for (let i = 0; i < 3; i++) await append(inbox.id, i, { flags: i === 0 ? ['$Done'] : [] });
+        const before = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        const none = await store.updateFlags({ mailboxId: inbox.id, uids: uids(1), op: 'add', flags: ['$done'], viewerId: alice.id });
+        assert.deepEqual(none.changed, []);
+        assert.equal((await store.getMailboxById(inbox.id))!.highestModSeq, before);
+        const res = await store.updateFlags({ mailboxId: inbox.id, uids: uids(1, 2, 3, 42), op: 'add', flags: ['$DONE'], viewerId: alice.id });
+        assert.deepEqual(res.changed.map((r) => r.uid), [2, 3]);
+        assert.equal(res.changed[0].modSeq, before + 1);
+        assert.equal(res.changed[1].modSeq, before + 1);
+        assert.deepEqual(res.changed[0].flags, ['$DONE']);
+        assert.equal((await store.getMailboxById(inbox.id))!.highestModSeq, before + 1);
+      });
+
+      it('UNCHANGEDSINCE refuses rows modified later and reports them', async () => {
+        const a = (await append(inbox.id, 1)).row;
+        const b = (await append(inbox.id, 2)).row;
+        const res = await store.updateFlags({ mailboxId: inbox.id, uids: [a.uid, b.uid], op: 'add', flags: ['\\Seen'], unchangedSince: a.modSeq, viewerId: alice.id });
+        assert.deepEqual(res.failed, [b.uid]);
+        assert.deepEqual(res.changed.map((r) => r.uid), [a.uid]);
+        assert.deepEqual((await store.getMessages(inbox.id, [b.uid], alice.id))[0].flags, []);
+      });
+
+      it('invalid flags are refused and nothing changes', async () => {
+        const { row } = await append(inbox.id, 1, { flags: ['\\Seen'] });
+        for (const bad of [['\\Unknown'], ['two words'], [''], ['par(en'], ['\u00e9t\u00e9']]) {
+          await rejectsWith(store.updateFlags({ mailboxId: inbox.id, uids: [row.uid], op: 'set', flags: bad, viewerId: alice.id }), 'invalid', bad[0]);
+          await rejectsWith(store.appendMessage({ mailboxId: inbox.id, content: { id: row.contentId, existing: true }, flags: bad }), 'invalid', bad[0]);
+        }
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((r) => [r.uid, r.flags, r.modSeq]), [[1, ['\\Seen'], row.modSeq]]);
+      });
+    });
+
+    describe('expunge and changesSince', () => {
+      it('expunge returns removed UIDs ascending, ignores absent ones, and logs them', async () => {
+        for (let i = 0; i < 4; i++) await append(inbox.id, i);
+        const mark = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        assert.deepEqual(await store.expunge(inbox.id, uids(4, 2, 77)), [2, 4]);
+        assert.deepEqual(await store.expunge(inbox.id, uids(2)), []);
+        assert.equal((await store.getMailboxById(inbox.id))!.highestModSeq, mark + 1, 'a no-op expunge does not bump');
+        const ch = await store.changesSince(inbox.id, mark, alice.id);
+        assert.deepEqual(ch.expunged, [2, 4]);
+        assert.deepEqual(ch.changed, []);
+        assert.equal(ch.highestModSeq, mark + 1);
+        await assertExact(alice);
+      });
+
+      it('changesSince lists rows added or changed, and expunges, after a MODSEQ', async () => {
+        for (let i = 0; i < 5; i++) await append(inbox.id, i);
+        const mark = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        await store.updateFlags({ mailboxId: inbox.id, uids: uids(4, 2), op: 'add', flags: ['\\Seen'], viewerId: alice.id });
+        await store.expunge(inbox.id, uids(3));
+        await append(inbox.id, 'new');
+        const ch = await store.changesSince(inbox.id, mark, alice.id);
+        assert.deepEqual(ch.changed.map((r) => r.uid), [2, 4, 6]);
+        assert.deepEqual(ch.expunged, [3]);
+        assert.ok(ch.changed.every((r) => r.modSeq > mark));
+        assert.equal(ch.highestModSeq, (await store.getMailboxById(inbox.id))!.highestModSeq);
+        const all = await store.changesSince(inbox.id, 0, alice.id);
+        assert.deepEqual(all.changed.map((r) => r.uid), [1, 2, 4, 5, 6]);
+        const none = await store.changesSince(inbox.id, ch.highestModSeq, alice.id);
+        assert.deepEqual([none.changed, none.expunged], [[], []]);
+      });
+    });
+
+    describe('copy and move', () => {
+      it('copy maps in source order, keeps EMAILID/THREADID/flags, shares content, charges quota', async () => {
+        for (let i = 0; i < 3; i++) await append(inbox.id, i, { flags: ['$k' + i] });
+        await append(archive.id, 'pre');
+        const src = await store.listMessages(inbox.id, alice.id);
+        const res = await store.copyMessages(inbox.id, uids(3, 1, 50), archive.id);
+        assert.equal(res.uidValidity, archive.uidValidity);
+        assert.deepEqual(res.mapping, [{ from: 1, to: 2 }, { from: 3, to: 3 }]);
+        const copies = await store.getMessages(archive.id, uids(2, 3), alice.id);
+        assert.deepEqual(copies.map((r) => [r.emailId, r.threadId, r.flags, r.contentId]), [src[0], src[2]].map((r) => [r.emailId, r.threadId, r.flags, r.contentId]));
+        assert.equal(copies[0].modSeq, copies[1].modSeq);
+        assert.equal((await store.listMessages(inbox.id, alice.id)).length, 3, 'source untouched');
+        assert.equal((await store.stats()).contents, 4);
+        assert.deepEqual(await store.copyMessages(inbox.id, uids(99), archive.id), { uidValidity: archive.uidValidity, mapping: [] });
+        await assertExact(alice);
+      });
+
+      it('move keeps EMAILID, logs the expunge in the source, keeps quota', async () => {
+        for (let i = 0; i < 3; i++) await append(inbox.id, i);
+        const src = await store.listMessages(inbox.id, alice.id);
+        const mark = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        const quota = await store.getQuota(alice.id);
+        const res = await store.moveMessages(inbox.id, uids(2, 3), archive.id);
+        assert.deepEqual(res.mapping, [{ from: 2, to: 1 }, { from: 3, to: 2 }]);
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((r) => r.uid), [1]);
+        const moved = await store.listMessages(archive.id, alice.id);
+        assert.deepEqual(moved.map((r) => r.emailId), [src[1].emailId, src[2].emailId]);
+        assert.deepEqual((await store.changesSince(inbox.id, mark, alice.id)).expunged, [2, 3]);
+        assert.deepEqual(await store.getQuota(alice.id), quota);
+        await assertExact(alice);
+      });
+
+      it('move and copy across users check and transfer quota', async () => {
+        const bob = await store.addUser('bob@example.test', 'h', []);
+        const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
+        const { row } = await append(inbox.id, 1);
+        await store.setQuota(bob.id, { bytes: row.size * 2 - 1, messages: null });
+        await store.copyMessages(inbox.id, [row.uid], bobInbox.id);
+        await rejectsWith(store.moveMessages(inbox.id, [row.uid], bobInbox.id), 'overquota');
+        await rejectsWith(store.copyMessages(inbox.id, [row.uid], bobInbox.id), 'overquota');
+        await store.setQuota(bob.id, { bytes: null, messages: null });
+        await store.moveMessages(inbox.id, [row.uid], bobInbox.id);
+        assert.deepEqual([(await store.getQuota(alice.id)).usedMessages, (await store.getQuota(bob.id)).usedMessages], [0, 2]);
+        await assertExact(alice);
+        await assertExact(bob);
+      });
+    });
+
+    describe('contents, dedup and blobs', () => {
+      it('openContent streams byte-identical ranges across segments', async () => {
+        const raw = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
+        const content = await makeContent(store, splitAt(raw, [100, 101, 2500, 2500, 4000]));
+        await store.appendMessage({ mailboxId: inbox.id, content });
+        assert.deepEqual(await readAll(await store.openContent(content.id)), raw);
+        const ranges: [number, number | undefined][] = [[0, 1], [99, 102], [100, 101], [2499, 2501], [0, 5000], [4999, 5000], [3000, undefined], [7, 7], [4000, 9999]];
+        for (const [s, e] of ranges) assert.deepEqual(await readAll(await store.openContent(content.id, s, e)), raw.subarray(s, e), `range ${s}-${e}`);
+        await rejectsWith(store.openContent('0'.repeat(64)), 'notfound');
+      });
+
+      it('the same content twice is stored once; ExistingContent appends by reference', async () => {
+        const content = await makeContent(store, [rawMessage(1)]);
+        await store.appendMessage({ mailboxId: inbox.id, content });
+        await store.appendMessage({ mailboxId: archive.id, content });
+        assert.equal(await store.hasContent(content.id), true);
+        await store.appendMessage({ mailboxId: inbox.id, content: { id: content.id, existing: true } });
+        const st = await store.stats();
+        assert.deepEqual([st.messages, st.contents, st.blobs], [3, 1, 1]);
+        assert.equal(st.logicalBytes, 3 * content.size);
+        assert.equal(st.blobBytes, content.size);
+        await store.expunge(inbox.id, uids(1, 2));
+        assert.equal(await store.hasContent(content.id), true, 'still referenced from Archive');
+      });
+
+      it('a shared attachment segment is one blob; expunging everything removes rows and files', async () => {
+        const attachment = Buffer.alloc(20_000, 'A');
+        const a = await makeContent(store, [Buffer.from('Subject: a\r\n\r\n'), attachment, Buffer.from('\r\n-- a\r\n')]);
+        const b = await makeContent(store, [Buffer.from('Subject: b\r\n\r\n'), attachment, Buffer.from('\r\n-- b\r\n')]);
+        await store.appendMessage({ mailboxId: inbox.id, content: a });
+        await store.appendMessage({ mailboxId: inbox.id, content: b });
+        const st = await store.stats();
+        assert.deepEqual([st.contents, st.blobs], [2, 5]);
+        assert.ok(st.blobBytes < st.logicalBytes, `${st.blobBytes} < ${st.logicalBytes}`);
+        await store.expunge(inbox.id, uids(1));
+        assert.equal(await store.blobs.has(a.segments[1].hash), true, 'attachment still used by b');
+        assert.equal(await store.blobs.has(a.segments[0].hash), false);
+        await store.expunge(inbox.id, uids(2));
+        const end = await store.stats();
+        assert.deepEqual([end.contents, end.blobs, end.blobBytes, end.messages], [0, 0, 0, 0]);
+        for (const seg of [...a.segments, ...b.segments]) assert.equal(await store.blobs.has(seg.hash), false, 'file gone');
+      });
+
+      it('a new blob whose file is missing is notfound and stores nothing; vanished ExistingContent is notfound', async () => {
+        const raw = rawMessage('lost');
+        const content: NewContent = { id: sha(raw), size: raw.length, segments: [{ hash: sha(raw), size: raw.length }], index: minimalIndex(raw), searchText: '' };
+        await rejectsWith(store.appendMessage({ mailboxId: inbox.id, content }), 'notfound');
+        await rejectsWith(store.appendMessage({ mailboxId: inbox.id, content: { id: content.id, existing: true } }), 'notfound');
+        assert.equal(await store.hasContent(content.id), false);
+        assert.equal((await store.getMailboxById(inbox.id))!.uidNext, 1);
+        await store.blobs.put(content.segments[0].hash, raw);
+        assert.equal((await store.appendMessage({ mailboxId: inbox.id, content })).row.uid, 1, 'retry after rewrite works');
+      });
+    });
+
+    describe('quota', () => {
+      it('overquota on bytes or messages leaves nothing half-stored; ignoreQuota bypasses', async () => {
+        const first = await append(inbox.id, 1);
+        await store.setQuota(alice.id, { bytes: first.row.size * 2 - 1, messages: null });
+        const content = await makeContent(store, [rawMessage(2)]);
+        await assert.rejects(store.appendMessage({ mailboxId: inbox.id, content }), (e) => isStoreError(e, 'overquota') && /storage/.test(e.message));
+        assert.equal(await store.hasContent(content.id), false, 'no content row left behind');
+        assert.deepEqual((await store.stats()).messages, 1);
+        await store.setQuota(alice.id, { bytes: null, messages: 1 });
+        await assert.rejects(store.appendMessage({ mailboxId: inbox.id, content }), (e) => isStoreError(e, 'overquota') && /message/.test(e.message));
+        await rejectsWith(store.copyMessages(inbox.id, uids(1), archive.id), 'overquota');
+        assert.equal((await store.getMailboxById(inbox.id))!.uidNext, 2);
+        await store.appendMessage({ mailboxId: inbox.id, content, ignoreQuota: true });
+        await store.moveMessages(inbox.id, uids(1), archive.id); // same user: quota unchanged, no check
+        assert.deepEqual(await store.getQuota(alice.id), { bytes: null, messages: 1, usedBytes: first.row.size + content.size, usedMessages: 2 });
+        await assertExact(alice);
+      });
+
+      it('usage stays exact through a random sequence of operations', async () => {
+        let seed = 12345;
+        const rand = (n: number): number => {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          return seed % n;
+        };
+        await store.setQuota(alice.id, { bytes: 4000, messages: 25 });
+        let boxes = [inbox.id, archive.id, (await store.createMailbox(alice.id, 'Extra')).id];
+        for (let step = 0; step < 120; step++) {
+          const box = boxes[rand(boxes.length)];
+          const other = boxes[rand(boxes.length)];
+          const present = (await store.listMessages(box, alice.id)).map((r) => r.uid);
+          const pick = present.filter(() => rand(3) === 0);
+          try {
+            switch (rand(6)) {
+              case 0: case 1: await append(box, step, { body: 'x'.repeat(rand(300)) }); break;
+              case 2: await store.copyMessages(box, pick, other); break;
+              case 3: await store.moveMessages(box, pick, other); break;
+              case 4: await store.expunge(box, pick); break;
+              case 5:
+                if (box !== inbox.id && rand(4) === 0) {
+                  const name = (await store.getMailboxById(box))!.name;
+                  await store.deleteMailbox(alice.id, name);
+                  boxes = boxes.filter((b) => b !== box);
+                  boxes.push((await store.createMailbox(alice.id, `${name}-${step}`)).id);
+                }
+                break;
+            }
+          } catch (e) {
+            assert.ok(isStoreError(e, 'overquota'), String(e));
+          }
+          await assertExact(alice);
+        }
+        const st = await store.stats();
+        const q = await store.getQuota(alice.id);
+        assert.equal(st.logicalBytes, q.usedBytes);
+        assert.equal(st.messages, q.usedMessages);
+      });
+    });
+
+    describe('change events', () => {
+      it('are published after commit, one per changed mailbox, with the new HIGHESTMODSEQ', async () => {
+        const seen: { event: ChangeEvent; rows: number; highest: number }[] = [];
+        const pending: Promise<void>[] = [];
+        const off = h.bus.subscribe(alice.id, (event) => {
+          // Reads inside the listener must already see the committed state.
+          pending.push((async () => {
+            const box = await store.getMailboxById(event.mailboxId);
+            const rows = box ? (await store.listMessages(box.id, alice.id)).length : -1;
+            seen.push({ event, rows, highest: box?.highestModSeq ?? 0 });
+          })());
+        });
+        const settle = () => Promise.all(pending);
+        const { row } = await append(inbox.id, 1);
+        await settle();
+        await store.updateFlags({ mailboxId: inbox.id, uids: [row.uid], op: 'add', flags: ['\\Seen'], viewerId: alice.id });
+        await settle();
+        await store.updateFlags({ mailboxId: inbox.id, uids: [row.uid], op: 'add', flags: ['\\Seen'], viewerId: alice.id }); // no change: no event
+        await settle();
+        await store.moveMessages(inbox.id, [row.uid], archive.id);
+        await settle();
+        await store.setQuota(alice.id, { bytes: 0, messages: null });
+        await rejectsWith(append(inbox.id, 2), 'overquota'); // a failed transaction publishes nothing
+        await settle();
+        off();
+        assert.deepEqual(seen.map((s) => [s.event.kind, s.event.mailboxId]), [
+          ['append', inbox.id], ['flags', inbox.id], ['expunge', inbox.id], ['append', archive.id],
+        ]);
+        assert.deepEqual(seen.map((s) => s.rows), [1, 1, 0, 1], 'each listener saw the committed rows');
+        for (const s of seen) assert.equal(s.event.modSeq, s.highest, `${s.event.kind}: event carries the new HIGHESTMODSEQ`);
+        assert.equal(seen[0].event.modSeq, row.modSeq);
+        assert.ok(seen.every((s) => s.event.userId === alice.id));
+      });
+
+      it('mailbox-level changes publish mailbox events', async () => {
+        const kinds: string[] = [];
+        const off = h.bus.subscribe(alice.id, (e) => kinds.push(e.kind));
+        await store.createMailbox(alice.id, 'N');
+        await store.renameMailbox(alice.id, 'N', 'M');
+        await store.deleteMailbox(alice.id, 'M');
+        off();
+        assert.deepEqual(kinds, ['mailbox-created', 'mailbox-renamed', 'mailbox-deleted']);
+      });
+    });
+
+    describe('error codes', () => {
+      const missing = 999_999;
+      const table: [string, () => Promise<unknown>, StoreErrorCode][] = [
+        ['addDomain duplicate', () => store.addDomain('EXAMPLE.test'), 'exists'],
+        ['addDomain empty', () => store.addDomain(''), 'invalid'],
+        ['addUser duplicate (case)', () => store.addUser('ALICE@example.test', 'h', []), 'exists'],
+        ['addUser unknown domain', () => store.addUser('x@nowhere.test', 'h', []), 'notfound'],
+        ['addUser no @', () => store.addUser('alice', 'h', []), 'invalid'],
+        ['addUser empty local part', () => store.addUser('@example.test', 'h', []), 'invalid'],
+        ['deleteUser unknown', () => store.deleteUser('nobody@example.test'), 'notfound'],
+        ['setPassword unknown', () => store.setPassword(missing, 'h'), 'notfound'],
+        ['setQuota unknown', () => store.setQuota(missing, { bytes: 1, messages: 1 }), 'notfound'],
+        ['setQuota negative', () => store.setQuota(alice.id, { bytes: -1, messages: null }), 'invalid'],
+        ['getQuota unknown', () => store.getQuota(missing), 'notfound'],
+        ['setUserSetting unknown', () => store.setUserSetting(missing, 'k', 'v'), 'notfound'],
+        ['addAlias unknown domain', () => store.addAlias('a@nowhere.test', 'b@x.test'), 'notfound'],
+        ['addAlias empty target', () => store.addAlias('a@example.test', ''), 'invalid'],
+        ['createMailbox unknown user', () => store.createMailbox(missing, 'X'), 'notfound'],
+        ['createMailbox empty name', () => store.createMailbox(alice.id, ''), 'invalid'],
+        ['createMailbox empty level', () => store.createMailbox(alice.id, 'a//b'), 'invalid'],
+        ['createMailbox trailing delimiter', () => store.createMailbox(alice.id, 'a/'), 'invalid'],
+        ['createMailbox control character', () => store.createMailbox(alice.id, 'a\nb'), 'invalid'],
+        ['createMailbox bad special-use', () => store.createMailbox(alice.id, 'S', '\\Bogus' as never), 'invalid'],
+        ['renameMailbox into own child', () => store.renameMailbox(alice.id, 'Archive', 'Archive/sub'), 'invalid'],
+        ['renameMailbox onto itself', () => store.renameMailbox(alice.id, 'Archive', 'Archive'), 'exists'],
+        ['appendMessage unknown mailbox', () => store.appendMessage({ mailboxId: missing, content: { id: '0'.repeat(64), existing: true } }), 'notfound'],
+        ['appendMessage bad content id', () => store.appendMessage({ mailboxId: inbox.id, content: { id: 'nope', existing: true } }), 'invalid'],
+        ['appendMessage segments do not add up', () => store.appendMessage({ mailboxId: inbox.id, content: { id: '0'.repeat(64), size: 5, segments: [], index: minimalIndex(Buffer.alloc(0)), searchText: '' } }), 'invalid'],
+        ['appendMessage invalid date', () => store.appendMessage({ mailboxId: inbox.id, content: { id: '0'.repeat(64), existing: true }, internalDate: new Date(NaN) }), 'invalid'],
+        ['listMessages unknown mailbox', () => store.listMessages(missing, alice.id), 'notfound'],
+        ['getMessages unknown mailbox', () => store.getMessages(missing, uids(1), alice.id), 'notfound'],
+        ['getMessages bad uid', () => store.getMessages(inbox.id, [0 as Uid], alice.id), 'invalid'],
+        ['updateFlags unknown mailbox', () => store.updateFlags({ mailboxId: missing, uids: uids(1), op: 'add', flags: [], viewerId: alice.id }), 'notfound'],
+        ['updateFlags bad op', () => store.updateFlags({ mailboxId: inbox.id, uids: uids(1), op: 'toggle' as never, flags: [], viewerId: alice.id }), 'invalid'],
+        ['expunge unknown mailbox', () => store.expunge(missing, uids(1)), 'notfound'],
+        ['copyMessages unknown target', () => store.copyMessages(inbox.id, uids(1), missing), 'notfound'],
+        ['moveMessages unknown source', () => store.moveMessages(missing, uids(1), inbox.id), 'notfound'],
+        ['changesSince unknown mailbox', () => store.changesSince(missing, 0, alice.id), 'notfound'],
+        ['changesSince negative modseq', () => store.changesSince(inbox.id, -1, alice.id), 'invalid'],
+        ['openContent unknown', () => store.openContent('f'.repeat(64)), 'notfound'],
+        ['openContent bad range', async () => store.openContent((await append(inbox.id, 'r')).row.contentId, 5, 2), 'invalid'],
+        ['blobs.put mismatched bytes', () => store.blobs.put('0'.repeat(64), Buffer.from('x')), 'invalid'],
+      ];
+      for (const [name, run, code] of table) it(`${name} → ${code}`, () => rejectsWith(run(), code, name));
+    });
+  });
+}

@@ -1,0 +1,217 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { LocalChangeBus } from '../bus.js';
+import { storeConformanceSuite, makeContent, rawMessage, readAll, type StoreHarness } from '../conformance.js';
+import { isStoreError } from '../errors.js';
+import { openStore } from '../open.js';
+import type { Store, Uid } from '../types.js';
+import { latestVersion, migrate, migrations } from './migrations.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-sqlite-'));
+after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+let counter = 0;
+const newDir = (): string => fs.mkdtempSync(path.join(tmpRoot, `t${counter++}-`));
+
+async function harnessAt(dir: string): Promise<StoreHarness> {
+  const bus = new LocalChangeBus();
+  const store = await openStore({ dataDir: dir, bus });
+  return {
+    store,
+    bus,
+    close: () => store.close(),
+    reopen: async () => {
+      await store.close();
+      return harnessAt(dir);
+    },
+  };
+}
+
+storeConformanceSuite('sqlite', () => harnessAt(newDir()));
+
+async function setup(store: Store) {
+  await store.addDomain('example.test');
+  const user = await store.addUser('alice@example.test', 'h', []);
+  const inbox = (await store.getMailbox(user.id, 'INBOX'))!;
+  return { user, inbox };
+}
+
+describe('sqlite specifics', () => {
+  it('reads back WAL, synchronous=FULL, foreign keys and a busy timeout', async () => {
+    const store = (await openStore({ dataDir: newDir(), bus: new LocalChangeBus() })) as SqliteStore;
+    const db = store.database;
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('synchronous', { simple: true }), 2);
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    assert.ok((db.pragma('busy_timeout', { simple: true }) as number) >= 1000);
+    await store.close();
+  });
+
+  it('creates <dataDir>/mailroom.db and <dataDir>/blobs/ab/cd/<hash>', async () => {
+    const dir = path.join(newDir(), 'nested', 'data');
+    const store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { inbox } = await setup(store);
+    const content = await makeContent(store, [rawMessage(1)]);
+    await store.appendMessage({ mailboxId: inbox.id, content });
+    assert.ok(fs.existsSync(path.join(dir, 'mailroom.db')));
+    const h = content.segments[0].hash;
+    assert.ok(fs.existsSync(path.join(dir, 'blobs', h.slice(0, 2), h.slice(2, 4), h)));
+    await store.close();
+  });
+
+  it('reopen keeps users, mailboxes, rows, flags, counters and bytes', async () => {
+    const dir = newDir();
+    let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { user, inbox } = await setup(store);
+    const content = await makeContent(store, [rawMessage(1)]);
+    const { row } = await store.appendMessage({ mailboxId: inbox.id, content, flags: ['\\Seen', '$Work'] });
+    await store.setQuota(user.id, { bytes: 10_000, messages: 10 });
+    const before = { box: await store.getMailboxById(inbox.id), rows: await store.listMessages(inbox.id, user.id), q: await store.getQuota(user.id) };
+    await store.close();
+    store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    assert.deepEqual(await store.getMailboxById(inbox.id), before.box);
+    assert.deepEqual(await store.listMessages(inbox.id, user.id), before.rows);
+    assert.deepEqual(await store.getQuota(user.id), before.q);
+    assert.deepEqual(await readAll(await store.openContent(row.contentId)), rawMessage(1));
+    await store.close();
+  });
+
+  it('two Store instances on one file append concurrently without UID or MODSEQ clashes', async () => {
+    const dir = newDir();
+    const a = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const b = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { user, inbox } = await setup(a);
+    const one = async (s: Store, tag: string, i: number) =>
+      s.appendMessage({ mailboxId: inbox.id, content: await makeContent(s, [rawMessage(`${tag}${i}`)]) });
+    await Promise.all(Array.from({ length: 60 }, (_, i) => one(i % 2 ? a : b, 'x', i)));
+    const rows = await b.listMessages(inbox.id, user.id);
+    assert.deepEqual(rows.map((r) => r.uid), Array.from({ length: 60 }, (_, i) => i + 1));
+    assert.equal(new Set(rows.map((r) => r.modSeq)).size, 60);
+    assert.equal((await a.getQuota(user.id)).usedMessages, 60);
+    await a.close();
+    await b.close();
+  });
+
+  it('a second thread appending to the same file at the same time gets distinct UIDs', async () => {
+    const dir = newDir();
+    const store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { user, inbox } = await setup(store);
+    const modules = {
+      open: new URL('../open.js', import.meta.url).href,
+      bus: new URL('../bus.js', import.meta.url).href,
+      conf: new URL('../conformance.js', import.meta.url).href,
+    };
+    // The worker runs the same compiled modules on its own connection: real parallelism, one file.
+    const code = `
+      const { workerData, parentPort } = require('node:worker_threads');
+      (async () => {
+        const { openStore } = await import(workerData.modules.open);
+        const { LocalChangeBus } = await import(workerData.modules.bus);
+        const { makeContent, rawMessage } = await import(workerData.modules.conf);
+        const store = await openStore({ dataDir: workerData.dir, bus: new LocalChangeBus() });
+        for (let i = 0; i < workerData.n; i++) {
+          await store.appendMessage({ mailboxId: workerData.mailboxId, content: await makeContent(store, [rawMessage('w' + i)]) });
+        }
+        await store.close();
+        parentPort.postMessage('done');
+      })().catch((e) => parentPort.postMessage('error: ' + (e && e.stack || e)));`;
+    const worker = new Worker(code, { eval: true, workerData: { modules, dir, n: 40, mailboxId: inbox.id } });
+    const done = new Promise<string>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    for (let i = 0; i < 40; i++) await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(`m${i}`)]) });
+    assert.equal(await done, 'done');
+    await worker.terminate();
+    const rows = await store.listMessages(inbox.id, user.id);
+    assert.deepEqual(rows.map((r) => r.uid), Array.from({ length: 80 }, (_, i) => i + 1));
+    const byUid = [...rows].sort((x, y) => x.uid - y.uid);
+    for (let i = 1; i < byUid.length; i++) assert.ok(byUid[i].modSeq > byUid[i - 1].modSeq);
+    const box = (await store.getMailboxById(inbox.id))!;
+    assert.deepEqual([box.messageCount, box.uidNext], [80, 81]);
+    assert.equal((await store.getQuota(user.id)).usedMessages, 80);
+    await store.close();
+  });
+
+  it('expunged UIDs stay retired across reopen', async () => {
+    const dir = newDir();
+    let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { user, inbox } = await setup(store);
+    for (let i = 0; i < 3; i++) await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(i)]) });
+    await store.expunge(inbox.id, [1, 2, 3] as Uid[]);
+    await store.close();
+    store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const r = await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage('again')]) });
+    assert.equal(r.row.uid, 4);
+    assert.deepEqual((await store.changesSince(inbox.id, 0, user.id)).expunged, [1, 2, 3]);
+    await store.close();
+  });
+});
+
+describe('sqlite migrations', () => {
+  it('migrate from an empty database creates every table; re-run is a no-op', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
+    for (const t of ['aliases', 'blobs', 'contents', 'domains', 'expunged', 'mailboxes', 'messages', 'meta', 'private_flags', 'schema_migrations', 'subscriptions', 'thread_refs', 'users']) {
+      assert.ok(tables.includes(t), t);
+    }
+    migrate(db);
+    const applied = db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+    assert.deepEqual(applied.map((r) => r.version), migrations.map((m) => m.version));
+    assert.equal(latestVersion, migrations.at(-1)!.version);
+    db.close();
+  });
+
+  it('applies only pending migrations, in order, atomically', () => {
+    const db = new Database(':memory:');
+    const log: number[] = [];
+    const list = [
+      { version: 1, description: 'a', up: () => log.push(1) },
+      { version: 2, description: 'b', up: () => log.push(2) },
+    ];
+    migrate(db, list.slice(0, 1));
+    migrate(db, list);
+    assert.deepEqual(log, [1, 2]);
+    const failing = [...list, { version: 3, description: 'c', up: (d: Database.Database) => { d.exec('CREATE TABLE half (x)'); throw new Error('boom'); } }];
+    assert.throws(() => migrate(db, failing), /boom/);
+    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number }).v, 2);
+    assert.equal(db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'half'`).get(), undefined, 'rolled back');
+    db.close();
+  });
+
+  it('a database newer than the code is refused with a clear invalid error', async () => {
+    const dir = newDir();
+    const store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    await store.close();
+    const db = new Database(path.join(dir, 'mailroom.db'));
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(latestVersion + 1, Date.now());
+    db.close();
+    await assert.rejects(openStore({ dataDir: dir, bus: new LocalChangeBus() }), (e) => isStoreError(e, 'invalid') && /newer/.test(e.message));
+  });
+});
+
+describe('openStore database URLs', () => {
+  const rows: [string, RegExp][] = [
+    ['postgres://u@localhost/mail', /PostgreSQL store is not available in this version \(MAILROOM_DATABASE_URL\)/],
+    ['postgresql://localhost/mail', /PostgreSQL store is not available/],
+    ['mysql://localhost/mail', /"mysql"/],
+    ['not a url', /unsupported database URL/],
+  ];
+  for (const [url, message] of rows) {
+    it(`${url} → invalid`, async () => {
+      await assert.rejects(openStore({ dataDir: newDir(), databaseUrl: url, bus: new LocalChangeBus() }), (e) => isStoreError(e, 'invalid') && message.test(e.message));
+    });
+  }
+
+  it('an empty URL selects SQLite', async () => {
+    const store = await openStore({ dataDir: newDir(), databaseUrl: '', bus: new LocalChangeBus() });
+    assert.ok(store instanceof SqliteStore);
+    await store.close();
+  });
+});
