@@ -1,0 +1,73 @@
+// mailroom serve [--config FILE] [--data DIR]: run every configured listener until SIGTERM/SIGINT.
+import type { Command } from 'commander';
+import { formatListenAddress, LISTENER_NAMES, type ListenerName } from '../config/schema.js';
+import { createLogger } from '../log/logger.js';
+import { startMailroom, type RunningServer } from '../server.js';
+import { globalOptions, loadCliConfig, reportError } from './context.js';
+
+const LABELS: Record<ListenerName, string> = {
+  imap: 'IMAP',
+  imaps: 'IMAP (TLS)',
+  pop3: 'POP3',
+  pop3s: 'POP3 (TLS)',
+  smtp: 'SMTP (MX)',
+  submission: 'Submission',
+  submissions: 'Submission (TLS)',
+  lmtp: 'LMTP',
+  http: 'HTTP',
+};
+
+/** Registers `serve` on the program. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the mail server (IMAP, POP3, SMTP, LMTP, HTTP) until SIGTERM or Ctrl+C')
+    .action(async (_options: unknown, command: Command) => {
+      process.exitCode = await serve(command);
+    });
+}
+
+async function serve(command: Command): Promise<number> {
+  let server: RunningServer;
+  let log;
+  try {
+    const config = loadCliConfig(globalOptions(command));
+    log = createLogger({ level: config.log.level });
+    server = await startMailroom(config, log);
+    log.info({ listeners: Object.fromEntries(Object.entries(server.addresses).map(([k, v]) => [k, formatListenAddress(v)])), data: config.data }, 'ready');
+    process.stderr.write(banner(server, config.data));
+  } catch (err) {
+    return reportError(err);
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  // A second signal means "now": skip the graceful wait.
+  const force = () => process.exit(1);
+  process.once('SIGTERM', force);
+  process.once('SIGINT', force);
+  log.info({ signal }, 'shutting down');
+  try {
+    await server.close();
+  } catch (err) {
+    return reportError(err);
+  }
+  log.info('stopped');
+  // Anything still holding the event loop (a stray timer) must not keep a stopped server alive.
+  setTimeout(() => process.exit(0), 1000).unref();
+  return 0;
+}
+
+function banner(server: RunningServer, dataDir: string): string {
+  const lines = ['', `Mailroom is running. Data: ${dataDir}`];
+  for (const name of LISTENER_NAMES) {
+    const address = server.addresses[name];
+    if (!address) continue;
+    const where = formatListenAddress(address);
+    lines.push(`  ${LABELS[name].padEnd(17)} ${name === 'http' ? `http://${where}/healthz` : where}`);
+  }
+  if (server.selfSignedCert) lines.push(`TLS uses a self-signed certificate (${server.selfSignedCert}); clients will ask to trust it.`);
+  lines.push(`Add a user:  npx mailroom user add alice@example.test --password 'secret'`, 'Stop with Ctrl+C (or SIGTERM).', '');
+  return lines.join('\n') + '\n';
+}

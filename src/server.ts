@@ -1,0 +1,59 @@
+/**
+ * The wiring, readable in one screen: config → certificate → store and change bus
+ * → one listener per configured address. Returns a handle whose close() shuts
+ * down gracefully (listeners first, so no session outlives the store).
+ *
+ * Never imports: protocol internals beyond their handler entry points, SQL.
+ * Invariants: on a failed start everything already opened is closed again.
+ */
+import type { Logger } from 'pino';
+import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
+import { startListeners, type ListenerSpec } from './net/listeners.js';
+import { placeholderProtocol } from './net/placeholder.js';
+import { loadTlsMaterial } from './net/tls.js';
+import { LocalChangeBus } from './store/bus.js';
+import { openStore } from './store/open.js';
+
+/** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
+const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
+
+export interface RunningServer {
+  /** Bound address of each listener that is not `off`. */
+  addresses: Partial<Record<ListenerName, ListenAddress>>;
+  /** Self-signed certificate path, or undefined when the configured one is used. */
+  selfSignedCert: string | undefined;
+  close(): Promise<void>;
+}
+
+/** Starts everything the config asks for; throws ConfigError-free errors (ListenError, TlsSetupError, StoreError…). */
+export async function startMailroom(config: Config, log: Logger): Promise<RunningServer> {
+  const tls = await loadTlsMaterial({ cert: config.tls.cert, key: config.tls.key, dataDir: config.data, hostname: config.hostname, log });
+  const bus = new LocalChangeBus();
+  const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, bus });
+  try {
+    const specs: ListenerSpec[] = [];
+    for (const name of LISTENER_NAMES) {
+      const address = config.listen[name];
+      if (address === 'off') continue;
+      // TODO(RFC9051, RFC1939, RFC5321, RFC2033): swap each placeholder for the real protocol handler.
+      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', ...placeholderProtocol(name) });
+    }
+    const listeners = await startListeners(specs, {
+      log,
+      tls: { cert: tls.cert, key: tls.key },
+      connectionsPerIp: config.limits.connections_per_ip,
+      shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
+    });
+    return {
+      addresses: listeners.addresses as RunningServer['addresses'],
+      selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
+      async close() {
+        await listeners.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
