@@ -215,3 +215,26 @@ describe('openStore database URLs', () => {
     await store.close();
   });
 });
+
+describe('sqlite private flags', () => {
+  it('listMessages, getMessages and changesSince merge the viewer’s private flags', async () => {
+    const store = (await openStore({ dataDir: newDir(), bus: new LocalChangeBus() })) as SqliteStore;
+    const { user, inbox } = await setup(store);
+    const bob = await store.addUser('bob@example.test', 'h', []);
+    const { row } = await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(1)]), flags: ['\\Answered'] });
+    const mark = (await store.getMailboxById(inbox.id))!.highestModSeq;
+    // Written directly: the sharing layer that sets per-person flags comes later; the schema is ready.
+    store.database
+      .prepare('INSERT INTO private_flags (message_id, user_id, flags, modseq) SELECT id, ?, ?, ? FROM messages WHERE mailbox_id = ? AND uid = ?')
+      .run(bob.id, '\\Seen', mark + 1, inbox.id, row.uid);
+    store.database.prepare('UPDATE mailboxes SET highest_modseq = ? WHERE id = ?').run(mark + 1, inbox.id);
+    assert.deepEqual((await store.listMessages(inbox.id, bob.id))[0].flags, ['\\Answered', '\\Seen']);
+    assert.deepEqual((await store.listMessages(inbox.id, user.id))[0].flags, ['\\Answered']);
+    assert.deepEqual((await store.getMessages(inbox.id, [row.uid], bob.id))[0].flags, ['\\Answered', '\\Seen']);
+    assert.deepEqual((await store.changesSince(inbox.id, mark, bob.id)).changed.map((r) => [r.uid, r.modSeq]), [[row.uid, mark + 1]]);
+    assert.deepEqual((await store.changesSince(inbox.id, mark, user.id)).changed, []);
+    await store.expunge(inbox.id, [row.uid]);
+    assert.equal((store.database.prepare('SELECT count(*) AS n FROM private_flags').get() as { n: number }).n, 0, 'cascade on expunge');
+    await store.close();
+  });
+});
