@@ -93,11 +93,16 @@ const MARKER = /(~?)\{([0-9]+)(\+?)\}$/;
 // eslint-disable-next-line no-control-regex -- a tag excludes CTL (RFC 9051 9)
 const TAG = /^([^\x00-\x20\x7f-\xff(){%*"\\+]+)(?: |$)/;
 
-/** Reads the tag at the start of a command line, if it is a valid one (RFC 9051 9 tag). */
-export function readTag(line: Buffer | string): string | undefined {
-  const s = typeof line === 'string' ? line : line.subarray(0, 256).toString('latin1');
+/**
+ * Reads the tag at the start of a command line, if it is a valid one (RFC 9051 9 tag).
+ * With `requireSp` the tag must be followed by SP within the first 256 bytes, so the answer
+ * does not depend on how much of an over-long line has arrived.
+ */
+export function readTag(line: Buffer | string, requireSp = false): string | undefined {
+  const s = typeof line === 'string' ? line.slice(0, 256) : line.subarray(0, 256).toString('latin1');
   const m = TAG.exec(s);
-  return m ? m[1] : undefined;
+  if (!m || (requireSp && !m[0].endsWith(' '))) return undefined;
+  return m[1];
 }
 
 /** Splits an IMAP byte stream into commands; see the file header for the contract. */
@@ -205,7 +210,8 @@ export class CommandReader {
     if (!this.discarding) {
       this.lineParts.push(part);
       if (this.textLen > this.maxLine) {
-        const tag = this.tag ?? readTag(Buffer.concat(this.segments.length ? [this.segments[0]] : this.lineParts));
+        const first = this.segments.length ? this.segments[0] : Buffer.concat(this.lineParts);
+        const tag = this.tag ?? readTag(first.subarray(0, Math.min(this.maxLine, 256)), true);
         this.fail(new ImapParseError(`Command line too long (limit ${this.maxLine} bytes)`, { tag, code: 'TOOBIG' }));
       }
       return;

@@ -91,8 +91,9 @@ export function expandSeqSet(set: SeqSet, max: number, saved: readonly number[] 
   return out;
 }
 
-/** True when `n` is in the set, `*` standing for `max`. */
+/** True when `n` is in the set and in 1..max, `*` standing for `max` (agrees with expandSeqSet). */
 export function seqSetHas(set: SeqSet, n: number, max: number, saved: readonly number[] = []): boolean {
+  if (n < 1 || n > max) return false;
   if (set.kind === 'saved') return saved.includes(n);
   for (const r of set.ranges) {
     const a = r.start === '*' ? max : r.start;

@@ -1,0 +1,203 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { CommandReader, type CommandReaderOptions, type LiteralInfo, type ReaderEvent } from './command-reader.js';
+import { ImapParseError } from './errors.js';
+
+/** Events as plain data, comparable across chunkings. */
+function plain(e: ReaderEvent): unknown {
+  if (e.type === 'continue') return ['continue', e.tag, e.size, e.binary];
+  if (e.type === 'error') {
+    assert.ok(e.error instanceof ImapParseError);
+    return ['error', e.error.text, e.error.tag ?? null, e.error.code ?? null];
+  }
+  const c = e.command;
+  return [
+    'command',
+    c.tag ?? null,
+    c.segments.map((s) => s.toString('latin1')),
+    c.literals.map((l) => [l.data?.toString('latin1') ?? null, l.binary, l.nonSync, l.containsNul]),
+  ];
+}
+
+function run(opts: CommandReaderOptions, chunks: Buffer[]): unknown[] {
+  const r = new CommandReader(opts);
+  const out: unknown[] = [];
+  for (const c of chunks) out.push(...r.feed(c).map(plain));
+  return out;
+}
+
+const cmd = (tag: string | null, segments: string[], literals: [string | null, boolean, boolean, boolean][] = []): unknown => ['command', tag, segments, literals];
+const cont = (tag: string | null, size: number, binary = false): unknown => ['continue', tag, size, binary];
+const err = (text: string, tag: string | null = null, code: string | null = null): unknown => ['error', text, tag, code];
+
+type Row = [name: string, input: string, opts: CommandReaderOptions, expected: unknown[]];
+const rows: Row[] = [
+  ['one command', 'a1 NOOP\r\n', {}, [cmd('a1', ['a1 NOOP'])]],
+  ['bare LF ends a line', 'a1 NOOP\n', {}, [cmd('a1', ['a1 NOOP'])]],
+  ['pipelined commands', 'a1 NOOP\r\na2 CHECK\r\n', {}, [cmd('a1', ['a1 NOOP']), cmd('a2', ['a2 CHECK'])]],
+  ['blank lines are ignored', '\r\n\r\na1 NOOP\r\n', {}, [cmd('a1', ['a1 NOOP'])]],
+  ['incomplete line waits', 'a1 NOO', {}, []],
+  ['no valid tag', '+x NOOP\r\n', {}, [cmd(null, ['+x NOOP'])]],
+  [
+    'synchronizing literals',
+    'a1 LOGIN {3}\r\nfoo {3}\r\nbar\r\n',
+    {},
+    [cont('a1', 3), cont('a1', 3), cmd('a1', ['a1 LOGIN ', ' ', ''], [['foo', false, false, false], ['bar', false, false, false]])],
+  ],
+  ['LITERAL+', 'a1 LOGIN {3+}\r\nfoo "x"\r\n', {}, [cmd('a1', ['a1 LOGIN ', ' "x"'], [['foo', false, true, false]])]],
+  ['literal8 with NUL', 'a1 APPEND INBOX ~{4+}\r\na\0bc\r\n', {}, [cmd('a1', ['a1 APPEND INBOX ', ''], [['a\0bc', true, true, true]])]],
+  ['literal8 synchronizing', 'a1 APPEND INBOX ~{2}\r\nab\r\n', {}, [cont('a1', 2, true), cmd('a1', ['a1 APPEND INBOX ', ''], [['ab', true, false, false]])]],
+  ['NUL in a plain literal is flagged', 'a1 X {2+}\r\n\0b\r\n', {}, [cmd('a1', ['a1 X ', ''], [['\0b', false, true, true]])]],
+  ['empty literal', 'a1 LOGIN {0}\r\n {0+}\r\n\r\n', {}, [cont('a1', 0), cmd('a1', ['a1 LOGIN ', ' ', ''], [['', false, false, false], ['', false, true, false]])]],
+  ['literal containing CRLF and braces', 'a1 X {9+}\r\n{1}\r\nb\r\nc\r\n', {}, [cmd('a1', ['a1 X ', ''], [['{1}\r\nb\r\nc', false, true, false]])]],
+  [
+    'line too long, then resync',
+    `a1 ${'x'.repeat(30)}\r\na2 NOOP\r\n`,
+    { maxLineLength: 20 },
+    [err('Command line too long (limit 20 bytes)', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'line too long still skips its non-sync literal',
+    `a1 X ${'y'.repeat(30)} {11+}\r\na9 LOGOUT\r\n\r\na2 NOOP\r\n`,
+    { maxLineLength: 20 },
+    [err('Command line too long (limit 20 bytes)', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'too long over several lines',
+    'a1 X {3+}\r\nabc 12345678901234567890\r\na2 NOOP\r\n',
+    { maxLineLength: 20 },
+    [err('Command line too long (limit 20 bytes)', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'synchronizing literal over APPENDLIMIT: no continuation, next line is a command',
+    'a1 APPEND INBOX {20}\r\na2 NOOP\r\n',
+    { maxLiteralSize: 10 },
+    [err('Literal too large (limit 10 bytes)', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'non-sync literal over APPENDLIMIT is skipped',
+    'a1 APPEND INBOX {20+}\r\na9 LOGOUT\r\nxxxxxxxxx\r\na2 NOOP\r\n',
+    { maxLiteralSize: 10 },
+    [err('Literal too large (limit 10 bytes)', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'LITERAL- refuses {n+} over 4096 and skips it',
+    `a1 APPEND INBOX {4097+}\r\n${'z'.repeat(4097)}\r\na2 NOOP\r\n`,
+    { nonSyncLiterals: 'minus' },
+    [err('Non-synchronizing literal larger than 4096 bytes', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])],
+  ],
+  ['LITERAL- accepts {4096+}', `a1 X {4096+}\r\n${'z'.repeat(4096)}\r\n`, { nonSyncLiterals: 'minus' }, [cmd('a1', ['a1 X ', ''], [['z'.repeat(4096), false, true, false]])]],
+  [
+    'no LITERAL+ advertised',
+    'a1 LOGIN {3+}\r\nfoo {3+}\r\nbar\r\na2 NOOP\r\n',
+    { nonSyncLiterals: 'none' },
+    [err('Non-synchronizing literals are not supported', 'a1'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'too many literals',
+    'a1 X {1+}\r\na {1+}\r\nb {1+}\r\nc\r\na2 NOOP\r\n',
+    { maxLiterals: 2 },
+    [err('Too many literals in one command (limit 2)', 'a1'), cmd('a2', ['a2 NOOP'])],
+  ],
+  [
+    'error then synchronizing literal ends the command',
+    'a1 X {1+}\r\na {1+}\r\nb {3}\r\na2 NOOP\r\n',
+    { maxLiterals: 1 },
+    [err('Too many literals in one command (limit 1)', 'a1'), cmd('a2', ['a2 NOOP'])],
+  ],
+  ['huge literal size', 'a1 X {99999999999999999999}\r\na2 NOOP\r\n', {}, [err('Literal too large (limit 67108864 bytes)', 'a1', 'TOOBIG'), cmd('a2', ['a2 NOOP'])]],
+  ['tag unknown on an over-long line', `${'q'.repeat(40)}\r\na2 NOOP\r\n`, { maxLineLength: 20 }, [err('Command line too long (limit 20 bytes)', null, 'TOOBIG'), cmd('a2', ['a2 NOOP'])]],
+];
+
+test('command reader table', () => {
+  for (const [name, input, opts, expected] of rows) {
+    assert.deepEqual(run(opts, [Buffer.from(input, 'latin1')]), expected, name);
+  }
+});
+
+test('every row gives identical events byte by byte and at every two-chunk split', () => {
+  for (const [name, input, opts] of rows) {
+    const buf = Buffer.from(input, 'latin1');
+    const whole = run(opts, [buf]);
+    const bytes = [...buf].map((b) => Buffer.from([b]));
+    assert.deepEqual(run(opts, bytes), whole, `${name}: byte by byte`);
+    const step = buf.length > 600 ? 37 : 1; // long rows: every 37th split point keeps the test quick
+    for (let i = 1; i < buf.length; i += step) {
+      assert.deepEqual(run(opts, [buf.subarray(0, i), buf.subarray(i)]), whole, `${name}: split at ${i}`);
+    }
+  }
+});
+
+test('rejectLiteral drops the command; the next line is a new command', () => {
+  const r = new CommandReader();
+  r.push(Buffer.from('a1 APPEND INBOX {10}\r\n'));
+  const c = r.next();
+  assert.deepEqual(c && plain(c), cont('a1', 10));
+  r.rejectLiteral();
+  assert.throws(() => r.rejectLiteral(), /only valid right after a continue event/);
+  assert.deepEqual(r.feed(Buffer.from('a2 NOOP\r\n')).map(plain), [cmd('a2', ['a2 NOOP'])]);
+});
+
+test('a 50 MB APPEND literal streams to the sink and is never buffered whole', () => {
+  const size = 50 * 1024 * 1024;
+  const chunk = Buffer.alloc(1024 * 1024, 0x61);
+  let written = 0;
+  let ended = false;
+  let info: LiteralInfo | undefined;
+  const r = new CommandReader({
+    maxLiteralSize: 100 * 1024 * 1024,
+    onLiteral: (i) => {
+      info = i;
+      return { write: (b: Buffer) => (written += b.length), end: () => (ended = true) };
+    },
+  });
+  r.push(Buffer.from(`a1 APPEND INBOX (\\Seen) {${size}+}\r\n`));
+  assert.equal(r.next(), null);
+  for (let sent = 0; sent < size; sent += chunk.length) {
+    r.push(chunk);
+    assert.equal(r.next(), null);
+    assert.equal(r.bufferedBytes, 0, 'bytes go to the sink as they arrive');
+    assert.equal(written, sent + chunk.length);
+  }
+  assert.equal(ended, true);
+  r.push(Buffer.from('\r\n'));
+  const e = r.next();
+  assert.ok(e && e.type === 'command');
+  assert.equal(e.command.literals[0].data, null);
+  assert.equal(e.command.literals[0].size, size);
+  assert.ok(e.command.literals[0].sink);
+  assert.deepEqual(info, { tag: 'a1', size, binary: false, nonSync: true, index: 0, prefix: 'a1 APPEND INBOX (\\Seen) ' });
+});
+
+test('small literals are buffered even with a sink hook', () => {
+  const r = new CommandReader({ streamThreshold: 10, onLiteral: () => assert.fail('not for small literals') });
+  const ev = r.feed(Buffer.from('a1 LOGIN {3+}\r\nfoo bar\r\n'));
+  assert.deepEqual(ev.map(plain), [cmd('a1', ['a1 LOGIN ', ' bar'], [['foo', false, true, false]])]);
+});
+
+const wireUnit = fc.constantFrom(...'a1 {}~+0359\r\n"x('.split(''));
+
+test('fuzz: random input gives only typed events, the same for any chunking', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: wireUnit, maxLength: 80 }), fc.integer({ min: 1, max: 80 }), (s, cut) => {
+      const opts: CommandReaderOptions = { maxLineLength: 24, maxLiteralSize: 40, maxLiterals: 3, nonSyncLiterals: 'minus' };
+      const buf = Buffer.from(s, 'latin1');
+      const whole = run(opts, [buf]);
+      assert.deepEqual(run(opts, [buf.subarray(0, cut), buf.subarray(cut)]), whole);
+      assert.deepEqual(run(opts, [...buf].map((b) => Buffer.from([b]))), whole);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('fuzz: random bytes never throw and finish quickly', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+      const start = Date.now();
+      run({ maxLineLength: 100 }, [Buffer.from(bytes)]);
+      return Date.now() - start < 1000;
+    }),
+    { numRuns: 300 },
+  );
+});
