@@ -43,12 +43,21 @@ export interface MimePart {
   /** Lower-case media type and subtype, e.g. "text", "plain". */
   type: string;
   subtype: string;
+  /**
+   * Optional (added by the MIME indexer): the type, subtype and transfer encoding as
+   * written in the header, present only when they differ from `type`, `subtype` and
+   * `encoding.toLowerCase()`. IMAP servers (Dovecot) echo the sender's spelling in
+   * BODYSTRUCTURE, so the serialiser needs it to answer byte for byte the same.
+   */
+  typeAsWritten?: string;
+  subtypeAsWritten?: string;
+  encodingAsWritten?: string;
   params: Params;
   id: NString;
   description: NString;
   /** Content-Transfer-Encoding as written, upper-cased; default "7BIT". */
   encoding: string;
-  /** Body size in octets. */
+  /** Body size in octets as IMAP counts them: bare LF line ends count as CRLF (RFC 9051 2.3.4). */
   size: number;
   /** Body line count, for text/* and message/rfc822 (null otherwise). */
   lines: number | null;

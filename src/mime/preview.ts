@@ -1,0 +1,20 @@
+/**
+ * RFC 8970 preview: up to 256 characters from the first inline text part, decoded,
+ * whitespace collapsed. Prefers text/plain inside a multipart/alternative the way
+ * readers display it; falls back to the first text/html.
+ */
+import type { MimePart } from './types.js';
+import { isInlineText, leafParts, partText } from './text-parts.js';
+
+/** RFC 8970 3: a preview holds no more than 256 characters. */
+const PREVIEW_CHARS = 256;
+/** Enough encoded bytes for 256 characters after decoding and tag stripping. */
+const READ_BYTES = 64 * 1024;
+
+export function buildPreview(raw: Buffer, body: MimePart): string {
+  const texts = leafParts(body).filter(isInlineText);
+  const chosen = texts.find((p) => p.subtype === 'plain') ?? texts[0];
+  if (!chosen) return '';
+  const text = partText(raw, chosen, READ_BYTES) ?? '';
+  return Array.from(text.replace(/\s+/g, ' ').trim()).slice(0, PREVIEW_CHARS).join('');
+}
