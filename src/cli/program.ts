@@ -7,6 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
+import { registerUserCommands } from './users.js';
+import { registerAliasCommands } from './aliases.js';
+import { registerQuotaCommands } from './quota.js';
+import { registerMailboxCommands } from './mailboxes.js';
+import { registerDeliverCommand } from './deliver.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -14,7 +19,11 @@ export type CommandRegistration = (program: Command) => void;
 // To add a command: import its register function above and add it here. Order = order in --help.
 const commands: CommandRegistration[] = [
   registerServe,
-  // registerUser, registerDomain, registerAlias, registerQuota, registerMailbox, registerDeliver
+  registerUserCommands,
+  registerAliasCommands,
+  registerQuotaCommands,
+  registerMailboxCommands,
+  registerDeliverCommand,
 ];
 
 function version(): string {

@@ -42,7 +42,7 @@ class Accumulator {
 
 async function resolveInto(store: Store, address: string, sep: string, acc: Accumulator, depth: number, seen: Set<string>): Promise<boolean> {
   const key = address.toLowerCase();
-  if (seen.has(key)) return true; // an alias loop delivers once to what it reached, never forever
+  if (seen.has(key)) return false; // an alias loop reaches nobody new; what it already reached is kept
   if (depth > MAX_ALIAS_DEPTH) return false;
   seen.add(key);
   const { local, domain } = parseAddress(address);

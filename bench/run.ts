@@ -1,0 +1,33 @@
+/**
+ * `npm run bench [name …]`: runs the named workloads (default: all), prints a
+ * table and writes bench/results/<name>.json. Figures are measured here, never
+ * asserted in tests. BENCH_MESSAGES scales the delivery workload (default 10000).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchDeliver } from './deliver.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const workloads: Record<string, () => Promise<object>> = {
+  deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(workloads);
+  for (const name of names) {
+    const run = workloads[name];
+    if (!run) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(workloads).join(', ')}`);
+    process.stderr.write(`bench ${name}…\n`);
+    const result = { name, node: process.version, date: new Date().toISOString(), ...(await run()) };
+    console.log(JSON.stringify(result, null, 2));
+    await mkdir(join(root, 'bench', 'results'), { recursive: true });
+    await writeFile(join(root, 'bench', 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.message}`);
+  process.exit(1);
+});
