@@ -28,21 +28,24 @@ export function registerServe(program: Command): void {
 }
 
 async function serve(command: Command): Promise<number> {
+  // Listen for signals before anything else: without a listener, a SIGTERM that arrives
+  // during start-up would kill the process at once, skipping the graceful path.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
   let server: RunningServer;
   let log;
   try {
     const config = loadCliConfig(globalOptions(command));
     log = createLogger({ level: config.log.level });
     server = await startMailroom(config, log);
-    log.info({ listeners: Object.fromEntries(Object.entries(server.addresses).map(([k, v]) => [k, formatListenAddress(v)])), data: config.data }, 'ready');
     process.stderr.write(banner(server, config.data));
+    log.info({ listeners: Object.fromEntries(Object.entries(server.addresses).map(([k, v]) => [k, formatListenAddress(v)])), data: config.data }, 'ready');
   } catch (err) {
     return reportError(err);
   }
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
+  const signal = await stopSignal;
   // A second signal means "now": skip the graceful wait.
   const force = () => process.exit(1);
   process.once('SIGTERM', force);
