@@ -120,7 +120,7 @@ export class ArgReader {
 
   /** Reads `ch` or throws `Expected "<ch>"`. */
   expect(ch: string, context?: string): void {
-    if (!this.accept(ch)) this.expected(`"${ch}"`, context);
+    if (!this.accept(ch)) this.expected(ch === '"' ? 'DQUOTE' : `"${ch}"`, context);
   }
 
   /** Requires the end of the command. */
