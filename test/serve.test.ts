@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { LISTENERS, runCli, startServer, tempDirs } from './harness/server.js';
 import { connect } from './harness/transcript.js';
@@ -129,14 +129,15 @@ test('serve: an unsupported database URL → exit 1 and one line', async () => {
   assert.match(oneLine(r.stderr), /^error: .*database URL/);
 });
 
-test('serve: --data overrides MAILROOM_DATA', async () => {
+test('serve: --data overrides MAILROOM_DATA; a config file is read with --config', async () => {
   const a = tempDirs();
   const b = tempDirs();
-  const r = await runCli(['serve', '--data', b.dataDir], { dataDir: a.dataDir, env: { MAILROOM_IMAP: '12x' } });
-  assert.equal(r.code, 2, 'still a config error, but after reading --data');
-  const s = await startServer({ env: { MAILROOM_DATA: a.dataDir } });
+  const s = await startServer({ env: { MAILROOM_DATA: a.dataDir }, args: ['--data', b.dataDir], configToml: 'hostname = "mx.example.test"\n' });
   await s.stop();
-  assert.equal(s.stdout.find((l) => l.msg === 'ready')?.data, a.dataDir);
+  assert.equal(s.stdout.find((l) => l.msg === 'ready')?.data, b.dataDir);
+  assert.ok(existsSync(join(b.dataDir, 'tls', 'cert.pem')));
+  assert.ok(!existsSync(join(a.dataDir, 'tls')));
+  assert.equal(s.stdout.find((l) => l.msg === 'created self-signed certificate')?.hostname, 'mx.example.test');
 });
 
 test('SIGTERM exits 0 promptly with an idle HTTP keep-alive connection open', async () => {

@@ -23,6 +23,8 @@ export interface StartOptions {
   configToml?: string;
   /** Reuse a data directory (e.g. to restart on the same data). */
   dataDir?: string;
+  /** Extra arguments after `serve` (e.g. ['--data', dir]). */
+  args?: string[];
   /** How long to wait for "ready"; default 20 s. */
   timeoutMs?: number;
 }
@@ -68,6 +70,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningTe
     writeFileSync(join(dir, 'mailroom.toml'), options.configToml);
     args.push('--config', join(dir, 'mailroom.toml'));
   }
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, { cwd: dir, env: childEnv(dataDir, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout: LogLine[] = [];
   let stderr = '';
