@@ -71,7 +71,10 @@ function emptyTextPart(section: string, at: number): MimePart {
 
 function setType(part: MimePart, node: Node): void {
   const info = node.info;
-  if (node.rfc822) {
+  if (node.tooDeep) {
+    part.type = 'application'; // nesting too deep to parse: opaque, as Dovecot shows it
+    part.subtype = 'octet-stream';
+  } else if (node.rfc822) {
     part.type = 'message';
     part.subtype = 'rfc822';
   } else if (info.type === null) {

@@ -2,7 +2,7 @@
  * From a part's header fields to the data BODYSTRUCTURE and ENVELOPE need
  * (RFC 2045, RFC 2183, RFC 3282, RFC 2557, RFC 1864; RFC 9051 7.5.2), following
  * Dovecot's choices: the first Content-* header of a kind wins, the last envelope
- * header wins, values are kept raw (undecoded) with folds removed.
+ * string field wins while address fields accumulate, values are kept raw (undecoded) with folds removed.
  */
 import type { Address, Envelope, Params } from './types.js';
 import type { HeaderField } from './header-block.js';
@@ -59,9 +59,10 @@ function parseContentType(info: ContentInfo, value: string): void {
   const ret = r.contentType(out);
   const full = out.join('');
   const slash = full.indexOf('/');
-  info.type = slash < 0 ? full : full.slice(0, slash);
-  info.subtype = slash < 0 ? '' : full.slice(slash + 1);
   info.typeOk = ret >= 0;
+  // a broken Content-Type is kept as "" "" (Dovecot 2.3), not guessed
+  info.type = info.typeOk ? full.slice(0, slash) : '';
+  info.subtype = info.typeOk ? full.slice(slash + 1) : '';
   if (info.typeOk) info.params = parseParams(r);
 }
 
@@ -150,7 +151,7 @@ export function boundaryOf(info: ContentInfo): string | null {
 
 const ENVELOPE_FIELDS = new Set(['date', 'subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'in-reply-to', 'message-id']);
 
-/** RFC 9051 7.5.2 envelope; the last occurrence of a field wins; Sender and Reply-To default to From. */
+/** RFC 9051 7.5.2 envelope; the last Date/Subject/ID field wins, address fields add up; Sender and Reply-To default to From. */
 export function readEnvelope(fields: HeaderField[]): Envelope {
   const env: Envelope = {
     date: null,
@@ -169,18 +170,23 @@ export function readEnvelope(fields: HeaderField[]): Envelope {
     const lower = f.name.toLowerCase();
     if (!ENVELOPE_FIELDS.has(lower)) continue;
     const str = rawValue(f.value);
-    const addrs = (): Address[] | null => parseAddressList(f.value as string);
+    const value = f.value;
+    // repeated address fields accumulate, as Dovecot does
+    const addrs = (prev: Address[] | null): Address[] | null => {
+      const list = parseAddressList(value);
+      return prev === null ? list : list === null ? prev : prev.concat(list);
+    };
     switch (lower) {
       case 'date': env.date = str; break;
-      case 'subject': env.subject = str; break;
+      case 'subject': env.subject = cutAtNul(value); break; // folds kept: ENVELOPE cleans them
       case 'in-reply-to': env.inReplyTo = str; break;
       case 'message-id': env.messageId = str; break;
-      case 'from': env.from = addrs(); break;
-      case 'sender': env.sender = addrs(); break;
-      case 'reply-to': env.replyTo = addrs(); break;
-      case 'to': env.to = addrs(); break;
-      case 'cc': env.cc = addrs(); break;
-      case 'bcc': env.bcc = addrs(); break;
+      case 'from': env.from = addrs(env.from); break;
+      case 'sender': env.sender = addrs(env.sender); break;
+      case 'reply-to': env.replyTo = addrs(env.replyTo); break;
+      case 'to': env.to = addrs(env.to); break;
+      case 'cc': env.cc = addrs(env.cc); break;
+      case 'bcc': env.bcc = addrs(env.bcc); break;
     }
   }
   env.sender ??= env.from; // RFC 9051 7.5.2: sender and reply-to default to from

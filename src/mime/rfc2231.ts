@@ -40,9 +40,10 @@ export function parseParams(r: Rfc822Reader): Params {
 function splitContinuationKey(key: string, value: string): Piece | null {
   const star = key.indexOf('*');
   if (star < 0) return null;
-  let p = star + 1;
+  let p = star;
   let idx = 0;
-  if (p < key.length) {
+  if (star + 1 < key.length) {
+    p++;
     while (p < key.length && key.charCodeAt(p) >= 48 && key.charCodeAt(p) <= 57) {
       idx = idx * 10 + key.charCodeAt(p) - 48;
       p++;

@@ -112,14 +112,14 @@ export function filterHeaderFields(header: Buffer, names: string[], not: boolean
   const block = readHeaderBlock(header, 0, null);
   const pieces: Buffer[] = [];
   for (const f of block.fields) {
-    if (f.value === null) continue;
-    if (wanted.has(f.name.toLowerCase()) !== not) {
-      const piece = header.subarray(f.start, f.end);
-      pieces.push(piece);
-      if (piece.length > 0 && piece[piece.length - 1] !== LF) pieces.push(Buffer.from('\r\n'));
-    }
+    // a line without a colon is a field named by the whole line (Dovecot's header filter)
+    if (wanted.has(f.name.toLowerCase()) === not) continue;
+    const piece = header.subarray(f.start, f.end);
+    pieces.push(piece);
+    if (piece.length > 0 && piece[piece.length - 1] !== LF) pieces.push(Buffer.from('\r\n'));
   }
-  pieces.push(Buffer.from('\r\n'));
+  // Dovecot ends HEADER.FIELDS with a blank line always, HEADER.FIELDS.NOT only when the header had one
+  if (!not || block.endedBy === 'blank') pieces.push(Buffer.from('\r\n'));
   return toWire(Buffer.concat(pieces));
 }
 

@@ -30,6 +30,8 @@ export interface Node {
   multipart: boolean;
   rfc822: boolean;
   digest: boolean;
+  /** A multipart or message/rfc822 left unparsed for nesting too deep (shown as octet-stream). */
+  tooDeep: boolean;
   children: Node[];
 }
 
@@ -82,7 +84,7 @@ class Scanner {
     const depth = parent ? parent.depth + 1 : 0;
     const node: Node = {
       parent, depth, headerStart: start, headerEnd: start, bodyEnd: start, fields: [],
-      info: readContentInfo([], false), multipart: false, rfc822: false, digest: false, children: [],
+      info: readContentInfo([], false), multipart: false, rfc822: false, digest: false, tooDeep: false, children: [],
     };
     if (parent) {
       parent.children.push(node);
@@ -103,10 +105,16 @@ class Scanner {
     const tooDeep = node.depth + 1 >= this.maxDepth || this.total >= MAX_PARTS;
     if (node.multipart && hb.endedBy === 'blank' && node.info.isMime) {
       const text = boundaryOf(node.info);
-      if (text !== null && tooDeep) node.multipart = false;
+      if (text !== null && tooDeep) {
+        node.multipart = false;
+        node.tooDeep = true;
+      }
       else if (text !== null) this.boundaries.push({ text: Buffer.from(text, 'latin1'), node });
     }
-    if (node.rfc822 && tooDeep) node.rfc822 = false;
+    if (node.rfc822 && tooDeep) {
+      node.rfc822 = false;
+      node.tooDeep = true;
+    }
     this.pos = hb.endedBy === 'boundary' ? (hb.boundaryLine as number) : hb.end;
     return { cutBy: hb.endedBy === 'boundary' ? hb.end : null };
   }
@@ -130,26 +138,28 @@ class Scanner {
     outer: for (;;) {
       if (cut !== null) {
         // the header met a boundary line: the part is empty and the boundary ends it
-        if (cur.rfc822) cur = this.emptyChild(cur, cut);
-        const step = this.boundaryStep(cur, cut, this.pos);
+        const cutNode = cur.rfc822 ? (cur = this.emptyChild(cur, cut)) : cur;
+        const step = this.boundaryStep(cur, cut, this.pos, cutNode);
         if (step === null) break;
         cur = step.owner;
-        if (step.eof) break;
         cut = null;
+        if (step.eof) break;
         if (step.newPart) {
           cur = this.newNode(cur, this.pos);
           cut = this.header(cur, true).cutBy;
           continue;
         }
       } else if (cur.rfc822) {
-        cur = this.newNode(cur, this.pos);
+        const parent = cur;
+        cur = this.newNode(parent, this.pos);
         cut = this.header(cur, false).cutBy;
+        if (cut !== null && cur.fields.length === 0) cut = this.giveBackBlankLine(parent, cur, cut);
         continue;
       }
       for (;;) {
         const line = this.boundaries.length > 0 ? this.nextBoundaryLine(this.pos) : -1;
         if (line < 0) break outer;
-        const step = this.boundaryStep(cur, this.delimiterStart(line), line);
+        const step = this.boundaryStep(cur, this.delimiterStart(line), line, null);
         if (step === null) break outer;
         cur = step.owner;
         if (step.eof) break outer;
@@ -162,6 +172,19 @@ class Scanner {
     }
     for (let n: Node | null = cur; n; n = n.parent) n.bodyEnd = this.buf.length;
     return root;
+  }
+
+  /**
+   * A message/rfc822 whose body starts right at a boundary line: the blank line ending its
+   * header becomes the boundary's [CR]LF, and the encapsulated message is empty (Dovecot).
+   */
+  giveBackBlankLine(parent: Node, child: Node, cut: number): number {
+    const end = parent.headerEnd;
+    if (end !== cut || end === parent.headerStart || this.buf[end - 1] !== LF) return cut;
+    const start = end - 2 >= parent.headerStart && this.buf[end - 2] === CR ? end - 2 : end - 1;
+    parent.headerEnd = parent.bodyEnd = start;
+    child.headerStart = child.headerEnd = child.bodyEnd = start;
+    return start;
   }
 
   /** The [CR]LF before a boundary line belongs to the boundary (RFC 2046 5.1.1). */
@@ -179,15 +202,20 @@ class Scanner {
 
   /**
    * Handles the boundary line at `line` (its [CR]LF starting at `delim`): closes the parts
-   * inside the boundary's owner and skips the rest of the line. `newPart` when a body part
+   * inside the boundary's owner and skips the rest of the line. `cutNode`: the part whose
+   * header the boundary line cut short, if any. `newPart` when a body part
    * follows; null when the input ends on the boundary line itself.
    */
-  boundaryStep(cur: Node, delim: number, line: number): { owner: Node; newPart: boolean; eof?: true } | null {
+  boundaryStep(cur: Node, delim: number, line: number, cutNode: Node | null): { owner: Node; newPart: boolean; eof?: true } | null {
     const found = this.boundaryAt(line);
     if (!found) return null;
+    // parts whose header the boundary cut end before its newline; that newline then
+    // belongs to the enclosing parts' bodies (Dovecot's accounting)
+    let end = delim;
     let n = cur;
     while (n !== found.b.node && n.parent) {
-      n.bodyEnd = delim;
+      n.bodyEnd = end;
+      if (n === cutNode) end = line;
       n = n.parent;
     }
     const idx = this.boundaries.indexOf(found.b);
