@@ -47,8 +47,11 @@ function hexVal(c: number): number {
   return -1;
 }
 
-/** RFC 2045 6.7: soft breaks removed, trailing whitespace dropped, bad escapes kept as written. */
-export function decodeQuotedPrintable(src: Buffer): Buffer {
+/**
+ * RFC 2045 6.7: soft breaks removed, trailing whitespace dropped. Bad escapes are kept as
+ * written, or make the result null when `strict` (BINARY must refuse them, RFC 3516 4.3).
+ */
+export function decodeQuotedPrintable(src: Buffer, strict = false): Buffer | null {
   const out = Buffer.allocUnsafe(src.length);
   let n = 0;
   let i = 0;
@@ -73,7 +76,8 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
       if (h >= 0 && l >= 0) {
         out[n++] = (h << 4) | l;
         j += 2;
-      } else out[n++] = c;
+      } else if (strict) return null;
+      else out[n++] = c;
     }
     if (lf >= 0 && !soft) {
       out[n++] = CR;
@@ -84,13 +88,31 @@ export function decodeQuotedPrintable(src: Buffer): Buffer {
   return out.subarray(0, n);
 }
 
+/**
+ * Whether `src` is well-formed base64 (RFC 4648 4): alphabet and whitespace only, whole
+ * 4-character groups, padding only at the very end.
+ */
+export function isStrictBase64(src: Buffer): boolean {
+  let count = 0;
+  let pad = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i];
+    if (c === 0x20 || c === 0x09 || c === CR || c === LF) continue;
+    if (c === 0x3d) {
+      if (count % 4 < 2 || ++pad > 2) return false;
+    } else if (B64[c] < 0 || pad > 0) return false;
+    count++;
+  }
+  return count % 4 === 0;
+}
+
 /** Decodes a body by its transfer encoding; null for an encoding RFC 2045 does not define. */
 export function decodeTransfer(body: Buffer, encoding: string): Buffer | null {
   switch (encoding.toUpperCase()) {
     case 'BASE64':
       return decodeBase64(body);
     case 'QUOTED-PRINTABLE':
-      return decodeQuotedPrintable(body);
+      return decodeQuotedPrintable(body) as Buffer;
     case '7BIT':
     case '8BIT':
     case 'BINARY':

@@ -6,7 +6,7 @@
  * Output is CRLF-normalised ({@link toWire}) since IMAP counts and sends CRLF lines.
  */
 import type { MessageIndex, MimePart } from './types.js';
-import { decodeTransfer, isKnownEncoding } from './decode.js';
+import { decodeBase64, decodeQuotedPrintable, isKnownEncoding, isStrictBase64 } from './decode.js';
 import { readHeaderBlock } from './header-block.js';
 
 export type SectionSpec = string;
@@ -130,15 +130,39 @@ export function sectionBytes(raw: Buffer, answer: SectionAnswer): Buffer {
   return answer.kind === 'fields' ? filterHeaderFields(bytes, answer.names, answer.not) : toWire(bytes);
 }
 
-/** RFC 3516 BINARY[]: the decoded body, or UNKNOWN-CTE when the encoding is not one we know. */
-export function decodeBinary(body: Buffer, encoding: string): { ok: true; bytes: Buffer } | { ok: false; code: 'UNKNOWN-CTE' } {
-  if (!isKnownEncoding(encoding)) return { ok: false, code: 'UNKNOWN-CTE' };
-  const decoded = decodeTransfer(body, encoding) as Buffer;
-  return { ok: true, bytes: encoding.toUpperCase() === 'BINARY' || encoding.toUpperCase().endsWith('BIT') ? toWire(decoded) : decoded };
+/** Bare LF to CRLF only (BINARY content may hold NULs, RFC 3516 4.2). */
+function crlfOnly(bytes: Buffer): Buffer {
+  const out: number[] = [];
+  let changed = false;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === LF && (i === 0 || bytes[i - 1] !== CR)) {
+      out.push(CR);
+      changed = true;
+    }
+    out.push(bytes[i]);
+  }
+  return changed ? Buffer.from(out) : bytes;
+}
+
+export type BinaryResult = { ok: true; bytes: Buffer } | { ok: false; code: 'UNKNOWN-CTE' | 'PARSE' };
+
+/**
+ * RFC 3516 BINARY[]: the decoded body. An encoding we do not know is UNKNOWN-CTE
+ * (RFC 3516 4.3); base64 or quoted-printable that does not decode is PARSE.
+ */
+export function decodeBinary(body: Buffer, encoding: string): BinaryResult {
+  const enc = encoding.toUpperCase();
+  if (!isKnownEncoding(enc)) return { ok: false, code: 'UNKNOWN-CTE' };
+  if (enc === 'BASE64') return isStrictBase64(body) ? { ok: true, bytes: decodeBase64(body) } : { ok: false, code: 'PARSE' };
+  if (enc === 'QUOTED-PRINTABLE') {
+    const bytes = decodeQuotedPrintable(body, true);
+    return bytes === null ? { ok: false, code: 'PARSE' } : { ok: true, bytes };
+  }
+  return { ok: true, bytes: crlfOnly(body) };
 }
 
 /** BINARY[part] answered from the index: empty for a nonexistent part (as Dovecot does). */
-export function binarySection(raw: Buffer, index: MessageIndex, path: number[]) {
+export function binarySection(raw: Buffer, index: MessageIndex, path: number[]): BinaryResult {
   const part = path.length === 0 ? index.body : findPart(index, path);
   if (!part || isSyntheticEmpty(part)) return { ok: true as const, bytes: Buffer.alloc(0) };
   return decodeBinary(raw.subarray(part.headerEnd, part.bodyEnd), part.encoding);

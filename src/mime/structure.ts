@@ -138,7 +138,8 @@ class Scanner {
     outer: for (;;) {
       if (cut !== null) {
         // the header met a boundary line: the part is empty and the boundary ends it
-        const cutNode = cur.rfc822 ? (cur = this.emptyChild(cur, cut)) : cur;
+        const cutNode = this.gaveBack ?? (cur.rfc822 ? (cur = this.emptyChild(cur, cut)) : cur);
+        this.gaveBack = null;
         const step = this.boundaryStep(cur, cut, this.pos, cutNode);
         if (step === null) break;
         cur = step.owner;
@@ -184,8 +185,12 @@ class Scanner {
     const start = end - 2 >= parent.headerStart && this.buf[end - 2] === CR ? end - 2 : end - 1;
     parent.headerEnd = parent.bodyEnd = start;
     child.headerStart = child.headerEnd = child.bodyEnd = start;
+    this.gaveBack = parent;
     return start;
   }
+
+  /** Set by giveBackBlankLine: the message/rfc822 part that ends before the boundary's newline. */
+  gaveBack: Node | null = null;
 
   /** The [CR]LF before a boundary line belongs to the boundary (RFC 2046 5.1.1). */
   delimiterStart(line: number): number {
