@@ -1,0 +1,27 @@
+/**
+ * The IMAP protocol codec: bytes in, typed commands out; typed responses in, strings out.
+ *
+ *   command-reader  framing: lines + literals ({n}, {n+}, ~{n}), limits, streaming sinks
+ *   arg-reader      cursor over one command's arguments; parseCommand (tag, name, UID)
+ *   seq-set         sequence sets, `$`, expansion, compact formatting
+ *   mailbox-name    modified UTF-7, name validation
+ *   search-parser   SEARCH keys into a typed tree, CHARSET, ESEARCH RETURN options
+ *   fetch-parser    FETCH items with their response names, CHANGEDSINCE/VANISHED
+ *   response        tagged/untagged/continuation lines, response codes, ESEARCH
+ *
+ * Never imports: store, net, mail (ESLint enforces it); no I/O, no clocks.
+ * Invariants:
+ *  - Client input can only make a parser throw ImapParseError (fuzz-tested); its text is
+ *    one line, safe to send, and names what was expected and where.
+ *  - Framing does not depend on how the bytes were chunked.
+ *  - Anything written by response.ts is one CRLF-terminated line unless it carries a literal.
+ */
+export * from './errors.js';
+export * from './command-reader.js';
+export * from './arg-reader.js';
+export * from './seq-set.js';
+export * from './mailbox-name.js';
+export * from './search-parser.js';
+export * from './fetch-parser.js';
+export * from './response.js';
+export { formatString, formatNString } from './imap-string.js';
