@@ -38,7 +38,6 @@ export function buildProgram(): Command {
     .version(version(), '-V, --version')
     .option('--data <dir>', 'data directory (overrides MAILROOM_DATA and the config file)')
     .option('--config <file>', 'TOML config file (default: ./mailroom.toml if it exists)')
-    .showHelpAfterError()
     .addHelpText('after', '\nEvery config key can also be set by an environment variable; see docs/config.md.');
   for (const register of commands) register(program);
   return program;
