@@ -170,5 +170,6 @@ export function htmlToText(html: string): string {
         return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : m;
       }
       return ENTITIES[e.toLowerCase()] ?? m;
-    });
+    })
+    .replace(/[ \t\u00a0]+/g, ' ');
 }
