@@ -1,0 +1,62 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_THROTTLE, MemoryThrottle } from './throttle.js';
+import { createAuthenticator } from './authenticate.js';
+import type { Store, User } from '../store/types.js';
+import { hashPassword } from './password.js';
+
+describe('MemoryThrottle', () => {
+  it('lets the first failures through, then doubles the delay, then blocks', async () => {
+    let now = 0;
+    const t = new MemoryThrottle(DEFAULT_THROTTLE, () => now);
+    const delays: number[] = [];
+    for (let i = 0; i < DEFAULT_THROTTLE.ipBlockFailures; i++) {
+      delays.push((await t.before('1.2.3.4', `user${i}@x`)).delayMs);
+      await t.failed('1.2.3.4', `user${i}@x`);
+    }
+    assert.deepEqual(delays.slice(0, 6), [0, 0, 0, 0, 500, 1000]);
+    assert.ok(delays.every((d) => d <= DEFAULT_THROTTLE.maxDelayMs));
+    assert.equal((await t.before('1.2.3.4', 'a@x')).blocked, true);
+    assert.equal((await t.before('5.6.7.8', 'a@x')).blocked, false, 'another IP is not affected');
+    now += DEFAULT_THROTTLE.windowMs + 1;
+    assert.deepEqual(await t.before('1.2.3.4', 'a@x'), { delayMs: 0, blocked: false }, 'the window forgets');
+  });
+
+  it('slows an account attacked from many IPs but never blocks it', async () => {
+    const t = new MemoryThrottle();
+    for (let i = 0; i < 50; i++) await t.failed(`10.0.0.${i}`, 'Alice@X');
+    const v = await t.before('192.0.2.1', 'alice@x');
+    assert.equal(v.blocked, false);
+    assert.equal(v.delayMs, DEFAULT_THROTTLE.accountDelayMs);
+  });
+
+  it('a success forgives the IP', async () => {
+    const t = new MemoryThrottle();
+    for (let i = 0; i < 8; i++) await t.failed('1.1.1.1', 'a@x');
+    assert.ok((await t.before('1.1.1.1', 'b@x')).delayMs > 0);
+    await t.succeeded('1.1.1.1', 'a@x');
+    assert.equal((await t.before('1.1.1.1', 'b@x')).delayMs, 0);
+  });
+
+  it('keeps at most maxKeys entries', async () => {
+    const t = new MemoryThrottle(DEFAULT_THROTTLE, Date.now, 10);
+    for (let i = 0; i < 100; i++) await t.failed(`ip${i}`, `a${i}`);
+    assert.equal((await t.before('ip0', 'a0')).delayMs, 0);
+  });
+});
+
+describe('authenticator', () => {
+  it('accepts the right password, refuses wrong ones and unknown users alike, and throttles', async () => {
+    const user = { id: 1, address: 'alice@example.test', passwordHash: await hashPassword('pw') } as User;
+    const store = { getUser: async (a: string) => (a.toLowerCase() === user.address ? user : null) } as unknown as Store;
+    const slept: number[] = [];
+    const auth = createAuthenticator(store, new MemoryThrottle(), async (ms) => void slept.push(ms));
+    const ip = '203.0.113.9';
+    assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip }), { ok: true, user });
+    const rows: [string, string][] = [['alice@example.test', 'wrong'], ['nobody@example.test', 'pw'], ['no-at-sign', 'pw'], ['', '']];
+    for (const [username, password] of rows) assert.deepEqual(await auth.authenticate({ username, password, remoteAddress: ip }), { ok: false, reason: 'invalid' });
+    for (let i = 0; i < 40; i++) await auth.authenticate({ username: 'alice@example.test', password: 'bad', remoteAddress: ip });
+    assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip }), { ok: false, reason: 'throttled' });
+    assert.ok(slept.length > 0 && slept.every((ms) => ms > 0));
+  });
+});
