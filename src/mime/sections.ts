@@ -25,10 +25,11 @@ interface ParsedSpec {
 
 /** Parses an RFC 9051 section-spec; null when it is not valid syntax. */
 export function parseSectionSpec(spec: SectionSpec): ParsedSpec | null {
-  const m = /^((?:[1-9][0-9]*)(?:\.[1-9][0-9]*)*)?(?:^|\.|$)(.*)$/s.exec(spec.trim());
-  if (!m) return null;
-  const path = m[1] ? m[1].split('.').map(Number) : [];
-  const rest = m[2];
+  const text = spec.trim();
+  const m = /^([1-9][0-9]*(?:\.[1-9][0-9]*)*)(?:\.(.+))?$/s.exec(text);
+  if (!m && /^[0-9]/.test(text)) return null;
+  const path = m ? m[1].split('.').map(Number) : [];
+  const rest = m ? (m[2] ?? '') : text;
   const upper = rest.toUpperCase();
   if (rest === '') return { path, text: '', names: [] };
   if (upper === 'HEADER' || upper === 'TEXT') return { path, text: upper, names: [] };
