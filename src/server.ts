@@ -9,10 +9,14 @@
 import type { Logger } from 'pino';
 import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
-import { placeholderProtocol } from './net/placeholder.js';
 import { loadTlsMaterial } from './net/tls.js';
 import { LocalChangeBus } from './store/bus.js';
 import { openStore } from './store/open.js';
+import { createAuthenticator } from './auth/authenticate.js';
+import { MemoryThrottle } from './auth/throttle.js';
+import { deliveryContext } from './mail/delivery-context.js';
+import { protocolFor } from './protocols.js';
+import type { Services } from './services.js';
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
 const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
@@ -31,12 +35,20 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
   const bus = new LocalChangeBus();
   const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, bus });
   try {
+    const services: Services = {
+      config,
+      store,
+      bus,
+      auth: createAuthenticator(store, new MemoryThrottle()),
+      delivery: deliveryContext(store, config),
+      log,
+      tls: { cert: tls.cert, key: tls.key },
+    };
     const specs: ListenerSpec[] = [];
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       if (address === 'off') continue;
-      // TODO(RFC9051, RFC1939, RFC5321, RFC2033): swap each placeholder for the real protocol handler.
-      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', ...placeholderProtocol(name) });
+      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', ...protocolFor(name, services) });
     }
     const listeners = await startListeners(specs, {
       log,

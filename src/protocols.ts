@@ -1,0 +1,22 @@
+/**
+ * Which handler serves each listener. A protocol that is not implemented yet
+ * answers with the honest placeholder (it advertises nothing and closes).
+ * To add a protocol: import its factory and return it for its listener names.
+ */
+import type { ListenerName } from './config/schema.js';
+import type { ConnectionHandler } from './net/listeners.js';
+import { placeholderProtocol } from './net/placeholder.js';
+import type { Services } from './services.js';
+
+export interface Protocol {
+  handler: ConnectionHandler;
+  /** Written before closing a connection over the per-IP limit. */
+  busyLine?: string;
+}
+
+export function protocolFor(name: ListenerName, _services: Services): Protocol {
+  switch (name) {
+    default:
+      return placeholderProtocol(name);
+  }
+}

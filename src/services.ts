@@ -1,0 +1,23 @@
+/**
+ * What every protocol session may use, built once by server.ts: configuration,
+ * the store and its change bus, the shared authenticator (one brute-force
+ * throttle for IMAP, POP3 and SMTP), local delivery and the root logger.
+ * Protocol modules receive this value; they never open stores themselves.
+ */
+import type { Logger } from 'pino';
+import type { Config } from './config/load.js';
+import type { ChangeBus } from './store/bus.js';
+import type { Store } from './store/types.js';
+import type { Authenticator } from './auth/authenticate.js';
+import type { DeliveryContext } from './mail/delivery.js';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  bus: ChangeBus;
+  auth: Authenticator;
+  delivery: DeliveryContext;
+  log: Logger;
+  /** PEM certificate and key, for STARTTLS/STLS (the listener framework also offers `session.secureContext`). */
+  tls: { cert: string; key: string };
+}
