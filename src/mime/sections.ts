@@ -162,9 +162,14 @@ export function decodeBinary(body: Buffer, encoding: string): BinaryResult {
   return { ok: true, bytes: crlfOnly(body) };
 }
 
-/** BINARY[part] answered from the index: empty for a nonexistent part (as Dovecot does). */
+/**
+ * BINARY[part] answered from the index: empty for a nonexistent part (as Dovecot does).
+ * BINARY[] is the header followed by the decoded body of the top-level part.
+ */
 export function binarySection(raw: Buffer, index: MessageIndex, path: number[]): BinaryResult {
   const part = path.length === 0 ? index.body : findPart(index, path);
   if (!part || isSyntheticEmpty(part)) return { ok: true as const, bytes: Buffer.alloc(0) };
-  return decodeBinary(raw.subarray(part.headerEnd, part.bodyEnd), part.encoding);
+  const body = decodeBinary(raw.subarray(part.headerEnd, part.bodyEnd), part.encoding);
+  if (path.length > 0 || !body.ok) return body;
+  return { ok: true, bytes: Buffer.concat([crlfOnly(raw.subarray(0, part.headerEnd)), body.bytes]) };
 }
