@@ -7,11 +7,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
+import { benchImap } from './imap.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
+  imap: () => benchImap(),
 };
 
 async function main(): Promise<void> {

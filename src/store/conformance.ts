@@ -656,6 +656,100 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
       });
     });
 
+    describe('POP3 UIDL, leases and login times', () => {
+      const UIDL = /^[\x21-\x7e]{1,70}$/;
+
+      it('append gives each row its own UIDL; COPY a new one; flags leave it alone', async () => {
+        const a = (await append(inbox.id, 1)).row;
+        const b = (await append(inbox.id, 1)).row; // same bytes, separate delivery
+        assert.match(a.uidl, UIDL);
+        assert.notEqual(a.uidl, b.uidl);
+        const res = await store.copyMessages(inbox.id, [a.uid], inbox.id);
+        const [copy] = await store.getMessages(inbox.id, [res.mapping[0].to], alice.id);
+        assert.equal(copy.emailId, a.emailId, 'COPY keeps EMAILID');
+        assert.notEqual(copy.uidl, a.uidl, 'two copies in INBOX get distinct UIDLs');
+        await store.updateFlags({ mailboxId: inbox.id, uids: [a.uid], op: 'add', flags: ['\\Seen', '$Label1'], viewerId: alice.id });
+        const [after] = await store.getMessages(inbox.id, [a.uid], alice.id);
+        assert.equal(after.uidl, a.uidl, 'flag changes keep the UIDL');
+        const all = await store.listMessages(inbox.id, alice.id);
+        assert.equal(new Set(all.map((r) => r.uidl)).size, 3);
+      });
+
+      it('MOVE out of INBOX and back keeps the UIDL (new UID)', async () => {
+        const a = (await append(inbox.id, 1)).row;
+        const out = await store.moveMessages(inbox.id, [a.uid], archive.id);
+        const [inArchive] = await store.getMessages(archive.id, [out.mapping[0].to], alice.id);
+        assert.equal(inArchive.uidl, a.uidl);
+        const back = await store.moveMessages(archive.id, [inArchive.uid], inbox.id);
+        const [home] = await store.getMessages(inbox.id, [back.mapping[0].to], alice.id);
+        assert.notEqual(home.uid, a.uid);
+        assert.equal(home.uidl, a.uidl);
+      });
+
+      it('UIDLs do not collide after a mailbox is deleted and re-created', async () => {
+        const seen = new Set<string>();
+        for (let round = 0; round < 3; round++) {
+          const box = await store.createMailbox(alice.id, 'Tmp');
+          for (let i = 0; i < 5; i++) seen.add((await append(box.id, `${round}-${i}`)).row.uidl);
+          await store.deleteMailbox(alice.id, 'Tmp');
+        }
+        assert.equal(seen.size, 15);
+      });
+
+      it('setUidl stores an imported legacy UIDL and serves it, kept by MOVE', async () => {
+        const a = (await append(inbox.id, 1)).row;
+        const before = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        await store.setUidl(inbox.id, a.uid, 'legacy-0001.pop3!');
+        const [row] = await store.getMessages(inbox.id, [a.uid], alice.id);
+        assert.equal(row.uidl, 'legacy-0001.pop3!');
+        assert.equal((await store.getMailboxById(inbox.id))!.highestModSeq, before, 'no MODSEQ change');
+        const out = await store.moveMessages(inbox.id, [a.uid], archive.id);
+        assert.equal((await store.getMessages(archive.id, [out.mapping[0].to], alice.id))[0].uidl, 'legacy-0001.pop3!');
+        await rejectsWith(store.setUidl(inbox.id, a.uid, 'x'), 'notfound', 'moved away');
+        for (const bad of ['', 'has space', 'x'.repeat(71), 'caf\u00e9']) {
+          await rejectsWith(store.setUidl(archive.id, out.mapping[0].to, bad), 'invalid', JSON.stringify(bad));
+        }
+      });
+
+      it('a lease has one owner until released or expired; the owner renews it', async () => {
+        assert.equal(await store.acquireLease('pop3:1', 'one', 60_000), true);
+        assert.equal(await store.acquireLease('pop3:1', 'two', 60_000), false);
+        assert.equal(await store.acquireLease('pop3:1', 'one', 60_000), true, 're-acquire by the owner renews');
+        assert.equal(await store.acquireLease('pop3:2', 'two', 60_000), true, 'keys are independent');
+        assert.equal(await store.renewLease('pop3:1', 'one', 60_000), true);
+        assert.equal(await store.renewLease('pop3:1', 'two', 60_000), false);
+        await store.releaseLease('pop3:1', 'two'); // not the owner: nothing happens
+        assert.equal(await store.acquireLease('pop3:1', 'two', 60_000), false);
+        await store.releaseLease('pop3:1', 'one');
+        assert.equal(await store.renewLease('pop3:1', 'one', 60_000), false, 'released');
+        assert.equal(await store.acquireLease('pop3:1', 'two', 50), true);
+        await new Promise((r) => setTimeout(r, 120));
+        assert.equal(await store.acquireLease('pop3:1', 'three', 60_000), true, 'an expired lease can be taken');
+        assert.equal(await store.renewLease('pop3:1', 'two', 60_000), false, 'the old owner lost it');
+        await rejectsWith(store.acquireLease('', 'x', 1), 'invalid');
+        await rejectsWith(store.acquireLease('k', 'x', 0), 'invalid');
+      });
+
+      it('concurrent acquires: exactly one wins', async () => {
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('race', `o${i}`, 60_000)));
+        assert.equal(results.filter(Boolean).length, 1);
+      });
+
+      it('recordLogin keeps the last time and refuses logins sooner than the interval', async () => {
+        const t0 = new Date('2030-01-01T00:00:00Z');
+        assert.deepEqual(await store.recordLogin(alice.id, 'pop3', t0, 60_000), { ok: true, previous: null });
+        const soon = await store.recordLogin(alice.id, 'pop3', new Date(t0.getTime() + 30_000), 60_000);
+        assert.equal(soon.ok, false);
+        assert.equal(soon.previous?.getTime(), t0.getTime());
+        assert.equal((await store.recordLogin(alice.id, 'imap', new Date(t0.getTime() + 30_000), 60_000)).ok, true, 'kinds are independent');
+        const later = await store.recordLogin(alice.id, 'pop3', new Date(t0.getTime() + 60_000), 60_000);
+        assert.deepEqual([later.ok, later.previous?.getTime()], [true, t0.getTime()]);
+        assert.equal((await store.recordLogin(alice.id, 'pop3', new Date(t0.getTime() + 60_001), 0)).ok, true, 'interval 0 always records');
+        await rejectsWith(store.recordLogin(999_999, 'pop3', t0, 0), 'notfound');
+        await store.deleteUser(alice.address);
+      });
+    });
+
     describe('error codes', () => {
       const missing = 999_999;
       const table: [string, () => Promise<unknown>, StoreErrorCode][] = [

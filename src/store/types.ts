@@ -99,6 +99,13 @@ export interface MessageRow {
   emailId: string;
   /** RFC 8474 THREADID */
   threadId: string;
+  /**
+   * POP3 unique-id (RFC 1939 7, UIDL): 1–70 characters 0x21–0x7E, unique across the
+   * user's rows. New for each delivery/APPEND and for each COPY (two copies in INBOX
+   * must differ), kept by MOVE (out of INBOX and back keeps it), never derived from
+   * UIDVALIDITY+UID. An imported legacy value (`setUidl`) replaces it.
+   */
+  uidl: string;
 }
 
 /** Immutable, shared by every row (in any mailbox of any user) with the same bytes. */
@@ -267,6 +274,27 @@ export interface Store {
   /** Atomic COPY + EXPUNGE (RFC 6851); quota is unchanged within one user. */
   moveMessages(fromMailboxId: Id, uids: Uid[], toMailboxId: Id): Promise<CopyResult>;
   changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes>;
+  /**
+   * Sets an imported legacy POP3 UIDL on one row ('notfound' when the row is gone,
+   * 'invalid' when not 1–70 characters 0x21–0x7E). No MODSEQ change: IMAP does not see it.
+   */
+  setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void>;
+
+  // Leases: a named lock with an expiry, shared by every process and node on this store
+  // (the POP3 maildrop lock). The holder renews it; a crashed holder's lease expires.
+  /** Takes `key` for `owner` for ttlMs; true if taken (or already held by owner, then renewed), false if another owner holds it unexpired. */
+  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Extends the owner's lease; false when the owner no longer holds it (expired and taken by someone else, or released). */
+  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Drops the lease if `owner` holds it; otherwise does nothing. */
+  releaseLease(key: string, owner: string): Promise<void>;
+
+  /**
+   * Records a successful login of `kind` (e.g. 'pop3') at `at`, atomically, unless the
+   * previous one was less than minIntervalMs before `at` (RFC 2449 LOGIN-DELAY): then
+   * nothing is recorded and ok is false. `previous` is the last recorded time, if any.
+   */
+  recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }>;
 
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;

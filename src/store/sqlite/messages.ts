@@ -15,7 +15,7 @@ import { MESSAGE_SELECT, toMessage, type MessageRecord } from './rows.js';
 import type { Tx } from './tx.js';
 
 /** RFC 8474 objectid: 1*255 of ALPHA / DIGIT / "_" / "-"; a prefix letter and 128 random bits. */
-function newObjectId(prefix: 'M' | 'T'): string {
+function newObjectId(prefix: 'M' | 'T' | 'U'): string {
   return prefix + randomBytes(16).toString('hex');
 }
 
@@ -71,8 +71,8 @@ function threadFor(tx: Tx, userId: Id, threadKeys: string[] | undefined): string
   return threadId;
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export function appendMessage(tx: Tx, req: AppendRequest): AppendResult {
   const box = requireMailbox(tx.s, req.mailboxId);
@@ -87,11 +87,12 @@ export function appendMessage(tx: Tx, req: AppendRequest): AppendResult {
   const now = Date.now();
   const emailId = newObjectId('M');
   const threadId = threadFor(tx, box.user_id, req.threadKeys);
-  tx.s.get(INSERT_MESSAGE).run(box.id, uid, modSeq, joinFlags(flags), internalDate.getTime(), now, size, req.content.id, emailId, threadId);
+  const uidl = newObjectId('U');
+  tx.s.get(INSERT_MESSAGE).run(box.id, uid, modSeq, joinFlags(flags), internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl);
   tx.touch('append', box.user_id, box.id);
   const row: MessageRow = {
     mailboxId: box.id, uid: uid as Uid, modSeq, flags, internalDate: new Date(internalDate.getTime()), saveDate: new Date(now),
-    size, contentId: req.content.id, emailId, threadId,
+    size, contentId: req.content.id, emailId, threadId, uidl,
   };
   return { row, uidValidity: box.uid_validity };
 }
@@ -163,7 +164,7 @@ export function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): CopyRes
   const now = Date.now();
   const insert = tx.s.get(INSERT_MESSAGE);
   const mapping = rows.map((r, i) => {
-    insert.run(dst.id, first + i, modSeq, r.flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id); // RFC 8474 5.1: COPY keeps EMAILID
+    insert.run(dst.id, first + i, modSeq, r.flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U')); // RFC 8474 5.1: COPY keeps EMAILID; a copy is a new POP3 message
     return { from: r.uid as Uid, to: (first + i) as Uid };
   });
   tx.touch('append', dst.user_id, dst.id);
@@ -196,6 +197,16 @@ export function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): CopyRes
   tx.touch('expunge', src.user_id, src.id);
   tx.touch('append', dst.user_id, dst.id);
   return { uidValidity: dst.uid_validity, mapping };
+}
+
+/** RFC 1939 7: unique-id is 1 to 70 characters in the range 0x21 to 0x7E. */
+const UIDL_SYNTAX = /^[\x21-\x7e]{1,70}$/;
+
+export function setUidl(tx: Tx, mailboxId: Id, uid: Uid, uidl: string): void {
+  requireMailbox(tx.s, mailboxId);
+  if (typeof uidl !== 'string' || !UIDL_SYNTAX.test(uidl)) throw new StoreError('invalid', 'a UIDL is 1-70 characters 0x21-0x7E (RFC 1939 7)');
+  const r = tx.s.get('UPDATE messages SET uidl = ? WHERE mailbox_id = ? AND uid = ?').run(uidl, mailboxId, uid);
+  if (r.changes === 0) throw new StoreError('notfound', `no message ${uid} in mailbox ${mailboxId}`);
 }
 
 export function changesSince(s: Statements, mailboxId: Id, modSeq: ModSeq, viewerId: Id): Changes {

@@ -130,6 +130,32 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'POP3: per-row UIDL, leases, last-login times',
+    up(db) {
+      db.exec(`
+        -- RFC 1939 UIDL per row: kept by MOVE (the row moves), new for COPY/APPEND.
+        ALTER TABLE messages ADD COLUMN uidl TEXT NOT NULL DEFAULT '';
+        UPDATE messages SET uidl = 'U' || lower(hex(randomblob(16)));
+
+        -- Named locks with expiry (the POP3 maildrop lock), renewed by their holder.
+        CREATE TABLE leases (
+          key TEXT PRIMARY KEY,
+          owner TEXT NOT NULL,
+          expires_at INTEGER NOT NULL                 -- ms since epoch
+        ) WITHOUT ROWID;
+
+        -- Last successful login per user and kind (RFC 2449 LOGIN-DELAY).
+        CREATE TABLE user_logins (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          kind TEXT NOT NULL,
+          at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, kind)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code knows. */

@@ -45,6 +45,7 @@ export interface MessageRecord {
   content_id: string;
   email_id: string;
   thread_id: string;
+  uidl: string;
   pflags: string | null;
   pmodseq: number | null;
 }
@@ -52,7 +53,7 @@ export interface MessageRecord {
 /** SELECT list and join for message rows as seen by viewer `?` (first parameter). */
 export const MESSAGE_SELECT = `
   SELECT m.id, m.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.save_date, m.size,
-         m.content_id, m.email_id, m.thread_id, pf.flags AS pflags, pf.modseq AS pmodseq
+         m.content_id, m.email_id, m.thread_id, m.uidl, pf.flags AS pflags, pf.modseq AS pmodseq
   FROM messages m LEFT JOIN private_flags pf ON pf.message_id = m.id AND pf.user_id = ?`;
 
 /** SELECT list for mailboxes with their subscription state. */
@@ -103,5 +104,6 @@ export function toMessage(r: MessageRecord): MessageRow {
     contentId: r.content_id,
     emailId: r.email_id,
     threadId: r.thread_id,
+    uidl: r.uidl,
   };
 }

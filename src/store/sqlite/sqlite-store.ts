@@ -22,6 +22,7 @@ import type {
 } from '../types.js';
 import * as contents from './contents.js';
 import { openDatabase, Statements, toStoreError, type Db } from './db.js';
+import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import { currentVersion, migrate } from './migrations.js';
@@ -170,6 +171,16 @@ export class SqliteStore implements Store {
   moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.moveMessages(tx, from, uids, to)); }
   changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> {
     return this.read((s) => messages.changesSince(s, mailboxId, modSeq, viewerId));
+  }
+
+  setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.write((tx) => messages.setUidl(tx, mailboxId, uid, uidl)); }
+
+  // Leases and logins
+  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.acquireLease(tx, key, owner, ttlMs)); }
+  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.renewLease(tx, key, owner, ttlMs)); }
+  releaseLease(key: string, owner: string): Promise<void> { return this.write((tx) => leases.releaseLease(tx, key, owner)); }
+  recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
+    return this.write((tx) => leases.recordLogin(tx, userId, kind, at, minIntervalMs));
   }
 
   // Content

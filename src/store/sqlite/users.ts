@@ -90,7 +90,7 @@ export function listUsers(s: Statements, domain?: string): User[] {
   return (rows as UserRecord[]).map(toUser);
 }
 
-function requireUser(s: Statements, id: Id): UserRecord {
+export function requireUser(s: Statements, id: Id): UserRecord {
   const r = s.get('SELECT * FROM users WHERE id = ?').get(id) as UserRecord | undefined;
   if (!r) throw new StoreError('notfound', `no user with id ${id}`);
   return r;
@@ -104,6 +104,7 @@ export function deleteUser(tx: Tx, address: string): void {
   tx.s.get('DELETE FROM private_flags WHERE user_id = ?').run(u.id);
   tx.s.get('DELETE FROM subscriptions WHERE user_id = ?').run(u.id);
   tx.s.get('DELETE FROM thread_refs WHERE user_id = ?').run(u.id);
+  tx.s.get('DELETE FROM user_logins WHERE user_id = ?').run(u.id);
   tx.s.get('DELETE FROM users WHERE id = ?').run(u.id);
 }
 

@@ -1,0 +1,189 @@
+/**
+ * A private Dovecot 2.3 on loopback for the IMAP benchmark (and for checking the
+ * interop tests against a reference server): its own config, passwd-file users and
+ * maildirs in a temp dir, nothing outside it touched. Runs in the foreground as a
+ * child process; as root, mail is stored as `nobody` (Dovecot refuses UID 0 for
+ * mail), as scripts/record-dovecot-fixtures.sh does.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+
+export interface RunningDovecot {
+  version: string;
+  /** Plain IMAP port (STARTTLS offered when tls was asked). */
+  port: number;
+  /** Implicit-TLS port when tls was asked. */
+  tlsPort?: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** The installed Dovecot's version, or undefined when it is not installed. */
+export function dovecotVersion(): string | undefined {
+  try {
+    return execFileSync('dovecot', ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A free loopback port (bound and released; good enough for a private bench run). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function idOf(flag: '-u' | '-g', user: string): number | undefined {
+  try {
+    return Number(execFileSync('id', [flag, user]).toString().trim());
+  } catch {
+    return undefined;
+  }
+}
+
+function userExists(name: string): boolean {
+  return idOf('-u', name) !== undefined;
+}
+
+/** Starts Dovecot with the given users (plain passwords) and waits until it accepts connections. */
+export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean } = {}): Promise<RunningDovecot> {
+  const version = dovecotVersion();
+  if (!version) throw new Error('dovecot is not installed (apt-get install -y dovecot-imapd)');
+  const root = process.getuid?.() === 0;
+  const mailUid = root ? idOf('-u', 'nobody')! : process.getuid!();
+  const mailGid = root ? idOf('-g', 'nobody')! : process.getgid!();
+  const internal = userExists('dovecot') ? 'dovecot' : execFileSync('id', ['-un']).toString().trim();
+  const login = userExists('dovenull') ? 'dovenull' : internal;
+
+  const dir = mkdtempSync('/tmp/mailroom-dovecot-');
+  chmodSync(dir, 0o755);
+  for (const sub of ['run', 'state', 'home']) mkdirSync(join(dir, sub));
+  const passwd: string[] = [];
+  for (const { user, password } of users) {
+    const home = join(dir, 'home', user.replace(/[^a-zA-Z0-9.@_-]/g, '_'));
+    mkdirSync(home);
+    if (root) chownSync(home, mailUid, mailGid);
+    passwd.push(`${user}:{PLAIN}${password}:${mailUid}:${mailGid}::${home}`);
+  }
+  writeFileSync(join(dir, 'passwd'), passwd.join('\n') + '\n');
+
+  const port = await freePort();
+  const tlsPort = options.tls ? await freePort() : undefined;
+  let sslLines = 'ssl = no';
+  if (options.tls) {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    sslLines = `ssl = yes\nssl_cert = <${join(dir, 'cert.pem')}\nssl_key = <${join(dir, 'key.pem')}`;
+  }
+  const conf = join(dir, 'dovecot.conf');
+  writeFileSync(conf, `# Private Dovecot for the Mailroom benchmark; nothing outside ${dir} is touched.
+protocols = imap
+listen = 127.0.0.1
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+${sslLines}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = ${internal}
+default_login_user = ${login}
+mail_location = maildir:~/Maildir
+mail_fsync = optimized
+protocol imap {
+  mail_max_userip_connections = 100
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Archive {
+    special_use = \\Archive
+    auto = subscribe
+  }
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN ${dir}/passwd
+}
+userdb {
+  driver = passwd-file
+  args = ${dir}/passwd
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = ${tlsPort ?? 0}
+    ssl = yes
+  }
+}
+service anvil {
+  chroot =
+}
+`);
+  const child: ChildProcess = spawn('dovecot', ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`dovecot did not start: ${stderr.trim() || 'timeout'}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    version,
+    port,
+    tlsPort,
+    dir,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+      if (process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * IMAP load generator: N concurrent clients (BENCH_IMAP_CLIENTS, default 8) on one
+ * pre-filled mailbox (BENCH_IMAP_MESSAGES, default 1000) for a fixed time
+ * (BENCH_IMAP_SECONDS, default 20), each looping the mix a mail client produces:
+ * SELECT, FETCH 1:* (FLAGS UID), headers of the last 20, one full body, STORE
+ * +FLAGS \Seen, UID SEARCH (UNSEEN / FROM / SUBJECT), APPEND, and EXPUNGE of the
+ * message it appended. Raw sockets, one command at a time per client.
+ *
+ * Runs against Mailroom (the built binary, temp data dir) and then, in the same
+ * run, against a private Dovecot on loopback when one is installed; reports
+ * commands/s of both and the ratio. Loopback only; bounded in time and count.
+ */
+import { startServer, runCli } from '../test/harness/server.js';
+import { prng } from './corpus.js';
+import { dovecotVersion, startDovecot } from './dovecot.js';
+import { RawImapClient, quoted } from './imap-raw-client.js';
+
+const USER = 'bench@bench.test';
+const PASSWORD = 'bench-password';
+
+export interface ImapTargetResult {
+  server: string;
+  clients: number;
+  seconds: number;
+  commands: number;
+  commandsPerSecond: number;
+  loops: number;
+  /** Commands answered NO or BAD (the mix is valid, so any is a finding). */
+  failures: number;
+  firstFailures: string[];
+  megabytesReceived: number;
+  /** Mean and 99th percentile latency per command kind, in ms. */
+  latencyMs: Record<string, { count: number; mean: number; p99: number }>;
+  prefillSeconds: number;
+}
+
+export interface ImapBenchResult {
+  clients: number;
+  seconds: number;
+  messages: number;
+  mailroom: ImapTargetResult | { error: string };
+  dovecot: ImapTargetResult | { skipped: string } | { error: string };
+  /** Mailroom commands/s divided by Dovecot's. */
+  ratio?: number;
+}
+
+/** A small realistic message: 1–30 KB of text, every fifth with a small attachment. */
+export function benchImapMessage(n: number, rand: () => number): Buffer {
+  const words = ['meeting', 'report', 'invoice', 'hello', 'thanks', 'project', 'update', 'budget', 'travel', 'lunch'];
+  const size = Math.round(1024 * Math.pow(30, rand()));
+  const lines: string[] = [];
+  for (let len = 0; len < size; ) {
+    const line = Array.from({ length: 9 }, () => words[Math.floor(rand() * words.length)]).join(' ');
+    lines.push(line);
+    len += line.length + 2;
+  }
+  const head = [
+    `From: Sender ${n % 40} <sender${n % 40}@example.net>`,
+    `To: ${USER}`,
+    `Subject: ${words[n % words.length]} number ${n}`,
+    `Date: Mon, 02 Mar 2026 ${String(8 + (n % 10)).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}:00 +0100`,
+    `Message-ID: <imap-bench-${n}-${Math.floor(rand() * 1e9)}@example.net>`,
+    'MIME-Version: 1.0',
+  ];
+  if (n % 5 !== 0) return Buffer.from(`${head.join('\r\n')}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${lines.join('\r\n')}\r\n`);
+  const attachment = Buffer.alloc(4096, n % 256).toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(
+    `${head.join('\r\n')}\r\nContent-Type: multipart/mixed; boundary="b${n}"\r\n\r\n--b${n}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n` +
+      `${lines.join('\r\n')}\r\n--b${n}\r\nContent-Type: application/pdf; name="doc${n}.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}\r\n--b${n}--\r\n`,
+  );
+}
+
+/** Connects and logs in; STARTTLS first when the server refuses plaintext login. */
+export async function loginClient(port: number): Promise<RawImapClient> {
+  const { client, greeting } = await RawImapClient.connect(port);
+  if (!greeting.startsWith('* OK')) throw new Error(`greeting: ${greeting}`);
+  const caps = (await client.ok('CAPABILITY')).untagged.join(' ');
+  if (/\bLOGINDISABLED\b/i.test(caps)) await client.startTls();
+  await client.ok(`LOGIN ${quoted(USER)} ${quoted(PASSWORD)}`);
+  return client;
+}
+
+async function prefill(port: number, count: number): Promise<number> {
+  const started = Date.now();
+  const rand = prng(7);
+  const clients = await Promise.all([0, 1, 2, 3].map(() => loginClient(port)));
+  let next = 0;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (next < count) {
+        const n = next++;
+        await c.ok(`APPEND INBOX ${n % 3 === 0 ? '(\\Seen) ' : ''}`, { literal: benchImapMessage(n, rand) });
+      }
+      await c.close();
+    }),
+  );
+  return (Date.now() - started) / 1000;
+}
+
+interface Stats {
+  commands: number;
+  loops: number;
+  failures: number;
+  firstFailures: string[];
+  bytes: number;
+  latencies: Map<string, number[]>;
+}
+
+async function timed(stats: Stats, kind: string, c: RawImapClient, command: string, literal?: Buffer) {
+  const t0 = performance.now();
+  const reply = await c.command(command, { literal });
+  const ms = performance.now() - t0;
+  stats.commands++;
+  stats.bytes += reply.bytes;
+  let list = stats.latencies.get(kind);
+  if (!list) stats.latencies.set(kind, (list = []));
+  list.push(ms);
+  if (reply.status !== 'OK') {
+    stats.failures++;
+    if (stats.firstFailures.length < 10) stats.firstFailures.push(`${command.slice(0, 60)} → ${reply.text.slice(0, 120)}`);
+  }
+  return reply;
+}
+
+async function clientLoop(port: number, id: number, until: number, stats: Stats): Promise<void> {
+  const c = await loginClient(port);
+  const rand = prng(1000 + id);
+  const senders = ['sender3@example.net', 'sender17', 'Sender 25', 'nobody@nowhere.test'];
+  const subjects = ['invoice', 'number 42', 'budget', 'no such subject'];
+  let n = 0;
+  try {
+    while (Date.now() < until) {
+      const sel = await timed(stats, 'SELECT', c, 'SELECT INBOX');
+      const exists = Number(/\* (\d+) EXISTS/i.exec(sel.untagged.join('\n'))?.[1] ?? 0);
+      await timed(stats, 'FETCH flags', c, 'FETCH 1:* (FLAGS UID)');
+      if (exists > 0) {
+        await timed(stats, 'FETCH headers', c, `FETCH ${Math.max(1, exists - 19)}:${exists} (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])`);
+        const seq = 1 + Math.floor(rand() * exists);
+        await timed(stats, 'FETCH body', c, `FETCH ${seq} (UID BODY[])`);
+        await timed(stats, 'STORE', c, `STORE ${seq} +FLAGS (\\Seen)`);
+      }
+      await timed(stats, 'SEARCH', c, 'UID SEARCH UNSEEN');
+      await timed(stats, 'SEARCH', c, `UID SEARCH FROM ${quoted(senders[n % senders.length])}`);
+      await timed(stats, 'SEARCH', c, `UID SEARCH SUBJECT ${quoted(subjects[n % subjects.length])}`);
+      const appended = await timed(stats, 'APPEND', c, 'APPEND INBOX', benchImapMessage(100_000 + id * 10_000 + n, rand));
+      const uid = /APPENDUID \d+ (\d+)/i.exec(appended.text)?.[1];
+      if (uid) {
+        await timed(stats, 'STORE', c, `UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`);
+        await timed(stats, 'EXPUNGE', c, 'EXPUNGE');
+      }
+      stats.loops++;
+      n++;
+    }
+  } finally {
+    await c.close();
+  }
+}
+
+function summarize(server: string, stats: Stats, clients: number, seconds: number, prefillSeconds: number): ImapTargetResult {
+  const latencyMs: ImapTargetResult['latencyMs'] = {};
+  for (const [kind, list] of stats.latencies) {
+    list.sort((a, b) => a - b);
+    const mean = list.reduce((a, b) => a + b, 0) / list.length;
+    latencyMs[kind] = { count: list.length, mean: round(mean), p99: round(list[Math.min(list.length - 1, Math.floor(list.length * 0.99))]) };
+  }
+  return {
+    server,
+    clients,
+    seconds: round(seconds),
+    commands: stats.commands,
+    commandsPerSecond: round(stats.commands / seconds),
+    loops: stats.loops,
+    failures: stats.failures,
+    firstFailures: stats.firstFailures,
+    megabytesReceived: round(stats.bytes / 1024 / 1024),
+    latencyMs,
+    prefillSeconds: round(prefillSeconds),
+  };
+}
+
+async function measure(server: string, port: number, clients: number, seconds: number, messages: number): Promise<ImapTargetResult> {
+  process.stderr.write(`  ${server}: appending ${messages} messages…\n`);
+  const prefillSeconds = await prefill(port, messages);
+  process.stderr.write(`  ${server}: ${clients} clients for ${seconds} s…\n`);
+  const stats: Stats = { commands: 0, loops: 0, failures: 0, firstFailures: [], bytes: 0, latencies: new Map() };
+  const started = performance.now();
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, (_, id) => clientLoop(port, id, until, stats)));
+  return summarize(server, stats, clients, (performance.now() - started) / 1000, prefillSeconds);
+}
+
+async function benchMailroom(clients: number, seconds: number, messages: number): Promise<ImapTargetResult> {
+  const s = await startServer();
+  try {
+    const added = await runCli(['user', 'add', USER, '--password', PASSWORD], { dataDir: s.dataDir });
+    if (added.code !== 0) throw new Error(`user add: ${added.stderr.trim()}`);
+    return await measure('mailroom', s.ports.imap!, clients, seconds, messages);
+  } finally {
+    await s.stop();
+  }
+}
+
+async function benchDovecot(clients: number, seconds: number, messages: number): Promise<ImapTargetResult> {
+  const d = await startDovecot([{ user: USER, password: PASSWORD }]);
+  try {
+    return { ...(await measure(`dovecot ${d.version}`, d.port, clients, seconds, messages)) };
+  } finally {
+    await d.stop();
+  }
+}
+
+/** Runs the workload against Mailroom, then Dovecot (when installed), one after the other. */
+export async function benchImap(): Promise<ImapBenchResult> {
+  const clients = Number(process.env.BENCH_IMAP_CLIENTS ?? 8);
+  const seconds = Math.min(600, Number(process.env.BENCH_IMAP_SECONDS ?? 20));
+  const messages = Math.min(20_000, Number(process.env.BENCH_IMAP_MESSAGES ?? 1000));
+  const result: ImapBenchResult = { clients, seconds, messages, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' } };
+  try {
+    result.mailroom = await benchMailroom(clients, seconds, messages);
+  } catch (err) {
+    result.mailroom = { error: (err as Error).message };
+    process.stderr.write(`  mailroom: ${(err as Error).message}\n`);
+  }
+  if (!dovecotVersion()) {
+    result.dovecot = { skipped: 'dovecot is not installed here (apt-get install -y dovecot-imapd); measured Mailroom only' };
+    process.stderr.write(`  ${result.dovecot.skipped}\n`);
+  } else {
+    try {
+      result.dovecot = await benchDovecot(clients, seconds, messages);
+    } catch (err) {
+      result.dovecot = { error: (err as Error).message };
+      process.stderr.write(`  dovecot: ${(err as Error).message}\n`);
+    }
+  }
+  if ('commandsPerSecond' in result.mailroom && 'commandsPerSecond' in result.dovecot) {
+    result.ratio = round(result.mailroom.commandsPerSecond / result.dovecot.commandsPerSecond);
+    process.stderr.write(`  mailroom ${result.mailroom.commandsPerSecond} commands/s, dovecot ${result.dovecot.commandsPerSecond} commands/s, ratio ${result.ratio}\n`);
+  }
+  return result;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
