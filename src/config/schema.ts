@@ -157,6 +157,16 @@ export const deliveryKeys = {
   large_part_threshold: intKey('MAILROOM_LARGE_PART_THRESHOLD', 65536, 0, 'MIME parts at least this many bytes are stored once as separate blobs (deduplicated across messages).'),
 };
 
+/** Inbound SMTP, submission and LMTP (src/smtp/). */
+export const smtpKeys = {
+  max_message_size: intKey('MAILROOM_SMTP_MAX_MESSAGE_SIZE', 52428800, 1024, 'Largest message accepted over SMTP, submission and LMTP, in bytes (advertised as SIZE, checked at MAIL FROM and while the data arrives).'),
+  max_recipients: intKey('MAILROOM_SMTP_MAX_RECIPIENTS', 100, 1, 'Recipients accepted per message (advertised as LIMITS RCPTMAX); more get 452 4.5.3.'),
+  max_errors: intKey('MAILROOM_SMTP_MAX_ERRORS', 10, 1, 'Error replies in one session after which the server says 421 and closes.'),
+  timeout_ms: intKey('MAILROOM_SMTP_TIMEOUT_MS', 300000, 1000, 'How long the server waits for a command or for more message data before it says 421 and closes (RFC 5321 4.5.3.2 asks for at least 5 minutes).'),
+  dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use).'),
+  sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
+};
+
 /** Sections in document order; '' is the top level. The loader and the docs walk this. */
 export const sections = {
   '': topKeys,
@@ -165,6 +175,7 @@ export const sections = {
   limits: limitsKeys,
   log: logKeys,
   delivery: deliveryKeys,
+  smtp: smtpKeys,
 } as const;
 
 export const configSchema = z.strictObject({
@@ -174,6 +185,7 @@ export const configSchema = z.strictObject({
   limits: z.strictObject(limitsKeys).prefault({}),
   log: z.strictObject(logKeys).prefault({}),
   delivery: z.strictObject(deliveryKeys).prefault({}),
+  smtp: z.strictObject(smtpKeys).prefault({}),
 });
 
 /** The validated configuration every module receives. */
