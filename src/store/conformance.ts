@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBus, ChangeEvent } from './bus.js';
 import { isStoreError, type StoreErrorCode } from './errors.js';
 import type { MessageIndex } from '../mime/types.js';
+import { queueConformanceSuite } from './queue-conformance.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 
 /** What a backend hands the suite. `reopen`, when given, closes and reopens on the same data. */
@@ -796,4 +797,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
       for (const [name, run, code] of table) it(`${name} → ${code}`, () => rejectsWith(run(), code, name));
     });
   });
+  queueConformanceSuite(backendName, open);
 }

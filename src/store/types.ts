@@ -303,4 +303,112 @@ export interface Store {
   openContent(contentId: string, start?: number, end?: number): Promise<Readable>;
 
   stats(): Promise<StorageStats>;
+
+  // Outbound queue: durable entries (one message, its envelope, per-recipient state),
+  // holding a reference to their content so expunging the Sent copy never loses a
+  // queued message. A worker claims due entries with a lease, so two workers (or nodes)
+  // never work on one entry at once; a crashed worker's lease expires and the entry
+  // is claimed again. A recipient recorded 'delivered' or 'failed' is final.
+  /** Queues a message ('invalid' without recipients or with a bad address; 'notfound' if ExistingContent vanished). Recipients are deduplicated case-insensitively. */
+  enqueueMessage(req: EnqueueRequest): Promise<QueueEntry>;
+  getQueueEntry(id: string): Promise<QueueEntry | null>;
+  /** Every entry, oldest first. */
+  listQueueEntries(): Promise<QueueEntry[]>;
+  /**
+   * Leases up to `limit` entries that are due (nextAttemptAt <= now) and not leased
+   * (or whose lease expired) to `owner` until now + leaseMs; soonest due first.
+   */
+  claimQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]>;
+  /**
+   * Records the outcome of one attempt for the named recipients that are still pending
+   * (a final state is never changed back); each gets attempts + 1. 'notfound' without the entry.
+   */
+  recordQueueResults(id: string, results: QueueRecipientResult[], at: Date): Promise<void>;
+  /**
+   * Ends `owner`'s lease: sets the next attempt time, counts the attempt, stores the
+   * error and the delay-notification time when given. False (and no change) when
+   * `owner` does not hold the lease any more.
+   */
+  releaseQueueEntry(id: string, owner: string, update: QueueReschedule): Promise<boolean>;
+  /** Makes the entry due at `at` (CLI retry); the lease, if any, is kept. False without the entry. */
+  retryQueueEntry(id: string, at: Date): Promise<boolean>;
+  /** Removes the entry and releases its content reference. False without the entry. */
+  deleteQueueEntry(id: string): Promise<boolean>;
+}
+
+/** RFC 3461 NOTIFY values. */
+export type DsnNotify = 'SUCCESS' | 'FAILURE' | 'DELAY' | 'NEVER';
+
+/** Envelope parameters of a queued message (RFC 3461 ENVID/RET, RFC 8689 REQUIRETLS, RFC 6531 SMTPUTF8, RFC 6152 8BITMIME). */
+export interface QueueParams {
+  envid?: string;
+  ret?: 'FULL' | 'HDRS';
+  requireTls?: boolean;
+  smtpUtf8?: boolean;
+  eightBit?: boolean;
+  /** When the message arrived here (Arrival-Date of a DSN); defaults to the enqueue time. */
+  arrivalDate?: string;
+}
+
+export interface QueueRecipientRequest {
+  address: string;
+  /** RFC 3461 NOTIFY; absent means the default (FAILURE and DELAY). */
+  notify?: DsnNotify[];
+  /** RFC 3461 ORCPT, as given (`rfc822;addr`). */
+  orcpt?: string;
+}
+
+export type QueueRecipientState = 'pending' | 'delivered' | 'failed';
+
+export interface QueueRecipient extends QueueRecipientRequest {
+  state: QueueRecipientState;
+  attempts: number;
+  /** Enhanced status code of the last result (e.g. `5.1.1`), when known. */
+  status: string | null;
+  /** Last reply or error text, e.g. `550 5.1.1 no such user`. */
+  lastResult: string | null;
+  /** The host that gave the last result. */
+  remoteMta: string | null;
+  updatedAt: Date | null;
+}
+
+export interface QueueEntry {
+  /** Opaque, unique, safe to print and type (letters and digits). */
+  id: string;
+  contentId: string;
+  size: number;
+  /** Envelope sender; '' is the null sender (bounces), which is never bounced. */
+  from: string;
+  params: QueueParams;
+  recipients: QueueRecipient[];
+  createdAt: Date;
+  nextAttemptAt: Date;
+  /** Attempts finished (leases released). */
+  attempts: number;
+  lastError: string | null;
+  delayNotifiedAt: Date | null;
+  lease: { owner: string; until: Date } | null;
+}
+
+export interface EnqueueRequest {
+  content: NewContent | ExistingContent;
+  from: string;
+  recipients: QueueRecipientRequest[];
+  params?: QueueParams;
+  /** Default: now. */
+  nextAttemptAt?: Date;
+}
+
+export interface QueueRecipientResult {
+  address: string;
+  state: QueueRecipientState;
+  status?: string | null;
+  result: string;
+  remoteMta?: string | null;
+}
+
+export interface QueueReschedule {
+  nextAttemptAt: Date;
+  lastError?: string | null;
+  delayNotifiedAt?: Date;
 }

@@ -156,6 +156,45 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'outbound queue',
+    up(db) {
+      db.exec(`
+        -- One row per queued message; it holds one reference to its content (contents.refcount).
+        CREATE TABLE queue (
+          id TEXT PRIMARY KEY,
+          content_id TEXT NOT NULL REFERENCES contents(id),
+          size INTEGER NOT NULL,
+          sender TEXT NOT NULL,                       -- '' = null sender
+          params TEXT NOT NULL DEFAULT '{}',          -- JSON QueueParams
+          created_at INTEGER NOT NULL,
+          next_attempt_at INTEGER NOT NULL,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          last_error TEXT,
+          delay_notified_at INTEGER,
+          lease_owner TEXT,                           -- the worker holding it, until lease_until (ms)
+          lease_until INTEGER
+        ) WITHOUT ROWID;
+        CREATE INDEX queue_due ON queue(next_attempt_at);
+
+        CREATE TABLE queue_recipients (
+          queue_id TEXT NOT NULL REFERENCES queue(id),
+          position INTEGER NOT NULL,
+          address TEXT NOT NULL,
+          notify TEXT,                                -- RFC 3461 NOTIFY, comma-separated; NULL = default
+          orcpt TEXT,
+          state TEXT NOT NULL DEFAULT 'pending',      -- pending | delivered | failed (final)
+          attempts INTEGER NOT NULL DEFAULT 0,
+          status TEXT,
+          last_result TEXT,
+          remote_mta TEXT,
+          updated_at INTEGER,
+          PRIMARY KEY (queue_id, position)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code knows. */

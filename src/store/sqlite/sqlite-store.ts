@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
+import type { EnqueueRequest, QueueEntry, QueueRecipientResult, QueueReschedule } from '../types.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentMeta, CopyResult, Domain, FlagUpdate, FlagUpdateResult, Id, Mailbox, MessageRow,
   ModSeq, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
@@ -26,6 +27,7 @@ import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import { currentVersion, migrate } from './migrations.js';
+import * as queue from './queue.js';
 import { Tx } from './tx.js';
 import * as users from './users.js';
 
@@ -172,7 +174,6 @@ export class SqliteStore implements Store {
   changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> {
     return this.read((s) => messages.changesSince(s, mailboxId, modSeq, viewerId));
   }
-
   setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.write((tx) => messages.setUidl(tx, mailboxId, uid, uidl)); }
 
   // Leases and logins
@@ -192,4 +193,20 @@ export class SqliteStore implements Store {
   }
 
   stats(): Promise<StorageStats> { return this.read((s) => contents.stats(s)); }
+
+  // Outbound queue
+  enqueueMessage(req: EnqueueRequest): Promise<QueueEntry> { return this.write((tx) => queue.enqueue(tx, req)); }
+  getQueueEntry(id: string): Promise<QueueEntry | null> { return this.read((s) => queue.getEntry(s, id)); }
+  listQueueEntries(): Promise<QueueEntry[]> { return this.read((s) => queue.listEntries(s)); }
+  claimQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
+    return this.write((tx) => queue.claim(tx, owner, now, leaseMs, limit));
+  }
+  recordQueueResults(id: string, results: QueueRecipientResult[], at: Date): Promise<void> {
+    return this.write((tx) => queue.recordResults(tx, id, results, at));
+  }
+  releaseQueueEntry(id: string, owner: string, update: QueueReschedule): Promise<boolean> {
+    return this.write((tx) => queue.release(tx, id, owner, update));
+  }
+  retryQueueEntry(id: string, at: Date): Promise<boolean> { return this.write((tx) => queue.retry(tx, id, at)); }
+  deleteQueueEntry(id: string): Promise<boolean> { return this.write((tx) => queue.remove(tx, id)); }
 }
