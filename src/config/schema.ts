@@ -157,6 +157,46 @@ export const deliveryKeys = {
   large_part_threshold: intKey('MAILROOM_LARGE_PART_THRESHOLD', 65536, 0, 'MIME parts at least this many bytes are stored once as separate blobs (deduplicated across messages).'),
 };
 
+/** Login rules shared by IMAP, POP3 and submission. */
+export const authKeys = {
+  allow_plaintext: z
+    .enum(['never', 'loopback', 'always'])
+    .default('loopback')
+    .register(keyInfo, {
+      env: 'MAILROOM_AUTH_ALLOW_PLAINTEXT',
+      description: 'When passwords may be sent without TLS (IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS/AUTH, …): `never`, `loopback` (only from 127.0.0.0/8 and ::1) or `always`. Otherwise clients must use STARTTLS/STLS or the implicit-TLS port first.',
+      expected: 'one of never, loopback, always',
+      kind: 'string',
+    }),
+};
+
+/** POP3 (src/pop3/): defaults of the per-user policies (`mailroom user set <user> pop3.deleteMode=hide` overrides one user) and limits. */
+export const pop3Keys = {
+  delete_mode: z
+    .enum(['expunge', 'hide'])
+    .default('expunge')
+    .register(keyInfo, {
+      env: 'MAILROOM_POP3_DELETE_MODE',
+      description: 'What DELE does at QUIT: `expunge` removes the message from INBOX for every client (RFC 1939); `hide` only hides it from POP3 (flag `$POP3Deleted`), IMAP devices keep it. Per user: `pop3.deleteMode`.',
+      expected: 'one of expunge, hide',
+      kind: 'string',
+    }),
+  mark_seen: boolKey('MAILROOM_POP3_MARK_SEEN', true, 'Whether RETR sets \\Seen, so IMAP devices show the message as read. Per user: `pop3.markSeen`.'),
+  keep_days: z
+    .string()
+    .regex(/^(never|\d{1,5})$/, 'expected "never" or a number of days')
+    .default('never')
+    .register(keyInfo, {
+      env: 'MAILROOM_POP3_KEEP_DAYS',
+      description: 'Leave-on-server retention for POP3, advertised as `EXPIRE n`: at the end of each POP3 session (QUIT), INBOX messages received more than n days ago are removed (with the delete mode). `never` keeps them. Per user: `pop3.keepDays`.',
+      expected: '"never" or a number of days (0-99999)',
+      kind: 'string',
+    }),
+  login_delay_s: intKey('MAILROOM_POP3_LOGIN_DELAY_S', 0, 0, 'Minimum seconds between two POP3 logins of one user, advertised as `LOGIN-DELAY n` and enforced (`-ERR [LOGIN-DELAY]`). Per user: `pop3.loginDelay`.'),
+  max_errors: intKey('MAILROOM_POP3_MAX_ERRORS', 10, 1, 'Errors (unknown commands, bad arguments, failed logins) in one session after which it is closed.'),
+  idle_timeout_s: intKey('MAILROOM_POP3_IDLE_TIMEOUT_S', 600, 600, 'Seconds of silence after which a session is closed without UPDATE (RFC 1939 3: at least 10 minutes).'),
+};
+
 /** Inbound SMTP, submission and LMTP (src/smtp/). */
 export const smtpKeys = {
   max_message_size: intKey('MAILROOM_SMTP_MAX_MESSAGE_SIZE', 52428800, 1024, 'Largest message accepted over SMTP, submission and LMTP, in bytes (advertised as SIZE, checked at MAIL FROM and while the data arrives).'),
@@ -175,6 +215,8 @@ export const sections = {
   limits: limitsKeys,
   log: logKeys,
   delivery: deliveryKeys,
+  auth: authKeys,
+  pop3: pop3Keys,
   smtp: smtpKeys,
 } as const;
 
@@ -185,6 +227,8 @@ export const configSchema = z.strictObject({
   limits: z.strictObject(limitsKeys).prefault({}),
   log: z.strictObject(logKeys).prefault({}),
   delivery: z.strictObject(deliveryKeys).prefault({}),
+  auth: z.strictObject(authKeys).prefault({}),
+  pop3: z.strictObject(pop3Keys).prefault({}),
   smtp: z.strictObject(smtpKeys).prefault({}),
 });
 
