@@ -157,6 +157,24 @@ export const deliveryKeys = {
   large_part_threshold: intKey('MAILROOM_LARGE_PART_THRESHOLD', 65536, 0, 'MIME parts at least this many bytes are stored once as separate blobs (deduplicated across messages).'),
 };
 
+export const imapKeys = {
+  plaintext_auth: z
+    .enum(['never', 'loopback', 'always'])
+    .default('loopback')
+    .register(keyInfo, {
+      env: 'MAILROOM_IMAP_PLAINTEXT_AUTH',
+      description: 'When IMAP LOGIN/AUTHENTICATE is allowed without TLS: `never`, `loopback` (only from 127.0.0.0/8 and ::1) or `always`. Otherwise LOGINDISABLED is advertised until STARTTLS.',
+      expected: 'one of never, loopback, always',
+      kind: 'string',
+    }),
+  max_line_length: intKey('MAILROOM_IMAP_MAX_LINE_LENGTH', 65536, 8192, 'Longest IMAP command text in bytes, literals excluded (RFC 9051 suggests at least 8000).'),
+  max_literal_size: intKey('MAILROOM_IMAP_MAX_LITERAL_SIZE', 64 * 1024 * 1024, 1024, 'Largest literal and APPEND message in bytes; advertised as APPENDLIMIT.'),
+  max_bad_commands: intKey('MAILROOM_IMAP_MAX_BAD_COMMANDS', 20, 1, 'Syntax errors in a row after which the connection is closed with BYE.'),
+  idle_timeout_s: intKey('MAILROOM_IMAP_IDLE_TIMEOUT_S', 1800, 1800, 'Seconds of silence after which an authenticated session is closed (RFC 9051 5.4: at least 30 minutes).'),
+  preauth_timeout_s: intKey('MAILROOM_IMAP_PREAUTH_TIMEOUT_S', 60, 5, 'Seconds of silence after which a session that has not logged in is closed.'),
+  idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 500, 50, 'During IDLE, how often the mailbox is checked for changes made by other processes (e.g. `mailroom deliver`); changes made in this process arrive at once.'),
+};
+
 /** Login rules shared by IMAP, POP3 and submission. */
 export const authKeys = {
   allow_plaintext: z
@@ -207,6 +225,33 @@ export const smtpKeys = {
   sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
 };
 
+/** The outbound queue (src/smtp/queue/): retries, bounces, and an optional smarthost. */
+export const queueKeys = {
+  concurrency: intKey('MAILROOM_QUEUE_CONCURRENCY', 4, 1, 'Destinations (domains, or the smarthost) delivered to at the same time; messages to one destination share one connection.'),
+  retry_initial_s: intKey('MAILROOM_QUEUE_RETRY_INITIAL_S', 300, 1, 'Seconds before the first retry after a temporary failure (4xx, no connection); each later retry waits twice as long.'),
+  retry_max_s: intKey('MAILROOM_QUEUE_RETRY_MAX_S', 14400, 1, 'Longest wait between two retries, in seconds (the doubling stops here).'),
+  max_age_s: intKey('MAILROOM_QUEUE_MAX_AGE_S', 432000, 1, 'Seconds a message may stay queued (default 5 days); then its pending recipients are bounced with a DSN (4.4.7).'),
+  delay_notify_after_s: intKey('MAILROOM_QUEUE_DELAY_NOTIFY_AFTER_S', 14400, 0, 'Seconds after which the sender gets one "delayed" DSN for recipients still pending (0 = never).'),
+  poll_ms: intKey('MAILROOM_QUEUE_POLL_MS', 5000, 50, 'How often the queue is checked for due messages (messages queued by this process start at once).'),
+  lease_s: intKey('MAILROOM_QUEUE_LEASE_S', 900, 10, 'How long a worker owns a message it took; after a crash the message is retried when this expires. Must exceed the longest delivery.'),
+  connect_timeout_ms: intKey('MAILROOM_QUEUE_CONNECT_TIMEOUT_MS', 30000, 100, 'Time allowed to connect to a remote server and for each reply (RFC 5321 4.5.3.2 suggests minutes for DATA; nodemailer applies this per command).'),
+  remote_port: intKey('MAILROOM_QUEUE_REMOTE_PORT', 25, 1, 'Port of remote MX servers (25; change only for tests).'),
+  routes: stringKey('MAILROOM_QUEUE_ROUTES', '', 'Static routes skipping MX lookup, like Postfix transport maps: `domain=host:port,other.test=[::1]:2525`.'),
+  smarthost: stringKey('MAILROOM_QUEUE_SMARTHOST', '', 'Empty: deliver directly to each domain\'s MX. `host:port`: relay all outgoing mail through this server (home installations).'),
+  smarthost_tls: z
+    .enum(['none', 'starttls', 'implicit'])
+    .default('starttls')
+    .register(keyInfo, {
+      env: 'MAILROOM_QUEUE_SMARTHOST_TLS',
+      description: 'TLS to the smarthost: `starttls` (required, certificate verified), `implicit` (TLS from the first byte, port 465) or `none`.',
+      expected: 'one of none, starttls, implicit',
+      kind: 'string',
+    }),
+  smarthost_user: stringKey('MAILROOM_QUEUE_SMARTHOST_USER', '', 'User name for AUTH at the smarthost (empty: no AUTH).'),
+  smarthost_password: stringKey('MAILROOM_QUEUE_SMARTHOST_PASSWORD', '', 'Password for AUTH at the smarthost.'),
+  smarthost_tls_verify: boolKey('MAILROOM_QUEUE_SMARTHOST_TLS_VERIFY', true, 'Verify the smarthost certificate (turn off only for a self-signed relay you control).'),
+};
+
 /** Sections in document order; '' is the top level. The loader and the docs walk this. */
 export const sections = {
   '': topKeys,
@@ -217,7 +262,9 @@ export const sections = {
   delivery: deliveryKeys,
   auth: authKeys,
   pop3: pop3Keys,
+  imap: imapKeys,
   smtp: smtpKeys,
+  queue: queueKeys,
 } as const;
 
 export const configSchema = z.strictObject({
@@ -229,7 +276,9 @@ export const configSchema = z.strictObject({
   delivery: z.strictObject(deliveryKeys).prefault({}),
   auth: z.strictObject(authKeys).prefault({}),
   pop3: z.strictObject(pop3Keys).prefault({}),
+  imap: z.strictObject(imapKeys).prefault({}),
   smtp: z.strictObject(smtpKeys).prefault({}),
+  queue: z.strictObject(queueKeys).prefault({}),
 });
 
 /** The validated configuration every module receives. */
