@@ -17,6 +17,8 @@ export interface RunningDovecot {
   /** Implicit-TLS port when tls was asked. */
   tlsPort?: number;
   dir: string;
+  /** Adds a user while running (one passwd-file per user, read at login). */
+  addUser(user: string, password: string): void;
   stop(): Promise<void>;
 }
 
@@ -65,15 +67,15 @@ export async function startDovecot(users: { user: string; password: string }[], 
 
   const dir = mkdtempSync('/tmp/mailroom-dovecot-');
   chmodSync(dir, 0o755);
-  for (const sub of ['run', 'state', 'home']) mkdirSync(join(dir, sub));
-  const passwd: string[] = [];
-  for (const { user, password } of users) {
+  for (const sub of ['run', 'state', 'home', 'users']) mkdirSync(join(dir, sub));
+  const addUser = (user: string, password: string) => {
     const home = join(dir, 'home', user.replace(/[^a-zA-Z0-9.@_-]/g, '_'));
     mkdirSync(home);
     if (root) chownSync(home, mailUid, mailGid);
-    passwd.push(`${user}:{PLAIN}${password}:${mailUid}:${mailGid}::${home}`);
-  }
-  writeFileSync(join(dir, 'passwd'), passwd.join('\n') + '\n');
+    // One passwd-file per user: Dovecot re-reads a changed file only when its mtime moves on.
+    writeFileSync(join(dir, 'users', user), `${user}:{PLAIN}${password}:${mailUid}:${mailGid}::${home}\n`);
+  };
+  for (const { user, password } of users) addUser(user, password);
 
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
@@ -126,11 +128,11 @@ namespace inbox {
 }
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN ${dir}/passwd
+  args = scheme=PLAIN ${dir}/users/%u
 }
 userdb {
   driver = passwd-file
-  args = ${dir}/passwd
+  args = ${dir}/users/%u
 }
 service imap-login {
   chroot =
@@ -167,6 +169,7 @@ service anvil {
     port,
     tlsPort,
     dir,
+    addUser,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
