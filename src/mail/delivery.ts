@@ -16,6 +16,8 @@ export interface DeliveryContext {
   store: Store;
   ingest: IngestOptions;
   resolve?: ResolveOptions;
+  /** Store even past the quota (SMTP: quota was checked at RCPT; a race after it must not lose or duplicate mail). */
+  ignoreQuota?: boolean;
 }
 
 export interface StoredCopy {
@@ -41,7 +43,7 @@ export async function deliver(ctx: DeliveryContext, raw: Buffer | Readable, reci
         outcomes.push(p);
         continue;
       }
-      const result = await fileCopies(ctx.store, item, p.users, done);
+      const result = await fileCopies(ctx, item, p.users, done);
       item = result.item;
       outcomes.push(result.error ? { recipient: p.recipient, ...result.error } : { recipient: p.recipient, status: 'delivered', copies: result.copies, remote: p.remote });
     }
@@ -70,7 +72,8 @@ interface FileResult {
   error?: { status: 'overquota' | 'failed'; reason: string };
 }
 
-async function fileCopies(store: Store, item: Ingested, users: User[], done: Map<number, StoredCopy>): Promise<FileResult> {
+async function fileCopies(ctx: DeliveryContext, item: Ingested, users: User[], done: Map<number, StoredCopy>): Promise<FileResult> {
+  const store = ctx.store;
   const copies: StoredCopy[] = [];
   for (const user of users) {
     const already = done.get(user.id);
@@ -81,7 +84,7 @@ async function fileCopies(store: Store, item: Ingested, users: User[], done: Map
     const inbox = await store.getMailbox(user.id, 'INBOX');
     if (!inbox) return { item, copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
     try {
-      const stored = await appendWithRetry(store, item, inbox.id);
+      const stored = await appendWithRetry(store, item, inbox.id, ctx.ignoreQuota ?? false);
       item = stored.item;
       const copy = { user: user.address, mailboxId: inbox.id, uid: stored.uid };
       done.set(user.id, copy);
@@ -94,10 +97,10 @@ async function fileCopies(store: Store, item: Ingested, users: User[], done: Map
   return { item, copies };
 }
 
-async function appendWithRetry(store: Store, item: Ingested, mailboxId: number): Promise<{ item: Ingested; uid: Uid }> {
+async function appendWithRetry(store: Store, item: Ingested, mailboxId: number, ignoreQuota: boolean): Promise<{ item: Ingested; uid: Uid }> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await store.appendMessage({ mailboxId, content: item.content, threadKeys: item.index.threadKeys });
+      const res = await store.appendMessage({ mailboxId, content: item.content, threadKeys: item.index.threadKeys, ignoreQuota });
       return { item, uid: res.row.uid };
     } catch (err) {
       // The content (or a blob) was released by a concurrent expunge between ingest and append.

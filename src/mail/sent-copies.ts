@@ -1,0 +1,97 @@
+/**
+ * Server-side Sent copies: every message a user submits is also filed in their
+ * \Sent mailbox (so mail sent from a POP3 computer or a phone is on every device),
+ * and the rule that keeps a client's own APPEND of the same message from making
+ * a second copy.
+ *
+ * The duplicate rule (README "SMTP"): an APPEND into a \Sent mailbox is a
+ * duplicate when that mailbox already holds a message saved at most
+ * SENT_DUPLICATE_WINDOW_MS ago with the same Message-ID and the same body bytes
+ * (everything after the header: clients often add Bcc: or X- headers to their
+ * own copy, but never change the body). The APPEND then answers with the UID of
+ * the existing message instead of storing again, adding the APPEND's flags to it.
+ *
+ * Never imports: protocol code. Invariant: a Sent copy is stored only through
+ * the store contract, flagged \Seen, outside quota (a full mailbox must not stop
+ * a user from sending).
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Id, Mailbox, Store, Uid, User } from '../store/types.js';
+import { ingest, type IngestOptions } from '../ingest.js';
+
+/** How long after a submission an APPEND of the same message counts as the same copy. */
+export const SENT_DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+/** Per-user setting key (`mailroom user set ADDRESS sent.copy=off`). */
+export const SENT_COPY_SETTING = 'sent.copy';
+
+/** Whether the user wants Sent copies: their own `sent.copy` setting, else the server default. */
+export function wantsSentCopy(user: User, serverDefault: boolean): boolean {
+  const v = user.settings[SENT_COPY_SETTING]?.toLowerCase();
+  if (v === 'off' || v === 'false' || v === 'no') return false;
+  if (v === 'on' || v === 'true' || v === 'yes') return true;
+  return serverDefault;
+}
+
+/** The user's \Sent mailbox; "Sent" is created (with \Sent) when the user has none. */
+export async function sentMailbox(store: Store, userId: Id): Promise<Mailbox> {
+  const all = await store.listMailboxes(userId);
+  const found = all.find((m) => m.specialUse === '\\Sent') ?? all.find((m) => m.name === 'Sent');
+  if (found) return found;
+  return store.createMailbox(userId, 'Sent', '\\Sent');
+}
+
+/** Files a copy of a submitted message in the user's \Sent mailbox; returns its UID. */
+export async function storeSentCopy(store: Store, user: User, raw: Buffer | Readable, opts: IngestOptions): Promise<{ mailboxId: Id; uid: Uid }> {
+  const mailbox = await sentMailbox(store, user.id);
+  const item = await ingest(store, raw, { ...opts, maxSize: 0 });
+  try {
+    const res = await store.appendMessage({ mailboxId: mailbox.id, content: item.content, flags: ['\\Seen'], threadKeys: item.index.threadKeys, ignoreQuota: true });
+    return { mailboxId: mailbox.id, uid: res.row.uid };
+  } catch (err) {
+    // Content released by a concurrent expunge between ingest and append: write it again once.
+    const again = await item.fresh();
+    const res = await store.appendMessage({ mailboxId: mailbox.id, content: again.content, flags: ['\\Seen'], threadKeys: again.index.threadKeys, ignoreQuota: true }).catch(() => {
+      throw err;
+    });
+    return { mailboxId: mailbox.id, uid: res.row.uid };
+  } finally {
+    await item.dispose();
+  }
+}
+
+/** What identifies an appended message for the duplicate rule. */
+export interface SentFingerprint {
+  /** Message-ID header value as written (angle brackets kept); null never matches. */
+  messageId: string | null;
+  /** sha256 hex of the bytes after the header (see `bodyHash`). */
+  bodyHash: string;
+}
+
+/** sha256 of the body: the bytes from `bodyStart` (the end of the top-level header) on. */
+export function bodyHash(raw: Buffer, bodyStart: number): string {
+  return createHash('sha256').update(raw.subarray(bodyStart)).digest('hex');
+}
+
+/**
+ * The UID of a message in `mailboxId` (which must be the user's \Sent mailbox)
+ * that an APPEND with this fingerprint duplicates, or null (store the APPEND).
+ */
+export async function findSentDuplicate(store: Store, userId: Id, mailboxId: Id, fp: SentFingerprint, now = Date.now()): Promise<Uid | null> {
+  if (!fp.messageId) return null;
+  const mailbox = await store.getMailboxById(mailboxId);
+  if (!mailbox || mailbox.userId !== userId || mailbox.specialUse !== '\\Sent') return null;
+  const rows = await store.listMessages(mailboxId, userId);
+  // Newest first; stop at the first row older than the window (UIDs grow with time).
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const row = rows[i];
+    if (now - row.saveDate.getTime() > SENT_DUPLICATE_WINDOW_MS) break;
+    const meta = await store.getContent(row.contentId);
+    if (!meta || meta.index.envelope.messageId !== fp.messageId) continue;
+    const hash = createHash('sha256');
+    for await (const chunk of await store.openContent(row.contentId, meta.index.body.headerEnd)) hash.update(chunk as Buffer);
+    if (hash.digest('hex') === fp.bodyHash) return row.uid;
+  }
+  return null;
+}

@@ -1,0 +1,107 @@
+/**
+ * The end of a mail transaction: check the text rules, add the trace fields,
+ * verify (MX), deliver locally, hand remote recipients to the queue, file the
+ * Sent copy (submission), and only then reply: one reply for SMTP, one per
+ * recipient for LMTP (RFC 2033 4.2), each after that recipient's copy is durable.
+ *
+ * Reply rules when some copies fail (README "SMTP"): a temporary store failure
+ * gives 451 for the whole message (the sender retries; a recipient already served
+ * may get it twice: a duplicate is better than a loss); a quota race after RCPT
+ * is absorbed by storing past the quota, since the quota was checked at RCPT.
+ */
+import type { SmtpSession, AcceptedRecipient } from './session.js';
+import type { DataDecoder } from './protocol/data-decoder.js';
+import type { Spool } from './spool.js';
+import { deliver, type RecipientOutcome } from '../mail/delivery.js';
+import { storeSentCopy, wantsSentCopy } from '../mail/sent-copies.js';
+import { receivedField, returnPathField, submissionFields, withProtocol } from './headers.js';
+import { verifyMessage } from './auth-results.js';
+
+let counter = 0;
+
+export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool: Spool): Promise<void> {
+  const tx = s.tx!;
+  s.tx = undefined; // whatever happens now, the transaction is over (RFC 5321 4.1.1.4)
+  const max = s.services.config.smtp.max_message_size;
+  if (decoder.size > max) return s.reply(552, '5.3.4', `Message size exceeds fixed maximum message size of ${max} bytes`); // RFC 1870 6.3
+  const refusal = decoder.refusal();
+  if (refusal) return s.reply(refusal.code, refusal.enhanced, refusal.text);
+  await spool.seal();
+
+  const now = new Date();
+  const id = `${s.net.id}.${(++counter).toString(36)}`;
+  const sender = tx.mail.sender.address;
+  const protocol = withProtocol({ lmtp: s.lmtp, esmtp: s.esmtp, tls: s.secure, auth: !!s.user, utf8: tx.mail.smtputf8 });
+  const received = receivedField({ helo: s.helo ?? '', remoteAddress: s.net.remoteAddress, hostname: s.hostname, protocol, id, recipients: tx.recipients.map((r) => r.address), date: now });
+  const added = s.opts.mode === 'submission' ? submissionFields(await spool.head(256 * 1024), s.hostname, now) : '';
+  const verdict = s.opts.mode === 'mx' ? await authResults(s, spool, sender) : '';
+  const transit = received + added;
+
+  const local = tx.recipients.filter((r) => r.kind === 'local');
+  let outcomes: RecipientOutcome[] = [];
+  try {
+    if (local.length > 0) {
+      outcomes = await deliver(s.services.delivery, spool.read(Buffer.from(returnPathField(sender) + verdict + transit)), local.map((r) => r.address));
+      outcomes = await absorbQuotaRace(s, spool, sender, verdict + transit, outcomes, !s.lmtp && outcomes.some((o) => o.status === 'delivered'));
+    }
+    const remoteTargets = [...tx.recipients.filter((r) => r.kind === 'remote').map((r) => r.address), ...outcomes.flatMap((o) => (o.status === 'delivered' ? o.remote : []))];
+    if (remoteTargets.length > 0) await s.remote.enqueue({ from: sender, to: [...new Set(remoteTargets)], message: spool.read(Buffer.from(transit)), requireTls: tx.mail.requireTls });
+  } catch (err) {
+    s.log.error({ err, id }, 'delivery failed');
+    if (s.lmtp) for (const _ of local) s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
+    else s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
+    return;
+  }
+  s.log.info({ id, from: sender, rcpts: tx.recipients.length, size: decoder.size }, 'message accepted');
+  if (s.lmtp) return replyPerRecipient(s, local, outcomes);
+  const failure = singleFailure(outcomes);
+  if (failure) return s.reply(failure.code, failure.enhanced, failure.text);
+  if (s.opts.mode === 'submission') await sentCopy(s, spool, added);
+  s.reply(250, '2.0.0', `Ok: queued as ${id}`);
+}
+
+async function authResults(s: SmtpSession, spool: Spool, sender: string): Promise<string> {
+  try {
+    return await verifyMessage({ message: spool.read(), ip: s.net.remoteAddress, helo: s.helo ?? '', sender, hostname: s.hostname, resolver: s.resolver });
+  } catch (err) {
+    s.log.warn({ err }, 'authentication checks failed');
+    return `Authentication-Results: ${s.hostname}; none (checks failed: temporary error)\r\n`;
+  }
+}
+
+/** Copies refused for quota after RCPT accepted them are stored past the quota (see the header). */
+async function absorbQuotaRace(s: SmtpSession, spool: Spool, sender: string, fields: string, outcomes: RecipientOutcome[], absorb: boolean): Promise<RecipientOutcome[]> {
+  const over = outcomes.filter((o) => o.status === 'overquota');
+  if (!absorb || over.length === 0) return outcomes;
+  const retried = await deliver({ ...s.services.delivery, ignoreQuota: true }, spool.read(Buffer.from(returnPathField(sender) + fields)), over.map((o) => o.recipient));
+  return outcomes.map((o) => (o.status === 'overquota' ? retried[over.indexOf(o)] : o));
+}
+
+function singleFailure(outcomes: RecipientOutcome[]): { code: number; enhanced: string; text: string } | null {
+  if (outcomes.some((o) => o.status === 'failed')) return { code: 451, enhanced: '4.3.0', text: 'Temporary failure storing the message; try again later' };
+  if (outcomes.some((o) => o.status === 'delivered')) return null;
+  if (outcomes.some((o) => o.status === 'overquota')) return { code: 452, enhanced: '4.2.2', text: 'Mailbox full' };
+  if (outcomes.length > 0) return { code: 550, enhanced: '5.1.1', text: 'No such user here' };
+  return null;
+}
+
+function replyPerRecipient(s: SmtpSession, local: AcceptedRecipient[], outcomes: RecipientOutcome[]): void {
+  local.forEach((r, i) => {
+    const o = outcomes[i];
+    if (o.status === 'delivered') s.reply(250, '2.0.0', `<${r.address}> Saved`);
+    else if (o.status === 'overquota') s.reply(452, '4.2.2', `<${r.address}> Mailbox full`);
+    else if (o.status === 'failed') s.reply(451, '4.3.0', `<${r.address}> Temporary failure, try again later`);
+    else s.reply(550, '5.1.1', `<${r.address}> No such user here`);
+  });
+}
+
+async function sentCopy(s: SmtpSession, spool: Spool, added: string): Promise<void> {
+  const user = s.user;
+  if (!user || !wantsSentCopy(user, s.services.config.smtp.sent_copies)) return;
+  try {
+    await storeSentCopy(s.services.store, user, spool.read(Buffer.from(added)), s.services.delivery.ingest);
+  } catch (err) {
+    // The message is already delivered or queued; a missing Sent copy must not make the client send twice.
+    s.log.error({ err, user: user.address }, 'could not store the Sent copy');
+  }
+}

@@ -1,0 +1,38 @@
+// HELO domain / EHLO domain / LHLO domain   RFC 5321 4.1.1.1, RFC 2033 4.1
+import type { SmtpSession } from '../session.js';
+import { parseHello } from '../protocol/command.js';
+import { plaintextAuthAllowed } from './auth.js';
+
+/** EHLO keywords for this session's state: only what fully works is listed. */
+export function extensions(s: SmtpSession): string[] {
+  const limits = s.services.config.smtp;
+  const list = [
+    'PIPELINING', // RFC 2920
+    `SIZE ${limits.max_message_size}`, // RFC 1870
+    '8BITMIME', // RFC 6152
+    'SMTPUTF8', // RFC 6531
+    'ENHANCEDSTATUSCODES', // RFC 2034
+    'CHUNKING', // RFC 3030
+    'BINARYMIME', // RFC 3030
+    `LIMITS RCPTMAX=${limits.max_recipients}`, // RFC 9422
+  ];
+  if (s.opts.mode !== 'lmtp' && !s.secure && s.net.secureContext) list.push('STARTTLS'); // RFC 3207
+  // RFC 8689 4.1: REQUIRETLS only means something on a TLS session; local delivery keeps it trivially.
+  if (s.opts.mode === 'mx' && s.secure) list.push('REQUIRETLS');
+  if (s.opts.mode === 'submission' && (s.secure || plaintextAuthAllowed(s))) list.push('AUTH PLAIN LOGIN'); // RFC 4954
+  return list;
+}
+
+async function greet(s: SmtpSession, args: string, esmtp: boolean): Promise<void> {
+  const name = parseHello(args);
+  await s.resetTransaction(); // RFC 5321 4.1.4: EHLO resets like RSET
+  s.helo = name;
+  s.esmtp = esmtp;
+  const first = `${s.hostname} Hello ${name} [${s.net.remoteAddress}]`;
+  if (!esmtp) return s.reply(250, undefined, first);
+  s.reply(250, undefined, first, ...extensions(s)); // RFC 2034: no enhanced code in the EHLO reply
+}
+
+export const helo = (s: SmtpSession, args: string) => greet(s, args, false);
+export const ehlo = (s: SmtpSession, args: string) => greet(s, args, true);
+export const lhlo = (s: SmtpSession, args: string) => greet(s, args, true);

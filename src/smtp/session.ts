@@ -1,0 +1,173 @@
+/**
+ * One SMTP, submission or LMTP conversation: the state (greeting, TLS, login,
+ * the open mail transaction), the reply writer with the error budget, and the
+ * command loop that dispatches to commands/. The commands decide; this file
+ * only keeps the rules every command shares.
+ */
+import type { Logger } from 'pino';
+import type { Services } from '../services.js';
+import type { Session as NetSession } from '../net/listeners.js';
+import type { User } from '../store/types.js';
+import { createTracer, type Tracer } from '../log/trace.js';
+import { ConnectionClosed, SmtpIo } from './io.js';
+import { splitCommand, SmtpSyntaxError, type MailFrom, type RcptTo } from './protocol/command.js';
+import type { DataDecoder } from './protocol/data-decoder.js';
+import type { Spool } from './spool.js';
+import { COMMANDS } from './commands/index.js';
+import type { RemoteQueue } from './remote.js';
+import type { DnsResolver } from './auth-results.js';
+
+export type SmtpMode = 'mx' | 'submission' | 'lmtp';
+
+export interface SmtpOptions {
+  mode: SmtpMode;
+  implicitTls: boolean;
+}
+
+/** A recipient accepted at RCPT time. */
+export interface AcceptedRecipient {
+  rcpt: RcptTo;
+  /** Normalised address used for delivery. */
+  address: string;
+  /** Local users and aliases → INBOX; remote (submission, forwarding aliases) → the outbound queue. */
+  kind: 'local' | 'remote';
+}
+
+/** The open mail transaction (MAIL … DATA/BDAT LAST). */
+export interface Transaction {
+  mail: MailFrom;
+  recipients: AcceptedRecipient[];
+  /** BDAT in progress: chunks decoded so far. */
+  chunking?: { decoder: DataDecoder; spool: Spool; failed: boolean };
+}
+
+/** A reply: one line or several (multi-line 250-… form). */
+export interface Reply {
+  code: number;
+  /** Enhanced status code (RFC 2034), absent for greetings and EHLO. */
+  enhanced?: string;
+  lines: string[];
+}
+
+/** Longest command line accepted, CRLF included: RFC 5321 4.5.3.1.4 says 512, extensions add to it (RFC 5321 4.5.3.1, RFC 3461 ORCPT/ENVID). */
+export const MAX_COMMAND_LINE = 2048;
+
+export class SmtpSession {
+  readonly io: SmtpIo;
+  readonly log: Logger;
+  readonly trace: Tracer;
+  /** HELO/EHLO/LHLO name; undefined until greeted. */
+  helo: string | undefined;
+  esmtp = false;
+  user: User | undefined;
+  tx: Transaction | undefined;
+  private errors = 0;
+  quitting = false;
+
+  constructor(
+    readonly services: Services,
+    readonly opts: SmtpOptions,
+    readonly net: NetSession,
+    socket: import('node:net').Socket,
+    /** Where remote recipients go (the outbound queue). */
+    readonly remote: RemoteQueue,
+    /** DNS for SPF/DKIM/DMARC/ARC (MX only). */
+    readonly resolver: DnsResolver,
+  ) {
+    this.io = new SmtpIo(socket, services.config.smtp.timeout_ms, net.signal);
+    this.log = net.log;
+    this.trace = createTracer(opts.mode === 'lmtp' ? 'lmtp' : 'smtp', net.log, services.config.log.trace);
+  }
+
+  get lmtp(): boolean {
+    return this.opts.mode === 'lmtp';
+  }
+
+  get hostname(): string {
+    return this.services.config.hostname;
+  }
+
+  get secure(): boolean {
+    return this.io.secure;
+  }
+
+  /** Writes a reply; 4xx/5xx count against the error budget. RFC 5321 4.2.1 multi-line form. */
+  reply(code: number, enhanced: string | undefined, ...lines: string[]): void {
+    const text = lines.length ? lines : [''];
+    let out = '';
+    text.forEach((line, i) => {
+      const sep = i === text.length - 1 ? ' ' : '-';
+      out += `${code}${sep}${enhanced ? `${enhanced} ` : ''}${line}\r\n`;
+    });
+    for (const l of out.split('\r\n').slice(0, -1)) this.trace.server(l);
+    this.io.write(out);
+    if (code >= 400) this.errors++;
+  }
+
+  /** Whether the error budget is spent (the loop then says 421 and closes). */
+  get tooManyErrors(): boolean {
+    return this.errors >= this.services.config.smtp.max_errors;
+  }
+
+  /** Forgets the transaction (RSET, after delivery, after STARTTLS/AUTH changes). */
+  async resetTransaction(): Promise<void> {
+    const c = this.tx?.chunking;
+    this.tx = undefined;
+    if (c) await c.spool.dispose();
+  }
+
+  /** Runs the conversation to its end; never throws. */
+  async run(): Promise<void> {
+    try {
+      this.reply(220, undefined, `${this.hostname} ${this.lmtp ? 'LMTP' : 'ESMTP'} Mailroom ready`);
+      while (!this.quitting) {
+        if (this.tooManyErrors) {
+          this.io.close(`421 4.7.0 ${this.hostname} Too many errors, closing connection\r\n`);
+          return;
+        }
+        const got = await this.io.readLine(MAX_COMMAND_LINE);
+        if ('tooLong' in got) {
+          this.reply(500, '5.5.2', 'Line too long'); // RFC 5321 4.5.3.1.4
+          continue;
+        }
+        await this.dispatch(got.line);
+      }
+    } catch (err) {
+      this.onFatal(err);
+    } finally {
+      await this.resetTransaction().catch(() => {});
+    }
+  }
+
+  private async dispatch(raw: Buffer): Promise<void> {
+    const line = raw.toString('utf8');
+    this.trace.client(line);
+    if (raw.includes(0)) {
+      this.reply(500, '5.5.2', 'NUL byte in command');
+      return;
+    }
+    const { verb, args } = splitCommand(line);
+    const command = COMMANDS[verb];
+    if (!command || (command.modes && !command.modes.includes(this.opts.mode))) {
+      this.reply(500, '5.5.2', 'Syntax error, command unrecognized'); // RFC 5321 4.2.4
+      return;
+    }
+    try {
+      await command.run(this, args);
+    } catch (err) {
+      if (err instanceof SmtpSyntaxError) this.reply(err.code, err.enhanced, err.message);
+      else throw err;
+    }
+  }
+
+  private onFatal(err: unknown): void {
+    if (err instanceof ConnectionClosed) {
+      if (err.reason === 'timeout') this.io.close(`421 4.4.2 ${this.hostname} Timeout, closing connection\r\n`);
+      else if (err.reason === 'shutdown') this.io.close(`421 4.3.2 ${this.hostname} Server shutting down\r\n`);
+      else this.io.socket.destroy();
+      return;
+    }
+    this.log.error({ err }, 'smtp session failed');
+    this.io.close(`421 4.3.0 ${this.hostname} Internal error, closing connection\r\n`);
+  }
+}
