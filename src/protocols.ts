@@ -7,6 +7,7 @@ import type { ListenerName } from './config/schema.js';
 import type { ConnectionHandler } from './net/listeners.js';
 import { placeholderProtocol } from './net/placeholder.js';
 import type { Services } from './services.js';
+import { smtpProtocol } from './smtp/server.js';
 
 export interface Protocol {
   handler: ConnectionHandler;
@@ -16,6 +17,11 @@ export interface Protocol {
 
 export function protocolFor(name: ListenerName, _services: Services): Protocol {
   switch (name) {
+    case 'smtp':
+    case 'submission':
+    case 'submissions':
+    case 'lmtp':
+      return smtpProtocol(_services, { mode: name === 'smtp' ? 'mx' : name === 'lmtp' ? 'lmtp' : 'submission', implicitTls: name === 'submissions' });
     default:
       return placeholderProtocol(name);
   }
