@@ -6,8 +6,8 @@
 import type { ListenerName } from './config/schema.js';
 import type { ConnectionHandler } from './net/listeners.js';
 import { placeholderProtocol } from './net/placeholder.js';
+import { pop3Protocol } from './pop3/server.js';
 import type { Services } from './services.js';
-import { smtpProtocol } from './smtp/server.js';
 
 export interface Protocol {
   handler: ConnectionHandler;
@@ -17,11 +17,9 @@ export interface Protocol {
 
 export function protocolFor(name: ListenerName, _services: Services): Protocol {
   switch (name) {
-    case 'smtp':
-    case 'submission':
-    case 'submissions':
-    case 'lmtp':
-      return smtpProtocol(_services, { mode: name === 'smtp' ? 'mx' : name === 'lmtp' ? 'lmtp' : 'submission', implicitTls: name === 'submissions' });
+    case 'pop3':
+    case 'pop3s':
+      return pop3Protocol(_services, { implicitTls: name === 'pop3s' });
     default:
       return placeholderProtocol(name);
   }
