@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerUserCommands } from './users.js';
+import { registerUserSettingCommands } from './user-settings.js';
 import { registerAliasCommands } from './aliases.js';
 import { registerQuotaCommands } from './quota.js';
 import { registerMailboxCommands } from './mailboxes.js';
@@ -20,6 +21,7 @@ export type CommandRegistration = (program: Command) => void;
 const commands: CommandRegistration[] = [
   registerServe,
   registerUserCommands,
+  registerUserSettingCommands,
   registerAliasCommands,
   registerQuotaCommands,
   registerMailboxCommands,

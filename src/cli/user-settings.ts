@@ -1,0 +1,58 @@
+/**
+ * `mailroom user set <address> key=value…` and `mailroom user show <address>`: per-user
+ * policy overrides (today the POP3 ones, see src/mail/pop3-policy.ts). Values are
+ * validated before anything is written; `key=` (empty) removes an override.
+ */
+import type { Command } from 'commander';
+import { requireUser } from '../mail/accounts.js';
+import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
+import { CliError, globalOptions, runWithStore } from './context.js';
+
+function parseAssignment(text: string): { key: string; value: string | null } {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new CliError(`expected key=value, got ${JSON.stringify(text)}; known keys: ${Object.keys(POP3_SETTINGS).join(', ')}`);
+  const key = text.slice(0, eq).trim();
+  const value = text.slice(eq + 1);
+  if (!(key in POP3_SETTINGS)) throw new CliError(`unknown setting ${key}; known keys: ${Object.keys(POP3_SETTINGS).join(', ')}`);
+  if (value.trim() === '') return { key, value: null };
+  try {
+    return { key, value: normalisePop3Setting(key, value) };
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+/** Adds `set` and `show` under the existing `user` command. */
+export function registerUserSettingCommands(program: Command): void {
+  const user = program.commands.find((c) => c.name() === 'user') ?? program.command('user');
+  user
+    .command('set <address> <assignments...>')
+    .description('set per-user policies, e.g. pop3.deleteMode=hide (key= removes the override)')
+    .action((address: string, assignments: string[], _opts: unknown, cmd: Command) =>
+      runWithStore(globalOptions(cmd), async ({ store }) => {
+        const changes = assignments.map(parseAssignment); // all validated before any is written
+        const found = await requireUser(store, address);
+        for (const c of changes) {
+          await store.setUserSetting(found.id, c.key, c.value);
+          console.log(c.value === null ? `${found.address}: ${c.key} removed (config default applies)` : `${found.address}: ${c.key}=${c.value}`);
+        }
+      }),
+    );
+  user
+    .command('show <address>')
+    .description("show a user's storage use and effective policies")
+    .action((address: string, _opts: unknown, cmd: Command) =>
+      runWithStore(globalOptions(cmd), async ({ store, config }) => {
+        const found = await requireUser(store, address);
+        const q = await store.getQuota(found.id);
+        const p = pop3Policy(config.pop3, found.settings);
+        const origin = (key: string) => (found.settings[key] !== undefined ? 'user' : 'default');
+        console.log(`address\t${found.address}`);
+        console.log(`messages\t${q.usedMessages}\nbytes\t${q.usedBytes}`);
+        console.log(`pop3.deleteMode\t${p.deleteMode}\t(${origin('pop3.deleteMode')})`);
+        console.log(`pop3.markSeen\t${p.markSeen}\t(${origin('pop3.markSeen')})`);
+        console.log(`pop3.keepDays\t${expireText(p.keepDays).toLowerCase()}\t(${origin('pop3.keepDays')})`);
+        console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
+      }),
+    );
+}
