@@ -1,0 +1,191 @@
+/**
+ * Versioned schema migrations for PostgreSQL: the same version numbers and meaning as
+ * ../sqlite/migrations.ts (a version adds the same tables and columns on both), plus
+ * what only a shared database needs (blob bytes, auth throttle counters). Each runs
+ * once, in one transaction with its `schema_migrations` row, under an advisory lock so
+ * nodes starting together migrate one after the other. Never edit a released
+ * migration: add one.
+ */
+import { StoreError } from '../errors.js';
+import type { PgTx } from './tx.js';
+
+export interface PgMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const pgMigrations: readonly PgMigration[] = [
+  {
+    version: 1,
+    description: 'initial schema',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO meta (key, value) VALUES ('uidvalidity', '0');
+
+      CREATE TABLE domains (id SERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+
+      CREATE TABLE users (
+        id SERIAL PRIMARY KEY,
+        address TEXT NOT NULL,
+        address_key TEXT NOT NULL UNIQUE,
+        domain_id INTEGER NOT NULL REFERENCES domains(id),
+        password_hash TEXT NOT NULL,
+        quota_bytes BIGINT,
+        quota_messages BIGINT,
+        used_bytes BIGINT NOT NULL DEFAULT 0,
+        used_messages BIGINT NOT NULL DEFAULT 0,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX users_domain ON users(domain_id);
+
+      CREATE TABLE aliases (
+        id SERIAL PRIMARY KEY,
+        source TEXT NOT NULL,
+        source_key TEXT NOT NULL,
+        source_domain TEXT NOT NULL,
+        target TEXT NOT NULL,
+        target_key TEXT NOT NULL,
+        UNIQUE (source_key, target_key)
+      );
+      CREATE INDEX aliases_domain ON aliases(source_domain);
+
+      CREATE TABLE mailboxes (
+        id SERIAL PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        special_use TEXT,
+        uid_validity BIGINT NOT NULL,
+        uid_next BIGINT NOT NULL DEFAULT 1,
+        highest_modseq BIGINT NOT NULL DEFAULT 1,
+        message_count BIGINT NOT NULL DEFAULT 0,
+        total_size BIGINT NOT NULL DEFAULT 0,
+        UNIQUE (user_id, name)
+      );
+
+      CREATE TABLE subscriptions (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        PRIMARY KEY (user_id, name)
+      );
+
+      CREATE TABLE contents (
+        id TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        refcount BIGINT NOT NULL,
+        segments TEXT NOT NULL,
+        idx TEXT NOT NULL,
+        search_text TEXT NOT NULL
+      );
+
+      -- Referenced blobs (segment references from contents), as on SQLite.
+      CREATE TABLE blobs (
+        hash TEXT PRIMARY KEY,
+        size BIGINT NOT NULL,
+        refcount BIGINT NOT NULL
+      );
+
+      -- Blob bytes when blobs live in the database (the default). Written by BlobStore.put
+      -- before the message transaction; deleted with the blobs row when the count reaches 0.
+      CREATE TABLE blob_data (hash TEXT PRIMARY KEY, data BYTEA NOT NULL);
+      -- EXTERNAL: uncompressed out-of-line storage, so substring() reads only the asked range.
+      ALTER TABLE blob_data ALTER COLUMN data SET STORAGE EXTERNAL;
+
+      CREATE TABLE messages (
+        id BIGSERIAL PRIMARY KEY,
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        uid BIGINT NOT NULL,
+        modseq BIGINT NOT NULL,
+        flags TEXT NOT NULL DEFAULT '',
+        internal_date BIGINT NOT NULL,
+        save_date BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        content_id TEXT NOT NULL REFERENCES contents(id),
+        email_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        UNIQUE (mailbox_id, uid)
+      );
+      CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);
+      CREATE INDEX messages_content ON messages(content_id);
+
+      CREATE TABLE private_flags (
+        message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        flags TEXT NOT NULL DEFAULT '',
+        modseq BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (message_id, user_id)
+      );
+      CREATE INDEX private_flags_user ON private_flags(user_id);
+
+      CREATE TABLE expunged (
+        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),
+        uid BIGINT NOT NULL,
+        modseq BIGINT NOT NULL,
+        PRIMARY KEY (mailbox_id, uid)
+      );
+      CREATE INDEX expunged_modseq ON expunged(mailbox_id, modseq);
+
+      CREATE TABLE thread_refs (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        message_id_header TEXT NOT NULL,
+        thread_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, message_id_header)
+      );
+
+      -- Failed logins shared by every node (PgThrottle): one row per failure, pruned by age.
+      CREATE TABLE auth_failures (
+        id BIGSERIAL PRIMARY KEY,
+        kind TEXT NOT NULL,          -- 'ip' or 'account'
+        key TEXT NOT NULL,
+        at BIGINT NOT NULL
+      );
+      CREATE INDEX auth_failures_key ON auth_failures(kind, key, at);
+    `,
+  },
+  {
+    version: 2,
+    description: 'POP3: per-row UIDL, leases, last-login times',
+    sql: `
+      ALTER TABLE messages ADD COLUMN uidl TEXT NOT NULL DEFAULT '';
+      UPDATE messages SET uidl = 'U' || md5(random()::text || id::text);
+
+      -- Named locks with expiry (the POP3 maildrop lock); times from the database clock.
+      CREATE TABLE leases (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL);
+
+      CREATE TABLE user_logins (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        kind TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, kind)
+      );
+    `,
+  },
+];
+
+export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);
+
+/** Any 64-bit constant: the advisory lock key of "migrating". */
+const MIGRATION_LOCK = 7_424_221_001;
+
+export async function pgCurrentVersion(tx: PgTx): Promise<number> {
+  const t = await tx.one<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+  if (!t?.t) return 0;
+  return (await tx.one<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))?.v ?? 0;
+}
+
+/** Applies pending migrations inside the caller's transaction; 'invalid' when the database is newer. */
+export async function pgMigrate(tx: PgTx, list: readonly PgMigration[] = pgMigrations): Promise<void> {
+  await tx.run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+  await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+  const current = await pgCurrentVersion(tx);
+  const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
+  if (current > latest) {
+    throw new StoreError('invalid', `database schema version ${current} is newer than this Mailroom supports (${latest}); upgrade Mailroom or restore a matching backup`);
+  }
+  for (const m of [...list].sort((a, b) => a.version - b.version)) {
+    if (m.version <= current) continue;
+    await tx.run(m.sql);
+    await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
+  }
+}
