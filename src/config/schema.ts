@@ -157,6 +157,20 @@ export const deliveryKeys = {
   large_part_threshold: intKey('MAILROOM_LARGE_PART_THRESHOLD', 65536, 0, 'MIME parts at least this many bytes are stored once as separate blobs (deduplicated across messages).'),
 };
 
+/** PostgreSQL (when `database_url` names one) and several nodes on one database. */
+export const databaseKeys = {
+  pool_size: intKey('MAILROOM_DATABASE_POOL_SIZE', 10, 1, 'PostgreSQL: connections this node keeps open at most (plus one for LISTEN).'),
+  statement_timeout_ms: intKey('MAILROOM_DATABASE_STATEMENT_TIMEOUT_MS', 30000, 100, 'PostgreSQL: a statement running longer is cancelled and the client gets a temporary failure.'),
+  connect_timeout_ms: intKey('MAILROOM_DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 'PostgreSQL: how long to wait for a connection (e.g. while the database restarts) before answering with a temporary failure.'),
+  blob_dir: stringKey('MAILROOM_DATABASE_BLOB_DIR', '', 'PostgreSQL: empty keeps message bytes in the database (shared by every node); a directory path keeps them there instead (every node must mount the same directory).'),
+};
+
+/** PROXY protocol v1/v2 (HAProxy) in front of listeners, so client IPs stay visible. */
+export const proxyKeys = {
+  listeners: stringKey('MAILROOM_PROXY_LISTENERS', '', 'Comma-separated listener names (e.g. `imap,imaps,pop3,smtp`) that expect a PROXY protocol v1 or v2 header first. Empty: none.'),
+  trusted: stringKey('MAILROOM_PROXY_TRUSTED', '127.0.0.1/32,::1/128', 'Comma-separated networks (CIDR) allowed to send PROXY headers; connections from elsewhere on a PROXY listener are refused.'),
+};
+
 export const imapKeys = {
   plaintext_auth: z
     .enum(['never', 'loopback', 'always'])
@@ -260,6 +274,8 @@ export const sections = {
   limits: limitsKeys,
   log: logKeys,
   delivery: deliveryKeys,
+  database: databaseKeys,
+  proxy: proxyKeys,
   auth: authKeys,
   pop3: pop3Keys,
   imap: imapKeys,
@@ -274,6 +290,8 @@ export const configSchema = z.strictObject({
   limits: z.strictObject(limitsKeys).prefault({}),
   log: z.strictObject(logKeys).prefault({}),
   delivery: z.strictObject(deliveryKeys).prefault({}),
+  database: z.strictObject(databaseKeys).prefault({}),
+  proxy: z.strictObject(proxyKeys).prefault({}),
   auth: z.strictObject(authKeys).prefault({}),
   pop3: z.strictObject(pop3Keys).prefault({}),
   imap: z.strictObject(imapKeys).prefault({}),
