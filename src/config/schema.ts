@@ -172,15 +172,6 @@ export const proxyKeys = {
 };
 
 export const imapKeys = {
-  plaintext_auth: z
-    .enum(['never', 'loopback', 'always'])
-    .default('loopback')
-    .register(keyInfo, {
-      env: 'MAILROOM_IMAP_PLAINTEXT_AUTH',
-      description: 'When IMAP LOGIN/AUTHENTICATE is allowed without TLS: `never`, `loopback` (only from 127.0.0.0/8 and ::1) or `always`. Otherwise LOGINDISABLED is advertised until STARTTLS.',
-      expected: 'one of never, loopback, always',
-      kind: 'string',
-    }),
   max_line_length: intKey('MAILROOM_IMAP_MAX_LINE_LENGTH', 65536, 8192, 'Longest IMAP command text in bytes, literals excluded (RFC 9051 suggests at least 8000).'),
   max_literal_size: intKey('MAILROOM_IMAP_MAX_LITERAL_SIZE', 64 * 1024 * 1024, 1024, 'Largest literal and APPEND message in bytes; advertised as APPENDLIMIT.'),
   max_bad_commands: intKey('MAILROOM_IMAP_MAX_BAD_COMMANDS', 20, 1, 'Syntax errors in a row after which the connection is closed with BYE.'),
