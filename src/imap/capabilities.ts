@@ -1,0 +1,43 @@
+/**
+ * What the server advertises, by session state (RFC 9051 7.2.2). Only what works end
+ * to end is listed; LOGINDISABLED and the AUTH= mechanisms follow the TLS state.
+ */
+
+/** Session facts that change the capability list. */
+export interface CapabilityFacts {
+  authenticated: boolean;
+  tls: boolean;
+  /** STARTTLS is possible on this connection. */
+  canStartTls: boolean;
+  /** LOGIN/AUTHENTICATE are allowed now (TLS, loopback or config). */
+  plaintextAllowed: boolean;
+  appendLimit: number;
+}
+
+const BASE = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE'];
+const AFTER_AUTH = [
+  'NAMESPACE',
+  'UNSELECT',
+  'UIDPLUS',
+  'MOVE',
+  'CHILDREN',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'SPECIAL-USE',
+  'ESEARCH',
+  'SEARCHRES',
+  'STATUS=SIZE',
+  'BINARY',
+];
+
+/** The capability atoms for the current state, in a stable order. */
+export function capabilities(f: CapabilityFacts): string[] {
+  const caps = [...BASE];
+  if (!f.authenticated) {
+    if (f.canStartTls && !f.tls) caps.push('STARTTLS');
+    if (f.plaintextAllowed) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
+    else caps.push('LOGINDISABLED'); // RFC 9051 6.2.3: LOGIN refused before TLS
+    return caps;
+  }
+  return [...caps, ...AFTER_AUTH, `APPENDLIMIT=${f.appendLimit}`];
+}

@@ -1,0 +1,55 @@
+// APPEND mailbox [SP flag-list] [SP date-time] SP literal   RFC9051 6.3.12, RFC4315 3 (APPENDUID),
+// RFC7888 (LITERAL+), RFC7889 (APPENDLIMIT), RFC3516 4.4 (literal8)
+import { createReadStream } from 'node:fs';
+import { ingest, type Ingested } from '../../ingest.js';
+import { isStoreError } from '../../store/errors.js';
+import { codes, normalizeMailboxName } from '../protocol/index.js';
+import { ImapNo } from '../errors.js';
+import { SpoolSink } from '../session.js';
+import type { ImapCommand } from './types.js';
+
+export const append = {
+  name: 'APPEND',
+  states: ['authenticated', 'selected'],
+  async run({ session: s, args }) {
+    const name = normalizeMailboxName(args.mailbox());
+    args.sp('after mailbox name');
+    let flags: string[] = [];
+    if (args.peekByte() === 0x28) {
+      flags = args.flagList();
+      args.sp('after flag list');
+    }
+    let date: Date | undefined;
+    if (args.peekByte() === 0x22) {
+      date = args.dateTime();
+      args.sp('after date-time');
+    }
+    const lit = args.literal({ binary: true });
+    args.end();
+    const store = s.services.store;
+    const box = await store.getMailbox(s.user().id, name);
+    if (!box) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.3.12 MUST
+    if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');
+    let source;
+    if (lit.sink instanceof SpoolSink) {
+      await lit.sink.finished;
+      source = createReadStream(lit.sink.path);
+    } else if (lit.data) source = lit.data;
+    else throw new ImapNo('Message could not be read', 'CANNOT');
+    let ingested: Ingested = await ingest(store, source, { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size });
+    try {
+      const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys });
+      let result;
+      try {
+        result = await store.appendMessage(req());
+      } catch (err) {
+        if (!isStoreError(err, 'notfound') || !('existing' in ingested.content)) throw err;
+        ingested = await ingested.fresh(); // the shared content was expunged meanwhile: write it again
+        result = await store.appendMessage(req());
+      }
+      return { code: codes.appendUid(result.uidValidity, [result.row.uid]), text: 'APPEND completed' }; // RFC 4315 3
+    } finally {
+      await ingested.dispose();
+    }
+  },
+} as const satisfies ImapCommand;

@@ -1,0 +1,61 @@
+// CHECK / CLOSE / UNSELECT / EXPUNGE / UID EXPUNGE uid-set
+//   RFC3501 6.4.1 (CHECK), RFC9051 6.4.1-6.4.3, RFC3691 (UNSELECT), RFC4315 2.1 (UID EXPUNGE)
+import type { Uid } from '../../store/types.js';
+import type { ImapSession } from '../session.js';
+import { requireWritable } from './util.js';
+import type { ImapCommand } from './types.js';
+
+/** UIDs flagged \Deleted (optionally within `only`), after reading pending changes. */
+async function deletedUids(s: ImapSession, only?: Set<number>): Promise<Uid[]> {
+  const view = s.view();
+  await view.poll(s.services.store);
+  return view.allUids().filter((u) => view.flagsOf(u).includes('\\Deleted') && (!only || only.has(u)) && !view.isExpungedPending(u));
+}
+
+export const check = {
+  name: 'CHECK',
+  states: ['selected'],
+  async run({ args }) {
+    args.end(); // every change is already durable: CHECK is a NOOP (RFC 3501 6.4.1)
+  },
+} as const satisfies ImapCommand;
+
+export const close = {
+  name: 'CLOSE',
+  states: ['selected'],
+  async run({ session: s, args }) {
+    args.end();
+    const view = s.view();
+    if (!view.readOnly) {
+      const uids = await deletedUids(s);
+      // RFC 9051 6.4.2: removes \Deleted messages silently, no EXPUNGE responses
+      if (uids.length > 0) await s.services.store.expunge(view.mailboxId, uids);
+    }
+    s.state = { kind: 'authenticated', user: s.user() };
+  },
+} as const satisfies ImapCommand;
+
+export const unselect = {
+  name: 'UNSELECT',
+  states: ['selected'],
+  async run({ session: s, args }) {
+    args.end();
+    s.state = { kind: 'authenticated', user: s.user() }; // RFC 3691 2: no expunge
+  },
+} as const satisfies ImapCommand;
+
+export const expunge = {
+  name: 'EXPUNGE',
+  states: ['selected'],
+  async run({ session: s, args, uid }) {
+    let only: Set<number> | undefined;
+    if (uid) only = new Set(s.view().resolve(args.seqSet(), true).map((m) => m.uid)); // RFC 4315 2.1
+    args.end();
+    requireWritable(s);
+    const view = s.view();
+    const uids = await deletedUids(s, only);
+    const gone = uids.length > 0 ? await s.services.store.expunge(view.mailboxId, uids) : [];
+    const lines = view.removeUids(gone);
+    if (lines.length > 0) s.send(lines.join(''));
+  },
+} as const satisfies ImapCommand;

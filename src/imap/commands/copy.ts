@@ -1,0 +1,45 @@
+// COPY / MOVE sequence-set SP mailbox   RFC9051 6.4.7-6.4.8, RFC6851 (MOVE), RFC4315 3 (COPYUID)
+import { codes, normalizeMailboxName } from '../protocol/index.js';
+import { ImapNo } from '../errors.js';
+import type { CommandContext, Completion, ImapCommand } from './types.js';
+import { requireWritable } from './util.js';
+
+async function transfer({ session: s, args, uid, name }: CommandContext, move: boolean): Promise<Completion> {
+  const set = args.seqSet();
+  args.sp('after sequence set');
+  const target = normalizeMailboxName(args.mailbox());
+  args.end();
+  const view = s.view();
+  const msgs = view.resolve(set, uid).filter((m) => !view.isExpungedPending(m.uid));
+  if (move) requireWritable(s);
+  const store = s.services.store;
+  const dest = await store.getMailbox(s.user().id, target);
+  if (!dest) throw new ImapNo('Target mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.4.7 MUST
+  if (msgs.length === 0) return { text: `${name} completed, nothing to do` };
+  const uids = msgs.map((m) => m.uid);
+  if (!move) {
+    const r = await store.copyMessages(view.mailboxId, uids, dest.id);
+    return { code: codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to)) };
+  }
+  if (dest.id === view.mailboxId) throw new ImapNo('Cannot move messages into the same mailbox', 'CANNOT');
+  const r = await store.moveMessages(view.mailboxId, uids, dest.id);
+  // RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs
+  s.send(`* OK [${codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to))}] Moved\r\n`);
+  const lines = view.removeUids(r.mapping.map((p) => p.from));
+  if (lines.length > 0) s.send(lines.join(''));
+  return {};
+}
+
+export const copy = {
+  name: 'COPY',
+  states: ['selected'],
+  usesSeqs: true,
+  run: (ctx) => transfer(ctx, false),
+} as const satisfies ImapCommand;
+
+export const move = {
+  name: 'MOVE',
+  states: ['selected'],
+  usesSeqs: true,
+  run: (ctx) => transfer(ctx, true),
+} as const satisfies ImapCommand;

@@ -1,0 +1,172 @@
+// FETCH sequence-set (macro / fetch-att / "(" fetch-att *(SP fetch-att) ")")   RFC9051 6.4.5, RFC3501 6.4.5,
+// RFC3516 (BINARY), RFC8970 (PREVIEW), RFC8474 (EMAILID/THREADID)
+// Messages are read in batches; each response is written as it is built and the socket's
+// backpressure is awaited between messages, so 10,000 BODY[] stream with bounded memory.
+import type { ContentMeta, MessageRow } from '../../store/types.js';
+import { fetchSetsSeen, parseFetch, type FetchItem } from '../protocol/index.js';
+import { formatEnvelope } from '../protocol/envelope.js';
+import { formatBodyStructure } from '../protocol/body-structure.js';
+import { ImapNo } from '../errors.js';
+import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
+import type { ImapSession } from '../session.js';
+import { binaryData, sectionData, type BodyData } from './fetch-body.js';
+import type { ImapCommand } from './types.js';
+
+const BATCH = 100;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** date-time (RFC 9051 9) in UTC: `"17-Jul-1996 09:44:25 +0000"`. */
+export function formatDateTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `"${p(d.getUTCDate())}-${MONTHS[d.getUTCMonth()]}-${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000"`;
+}
+
+const NEEDS_CONTENT = new Set(['RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+
+function needsContent(items: readonly FetchItem[]): boolean {
+  return items.some((i) => i.type !== 'simple' || NEEDS_CONTENT.has(i.attr));
+}
+
+type Piece = Buffer | BodyData;
+
+export const fetch = {
+  name: 'FETCH',
+  states: ['selected'],
+  usesSeqs: true,
+  async run({ session: s, args, uid }) {
+    const cmd = parseFetch(args, { uid });
+    if (cmd.changedSince !== undefined) throw args.error('CHANGEDSINCE needs CONDSTORE, which is not offered');
+    const view = s.view();
+    const msgs = view.resolve(cmd.set, uid);
+    const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
+    const withContent = needsContent(cmd.items);
+    for (let i = 0; i < msgs.length && !s.isClosed; i += BATCH) {
+      const batch = msgs.slice(i, i + BATCH);
+      const rows = new Map((await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id)).map((r) => [r.uid as number, r]));
+      const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
+      for (const m of batch) {
+        const row = rows.get(m.uid);
+        if (!row) continue; // expunged elsewhere; its EXPUNGE comes at an allowed moment
+        const meta = withContent ? await s.services.store.getContent(row.contentId) : null;
+        if (withContent && !meta) continue;
+        await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid));
+        await s.drain();
+      }
+    }
+  },
+} as const satisfies ImapCommand;
+
+async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], byUid: Map<number, MessageRow>): Promise<Set<number>> {
+  const unseen = rows.filter((r) => !r.flags.includes('\\Seen')).map((r) => r.uid);
+  if (unseen.length === 0) return new Set();
+  const result = await s.services.store.updateFlags({ mailboxId: view.mailboxId, uids: unseen, op: 'add', flags: ['\\Seen'], viewerId: s.user().id });
+  view.noteFlags(result.changed);
+  for (const r of result.changed) byUid.set(r.uid, r);
+  return new Set(result.changed.map((r) => r.uid as number));
+}
+
+async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: ContentMeta | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<void> {
+  const pieces: Piece[] = [];
+  const text = (t: string) => pieces.push(Buffer.from(t, 'latin1'));
+  let first = true;
+  const sep = () => (first ? (first = false) : text(' '));
+  const flags = () => `FLAGS ${flagsWithRecent(row.flags, view.isRecent(row.uid), s.rev2)}`;
+  let flagsSent = false;
+  for (const item of items) {
+    sep();
+    if (item.type === 'simple') {
+      if (item.attr === 'FLAGS') flagsSent = true;
+      const v = await simpleItem(s, item.attr, row, meta as ContentMeta, flags);
+      if (typeof v === 'string') text(v);
+      else pieces.push(Buffer.from(`${item.name} `, 'latin1'), v);
+    } else if (item.type === 'preview') {
+      const p = Buffer.from((meta as ContentMeta).index.preview, 'utf8');
+      pieces.push(Buffer.from(`PREVIEW {${p.length}}\r\n`, 'latin1'), p);
+    } else if (item.type === 'section') {
+      text(`${item.name} `);
+      pieces.push(await sectionData(s.services.store, meta as ContentMeta, item.section, item.partial));
+    } else if (item.type === 'binary') {
+      const bytes = await binaryData(s.services.store, meta as ContentMeta, item.part);
+      const part = item.partial ? bytes.subarray(Math.min(item.partial.offset, bytes.length), Math.min(item.partial.offset + item.partial.length, bytes.length)) : bytes;
+      text(`${item.name} `);
+      pieces.push(Buffer.from(`~{${part.length}}\r\n`, 'latin1'), part); // RFC 3516 4.2: literal8 may carry NUL
+    } else {
+      const bytes = await binaryData(s.services.store, meta as ContentMeta, item.part);
+      text(`${item.name} ${bytes.length}`);
+    }
+  }
+  if (flagsChanged && !flagsSent) {
+    sep();
+    text(flags()); // RFC 9051 6.4.5: an implicit \Seen change is reported
+  }
+  s.sendBytes(Buffer.from(`* ${m.seq} FETCH (`, 'latin1'));
+  for (const p of pieces) {
+    if (Buffer.isBuffer(p)) s.sendBytes(p);
+    else await sendBody(s, p);
+  }
+  s.sendBytes(Buffer.from(')\r\n', 'latin1'));
+}
+
+async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: ContentMeta, flags: () => string): Promise<string | BodyData> {
+  switch (attr) {
+    case 'FLAGS':
+      return flags();
+    case 'UID':
+      return `UID ${row.uid}`;
+    case 'INTERNALDATE':
+      return `INTERNALDATE ${formatDateTime(row.internalDate)}`;
+    case 'SAVEDATE':
+      return `SAVEDATE ${formatDateTime(row.saveDate)}`;
+    case 'MODSEQ':
+      return `MODSEQ (${row.modSeq})`;
+    case 'EMAILID':
+      return `EMAILID (${row.emailId})`;
+    case 'THREADID':
+      return `THREADID (${row.threadId})`;
+    case 'RFC822.SIZE':
+      return `RFC822.SIZE ${meta.index.size}`; // counts bare LF as CRLF, like BODY[] on the wire
+    case 'ENVELOPE':
+      return `ENVELOPE ${formatEnvelope(meta.index.envelope)}`;
+    case 'BODY':
+      return `BODY ${formatBodyStructure(meta.index.body, false)}`;
+    case 'BODYSTRUCTURE':
+      return `BODYSTRUCTURE ${formatBodyStructure(meta.index.body, true)}`;
+    case 'RFC822':
+      return sectionData(s.services.store, meta, { part: [] }, undefined);
+    case 'RFC822.HEADER':
+      return sectionData(s.services.store, meta, { part: [], text: 'HEADER' }, undefined);
+    case 'RFC822.TEXT':
+      return sectionData(s.services.store, meta, { part: [], text: 'TEXT' }, undefined);
+    default:
+      throw new ImapNo(`Unsupported FETCH item ${attr}`, 'CLIENTBUG', 'BAD');
+  }
+}
+
+/**
+ * Writes `{n}\r\n` and exactly n bytes. The length guard pads with spaces or cuts, so a
+ * bug in a size computation can never desync the protocol (STYLE.md 4).
+ */
+async function sendBody(s: ImapSession, body: BodyData): Promise<void> {
+  if (body.kind === 'bytes') {
+    s.sendBytes(Buffer.concat([Buffer.from(`{${body.bytes.length}}\r\n`, 'latin1'), body.bytes]));
+    return;
+  }
+  s.sendBytes(Buffer.from(`{${body.length}}\r\n`, 'latin1'));
+  let sent = 0;
+  const stream = await body.open();
+  for await (const chunk of stream) {
+    const c = chunk as Buffer;
+    const part = c.subarray(0, Math.max(0, body.length - sent));
+    if (part.length > 0) s.sendBytes(part);
+    sent += part.length;
+    await s.drain();
+    if (s.isClosed) {
+      stream.destroy();
+      return;
+    }
+  }
+  if (sent < body.length) {
+    s.info.log.error({ expected: body.length, sent }, 'literal shorter than announced; padded');
+    s.sendBytes(Buffer.alloc(body.length - sent, 0x20));
+  }
+}

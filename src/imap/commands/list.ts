@@ -1,0 +1,152 @@
+// LIST [select-opts] reference patterns [RETURN (opts)]   RFC9051 6.3.9, RFC5258 (LIST-EXTENDED),
+// RFC6154 (SPECIAL-USE), RFC5819 (LIST-STATUS), RFC3348 (CHILDREN); LSUB RFC3501 6.3.9; NAMESPACE RFC2342
+import type { Mailbox } from '../../store/types.js';
+import { formatMailbox, normalizeMailboxName, type ArgReader } from '../protocol/index.js';
+import { parseStatusItems, statusLine } from './status.js';
+import type { ImapCommand } from './types.js';
+
+interface ListOptions {
+  subscribedOnly: boolean;
+  recursive: boolean;
+  specialUseOnly: boolean;
+  returnSubscribed: boolean;
+  returnStatus: string[] | null;
+  extended: boolean;
+}
+
+/** A LIST pattern as an anchored regex: `*` any, `%` any but the delimiter (RFC 9051 6.3.9). */
+export function patternRegex(pattern: string): RegExp {
+  const body = [...pattern].map((c) => (c === '*' ? '.*' : c === '%' ? '[^/]*' : c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${body}$`, 's');
+}
+
+function matches(re: RegExp, name: string): boolean {
+  if (re.test(name)) return true;
+  // INBOX is case-insensitive (RFC 9051 5.1): "inbox" and "Inbox/%" find it
+  return name === 'INBOX' || name.startsWith('INBOX/') ? new RegExp(re.source, 'is').test(name) : false;
+}
+
+function parseOptions(args: ArgReader): { opts: ListOptions; reference: string; patterns: string[] } {
+  const opts: ListOptions = { subscribedOnly: false, recursive: false, specialUseOnly: false, returnSubscribed: false, returnStatus: null, extended: false };
+  if (args.peekByte() === 0x28) {
+    opts.extended = true;
+    for (const o of args.list((r) => r.atom('selection option').toUpperCase(), { allowEmpty: true, what: 'selection options' })) {
+      if (o === 'SUBSCRIBED') opts.subscribedOnly = true;
+      else if (o === 'RECURSIVEMATCH') opts.recursive = true;
+      else if (o === 'SPECIAL-USE') opts.specialUseOnly = true;
+      else if (o !== 'REMOTE') throw args.error(`Unknown LIST selection option ${o.slice(0, 30)}`); // RFC 5258 3: BAD
+    }
+    // RFC 5258 3.1: RECURSIVEMATCH alone is a syntax error
+    if (opts.recursive && !opts.subscribedOnly) throw args.error('RECURSIVEMATCH needs another selection option');
+    args.sp('after selection options');
+  }
+  const reference = args.mailbox();
+  args.sp('after reference name');
+  let patterns: string[];
+  if (args.peekByte() === 0x28) {
+    opts.extended = true;
+    patterns = args.list((r) => r.listMailbox(), { what: 'mailbox patterns' });
+  } else patterns = [args.listMailbox()];
+  if (args.optionalSp()) {
+    const word = args.atom('RETURN').toUpperCase();
+    if (word !== 'RETURN') throw args.error(`Expected RETURN, got ${word.slice(0, 20)}`);
+    args.sp('after RETURN');
+    opts.extended = true;
+    args.list(
+      (r) => {
+        const o = r.atom('return option').toUpperCase();
+        if (o === 'SUBSCRIBED') opts.returnSubscribed = true;
+        else if (o === 'STATUS') {
+          r.sp('after STATUS');
+          opts.returnStatus = parseStatusItems(r);
+        } else if (o !== 'CHILDREN' && o !== 'SPECIAL-USE') throw r.error(`Unknown LIST return option ${o.slice(0, 30)}`);
+        return o;
+      },
+      { allowEmpty: true, what: 'return options' },
+    );
+  }
+  args.end();
+  return { opts, reference, patterns };
+}
+
+function parentsOf(name: string): string[] {
+  const levels = name.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < levels.length; i++) out.push(levels.slice(0, i).join('/'));
+  return out;
+}
+
+export const list = {
+  name: 'LIST',
+  states: ['authenticated', 'selected'],
+  async run({ session: s, args }) {
+    const { opts, reference, patterns } = parseOptions(args);
+    if (patterns.length === 1 && patterns[0] === '') {
+      s.send(`* LIST (\\Noselect) "/" ""\r\n`); // RFC 9051 6.3.9: the delimiter and root
+      return;
+    }
+    const store = s.services.store;
+    const user = s.user();
+    const boxes = new Map<string, Mailbox>((await store.listMailboxes(user.id)).map((b) => [b.name, b]));
+    const subs = new Set(opts.subscribedOnly || opts.returnSubscribed ? await store.listSubscriptions(user.id) : []);
+    const regexes = patterns.map((p) => patternRegex(normalizeMailboxName(reference + p)));
+    const wildcardPercent = patterns.some((p) => p.includes('%'));
+    const names = new Set<string>(opts.subscribedOnly ? subs : boxes.keys());
+    if (!opts.subscribedOnly && wildcardPercent) for (const n of boxes.keys()) for (const p of parentsOf(n)) names.add(p);
+    if (opts.recursive) for (const n of subs) for (const p of parentsOf(n)) names.add(p);
+    const hasChildren = (n: string) => [...boxes.keys()].some((b) => b.startsWith(`${n}/`));
+    const out: string[] = [];
+    for (const name of [...names].sort(byName)) {
+      if (!regexes.some((re) => matches(re, name))) continue;
+      const box = boxes.get(name);
+      if (opts.specialUseOnly && !box?.specialUse) continue;
+      const subscribedChild = opts.recursive && [...subs].some((n) => n.startsWith(`${name}/`));
+      if (opts.subscribedOnly && !subs.has(name) && !subscribedChild) continue;
+      const attrs: string[] = [];
+      if (!box) attrs.push(opts.extended || s.rev2 ? '\\NonExistent' : '\\Noselect');
+      attrs.push(hasChildren(name) ? '\\HasChildren' : '\\HasNoChildren');
+      if (box?.specialUse) attrs.push(box.specialUse);
+      if ((opts.returnSubscribed || opts.subscribedOnly) && subs.has(name)) attrs.push('\\Subscribed');
+      const ext = subscribedChild ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
+      out.push(`* LIST (${attrs.join(' ')}) "/" ${formatMailbox(name, s.utf8)}${ext}\r\n`);
+      if (opts.returnStatus && box) out.push(await statusLine(s, box, opts.returnStatus)); // RFC 5819: after its LIST
+    }
+    s.send(out.join(''));
+  },
+} as const satisfies ImapCommand;
+
+function byName(a: string, b: string): number {
+  if (a === 'INBOX') return -1;
+  if (b === 'INBOX') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const lsub = {
+  name: 'LSUB',
+  states: ['authenticated', 'selected'],
+  async run({ session: s, args }) {
+    const reference = args.mailbox();
+    args.sp('after reference name');
+    const pattern = args.listMailbox();
+    args.end();
+    const store = s.services.store;
+    const user = s.user();
+    const boxes = new Set((await store.listMailboxes(user.id)).map((b) => b.name));
+    const re = patternRegex(normalizeMailboxName(reference + pattern));
+    const out: string[] = [];
+    for (const name of (await store.listSubscriptions(user.id)).sort(byName)) {
+      if (!matches(re, name)) continue;
+      out.push(`* LSUB (${boxes.has(name) ? '' : '\\Noselect'}) "/" ${formatMailbox(name, s.utf8)}\r\n`);
+    }
+    s.send(out.join(''));
+  },
+} as const satisfies ImapCommand;
+
+export const namespace = {
+  name: 'NAMESPACE',
+  states: ['authenticated', 'selected'],
+  async run({ session: s, args }) {
+    args.end();
+    s.send('* NAMESPACE (("" "/")) NIL NIL\r\n'); // RFC 2342 5: one personal namespace, no others
+  },
+} as const satisfies ImapCommand;

@@ -1,0 +1,88 @@
+// CREATE mailbox / DELETE mailbox / RENAME existing new / SUBSCRIBE / UNSUBSCRIBE
+//   RFC9051 6.3.4-6.3.8, RFC3501 6.3.3-6.3.7
+import { normalizeMailboxName } from '../protocol/index.js';
+import { isStoreError } from '../../store/errors.js';
+import { ImapNo } from '../errors.js';
+import { checkNewName, requireMailbox, shown } from './util.js';
+import type { ImapCommand } from './types.js';
+
+const AUTHED = ['authenticated', 'selected'] as const;
+
+export const create = {
+  name: 'CREATE',
+  states: AUTHED,
+  async run({ session: s, args }) {
+    const name = checkNewName(args.mailbox());
+    args.end();
+    if (name === 'INBOX') throw new ImapNo('INBOX always exists', 'ALREADYEXISTS');
+    const store = s.services.store;
+    const user = s.user();
+    if (await store.getMailbox(user.id, name)) throw new ImapNo(`Mailbox already exists: ${shown(name)}`, 'ALREADYEXISTS');
+    // RFC 9051 6.3.4: superior names needed for the new name are created too
+    const levels = name.split('/');
+    for (let i = 1; i < levels.length; i++) {
+      const parent = levels.slice(0, i).join('/');
+      if (!(await store.getMailbox(user.id, parent))) await store.createMailbox(user.id, parent).catch((e) => {
+        if (!isStoreError(e, 'exists')) throw e;
+      });
+    }
+    await store.createMailbox(user.id, name);
+  },
+} as const satisfies ImapCommand;
+
+export const del = {
+  name: 'DELETE',
+  states: AUTHED,
+  async run({ session: s, args }) {
+    const name = normalizeMailboxName(args.mailbox());
+    args.end();
+    if (name === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT'); // RFC 9051 6.3.5 MUST
+    const box = await requireMailbox(s, name);
+    await s.services.store.deleteMailbox(s.user().id, box.name);
+    if (s.state.kind === 'selected' && s.state.view.mailboxId === box.id) s.state = { kind: 'authenticated', user: s.state.user };
+  },
+} as const satisfies ImapCommand;
+
+export const rename = {
+  name: 'RENAME',
+  states: AUTHED,
+  async run({ session: s, args }) {
+    const from = normalizeMailboxName(args.mailbox());
+    args.sp('after existing mailbox name');
+    const to = checkNewName(args.mailbox());
+    args.end();
+    const store = s.services.store;
+    const user = s.user();
+    const box = await requireMailbox(s, from);
+    if (to === 'INBOX' || (await store.getMailbox(user.id, to))) throw new ImapNo(`Mailbox already exists: ${shown(to)}`, 'ALREADYEXISTS');
+    if (to.toLowerCase().startsWith(`${box.name.toLowerCase()}/`)) throw new ImapNo('Cannot rename a mailbox into itself', 'CANNOT');
+    if (box.name !== 'INBOX') {
+      await store.renameMailbox(user.id, box.name, to); // children move along (RFC 9051 6.3.6)
+      return;
+    }
+    // RFC 9051 6.3.6: renaming INBOX moves its messages into a new mailbox; INBOX stays, empty
+    const target = await store.createMailbox(user.id, to);
+    const rows = await store.listMessages(box.id, user.id);
+    if (rows.length > 0) await store.moveMessages(box.id, rows.map((r) => r.uid), target.id);
+  },
+} as const satisfies ImapCommand;
+
+export const subscribe = {
+  name: 'SUBSCRIBE',
+  states: AUTHED,
+  async run({ session: s, args }) {
+    const name = normalizeMailboxName(args.mailbox());
+    args.end();
+    await s.services.store.setSubscribed(s.user().id, name, true);
+  },
+} as const satisfies ImapCommand;
+
+export const unsubscribe = {
+  name: 'UNSUBSCRIBE',
+  states: AUTHED,
+  async run({ session: s, args }) {
+    const name = normalizeMailboxName(args.mailbox());
+    args.end();
+    await s.services.store.setSubscribed(s.user().id, name, false); // RFC 9051 6.3.8: also for names that no longer exist
+  },
+} as const satisfies ImapCommand;

@@ -1,0 +1,62 @@
+// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT)
+import type { Mailbox } from '../../store/types.js';
+import { formatMailbox, type ArgReader } from '../protocol/index.js';
+import { countRecent } from '../selected.js';
+import type { ImapSession } from '../session.js';
+import { requireMailbox } from './util.js';
+import type { ImapCommand } from './types.js';
+
+const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT']);
+
+/** Reads `(status-att *(SP status-att))`. */
+export function parseStatusItems(args: ArgReader): string[] {
+  return args.list(
+    (r) => {
+      const a = r.atom('status item').toUpperCase();
+      if (!ITEMS.has(a)) throw r.error(`Unknown STATUS item ${a.slice(0, 30)}`);
+      return a;
+    },
+    { what: 'status items' },
+  );
+}
+
+/** The `* STATUS name (...)` line for one mailbox. */
+export async function statusLine(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<string> {
+  const needRows = items.some((i) => i === 'UNSEEN' || i === 'DELETED' || i === 'RECENT');
+  const rows = needRows ? await s.services.store.listMessages(box.id, s.user().id) : [];
+  const count = (flag: string, present: boolean) => rows.filter((r) => r.flags.includes(flag) === present).length;
+  const values = items.map((item) => {
+    switch (item) {
+      case 'MESSAGES':
+        return `MESSAGES ${box.messageCount}`;
+      case 'UIDNEXT':
+        return `UIDNEXT ${box.uidNext}`;
+      case 'UIDVALIDITY':
+        return `UIDVALIDITY ${box.uidValidity}`;
+      case 'UNSEEN':
+        return `UNSEEN ${count('\\Seen', false)}`;
+      case 'DELETED':
+        return `DELETED ${count('\\Deleted', true)}`;
+      case 'SIZE':
+        return `SIZE ${box.totalSize}`;
+      case 'APPENDLIMIT':
+        return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
+      default:
+        return `RECENT ${countRecent(box.id, rows.map((r) => r.uid))}`;
+    }
+  });
+  return `* STATUS ${formatMailbox(box.name, s.utf8)} (${values.join(' ')})\r\n`;
+}
+
+export const status = {
+  name: 'STATUS',
+  states: ['authenticated', 'selected'],
+  async run({ session: s, args }) {
+    const name = args.mailbox();
+    args.sp('after mailbox name');
+    const items = parseStatusItems(args);
+    args.end();
+    const box = await requireMailbox(s, name);
+    s.send(await statusLine(s, box, items));
+  },
+} as const satisfies ImapCommand;

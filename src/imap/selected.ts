@@ -1,0 +1,280 @@
+/**
+ * The selected mailbox as one session sees it (RFC 9051 2.3.1): UIDs in ascending order
+ * give the sequence numbers, and changes made elsewhere (other sessions, delivery, POP3)
+ * are read from `store.changesSince` and held back until the session may announce them.
+ *
+ * Never imports: SQL, the network. IMAP sequence numbers live only here (DESIGN.md).
+ * Invariants:
+ *  - A sequence number changes only when this view announces an EXPUNGE, so the client's
+ *    numbering always equals `uids` (RFC 9051 7.5.1: never during FETCH/STORE/SEARCH by number).
+ *  - New messages are appended at the end (UIDs grow), so announcing EXISTS never renumbers.
+ *  - \Recent is session state: the first session of this process to see a UID claims it.
+ */
+import type { Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
+import { ImapNo } from './errors.js';
+import { expandSeqSet, formatFlagList, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
+
+/** Highest UID per mailbox that some session of this process has already reported as \Recent. */
+const recentClaims = new Map<Id, number>();
+
+/** How many UIDs of a mailbox are above the recent claim (STATUS RECENT); does not claim. */
+export function countRecent(mailboxId: Id, uids: readonly number[]): number {
+  const claimed = recentClaims.get(mailboxId) ?? 0;
+  return uids.filter((u) => u > claimed).length;
+}
+
+function claimRecent(mailboxId: Id, uids: readonly number[], claim: boolean): number[] {
+  const claimed = recentClaims.get(mailboxId) ?? 0;
+  const mine = uids.filter((u) => u > claimed);
+  if (claim && mine.length > 0) recentClaims.set(mailboxId, Math.max(claimed, ...mine.slice(-1)));
+  return mine;
+}
+
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+/** A message as resolved from a sequence set. */
+export interface ViewMessage {
+  seq: number;
+  uid: Uid;
+}
+
+/** Formats `(flags)` with \Recent added for rev1 clients. */
+export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2: boolean): string {
+  return formatFlagList(recent && !rev2 ? [...flags, '\\Recent'] : flags);
+}
+
+export class MailboxView {
+  private uids: Uid[] = [];
+  private flags = new Map<number, string[]>();
+  private recent = new Set<number>();
+  private modSeq: ModSeq = 0;
+  private keywords = new Set<string>();
+  private pendingExpunge = new Set<number>();
+  private pendingFlags = new Set<number>();
+  private announcedExists = 0;
+  private keywordsChanged = false;
+  /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
+  saved: Uid[] = [];
+
+  private constructor(
+    readonly mailboxId: Id,
+    readonly name: string,
+    readonly uidValidity: number,
+    readonly readOnly: boolean,
+    private readonly userId: Id,
+  ) {}
+
+  /** Loads the mailbox rows; the caller sends the SELECT responses from `exists`, `flagList()` etc. */
+  static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
+    const box = await store.getMailboxById(mailboxId);
+    if (!box) throw new Error('mailbox vanished');
+    const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly, userId);
+    const rows = await store.listMessages(box.id, userId);
+    view.modSeq = box.highestModSeq;
+    for (const r of rows) view.add(r);
+    for (const u of claimRecent(box.id, view.uids, !readOnly)) view.recent.add(u);
+    view.announcedExists = view.uids.length;
+    view.uidNextValue = box.uidNext;
+    view.keywordsChanged = false;
+    return view;
+  }
+
+  private uidNextValue = 0;
+  get uidNext(): number {
+    return Math.max(this.uidNextValue, (this.uids[this.uids.length - 1] ?? 0) + 1);
+  }
+
+  private add(r: MessageRow): void {
+    this.uids.push(r.uid);
+    this.setFlags(r.uid, r.flags);
+  }
+
+  private setFlags(uid: number, flags: string[]): void {
+    this.flags.set(uid, flags);
+    for (const f of flags) {
+      if (!f.startsWith('\\') && !this.hasKeyword(f)) {
+        this.keywords.add(f);
+        this.keywordsChanged = true;
+      }
+    }
+  }
+
+  private hasKeyword(k: string): boolean {
+    const low = k.toLowerCase();
+    for (const x of this.keywords) if (x.toLowerCase() === low) return true;
+    return false;
+  }
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  /** FLAGS: the system flags and every keyword in use (RFC 9051 7.3.5). */
+  flagList(): string[] {
+    return [...SYSTEM_FLAGS, ...this.keywords];
+  }
+
+  /** PERMANENTFLAGS: `\*` says new keywords persist (RFC 9051 7.1). */
+  permanentFlags(): string[] {
+    return this.readOnly ? [] : [...this.flagList(), '\\*'];
+  }
+
+  allUids(): readonly Uid[] {
+    return this.uids;
+  }
+
+  flagsOf(uid: number): string[] {
+    return this.flags.get(uid) ?? [];
+  }
+
+  isRecent(uid: number): boolean {
+    return this.recent.has(uid);
+  }
+
+  recentCount(): number {
+    return this.recent.size;
+  }
+
+  /** Binary search; 0 when the UID is not in the view. */
+  seqOf(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.uids[mid];
+      if (v === uid) return mid + 1;
+      if (v < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** First unseen sequence number (rev1 SELECT UNSEEN code), 0 if none. */
+  firstUnseen(): number {
+    for (let i = 0; i < this.uids.length; i++) if (!this.flagsOf(this.uids[i]).includes('\\Seen')) return i + 1;
+    return 0;
+  }
+
+  /**
+   * Messages named by a set. By sequence number, a number above EXISTS is a client error
+   * (RFC 9051 6.4.5 BAD); by UID, unknown UIDs are ignored (RFC 9051 6.4.9).
+   */
+  resolve(set: SeqSet, byUid: boolean): ViewMessage[] {
+    if (byUid) {
+      const max = this.uids.length ? this.uids[this.uids.length - 1] : 0;
+      if (set.kind === 'saved') return this.saved.map((uid) => ({ seq: this.seqOf(uid), uid })).filter((m) => m.seq > 0);
+      const out: ViewMessage[] = [];
+      // `*` is the largest UID in use; iterate the mailbox, not the (possibly huge) range.
+      const ranges = set.ranges.map((r) => {
+        const a = r.start === '*' ? max : r.start;
+        const b = r.end === '*' ? max : r.end;
+        return [Math.min(a, b), Math.max(a, b)] as const;
+      });
+      this.uids.forEach((uid, i) => {
+        if (ranges.some(([lo, hi]) => uid >= lo && uid <= hi)) out.push({ seq: i + 1, uid });
+      });
+      return out;
+    }
+    if (set.kind === 'saved') return this.saved.map((uid) => ({ seq: this.seqOf(uid), uid })).filter((m) => m.seq > 0);
+    // RFC 9051 6.4.5: a sequence number above EXISTS is a client error
+    if (seqSetMaxNumber(set) > this.uids.length) throw new ImapNo(`Invalid sequence number (mailbox has ${this.uids.length} messages)`, 'CLIENTBUG', 'BAD');
+    return expandSeqSet(set, this.uids.length).map((seq) => ({ seq, uid: this.uids[seq - 1] }));
+  }
+
+  /** Reads changes made elsewhere; nothing is announced until `flush`. Throws StoreError 'notfound' when the mailbox is gone. */
+  async poll(store: Store): Promise<void> {
+    const ch = await store.changesSince(this.mailboxId, this.modSeq, this.userId);
+    const last = this.uids[this.uids.length - 1] ?? 0;
+    const fresh: Uid[] = [];
+    for (const row of ch.changed) {
+      if (row.uid > last) {
+        this.add(row);
+        fresh.push(row.uid);
+      } else if (this.flags.has(row.uid) && !sameFlags(this.flagsOf(row.uid), row.flags)) {
+        this.setFlags(row.uid, row.flags);
+        this.pendingFlags.add(row.uid);
+      }
+    }
+    for (const uid of ch.expunged) {
+      if (!this.flags.has(uid)) continue;
+      const seq = this.seqOf(uid);
+      if (seq > this.announcedExists) {
+        // never announced: the client cannot know it, so it leaves without an EXPUNGE
+        this.uids.splice(seq - 1, 1);
+        this.flags.delete(uid);
+        this.recent.delete(uid);
+      } else this.pendingExpunge.add(uid);
+    }
+    for (const u of claimRecent(this.mailboxId, fresh, !this.readOnly)) this.recent.add(u);
+    this.modSeq = Math.max(this.modSeq, ch.highestModSeq);
+  }
+
+  /** Records this session's own flag change (already answered), so `poll` does not repeat it. */
+  noteFlags(rows: readonly MessageRow[]): void {
+    for (const r of rows) if (this.flags.has(r.uid)) this.setFlags(r.uid, r.flags);
+  }
+
+  /**
+   * The untagged responses for pending changes. EXPUNGE only when `allowExpunge`
+   * (RFC 9051 7.5.1); then EXISTS/RECENT for new messages and FETCH FLAGS for changed ones.
+   */
+  flush(allowExpunge: boolean, rev2: boolean): string[] {
+    const out: string[] = [];
+    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge]));
+    out.push(...this.flagsAnnouncement());
+    if (this.uids.length !== this.announcedExists) {
+      this.announcedExists = this.uids.length;
+      out.push(`* ${this.uids.length} EXISTS\r\n`);
+      if (!rev2) out.push(`* ${this.recent.size} RECENT\r\n`);
+    }
+    for (const uid of this.pendingFlags) {
+      const seq = this.seqOf(uid);
+      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.recent.has(uid), rev2)})\r\n`);
+    }
+    this.pendingFlags.clear();
+    return out;
+  }
+
+  /** FLAGS and PERMANENTFLAGS again when a new keyword came into use (RFC 9051 7.3.5), else nothing. */
+  flagsAnnouncement(): string[] {
+    if (!this.keywordsChanged) return [];
+    this.keywordsChanged = false;
+    const out = [`* FLAGS ${formatFlagList(this.flagList())}\r\n`];
+    if (!this.readOnly) out.push(`* OK [PERMANENTFLAGS ${formatFlagList(this.permanentFlags())}] Flags permitted\r\n`);
+    return out;
+  }
+
+  /** Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051 7.5.1 numbering. */
+  removeUids(uids: readonly number[]): string[] {
+    const gone = new Set(uids.filter((u) => this.flags.has(u)));
+    if (gone.size === 0) return [];
+    const out: string[] = [];
+    const keep: Uid[] = [];
+    let removed = 0;
+    this.uids.forEach((uid, i) => {
+      if (gone.has(uid)) {
+        out.push(`* ${i + 1 - removed} EXPUNGE\r\n`); // each EXPUNGE renumbers the ones after it
+        removed++;
+        this.flags.delete(uid);
+        this.recent.delete(uid);
+        this.pendingExpunge.delete(uid);
+        this.pendingFlags.delete(uid);
+      } else keep.push(uid);
+    });
+    this.uids = keep;
+    this.announcedExists -= removed; // the client counts each EXPUNGE as one fewer message
+    this.saved = this.saved.filter((u) => !gone.has(u));
+    return out;
+  }
+
+  /** True when the message was expunged elsewhere and not yet announced. */
+  isExpungedPending(uid: number): boolean {
+    return this.pendingExpunge.has(uid);
+  }
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a.map((f) => f.toLowerCase()));
+  return b.every((f) => s.has(f.toLowerCase()));
+}
