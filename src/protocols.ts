@@ -6,6 +6,7 @@
 import type { ListenerName } from './config/schema.js';
 import type { ConnectionHandler } from './net/listeners.js';
 import { placeholderProtocol } from './net/placeholder.js';
+import { imapProtocol } from './imap/server.js';
 import { pop3Protocol } from './pop3/server.js';
 import type { Services } from './services.js';
 
@@ -20,6 +21,9 @@ export function protocolFor(name: ListenerName, _services: Services): Protocol {
     case 'pop3':
     case 'pop3s':
       return pop3Protocol(_services, { implicitTls: name === 'pop3s' });
+    case 'imap':
+    case 'imaps':
+      return imapProtocol(_services, { implicitTls: name === 'imaps' });
     default:
       return placeholderProtocol(name);
   }
