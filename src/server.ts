@@ -10,10 +10,8 @@ import type { Logger } from 'pino';
 import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { loadTlsMaterial } from './net/tls.js';
-import { LocalChangeBus } from './store/bus.js';
-import { openStore } from './store/open.js';
+import { openBackend } from './store/open.js';
 import { createAuthenticator } from './auth/authenticate.js';
-import { MemoryThrottle } from './auth/throttle.js';
 import { deliveryContext } from './mail/delivery-context.js';
 import { protocolFor } from './protocols.js';
 import type { Services } from './services.js';
@@ -32,14 +30,20 @@ export interface RunningServer {
 /** Starts everything the config asks for; throws ConfigError-free errors (ListenError, TlsSetupError, StoreError…). */
 export async function startMailroom(config: Config, log: Logger): Promise<RunningServer> {
   const tls = await loadTlsMaterial({ cert: config.tls.cert, key: config.tls.key, dataDir: config.data, hostname: config.hostname, log });
-  const bus = new LocalChangeBus();
-  const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, bus });
+  // SQLite: in-process bus and throttle. PostgreSQL: LISTEN/NOTIFY bus and throttle in the database, shared by every node.
+  const backend = await openBackend({
+    dataDir: config.data,
+    databaseUrl: config.database_url,
+    database: config.database,
+    onBusState: (state, err) => (state === 'lost' ? log.warn({ err }, 'change bus: lost PostgreSQL, reconnecting') : log.info('change bus: listening')),
+  });
+  const { store, bus } = backend;
   try {
     const services: Services = {
       config,
       store,
       bus,
-      auth: createAuthenticator(store, new MemoryThrottle()),
+      auth: createAuthenticator(store, backend.throttle),
       delivery: deliveryContext(store, config),
       log,
       tls: { cert: tls.cert, key: tls.key },
@@ -61,11 +65,11 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
       async close() {
         await listeners.close();
-        await store.close();
+        await backend.close();
       },
     };
   } catch (err) {
-    await store.close();
+    await backend.close();
     throw err;
   }
 }
