@@ -77,7 +77,7 @@ export async function runWithStore(opts: GlobalOptions, fn: (ctx: CliContext) =>
     // Info lines (migrations, …) would drown a command's output; debug/trace still come through.
     const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
     const log = createLogger({ level, destination: 'stderr' });
-    const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, bus: new LocalChangeBus() });
+    const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, database: config.database, bus: new LocalChangeBus() });
     try {
       await fn({ config, store, log });
     } finally {

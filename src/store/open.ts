@@ -1,13 +1,28 @@
 /**
- * Opens the configured store: SQLite under the data directory (default), or the backend
- * a database URL names. The PostgreSQL backend will add itself here.
+ * Opens the configured store: SQLite under the data directory (default), or PostgreSQL
+ * when the database URL is `postgres://` / `postgresql://`. `openBackend` also gives the
+ * server what a backend needs around it: the change bus (LISTEN/NOTIFY across nodes on
+ * PostgreSQL) and the brute-force throttle (shared through the database on PostgreSQL).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChangeBus } from './bus.js';
+import { MemoryThrottle, type AuthThrottle } from '../auth/throttle.js';
+import { LocalChangeBus, type ChangeBus } from './bus.js';
 import { StoreError } from './errors.js';
+import { PostgresChangeBus } from './postgres/change-bus.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { PgThrottle } from './postgres/throttle.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
+
+/** PostgreSQL tuning (config section `database`). */
+export interface DatabaseTuning {
+  pool_size?: number;
+  statement_timeout_ms?: number;
+  connect_timeout_ms?: number;
+  /** Empty: blobs in the database. */
+  blob_dir?: string;
+}
 
 export interface OpenStoreOptions {
   /** `<dataDir>/mailroom.db` and `<dataDir>/blobs/` */
@@ -15,20 +30,35 @@ export interface OpenStoreOptions {
   /** MAILROOM_DATABASE_URL; empty or absent selects SQLite. */
   databaseUrl?: string;
   bus: ChangeBus;
+  database?: DatabaseTuning;
+}
+
+/** 'sqlite' or 'postgres' for a database URL; StoreError 'invalid' for anything else. */
+export function backendOf(databaseUrl: string | undefined): 'sqlite' | 'postgres' {
+  const url = databaseUrl?.trim() ?? '';
+  if (url === '') return 'sqlite';
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
+  throw new StoreError('invalid', `unsupported database URL scheme ${JSON.stringify(scheme ?? url.slice(0, 40))} in MAILROOM_DATABASE_URL`);
 }
 
 /** Opens and migrates the store. Throws StoreError 'invalid' for an unsupported database URL. */
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  const url = opts.databaseUrl?.trim() ?? '';
-  if (url !== '') {
-    const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-    if (scheme === 'postgres' || scheme === 'postgresql') {
-      throw new StoreError('invalid', 'PostgreSQL store is not available in this version (MAILROOM_DATABASE_URL)');
-    }
-    throw new StoreError('invalid', `unsupported database URL scheme ${JSON.stringify(scheme ?? url.slice(0, 40))} in MAILROOM_DATABASE_URL`);
+  let store: Store;
+  if (backendOf(opts.databaseUrl) === 'postgres') {
+    const d = opts.database ?? {};
+    store = new PostgresStore({
+      url: opts.databaseUrl!.trim(),
+      bus: opts.bus,
+      poolSize: d.pool_size,
+      statementTimeoutMs: d.statement_timeout_ms,
+      connectTimeoutMs: d.connect_timeout_ms,
+      blobDir: d.blob_dir?.trim() || undefined,
+    });
+  } else {
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    store = new SqliteStore({ file: path.join(opts.dataDir, 'mailroom.db'), blobDir: path.join(opts.dataDir, 'blobs'), bus: opts.bus });
   }
-  fs.mkdirSync(opts.dataDir, { recursive: true });
-  const store = new SqliteStore({ file: path.join(opts.dataDir, 'mailroom.db'), blobDir: path.join(opts.dataDir, 'blobs'), bus: opts.bus });
   try {
     await store.migrate();
   } catch (err) {
@@ -36,4 +66,35 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     throw err;
   }
   return store;
+}
+
+export interface Backend {
+  store: Store;
+  bus: ChangeBus;
+  throttle: AuthThrottle;
+  close(): Promise<void>;
+}
+
+/**
+ * The store with its bus and throttle, for `mailroom serve`. On PostgreSQL the bus
+ * LISTENs for other nodes' changes and login failures are counted in the database.
+ */
+export async function openBackend(opts: Omit<OpenStoreOptions, 'bus'> & { onBusState?: (state: 'listening' | 'lost', err?: Error) => void }): Promise<Backend> {
+  if (backendOf(opts.databaseUrl) === 'sqlite') {
+    const bus = new LocalChangeBus();
+    const store = await openStore({ ...opts, bus });
+    return { store, bus, throttle: new MemoryThrottle(), close: () => store.close() };
+  }
+  const bus = new PostgresChangeBus(opts.databaseUrl!.trim(), opts.onBusState);
+  const store = (await openStore({ ...opts, bus })) as PostgresStore;
+  await bus.start();
+  return {
+    store,
+    bus,
+    throttle: new PgThrottle(store.pool),
+    async close() {
+      await bus.close();
+      await store.close();
+    },
+  };
 }
