@@ -6,17 +6,21 @@
 import type { Command } from 'commander';
 import { requireUser } from '../mail/accounts.js';
 import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
+import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copies.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
+
+/** Every per-user key with what it accepts. */
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off' };
 
 function parseAssignment(text: string): { key: string; value: string | null } {
   const eq = text.indexOf('=');
-  if (eq <= 0) throw new CliError(`expected key=value, got ${JSON.stringify(text)}; known keys: ${Object.keys(POP3_SETTINGS).join(', ')}`);
+  if (eq <= 0) throw new CliError(`expected key=value, got ${JSON.stringify(text)}; known keys: ${Object.keys(SETTINGS).join(', ')}`);
   const key = text.slice(0, eq).trim();
   const value = text.slice(eq + 1);
-  if (!(key in POP3_SETTINGS)) throw new CliError(`unknown setting ${key}; known keys: ${Object.keys(POP3_SETTINGS).join(', ')}`);
+  if (!(key in SETTINGS)) throw new CliError(`unknown setting ${key}; known keys: ${Object.keys(SETTINGS).join(', ')}`);
   if (value.trim() === '') return { key, value: null };
   try {
-    return { key, value: normalisePop3Setting(key, value) };
+    return { key, value: key === SENT_COPY_SETTING ? normaliseSentCopySetting(value) : normalisePop3Setting(key, value) };
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -53,6 +57,7 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`pop3.markSeen\t${p.markSeen}\t(${origin('pop3.markSeen')})`);
         console.log(`pop3.keepDays\t${expireText(p.keepDays).toLowerCase()}\t(${origin('pop3.keepDays')})`);
         console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
+        console.log(`${SENT_COPY_SETTING}\t${wantsSentCopy(found, config.smtp.sent_copies) ? 'on' : 'off'}\t(${origin(SENT_COPY_SETTING)})`);
       }),
     );
 }

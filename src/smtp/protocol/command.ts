@@ -67,7 +67,8 @@ export interface RcptTo {
   orcpt?: { type: string; address: string };
 }
 
-const ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~-";
+// The hyphen is escaped so a class built from it can go on with a range.
+const ATEXT = "A-Za-z0-9!#$%&'*+/=?^_`{|}~\\-";
 const ATOM_ASCII = new RegExp(`^[${ATEXT}]+(\\.[${ATEXT}]+)*$`);
 const ATOM_UTF8 = new RegExp(`^[${ATEXT}\\u0080-\\u{10FFFF}]+(\\.[${ATEXT}\\u0080-\\u{10FFFF}]+)*$`, 'u');
 const LABEL_ASCII = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/;
