@@ -14,6 +14,7 @@ import { openBackend } from './store/open.js';
 import { createAuthenticator } from './auth/authenticate.js';
 import { deliveryContext } from './mail/delivery-context.js';
 import { protocolFor } from './protocols.js';
+import { startQueue } from './smtp/queue/index.js';
 import type { Services } from './services.js';
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
@@ -60,11 +61,13 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsPerIp: config.limits.connections_per_ip,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
+    const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
     return {
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
       async close() {
         await listeners.close();
+        await queue.stop();
         await backend.close();
       },
     };

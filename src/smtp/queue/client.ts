@@ -113,7 +113,8 @@ export class SmtpClient {
         if (err) {
           const rejected = (err.rejectedErrors ?? []).map((e) => ({ address: String((e as { recipient?: string }).recipient ?? ''), code: e.responseCode ?? 0, response: e.response ?? e.message }));
           if (rejected.length && rejected.length === envelope.to.length && rejected.every((r) => r.code)) {
-            resolve({ accepted: [], rejected, response: err.response ?? err.message });
+            // No DATA was sent: RSET so the next transaction on this connection starts clean (RFC 5321 4.1.1.5).
+            this.conn.reset(() => resolve({ accepted: [], rejected, response: err.response ?? err.message }));
             return;
           }
           reject(wrap(err));

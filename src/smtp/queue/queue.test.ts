@@ -1,0 +1,279 @@
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig, type Config } from '../../config/load.js';
+import { createUser } from '../../mail/accounts.js';
+import { deliveryContext } from '../../mail/delivery-context.js';
+import { enqueue } from '../../mail/outbound.js';
+import { indexMessage } from '../../mime/index-message.js';
+import type { MimePart } from '../../mime/types.js';
+import { LocalChangeBus } from '../../store/bus.js';
+import { openStore } from '../../store/open.js';
+import type { Store } from '../../store/types.js';
+import { QueueWorker } from './worker.js';
+import type { QueueResolver } from './routes.js';
+
+/** A test sink: counts connections, records messages, refuses `bad…` recipients with 550 5.1.1 and `later…` with 451. */
+export class Sink {
+  server!: SMTPServer;
+  port = 0;
+  connections = 0;
+  messages: { from: string; to: string[]; data: Buffer; user?: string }[] = [];
+  constructor(private readonly opts: { auth?: { user: string; pass: string } } = {}) {}
+
+  async start(port = 0): Promise<void> {
+    const auth = this.opts.auth;
+    this.server = new SMTPServer({
+      disabledCommands: auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      authOptional: !auth,
+      allowInsecureAuth: true,
+      logger: false,
+      onConnect: (_s, cb) => {
+        this.connections++;
+        cb();
+      },
+      onAuth: (a, _s, cb) => (auth && a.username === auth.user && a.password === auth.pass ? cb(null, { user: a.username }) : cb(new Error('535 5.7.8 bad credentials'))),
+      onRcptTo: (addr, _s, cb) => {
+        if (addr.address.startsWith('bad')) return cb(Object.assign(new Error('5.1.1 no such user here'), { responseCode: 550 }));
+        if (addr.address.startsWith('later')) return cb(Object.assign(new Error('4.2.0 mailbox busy'), { responseCode: 451 }));
+        cb();
+      },
+      onData: (stream, session, cb) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          this.messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks), user: session.user as string | undefined });
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.server.address() as AddressInfo).port;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Maps every domain in `mx` to its MX host and every host to 127.0.0.1; anything else does not exist. */
+export function fakeResolver(mx: Record<string, string>): QueueResolver {
+  const nodata = (name: string) => Promise.reject(Object.assign(new Error(`no data for ${name}`), { code: 'ENODATA' }));
+  const hosts = new Set(Object.values(mx));
+  return {
+    resolveMx: (d) => (mx[d] ? Promise.resolve([{ exchange: mx[d], priority: 10 }]) : nodata(d)),
+    resolve4: (h) => (hosts.has(h) ? Promise.resolve(['127.0.0.1']) : nodata(h)),
+    resolve6: (h) => nodata(h),
+  };
+}
+
+const msg = (n: number | string, from = 'alice@example.test') =>
+  Buffer.from(`From: Alice <${from}>\r\nTo: bob@remote.test\r\nSubject: test ${n}\r\nMessage-ID: <${n}.q@example.test>\r\n\r\nbody ${n}\r\n`);
+
+function findPart(p: MimePart, type: string): MimePart | undefined {
+  if (`${p.type}/${p.subtype}`.toLowerCase() === type) return p;
+  for (const c of p.parts ?? []) {
+    const f = findPart(c, type);
+    if (f) return f;
+  }
+  return undefined;
+}
+
+describe('outbound queue against a test sink', () => {
+  const sink = new Sink();
+  let store: Store;
+  let config: Config;
+  let clock: number;
+  const log = pino({ level: 'silent' });
+
+  before(async () => {
+    await sink.start();
+  });
+  after(async () => {
+    await sink.stop();
+  });
+  beforeEach(async () => {
+    const data = mkdtempSync(join(tmpdir(), 'queue-'));
+    config = loadConfig({ env: { MAILROOM_DATA: data, MAILROOM_HOSTNAME: 'mx.example.test', MAILROOM_QUEUE_REMOTE_PORT: String(sink.port), MAILROOM_QUEUE_RETRY_INITIAL_S: '60', MAILROOM_QUEUE_DELAY_NOTIFY_AFTER_S: '3600', MAILROOM_QUEUE_MAX_AGE_S: '7200' } });
+    store = await openStore({ dataDir: data, bus: new LocalChangeBus() });
+    await createUser(store, 'alice@example.test', 'secret');
+    sink.messages = [];
+    sink.connections = 0;
+    clock = Date.now() + 10_000; // ahead of the real time the entries get at enqueue, so they are due
+  });
+
+  const worker = (extra: Partial<Config['queue']> = {}) =>
+    new QueueWorker(
+      { store, config: { ...config, queue: { ...config.queue, ...extra } }, delivery: deliveryContext(store, config), log },
+      { resolver: fakeResolver({ 'remote.test': 'mx.remote.test', 'other.test': 'mx.other.test' }), now: () => new Date(clock) },
+    );
+  const inbox = async () => {
+    const user = (await store.getUser('alice@example.test'))!;
+    const box = (await store.getMailbox(user.id, 'INBOX'))!;
+    const rows = await store.listMessages(box.id, user.id);
+    return Promise.all(rows.map(async (r) => {
+      const chunks: Buffer[] = [];
+      for await (const c of await store.openContent(r.contentId)) chunks.push(c as Buffer);
+      return Buffer.concat(chunks);
+    }));
+  };
+
+  it('delivers several messages to one domain over one connection, then empties the queue', async () => {
+    for (let i = 0; i < 3; i++) await enqueue({ store, config }, msg(i), { from: 'alice@example.test', recipients: [{ address: `bob${i}@remote.test` }] });
+    assert.equal((await store.listQueueEntries()).length, 3);
+    await worker().runOnce();
+    assert.equal(sink.messages.length, 3);
+    assert.equal(sink.connections, 1, 'one connection for three messages');
+    assert.deepEqual(sink.messages.map((m) => m.to[0]).sort(), ['bob0@remote.test', 'bob1@remote.test', 'bob2@remote.test']);
+    assert.ok(sink.messages.every((m) => m.from === 'alice@example.test'));
+    assert.ok(sink.messages[0].data.toString().includes('Subject: test'), 'bytes as queued');
+    assert.deepEqual(await store.listQueueEntries(), []);
+  });
+
+  it('the queued content survives expunging every other copy', async () => {
+    const { id } = await enqueue({ store, config }, msg('keep'), { from: 'alice@example.test', recipients: [{ address: 'bob@remote.test' }] });
+    const user = (await store.getUser('alice@example.test'))!;
+    const sent = (await store.getMailbox(user.id, 'INBOX'))!;
+    const entry = (await store.getQueueEntry(id))!;
+    const row = await store.appendMessage({ mailboxId: sent.id, content: { id: entry.contentId, existing: true } });
+    await store.expunge(sent.id, [row.row.uid]);
+    await worker().runOnce();
+    assert.equal(sink.messages.length, 1);
+    assert.equal(sink.messages[0].data.toString(), msg('keep').toString());
+  });
+
+  it('retries with backoff while the destination is down, then delivers when it is up', async () => {
+    const down = new Sink();
+    await down.start();
+    const port = down.port;
+    await down.stop();
+    const w = () => worker({ remote_port: port });
+    const { id } = await enqueue({ store, config }, msg('retry'), { from: 'alice@example.test', recipients: [{ address: 'bob@remote.test' }] });
+    await w().runOnce();
+    let e = (await store.getQueueEntry(id))!;
+    assert.equal(e.recipients[0].state, 'pending');
+    assert.equal(e.attempts, 1);
+    assert.equal(e.nextAttemptAt.getTime(), clock + 60_000, 'first retry after retry_initial_s');
+    assert.match(e.lastError ?? '', /mx\.remote\.test/);
+    clock += 60_000;
+    await w().runOnce();
+    e = (await store.getQueueEntry(id))!;
+    assert.equal(e.nextAttemptAt.getTime(), clock + 120_000, 'doubles');
+    const up = new Sink();
+    await up.start(port);
+    try {
+      clock += 30_000;
+      assert.equal(await w().runOnce(), 0, 'not due yet');
+      clock += 90_000;
+      await w().runOnce();
+      assert.equal(up.messages.length, 1);
+      assert.equal(await store.getQueueEntry(id), null);
+    } finally {
+      await up.stop();
+    }
+  });
+
+  it('bounces a 5xx with an RFC 3464 DSN into the local sender\'s INBOX; good recipients are delivered', async () => {
+    await enqueue({ store, config }, msg('bounce'), { from: 'alice@example.test', envid: 'ENV-1', recipients: [{ address: 'bad@remote.test', orcpt: 'rfc822;bad@remote.test' }, { address: 'bob@remote.test' }] });
+    await worker().runOnce();
+    assert.deepEqual(sink.messages.map((m) => m.to), [['bob@remote.test']]);
+    const [dsn] = await inbox();
+    assert.ok(dsn, 'a DSN arrived');
+    const idx = indexMessage(dsn, { largeBodyThreshold: 1 << 30 });
+    assert.equal(`${idx.body.type}/${idx.body.subtype}`.toLowerCase(), 'multipart/report');
+    assert.ok(idx.body.params.some(([k, v]) => k.toLowerCase() === 'report-type' && v === 'delivery-status'));
+    assert.equal(idx.body.parts?.[0].type.toLowerCase(), 'text');
+    const status = findPart(idx.body, 'message/delivery-status')!;
+    assert.ok(status, 'has a message/delivery-status part');
+    assert.ok(findPart(idx.body, 'message/rfc822'), 'returns the original');
+    const text = dsn.toString();
+    assert.match(text, /Reporting-MTA: dns; mx\.example\.test\r\n/);
+    assert.match(text, /Original-Envelope-Id: ENV-1\r\n/);
+    assert.match(text, /Arrival-Date: \w{3}, \d{2} \w{3} \d{4}/);
+    assert.match(text, /Original-Recipient: rfc822;bad@remote\.test\r\nFinal-Recipient: rfc822; bad@remote\.test\r\nAction: failed\r\nStatus: 5\.1\.1\r\nRemote-MTA: dns; mx\.remote\.test\r\nDiagnostic-Code: smtp; 550 5\.1\.1/);
+    assert.doesNotMatch(text, /Final-Recipient: rfc822; bob@/, 'delivered recipients are not reported');
+    assert.match(text, /Subject: test bounce/);
+    assert.deepEqual(await store.listQueueEntries(), []);
+  });
+
+  it('a remote sender gets the DSN through the queue with the null sender; a bounce is never bounced', async () => {
+    await enqueue({ store, config }, msg('remote', 'carol@other.test'), { from: 'carol@other.test', ret: 'HDRS', recipients: [{ address: 'bad@remote.test' }] });
+    await worker().runOnce();
+    // The DSN went to other.test (same sink) with MAIL FROM:<> and only the header of the original.
+    const dsn = sink.messages.find((m) => m.to[0] === 'carol@other.test');
+    assert.ok(dsn, 'DSN sent to the remote sender');
+    assert.equal(dsn.from, '');
+    assert.match(dsn.data.toString(), /Content-Type: text\/rfc822-headers/);
+    assert.doesNotMatch(dsn.data.toString(), /body remote/);
+    // A null-sender message that fails produces nothing.
+    await enqueue({ store, config }, msg('nb'), { from: '', recipients: [{ address: 'bad2@remote.test' }] });
+    const before = sink.messages.length;
+    await worker().runOnce();
+    assert.equal(sink.messages.length, before);
+    assert.deepEqual(await store.listQueueEntries(), []);
+    assert.equal((await inbox()).length, 0);
+  });
+
+  it('NOTIFY=NEVER suppresses the bounce; 4xx stays queued, sends one delay DSN, then expires with a 4.4.7 bounce', async () => {
+    await enqueue({ store, config }, msg('never'), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test', notify: ['NEVER'] }] });
+    const { id } = await enqueue({ store, config }, msg('slow'), { from: 'alice@example.test', recipients: [{ address: 'later@remote.test' }] });
+    await worker().runOnce();
+    assert.equal((await inbox()).length, 0, (await inbox()).map(String).join('\n'));
+    assert.equal((await store.getQueueEntry(id))!.recipients[0].status, '4.2.0');
+    clock += 3_600_000;
+    await worker().runOnce();
+    let mails = await inbox();
+    assert.equal(mails.length, 1);
+    assert.match(mails[0].toString(), /Action: delayed\r\nStatus: 4\.2\.0/);
+    assert.match(mails[0].toString(), /Will-Retry-Until: /);
+    clock += 3_600_000;
+    await worker().runOnce();
+    mails = await inbox();
+    assert.equal(mails.length, 2, 'one delay notice only, then the expiry bounce');
+    assert.match(mails[1].toString(), /Action: failed\r\nStatus: 4\.4\.7/);
+    assert.equal(await store.getQueueEntry(id), null);
+  });
+
+  it('REQUIRETLS mail is not sent over plain text: it bounces with 5.7.10', async () => {
+    await enqueue({ store, config }, msg('rt'), { from: 'alice@example.test', requireTls: true, recipients: [{ address: 'bob@remote.test' }] });
+    await worker().runOnce();
+    assert.equal(sink.messages.length, 0);
+    assert.match((await inbox())[0].toString(), /Status: 5\.7\.10/);
+  });
+
+  it('a domain with neither MX nor address bounces (5.1.2); the implicit MX is used when there is an address', async () => {
+    await enqueue({ store, config }, msg('nx'), { from: 'alice@example.test', recipients: [{ address: 'x@nowhere.test' }] });
+    await enqueue({ store, config }, msg('implicit'), { from: 'alice@example.test', recipients: [{ address: 'y@mx.remote.test' }] });
+    await worker().runOnce();
+    assert.match((await inbox())[0].toString(), /Status: 5\.1\.2/);
+    assert.deepEqual(sink.messages.map((m) => m.to[0]), ['y@mx.remote.test']);
+  });
+
+  it('relays everything through a smarthost with AUTH', async () => {
+    const smart = new Sink({ auth: { user: 'home', pass: 's3cret' } });
+    await smart.start();
+    try {
+      for (const to of ['a@remote.test', 'b@far.test']) await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+      await worker({ smarthost: `127.0.0.1:${smart.port}`, smarthost_tls: 'none', smarthost_user: 'home', smarthost_password: 's3cret' }).runOnce();
+      assert.deepEqual(smart.messages.map((m) => [m.to[0], m.user]).sort(), [['a@remote.test', 'home'], ['b@far.test', 'home']]);
+      assert.equal(smart.connections, 1);
+      assert.equal(sink.messages.length, 0, 'nothing went direct');
+      // Wrong password: nothing is lost, the message stays queued.
+      await enqueue({ store, config }, msg('pw'), { from: 'alice@example.test', recipients: [{ address: 'c@far.test' }] });
+      await worker({ smarthost: `127.0.0.1:${smart.port}`, smarthost_tls: 'none', smarthost_user: 'home', smarthost_password: 'wrong' }).runOnce();
+      const [left] = await store.listQueueEntries();
+      assert.equal(left.recipients[0].state, 'pending');
+      assert.match(left.lastError ?? '', /535|credentials|auth/i);
+    } finally {
+      await smart.stop();
+    }
+  });
+});
