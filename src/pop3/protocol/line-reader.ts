@@ -21,7 +21,8 @@ export class LineReader {
     while (!this.stopped) {
       const lf = chunk.indexOf(0x0a, start);
       const end = lf < 0 ? chunk.length : lf + 1;
-      if (this.pendingLength + (end - start) > this.maxLength) {
+      // Without its LF yet, a piece of maxLength octets can no longer end in time.
+      if (this.pendingLength + (end - start) > (lf < 0 ? this.maxLength - 1 : this.maxLength)) {
         this.stopped = true;
         this.pending = [];
         out.push({ kind: 'overlong' });

@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { parseCommand, parseLineCount, parseMessageNumber } from './command.js';
+import { DotStuffer, dotStuff } from './dot-stuff.js';
+import { LineReader } from './line-reader.js';
+
+describe('parseCommand', () => {
+  const good: [string, string, string[], string][] = [
+    ['USER alice@example.test', 'USER', ['alice@example.test'], 'alice@example.test'],
+    ['user alice', 'USER', ['alice'], 'alice'],
+    ['PASS pass with spaces', 'PASS', ['pass', 'with', 'spaces'], 'pass with spaces'],
+    ['PASS  lead', 'PASS', ['lead'], ' lead'],
+    ['STAT', 'STAT', [], ''],
+    ['list 3', 'LIST', ['3'], '3'],
+    ['TOP 1 10', 'TOP', ['1', '10'], '1 10'],
+    ['Retr 1', 'RETR', ['1'], '1'],
+    ['AUTH PLAIN AGFsaWNlAHNlY3JldA==', 'AUTH', ['PLAIN', 'AGFsaWNlAHNlY3JldA=='], 'PLAIN AGFsaWNlAHNlY3JldA=='],
+    ['capa', 'CAPA', [], ''],
+    ['QUIT ', 'QUIT', [], ''],
+  ];
+  for (const [line, keyword, args, rest] of good) {
+    it(`${JSON.stringify(line)} → ${keyword}`, () => {
+      const r = parseCommand(line);
+      assert.ok(r.ok);
+      assert.deepEqual(r.command, { keyword, args, rest });
+    });
+  }
+  const bad: [string, string][] = [
+    ['', 'empty command line'],
+    ['   ', 'empty command line'],
+    ['FOO', 'unknown command FOO'],
+    ['XTND XMIT', 'unknown command XTND'],
+    ['\u00e9t\u00e9 1', 'unknown command'],
+    ['A'.repeat(30), 'unknown command'],
+  ];
+  for (const [line, error] of bad) {
+    it(`${JSON.stringify(line)} → ${error}`, () => assert.deepEqual(parseCommand(line), { ok: false, error }));
+  }
+  it('never throws (fuzz)', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+      const r = parseCommand(s);
+      assert.equal(typeof r.ok, 'boolean');
+    }), { numRuns: 2000 });
+  });
+});
+
+describe('message numbers', () => {
+  const table: [string | undefined, number | null, number | null][] = [
+    ['1', 1, 1], ['007', 7, 7], ['0', null, 0], ['-1', null, null], ['+1', null, null], ['1.0', null, null],
+    ['', null, null], [undefined, null, null], ['1e3', null, null], ['1234567890', null, null], ['123456789', 123456789, 123456789], [' 1', null, null],
+  ];
+  for (const [text, msg, lines] of table) {
+    it(`${JSON.stringify(text)} → msg ${msg}, lines ${lines}`, () => {
+      assert.equal(parseMessageNumber(text), msg);
+      assert.equal(parseLineCount(text), lines);
+    });
+  }
+});
+
+describe('LineReader', () => {
+  it('splits CRLF and bare LF, keeps partial lines, byte by byte and at every split', () => {
+    const input = Buffer.from('USER a\r\nPASS b c\nSTAT\r\n\r\nQUIT\r\n');
+    const expected = ['USER a', 'PASS b c', 'STAT', '', 'QUIT'];
+    const collect = (chunks: Buffer[]) => {
+      const r = new LineReader(100);
+      return chunks.flatMap((c) => r.push(c)).map((e) => (e.kind === 'line' ? e.line.toString() : '!'));
+    };
+    assert.deepEqual(collect([input]), expected);
+    assert.deepEqual(collect([...input].map((b) => Buffer.from([b]))), expected);
+    for (let i = 0; i <= input.length; i++) assert.deepEqual(collect([input.subarray(0, i), input.subarray(i)]), expected, `split at ${i}`);
+  });
+
+  it('reports an overlong line once and stops', () => {
+    const r = new LineReader(10);
+    assert.deepEqual(r.push(Buffer.from('NOOP\r\n')).map((e) => e.kind), ['line']);
+    assert.deepEqual(r.push(Buffer.from('0123456789')).map((e) => e.kind), ['overlong']);
+    assert.deepEqual(r.push(Buffer.from('\r\nNOOP\r\n')), []);
+    const exact = new LineReader(6);
+    assert.deepEqual(exact.push(Buffer.from('NOOP\r\n')).map((e) => e.kind), ['line'], 'exactly max octets is fine');
+    assert.deepEqual(new LineReader(6).push(Buffer.from('NOOPX\r\n')).map((e) => e.kind), ['overlong']);
+  });
+
+  it('fuzz: never throws, every line is shorter than the limit, chunking does not matter', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 300 }), (bytes, cut) => {
+      const buf = Buffer.from(bytes);
+      const one = new LineReader(64).push(buf);
+      const r = new LineReader(64);
+      const two = [...r.push(buf.subarray(0, cut)), ...r.push(buf.subarray(cut))];
+      assert.deepEqual(two, one);
+      for (const e of one) if (e.kind === 'line') assert.ok(e.line.length < 64);
+    }), { numRuns: 1000 });
+  });
+});
+
+describe('DotStuffer', () => {
+  const table: [string, string, number | null][] = [
+    ['a\r\nb\r\n', 'a\r\nb\r\n.\r\n', null],
+    ['a\nb\n', 'a\r\nb\r\n.\r\n', null],
+    ['.x\r\n..y\r\nz.\r\n.', '..x\r\n...y\r\nz.\r\n..\r\n.\r\n', null],
+    ['no end', 'no end\r\n.\r\n', null],
+    ['bare\rCR\r\n', 'bare\rCR\r\n.\r\n', null],
+    ['', '.\r\n', null],
+    ['1\n2\n3\n', '1\r\n.\r\n', 1],
+    ['1\n2\n3\n', '.\r\n', 0],
+    ['1\n.2\n3', '1\r\n..2\r\n3\r\n.\r\n', 5],
+  ];
+  for (const [input, output, lines] of table) {
+    it(`${JSON.stringify(input)} (lines ${lines}) → ${JSON.stringify(output)}`, () => assert.equal(dotStuff(Buffer.from(input), lines).toString('latin1'), output));
+  }
+
+  it('fuzz: chunking does not matter; unstuffed output equals the CRLF form; octets = raw + bare LFs', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 5 }), (bytes, cuts) => {
+      const raw = Buffer.from(bytes);
+      const whole = dotStuff(raw);
+      const s = new DotStuffer();
+      const points = [0, ...cuts.map((c) => Math.min(c, raw.length)).sort((a, b) => a - b), raw.length];
+      const parts: Buffer[] = [];
+      for (let i = 1; i < points.length; i++) parts.push(s.encode(raw.subarray(points[i - 1], points[i])));
+      parts.push(s.finish());
+      assert.deepEqual(Buffer.concat(parts), whole);
+      // A client undoes the stuffing: drop the terminator and one leading "." per line.
+      const text = whole.toString('latin1');
+      const body = text.endsWith('\r\n.\r\n') ? text.slice(0, -3) : text.slice(0, -3);
+      const unstuffed = body.split('\r\n').map((l) => (l.startsWith('.') ? l.slice(1) : l)).join('\r\n');
+      let bare = 0;
+      for (let i = 0; i < raw.length; i++) if (raw[i] === 0x0a && (i === 0 || raw[i - 1] !== 0x0d)) bare++;
+      const expectedLen = raw.length + bare;
+      const endsWithLf = raw.length > 0 && raw[raw.length - 1] === 0x0a;
+      assert.equal(Buffer.from(unstuffed, 'latin1').length - (endsWithLf || raw.length === 0 ? 0 : 2), expectedLen);
+    }), { numRuns: 1000 });
+  });
+});
