@@ -1,0 +1,134 @@
+// Two real `mailroom serve` processes on one fresh PostgreSQL database behave as one
+// server: UIDs and MODSEQs stay unique and increasing under concurrent APPEND and
+// delivery on both nodes, IDLE on node A sees node B's delivery, flag change and
+// expunge within one second (node A's own polling is switched off, so only the
+// LISTEN/NOTIFY bus can tell it), and the POP3 maildrop lock holds across nodes.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Imap, PASS, USER, message } from '../imap/client.js';
+import { Pop3Client } from '../pop3/helpers.js';
+import { freshDatabase, pgSkip, type FreshDatabase } from '../harness/pg.js';
+import { LocalChangeBus } from '../../src/store/bus.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { runCli, startServer, type RunningTestServer } from '../harness/server.js';
+
+describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 300_000 }, () => {
+  let db: FreshDatabase;
+  let a: RunningTestServer;
+  let b: RunningTestServer;
+  const env = (): Record<string, string> => ({ MAILROOM_DATABASE_URL: db.url, MAILROOM_IMAP_IDLE_POLL_MS: '600000' });
+
+  async function cli(args: string[]): Promise<string> {
+    const r = await runCli(args, { dataDir: a.dataDir, env: { MAILROOM_DATABASE_URL: db.url }, timeoutMs: 60_000 });
+    assert.equal(r.code, 0, `mailroom ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }
+
+  before(async () => {
+    db = await freshDatabase();
+    [a, b] = await Promise.all([startServer({ env: env() }), startServer({ env: env() })]);
+    await cli(['user', 'add', USER, '--password', PASS]);
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await db?.drop();
+  });
+
+  it('concurrent APPEND on both nodes and deliveries from the CLI get unique, strictly increasing UIDs and MODSEQs', async () => {
+    const perClient = 12;
+    const clients = await Promise.all([a, a, b, b].map((s) => Imap.open(s.ports.imap!)));
+    await clients[0].ok('CREATE Race');
+    const appendUids: number[] = [];
+    const deliveries = Array.from({ length: 3 }, async (_, i) => {
+      const file = join(a.dataDir, '..', `race-${i}.eml`);
+      writeFileSync(file, message(`cli-${i}`));
+      await cli(['deliver', '--to', USER, file]);
+    });
+    await Promise.all([
+      ...clients.map(async (c, ci) => {
+        for (let i = 0; i < perClient; i++) {
+          const raw = message(`race-${ci}-${i}`);
+          const text = await c.ok(`APPEND Race {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+          const m = /\[APPENDUID (\d+) (\d+)\]/.exec(text);
+          assert.ok(m, text);
+          appendUids.push(Number(m[2]));
+        }
+      }),
+      ...deliveries,
+    ]);
+    const total = clients.length * perClient;
+    assert.equal(new Set(appendUids).size, total, 'no UID handed out twice');
+    const sel = await clients[0].ok('SELECT Race');
+    assert.match(sel, new RegExp(`\\* ${total} EXISTS`));
+    assert.match(sel, new RegExp(`UIDNEXT ${total + 1}\\]`));
+    // MODSEQ straight from the store (the IMAP server does not offer CONDSTORE yet).
+    const store = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
+    try {
+      const user = (await store.getUser(USER))!;
+      const box = (await store.getMailbox(user.id, 'Race'))!;
+      const rows = await store.listMessages(box.id, user.id);
+      assert.deepEqual(rows.map((r) => r.uid), Array.from({ length: total }, (_, i) => i + 1));
+      const byUid = rows.map((r) => r.modSeq);
+      assert.equal(new Set(byUid).size, total, 'one MODSEQ per APPEND, never shared');
+      assert.ok(byUid.every((m, i) => i === 0 || m > byUid[i - 1]), `MODSEQ increases with UID: ${byUid.join(',')}`);
+      assert.equal(box.highestModSeq, Math.max(...byUid));
+    } finally {
+      await store.close();
+    }
+    const inbox = await clients[0].ok('STATUS INBOX (MESSAGES UIDNEXT)');
+    assert.match(inbox, /MESSAGES 3 UIDNEXT 4/);
+    for (const c of clients) await c.ok('LOGOUT').catch(() => undefined);
+  });
+
+  /** Starts IDLE on `c`, runs `act`, and returns the untagged lines seen and how long the first took. */
+  async function idleSees(c: Imap, act: () => Promise<void>, expect: RegExp): Promise<{ ms: number; text: string }> {
+    c.t.send('i1 IDLE\r\n');
+    await c.t.readUntil(/\+ [^\r\n]*\r\n/);
+    const started = Date.now();
+    const seen = c.t.readUntil(expect);
+    await act();
+    const acted = Date.now();
+    const text = await seen;
+    const ms = Date.now() - acted;
+    c.t.send('DONE\r\n');
+    await c.readTagged('i1');
+    void started;
+    return { ms, text };
+  }
+
+  it('IDLE on node A sees a delivery, a flag change and an expunge made on node B within one second', async () => {
+    const watcher = await Imap.open(a.ports.imap!);
+    const actor = await Imap.open(b.ports.imap!);
+    await watcher.ok('SELECT INBOX');
+    await actor.ok('SELECT INBOX');
+    const count = Number(/\* (\d+) EXISTS/.exec(await watcher.ok('NOOP')) ?.[1] ?? /\* (\d+) EXISTS/.exec(await watcher.ok('SELECT INBOX'))![1]);
+    const raw = message('cross-node');
+    const appended = await idleSees(watcher, async () => {
+      await actor.ok(`APPEND INBOX {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+    }, new RegExp(`\\* ${count + 1} EXISTS\\r\\n`));
+    const flagged = await idleSees(watcher, async () => {
+      await actor.ok(`STORE ${count + 1} +FLAGS.SILENT (\\Flagged)`);
+    }, /\* \d+ FETCH \([^\r\n]*\\Flagged[^\r\n]*\)\r\n/);
+    const expunged = await idleSees(watcher, async () => {
+      await actor.ok(`STORE ${count + 1} +FLAGS.SILENT (\\Deleted)`);
+      await actor.ok('EXPUNGE');
+    }, new RegExp(`\\* ${count + 1} EXPUNGE\\r\\n`));
+    const times = { append: appended.ms, flags: flagged.ms, expunge: expunged.ms };
+    for (const [what, ms] of Object.entries(times)) assert.ok(ms < 1000, `${what} reached node A after ${ms} ms: ${JSON.stringify(times)}`);
+    await watcher.ok('LOGOUT');
+    await actor.ok('LOGOUT');
+  });
+
+  it('the POP3 maildrop lock holds across nodes and is free again after QUIT', async () => {
+    const one = await Pop3Client.open(a.ports.pop3!);
+    assert.match(await one.login(USER, PASS), /^\+OK/);
+    const two = await Pop3Client.open(b.ports.pop3!);
+    assert.match(await two.login(USER, PASS), /^-ERR \[IN-USE\]/);
+    assert.match(await one.cmd('QUIT'), /^\+OK/);
+    const three = await Pop3Client.open(b.ports.pop3!);
+    assert.match(await three.login(USER, PASS), /^\+OK/);
+    assert.match(await three.cmd('QUIT'), /^\+OK/);
+  });
+});
