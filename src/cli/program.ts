@@ -13,6 +13,8 @@ import { registerAliasCommands } from './aliases.js';
 import { registerQuotaCommands } from './quota.js';
 import { registerMailboxCommands } from './mailboxes.js';
 import { registerDeliverCommand } from './deliver.js';
+import { registerQueueCommands } from './queue.js';
+import { registerDkimCommands } from './dkim.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -26,6 +28,8 @@ const commands: CommandRegistration[] = [
   registerQuotaCommands,
   registerMailboxCommands,
   registerDeliverCommand,
+  registerQueueCommands,
+  registerDkimCommands,
 ];
 
 function version(): string {
