@@ -161,6 +161,42 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'outbound queue',
+    sql: `
+      CREATE TABLE queue (
+        id TEXT PRIMARY KEY,
+        content_id TEXT NOT NULL REFERENCES contents(id),
+        size BIGINT NOT NULL,
+        sender TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        created_at BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delay_notified_at BIGINT,
+        lease_owner TEXT,
+        lease_until BIGINT
+      );
+      CREATE INDEX queue_due ON queue(next_attempt_at);
+
+      CREATE TABLE queue_recipients (
+        queue_id TEXT NOT NULL REFERENCES queue(id),
+        position INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        notify TEXT,
+        orcpt TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        status TEXT,
+        last_result TEXT,
+        remote_mta TEXT,
+        updated_at BIGINT,
+        PRIMARY KEY (queue_id, position)
+      );
+    `,
+  },
 ];
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);

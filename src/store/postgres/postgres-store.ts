@@ -22,6 +22,7 @@ import type { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentMeta, CopyResult, Domain, FlagUpdate, FlagUpdateResult, Id, Mailbox, MessageRow,
   ModSeq, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
+  EnqueueRequest, QueueEntry, QueueRecipientResult, QueueReschedule,
 } from '../types.js';
 import { PgBlobStore, SharedDirBlobStore, type PgBlobBackend } from './blobs.js';
 import * as contents from './contents.js';
@@ -30,6 +31,7 @@ import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import { pgCurrentVersion, pgMigrate } from './migrations.js';
+import * as queue from './queue.js';
 import { PgTx } from './tx.js';
 import * as users from './users.js';
 
@@ -160,4 +162,20 @@ export class PostgresStore implements Store {
   }
 
   stats(): Promise<StorageStats> { return this.read((tx) => contents.stats(tx)); }
+
+  // Outbound queue
+  enqueueMessage(req: EnqueueRequest): Promise<QueueEntry> { return this.write((tx) => queue.enqueue(tx, this.blobs, req)); }
+  getQueueEntry(id: string): Promise<QueueEntry | null> { return this.read((tx) => queue.getEntry(tx, id)); }
+  listQueueEntries(): Promise<QueueEntry[]> { return this.read((tx) => queue.listEntries(tx)); }
+  claimQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
+    return this.write((tx) => queue.claim(tx, owner, now, leaseMs, limit));
+  }
+  recordQueueResults(id: string, results: QueueRecipientResult[], at: Date): Promise<void> {
+    return this.write((tx) => queue.recordResults(tx, id, results, at));
+  }
+  releaseQueueEntry(id: string, owner: string, update: QueueReschedule): Promise<boolean> {
+    return this.write((tx) => queue.release(tx, id, owner, update));
+  }
+  retryQueueEntry(id: string, at: Date): Promise<boolean> { return this.write((tx) => queue.retry(tx, id, at)); }
+  deleteQueueEntry(id: string): Promise<boolean> { return this.write((tx) => queue.remove(tx, this.blobs, id)); }
 }
