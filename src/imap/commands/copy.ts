@@ -15,7 +15,7 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
   const store = s.services.store;
   const dest = await store.getMailbox(s.user().id, target);
   if (!dest) throw new ImapNo('Target mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.4.7 MUST
-  if (msgs.length === 0) return { text: `${name} completed, nothing to do` };
+  if (msgs.length === 0) return { text: `${uid ? 'UID ' : ''}${name} completed, nothing to do` };
   const uids = msgs.map((m) => m.uid);
   if (!move) {
     const r = await store.copyMessages(view.mailboxId, uids, dest.id);

@@ -42,6 +42,13 @@ function compareDate(ms: number | null, cmp: 'before' | 'on' | 'since', d: Calen
   return cmp === 'before' ? day < want : cmp === 'on' ? day === want : day >= want;
 }
 
+/** The `+hhmm`/`-hhmm` zone at the end of a Date header, in ms (0 when absent). */
+function zoneOffsetMs(date: string | null): number {
+  const m = date ? /([+-])(\d\d)(\d\d)\s*(?:\([^)]*\))?\s*$/.exec(date) : null;
+  if (!m) return 0;
+  return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000;
+}
+
 function headerPart(text: string): string {
   const i = text.indexOf('\n\n');
   return i < 0 ? text : text.slice(0, i);
@@ -99,7 +106,9 @@ export async function matches(key: SearchKey, c: Candidate, env: { view: Mailbox
       if (key.field === 'internal') return compareDate(row.internalDate.getTime(), key.cmp, key.date);
       if (key.field === 'saved') return compareDate(row.saveDate.getTime(), key.cmp, key.date);
       const meta = await content();
-      return compareDate(meta?.index.sentDate ?? null, key.cmp, key.date);
+      const sent = meta?.index.sentDate ?? null;
+      // RFC 9051 6.4.4: SENT* compare the date as written, so the header's own zone applies
+      return compareDate(sent === null ? null : sent + zoneOffsetMs(meta?.index.envelope.date ?? null), key.cmp, key.date);
     }
     case 'size': {
       const meta = await content();
