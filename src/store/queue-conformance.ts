@@ -119,6 +119,32 @@ export function queueConformanceSuite(backendName: string, open: () => Promise<S
       assert.equal(got.recipients[0].updatedAt?.getTime(), later(5).getTime());
     });
 
+    it('a DSN owed is recorded with the final result, survives reopening, and is cleared by clearQueueDsn', async () => {
+      const e = await enqueue('dsn', { recipients: [{ address: 'a@r.test' }, { address: 'b@r.test' }, { address: 'c@r.test' }] });
+      assert.ok(e.recipients.every((r) => r.dsnPending === undefined));
+      await store.recordQueueResults(e.id, [
+        { address: 'a@r.test', state: 'failed', status: '5.1.1', result: '550 5.1.1 no', dsn: true },
+        { address: 'B@r.test', state: 'delivered', status: '2.0.0', result: '250 ok', dsn: true },
+        { address: 'c@r.test', state: 'pending', status: '4.0.0', result: '451 later' },
+      ], later(1));
+      // A late repeat for a final recipient changes nothing, not even the DSN flag.
+      await store.recordQueueResults(e.id, [{ address: 'a@r.test', state: 'failed', result: 'again', dsn: false }], later(2));
+      let got = (await store.getQueueEntry(e.id))!;
+      assert.deepEqual(got.recipients.map((r) => r.dsnPending ?? false), [true, true, false]);
+      if (h.reopen) {
+        h = await h.reopen();
+        store = h.store;
+        got = (await store.getQueueEntry(e.id))!;
+        assert.deepEqual(got.recipients.map((r) => r.dsnPending ?? false), [true, true, false], 'durable');
+      }
+      await store.clearQueueDsn(e.id, ['A@r.test']);
+      got = (await store.getQueueEntry(e.id))!;
+      assert.deepEqual(got.recipients.map((r) => r.dsnPending ?? false), [false, true, false]);
+      assert.equal(got.recipients[0].state, 'failed');
+      assert.equal((await store.claimQueueEntries('w', later(3), 1000, 5))[0].recipients[1].dsnPending, true, 'claims carry the flag');
+      await assert.rejects(store.clearQueueDsn('missing', ['a@r.test']), (err) => isStoreError(err, 'notfound'));
+    });
+
     it('retry makes an entry due now; delay notification time is kept', async () => {
       const e = await enqueue('d', { nextAttemptAt: later(3_600_000) });
       assert.deepEqual(await store.claimQueueEntries('w', t0, 1000, 5), []);

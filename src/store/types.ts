@@ -334,6 +334,11 @@ export interface Store {
   retryQueueEntry(id: string, at: Date): Promise<boolean>;
   /** Removes the entry and releases its content reference. False without the entry. */
   deleteQueueEntry(id: string): Promise<boolean>;
+  /**
+   * Clears `dsnPending` of the named recipients once their DSN was sent (or was not
+   * wanted). 'notfound' without the entry.
+   */
+  clearQueueDsn(id: string, addresses: string[]): Promise<void>;
 }
 
 /** RFC 3461 NOTIFY values. */
@@ -370,6 +375,8 @@ export interface QueueRecipient extends QueueRecipientRequest {
   /** The host that gave the last result. */
   remoteMta: string | null;
   updatedAt: Date | null;
+  /** Present (true) while a DSN about this recipient's final result is owed to the sender. */
+  dsnPending?: true;
 }
 
 export interface QueueEntry {
@@ -405,6 +412,12 @@ export interface QueueRecipientResult {
   status?: string | null;
   result: string;
   remoteMta?: string | null;
+  /**
+   * A DSN about this result is owed to the sender (a bounce, or a "relayed" report):
+   * recorded with the result in the same transaction, so a crash between the result
+   * and the DSN cannot lose the DSN. Ignored unless the recipient was still pending.
+   */
+  dsn?: boolean;
 }
 
 export interface QueueReschedule {

@@ -195,6 +195,14 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    description: 'outbound queue: DSN owed per recipient',
+    up(db) {
+      // Set with the final result in one transaction; cleared after the DSN is sent.
+      db.exec('ALTER TABLE queue_recipients ADD COLUMN dsn_pending INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
 
 /** The newest schema version this code knows. */

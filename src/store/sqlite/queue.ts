@@ -38,6 +38,7 @@ interface RecipientRecord {
   last_result: string | null;
   remote_mta: string | null;
   updated_at: number | null;
+  dsn_pending: number;
 }
 
 const NOTIFY = new Set<DsnNotify>(['SUCCESS', 'FAILURE', 'DELAY', 'NEVER']);
@@ -110,13 +111,20 @@ export function recordResults(tx: Tx, id: string, results: QueueRecipientResult[
   if (!tx.s.get('SELECT 1 FROM queue WHERE id = ?').get(String(id))) throw new StoreError('notfound', `no queue entry ${id}`);
   const t = ms(at, 'at');
   const upd = tx.s.get(
-    `UPDATE queue_recipients SET state = ?, status = ?, last_result = ?, remote_mta = ?, updated_at = ?, attempts = attempts + 1
+    `UPDATE queue_recipients SET state = ?, status = ?, last_result = ?, remote_mta = ?, updated_at = ?, attempts = attempts + 1,
+       dsn_pending = ?
      WHERE queue_id = ? AND lower(address) = lower(?) AND state = 'pending'`,
   );
   for (const r of results) {
     if (!STATES.has(r.state)) throw new StoreError('invalid', `invalid recipient state ${JSON.stringify(r.state)}`);
-    upd.run(r.state, r.status ?? null, String(r.result ?? ''), r.remoteMta ?? null, t, id, String(r.address));
+    upd.run(r.state, r.status ?? null, String(r.result ?? ''), r.remoteMta ?? null, t, r.dsn ? 1 : 0, id, String(r.address));
   }
+}
+
+export function clearDsn(tx: Tx, id: string, addresses: string[]): void {
+  if (!tx.s.get('SELECT 1 FROM queue WHERE id = ?').get(String(id))) throw new StoreError('notfound', `no queue entry ${id}`);
+  const upd = tx.s.get('UPDATE queue_recipients SET dsn_pending = 0 WHERE queue_id = ? AND lower(address) = lower(?)');
+  for (const a of addresses) upd.run(String(id), String(a));
 }
 
 export function release(tx: Tx, id: string, owner: string, update: QueueReschedule): boolean {
@@ -172,6 +180,7 @@ function toRecipient(r: RecipientRecord): QueueRecipient {
     remoteMta: r.remote_mta,
     updatedAt: r.updated_at === null ? null : new Date(r.updated_at),
   };
+  if (r.dsn_pending) out.dsnPending = true;
   if (r.notify) out.notify = r.notify.split(',') as DsnNotify[];
   if (r.orcpt) out.orcpt = r.orcpt;
   return out;

@@ -209,4 +209,5 @@ export class SqliteStore implements Store {
   }
   retryQueueEntry(id: string, at: Date): Promise<boolean> { return this.write((tx) => queue.retry(tx, id, at)); }
   deleteQueueEntry(id: string): Promise<boolean> { return this.write((tx) => queue.remove(tx, id)); }
+  clearQueueDsn(id: string, addresses: string[]): Promise<void> { return this.write((tx) => queue.clearDsn(tx, id, addresses)); }
 }
