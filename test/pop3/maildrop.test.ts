@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { LocalChangeBus, type ChangeEvent } from '../store/bus.js';
-import { makeContent, rawMessage } from '../store/conformance.js';
-import { SqliteStore } from '../store/sqlite/sqlite-store.js';
-import { Maildrop } from './maildrop.js';
-import { POP3_HIDDEN_KEYWORD, type Pop3Policy } from './pop3-policy.js';
+import { LocalChangeBus, type ChangeEvent } from '../../src/store/bus.js';
+import { makeContent, rawMessage } from '../../src/store/conformance.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { Maildrop } from '../../src/mail/maildrop.js';
+import { POP3_HIDDEN_KEYWORD, type Pop3Policy } from '../../src/mail/pop3-policy.js';
 
 const policy = (p: Partial<Pop3Policy> = {}): Pop3Policy => ({ deleteMode: 'expunge', markSeen: true, keepDays: null, loginDelay: 0, ...p });
 
