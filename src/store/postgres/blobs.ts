@@ -121,6 +121,11 @@ export class SharedDirBlobStore extends FsBlobStore implements PgBlobBackend {
     if (hashes.size === 0) return;
     const client = await this.pool.connect().catch(() => null);
     if (!client) return; // a file left behind is only garbage
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       for (const hash of hashes) {
@@ -131,7 +136,8 @@ export class SharedDirBlobStore extends FsBlobStore implements PgBlobBackend {
     } catch {
       await client.query('ROLLBACK').catch(() => undefined);
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 }

@@ -69,6 +69,12 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>
       throw toStoreError(err);
     }
     let broken: Error | undefined;
+    // A connection killed between two statements emits 'error' on the client; without a
+    // listener that would be an uncaught exception, i.e. a crashed server.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
       const result = await fn(client);
@@ -87,6 +93,7 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>
       }
       throw toStoreError(err);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

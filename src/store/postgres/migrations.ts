@@ -197,6 +197,11 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    description: 'outbound queue: DSN owed per recipient',
+    sql: 'ALTER TABLE queue_recipients ADD COLUMN dsn_pending INTEGER NOT NULL DEFAULT 0',
+  },
 ];
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);

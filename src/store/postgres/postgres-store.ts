@@ -176,6 +176,7 @@ export class PostgresStore implements Store {
   releaseQueueEntry(id: string, owner: string, update: QueueReschedule): Promise<boolean> {
     return this.write((tx) => queue.release(tx, id, owner, update));
   }
+  clearQueueDsn(id: string, addresses: string[]): Promise<void> { return this.write((tx) => queue.clearDsn(tx, id, addresses)); }
   retryQueueEntry(id: string, at: Date): Promise<boolean> { return this.write((tx) => queue.retry(tx, id, at)); }
   deleteQueueEntry(id: string): Promise<boolean> { return this.write((tx) => queue.remove(tx, this.blobs, id)); }
 }

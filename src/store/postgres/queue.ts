@@ -39,6 +39,7 @@ interface RecipientRecord {
   last_result: string | null;
   remote_mta: string | null;
   updated_at: number | null;
+  dsn_pending: number;
 }
 
 const NOTIFY = new Set<DsnNotify>(['SUCCESS', 'FAILURE', 'DELAY', 'NEVER']);
@@ -114,10 +115,18 @@ export async function recordResults(tx: PgTx, id: string, results: QueueRecipien
   for (const r of results) {
     if (!STATES.has(r.state)) throw new StoreError('invalid', `invalid recipient state ${JSON.stringify(r.state)}`);
     await tx.run(
-      `UPDATE queue_recipients SET state = $1, status = $2, last_result = $3, remote_mta = $4, updated_at = $5, attempts = attempts + 1
+      `UPDATE queue_recipients SET state = $1, status = $2, last_result = $3, remote_mta = $4, updated_at = $5, attempts = attempts + 1,
+         dsn_pending = $8
        WHERE queue_id = $6 AND lower(address) = lower($7) AND state = 'pending'`,
-      [r.state, r.status ?? null, String(r.result ?? ''), r.remoteMta ?? null, t, id, String(r.address)],
+      [r.state, r.status ?? null, String(r.result ?? ''), r.remoteMta ?? null, t, id, String(r.address), r.dsn ? 1 : 0],
     );
+  }
+}
+
+export async function clearDsn(tx: PgTx, id: string, addresses: string[]): Promise<void> {
+  if (!(await tx.one('SELECT 1 FROM queue WHERE id = $1', [String(id)]))) throw new StoreError('notfound', `no queue entry ${id}`);
+  for (const a of addresses) {
+    await tx.run('UPDATE queue_recipients SET dsn_pending = 0 WHERE queue_id = $1 AND lower(address) = lower($2)', [String(id), String(a)]);
   }
 }
 
@@ -179,5 +188,6 @@ function toRecipient(r: RecipientRecord): QueueRecipient {
   };
   if (r.notify) out.notify = r.notify.split(',') as DsnNotify[];
   if (r.orcpt) out.orcpt = r.orcpt;
+  if (r.dsn_pending) out.dsnPending = true;
   return out;
 }
