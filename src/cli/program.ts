@@ -15,6 +15,7 @@ import { registerMailboxCommands } from './mailboxes.js';
 import { registerDeliverCommand } from './deliver.js';
 import { registerQueueCommands } from './queue.js';
 import { registerDkimCommands } from './dkim.js';
+import { registerStoreCommands } from './store-copy.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -30,6 +31,7 @@ const commands: CommandRegistration[] = [
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,
+  registerStoreCommands,
 ];
 
 function version(): string {

@@ -1,0 +1,209 @@
+/**
+ * Moves a whole installation between backends (SQLite ⇄ PostgreSQL) row for row: ids,
+ * UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, UIDs, MODSEQs, flags, dates, EMAILID/THREADID,
+ * UIDLs, the expunge log, the queue and every blob, so clients need not resync.
+ *
+ * Never imports: protocol code, src/mail.
+ * Invariants: both sides are migrated to the same schema version first; the target is
+ * written in one transaction (a failed copy leaves it as it was); blobs go first
+ * (content-addressed, so a re-run is harmless); the source is read from one snapshot.
+ */
+import type Database from 'better-sqlite3';
+import { LocalChangeBus } from './bus.js';
+import { StoreError } from './errors.js';
+import { openStore } from './open.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './types.js';
+import type { Client } from './postgres/db.js';
+
+/** Tables in foreign-key order. Transient state (leases, login throttling) is not copied. */
+export const COPIED_TABLES = [
+  'meta', 'domains', 'users', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blobs', 'messages',
+  'private_flags', 'expunged', 'thread_refs', 'user_logins', 'queue', 'queue_recipients',
+] as const;
+
+/** Tables that hold an installation's data: any row in them makes a target "not empty". */
+const CONTENT_TABLES = ['domains', 'users', 'mailboxes', 'messages', 'contents', 'queue'];
+
+const BATCH = 500;
+
+export interface CopyProgress {
+  (phase: string, done: number, total: number): void;
+}
+
+export interface CopyResultSummary {
+  rows: Record<string, number>;
+  blobs: number;
+}
+
+/** `sqlite:DIR`, a plain directory, or a postgres:// URL. */
+export async function openLocation(spec: string): Promise<Store> {
+  const s = spec.trim();
+  if (/^postgres(ql)?:\/\//i.test(s)) return openStore({ dataDir: '', databaseUrl: s, bus: new LocalChangeBus() });
+  const dir = s.replace(/^sqlite:/i, '');
+  if (dir === '') throw new StoreError('invalid', `empty location ${JSON.stringify(spec)}`);
+  return openStore({ dataDir: dir, bus: new LocalChangeBus() });
+}
+
+/** Reading and writing raw rows on either backend. */
+interface RowSide {
+  columns(table: string): Promise<string[]>;
+  count(table: string): Promise<number>;
+  /** Rows in primary-key order, `BATCH` at a time. */
+  read(table: string, columns: string[]): AsyncGenerator<unknown[][]>;
+  insert(table: string, columns: string[], rows: unknown[][]): Promise<void>;
+  clear(table: string): Promise<void>;
+  begin(readOnly: boolean): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  finish(): Promise<void>;
+}
+
+function sqliteSide(db: Database.Database): RowSide {
+  return {
+    async columns(table) {
+      return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    },
+    async count(table) {
+      return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    },
+    async *read(table, columns) {
+      // A snapshot: the caller holds BEGIN, so later pages see the same data.
+      let offset = 0;
+      for (;;) {
+        const rows = db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY 1, 2 LIMIT ? OFFSET ?`).raw().all(BATCH, offset) as unknown[][];
+        if (rows.length === 0) return;
+        offset += rows.length;
+        yield rows;
+      }
+    },
+    async insert(table, columns, rows) {
+      const stmt = db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      for (const r of rows) stmt.run(...r.map((v) => (typeof v === 'boolean' ? Number(v) : v)));
+    },
+    async clear(table) {
+      db.prepare(`DELETE FROM ${table}`).run();
+    },
+    async begin(readOnly) {
+      db.exec(readOnly ? 'BEGIN' : 'BEGIN IMMEDIATE');
+    },
+    async commit() {
+      db.exec('COMMIT');
+    },
+    async rollback() {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    },
+    async finish() {},
+  };
+}
+
+function postgresSide(client: Client): RowSide {
+  return {
+    async columns(table) {
+      const r = await client.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, [table]);
+      return r.rows.map((c: { column_name: string }) => c.column_name);
+    },
+    async count(table) {
+      return Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+    },
+    async *read(table, columns) {
+      let offset = 0;
+      for (;;) {
+        const r = await client.query({ text: `SELECT ${columns.join(', ')} FROM ${table} ORDER BY 1, 2 LIMIT $1 OFFSET $2`, values: [BATCH, offset], rowMode: 'array' });
+        if (r.rows.length === 0) return;
+        offset += r.rows.length;
+        yield r.rows as unknown[][];
+      }
+    },
+    async insert(table, columns, rows) {
+      if (rows.length === 0) return;
+      const params: unknown[] = [];
+      const tuples = rows.map((row) => `(${row.map((v) => { params.push(v); return `$${params.length}`; }).join(', ')})`);
+      await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+    },
+    async clear(table) {
+      await client.query(`DELETE FROM ${table}`);
+    },
+    async begin(readOnly) {
+      await client.query(readOnly ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    },
+    async commit() {
+      // Serial ids were given explicitly: move each sequence past the copied ids.
+      for (const t of ['domains', 'users', 'aliases', 'mailboxes', 'messages']) {
+        await client.query(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), coalesce((SELECT max(id) FROM ${t}), 0) + 1, false)`);
+      }
+      await client.query('COMMIT');
+    },
+    async rollback() {
+      await client.query('ROLLBACK').catch(() => undefined);
+    },
+    async finish() {
+      client.release();
+    },
+  };
+}
+
+async function sideOf(store: Store): Promise<RowSide> {
+  if (store instanceof SqliteStore) return sqliteSide(store.database);
+  if (store instanceof PostgresStore) return postgresSide(await store.pool.connect());
+  throw new StoreError('invalid', 'store copy supports SQLite and PostgreSQL stores only');
+}
+
+async function readBlob(store: Store, hash: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of store.blobs.read(hash)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Copies everything from `from` into `to`; 'conflict' when `to` holds data and `force` is not set. */
+export async function copyStore(from: Store, to: Store, opts: { force?: boolean; progress?: CopyProgress } = {}): Promise<CopyResultSummary> {
+  const progress = opts.progress ?? (() => {});
+  const [vFrom, vTo] = [await from.schemaVersion(), await to.schemaVersion()];
+  if (vFrom !== vTo) throw new StoreError('invalid', `schema versions differ (source ${vFrom}, target ${vTo}); run the same Mailroom version on both`);
+  const src = await sideOf(from);
+  const dst = await sideOf(to);
+  const summary: CopyResultSummary = { rows: {}, blobs: 0 };
+  try {
+    if (!opts.force) {
+      for (const t of CONTENT_TABLES) {
+        if ((await dst.count(t)) > 0) throw new StoreError('conflict', `the target already holds data (table ${t}); use --force to replace it`);
+      }
+    }
+    await src.begin(true);
+    // Blob bytes first, outside the target transaction: content-addressed, so harmless if the copy fails later.
+    const blobTotal = await src.count('blobs');
+    for await (const page of src.read('blobs', ['hash'])) {
+      for (const [hash] of page) {
+        await to.blobs.put(hash as string, await readBlob(from, hash as string));
+        progress('blobs', ++summary.blobs, blobTotal);
+      }
+    }
+    await dst.begin(false);
+    for (const t of [...COPIED_TABLES].reverse()) await dst.clear(t);
+    await dst.clear('leases');
+    for (const t of COPIED_TABLES) {
+      const targetCols = new Set(await dst.columns(t));
+      const columns = (await src.columns(t)).filter((c) => targetCols.has(c));
+      const total = await src.count(t);
+      let done = 0;
+      for await (const page of src.read(t, columns)) {
+        await dst.insert(t, columns, page);
+        done += page.length;
+        progress(t, done, total);
+      }
+      summary.rows[t] = done;
+    }
+    await dst.commit();
+    await src.rollback();
+    return summary;
+  } catch (err) {
+    await dst.rollback();
+    await src.rollback();
+    throw err instanceof StoreError ? err : new StoreError('unavailable', `store copy failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await src.finish();
+    await dst.finish();
+  }
+}
