@@ -89,7 +89,7 @@ async function prefill(port: number, count: number): Promise<number> {
     clients.map(async (c) => {
       while (next < count) {
         const n = next++;
-        await c.ok(`APPEND INBOX ${n % 3 === 0 ? '(\\Seen) ' : ''}`, { literal: benchImapMessage(n, rand) });
+        await c.ok(`APPEND INBOX${n % 3 === 0 ? ' (\\Seen)' : ''}`, { literal: benchImapMessage(n, rand) });
       }
       await c.close();
     }),
