@@ -40,19 +40,24 @@ export const fetch = {
     const msgs = view.resolve(cmd.set, uid);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
+    let missing = 0;
     for (let i = 0; i < msgs.length && !s.isClosed; i += BATCH) {
       const batch = msgs.slice(i, i + BATCH);
       const rows = new Map((await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id)).map((r) => [r.uid as number, r]));
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
       for (const m of batch) {
         const row = rows.get(m.uid);
-        if (!row) continue; // expunged elsewhere; its EXPUNGE comes at an allowed moment
-        const meta = withContent ? await s.services.store.getContent(row.contentId) : null;
-        if (withContent && !meta) continue;
+        const meta = row && withContent ? await s.services.store.getContent(row.contentId) : null;
+        if (!row || (withContent && !meta)) {
+          missing++; // expunged elsewhere; its EXPUNGE comes at an allowed moment
+          continue;
+        }
         await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid));
         await s.drain();
       }
     }
+    // RFC 2180 4.1.2, RFC 5530: say why data is missing (a UID FETCH announces the EXPUNGE right after)
+    if (missing > 0 && !uid) throw new ImapNo('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
   },
 } as const satisfies ImapCommand;
 
