@@ -60,6 +60,11 @@ interface RowSide {
   finish(): Promise<void>;
 }
 
+/** Every copied table's key is its first column or its first two: a stable order for paging. */
+function orderBy(columns: string[]): string {
+  return columns.length > 1 ? 'ORDER BY 1, 2' : 'ORDER BY 1';
+}
+
 function sqliteSide(db: Database.Database): RowSide {
   return {
     async columns(table) {
@@ -72,7 +77,7 @@ function sqliteSide(db: Database.Database): RowSide {
       // A snapshot: the caller holds BEGIN, so later pages see the same data.
       let offset = 0;
       for (;;) {
-        const rows = db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY 1, 2 LIMIT ? OFFSET ?`).raw().all(BATCH, offset) as unknown[][];
+        const rows = db.prepare(`SELECT ${columns.join(', ')} FROM ${table} ${orderBy(columns)} LIMIT ? OFFSET ?`).raw().all(BATCH, offset) as unknown[][];
         if (rows.length === 0) return;
         offset += rows.length;
         yield rows;
@@ -111,7 +116,7 @@ function postgresSide(client: Client): RowSide {
     async *read(table, columns) {
       let offset = 0;
       for (;;) {
-        const r = await client.query({ text: `SELECT ${columns.join(', ')} FROM ${table} ORDER BY 1, 2 LIMIT $1 OFFSET $2`, values: [BATCH, offset], rowMode: 'array' });
+        const r = await client.query({ text: `SELECT ${columns.join(', ')} FROM ${table} ${orderBy(columns)} LIMIT $1 OFFSET $2`, values: [BATCH, offset], rowMode: 'array' });
         if (r.rows.length === 0) return;
         offset += r.rows.length;
         yield r.rows as unknown[][];

@@ -1,0 +1,126 @@
+// `mailroom store copy` SQLite → PostgreSQL → SQLite, through the built binary: every
+// domain, user (hash, quota, settings), alias, mailbox (UIDVALIDITY, UIDNEXT,
+// HIGHESTMODSEQ, subscriptions), message row (UID, MODSEQ, flags, dates, EMAILID,
+// THREADID, UIDL), expunge log, content byte and queue entry must come out unchanged.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { LocalChangeBus } from './bus.js';
+import { makeContent, rawMessage, readAll } from './conformance.js';
+import { openStore } from './open.js';
+import type { Store, Uid } from './types.js';
+import { freshDatabase, pgSkip, type FreshDatabase } from '../../test/harness/pg.js';
+import { runCli } from '../../test/harness/server.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-copy-'));
+
+/** Fills a store through the contract with a bit of everything. */
+async function populate(store: Store): Promise<void> {
+  await store.addDomain('example.test');
+  await store.addDomain('other.test');
+  const alice = await store.addUser('Alice@example.test', 'scrypt$alice', [{ name: 'Sent', specialUse: '\\Sent' }, { name: 'Archive', specialUse: '\\Archive' }]);
+  const bob = await store.addUser('bob@other.test', 'scrypt$bob', []);
+  await store.setQuota(alice.id, { bytes: 10_000_000, messages: 500 });
+  await store.setUserSetting(alice.id, 'pop3.deleteMode', 'hide');
+  await store.addAlias('postmaster@example.test', 'Alice@example.test');
+  await store.addAlias('@other.test', 'bob@other.test');
+  await store.createMailbox(alice.id, 'Archive/2024');
+  await store.setSubscribed(alice.id, 'Archive', true);
+  await store.setSubscribed(alice.id, 'Gone', true);
+  const inbox = (await store.getMailbox(alice.id, 'INBOX'))!;
+  const archive = (await store.getMailbox(alice.id, 'Archive'))!;
+  const big = Buffer.alloc(200_000, 'x');
+  for (let i = 1; i <= 12; i++) {
+    const pieces = i % 4 === 0 ? [rawMessage(i), big] : [rawMessage(i)];
+    await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, pieces, `text ${i}`), flags: i % 3 === 0 ? ['\\Seen', '$Label1'] : [], threadKeys: [`<t${i % 2}@x>`], internalDate: new Date(Date.UTC(2020, 0, i)) });
+  }
+  await store.updateFlags({ mailboxId: inbox.id, uids: [2, 3] as Uid[], op: 'add', flags: ['\\Flagged'], viewerId: alice.id });
+  await store.expunge(inbox.id, [5, 6] as Uid[]);
+  await store.copyMessages(inbox.id, [1, 4] as Uid[], archive.id);
+  await store.moveMessages(inbox.id, [7] as Uid[], archive.id);
+  await store.setUidl(inbox.id, 8 as Uid, 'legacy-uidl-8');
+  const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
+  await store.appendMessage({ mailboxId: bobInbox.id, content: await makeContent(store, [rawMessage('bob')]) });
+  await store.enqueueMessage({ content: await makeContent(store, [rawMessage('queued')]), from: 'alice@example.test', recipients: [{ address: 'x@remote.test', notify: ['FAILURE'] }], params: { envid: 'E1' } });
+}
+
+/** Everything a client or the server could observe, as plain data. */
+async function snapshot(store: Store): Promise<unknown> {
+  const users = [];
+  for (const u of await store.listUsers()) {
+    const boxes = [];
+    for (const b of await store.listMailboxes(u.id)) {
+      const rows = await store.listMessages(b.id, u.id);
+      const contents = [];
+      for (const r of rows) {
+        const c = await store.getContent(r.contentId);
+        contents.push({ meta: c, bytes: (await readAll(await store.openContent(r.contentId))).toString('base64').length });
+      }
+      boxes.push({ box: b, rows, contents, changes: await store.changesSince(b.id, 0, u.id) });
+    }
+    users.push({ user: u, quota: await store.getQuota(u.id), boxes, subs: await store.listSubscriptions(u.id) });
+  }
+  const queue = (await store.listQueueEntries()).map((e) => ({ ...e, id: 'id' }));
+  return { domains: await store.listDomains(), aliases: await store.listAliases(), users, queue, stats: await store.stats() };
+}
+
+describe('store copy between SQLite and PostgreSQL', { skip: pgSkip, timeout: 240_000 }, () => {
+  let db: FreshDatabase | undefined;
+  after(async () => {
+    await db?.drop();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('SQLite → PostgreSQL → SQLite keeps everything; a non-empty target is refused without --force', async () => {
+    db = await freshDatabase();
+    const dirA = path.join(root, 'a');
+    const dirB = path.join(root, 'b');
+    const a = await openStore({ dataDir: dirA, bus: new LocalChangeBus() });
+    await populate(a);
+    const expected = await snapshot(a);
+    await a.close();
+
+    const cli = (args: string[]) => runCli(['store', 'copy', ...args], { dataDir: dirA, timeoutMs: 120_000 });
+    const toPg = await cli(['--from', `sqlite:${dirA}`, '--to', db.url]);
+    assert.equal(toPg.code, 0, toPg.stderr);
+    assert.match(toPg.stdout, /copied 2 users, 5 mailboxes, \d+ messages, \d+ blobs/);
+    assert.match(toPg.stderr, /messages\s+\[#+\] \d+\/\d+/, 'progress bar on stderr');
+
+    const again = await cli(['--from', `sqlite:${dirA}`, '--to', db.url]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /already holds data.*--force/);
+
+    const back = await cli(['--from', db.url, '--to', `sqlite:${dirB}`]);
+    assert.equal(back.code, 0, back.stderr);
+
+    const pg = await openStore({ dataDir: '', databaseUrl: db.url, bus: new LocalChangeBus() });
+    const b = await openStore({ dataDir: dirB, bus: new LocalChangeBus() });
+    try {
+      assert.deepEqual(await snapshot(pg), expected, 'PostgreSQL copy');
+      assert.deepEqual(await snapshot(b), expected, 'SQLite copy of the PostgreSQL copy');
+      // The copies keep working: the next UID continues where the source left off.
+      const alice = (await b.getUser('alice@example.test'))!;
+      const inbox = (await b.getMailbox(alice.id, 'INBOX'))!;
+      const r = await b.appendMessage({ mailboxId: inbox.id, content: await makeContent(b, [rawMessage('after')]) });
+      assert.equal(r.row.uid, inbox.uidNext);
+      assert.equal(r.uidValidity, inbox.uidValidity);
+      const pgAlice = (await pg.getUser('alice@example.test'))!;
+      const box = await pg.createMailbox(pgAlice.id, 'New after copy');
+      assert.ok(box.id > 0);
+      await pg.addDomain('third.test');
+    } finally {
+      await pg.close();
+      await b.close();
+    }
+    const forced = await cli(['--from', `sqlite:${dirA}`, '--to', db.url, '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    const pg2 = await openStore({ dataDir: '', databaseUrl: db.url, bus: new LocalChangeBus() });
+    try {
+      assert.deepEqual(await snapshot(pg2), expected, '--force replaced the target');
+    } finally {
+      await pg2.close();
+    }
+  });
+});
