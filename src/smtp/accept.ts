@@ -16,6 +16,8 @@ import { deliver, type RecipientOutcome } from '../mail/delivery.js';
 import { storeSentCopy, wantsSentCopy } from '../mail/sent-copies.js';
 import { receivedField, returnPathField, submissionFields, withProtocol } from './headers.js';
 import { verifyMessage } from './auth-results.js';
+import { orcptText, sendSuccessDsns } from './success-dsn.js';
+import type { RemoteRecipient } from './remote.js';
 
 let counter = 0;
 
@@ -44,8 +46,12 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
       outcomes = await deliver(s.services.delivery, spool.read(Buffer.from(returnPathField(sender) + verdict + transit)), local.map((r) => r.address));
       outcomes = await absorbQuotaRace(s, spool, sender, verdict + transit, outcomes, !s.lmtp && outcomes.some((o) => o.status === 'delivered'));
     }
-    const remoteTargets = [...tx.recipients.filter((r) => r.kind === 'remote').map((r) => r.address), ...outcomes.flatMap((o) => (o.status === 'delivered' ? o.remote : []))];
-    if (remoteTargets.length > 0) await s.remote.enqueue({ from: sender, to: [...new Set(remoteTargets)], message: spool.read(Buffer.from(transit)), requireTls: tx.mail.requireTls });
+    const to = remoteRecipients(tx.recipients, local, outcomes);
+    if (to.length > 0) {
+      const eightBit = tx.mail.body === '8BITMIME' || tx.mail.body === 'BINARYMIME';
+      const queued = { from: sender, to, message: spool.read(Buffer.from(transit)), requireTls: tx.mail.requireTls, smtpUtf8: tx.mail.smtputf8, eightBit, envid: tx.mail.envid, ret: tx.mail.ret };
+      await s.remote.enqueue({ ...queued, sign: s.opts.mode === 'submission' }); // forwarded MX mail keeps its sender's signature
+    }
   } catch (err) {
     s.log.error({ err, id }, 'delivery failed');
     if (s.lmtp) for (const _ of local) s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
@@ -57,6 +63,7 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   const failure = singleFailure(outcomes);
   if (failure) return s.reply(failure.code, failure.enhanced, failure.text);
   if (s.opts.mode === 'submission') await sentCopy(s, spool, added);
+  await sendSuccessDsns(s, tx.mail, local, outcomes, spool, now);
   s.reply(250, '2.0.0', `Ok: queued as ${id}`);
 }
 
@@ -75,6 +82,19 @@ async function absorbQuotaRace(s: SmtpSession, spool: Spool, sender: string, fie
   if (!absorb || over.length === 0) return outcomes;
   const retried = await deliver({ ...s.services.delivery, ignoreQuota: true }, spool.read(Buffer.from(returnPathField(sender) + fields)), over.map((o) => o.recipient));
   return outcomes.map((o) => (o.status === 'overquota' ? retried[over.indexOf(o)] : o));
+}
+
+/** Remote recipients and the remote targets of delivered aliases, once each, with their DSN wishes. */
+function remoteRecipients(all: AcceptedRecipient[], local: AcceptedRecipient[], outcomes: RecipientOutcome[]): RemoteRecipient[] {
+  const notify = (r: AcceptedRecipient) => (r.rcpt.notify === 'NEVER' ? (['NEVER'] as const) : r.rcpt.notify);
+  const out = new Map<string, RemoteRecipient>();
+  for (const r of all) if (r.kind === 'remote') out.set(r.address.toLowerCase(), { address: r.address, notify: notify(r)?.slice(), orcpt: orcptText(r) });
+  local.forEach((r, i) => {
+    const o = outcomes[i];
+    // RFC 3461 5.2.7: a forwarded recipient keeps the NOTIFY of the address it came through.
+    if (o?.status === 'delivered') for (const a of o.remote) if (!out.has(a)) out.set(a, { address: a, notify: notify(r)?.slice() });
+  });
+  return [...out.values()];
 }
 
 function singleFailure(outcomes: RecipientOutcome[]): { code: number; enhanced: string; text: string } | null {

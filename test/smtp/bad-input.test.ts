@@ -39,7 +39,7 @@ describe('SMTP bad input', () => {
       ['MAIL FROM:<a@remote.test> SIZE=999999', '552 5.3.4 Message size exceeds fixed maximum message size of 4096 bytes'],
       ['MAIL FROM:<a@remote.test> FOO=1', '555 5.5.4 unsupported parameter FOO'],
       ['MAIL FROM:<a@remote.test> NOTIFY=NEVER', '555 5.5.4 unsupported parameter NOTIFY'],
-      ['MAIL FROM:<a@remote.test> REQUIRETLS', '555 5.5.4 REQUIRETLS is only offered on TLS sessions of the MX'],
+      ['MAIL FROM:<a@remote.test> REQUIRETLS', '555 5.5.4 REQUIRETLS is only offered on TLS sessions'],
       ['MAIL FROM:<jörg@remote.test>', '553 5.6.7 non-ASCII sender address needs SMTPUTF8'],
       ['MAIL FROM:<a@remote.test>', '250 2.1.0 Sender OK'],
       ['MAIL FROM:<a@remote.test>', '503 5.5.1 Sender already specified'],

@@ -7,12 +7,11 @@ import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
 import { dkimSign } from 'mailauth';
-import { connect, Transcript } from '../harness/transcript.js';
-import { cmd, reply, startWorld, type World } from './setup.js';
+import { connect } from '../harness/transcript.js';
+import { cmd, reply, startWorld, upgrade, type World } from './setup.js';
 
 const run = promisify(execFile);
 const EHLO_PLAIN = [
@@ -25,6 +24,7 @@ const EHLO_PLAIN = [
   '250-CHUNKING',
   '250-BINARYMIME',
   '250-LIMITS RCPTMAX=100',
+  '250-DSN',
   '250 STARTTLS',
 ].join('\r\n') + '\r\n';
 
@@ -60,7 +60,7 @@ describe('SMTP MX', () => {
     assert.equal(await reply(t), '220 2.0.0 Ready to start TLS\r\n');
     const secure = await upgrade(t);
     const afterTls = await cmd(secure, 'EHLO client.test');
-    assert.equal(afterTls, EHLO_PLAIN.replace('250-LIMITS RCPTMAX=100\r\n250 STARTTLS', '250-LIMITS RCPTMAX=100\r\n250 REQUIRETLS'));
+    assert.equal(afterTls, EHLO_PLAIN.replace('250 STARTTLS', '250 REQUIRETLS'));
     assert.equal(await cmd(secure, 'MAIL FROM:<x@remote.test> REQUIRETLS'), '250 2.1.0 Sender OK\r\n');
     assert.equal(await cmd(secure, 'RCPT TO:<alice@example.test>'), '250 2.1.5 Recipient OK\r\n');
     assert.equal(await cmd(secure, 'QUIT'), '221 2.0.0 mx.example.test closing connection\r\n');
@@ -169,11 +169,3 @@ describe('SMTP MX', () => {
     }
   });
 });
-
-/** Wraps the transcript's socket in TLS (after a 220 to STARTTLS). */
-export async function upgrade(t: Transcript): Promise<Transcript> {
-  t.socket.removeAllListeners('data');
-  const secure = tls.connect({ socket: t.socket, rejectUnauthorized: false });
-  await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
-  return new Transcript(secure, 5000);
-}

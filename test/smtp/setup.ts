@@ -9,7 +9,8 @@ import { openStore } from '../../src/store/open.js';
 import type { MessageRow, Store } from '../../src/store/types.js';
 import { createUser } from '../../src/mail/accounts.js';
 import { startServer, tempDirs, type RunningTestServer } from '../harness/server.js';
-import type { Transcript } from '../harness/transcript.js';
+import tls from 'node:tls';
+import { Transcript } from '../harness/transcript.js';
 
 export interface World {
   server: RunningTestServer;
@@ -71,3 +72,11 @@ export async function cmd(t: Transcript, line: string): Promise<string> {
 }
 
 export const dataDirOf = (w: World) => join(w.dir, 'data');
+
+/** Wraps the transcript's socket in TLS (after a 220 to STARTTLS). */
+export async function upgrade(t: Transcript): Promise<Transcript> {
+  t.socket.removeAllListeners('data');
+  const secure = tls.connect({ socket: t.socket, rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+  return new Transcript(secure, 5000);
+}

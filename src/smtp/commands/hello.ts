@@ -16,9 +16,10 @@ export function extensions(s: SmtpSession): string[] {
     'BINARYMIME', // RFC 3030
     `LIMITS RCPTMAX=${limits.max_recipients}`, // RFC 9422
   ];
+  if (s.opts.mode !== 'lmtp') list.push('DSN'); // RFC 3461
   if (s.opts.mode !== 'lmtp' && !s.secure && s.net.secureContext) list.push('STARTTLS'); // RFC 3207
-  // RFC 8689 4.1: REQUIRETLS only means something on a TLS session; local delivery keeps it trivially.
-  if (s.opts.mode === 'mx' && s.secure) list.push('REQUIRETLS');
+  // RFC 8689 4.1: REQUIRETLS only on TLS sessions; local delivery keeps it trivially, the queue enforces it onward.
+  if (s.opts.mode !== 'lmtp' && s.secure) list.push('REQUIRETLS');
   if (s.opts.mode === 'submission' && (s.secure || plaintextAuthAllowed(s))) list.push('AUTH PLAIN LOGIN'); // RFC 4954
   return list;
 }

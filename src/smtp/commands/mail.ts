@@ -10,9 +10,9 @@ export async function mail(s: SmtpSession, args: string): Promise<void> {
   const m = parseMailFrom(args);
   const hasParams = m.size !== undefined || m.body || m.smtputf8 || m.requireTls || m.ret || m.envid || m.auth;
   if (hasParams && !s.esmtp) return s.reply(555, '5.5.4', 'Parameters need EHLO');
-  // DSN (RFC 3461) is not advertised: its parameters are refused like any unknown one.
-  if (m.ret || m.envid) return s.reply(555, '5.5.4', 'DSN parameters are not supported');
-  if (m.requireTls && !(s.secure && s.opts.mode === 'mx')) return s.reply(555, '5.5.4', 'REQUIRETLS is only offered on TLS sessions of the MX');
+  // DSN (RFC 3461) is advertised on the MX and submission, not on LMTP.
+  if ((m.ret || m.envid) && s.lmtp) return s.reply(555, '5.5.4', 'DSN parameters are not supported');
+  if (m.requireTls && !(s.secure && !s.lmtp)) return s.reply(555, '5.5.4', 'REQUIRETLS is only offered on TLS sessions'); // RFC 8689 4.1
   const max = s.services.config.smtp.max_message_size;
   if (m.size !== undefined && m.size > max) return s.reply(552, '5.3.4', `Message size exceeds fixed maximum message size of ${max} bytes`); // RFC 1870 6.1
   if (s.opts.mode === 'submission' && s.user && !(await isOwnAddress(s.services.store, s.user, m.sender.address))) {

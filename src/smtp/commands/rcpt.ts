@@ -9,8 +9,7 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
   if (!tx) return s.reply(503, '5.5.1', 'Need MAIL command first');
   if (tx.chunking) return s.reply(503, '5.5.1', 'RCPT not allowed during BDAT');
   const r = parseRcptTo(args, tx.mail.smtputf8);
-  // DSN (RFC 3461) is not advertised: NOTIFY/ORCPT are refused like any unknown parameter.
-  if (r.notify || r.orcpt) return s.reply(555, '5.5.4', 'DSN parameters are not supported');
+  if ((r.notify || r.orcpt) && s.lmtp) return s.reply(555, '5.5.4', 'DSN parameters are not supported');
   if (tx.recipients.length >= s.services.config.smtp.max_recipients) return s.reply(452, '4.5.3', 'Too many recipients'); // RFC 5321 4.5.3.1.10, RFC 9422
   const address = r.recipient.domain === '' ? `postmaster@${s.hostname}` : r.recipient.address;
   const store = s.services.store;
@@ -25,12 +24,13 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
     const localDomain = await isLocalDomain(s, r.recipient.domain);
     if (s.opts.mode !== 'submission' || localDomain) return s.reply(550, '5.1.1', `<${address}>: Recipient address rejected: no such user here`);
     if (!remote.available) return s.reply(451, '4.4.0', 'Relaying to other domains is not available yet; try again later');
+    if (tx.mail.body === 'BINARYMIME') return s.reply(550, '5.6.3', 'BINARYMIME messages are delivered locally only'); // RFC 3030 3
     tx.recipients.push({ rcpt: r, address, kind: 'remote' });
     return s.reply(250, '2.1.5', 'Recipient OK (remote)');
   }
   if (resolution.remote.length > 0) {
     if (!remote.available) return s.reply(451, '4.4.0', `<${address}> forwards to another server, which is not available yet; try again later`);
-    if (tx.mail.requireTls) return s.reply(550, '5.7.30', `<${address}> forwards to another server; REQUIRETLS cannot be honoured`);
+    if (tx.mail.body === 'BINARYMIME') return s.reply(550, '5.6.3', `<${address}> forwards to another server; BINARYMIME messages are delivered locally only`); // RFC 3030 3
   }
   for (const user of resolution.users) {
     const q = await store.getQuota(user.id);

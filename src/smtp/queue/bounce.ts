@@ -4,6 +4,7 @@
  * RFC 3461 NOTIFY and RET, and never reports on a message sent with the null sender
  * (RFC 5321 4.5.5: no bounce of a bounce).
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/load.js';
 import { deliver, type DeliveryContext } from '../../mail/delivery.js';
@@ -46,8 +47,12 @@ export async function sendDsn(deps: BounceDeps, entry: QueueEntry, recipients: D
   const original = headersOnly
     ? headerBlock(await readAll(await deps.store.openContent(entry.contentId, 0, Math.min(entry.size, HEAD_LIMIT))))
     : await deps.store.openContent(entry.contentId);
+  // Same entry, recipients and actions → same Message-ID: a DSN repeated after a crash is recognisably one report.
+  const key = chosen.map((r) => `${r.address.toLowerCase()}:${r.action}`).sort().join(',');
+  const messageId = `dsn.${entry.id}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}@${deps.config.hostname}`;
   const dsn = () =>
     buildDsn({
+      messageId,
       reportingMta: deps.config.hostname,
       to: entry.from,
       envid: entry.params.envid,

@@ -1,11 +1,9 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { SMTPServer } from 'smtp-server';
 import { loadConfig, type Config } from '../../config/load.js';
 import { createUser } from '../../mail/accounts.js';
 import { deliveryContext } from '../../mail/delivery-context.js';
@@ -16,64 +14,7 @@ import { LocalChangeBus } from '../../store/bus.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { QueueWorker } from './worker.js';
-import type { QueueResolver } from './routes.js';
-
-/** A test sink: counts connections, records messages, refuses `bad…` recipients with 550 5.1.1 and `later…` with 451. */
-export class Sink {
-  server!: SMTPServer;
-  port = 0;
-  connections = 0;
-  messages: { from: string; to: string[]; data: Buffer; user?: string }[] = [];
-  constructor(private readonly opts: { auth?: { user: string; pass: string } } = {}) {}
-
-  async start(port = 0): Promise<void> {
-    const auth = this.opts.auth;
-    this.server = new SMTPServer({
-      disabledCommands: auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
-      authOptional: !auth,
-      allowInsecureAuth: true,
-      logger: false,
-      onConnect: (_s, cb) => {
-        this.connections++;
-        cb();
-      },
-      onAuth: (a, _s, cb) => (auth && a.username === auth.user && a.password === auth.pass ? cb(null, { user: a.username }) : cb(new Error('535 5.7.8 bad credentials'))),
-      onRcptTo: (addr, _s, cb) => {
-        if (addr.address.startsWith('bad')) return cb(Object.assign(new Error('5.1.1 no such user here'), { responseCode: 550 }));
-        if (addr.address.startsWith('later')) return cb(Object.assign(new Error('4.2.0 mailbox busy'), { responseCode: 451 }));
-        cb();
-      },
-      onData: (stream, session, cb) => {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          this.messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), data: Buffer.concat(chunks), user: session.user as string | undefined });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.port = (this.server.server.address() as AddressInfo).port;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** Maps every domain in `mx` to its MX host and every host to 127.0.0.1; anything else does not exist. */
-export function fakeResolver(mx: Record<string, string>): QueueResolver {
-  const nodata = (name: string) => Promise.reject(Object.assign(new Error(`no data for ${name}`), { code: 'ENODATA' }));
-  const hosts = new Set(Object.values(mx));
-  return {
-    resolveMx: (d) => (mx[d] ? Promise.resolve([{ exchange: mx[d], priority: 10 }]) : nodata(d)),
-    resolve4: (h) => (hosts.has(h) ? Promise.resolve(['127.0.0.1']) : nodata(h)),
-    resolve6: (h) => nodata(h),
-  };
-}
+import { Sink, fakeResolver } from '../../../test/harness/smtp-sink.js';
 
 const msg = (n: number | string, from = 'alice@example.test') =>
   Buffer.from(`From: Alice <${from}>\r\nTo: bob@remote.test\r\nSubject: test ${n}\r\nMessage-ID: <${n}.q@example.test>\r\n\r\nbody ${n}\r\n`);
@@ -274,6 +215,90 @@ describe('outbound queue against a test sink', () => {
       assert.match(left.lastError ?? '', /535|credentials|auth/i);
     } finally {
       await smart.stop();
+    }
+  });
+
+  /** The store, but once `armed` every getQueueEntry throws: the worker "dies" right after recording results. */
+  function crashingStore(crashOn: keyof Store) {
+    const state = { armed: false };
+    const proxy = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (state.armed && prop === crashOn) throw new Error('simulated crash');
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    return { proxy, state };
+  }
+  const workerOn = (s: Store) =>
+    new QueueWorker(
+      { store: s, config, delivery: deliveryContext(s, config), log },
+      { resolver: fakeResolver({ 'remote.test': 'mx.remote.test' }), now: () => new Date(clock) },
+    );
+
+  it('a crash between recording a 5xx and sending its DSN loses no DSN: the next worker sends it once', async () => {
+    const { proxy, state } = crashingStore('getQueueEntry');
+    await enqueue({ store, config }, msg('crash-bounce'), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test' }] });
+    state.armed = true; // results are recorded during delivery; the crash comes when the worker turns to the DSN
+    await assert.rejects(workerOn(proxy).runOnce(), /simulated crash/);
+    const [left] = await store.listQueueEntries();
+    assert.equal(left.recipients[0].state, 'failed', 'the 5xx was recorded');
+    assert.equal(left.recipients[0].dsnPending, true, 'with the DSN owed');
+    assert.equal((await inbox()).length, 0, 'no DSN yet');
+    assert.ok(left.lease, 'the dead worker still holds the lease');
+    await workerOn(store).runOnce();
+    assert.equal((await inbox()).length, 0, 'nothing while the dead worker\'s lease runs');
+    clock += config.queue.lease_s * 1000 + 1;
+    await workerOn(store).runOnce();
+    const mails = await inbox();
+    assert.equal(mails.length, 1, 'the DSN arrived once');
+    assert.match(mails[0].toString(), /Action: failed\r\nStatus: 5\.1\.1/);
+    assert.deepEqual(await store.listQueueEntries(), []);
+    assert.equal(sink.messages.length, 0, 'the failed message was not sent again');
+  });
+
+  it('a crash after the DSN but before clearing it repeats the same report (same Message-ID), never loses it', async () => {
+    const { proxy, state } = crashingStore('clearQueueDsn');
+    state.armed = true;
+    await enqueue({ store, config }, msg('crash-clear'), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test' }] });
+    await assert.rejects(workerOn(proxy).runOnce(), /simulated crash/);
+    clock += config.queue.lease_s * 1000 + 1;
+    await workerOn(store).runOnce();
+    const ids = (await inbox()).map((m) => /^Message-ID: (.*)$/im.exec(m.toString())?.[1]);
+    assert.equal(ids.length, 2);
+    assert.ok(ids[0] && ids[0] === ids[1], `one report id: ${ids.join(' ')}`);
+    assert.deepEqual(await store.listQueueEntries(), []);
+  });
+
+  it('NOTIFY=SUCCESS past a server without DSN: the sender gets a "relayed" DSN (RFC 3461 5.2.2); with DSN the remote reports', async () => {
+    const plain = new Sink({ hideDSN: true });
+    await plain.start();
+    try {
+      const viaPlain = new QueueWorker(
+        { store, config: { ...config, queue: { ...config.queue, remote_port: plain.port } }, delivery: deliveryContext(store, config), log },
+        { resolver: fakeResolver({ 'remote.test': 'mx.remote.test' }), now: () => new Date(clock) },
+      );
+      await enqueue({ store, config }, msg('relay'), { from: 'alice@example.test', envid: 'R-1', recipients: [{ address: 'bob@remote.test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;bob@remote.test' }, { address: 'carol@remote.test' }] });
+      await viaPlain.runOnce();
+      assert.deepEqual(plain.messages.flatMap((m) => m.to).sort(), ['bob@remote.test', 'carol@remote.test']);
+      const mails = await inbox();
+      assert.equal(mails.length, 1, 'one relayed report');
+      const text = mails[0].toString();
+      assert.match(text, /Content-Type: multipart\/report; report-type=delivery-status/);
+      assert.match(text, /Original-Envelope-Id: R-1\r\n/);
+      assert.match(text, /Original-Recipient: rfc822;bob@remote\.test\r\nFinal-Recipient: rfc822; bob@remote\.test\r\nAction: relayed\r\nStatus: 2\.0\.0\r\nRemote-MTA: dns; mx\.remote\.test/);
+      assert.doesNotMatch(text, /carol@remote\.test>?: relayed|Final-Recipient: rfc822; carol/, 'carol did not ask for success reports');
+      assert.deepEqual(await store.listQueueEntries(), []);
+      // The default sink offers DSN: NOTIFY goes on with RCPT and the remote reports, not us.
+      await enqueue({ store, config }, msg('dsn-ok'), { from: 'alice@example.test', recipients: [{ address: 'dave@remote.test', notify: ['SUCCESS'] }] });
+      await worker().runOnce();
+      assert.deepEqual(sink.messages.map((m) => m.to), [['dave@remote.test']]);
+      assert.equal((await inbox()).length, 1, 'no second report');
+    } finally {
+      await plain.stop();
     }
   });
 });

@@ -6,16 +6,18 @@
  *
  * Invariants: a result is recorded before the next transaction starts, so a crash
  * repeats at most the transaction in flight (at-least-once), never one whose 250 was
- * recorded. A REQUIRETLS message goes only over verified TLS to a server that offers
+ * recorded. A DSN owed (bounce, or "relayed" for NOTIFY=SUCCESS past a server without
+ * DSN) is recorded in the same store call as the result and cleared only after the DSN
+ * was handed on, so a crash repeats a DSN at worst, never loses one. A REQUIRETLS message goes only over verified TLS to a server that offers
  * REQUIRETLS (RFC 8689 4.2.1). Never imports: other protocol sessions, SQL.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/load.js';
 import type { DeliveryContext } from '../../mail/delivery.js';
-import type { DsnRecipient } from '../../mail/dsn.js';
+import type { DsnAction, DsnRecipient } from '../../mail/dsn.js';
 import type { QueueEntry, QueueRecipient, QueueRecipientResult, Store } from '../../store/types.js';
-import { sendDsn } from './bounce.js';
+import { sendDsn, wants } from './bounce.js';
 import { SmtpClient, SmtpClientError } from './client.js';
 import { parseRoutes, routeFor, type Hop, type QueueResolver } from './routes.js';
 
@@ -41,11 +43,16 @@ export function backoffMs(attempts: number, initialS: number, maxS: number): num
   return Math.min(initialS * 2 ** Math.min(attempts, 30), maxS) * 1000;
 }
 
-/** The enhanced status code in a reply (RFC 3463), or a default for its class. */
+/**
+ * The enhanced status code in a reply (RFC 3463), or a default for the reply's class.
+ * A code whose class contradicts the reply code (a remote saying `250 5.1.1`) is ignored.
+ */
 export function statusOf(code: number | null, text: string): string {
-  const m = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text);
-  if (m) return m[1];
-  if (code && code >= 500) return '5.0.0';
+  const cls = code !== null && code >= 200 && code < 600 ? String(Math.floor(code / 100)) : null;
+  const m = /(?:^|[\s-])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])/.exec(text);
+  // RFC 3463 2: the class digit of the enhanced code agrees with the reply's first digit.
+  if (m && (cls === null || m[1] === cls) && !(cls === null && m[1] === '2')) return `${m[1]}.${Number(m[2])}.${Number(m[3])}`;
+  if (cls === '2' || cls === '5') return `${cls}.0.0`;
   return '4.0.0';
 }
 
@@ -53,8 +60,6 @@ export class QueueWorker {
   readonly owner = `worker-${process.pid}-${randomBytes(4).toString('hex')}`;
   private readonly now: () => Date;
   private readonly routes: ReturnType<typeof parseRoutes>;
-  /** Recipients that became final during this attempt, per entry: what the DSN reports. */
-  private readonly failedNow = new Map<string, DsnRecipient[]>();
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -161,6 +166,8 @@ export class QueueWorker {
       await this.record(job, job.recipients.map((r) => this.result(r, 'failed', '5.7.10', why, mta)));
       return true;
     }
+    // RFC 3461 5.2.2: a server without DSN cannot report success; we send "relayed" ourselves.
+    const relaysSuccess = !client.supports('DSN');
     // NOTIFY is per RCPT but nodemailer takes one per transaction: group recipients by it.
     const byNotify = new Map<string, QueueRecipient[]>();
     for (const r of job.recipients) byNotify.set((r.notify ?? []).join(','), [...(byNotify.get((r.notify ?? []).join(',')) ?? []), r]);
@@ -181,7 +188,7 @@ export class QueueWorker {
         const refused = new Map(res.rejected.map((x) => [x.address.toLowerCase(), x]));
         await this.record(job, rcpts.map((r) => {
           const no = refused.get(r.address.toLowerCase());
-          if (!no) return this.result(r, 'delivered', statusOf(250, res.response), res.response, mta);
+          if (!no) return this.result(r, 'delivered', statusOf(250, res.response), res.response, mta, relaysSuccess && wants(r.notify, 'SUCCESS'));
           return this.result(r, no.code >= 500 ? 'failed' : 'pending', statusOf(no.code, no.response), no.response, mta);
         }));
       } catch (err) {
@@ -196,19 +203,17 @@ export class QueueWorker {
     return true;
   }
 
-  private result(r: QueueRecipient, state: QueueRecipientResult['state'], status: string, text: string, remoteMta: string | null): QueueRecipientResult {
-    return { address: r.address, state, status, result: text.replace(/[\r\n]+/g, ' ').slice(0, 1000), remoteMta };
+  /** One recipient's result; a failure owes a bounce unless NOTIFY says otherwise, a success only when asked (`relayed`). */
+  private result(r: QueueRecipient, state: QueueRecipientResult['state'], status: string, text: string, remoteMta: string | null, relayed = false): QueueRecipientResult {
+    const dsn = state === 'failed' ? wants(r.notify, 'FAILURE') : state === 'delivered' && relayed;
+    return { address: r.address, state, status, result: text.replace(/[\r\n]+/g, ' ').slice(0, 1000), remoteMta, dsn };
   }
 
   private async record(job: Job, results: QueueRecipientResult[]): Promise<void> {
     const at = this.now();
+    // The null sender gets no DSN (RFC 5321 4.5.5), so none is owed.
+    if (job.entry.from === '') results = results.map((r) => ({ ...r, dsn: false }));
     await this.deps.store.recordQueueResults(job.entry.id, results, at);
-    const failed = results.filter((r) => r.state === 'failed');
-    if (failed.length) {
-      const list = this.failedNow.get(job.entry.id) ?? [];
-      list.push(...failed.map((r) => ({ address: r.address, action: 'failed' as const, status: r.status ?? '5.0.0', remoteMta: r.remoteMta, diagnostic: r.result, lastAttempt: at })));
-      this.failedNow.set(job.entry.id, list);
-    }
     for (const r of results) this.deps.log.info({ queueId: job.entry.id, rcpt: r.address, state: r.state, status: r.status, remote: r.remoteMta }, 'queue delivery result');
   }
 
@@ -225,11 +230,9 @@ export class QueueWorker {
       await this.record(job, job.recipients.map((r) => this.result(r, 'failed', '4.4.7', `message expired after ${Math.round(age / 3600000)} hours; last result: ${r.lastResult ?? 'none'}`, r.remoteMta)));
       entry = (await this.deps.store.getQueueEntry(id))!;
     }
-    const failed = this.failedNow.get(id) ?? [];
-    this.failedNow.delete(id);
-    if (failed.length) await this.notify(entry, failed);
+    const owedSent = await this.sendOwedDsns(entry);
     const still = pending();
-    if (still.length === 0) {
+    if (still.length === 0 && owedSent) {
       await this.deps.store.deleteQueueEntry(id);
       return;
     }
@@ -240,7 +243,33 @@ export class QueueWorker {
       delayNotifiedAt = now;
     }
     const next = new Date(now.getTime() + backoffMs(entry.attempts, q.retry_initial_s, q.retry_max_s));
-    await this.deps.store.releaseQueueEntry(id, this.owner, { nextAttemptAt: next, lastError: still[0].lastResult, delayNotifiedAt });
+    await this.deps.store.releaseQueueEntry(id, this.owner, { nextAttemptAt: next, lastError: still[0]?.lastResult ?? 'a DSN could not be sent yet', delayNotifiedAt });
+  }
+
+  /**
+   * Sends the DSNs the store says are owed (this attempt's, or a crashed worker's) and
+   * clears them; false when one could not be sent (kept for the next attempt).
+   */
+  private async sendOwedDsns(entry: QueueEntry): Promise<boolean> {
+    const owed = entry.recipients.filter((r) => r.dsnPending);
+    if (owed.length === 0) return true;
+    const action = (r: QueueRecipient): DsnAction => (r.state === 'failed' ? 'failed' : 'relayed');
+    const report: DsnRecipient[] = owed.map((r) => ({
+      address: r.address,
+      action: action(r),
+      status: r.status ?? (r.state === 'failed' ? '5.0.0' : '2.0.0'),
+      remoteMta: r.remoteMta,
+      diagnostic: r.lastResult,
+      lastAttempt: r.updatedAt,
+    }));
+    try {
+      await sendDsn(this.deps, entry, report);
+    } catch (err) {
+      this.deps.log.error({ err, queueId: entry.id }, 'could not send a DSN; kept for the next attempt');
+      return false;
+    }
+    await this.deps.store.clearQueueDsn(entry.id, owed.map((r) => r.address));
+    return true;
   }
 
   private async notify(entry: QueueEntry, recipients: DsnRecipient[]): Promise<void> {
