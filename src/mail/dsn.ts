@@ -36,6 +36,8 @@ export interface DsnInput {
   original: Buffer | Readable;
   headersOnly: boolean;
   now?: Date;
+  /** Message-ID without brackets; a stable one lets a repeated DSN (after a crash) be recognised as the same report. */
+  messageId?: string;
 }
 
 /** The header block of a message (up to and including the blank line), or all of it when it has no body. */
@@ -104,7 +106,7 @@ export function buildDsn(input: DsnInput): Readable {
     `To: <${input.to}>`,
     `Subject: ${subject}`,
     `Date: ${rfc5322Date(now)}`,
-    `Message-ID: <dsn.${randomBytes(10).toString('hex')}@${input.reportingMta}>`,
+    `Message-ID: <${input.messageId ?? `dsn.${randomBytes(10).toString('hex')}@${input.reportingMta}`}>`,
     'Auto-Submitted: auto-replied', // RFC 3834 5: automatic replies say so
     'MIME-Version: 1.0',
     `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`, // RFC 3464 2, RFC 6522
