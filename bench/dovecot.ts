@@ -1,5 +1,5 @@
 /**
- * A private Dovecot 2.3 on loopback for the IMAP benchmark (and for checking the
+ * A private Dovecot 2.3 on loopback for the IMAP and POP3 benchmarks (and for checking the
  * interop tests against a reference server): its own config, passwd-file users and
  * maildirs in a temp dir, nothing outside it touched. Runs in the foreground as a
  * child process; as root, mail is stored as `nobody` (Dovecot refuses UID 0 for
@@ -16,7 +16,13 @@ export interface RunningDovecot {
   port: number;
   /** Implicit-TLS port when tls was asked. */
   tlsPort?: number;
+  /** Plain POP3 port when pop3 was asked (needs dovecot-pop3d). */
+  pop3Port?: number;
   dir: string;
+  /** A user's home (its mail is in `Maildir/` there, owned by the mail uid/gid). */
+  home(user: string): string;
+  /** The uid and gid mail files must belong to. */
+  mailOwner: { uid: number; gid: number };
   /** Adds a user while running (one passwd-file per user, read at login). */
   addUser(user: string, password: string): void;
   stop(): Promise<void>;
@@ -56,7 +62,7 @@ function userExists(name: string): boolean {
 }
 
 /** Starts Dovecot with the given users (plain passwords) and waits until it accepts connections. */
-export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean } = {}): Promise<RunningDovecot> {
+export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean; pop3?: boolean } = {}): Promise<RunningDovecot> {
   const version = dovecotVersion();
   if (!version) throw new Error('dovecot is not installed (apt-get install -y dovecot-imapd)');
   const root = process.getuid?.() === 0;
@@ -68,8 +74,9 @@ export async function startDovecot(users: { user: string; password: string }[], 
   const dir = mkdtempSync('/tmp/mailroom-dovecot-');
   chmodSync(dir, 0o755);
   for (const sub of ['run', 'state', 'home', 'users']) mkdirSync(join(dir, sub));
+  const homeOf = (user: string) => join(dir, 'home', user.replace(/[^a-zA-Z0-9.@_-]/g, '_'));
   const addUser = (user: string, password: string) => {
-    const home = join(dir, 'home', user.replace(/[^a-zA-Z0-9.@_-]/g, '_'));
+    const home = homeOf(user);
     mkdirSync(home);
     if (root) chownSync(home, mailUid, mailGid);
     // One passwd-file per user: Dovecot re-reads a changed file only when its mtime moves on.
@@ -79,6 +86,7 @@ export async function startDovecot(users: { user: string; password: string }[], 
 
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
+  const pop3Port = options.pop3 ? await freePort() : undefined;
   let sslLines = 'ssl = no';
   if (options.tls) {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
@@ -87,7 +95,7 @@ export async function startDovecot(users: { user: string; password: string }[], 
   }
   const conf = join(dir, 'dovecot.conf');
   writeFileSync(conf, `# Private Dovecot for the Mailroom benchmark; nothing outside ${dir} is touched.
-protocols = imap
+protocols = imap${pop3Port ? ' pop3' : ''}
 listen = 127.0.0.1
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -146,7 +154,7 @@ service imap-login {
     ssl = yes
   }
 }
-service anvil {
+${pop3Port ? pop3Service(pop3Port) : ''}service anvil {
   chroot =
 }
 `);
@@ -168,7 +176,10 @@ service anvil {
     version,
     port,
     tlsPort,
+    pop3Port,
     dir,
+    home: homeOf,
+    mailOwner: { uid: mailUid, gid: mailGid },
     addUser,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
@@ -178,6 +189,20 @@ service anvil {
       if (process.env.KEEP_TMP !== '1') rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function pop3Service(port: number): string {
+  return `service pop3-login {
+  chroot =
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+`;
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -8,12 +8,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
 import { benchImap } from './imap.js';
+import { benchPop3 } from './pop3.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   imap: () => benchImap(),
+  pop3: () => benchPop3(),
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,242 @@
+/**
+ * POP3 load generator: K concurrent clients (BENCH_POP3_CLIENTS, default 8), each
+ * with its own account (one POP3 session per maildrop at a time), looping for a
+ * fixed time (BENCH_POP3_SECONDS, default 20) over whole sessions: connect, USER/PASS,
+ * UIDL, RETR of every message (BENCH_POP3_MESSAGES, default 100), QUIT. Raw sockets,
+ * one command at a time, no DELE (leave-on-server, so every session sees the same 100).
+ *
+ * Every account holds the same realistic messages (bench/corpus.ts: 1 KB to 2 MB,
+ * a third with one shared attachment). Mailroom gets them through `deliver()` into
+ * the data directory before it starts; Dovecot gets them as maildir files. Runs against
+ * Mailroom (the built binary) and then, in the same run, Dovecot's POP3 when installed;
+ * reports sessions/s, MB/s and the Mailroom/Dovecot ratio. Loopback only, bounded.
+ */
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalChangeBus } from '../src/store/bus.js';
+import { openStore } from '../src/store/open.js';
+import { createUser } from '../src/mail/accounts.js';
+import { deliver } from '../src/mail/delivery.js';
+import { startServer, tempDirs } from '../test/harness/server.js';
+import { benchMessage, prng } from './corpus.js';
+import { dovecotVersion, startDovecot } from './dovecot.js';
+import { RawPop3Client } from './pop3-raw-client.js';
+
+const PASSWORD = 'bench-password';
+const userOf = (i: number) => `pop${i}@bench.test`;
+
+export interface Pop3TargetResult {
+  server: string;
+  clients: number;
+  seconds: number;
+  /** Complete sessions (login … QUIT with every RETR answered +OK). */
+  sessions: number;
+  sessionsPerSecond: number;
+  messagesRetrieved: number;
+  megabytesReceived: number;
+  megabytesPerSecond: number;
+  /** Commands answered -ERR or sessions that broke (the workload is valid, so any is a finding). */
+  failures: number;
+  firstFailures: string[];
+  /** Mean and 99th percentile per phase, in ms. */
+  latencyMs: Record<string, { count: number; mean: number; p99: number }>;
+  prefillSeconds: number;
+}
+
+export interface Pop3BenchResult {
+  clients: number;
+  seconds: number;
+  messagesPerMailbox: number;
+  mailboxMegabytes: number;
+  mailroom: Pop3TargetResult | { error: string };
+  dovecot: Pop3TargetResult | { skipped: string } | { error: string };
+  /** Mailroom MB/s divided by Dovecot's: every session moves the same bytes, so this is the sessions ratio without the rounding of a few long sessions. */
+  ratio?: number;
+}
+
+/** The same messages for every account and both servers. */
+function corpus(count: number): Buffer[] {
+  const rand = prng(4242);
+  return Array.from({ length: count }, (_, n) => benchMessage(n, rand));
+}
+
+interface Stats {
+  sessions: number;
+  retrieved: number;
+  bytes: number;
+  failures: number;
+  firstFailures: string[];
+  latencies: Map<string, number[]>;
+}
+
+function fail(stats: Stats, what: string): void {
+  stats.failures++;
+  if (stats.firstFailures.length < 10) stats.firstFailures.push(what.slice(0, 160));
+}
+
+async function timed<T>(stats: Stats, kind: string, f: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const out = await f();
+  let list = stats.latencies.get(kind);
+  if (!list) stats.latencies.set(kind, (list = []));
+  list.push(performance.now() - t0);
+  return out;
+}
+
+/** One whole POP3 session; true when every step succeeded. */
+async function session(port: number, user: string, stats: Stats): Promise<boolean> {
+  const c = await timed(stats, 'connect', () => RawPop3Client.connect(port));
+  try {
+    const login = await timed(stats, 'login', async () => {
+      const u = await c.command(`USER ${user}`);
+      return u.ok ? c.command(`PASS ${PASSWORD}`) : u;
+    });
+    if (!login.ok) return void fail(stats, `${user} login: ${login.status}`), false;
+    const uidl = await timed(stats, 'UIDL', () => c.command('UIDL', { multiline: true, keepBody: true }));
+    stats.bytes += uidl.bytes;
+    if (!uidl.ok) return void fail(stats, `UIDL: ${uidl.status}`), false;
+    const count = uidl.body.toString('latin1').split('\r\n').filter((l) => /^\d+ /.test(l)).length;
+    for (let n = 1; n <= count; n++) {
+      const r = await timed(stats, 'RETR', () => c.command(`RETR ${n}`, { multiline: true }));
+      stats.bytes += r.bytes;
+      if (!r.ok) return void fail(stats, `RETR ${n}: ${r.status}`), false;
+      stats.retrieved++;
+    }
+    const quit = await timed(stats, 'QUIT', () => c.command('QUIT'));
+    if (!quit.ok) return void fail(stats, `QUIT: ${quit.status}`), false;
+    return true;
+  } finally {
+    c.close();
+  }
+}
+
+async function clientLoop(port: number, user: string, until: number, stats: Stats): Promise<void> {
+  while (Date.now() < until) {
+    try {
+      if (await session(port, user, stats)) stats.sessions++;
+    } catch (err) {
+      fail(stats, `${user}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200)); // a broken server must not spin the loop
+    }
+  }
+}
+
+async function measure(server: string, port: number, clients: number, seconds: number, prefillSeconds: number): Promise<Pop3TargetResult> {
+  process.stderr.write(`  ${server}: ${clients} clients for ${seconds} s…\n`);
+  const stats: Stats = { sessions: 0, retrieved: 0, bytes: 0, failures: 0, firstFailures: [], latencies: new Map() };
+  const started = performance.now();
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(Array.from({ length: clients }, (_, i) => clientLoop(port, userOf(i), until, stats)));
+  const elapsed = (performance.now() - started) / 1000;
+  const latencyMs: Pop3TargetResult['latencyMs'] = {};
+  for (const [kind, list] of stats.latencies) {
+    list.sort((a, b) => a - b);
+    const mean = list.reduce((a, b) => a + b, 0) / list.length;
+    latencyMs[kind] = { count: list.length, mean: round(mean), p99: round(list[Math.min(list.length - 1, Math.floor(list.length * 0.99))]) };
+  }
+  const mb = stats.bytes / 1024 / 1024;
+  return {
+    server,
+    clients,
+    seconds: round(elapsed),
+    sessions: stats.sessions,
+    sessionsPerSecond: round(stats.sessions / elapsed),
+    messagesRetrieved: stats.retrieved,
+    megabytesReceived: round(mb),
+    megabytesPerSecond: round(mb / elapsed),
+    failures: stats.failures,
+    firstFailures: stats.firstFailures,
+    latencyMs,
+    prefillSeconds: round(prefillSeconds),
+  };
+}
+
+async function benchMailroom(clients: number, seconds: number, messages: Buffer[]): Promise<Pop3TargetResult> {
+  const { dataDir } = tempDirs();
+  const t0 = performance.now();
+  const store = await openStore({ dataDir, bus: new LocalChangeBus() });
+  try {
+    const users = Array.from({ length: clients }, (_, i) => userOf(i));
+    for (const u of users) await createUser(store, u, PASSWORD);
+    const ctx = { store, ingest: { spoolDir: join(dataDir, 'tmp'), largePartThreshold: 64 * 1024 } };
+    for (const raw of messages) {
+      for (const outcome of await deliver(ctx, raw, users)) {
+        if (outcome.status !== 'delivered') throw new Error(`prefill: ${outcome.status} ${outcome.reason ?? ''}`);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  const prefill = (performance.now() - t0) / 1000;
+  const s = await startServer({ dataDir });
+  try {
+    return await measure('mailroom', s.ports.pop3!, clients, seconds, prefill);
+  } finally {
+    await s.stop();
+  }
+}
+
+async function benchDovecot(clients: number, seconds: number, messages: Buffer[]): Promise<Pop3TargetResult> {
+  const users = Array.from({ length: clients }, (_, i) => ({ user: userOf(i), password: PASSWORD }));
+  const d = await startDovecot(users, { pop3: true });
+  try {
+    const t0 = performance.now();
+    const { uid, gid } = d.mailOwner;
+    for (const { user } of users) {
+      const maildir = join(d.home(user), 'Maildir');
+      for (const sub of ['', 'cur', 'new', 'tmp']) {
+        mkdirSync(join(maildir, sub), { recursive: true });
+        chownSync(join(maildir, sub), uid, gid);
+      }
+      // Delivered-but-unseen maildir files, as an MDA leaves them; Dovecot indexes them at first login.
+      messages.forEach((raw, n) => {
+        const file = join(maildir, 'new', `${1_700_000_000 + n}.M${n}P1.bench`);
+        writeFileSync(file, raw);
+        chownSync(file, uid, gid);
+      });
+    }
+    return await measure(`dovecot ${d.version}`, d.pop3Port!, clients, seconds, (performance.now() - t0) / 1000);
+  } finally {
+    await d.stop();
+  }
+}
+
+/** Runs the workload against Mailroom, then Dovecot (when installed), one after the other. */
+export async function benchPop3(): Promise<Pop3BenchResult> {
+  const clients = Math.min(64, Number(process.env.BENCH_POP3_CLIENTS ?? 8));
+  const seconds = Math.min(600, Number(process.env.BENCH_POP3_SECONDS ?? 20));
+  const count = Math.min(1000, Number(process.env.BENCH_POP3_MESSAGES ?? 100));
+  const messages = corpus(count);
+  const mailboxMegabytes = round(messages.reduce((a, m) => a + m.length, 0) / 1024 / 1024);
+  const result: Pop3BenchResult = { clients, seconds, messagesPerMailbox: count, mailboxMegabytes, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' } };
+  try {
+    result.mailroom = await benchMailroom(clients, seconds, messages);
+  } catch (err) {
+    result.mailroom = { error: (err as Error).message };
+    process.stderr.write(`  mailroom: ${(err as Error).message}\n`);
+  }
+  if (!dovecotVersion()) {
+    result.dovecot = { skipped: 'dovecot is not installed here (apt-get install -y dovecot-pop3d); measured Mailroom only' };
+    process.stderr.write(`  ${result.dovecot.skipped}\n`);
+  } else {
+    try {
+      result.dovecot = await benchDovecot(clients, seconds, messages);
+    } catch (err) {
+      result.dovecot = { error: (err as Error).message };
+      process.stderr.write(`  dovecot: ${(err as Error).message}\n`);
+    }
+  }
+  if ('sessionsPerSecond' in result.mailroom && 'sessionsPerSecond' in result.dovecot && result.dovecot.megabytesPerSecond > 0) {
+    // MB/s rather than the rounded sessions/s: few, large sessions make sessions/s coarse.
+    result.ratio = round(result.mailroom.megabytesPerSecond / result.dovecot.megabytesPerSecond);
+    process.stderr.write(
+      `  mailroom ${result.mailroom.sessionsPerSecond} sessions/s ${result.mailroom.megabytesPerSecond} MB/s, ` +
+        `dovecot ${result.dovecot.sessionsPerSecond} sessions/s ${result.dovecot.megabytesPerSecond} MB/s, ratio ${result.ratio}\n`,
+    );
+  }
+  return result;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
