@@ -16,7 +16,8 @@
  * a user from sending).
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { MessageIndex } from '../mime/types.js';
 import type { Id, Mailbox, Store, Uid, User } from '../store/types.js';
 import { ingest, type IngestOptions } from '../ingest.js';
 
@@ -105,4 +106,24 @@ export async function findSentDuplicate(store: Store, userId: Id, mailboxId: Id,
     if (hash.digest('hex') === fp.bodyHash) return row.uid;
   }
   return null;
+}
+
+/**
+ * The APPEND side in one call: for an APPEND into `mailbox` (any mailbox; only \Sent
+ * is looked at) of a message already ingested (`index`) whose bytes `raw()` gives,
+ * the UID it duplicates, or null. Cheap when the mailbox is not \Sent or the
+ * message has no Message-ID (the body is hashed only when needed).
+ */
+export async function appendDuplicateOf(store: Store, userId: Id, mailbox: Mailbox, index: MessageIndex, raw: () => Readable | Buffer): Promise<Uid | null> {
+  if (mailbox.specialUse !== '\\Sent' || !index.envelope.messageId) return null;
+  const hash = createHash('sha256');
+  let pos = 0;
+  const start = index.body.headerEnd;
+  const source = raw();
+  for await (const c of Buffer.isBuffer(source) ? Readable.from([source]) : source) {
+    const chunk = c as Buffer;
+    if (pos + chunk.length > start) hash.update(chunk.subarray(Math.max(0, start - pos)));
+    pos += chunk.length;
+  }
+  return findSentDuplicate(store, userId, mailbox.id, { messageId: index.envelope.messageId, bodyHash: hash.digest('hex') });
 }

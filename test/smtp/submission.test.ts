@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import nodemailer from 'nodemailer';
+import { ImapFlow } from 'imapflow';
 import { connect } from '../harness/transcript.js';
 import { runCli } from '../harness/server.js';
 import { cmd, dataDirOf, reply, startWorld, upgrade, type World } from './setup.js';
@@ -85,5 +86,50 @@ describe('SMTP submission', () => {
     await run('python3', ['-c', script]);
     assert.equal((await w.messages('alice@example.test')).filter((m) => m.text.includes('Subject: no copy please')).length, 1);
     assert.equal((await w.messages('bob@example.test', 'Sent')).filter((m) => m.text.includes('Subject: no copy please')).length, 0);
+  });
+
+  const imap = async (user: string) => {
+    const client = new ImapFlow({ host: '127.0.0.1', port: w.server.ports.imaps!, secure: true, tls: { rejectUnauthorized: false }, auth: { user, pass: 'secret' }, logger: false });
+    await client.connect();
+    return client;
+  };
+
+  it('a client that APPENDs its own Sent copy (imapflow) ends up with one copy; another message still gets stored', async () => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: w.server.ports.submissions!, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.test', pass: 'secret' } });
+    const headers = 'From: alice@example.test\r\nTo: bob@example.test\r\nSubject: appended too\r\nMessage-ID: <dup-1@example.test>\r\nDate: Sun, 22 Nov 2026 00:00:00 +0000\r\n';
+    const body = '\r\nThe same body.\r\n';
+    await transport.sendMail({ envelope: { from: 'alice@example.test', to: ['bob@example.test'] }, raw: headers + body });
+    const [serverCopy] = await sent('appended too');
+    const client = await imap('alice@example.test');
+    try {
+      // Thunderbird-style: its own copy carries Bcc and is appended \Seen.
+      const res = await client.append('Sent', `Bcc: carol@other.test\r\n${headers}${body}`, ['\\Seen', '$Forwarded']);
+      assert.ok(res);
+      assert.equal(Number(res.uid), serverCopy.row.uid, 'APPENDUID names the copy the server made');
+      const after = await sent('appended too');
+      assert.equal(after.length, 1, 'one copy');
+      assert.deepEqual([...after[0].row.flags].sort(), ['$Forwarded', '\\Seen']);
+      const other = await client.append('Sent', `${headers}\r\nA different body.\r\n`);
+      assert.ok(other && Number(other.uid) > serverCopy.row.uid);
+      assert.equal((await sent('appended too')).length, 2, 'a different body is another message');
+    } finally {
+      await client.logout();
+    }
+  });
+
+  it('locally delivered mail is visible over IMAP (imapflow) and POP3 (python3 poplib)', async () => {
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: w.server.ports.submissions!, secure: true, tls: { rejectUnauthorized: false }, auth: { user: 'alice@example.test', pass: 'secret' } });
+    await transport.sendMail({ from: 'alice@example.test', to: 'carol@other.test', subject: 'seen everywhere', text: 'over IMAP and POP3' });
+    const client = await imap('carol@other.test');
+    try {
+      await client.mailboxOpen('INBOX');
+      const found = await client.search({ subject: 'seen everywhere' });
+      assert.equal(Array.isArray(found) ? found.length : 0, 1);
+    } finally {
+      await client.logout();
+    }
+    const script = `import poplib, ssl\np=poplib.POP3_SSL('127.0.0.1', ${w.server.ports.pop3s}, context=ssl._create_unverified_context())\np.user('carol@other.test')\np.pass_('secret')\nn=len(p.list()[1])\nprint(b'\\r\\n'.join(p.retr(n)[1]).decode())\np.quit()`;
+    const { stdout } = await run('python3', ['-c', script]);
+    assert.match(stdout, /Subject: seen everywhere/);
   });
 });
