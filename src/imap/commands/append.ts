@@ -7,6 +7,7 @@ import { codes, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { ImapCommand } from './types.js';
+import { appendDuplicateOf } from '../../mail/sent-copies.js';
 
 export const append = {
   name: 'APPEND',
@@ -38,6 +39,13 @@ export const append = {
     else throw new ImapNo('Message could not be read', 'CANNOT');
     let ingested: Ingested = await ingest(store, source, { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size });
     try {
+      // A client saving its own copy of a message the server already filed at submission (src/mail/sent-copies.ts).
+      const sink = lit.sink;
+      const dup = await appendDuplicateOf(store, s.user().id, box, ingested.index, () => (sink instanceof SpoolSink ? createReadStream(sink.path) : lit.data!));
+      if (dup !== null) {
+        if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.user().id });
+        return { code: codes.appendUid(box.uidValidity, [dup]), text: 'APPEND completed (already saved at submission)' };
+      }
       const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys });
       let result;
       try {
