@@ -125,12 +125,8 @@ export class ImapSession {
     this.pump();
   };
 
-  private readonly onTimeout = (): void => {
-    if (this.idling && this.state.kind !== 'notAuthenticated') {
-      // RFC 2177 3: the server may log out an IDLE client after at least 29 minutes
-    }
-    this.bye('Autologout; idle for too long');
-  };
+  // RFC 9051 5.4 / RFC 2177 3: the autologout timer is at least 30 minutes once logged in, IDLE included
+  private readonly onTimeout = (): void => this.bye('Autologout; idle for too long');
 
   private setTimer(): void {
     const seconds = this.state.kind === 'notAuthenticated' ? this.cfg.preauth_timeout_s : this.cfg.idle_timeout_s; // RFC 9051 5.4
@@ -322,6 +318,7 @@ export class ImapSession {
         return;
       case 'error':
         this.badInput(ev.error.tag, ev.error);
+        if (!this.running) this.removeSpools(); // a refused command's literal spool
         return;
       case 'command':
         this.running = this.execute(ev.command)
