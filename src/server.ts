@@ -9,6 +9,7 @@
 import type { Logger } from 'pino';
 import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
+import { proxySettings } from './net/proxy-config.js';
 import { loadTlsMaterial } from './net/tls.js';
 import { openBackend } from './store/open.js';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -49,11 +50,12 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       log,
       tls: { cert: tls.cert, key: tls.key },
     };
+    const proxy = proxySettings(config.proxy); // PROXY protocol from trusted load balancers (HAProxy)
     const specs: ListenerSpec[] = [];
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       if (address === 'off') continue;
-      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', ...protocolFor(name, services) });
+      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), ...protocolFor(name, services) });
     }
     const listeners = await startListeners(specs, {
       log,

@@ -9,10 +9,12 @@
  * the per-IP count covers established sessions (after the TLS handshake for TLS).
  */
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { formatListenAddress, type ListenAddress } from '../config/schema.js';
 import { newSessionId, sessionLogger } from '../log/logger.js';
+import { isTrusted, parseProxyHeader } from './proxy-protocol.js';
 
 /** What a protocol handler learns about its connection. */
 export interface Session {
@@ -34,6 +36,11 @@ export interface ListenerSpec {
   handler: ConnectionHandler;
   /** Written before closing a connection over the per-IP limit (e.g. `421 4.7.0 …\r\n`). */
   busyLine?: string;
+  /**
+   * Expect a PROXY protocol v1/v2 header (before TLS on implicit-TLS listeners) from a
+   * trusted load balancer; its client address replaces the peer's for limits and logs.
+   */
+  proxy?: { trusted: net.BlockList; headerTimeoutMs?: number };
 }
 
 export interface ListenerContext {
@@ -87,8 +94,8 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
     });
   };
 
-  const accept = (spec: ListenerSpec, socket: net.Socket) => {
-    const remoteAddress = normalizeIp(socket.remoteAddress);
+  const accept = (spec: ListenerSpec, socket: net.Socket, proxiedAddress?: string) => {
+    const remoteAddress = normalizeIp(proxiedAddress ?? socket.remoteAddress);
     const log = sessionLogger(ctx.log, spec.name, newSessionId());
     socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
     const count = (perIp.get(remoteAddress) ?? 0) + 1;
@@ -117,7 +124,9 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
 
   try {
     for (const spec of specs) {
-      const server = createServer(spec, ctx, (socket) => accept(spec, socket));
+      const server = spec.proxy
+        ? net.createServer((raw) => acceptProxied(spec, raw, ctx, secureContext, (socket, address) => accept(spec, socket, address)))
+        : createServer(spec, ctx, (socket) => accept(spec, socket));
       server.on('connection', track);
       servers.push(server);
       const bound = await bind(server, spec);
@@ -148,6 +157,75 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
       await Promise.all(closing);
     },
   };
+}
+
+/**
+ * Reads the PROXY header of a connection from a trusted peer, then hands on the socket
+ * (wrapped in TLS for implicit-TLS listeners) with the client address it names.
+ * Untrusted peers, malformed or missing headers and slow senders are cut.
+ */
+function acceptProxied(
+  spec: ListenerSpec, raw: net.Socket, ctx: ListenerContext, secureContext: tls.SecureContext | undefined,
+  onSession: (socket: net.Socket, address: string | undefined) => void,
+): void {
+  const proxy = spec.proxy!;
+  raw.on('error', () => raw.destroy());
+  if (!isTrusted(proxy.trusted, raw.remoteAddress)) {
+    ctx.log.warn({ listener: spec.name, remote: raw.remoteAddress }, 'PROXY header from an untrusted address: connection refused');
+    raw.destroy();
+    return;
+  }
+  let buffered = Buffer.alloc(0);
+  const timer = setTimeout(() => fail('no complete PROXY header in time'), proxy.headerTimeoutMs ?? 10_000);
+  const fail = (reason: string) => {
+    clearTimeout(timer);
+    raw.off('data', onData);
+    ctx.log.warn({ listener: spec.name, remote: raw.remoteAddress, reason }, 'bad PROXY header: connection refused');
+    raw.destroy();
+  };
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const r = parseProxyHeader(buffered);
+    if (r.kind === 'incomplete') return;
+    if (r.kind === 'error') return fail(r.reason);
+    clearTimeout(timer);
+    raw.off('data', onData);
+    const rest = buffered.subarray(r.consumed); // the client's first bytes belong to the protocol
+    const address = r.source?.address;
+    if (spec.tls === 'none') {
+      // Paused so the unshifted bytes wait for the handler's 'data' listener; resume runs on a later tick.
+      raw.pause();
+      if (rest.length > 0) raw.unshift(rest);
+      onSession(raw, address);
+      raw.resume();
+      return;
+    }
+    if (!secureContext) return fail('implicit TLS needs a certificate');
+    // TLSSocket on a net.Socket would read its handle directly and miss `rest`; a plain Duplex does not.
+    const secure = new tls.TLSSocket(bytesThen(raw, rest), { isServer: true, secureContext });
+    secure.once('close', () => raw.destroy());
+    raw.once('close', () => secure.destroy());
+    const handshake = setTimeout(() => secure.destroy(), 30_000);
+    secure.once('secure', () => (clearTimeout(handshake), onSession(secure, address)));
+    secure.once('error', (err) => (clearTimeout(handshake), ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed'), raw.destroy()));
+  };
+  raw.on('data', onData);
+}
+
+/** A duplex over `raw` whose readable side starts with `first`. */
+function bytesThen(raw: net.Socket, first: Buffer): Duplex {
+  const d = new Duplex({
+    read: () => void raw.resume(),
+    write: (chunk: Buffer, _enc, cb) => void raw.write(chunk, cb),
+    final: (cb) => (raw.end(), cb()),
+    destroy: (err, cb) => (raw.destroy(), cb(err)),
+  });
+  if (first.length > 0) d.push(first);
+  raw.on('data', (chunk: Buffer) => {
+    if (!d.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => d.push(null));
+  return d;
 }
 
 function createServer(spec: ListenerSpec, ctx: ListenerContext, onSession: (socket: net.Socket) => void): net.Server {
