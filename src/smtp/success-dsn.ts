@@ -5,7 +5,9 @@
  * Without RET=FULL only the header comes back (RFC 3461 4.3 leaves it to us; a
  * success report need not carry the whole message again).
  */
+import { Readable } from 'node:stream';
 import type { SmtpSession, AcceptedRecipient } from './session.js';
+import { returnPathField } from './headers.js';
 import type { MailFrom } from './protocol/command.js';
 import type { Spool } from './spool.js';
 import type { RecipientOutcome } from '../mail/delivery.js';
@@ -37,9 +39,15 @@ export async function sendSuccessDsns(s: SmtpSession, mail: MailFrom, local: Acc
   });
   try {
     const local = await resolveRecipient(s.services.store, sender).catch(() => null);
-    if (local && local.users.length > 0) await deliver(s.services.delivery, dsn, [sender]);
+    // Final delivery adds Return-Path (RFC 5321 4.4); a DSN's is the null path.
+    if (local && local.users.length > 0) await deliver(s.services.delivery, Readable.from(withReturnPath(dsn)), [sender]);
     else await s.remote.enqueue({ from: '', to: [{ address: sender, notify: ['NEVER'] }], message: dsn, requireTls: false, smtpUtf8: false, eightBit: false, sign: false });
   } catch (err) {
     s.log.warn({ err, to: sender }, 'could not send the success DSN');
   }
+}
+
+async function* withReturnPath(dsn: Readable): AsyncGenerator<Buffer> {
+  yield Buffer.from(returnPathField(''));
+  for await (const c of dsn) yield c as Buffer;
 }

@@ -168,4 +168,26 @@ describe('SMTP MX', () => {
       await w.store.setQuota(bob.id, { bytes: null, messages: null });
     }
   });
+
+  it('DSN: NOTIFY=SUCCESS brings a "delivered" report (RFC 3464) to a local sender; NOTIFY=NEVER does not', async () => {
+    const t = await connect(port);
+    await reply(t);
+    await cmd(t, 'EHLO client.test');
+    assert.equal(await cmd(t, 'MAIL FROM:<bob@example.test> RET=HDRS ENVID=env+2B1'), '250 2.1.0 Sender OK\r\n');
+    assert.equal(await cmd(t, 'RCPT TO:<alice@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;alice+40example.test'), '250 2.1.5 Recipient OK\r\n');
+    assert.equal(await cmd(t, 'RCPT TO:<carol@other.test> NOTIFY=NEVER'), '250 2.1.5 Recipient OK\r\n');
+    await cmd(t, 'DATA');
+    assert.match(await cmd(t, 'Subject: with dsn\r\n\r\nsecret body\r\n.'), /^250 2\.0\.0 /);
+    t.close();
+    const reports = (await w.messages('bob@example.test')).filter((m) => m.text.includes('Successful Mail Delivery Report'));
+    assert.equal(reports.length, 1);
+    const r = reports[0].text;
+    assert.match(r, /^Return-Path: <>\r\n/m);
+    assert.match(r, /Content-Type: multipart\/report; report-type=delivery-status/);
+    assert.match(r, /Original-Envelope-Id: env\+1\r\n/);
+    assert.match(r, /Original-Recipient: rfc822;alice@example\.test\r\nFinal-Recipient: rfc822; alice@example\.test\r\nAction: delivered\r\nStatus: 2\.0\.0/);
+    assert.doesNotMatch(r, /carol@other\.test>?\r\nAction/, 'NOTIFY=NEVER is not reported');
+    assert.match(r, /Content-Type: text\/rfc822-headers/);
+    assert.doesNotMatch(r, /secret body/, 'RET=HDRS returns only the header');
+  });
 });
