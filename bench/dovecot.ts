@@ -18,6 +18,8 @@ export interface RunningDovecot {
   tlsPort?: number;
   /** Plain POP3 port when pop3 was asked (needs dovecot-pop3d). */
   pop3Port?: number;
+  /** LMTP port when lmtp was asked (needs dovecot-lmtpd). */
+  lmtpPort?: number;
   dir: string;
   /** A user's home (its mail is in `Maildir/` there, owned by the mail uid/gid). */
   home(user: string): string;
@@ -62,7 +64,7 @@ function userExists(name: string): boolean {
 }
 
 /** Starts Dovecot with the given users (plain passwords) and waits until it accepts connections. */
-export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean; pop3?: boolean } = {}): Promise<RunningDovecot> {
+export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean; pop3?: boolean; lmtp?: boolean } = {}): Promise<RunningDovecot> {
   const version = dovecotVersion();
   if (!version) throw new Error('dovecot is not installed (apt-get install -y dovecot-imapd)');
   const root = process.getuid?.() === 0;
@@ -87,6 +89,7 @@ export async function startDovecot(users: { user: string; password: string }[], 
   const port = await freePort();
   const tlsPort = options.tls ? await freePort() : undefined;
   const pop3Port = options.pop3 ? await freePort() : undefined;
+  const lmtpPort = options.lmtp ? await freePort() : undefined;
   let sslLines = 'ssl = no';
   if (options.tls) {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
@@ -95,7 +98,7 @@ export async function startDovecot(users: { user: string; password: string }[], 
   }
   const conf = join(dir, 'dovecot.conf');
   writeFileSync(conf, `# Private Dovecot for the Mailroom benchmark; nothing outside ${dir} is touched.
-protocols = imap${pop3Port ? ' pop3' : ''}
+protocols = imap${pop3Port ? ' pop3' : ''}${lmtpPort ? ' lmtp' : ''}
 listen = 127.0.0.1
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -154,7 +157,7 @@ service imap-login {
     ssl = yes
   }
 }
-${pop3Port ? pop3Service(pop3Port) : ''}service anvil {
+${pop3Port ? pop3Service(pop3Port) : ''}${lmtpPort ? lmtpService(lmtpPort) : ''}service anvil {
   chroot =
 }
 `);
@@ -177,6 +180,7 @@ ${pop3Port ? pop3Service(pop3Port) : ''}service anvil {
     port,
     tlsPort,
     pop3Port,
+    lmtpPort,
     dir,
     home: homeOf,
     mailOwner: { uid: mailUid, gid: mailGid },
@@ -200,6 +204,16 @@ function pop3Service(port: number): string {
   }
   inet_listener pop3s {
     port = 0
+  }
+}
+`;
+}
+
+function lmtpService(port: number): string {
+  return `service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = ${port}
   }
 }
 `;
