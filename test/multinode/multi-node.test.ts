@@ -9,7 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Imap, PASS, USER, message } from '../imap/client.js';
 import { Pop3Client } from '../pop3/helpers.js';
-import { freshDatabase, pgSkip, type FreshDatabase } from '../harness/pg.js';
+import { createHash } from 'node:crypto';
+import { minimalIndex } from '../../src/store/conformance.js';
+import { PgThrottle } from '../../src/store/postgres/throttle.js';
+import { adminQuery, freshDatabase, pgSkip, type FreshDatabase } from '../harness/pg.js';
 import { LocalChangeBus } from '../../src/store/bus.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { runCli, startServer, type RunningTestServer } from '../harness/server.js';
@@ -130,5 +133,78 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
     const three = await Pop3Client.open(b.ports.pop3!);
     assert.match(await three.login(USER, PASS), /^\+OK/);
     assert.match(await three.cmd('QUIT'), /^\+OK/);
+  });
+
+  it('auth failures counted on one node slow logins on the other (shared throttle)', async () => {
+    const one = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
+    const two = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
+    try {
+      const t1 = new PgThrottle(one.pool);
+      const t2 = new PgThrottle(two.pool);
+      const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
+      assert.deepEqual(await t2.before(ip, 'x@y'), { delayMs: 0, blocked: false });
+      for (let i = 0; i < 6; i++) await t1.failed(ip, `victim${i}@example.test`);
+      assert.ok((await t2.before(ip, 'x@y')).delayMs > 0, 'node two sees node one\'s failures');
+      for (let i = 0; i < 30; i++) await t2.failed(ip, 'victim@example.test');
+      assert.equal((await t1.before(ip, 'other@example.test')).blocked, true);
+      await t1.succeeded(ip, 'victim@example.test');
+      assert.equal((await t2.before(ip, 'other@example.test')).delayMs, 0, 'a success on one node forgives the IP on both');
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('queue workers on two nodes claim each due entry exactly once (SKIP LOCKED)', async () => {
+    const one = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
+    const two = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
+    try {
+      const ids = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        const raw = Buffer.from(message(`queued-${i}`));
+        const hash = createHash('sha256').update(raw).digest('hex');
+        await one.blobs.put(hash, raw);
+        const entry = await one.enqueueMessage({
+          content: { id: hash, size: raw.length, segments: [{ hash, size: raw.length }], index: minimalIndex(raw), searchText: '' },
+          from: USER, recipients: [{ address: `r${i}@remote.test` }],
+        });
+        ids.add(entry.id);
+      }
+      const claimed: string[] = [];
+      const now = new Date(Date.now() + 1000);
+      await Promise.all([one, two, one, two].map(async (s, w) => {
+        for (;;) {
+          const got = await s.claimQueueEntries(`worker-${w}`, now, 60_000, 3);
+          if (got.length === 0) return;
+          claimed.push(...got.map((e) => e.id));
+        }
+      }));
+      assert.equal(claimed.length, ids.size, 'every entry claimed once');
+      assert.deepEqual(new Set(claimed), ids);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+
+  it('killing every database connection: the nodes answer again without a restart', async () => {
+    const c = await Imap.open(a.ports.imap!);
+    await c.ok('SELECT INBOX');
+    await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+    // The first command after the cut may meet a dead pooled connection: a temporary NO, never BAD or BYE.
+    const first = await c.cmd('STATUS INBOX (MESSAGES)');
+    assert.ok(first.status === 'OK' || /NO \[UNAVAILABLE\]/.test(first.text), first.text);
+    let ok = false;
+    for (let i = 0; i < 20 && !ok; i++) {
+      ok = (await c.cmd('STATUS INBOX (MESSAGES)')).status === 'OK';
+      if (!ok) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(ok, 'node A answers again');
+    const raw = message('after-outage');
+    await c.ok(`APPEND INBOX {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+    const other = await Imap.open(b.ports.imap!);
+    assert.match(await other.ok('STATUS INBOX (MESSAGES)'), /MESSAGES \d+/);
+    await other.ok('LOGOUT');
+    await c.ok('LOGOUT');
   });
 });
