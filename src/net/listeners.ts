@@ -210,6 +210,7 @@ function acceptProxied(
     secure.once('error', (err) => (clearTimeout(handshake), ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed'), raw.destroy()));
   };
   raw.on('data', onData);
+  raw.once('close', () => clearTimeout(timer)); // a balancer's TCP health check connects and leaves: not an error
 }
 
 /** A duplex over `raw` whose readable side starts with `first`. */
