@@ -195,6 +195,20 @@ export class ImapSession {
     this.socket.write(bytes);
   }
 
+  /** Buffers writes until uncork() (socket.cork), so many small pieces leave as one packet. */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  /** True when the socket's write buffer is over its high-water mark. */
+  needsDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
   /** Resolves once the socket's write buffer has room (or the connection is gone). */
   async drain(): Promise<void> {
     const s = this.socket;

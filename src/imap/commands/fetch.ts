@@ -7,6 +7,7 @@ import { fetchSetsSeen, parseFetch, type FetchItem } from '../protocol/index.js'
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
+import { cachedContent } from '../content-cache.js';
 import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, sectionData, type BodyData } from './fetch-body.js';
@@ -45,15 +46,24 @@ export const fetch = {
       const batch = msgs.slice(i, i + BATCH);
       const rows = new Map((await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id)).map((r) => [r.uid as number, r]));
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
-      for (const m of batch) {
-        const row = rows.get(m.uid);
-        const meta = row && withContent ? await s.services.store.getContent(row.contentId) : null;
-        if (!row || (withContent && !meta)) {
-          missing++; // expunged elsewhere; its EXPUNGE comes at an allowed moment
-          continue;
+      s.cork(); // one write per batch instead of several per message
+      try {
+        for (const m of batch) {
+          const row = rows.get(m.uid);
+          const meta = row && withContent ? await cachedContent(s.services.store, row.contentId) : null;
+          if (!row || (withContent && !meta)) {
+            missing++; // expunged elsewhere; its EXPUNGE comes at an allowed moment
+            continue;
+          }
+          await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid));
+          if (s.needsDrain()) {
+            s.uncork();
+            await s.drain();
+            s.cork();
+          }
         }
-        await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid));
-        await s.drain();
+      } finally {
+        s.uncork();
       }
     }
     // RFC 2180 4.1.2, RFC 5530: say why data is missing (a UID FETCH announces the EXPUNGE right after)
@@ -157,6 +167,15 @@ async function sendBody(s: ImapSession, body: BodyData): Promise<void> {
     return;
   }
   s.sendBytes(Buffer.from(`{${body.length}}\r\n`, 'latin1'));
+  s.uncork(); // a big literal flows with backpressure, not into the cork buffer
+  try {
+    await streamLiteral(s, body);
+  } finally {
+    s.cork();
+  }
+}
+
+async function streamLiteral(s: ImapSession, body: Extract<BodyData, { kind: 'stream' }>): Promise<void> {
   let sent = 0;
   const stream = await body.open();
   for await (const chunk of stream) {

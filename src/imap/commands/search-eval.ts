@@ -6,6 +6,7 @@
 import type { ContentMeta, MessageRow, Store } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
+import { cachedContent } from '../content-cache.js';
 
 export interface Candidate {
   seq: number;
@@ -14,16 +15,9 @@ export interface Candidate {
 
 /** Lazily loaded content, cached per search (several keys may need the same message). */
 export class ContentCache {
-  private cache = new Map<string, Promise<ContentMeta | null>>();
   constructor(private readonly store: Store) {}
   get(id: string): Promise<ContentMeta | null> {
-    let p = this.cache.get(id);
-    if (!p) {
-      if (this.cache.size > 64) this.cache.clear(); // bounded: a search walks messages in order
-      p = this.store.getContent(id);
-      this.cache.set(id, p);
-    }
-    return p;
+    return cachedContent(this.store, id);
   }
 }
 
