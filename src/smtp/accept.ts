@@ -17,6 +17,7 @@ import { storeSentCopy, wantsSentCopy } from '../mail/sent-copies.js';
 import { receivedField, returnPathField, submissionFields, withProtocol } from './headers.js';
 import { verifyMessage } from './auth-results.js';
 import { orcptText, sendSuccessDsns } from './success-dsn.js';
+import { forwardingSender } from '../mail/forward.js';
 import type { RemoteRecipient } from './remote.js';
 
 let counter = 0;
@@ -49,7 +50,9 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
     const to = remoteRecipients(tx.recipients, local, outcomes);
     if (to.length > 0) {
       const eightBit = tx.mail.body === '8BITMIME' || tx.mail.body === 'BINARYMIME';
-      const queued = { from: sender, to, message: spool.read(Buffer.from(transit)), requireTls: tx.mail.requireTls, smtpUtf8: tx.mail.smtputf8, eightBit, envid: tx.mail.envid, ret: tx.mail.ret };
+      // MX/LMTP reach the queue only through forwarding aliases: src/mail/forward.ts picks the envelope sender (SPF).
+      const from = s.opts.mode === 'submission' ? sender : await forwardingSender(s.services, sender, local[0]?.address ?? to[0].address);
+      const queued = { from, to, message: spool.read(Buffer.from(transit)), requireTls: tx.mail.requireTls, smtpUtf8: tx.mail.smtputf8, eightBit, envid: tx.mail.envid, ret: tx.mail.ret };
       await s.remote.enqueue({ ...queued, sign: s.opts.mode === 'submission' }); // forwarded MX mail keeps its sender's signature
     }
   } catch (err) {
