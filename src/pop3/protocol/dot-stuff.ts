@@ -9,6 +9,9 @@
 const LF = 0x0a;
 const CR = 0x0d;
 const DOT = 0x2e;
+const EMPTY = Buffer.alloc(0);
+const CR_BUF = Buffer.from([CR]);
+const DOT_BUF = Buffer.from([DOT]);
 
 export class DotStuffer {
   private atLineStart = true;
@@ -29,24 +32,49 @@ export class DotStuffer {
     if (n === 0) this.done = true;
   }
 
-  /** Encodes one chunk; after `done` turns true the rest of the chunk is ignored. */
+  /**
+   * Encodes one chunk; after `done` turns true the rest of the chunk is ignored.
+   * Jumps from LF to LF with indexOf (native) instead of visiting every byte, and
+   * returns the chunk itself when nothing needs inserting (CRLF mail without
+   * leading dots: the common case), so a RETR mostly copies nothing.
+   */
   encode(chunk: Buffer): Buffer {
-    if (this.done) return Buffer.alloc(0);
-    const out = Buffer.allocUnsafe(chunk.length * 2 + 2);
-    let o = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i];
-      if (this.atLineStart && b === DOT) out[o++] = DOT; // RFC 1939 3: byte-stuff the termination octet
-      if (b === LF && !this.prevCr) out[o++] = CR; // RFC 1939 3: lines end in CRLF
-      out[o++] = b;
-      this.prevCr = b === CR;
-      this.atLineStart = b === LF;
-      if (b === LF && this.linesLeft !== null && --this.linesLeft === 0) {
-        this.done = true;
-        break;
+    if (this.done) return EMPTY;
+    const end = this.limitEnd(chunk);
+    if (end === 0) return EMPTY;
+    const parts: Buffer[] = [];
+    let from = 0;
+    if (this.atLineStart && chunk[0] === DOT) parts.push(DOT_BUF); // RFC 1939 3: byte-stuff the termination octet
+    for (let lf = chunk.indexOf(LF); lf !== -1 && lf < end; lf = chunk.indexOf(LF, lf + 1)) {
+      const crBefore = lf > 0 ? chunk[lf - 1] === CR : this.prevCr;
+      if (!crBefore) {
+        parts.push(chunk.subarray(from, lf), CR_BUF); // RFC 1939 3: lines end in CRLF
+        from = lf;
+      }
+      if (lf + 1 < end && chunk[lf + 1] === DOT) {
+        parts.push(chunk.subarray(from, lf + 1), DOT_BUF); // RFC 1939 3: byte-stuff the termination octet
+        from = lf + 1;
       }
     }
-    return out.subarray(0, o);
+    this.prevCr = chunk[end - 1] === CR;
+    this.atLineStart = chunk[end - 1] === LF;
+    if (parts.length === 0) return end === chunk.length ? chunk : chunk.subarray(0, end);
+    parts.push(chunk.subarray(from, end));
+    return Buffer.concat(parts);
+  }
+
+  /** How much of the chunk the line limit lets through; sets `done` when the limit is reached in it. */
+  private limitEnd(chunk: Buffer): number {
+    if (this.linesLeft === null) return chunk.length;
+    let pos = 0;
+    while (this.linesLeft > 0) {
+      const lf = chunk.indexOf(LF, pos);
+      if (lf === -1) return chunk.length;
+      pos = lf + 1;
+      this.linesLeft--;
+    }
+    this.done = true;
+    return pos;
   }
 
   /** The end of the multi-line response. */

@@ -109,6 +109,38 @@ describe('DotStuffer', () => {
     it(`${JSON.stringify(input)} (lines ${lines}) → ${JSON.stringify(output)}`, () => assert.equal(dotStuff(Buffer.from(input), lines).toString('latin1'), output));
   }
 
+  /** The byte-at-a-time encoder the indexOf version replaced: the oracle for the fuzz below. */
+  function referenceStuff(raw: Buffer, bodyLines: number | null): Buffer {
+    const out: number[] = [];
+    let atLineStart = true;
+    let prevCr = false;
+    let left = bodyLines;
+    if (left !== 0) {
+      for (const b of raw) {
+        if (atLineStart && b === 0x2e) out.push(0x2e);
+        if (b === 0x0a && !prevCr) out.push(0x0d);
+        out.push(b);
+        prevCr = b === 0x0d;
+        atLineStart = b === 0x0a;
+        if (b === 0x0a && left !== null && --left === 0) break;
+      }
+    }
+    return Buffer.concat([Buffer.from(out), Buffer.from(atLineStart ? '.\r\n' : '\r\n.\r\n')]);
+  }
+
+  it('fuzz: equals the byte-at-a-time reference for any chunking and line limit (dot/CR/LF-heavy input)', () => {
+    const byte = fc.constantFrom(0x2e, 0x0d, 0x0a, 0x61, 0x2e, 0x0a);
+    fc.assert(fc.property(fc.array(byte, { maxLength: 300 }), fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 6 }), fc.option(fc.integer({ min: 0, max: 40 })), (bytes, cuts, lines) => {
+      const raw = Buffer.from(bytes);
+      const s = new DotStuffer(lines);
+      const points = [0, ...cuts.map((c) => Math.min(c, raw.length)).sort((a, b) => a - b), raw.length];
+      const parts: Buffer[] = [];
+      for (let i = 1; i < points.length; i++) parts.push(s.encode(raw.subarray(points[i - 1], points[i])));
+      parts.push(s.finish());
+      assert.deepEqual(Buffer.concat(parts), referenceStuff(raw, lines));
+    }), { numRuns: 3000 });
+  });
+
   it('fuzz: chunking does not matter; unstuffed output equals the CRLF form; octets = raw + bare LFs', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), fc.array(fc.integer({ min: 0, max: 400 }), { maxLength: 5 }), (bytes, cuts) => {
       const raw = Buffer.from(bytes);
