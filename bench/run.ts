@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
 import { benchImap } from './imap.js';
 import { benchPop3 } from './pop3.js';
+import { benchSmtp } from './smtp.js';
 import { benchStore } from './store.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -17,6 +18,7 @@ const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   imap: () => benchImap(),
   pop3: () => benchPop3(),
+  smtp: () => benchSmtp(),
   store: () => benchStore(),
 };
 
