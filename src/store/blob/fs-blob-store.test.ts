@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FsBlobStore, sha256Hex } from './fs-blob-store.js';
+import { FsBlobStore, SMALL_READ, sha256Hex } from './fs-blob-store.js';
 import { isStoreError } from '../errors.js';
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -64,6 +64,26 @@ describe('FsBlobStore', () => {
     for (const [s, e] of ranges) {
       assert.deepEqual(await collect(blobs.read(hash, s, e)), data.subarray(s, e), `range ${s}-${e}`);
     }
+  });
+
+  it('ranges on both sides of the one-read size read back exactly', async () => {
+    const data = randomBytes(SMALL_READ * 2 + 17);
+    const hash = sha256Hex(data);
+    await blobs.put(hash, data);
+    const ranges: [number, number][] = [
+      [0, SMALL_READ], [0, SMALL_READ + 1], [1, SMALL_READ + 1], [SMALL_READ - 3, SMALL_READ * 2 + 17], [SMALL_READ * 2, SMALL_READ * 2 + 17],
+    ];
+    for (const [s, e] of ranges) {
+      assert.deepEqual(await collect(blobs.read(hash, s, e)), data.subarray(s, e), `range ${s}-${e}`);
+    }
+  });
+
+  it('a small range past the end of a (damaged) blob file is an error, not fewer bytes', async () => {
+    const data = Buffer.from('short blob');
+    await blobs.put(sha256Hex(data), data);
+    await assert.rejects(collect(blobs.read(sha256Hex(data), 0, data.length + 5)), (e) => isStoreError(e, 'unavailable'));
+    const missing = sha256Hex(Buffer.from('never written either'));
+    await assert.rejects(collect(blobs.read(missing, 0, 10)), (e) => isStoreError(e, 'notfound'));
   });
 
   it('a missing blob reads as a notfound stream error; delete ignores missing files', async () => {
