@@ -6,7 +6,8 @@
  * Never imports: protocol code (src/pop3), SQL. Everything goes through the Store.
  * Invariants:
  * - Message numbers are positions in the snapshot; they never change in a session.
- * - Nothing is written to the store before commit() except \Seen from RETR.
+ * - Nothing is written to the store before commit() except \Seen from RETR (only for
+ *   messages not \Seen in the snapshot: one write per message at most).
  * - The lease is renewed while the session lives; a crashed node's lease expires.
  * - Octet counts are the MIME index's size (bare LF counted as CRLF), which is exactly
  *   what RETR sends before byte-stuffing (RFC 1939 11: sizes are of the CRLF form).
@@ -29,6 +30,8 @@ export interface MaildropMessage {
   internalDate: Date;
   deleted: boolean;
   retrieved: boolean;
+  /** \Seen at login or set by this session: RETR then writes nothing. */
+  seen: boolean;
 }
 
 export type OpenResult = { ok: true; maildrop: Maildrop } | { ok: false; reason: 'in-use' | 'login-delay' };
@@ -51,6 +54,10 @@ async function factsOf(store: Store, contentId: string, rawSize: number): Promis
 function hidden(row: MessageRow): boolean {
   const k = POP3_HIDDEN_KEYWORD.toLowerCase();
   return row.flags.some((f) => f.toLowerCase() === k);
+}
+
+function seen(row: MessageRow): boolean {
+  return row.flags.some((f) => f.toLowerCase() === '\\seen');
 }
 
 export class Maildrop {
@@ -89,7 +96,7 @@ export class Maildrop {
       const messages: MaildropMessage[] = [];
       for (const r of rows) {
         const f = await factsOf(store, r.contentId, r.size);
-        messages.push({ uid: r.uid, uidl: r.uidl, octets: f.octets, bodyStart: f.bodyStart, contentId: r.contentId, internalDate: r.internalDate, deleted: false, retrieved: false });
+        messages.push({ uid: r.uid, uidl: r.uidl, octets: f.octets, bodyStart: f.bodyStart, contentId: r.contentId, internalDate: r.internalDate, deleted: false, retrieved: false, seen: seen(r) });
       }
       const drop = new Maildrop(store, user, inbox, policy, leaseKey, owner, messages);
       drop.startRenewing();
@@ -129,11 +136,16 @@ export class Maildrop {
     return { count, octets };
   }
 
-  /** After RETR: remembers it (EXPIRE 0) and sets \Seen when the policy says so. */
+  /**
+   * After RETR: remembers it (EXPIRE 0) and sets \Seen when the policy says so. Mail
+   * already \Seen at login (or marked earlier in this session) needs no write transaction:
+   * a re-downloading leave-on-server client would otherwise take the write lock per RETR.
+   */
   async retrieved(m: MaildropMessage): Promise<void> {
     m.retrieved = true;
-    if (this.policy.markSeen) {
+    if (this.policy.markSeen && !m.seen) {
       await this.store.updateFlags({ mailboxId: this.inbox.id, uids: [m.uid], op: 'add', flags: ['\\Seen'], viewerId: this.user.id });
+      m.seen = true;
     }
   }
 

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { LocalChangeBus, type ChangeEvent } from '../../src/store/bus.js';
 import { makeContent, rawMessage } from '../../src/store/conformance.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Uid } from '../../src/store/types.js';
 import { Maildrop } from '../../src/mail/maildrop.js';
 import { POP3_HIDDEN_KEYWORD, type Pop3Policy } from '../../src/mail/pop3-policy.js';
 
@@ -85,5 +86,25 @@ describe('Maildrop (store level)', () => {
     await d2.release();
     await store.close();
     await noSeen.store.close();
+  });
+
+  it('RETR writes \\Seen once per message: not for mail \\Seen at login, not again on a second RETR', async () => {
+    const { store, user, inbox, open } = await setup(2);
+    await store.updateFlags({ mailboxId: inbox.id, uids: [1 as Uid], op: 'add', flags: ['\\Seen'], viewerId: user.id });
+    const writes: number[][] = [];
+    const real = store.updateFlags.bind(store);
+    store.updateFlags = (u) => {
+      writes.push([...u.uids]);
+      return real(u);
+    };
+    const drop = await open();
+    await drop.retrieved(drop.messages[0]);
+    await drop.retrieved(drop.messages[1]);
+    await drop.retrieved(drop.messages[1]);
+    assert.deepEqual(writes, [[2]]);
+    const rows = await store.listMessages(inbox.id, user.id);
+    assert.deepEqual(rows.map((r) => r.flags.includes('\\Seen')), [true, true]);
+    await drop.release();
+    await store.close();
   });
 });
