@@ -70,6 +70,9 @@ export class SmtpClient {
       conn.connect(() => resolve());
     });
     conn.on('error', () => {}); // later errors arrive through the send/quit callbacks
+    // Commands are small writes, each answered before the next: without this, Nagle's
+    // algorithm meets the peer's delayed ACK and every message waits tens of milliseconds.
+    (conn as unknown as { _socket?: { setNoDelay?: (on: boolean) => void } })._socket?.setNoDelay?.(true);
     const client = new SmtpClient(conn, o.hop);
     if (o.auth) {
       await new Promise<void>((resolve, reject) => conn.login(o.auth!, (err?: Err | null) => (err ? reject(wrap(err)) : resolve())));
