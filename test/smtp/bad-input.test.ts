@@ -2,6 +2,7 @@
 // code; nothing refused is stored, and the session goes on where RFC 5321 says it may.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { connect, type Transcript } from '../harness/transcript.js';
 import { cmd, reply, startWorld, type World } from './setup.js';
 
@@ -185,5 +186,42 @@ describe('SMTP error budget', () => {
     for (let i = 0; i < 3; i++) assert.match(await cmd(t, 'BOGUS'), /^500 5\.5\.2 /);
     t.send('NOOP\r\n');
     assert.equal(await t.readToEnd(10_000), '421 4.7.0 mx.example.test Too many errors, closing connection\r\n');
+  });
+});
+
+describe('SMTP fuzz and shutdown', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ MAILROOM_SMTP_MAX_ERRORS: '1000' });
+  });
+  after(() => w.stop());
+
+  it('random command lines never break the session: a final NOOP is still answered 250', async () => {
+    const verb = fc.constantFrom('EHLO', 'HELO', 'MAIL FROM:', 'RCPT TO:', 'RSET', 'NOOP', 'VRFY', 'HELP', 'mail from:', 'XYZ', '');
+    const arg = fc.oneof(fc.constantFrom('<a@b.test>', '<>', '<alice@example.test>', 'SIZE=1', 'BODY=BINARYMIME', 'SMTPUTF8', 'NOTIFY=SUCCESS', '<"x y"@z>', '<ü@example.test>'), fc.string({ maxLength: 12 }).map((x) => x.replace(/[\r\n]/g, '')));
+    const line = fc.tuple(verb, fc.array(arg, { maxLength: 3 })).map(([v, a]) => [v, ...a].join(' '));
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 15 }), async (lines) => {
+        const t = await connect(w.server.ports.smtp!);
+        try {
+          await reply(t);
+          t.send(lines.map((l) => `${l}\r\n`).join(''));
+          for (let i = 0; i < lines.length; i++) assert.match(await reply(t), /^[2-5]\d\d[ -]/);
+          assert.equal(await cmd(t, 'NOOP'), '250 2.0.0 OK\r\n');
+        } finally {
+          t.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('shutdown: an idle session is told 421 4.3.2 and closed', async () => {
+    const t = await connect(w.server.ports.smtp!);
+    await reply(t);
+    await cmd(t, 'EHLO client.test');
+    const stopping = w.server.stop();
+    assert.equal(await t.readToEnd(15_000), '421 4.3.2 mx.example.test Server shutting down\r\n');
+    assert.equal((await stopping).code, 0);
   });
 });
