@@ -9,6 +9,7 @@ import { placeholderProtocol } from './net/placeholder.js';
 import { imapProtocol } from './imap/server.js';
 import { pop3Protocol } from './pop3/server.js';
 import type { Services } from './services.js';
+import { smtpProtocol } from './smtp/server.js';
 
 export interface Protocol {
   handler: ConnectionHandler;
@@ -21,6 +22,11 @@ export function protocolFor(name: ListenerName, _services: Services): Protocol {
     case 'pop3':
     case 'pop3s':
       return pop3Protocol(_services, { implicitTls: name === 'pop3s' });
+    case 'smtp':
+    case 'submission':
+    case 'submissions':
+    case 'lmtp':
+      return smtpProtocol(_services, { mode: name === 'smtp' ? 'mx' : name === 'lmtp' ? 'lmtp' : 'submission', implicitTls: name === 'submissions' });
     case 'imap':
     case 'imaps':
       return imapProtocol(_services, { implicitTls: name === 'imaps' });
