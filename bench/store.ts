@@ -18,6 +18,7 @@ import { deliver } from '../src/mail/delivery.js';
 import { freshDatabase } from '../test/harness/pg.js';
 import { runCli, startServer, type RunningTestServer } from '../test/harness/server.js';
 import { benchMessage, prng } from './corpus.js';
+import { benchImapMessage } from './imap.js';
 import { RawImapClient } from './imap-raw-client.js';
 
 const PG = process.env.BENCH_PG ?? process.env.MAILROOM_TEST_PG ?? '';
@@ -62,7 +63,7 @@ async function imapRate(ports: number[], clients: number, seconds: number): Prom
     await client.ok('SELECT INBOX');
     let n = 0;
     while (Date.now() < until) {
-      const raw = benchMessage(i * 100_000 + n++, rand);
+      const raw = benchImapMessage(i * 100_000 + n++, rand);
       const r = await client.command('APPEND INBOX', { literal: raw });
       const uid = /APPENDUID \d+ (\d+)/.exec(r.text)?.[1];
       if (r.status !== 'OK' || !uid) {

@@ -15,13 +15,20 @@ import { PgThrottle } from '../../src/store/postgres/throttle.js';
 import { adminQuery, freshDatabase, pgSkip, type FreshDatabase } from '../harness/pg.js';
 import { LocalChangeBus } from '../../src/store/bus.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { Sink } from '../harness/smtp-sink.js';
 import { runCli, startServer, type RunningTestServer } from '../harness/server.js';
 
 describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 300_000 }, () => {
   let db: FreshDatabase;
   let a: RunningTestServer;
   let b: RunningTestServer;
-  const env = (): Record<string, string> => ({ MAILROOM_DATABASE_URL: db.url, MAILROOM_IMAP_IDLE_POLL_MS: '600000' });
+  const sink = new Sink();
+  const env = (): Record<string, string> => ({
+    MAILROOM_DATABASE_URL: db.url,
+    MAILROOM_IMAP_IDLE_POLL_MS: '600000',
+    MAILROOM_QUEUE_ROUTES: `remote.test=127.0.0.1:${sink.port}`,
+    MAILROOM_QUEUE_POLL_MS: '100',
+  });
 
   async function cli(args: string[]): Promise<string> {
     const r = await runCli(args, { dataDir: a.dataDir, env: { MAILROOM_DATABASE_URL: db.url }, timeoutMs: 60_000 });
@@ -31,12 +38,14 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
 
   before(async () => {
     db = await freshDatabase();
+    await sink.start();
     [a, b] = await Promise.all([startServer({ env: env() }), startServer({ env: env() })]);
     await cli(['user', 'add', USER, '--password', PASS]);
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await db?.drop();
+    await sink.stop();
   });
 
   it('concurrent APPEND on both nodes and deliveries from the CLI get unique, strictly increasing UIDs and MODSEQs', async () => {
@@ -155,23 +164,46 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
     }
   });
 
+  /** Content for a queued message, written to the blob store. */
+  async function queuedContent(store: PostgresStore, raw: Buffer) {
+    const hash = createHash('sha256').update(raw).digest('hex');
+    await store.blobs.put(hash, raw);
+    return { id: hash, size: raw.length, segments: [{ hash, size: raw.length }], index: minimalIndex(raw), searchText: '' };
+  }
+
+  it('with queue workers on both nodes, each queued message is delivered exactly once', async () => {
+    const store = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
+    try {
+      const total = 30;
+      for (let i = 0; i < total; i++) {
+        await store.enqueueMessage({ content: await queuedContent(store, Buffer.from(message(`outbound-${i}`))), from: USER, recipients: [{ address: `r${i}@remote.test` }] });
+      }
+      const deadline = Date.now() + 60_000;
+      while ((await store.listQueueEntries()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(await store.listQueueEntries(), [], 'queue drained');
+      await new Promise((r) => setTimeout(r, 1000)); // a double delivery would show up meanwhile
+      const subjects = sink.messages.map((m) => /Subject: (outbound-\d+)/.exec(m.data.toString())?.[1]).filter((x) => x !== undefined);
+      assert.equal(subjects.length, total, `sink got ${subjects.length} messages`);
+      assert.equal(new Set(subjects).size, total, 'no message delivered twice');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('queue workers on two nodes claim each due entry exactly once (SKIP LOCKED)', async () => {
     const one = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
     const two = new PostgresStore({ url: db.url, bus: new LocalChangeBus() });
     try {
       const ids = new Set<string>();
+      const later = new Date('2100-01-01T00:00:00Z'); // not due for the nodes' own workers
       for (let i = 0; i < 40; i++) {
-        const raw = Buffer.from(message(`queued-${i}`));
-        const hash = createHash('sha256').update(raw).digest('hex');
-        await one.blobs.put(hash, raw);
         const entry = await one.enqueueMessage({
-          content: { id: hash, size: raw.length, segments: [{ hash, size: raw.length }], index: minimalIndex(raw), searchText: '' },
-          from: USER, recipients: [{ address: `r${i}@remote.test` }],
+          content: await queuedContent(one, Buffer.from(message(`queued-${i}`))), from: '', recipients: [{ address: `r${i}@remote.test` }], nextAttemptAt: later,
         });
         ids.add(entry.id);
       }
       const claimed: string[] = [];
-      const now = new Date(Date.now() + 1000);
+      const now = new Date(later.getTime() + 1000);
       await Promise.all([one, two, one, two].map(async (s, w) => {
         for (;;) {
           const got = await s.claimQueueEntries(`worker-${w}`, now, 60_000, 3);
@@ -181,6 +213,7 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
       }));
       assert.equal(claimed.length, ids.size, 'every entry claimed once');
       assert.deepEqual(new Set(claimed), ids);
+      for (const id of ids) await one.deleteQueueEntry(id);
     } finally {
       await one.close();
       await two.close();
@@ -204,6 +237,17 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
     await c.ok(`APPEND INBOX {${Buffer.byteLength(raw)}+}\r\n${raw}`);
     const other = await Imap.open(b.ports.imap!);
     assert.match(await other.ok('STATUS INBOX (MESSAGES)'), /MESSAGES \d+/);
+    // Node A's LISTEN connection was killed too: once it is back, IDLE hears node B again.
+    const deadline = Date.now() + 20_000;
+    while (a.stdout.filter((l) => l.msg === 'change bus: listening').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(a.stdout.some((l) => l.msg === 'change bus: lost PostgreSQL, reconnecting'), 'the bus noticed the cut');
+    const exists = Number(/\* (\d+) EXISTS/.exec(await c.ok('SELECT INBOX'))![1]);
+    await other.ok('SELECT INBOX');
+    const raw2 = message('after-reconnect');
+    const seen = await idleSees(c, async () => {
+      await other.ok(`APPEND INBOX {${Buffer.byteLength(raw2)}+}\r\n${raw2}`);
+    }, new RegExp(`\\* ${exists + 1} EXISTS\\r\\n`));
+    assert.ok(seen.ms < 1000, `after reconnecting, node B's delivery reached node A in ${seen.ms} ms`);
     await other.ok('LOGOUT');
     await c.ok('LOGOUT');
   });
