@@ -82,6 +82,31 @@ export class Spool {
     return Buffer.concat(parts);
   }
 
+  /**
+   * Rewrites the header block (up to the first empty line, looked for in the first
+   * `max` bytes) when `edit` changes it; the body is left as it is.
+   */
+  async editHeader(max: number, edit: (header: string) => string): Promise<void> {
+    const head = await this.head(max);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const header = head.subarray(0, end + 2).toString('latin1');
+    const edited = edit(header);
+    if (edited === header) return;
+    const replacement = Buffer.from(edited, 'latin1');
+    const rest = this.read();
+    const parts: Buffer[] = [];
+    const all = Buffer.isBuffer(rest) ? [rest] : rest;
+    for await (const c of all) parts.push(c as Buffer);
+    // Only the header changes; messages this big in the header are rare, so the rewrite goes through memory.
+    const whole = Buffer.concat(parts);
+    await this.dispose();
+    this.file = undefined;
+    this.size = 0;
+    await this.write(Buffer.concat([replacement, whole.subarray(end + 2)]));
+    await this.seal();
+  }
+
   async dispose(): Promise<void> {
     this.chunks = [];
     if (this.file) {

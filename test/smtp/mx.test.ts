@@ -190,4 +190,20 @@ describe('SMTP MX', () => {
     assert.match(r, /Content-Type: text\/rfc822-headers/);
     assert.doesNotMatch(r, /secret body/, 'RET=HDRS returns only the header');
   });
+
+  it('RFC 8601 5: a forged Authentication-Results with our authserv-id is renamed; others are kept', async () => {
+    const t = await connect(port);
+    await reply(t);
+    await cmd(t, 'EHLO client.test');
+    await cmd(t, 'MAIL FROM:<x@spoof.test>');
+    await cmd(t, 'RCPT TO:<alice@example.test>');
+    await cmd(t, 'DATA');
+    const forged = 'Authentication-Results: mx.example.test;\r\n dkim=pass header.d=bank.test\r\nAuthentication-Results: relay.other.test; spf=pass\r\nSubject: forged results\r\n\r\nbody\r\n.';
+    assert.match(await cmd(t, forged), /^250 /);
+    t.close();
+    const [m] = (await w.messages('alice@example.test')).filter((x) => x.text.includes('Subject: forged results'));
+    assert.match(m.text, /\r\nX-Forged-Authentication-Results: mx\.example\.test;\r\n dkim=pass header\.d=bank\.test\r\n/);
+    assert.match(m.text, /\r\nAuthentication-Results: relay\.other\.test; spf=pass\r\n/);
+    assert.equal(m.text.match(/^Authentication-Results: mx\.example\.test;/gm)?.length, 1, 'only ours');
+  });
 });
