@@ -30,6 +30,9 @@ function claimRecent(mailboxId: Id, uids: readonly number[], claim: boolean): nu
   return mine;
 }
 
+/** Rows a view remembers for RFC 2180 4.1.1 (about 0.5 KB each). */
+const ROW_MEMORY = 5000;
+
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
 /** A message as resolved from a sequence set. */
@@ -53,6 +56,8 @@ export class MailboxView {
   private pendingFlags = new Set<number>();
   private announcedExists = 0;
   private keywordsChanged = false;
+  /** Recently seen rows, so a message expunged elsewhere can still be served until its EXPUNGE is announced (RFC 2180 4.1.1). */
+  private rows = new Map<number, MessageRow>();
   /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
   saved: Uid[] = [];
 
@@ -86,6 +91,7 @@ export class MailboxView {
 
   private add(r: MessageRow): void {
     this.uids.push(r.uid);
+    this.remember([r]);
     this.setFlags(r.uid, r.flags);
   }
 
@@ -209,6 +215,25 @@ export class MailboxView {
     this.modSeq = Math.max(this.modSeq, ch.highestModSeq);
   }
 
+  /** Keeps rows in a bounded LRU (most recent last); see `rows`. */
+  remember(rows: readonly MessageRow[]): void {
+    for (const r of rows) {
+      this.rows.delete(r.uid);
+      this.rows.set(r.uid, r);
+    }
+    for (const key of this.rows.keys()) {
+      if (this.rows.size <= ROW_MEMORY) break;
+      this.rows.delete(key);
+    }
+  }
+
+  /** A remembered row of a message in this view (e.g. expunged elsewhere, not yet announced), with its last known flags. */
+  rememberedRow(uid: number): MessageRow | undefined {
+    if (!this.flags.has(uid)) return undefined;
+    const r = this.rows.get(uid);
+    return r && { ...r, flags: this.flagsOf(uid) };
+  }
+
   /** Records this session's own flag change (already answered), so `poll` does not repeat it. */
   noteFlags(rows: readonly MessageRow[]): void {
     for (const r of rows) if (this.flags.has(r.uid)) this.setFlags(r.uid, r.flags);
@@ -256,6 +281,7 @@ export class MailboxView {
         out.push(`* ${i + 1 - removed} EXPUNGE\r\n`); // each EXPUNGE renumbers the ones after it
         removed++;
         this.flags.delete(uid);
+        this.rows.delete(uid);
         this.recent.delete(uid);
         this.pendingExpunge.delete(uid);
         this.pendingFlags.delete(uid);

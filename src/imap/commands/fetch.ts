@@ -7,6 +7,7 @@ import { fetchSetsSeen, parseFetch, type FetchItem } from '../protocol/index.js'
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
+import { isStoreError } from '../../store/errors.js';
 import { cachedContent } from '../content-cache.js';
 import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
@@ -44,18 +45,20 @@ export const fetch = {
     let missing = 0;
     for (let i = 0; i < msgs.length && !s.isClosed; i += BATCH) {
       const batch = msgs.slice(i, i + BATCH);
-      const rows = new Map((await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id)).map((r) => [r.uid as number, r]));
+      const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id);
+      view.remember(fresh);
+      const rows = new Map(fresh.map((r) => [r.uid as number, r]));
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
       s.cork(); // one write per batch instead of several per message
       try {
         for (const m of batch) {
-          const row = rows.get(m.uid);
+          // RFC 2180 4.1.1: a message expunged elsewhere is still served until its EXPUNGE is announced
+          const row = rows.get(m.uid) ?? view.rememberedRow(m.uid);
           const meta = row && withContent ? await cachedContent(s.services.store, row.contentId) : null;
-          if (!row || (withContent && !meta)) {
-            missing++; // expunged elsewhere; its EXPUNGE comes at an allowed moment
+          if (!row || (withContent && !meta) || !(await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
+            missing++; // gone for good (content released); its EXPUNGE comes at an allowed moment
             continue;
           }
-          await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid));
           if (s.needsDrain()) {
             s.uncork();
             await s.drain();
@@ -80,7 +83,25 @@ async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], b
   return new Set(result.changed.map((r) => r.uid as number));
 }
 
-async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: ContentMeta | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<void> {
+/** Writes one FETCH response; false (nothing written) when the content is no longer stored. */
+async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: ContentMeta | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
+  let pieces: Piece[];
+  try {
+    pieces = await buildPieces(s, view, row, meta, items, flagsChanged);
+  } catch (err) {
+    if (isStoreError(err, 'notfound')) return false;
+    throw err;
+  }
+  s.sendBytes(Buffer.from(`* ${m.seq} FETCH (`, 'latin1'));
+  for (const p of pieces) {
+    if (Buffer.isBuffer(p)) s.sendBytes(p);
+    else await sendBody(s, p);
+  }
+  s.sendBytes(Buffer.from(')\r\n', 'latin1'));
+  return true;
+}
+
+async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, meta: ContentMeta | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<Piece[]> {
   const pieces: Piece[] = [];
   const text = (t: string) => pieces.push(Buffer.from(t, 'latin1'));
   let first = true;
@@ -114,12 +135,7 @@ async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, r
     sep();
     text(flags()); // RFC 9051 6.4.5: an implicit \Seen change is reported
   }
-  s.sendBytes(Buffer.from(`* ${m.seq} FETCH (`, 'latin1'));
-  for (const p of pieces) {
-    if (Buffer.isBuffer(p)) s.sendBytes(p);
-    else await sendBody(s, p);
-  }
-  s.sendBytes(Buffer.from(')\r\n', 'latin1'));
+  return pieces;
 }
 
 async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: ContentMeta, flags: () => string): Promise<string | BodyData> {
@@ -177,7 +193,15 @@ async function sendBody(s: ImapSession, body: BodyData): Promise<void> {
 
 async function streamLiteral(s: ImapSession, body: Extract<BodyData, { kind: 'stream' }>): Promise<void> {
   let sent = 0;
-  const stream = await body.open();
+  let stream;
+  try {
+    stream = await body.open();
+  } catch (err) {
+    // the content vanished after the literal was announced: keep the protocol in step
+    s.info.log.warn({ err }, 'content vanished during FETCH; literal padded');
+    s.sendBytes(Buffer.alloc(body.length, 0x20));
+    return;
+  }
   for await (const chunk of stream) {
     const c = chunk as Buffer;
     const part = c.subarray(0, Math.max(0, body.length - sent));
