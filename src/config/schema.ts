@@ -224,7 +224,7 @@ export const pop3Keys = {
 export const smtpKeys = {
   max_message_size: intKey('MAILROOM_SMTP_MAX_MESSAGE_SIZE', 52428800, 1024, 'Largest message accepted over SMTP, submission and LMTP, in bytes (advertised as SIZE, checked at MAIL FROM and while the data arrives).'),
   max_recipients: intKey('MAILROOM_SMTP_MAX_RECIPIENTS', 100, 1, 'Recipients accepted per message (advertised as LIMITS RCPTMAX); more get 452 4.5.3.'),
-  max_errors: intKey('MAILROOM_SMTP_MAX_ERRORS', 10, 1, 'Error replies in one session after which the server says 421 and closes.'),
+  max_errors: intKey('MAILROOM_SMTP_MAX_ERRORS', 20, 1, 'Error replies in one session after which the server says 421 4.7.0 and closes (as Postfix\'s smtpd_hard_error_limit; unknown recipients count too).'),
   timeout_ms: intKey('MAILROOM_SMTP_TIMEOUT_MS', 300000, 1000, 'How long the server waits for a command or for more message data before it says 421 and closes (RFC 5321 4.5.3.2 asks for at least 5 minutes).'),
   dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use).'),
   sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
