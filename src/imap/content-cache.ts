@@ -1,22 +1,33 @@
 /**
- * A process-wide cache of parsed content metadata (MIME index + search text) for FETCH and
- * SEARCH. Content is immutable and addressed by its sha256, so a cached entry can never be
- * stale; the cache only saves the row read and JSON parse that dominate SEARCH and
- * FETCH ENVELOPE on big mailboxes. Bounded by an estimate of the bytes it holds (LRU).
+ * A process-wide cache of what FETCH and SEARCH need most from content metadata: the MIME
+ * index and the header part of the search text. Content is immutable and addressed by its
+ * sha256, so an entry can never be stale; the cache saves the row read and JSON parse that
+ * dominate SEARCH FROM/SUBJECT and FETCH ENVELOPE on big mailboxes. Body text (SEARCH
+ * BODY/TEXT) is read from the store each time, so entries stay small. LRU, bounded by an
+ * estimate of the bytes held.
  */
-import type { ContentMeta, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { MessageIndex } from '../mime/types.js';
 
 const MAX_BYTES = 64 * 1024 * 1024;
 
+/** What the cache keeps of one content. */
+export interface CachedContent {
+  id: string;
+  index: MessageIndex;
+  /** The decoded header lines of the search text (`Name: value`, one per line). */
+  headerText: string;
+}
+
 interface Entry {
-  meta: ContentMeta;
+  meta: CachedContent;
   bytes: number;
 }
 
 const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
 
-/** `store.getContent` through the cache (misses are not cached: content may arrive later). */
-export async function cachedContent(store: Store, id: string): Promise<ContentMeta | null> {
+/** The index and header text of a content through the cache; null when it is not stored. */
+export async function cachedContent(store: Store, id: string): Promise<CachedContent | null> {
   let c = caches.get(store);
   if (!c) caches.set(store, (c = { map: new Map(), bytes: 0 }));
   const hit = c.map.get(id);
@@ -25,10 +36,11 @@ export async function cachedContent(store: Store, id: string): Promise<ContentMe
     c.map.set(id, hit);
     return hit.meta;
   }
-  const meta = await store.getContent(id);
-  if (!meta) return null;
-  const bytes = meta.searchText.length * 2 + 4096 + JSON.stringify(meta.index.body).length; // rough, errs high
-  if (bytes > MAX_BYTES / 8) return meta;
+  const full = await store.getContent(id);
+  if (!full) return null; // misses are not cached: the content may be stored later
+  const cut = full.searchText.indexOf('\n\n');
+  const meta = { id, index: full.index, headerText: cut < 0 ? full.searchText : full.searchText.slice(0, cut) };
+  const bytes = 4096 + meta.headerText.length * 2; // rough: the parsed index of a typical message is a few KB
   c.map.set(id, { meta, bytes });
   c.bytes += bytes;
   for (const [key, e] of c.map) {

@@ -5,7 +5,8 @@
  * (bare LF → CRLF, NUL → 0x80), so the announced literal length equals the bytes sent.
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { ContentMeta, Store } from '../../store/types.js';
+import type { Store } from '../../store/types.js';
+import type { CachedContent } from '../content-cache.js';
 import { binarySection, findPart, resolveSection, sectionBytes } from '../../mime/sections.js';
 import { formatSection, type Partial, type Section } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
@@ -29,7 +30,7 @@ export function applyPartial(bytes: Buffer, partial: Partial | undefined): Buffe
 }
 
 /** The data of BODY[section]<partial>. */
-export async function sectionData(store: Store, meta: ContentMeta, section: Section, partial: Partial | undefined): Promise<BodyData> {
+export async function sectionData(store: Store, meta: CachedContent, section: Section, partial: Partial | undefined): Promise<BodyData> {
   const answer = resolveSection(meta.index, formatSection(section));
   if (!answer) throw new ImapNo('Invalid section', 'CLIENTBUG', 'BAD');
   if (answer.kind === 'empty') return { kind: 'bytes', bytes: Buffer.alloc(0) };
@@ -48,7 +49,7 @@ export async function sectionData(store: Store, meta: ContentMeta, section: Sect
 }
 
 /** The wire length of a range when the index knows it: the whole message or one part's body. */
-function knownWireLength(meta: ContentMeta, section: Section, start: number, end: number): number | null {
+function knownWireLength(meta: CachedContent, section: Section, start: number, end: number): number | null {
   if (section.part.length === 0 && !section.text && start === 0) return meta.index.size;
   const part = section.part.length === 0 ? meta.index.body : findPart(meta.index, section.part);
   if (part && start === part.headerEnd && end === part.bodyEnd && (section.text === undefined || section.text === 'TEXT')) return part.size;
@@ -56,7 +57,7 @@ function knownWireLength(meta: ContentMeta, section: Section, start: number, end
 }
 
 /** BINARY[part]: decoded bytes, or NO [UNKNOWN-CTE] / [PARSE] (RFC 3516 4.3). */
-export async function binaryData(store: Store, meta: ContentMeta, part: number[]): Promise<Buffer> {
+export async function binaryData(store: Store, meta: CachedContent, part: number[]): Promise<Buffer> {
   const raw = await readAll(await store.openContent(meta.id));
   const r = binarySection(raw, meta.index, part);
   if (!r.ok) throw new ImapNo(r.code === 'UNKNOWN-CTE' ? 'Unknown Content-Transfer-Encoding' : 'Content cannot be decoded', r.code);

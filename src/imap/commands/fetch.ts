@@ -2,13 +2,13 @@
 // RFC3516 (BINARY), RFC8970 (PREVIEW), RFC8474 (EMAILID/THREADID)
 // Messages are read in batches; each response is written as it is built and the socket's
 // backpressure is awaited between messages, so 10,000 BODY[] stream with bounded memory.
-import type { ContentMeta, MessageRow } from '../../store/types.js';
+import type { MessageRow } from '../../store/types.js';
 import { fetchSetsSeen, parseFetch, type FetchItem } from '../protocol/index.js';
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
-import { cachedContent } from '../content-cache.js';
+import { cachedContent, type CachedContent } from '../content-cache.js';
 import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, sectionData, type BodyData } from './fetch-body.js';
@@ -84,7 +84,7 @@ async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], b
 }
 
 /** Writes one FETCH response; false (nothing written) when the content is no longer stored. */
-async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: ContentMeta | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
+async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
   let pieces: Piece[];
   try {
     pieces = await buildPieces(s, view, row, meta, items, flagsChanged);
@@ -101,7 +101,7 @@ async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, r
   return true;
 }
 
-async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, meta: ContentMeta | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<Piece[]> {
+async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<Piece[]> {
   const pieces: Piece[] = [];
   const text = (t: string) => pieces.push(Buffer.from(t, 'latin1'));
   let first = true;
@@ -112,22 +112,22 @@ async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, m
     sep();
     if (item.type === 'simple') {
       if (item.attr === 'FLAGS') flagsSent = true;
-      const v = await simpleItem(s, item.attr, row, meta as ContentMeta, flags);
+      const v = await simpleItem(s, item.attr, row, meta as CachedContent, flags);
       if (typeof v === 'string') text(v);
       else pieces.push(Buffer.from(`${item.name} `, 'latin1'), v);
     } else if (item.type === 'preview') {
-      const p = Buffer.from((meta as ContentMeta).index.preview, 'utf8');
+      const p = Buffer.from((meta as CachedContent).index.preview, 'utf8');
       pieces.push(Buffer.from(`PREVIEW {${p.length}}\r\n`, 'latin1'), p);
     } else if (item.type === 'section') {
       text(`${item.name} `);
-      pieces.push(await sectionData(s.services.store, meta as ContentMeta, item.section, item.partial));
+      pieces.push(await sectionData(s.services.store, meta as CachedContent, item.section, item.partial));
     } else if (item.type === 'binary') {
-      const bytes = await binaryData(s.services.store, meta as ContentMeta, item.part);
+      const bytes = await binaryData(s.services.store, meta as CachedContent, item.part);
       const part = item.partial ? bytes.subarray(Math.min(item.partial.offset, bytes.length), Math.min(item.partial.offset + item.partial.length, bytes.length)) : bytes;
       text(`${item.name} `);
       pieces.push(Buffer.from(`~{${part.length}}\r\n`, 'latin1'), part); // RFC 3516 4.2: literal8 may carry NUL
     } else {
-      const bytes = await binaryData(s.services.store, meta as ContentMeta, item.part);
+      const bytes = await binaryData(s.services.store, meta as CachedContent, item.part);
       text(`${item.name} ${bytes.length}`);
     }
   }
@@ -138,7 +138,7 @@ async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, m
   return pieces;
 }
 
-async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: ContentMeta, flags: () => string): Promise<string | BodyData> {
+async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: CachedContent, flags: () => string): Promise<string | BodyData> {
   switch (attr) {
     case 'FLAGS':
       return flags();

@@ -3,10 +3,10 @@
  * stored MIME index / search text: never re-parses a message (DESIGN.md). Strings match
  * as case-insensitive substrings of decoded text (RFC 9051 6.4.4).
  */
-import type { ContentMeta, MessageRow, Store } from '../../store/types.js';
+import type { MessageRow, Store } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
-import { cachedContent } from '../content-cache.js';
+import { cachedContent, type CachedContent } from '../content-cache.js';
 
 export interface Candidate {
   seq: number;
@@ -16,8 +16,13 @@ export interface Candidate {
 /** Lazily loaded content, cached per search (several keys may need the same message). */
 export class ContentCache {
   constructor(private readonly store: Store) {}
-  get(id: string): Promise<ContentMeta | null> {
+  /** Index and header text (cached process-wide). */
+  get(id: string): Promise<CachedContent | null> {
     return cachedContent(this.store, id);
+  }
+  /** The whole search text, for BODY/TEXT (not cached: it can be large). */
+  async text(id: string): Promise<string | null> {
+    return (await this.store.getContent(id))?.searchText ?? null;
   }
 }
 
@@ -86,15 +91,15 @@ export async function matches(key: SearchKey, c: Candidate, env: { view: Mailbox
     }
     case 'header': {
       const meta = await content();
-      return meta !== null && headerMatches(meta.searchText, key.field, key.value);
+      return meta !== null && headerMatches(meta.headerText, key.field, key.value);
     }
     case 'body': {
-      const meta = await content();
-      return meta !== null && bodyPart(meta.searchText).toLowerCase().includes(key.value.toLowerCase());
+      const text = await env.contents.text(row.contentId);
+      return text !== null && bodyPart(text).toLowerCase().includes(key.value.toLowerCase());
     }
     case 'text': {
-      const meta = await content();
-      return meta !== null && meta.searchText.toLowerCase().includes(key.value.toLowerCase());
+      const text = await env.contents.text(row.contentId);
+      return text !== null && text.toLowerCase().includes(key.value.toLowerCase());
     }
     case 'date': {
       if (key.field === 'internal') return compareDate(row.internalDate.getTime(), key.cmp, key.date);
