@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { segmentRanges } from './ingest.js';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ingest, segmentRanges } from './ingest.js';
+import { LocalChangeBus } from './store/bus.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import type { NewContent } from './store/types.js';
 
 describe('segmentRanges', () => {
   const rows: [number, { start: number; end: number }[], [number, number][]][] = [
@@ -28,5 +36,43 @@ describe('segmentRanges', () => {
         assert.equal(pos, size);
       }),
     );
+  });
+});
+
+describe('ingest into a store', () => {
+  const big = (seed: string) => Buffer.from(seed.repeat(3000)).toString('base64').replace(/.{76}/g, '$&\r\n');
+  const mime = (parts: string[]) =>
+    Buffer.from(
+      'From: a@example.test\r\nTo: b@example.test\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n' +
+        parts.map((p) => `--B\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${p}\r\n`).join('') +
+        '--B--\r\n',
+    );
+
+  it('segments (written concurrently) are durable blobs that hash to their names and concatenate to the input; one segment reuses the content id', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-'));
+    const store = new SqliteStore({ file: join(dir, 'db.sqlite'), blobDir: join(dir, 'blobs'), bus: new LocalChangeBus() });
+    await store.migrate();
+    const opts = { spoolDir: join(dir, 'spool'), largePartThreshold: 4096 };
+    for (const raw of [mime([big('one'), big('two'), big('one'), big('three'), big('four')]), Buffer.from('Subject: small\r\n\r\nhi\r\n')]) {
+      for (const source of [raw, Readable.from([raw.subarray(0, 100), raw.subarray(100)])]) {
+        const got = await ingest(store, source, opts);
+        const content = got.content as NewContent;
+        assert.equal(content.id, createHash('sha256').update(raw).digest('hex'));
+        const pieces: Buffer[] = [];
+        for (const seg of content.segments) {
+          const chunks: Buffer[] = [];
+          for await (const c of store.blobs.read(seg.hash)) chunks.push(c as Buffer);
+          const bytes = Buffer.concat(chunks);
+          assert.equal(createHash('sha256').update(bytes).digest('hex'), seg.hash);
+          assert.equal(bytes.length, seg.size);
+          pieces.push(bytes);
+        }
+        assert.deepEqual(Buffer.concat(pieces), raw);
+        if (raw.length < 1000) assert.deepEqual(content.segments, [{ hash: content.id, size: raw.length }]);
+        else assert.ok(content.segments.length >= 9, `large bodies cut out: ${content.segments.length}`);
+        await got.dispose();
+      }
+    }
+    await store.close();
   });
 });

@@ -81,15 +81,27 @@ async function prepare(store: Store, raw: Raw, hash: string, opts: IngestOptions
 
 async function build(store: Store, raw: Buffer, hash: string, opts: IngestOptions, fresh: () => Promise<Ingested>, dispose: () => Promise<void>): Promise<Ingested> {
   const index = indexMessage(raw, { largeBodyThreshold: opts.largePartThreshold });
-  const segments: Segment[] = [];
-  for (const [start, end] of segmentRanges(raw.length, index.largeBodies)) {
-    const bytes = raw.subarray(start, end);
-    const segment = { hash: sha256(bytes), size: bytes.length };
-    await store.blobs.put(segment.hash, bytes);
-    segments.push(segment);
-  }
+  const ranges = segmentRanges(raw.length, index.largeBodies);
+  // A message without large bodies is one segment: its hash is the content id, already computed.
+  const segments: Segment[] = ranges.map(([start, end]) => ({ hash: start === 0 && end === raw.length ? hash : sha256(raw.subarray(start, end)), size: end - start }));
+  await putAll(store, segments, ranges, raw);
   const content: NewContent = { id: hash, size: raw.length, segments, index, searchText: searchText(raw, index) };
   return { content, index, size: raw.length, fresh, dispose };
+}
+
+/** Blob writes in flight at once for one message: each waits on its own fsyncs, so they overlap. */
+const PUT_CONCURRENCY = 4;
+
+/** Writes every segment's blob (durable when this resolves), a few at a time. */
+async function putAll(store: Store, segments: Segment[], ranges: [number, number][], raw: Buffer): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < segments.length) {
+      const i = next++;
+      await store.blobs.put(segments[i].hash, raw.subarray(ranges[i][0], ranges[i][1]));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, segments.length) }, worker));
 }
 
 /** Cuts [0, size) at the large bodies: gaps become segments of their own; empty ranges are dropped. */
