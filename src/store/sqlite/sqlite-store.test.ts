@@ -198,8 +198,6 @@ describe('sqlite migrations', () => {
 
 describe('openStore database URLs', () => {
   const rows: [string, RegExp][] = [
-    ['postgres://u@localhost/mail', /PostgreSQL store is not available in this version \(MAILROOM_DATABASE_URL\)/],
-    ['postgresql://localhost/mail', /PostgreSQL store is not available/],
     ['mysql://localhost/mail', /"mysql"/],
     ['not a url', /unsupported database URL/],
   ];
@@ -208,6 +206,15 @@ describe('openStore database URLs', () => {
       await assert.rejects(openStore({ dataDir: newDir(), databaseUrl: url, bus: new LocalChangeBus() }), (e) => isStoreError(e, 'invalid') && message.test(e.message));
     });
   }
+
+  it('postgres:// and postgresql:// select PostgreSQL (here: nothing listens, so unavailable)', async () => {
+    for (const url of ['postgres://u@127.0.0.1:1/mail', 'postgresql://127.0.0.1:1/mail']) {
+      await assert.rejects(
+        openStore({ dataDir: newDir(), databaseUrl: url, bus: new LocalChangeBus(), database: { connect_timeout_ms: 1000 } }),
+        (e) => isStoreError(e, 'unavailable') && /PostgreSQL/.test(e.message),
+      );
+    }
+  });
 
   it('an empty URL selects SQLite', async () => {
     const store = await openStore({ dataDir: newDir(), databaseUrl: '', bus: new LocalChangeBus() });
