@@ -40,15 +40,24 @@ export class SmtpIo {
     return this.socket instanceof tls.TLSSocket && this.socket.encrypted;
   }
 
+  /** Our own listeners on the current socket, so STARTTLS removes exactly these (the listener framework keeps its own). */
+  private detach: (() => void) | undefined;
+
   private attach(socket: net.Socket): void {
-    socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
       if (this.buffer.length > HIGH_WATER) socket.pause();
       this.notify();
-    });
-    socket.on('end', () => this.fail('eof'));
-    socket.on('close', () => this.fail('eof'));
-    socket.on('error', () => this.fail('eof'));
+    };
+    const onEnd = () => this.fail('eof');
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('close', onEnd);
+    socket.on('error', onEnd);
+    this.detach = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+    };
   }
 
   private fail(reason: ConnectionClosed['reason']): void {
@@ -145,12 +154,8 @@ export class SmtpIo {
   async startTls(secureContext: tls.SecureContext): Promise<void> {
     this.buffer = Buffer.alloc(0) as Buffer; // RFC 3207 4.2: nothing sent before the handshake counts
     const plain = this.socket;
-    plain.removeAllListeners('data');
-    plain.removeAllListeners('end');
-    plain.removeAllListeners('close');
+    this.detach?.(); // the plain socket's 'close' and 'error' still mean the connection is gone
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext });
-    // The plain socket's 'close' still means the connection is gone.
-    plain.on('close', () => this.fail('eof'));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new ConnectionClosed('timeout')), this.timeoutMs);
       secure.once('secure', () => (clearTimeout(timer), resolve()));

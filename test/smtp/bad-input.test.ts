@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { connect, type Transcript } from '../harness/transcript.js';
-import { cmd, reply, startWorld, type World } from './setup.js';
+import { cmd, reply, startWorld, upgrade, type World } from './setup.js';
 
 describe('SMTP bad input', () => {
   let w: World;
@@ -223,5 +223,34 @@ describe('SMTP fuzz and shutdown', () => {
     const stopping = w.server.stop();
     assert.equal(await t.readToEnd(15_000), '421 4.3.2 mx.example.test Server shutting down\r\n');
     assert.equal((await stopping).code, 0);
+  });
+});
+
+describe('SMTP connection limit', () => {
+  let w: World;
+  before(async () => {
+    w = await startWorld({ MAILROOM_LIMITS_CONNECTIONS_PER_IP: '2' });
+  });
+  after(() => w.stop());
+
+  it('sessions closed after STARTTLS free their slot; over the limit: 421 4.7.0', async () => {
+    for (let i = 0; i < 3; i++) {
+      const t = await connect(w.server.ports.smtp!);
+      await reply(t);
+      await cmd(t, 'EHLO client.test');
+      await cmd(t, 'STARTTLS');
+      const s = await upgrade(t);
+      assert.equal(await cmd(s, 'QUIT'), '221 2.0.0 mx.example.test closing connection\r\n');
+      await t.closed;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const a = await connect(w.server.ports.smtp!);
+    const b = await connect(w.server.ports.smtp!);
+    assert.match(await reply(a), /^220 /);
+    assert.match(await reply(b), /^220 /);
+    const c = await connect(w.server.ports.smtp!);
+    assert.equal(await c.readToEnd(), '421 4.7.0 Mailroom: too many connections from your address\r\n');
+    a.close();
+    b.close();
   });
 });
