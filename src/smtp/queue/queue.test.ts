@@ -260,6 +260,18 @@ describe('outbound queue against a test sink', () => {
     assert.equal(sink.messages.length, 0, 'the failed message was not sent again');
   });
 
+  it('two workers draining one store at once send every message exactly once', async () => {
+    const rcpts = Array.from({ length: 16 }, (_, i) => `w${i}@${i % 2 ? 'remote.test' : 'other.test'}`);
+    for (const to of rcpts) await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+    const [a, b] = [worker({ concurrency: 1 }), worker({ concurrency: 1 })];
+    // Small claims, so the two interleave instead of one taking everything.
+    const worked = await Promise.all([a.runOnce(), b.runOnce()]);
+    assert.equal(worked[0] + worked[1], rcpts.length, `claims: ${worked.join(' + ')}`);
+    assert.ok(worked[0] > 0 && worked[1] > 0, `both worked: ${worked.join(' + ')}`);
+    for (const to of rcpts) assert.equal(sink.messages.filter((m) => m.to.includes(to)).length, 1, `${to} once`);
+    assert.deepEqual(await store.listQueueEntries(), []);
+  });
+
   it('a crash after the DSN but before clearing it repeats the same report (same Message-ID), never loses it', async () => {
     const { proxy, state } = crashingStore('clearQueueDsn');
     state.armed = true;
