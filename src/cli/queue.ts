@@ -30,7 +30,7 @@ export function registerQueueCommands(program: Command): void {
         console.log(`id: ${e.id}\nfrom: ${sender(e)}\nsize: ${e.size}\nqueued: ${e.createdAt.toISOString()}\nattempts: ${e.attempts}\nnext attempt: ${e.nextAttemptAt.toISOString()}`);
         if (Object.keys(e.params).length) console.log(`params: ${JSON.stringify(e.params)}`);
         if (e.lease) console.log(`being delivered by ${e.lease.owner} (lease until ${e.lease.until.toISOString()})`);
-        for (const r of e.recipients) console.log(`rcpt ${r.address}: ${r.state}${r.status ? ` ${r.status}` : ''}${r.remoteMta ? ` via ${r.remoteMta}` : ''}${r.lastResult ? `: ${r.lastResult}` : ''}`);
+        for (const r of e.recipients) console.log(`rcpt ${r.address}: ${r.state}${r.status ? ` ${r.status}` : ''}${r.remoteMta ? ` via ${r.remoteMta}` : ''}${r.lastResult ? `: ${r.lastResult}` : ''}${r.dsnPending ? ' (DSN owed to the sender)' : ''}`);
       }),
     );
   queue
