@@ -40,10 +40,13 @@ test('serve: every listener on port 0 logs one "listening" line; placeholders an
     assert.equal(await imaps.readToEnd(), '* BYE [UNAVAILABLE] Mailroom: IMAP is not available in this version\r\n');
     const pop3s = await connect(s.ports.pop3s!, { tls: true });
     assert.equal(await pop3s.readToEnd(), '-ERR [SYS/PERM] Mailroom: POP3 is not available in this version\r\n');
-    const submissions = await connect(s.ports.submissions!, { tls: true });
-    assert.equal(await submissions.readToEnd(), '421 4.3.2 Mailroom: SMTP is not available in this version\r\n');
-    const smtp = await connect(s.ports.smtp!);
-    assert.equal(await smtp.readToEnd(), '421 4.3.2 Mailroom: SMTP is not available in this version\r\n');
+    // SMTP, submission (implicit TLS) and LMTP are real: each greets with 220 (test/smtp/ covers the rest).
+    for (const [port, tls, kind] of [[s.ports.smtp!, false, 'ESMTP'], [s.ports.submissions!, true, 'ESMTP'], [s.ports.lmtp!, false, 'LMTP']] as const) {
+      const t = await connect(port, { tls });
+      assert.match(await t.readUntil('\r\n'), new RegExp(`^220 \\S+ ${kind} Mailroom ready\r\n$`));
+      t.send('QUIT\r\n');
+      assert.match(await t.readToEnd(), /^221 2\.0\.0 /);
+    }
 
     const health = await new Promise<string>((resolve, reject) =>
       http.get(`http://127.0.0.1:${s.ports.http}/healthz`, (res) => {
