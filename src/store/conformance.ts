@@ -1,5 +1,5 @@
 /**
- * The store conformance suite: every backend (SQLite now, PostgreSQL later) registers it
+ * The store conformance suite: every backend (SQLite, PostgreSQL) registers it
  * with its own `open` and must pass it unchanged. It speaks only the contract in
  * types.ts. Longer than the usual file limit because it is one table of behaviours that
  * reads best in one place.

@@ -1,6 +1,6 @@
 /**
  * THE storage contract. IMAP, POP3, SMTP/LMTP delivery and the CLI use only this;
- * SQLite (src/store/sqlite/) and PostgreSQL (later) implement it unchanged.
+ * SQLite (src/store/sqlite/) and PostgreSQL (src/store/postgres/) implement it unchanged.
  *
  * Never imports: protocol code (src/imap, src/pop3, src/smtp), src/mail, SQL drivers.
  *
