@@ -133,3 +133,23 @@ describe('SMTP submission', () => {
     assert.match(stdout, /Subject: seen everywhere/);
   });
 });
+
+describe('SMTP protocol trace', () => {
+  it('logs the conversation with AUTH secrets redacted', async () => {
+    const w = await startWorld({ MAILROOM_LOG_TRACE: '1' });
+    try {
+      const t = await connect(w.server.ports.submissions!, { tls: true });
+      await reply(t);
+      await cmd(t, 'EHLO client.test');
+      assert.equal(await cmd(t, `AUTH PLAIN ${PLAIN}`), '235 2.7.0 Authentication successful\r\n');
+      await cmd(t, 'QUIT');
+      await w.server.waitForLog((l) => l.msg === 'trace' && String(l.line).startsWith('221 '));
+      const lines = w.server.stdout.filter((l) => l.msg === 'trace').map((l) => `${l.dir} ${l.line}`);
+      assert.ok(lines.includes('C EHLO client.test'), lines.join('\n'));
+      assert.ok(lines.includes('C AUTH PLAIN ***'), lines.join('\n'));
+      assert.ok(!JSON.stringify(w.server.stdout).includes(PLAIN), 'the SASL response never reaches the log');
+    } finally {
+      await w.stop();
+    }
+  });
+});
