@@ -29,7 +29,8 @@ function needsContent(items: readonly FetchItem[]): boolean {
   return items.some((i) => i.type !== 'simple' || NEEDS_CONTENT.has(i.attr));
 }
 
-type Piece = Buffer | BodyData;
+/** Latin-1 response text, raw bytes, or a literal body. */
+type Piece = string | Buffer | BodyData;
 
 export const fetch = {
   name: 'FETCH',
@@ -92,18 +93,25 @@ async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, r
     if (isStoreError(err, 'notfound')) return false;
     throw err;
   }
-  s.sendBytes(Buffer.from(`* ${m.seq} FETCH (`, 'latin1'));
+  let text = `* ${m.seq} FETCH (`; // latin1 text is gathered and written in as few pieces as possible
   for (const p of pieces) {
-    if (Buffer.isBuffer(p)) s.sendBytes(p);
-    else await sendBody(s, p);
+    if (typeof p === 'string') text += p;
+    else if (Buffer.isBuffer(p)) {
+      s.sendBytes(Buffer.concat([Buffer.from(text, 'latin1'), p]));
+      text = '';
+    } else {
+      s.sendBytes(Buffer.from(text, 'latin1'));
+      text = '';
+      await sendBody(s, p);
+    }
   }
-  s.sendBytes(Buffer.from(')\r\n', 'latin1'));
+  s.sendBytes(Buffer.from(`${text})\r\n`, 'latin1'));
   return true;
 }
 
 async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<Piece[]> {
   const pieces: Piece[] = [];
-  const text = (t: string) => pieces.push(Buffer.from(t, 'latin1'));
+  const text = (t: string) => pieces.push(t);
   let first = true;
   const sep = () => (first ? (first = false) : text(' '));
   const flags = () => `FLAGS ${flagsWithRecent(row.flags, view.isRecent(row.uid), s.rev2)}`;
@@ -114,7 +122,7 @@ async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, m
       if (item.attr === 'FLAGS') flagsSent = true;
       const v = await simpleItem(s, item.attr, row, meta as CachedContent, flags);
       if (typeof v === 'string') text(v);
-      else pieces.push(Buffer.from(`${item.name} `, 'latin1'), v);
+      else pieces.push(`${item.name} `, v);
     } else if (item.type === 'preview') {
       const p = Buffer.from((meta as CachedContent).index.preview, 'utf8');
       pieces.push(Buffer.from(`PREVIEW {${p.length}}\r\n`, 'latin1'), p);
