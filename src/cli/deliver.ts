@@ -38,8 +38,14 @@ export function registerDeliverCommand(program: Command): void {
             const where = o.copies.map((c) => `${c.user} uid ${c.uid}`).join(', ');
             let forwarded = '';
             if (o.remote.length) {
-              const id = await forwardRemote({ store, config }, createReadStream(path), opts.from ?? null, o.remote, { via: o.recipient });
-              forwarded = `${where ? '; ' : ''}forwarded to ${o.remote.join(', ')} (queued as ${id})`;
+              try {
+                const id = await forwardRemote({ store, config }, createReadStream(path), opts.from ?? null, o.remote, { via: o.recipient });
+                forwarded = `${where ? '; ' : ''}forwarded to ${o.remote.join(', ')} (queued as ${id})`;
+              } catch (err) {
+                // The local copies are stored already: report the forward on its own line, exit 1.
+                failed++;
+                console.error(`not forwarded to ${o.remote.join(', ')}: ${(err as Error).message}`);
+              }
             }
             console.log(`delivered to ${o.recipient}${where || forwarded ? ': ' : ''}${where}${forwarded}`);
           }
