@@ -8,7 +8,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -43,11 +43,11 @@ function cliWithStdin(args: string[], dataDir: string, input: Buffer): Promise<C
 describe('forwarding to remote alias targets (mailroom serve + queue)', { timeout: 180_000 }, () => {
   const sink = new Sink();
   let w: World;
+  const dnsFile = join(tmpdir(), `mailroom-forward-dns-${process.pid}.json`); // no SPF answers: checks end in none, offline
   const arrived = (subject: string) => () => sink.messages.find((m) => m.data.toString().includes(`Subject: ${subject}\r\n`));
 
   before(async () => {
     await sink.start();
-    const dnsFile = join(tmpdir(), `mailroom-forward-dns-${process.pid}.json`); // no SPF answers: checks end in none, offline
     writeFileSync(dnsFile, '{}');
     w = await startWorld(
       { MAILROOM_QUEUE_ROUTES: `remote.test=127.0.0.1:${sink.port}`, MAILROOM_QUEUE_POLL_MS: '100', MAILROOM_SMTP_DNS_FILE: dnsFile },
@@ -61,6 +61,7 @@ describe('forwarding to remote alias targets (mailroom serve + queue)', { timeou
   after(async () => {
     await w?.stop();
     await sink.stop();
+    rmSync(dnsFile, { force: true });
   });
 
   const cli = (...args: string[]) => runCli(args, { dataDir: w.server.dataDir });
