@@ -17,6 +17,8 @@ export interface CachedContent {
   index: MessageIndex;
   /** The decoded header lines of the search text (`Name: value`, one per line). */
   headerText: string;
+  /** The raw top-level header block, once read (FETCH of header fields is the commonest client request). */
+  header?: Buffer;
 }
 
 interface Entry {
@@ -39,8 +41,8 @@ export async function cachedContent(store: Store, id: string): Promise<CachedCon
   const full = await store.getContent(id);
   if (!full) return null; // misses are not cached: the content may be stored later
   const cut = full.searchText.indexOf('\n\n');
-  const meta = { id, index: full.index, headerText: cut < 0 ? full.searchText : full.searchText.slice(0, cut) };
-  const bytes = 4096 + meta.headerText.length * 2; // rough: the parsed index of a typical message is a few KB
+  const meta: CachedContent = { id, index: full.index, headerText: cut < 0 ? full.searchText : full.searchText.slice(0, cut) };
+  const bytes = 4096 + meta.headerText.length * 2 + Math.min(meta.index.body.headerEnd, 64 * 1024); // rough: index, header text, header block
   c.map.set(id, { meta, bytes });
   c.bytes += bytes;
   for (const [key, e] of c.map) {

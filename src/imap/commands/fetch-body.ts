@@ -43,7 +43,13 @@ export async function sectionData(store: Store, meta: CachedContent, section: Se
       open: async () => (await store.openContent(meta.id, answer.start, answer.end)).pipe(new WireTransform(window.skip, window.take)),
     };
   }
-  const raw = await readAll(await store.openContent(meta.id, answer.start, answer.end));
+  const headerEnd = meta.index.body.headerEnd;
+  let raw: Buffer;
+  if (answer.end <= headerEnd && headerEnd <= 256 * 1024) {
+    // inside the top-level header: served from the cached header block, no blob read
+    meta.header ??= await readAll(await store.openContent(meta.id, 0, headerEnd));
+    raw = meta.header.subarray(answer.start, answer.end);
+  } else raw = await readAll(await store.openContent(meta.id, answer.start, answer.end));
   const bytes = sectionBytes(raw, { ...answer, start: 0, end: raw.length });
   return { kind: 'bytes', bytes: applyPartial(bytes, partial) };
 }
