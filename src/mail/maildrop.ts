@@ -171,11 +171,12 @@ export class Maildrop {
    * was lost (the session stalled past the lease), so nothing is removed on a stale view.
    */
   async commit(now = new Date()): Promise<number> {
-    if (this.lost || !(await this.store.renewLease(this.leaseKey, this.owner, MAILDROP_LEASE_MS))) {
-      throw new Error('maildrop lock lost');
-    }
+    if (this.lost) throw new Error('maildrop lock lost');
     const uids = this.doomed(now).map((m) => m.uid);
+    // The lock is checked (by renewing it) only when something is removed: a leave-on-server
+    // QUIT changes nothing, so it saves a write transaction and its fsync.
     if (uids.length > 0) {
+      if (!(await this.store.renewLease(this.leaseKey, this.owner, MAILDROP_LEASE_MS))) throw new Error('maildrop lock lost');
       if (this.policy.deleteMode === 'expunge') {
         await this.store.expunge(this.inbox.id, uids);
       } else {

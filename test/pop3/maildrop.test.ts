@@ -107,4 +107,26 @@ describe('Maildrop (store level)', () => {
     await drop.release();
     await store.close();
   });
+  it('commit renews (checks) the lock only when it removes something; a lost lock never removes', async () => {
+    const { store, user, inbox, open } = await setup(2);
+    const renewals: string[] = [];
+    const real = store.renewLease.bind(store);
+    store.renewLease = (key, owner, ttl) => {
+      renewals.push(key);
+      return real(key, owner, ttl);
+    };
+    const keep = await open();
+    assert.equal(await keep.commit(), 0);
+    assert.deepEqual(renewals, [], 'leave-on-server QUIT: no write');
+    const drop = await open(policy(), 's2');
+    drop.messages[0].deleted = true;
+    assert.equal(await drop.commit(), 1);
+    assert.equal(renewals.length, 1);
+    const stale = await open(policy(), 's3');
+    stale.messages[0].deleted = true;
+    store.renewLease = async () => false; // the lease expired and another session took it
+    await assert.rejects(stale.commit(), /lock lost/);
+    assert.equal((await store.listMessages(inbox.id, user.id)).length, 1, 'nothing removed on a stale view');
+    await store.close();
+  });
 });
