@@ -24,7 +24,7 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Pro
   }
 }
 
-test('serve: every listener on port 0 logs one "listening" line; placeholders answer; healthz works', async () => {
+test('serve: every listener on port 0 logs one "listening" line; every protocol greets; healthz works', async () => {
   const s = await startServer();
   try {
     const listening = s.stdout.filter((l) => l.msg === 'listening');
@@ -34,12 +34,19 @@ test('serve: every listener on port 0 logs one "listening" line; placeholders an
     assert.match(s.stderr(), /npx mailroom user add alice@example\.test --password 'secret'/, 'banner tells how to add a user');
     assert.ok(s.stderr().includes(`127.0.0.1:${s.ports.imap}`), 'banner shows where IMAP listens');
 
-    const imap = await connect(s.ports.imap!);
-    assert.equal(await imap.readToEnd(), '* BYE [UNAVAILABLE] Mailroom: IMAP is not available in this version\r\n');
-    const imaps = await connect(s.ports.imaps!, { tls: true });
-    assert.equal(await imaps.readToEnd(), '* BYE [UNAVAILABLE] Mailroom: IMAP is not available in this version\r\n');
-    const pop3s = await connect(s.ports.pop3s!, { tls: true });
-    assert.equal(await pop3s.readToEnd(), '-ERR [SYS/PERM] Mailroom: POP3 is not available in this version\r\n');
+    // Every listener serves its real protocol (test/imap, test/pop3, test/smtp cover them); here: each greets, over plain and implicit TLS.
+    for (const [port, tls] of [[s.ports.imap!, false], [s.ports.imaps!, true]] as const) {
+      const t = await connect(port, { tls });
+      assert.match(await t.readUntil('\r\n'), /^\* OK \[CAPABILITY (?=[^\]]*\bIMAP4rev2\b)(?=[^\]]*\bIMAP4rev1\b)[^\]]*\] \S+ Mailroom IMAP ready\r\n$/);
+      t.send('a LOGOUT\r\n');
+      assert.match(await t.readToEnd(), /^\* BYE [^\r]*\r\na OK [^\r]*\r\n$/);
+    }
+    for (const [port, tls] of [[s.ports.pop3!, false], [s.ports.pop3s!, true]] as const) {
+      const t = await connect(port, { tls });
+      assert.equal(await t.readUntil('\r\n'), '+OK Mailroom POP3 server ready\r\n');
+      t.send('QUIT\r\n');
+      assert.equal(await t.readToEnd(), '+OK Mailroom POP3 server signing off\r\n');
+    }
     // SMTP, submission (implicit TLS) and LMTP are real: each greets with 220 (test/smtp/ covers the rest).
     for (const [port, tls, kind] of [[s.ports.smtp!, false, 'ESMTP'], [s.ports.submissions!, true, 'ESMTP'], [s.ports.lmtp!, false, 'LMTP']] as const) {
       const t = await connect(port, { tls });
