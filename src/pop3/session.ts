@@ -39,6 +39,7 @@ export class Pop3Session {
   readonly trace: Tracer;
   private reader = new LineReader(MAX_LINE);
   private lines: (Buffer | 'overlong' | 'eof')[] = [];
+  private detach: () => void = () => {};
   private wake: (() => void) | undefined;
   private errors = 0;
   private ending = false;
@@ -56,7 +57,7 @@ export class Pop3Session {
 
   /** Runs the session until the connection ends. */
   async run(): Promise<void> {
-    this.attach(this.socket);
+    this.detach = this.attach(this.socket);
     const onAbort = () => void this.close(err('server shutting down', 'SYS/TEMP'));
     this.net.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -77,16 +78,25 @@ export class Pop3Session {
     }
   }
 
-  private attach(socket: net.Socket): void {
-    socket.on('data', (chunk: Buffer) => {
+  /** Listens on `socket`; returns the function that removes exactly these listeners (never the listener framework's). */
+  private attach(socket: net.Socket): () => void {
+    const onData = (chunk: Buffer) => {
       for (const ev of this.reader.push(chunk)) this.lines.push(ev.kind === 'line' ? ev.line : 'overlong');
       if (this.lines.length > READ_AHEAD) socket.pause();
       this.wake?.();
-    });
-    socket.once('end', () => this.eof());
-    socket.once('close', () => this.eof());
+    };
+    const onEof = () => this.eof();
+    socket.on('data', onData);
+    socket.once('end', onEof);
+    socket.once('close', onEof);
     const idle = this.services.config.pop3.idle_timeout_s * 1000;
     socket.setTimeout(idle, () => void this.close(err('autologout: idle for too long', 'SYS/TEMP'))); // RFC 1939 3: no UPDATE
+    return () => {
+      socket.off('data', onData);
+      socket.off('end', onEof);
+      socket.off('close', onEof);
+      socket.setTimeout(0);
+    };
   }
 
   private eof(): void {
@@ -193,17 +203,14 @@ export class Pop3Session {
   /** RFC 2595 4: after "+OK", TLS starts; anything the client pipelined after STLS is dropped. */
   async startTls(): Promise<void> {
     const plain = this.socket;
-    plain.removeAllListeners('data');
-    plain.removeAllListeners('end');
-    plain.removeAllListeners('close');
-    plain.setTimeout(0);
+    this.detach(); // the listener framework's own 'close' handlers (per-IP count, shutdown tracking) stay
     this.reader.discard();
     this.lines = [];
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.net.secureContext });
     secure.on('error', (e) => this.net.log.debug({ err: e.message }, 'tls error'));
     this.socket = secure;
     this.reader = new LineReader(MAX_LINE);
-    this.attach(secure);
+    this.detach = this.attach(secure);
     await Promise.race([once(secure, 'secure'), once(secure, 'close')]);
     this.tls = true;
   }
