@@ -33,6 +33,8 @@ export type LogLine = Record<string, unknown> & { msg?: string };
 
 export interface RunningTestServer {
   dataDir: string;
+  /** The server process's id (e.g. to sample its memory from /proc/<pid>/status). */
+  pid: number;
   /** Port of each listener that is on. */
   ports: Partial<Record<Listener, number>>;
   /** Parsed JSON stdout lines so far (non-JSON lines appear as { raw }). */
@@ -118,6 +120,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningTe
   }
   return {
     dataDir,
+    pid: child.pid!,
     ports,
     stdout,
     stderr: () => stderr,
