@@ -6,8 +6,10 @@
 import type { Store, User } from '../store/types.js';
 import { hashPassword, verifyPassword } from './password.js';
 import type { AuthThrottle } from './throttle.js';
+import { isStoreError } from '../store/errors.js';
 
-export type AuthResult = { ok: true; user: User } | { ok: false; reason: 'invalid' | 'throttled' };
+/** 'unavailable': the store could not be asked (e.g. PostgreSQL down); a temporary failure, not a wrong password. */
+export type AuthResult = { ok: true; user: User } | { ok: false; reason: 'invalid' | 'throttled' | 'unavailable' };
 
 export interface Credentials {
   username: string;
@@ -29,7 +31,15 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, sleep 
       const verdict = await throttle.before(remoteAddress, account);
       if (verdict.delayMs > 0) await sleep(verdict.delayMs);
       if (verdict.blocked) return { ok: false, reason: 'throttled' };
-      const user = account.includes('@') && account.length <= 320 ? await store.getUser(account).catch(() => null) : null;
+      let user: User | null = null;
+      try {
+        user = account.includes('@') && account.length <= 320 ? await store.getUser(account) : null;
+      } catch (err) {
+        // An outage must not read as a wrong password (clients would drop the saved one)
+        // nor count towards the brute-force throttle.
+        if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
+        user = null; // any other lookup failure (e.g. a malformed name) is "no such user", as before
+      }
       // Unknown users cost one scrypt too, so timing does not reveal which accounts exist.
       const good = user ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, await (dummyHash ??= hashPassword('unused')));
       if (user && good) {

@@ -10,6 +10,7 @@ import type { Session as NetSession } from '../net/listeners.js';
 import type { User } from '../store/types.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import { ConnectionClosed, SmtpIo } from './io.js';
+import { isStoreError } from '../store/errors.js';
 import { splitCommand, SmtpSyntaxError, type MailFrom, type RcptTo } from './protocol/command.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
 import type { Spool } from './spool.js';
@@ -156,6 +157,8 @@ export class SmtpSession {
       await command.run(this, args);
     } catch (err) {
       if (err instanceof SmtpSyntaxError) this.reply(err.code, err.enhanced, err.message);
+      // The store is down (e.g. PostgreSQL restarting): a 4xx the client retries, and the session lives on.
+      else if (isStoreError(err, 'unavailable')) this.reply(451, '4.3.0', 'Temporary failure: mail store unavailable; try again later'); // RFC 3463 4.3.0
       else throw err;
     }
   }

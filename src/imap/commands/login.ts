@@ -14,6 +14,7 @@ function requirePlaintextAllowed(s: ImapSession): void {
 async function check(s: ImapSession, username: string, password: string): Promise<Completion> {
   const result = await s.services.auth.authenticate({ username, password, remoteAddress: s.info.remoteAddress });
   if (!result.ok) {
+    if (result.reason === 'unavailable') throw new ImapNo('Account database temporarily unavailable; try again', 'UNAVAILABLE'); // RFC 5530 3
     if (result.reason === 'throttled') throw new ImapNo('Too many failed logins; try again later', 'UNAVAILABLE');
     throw new ImapNo('Authentication failed', 'AUTHENTICATIONFAILED'); // RFC 5530: no hint whether the user exists
   }

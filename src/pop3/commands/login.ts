@@ -19,6 +19,7 @@ async function login(s: Pop3Session, username: string, password: string): Promis
   const { auth, store, config, log } = s.services;
   const result = await auth.authenticate({ username, password, remoteAddress: s.net.remoteAddress });
   if (!result.ok) {
+    if (result.reason === 'unavailable') return s.fail('account database temporarily unavailable; try again later', 'SYS/TEMP'); // RFC 3206 4
     if (result.reason === 'throttled') return s.fail('too many failed logins; try again later', 'SYS/TEMP');
     return s.fail('invalid user name or password', 'AUTH'); // RFC 3206 4: [AUTH] = credentials problem
   }

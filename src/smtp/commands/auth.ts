@@ -59,6 +59,7 @@ export async function auth(s: SmtpSession, args: string): Promise<void> {
     s.log.info({ user: result.user.address }, 'authenticated');
     return s.reply(235, '2.7.0', 'Authentication successful');
   }
+  if (result.reason === 'unavailable') return s.reply(454, '4.7.0', 'Temporary authentication failure'); // RFC 4954 6
   if (result.reason === 'throttled') return s.reply(454, '4.7.0', 'Too many failed logins, try again later');
   s.reply(535, '5.7.8', 'Authentication credentials invalid'); // RFC 4954 6
 }
