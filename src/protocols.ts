@@ -1,6 +1,6 @@
 /**
- * Which handler serves each listener. A protocol that is not implemented yet
- * answers with the honest placeholder (it advertises nothing and closes).
+ * Which handler serves each listener. IMAP, POP3, SMTP (MX, submission, LMTP) have
+ * their servers; the HTTP listener is served by net/placeholder.ts (GET /healthz).
  * To add a protocol: import its factory and return it for its listener names.
  */
 import type { ListenerName } from './config/schema.js';
