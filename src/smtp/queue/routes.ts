@@ -77,7 +77,7 @@ export async function routeFor(domain: string, resolver: QueueResolver, opts: { 
   if (mx.length === 1 && (mx[0].exchange === '' || mx[0].exchange === '.')) {
     return { error: `${domain} does not accept mail (null MX)`, permanent: true, status: '5.1.10' };
   }
-  const hosts = mx.length ? [...mx].sort((a, b) => a.priority - b.priority).map((m) => m.exchange.replace(/\.$/, '')) : [domain];
+  const hosts = mx.length ? [...mx].sort((a, b) => a.priority - b.priority).map((m) => m.exchange.replace(/\.+$/, '')) : [domain];
   const hops: Hop[] = [];
   let transient = false;
   for (const host of hosts) {
