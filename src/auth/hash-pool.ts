@@ -25,7 +25,7 @@ export class HashPoolBusy extends Error {
 }
 
 export interface HashPoolOptions {
-  /** Worker threads (default 1). */
+  /** Worker threads (default 2). */
   workers?: number;
   /** Jobs that may wait for a free worker (default 64). */
   maxQueue?: number;
@@ -53,7 +53,7 @@ export class HashPool {
   private closed = false;
 
   constructor(options: HashPoolOptions = {}) {
-    this.size = Math.max(1, options.workers ?? 1);
+    this.size = Math.max(1, options.workers ?? 2);
     this.maxQueue = Math.max(0, options.maxQueue ?? 64);
   }
 

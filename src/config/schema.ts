@@ -198,10 +198,10 @@ export const authKeys = {
     .int()
     .min(1)
     .max(4)
-    .default(1)
+    .default(2)
     .register(keyInfo, {
       env: 'MAILROOM_AUTH_HASH_WORKERS',
-      description: 'Threads that compute password hashes (scrypt, 32 MiB each), apart from the threads that do file I/O. 1 or 2 is enough: with the login cache, only new passwords and wrong ones cost a hash.',
+      description: 'Threads that compute password hashes (scrypt, 32 MiB each), apart from the threads that do file I/O. 2 get through a burst of first logins (e.g. after a restart) sooner than 1 on a machine with two or more cores; more gain little, since with the login cache only new and wrong passwords cost a hash.',
       expected: 'an integer from 1 to 4',
       kind: 'int',
     }),
