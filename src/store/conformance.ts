@@ -253,6 +253,16 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         assert.equal(b.messageCount, 0);
       });
 
+      it('mailbox ids are never reused, also for the highest id after delete (MAILBOXID, RFC 8474 4.1)', async () => {
+        const a = await store.createMailbox(alice.id, 'Temp');
+        await store.deleteMailbox(alice.id, 'Temp');
+        const b = await store.createMailbox(alice.id, 'Temp');
+        assert.ok(b.id > a.id, `re-created mailbox got id ${b.id}, the deleted one had ${a.id}`);
+        await store.deleteMailbox(alice.id, 'Temp');
+        const c = await store.createMailbox(alice.id, 'Other');
+        assert.ok(c.id > b.id, `new mailbox got id ${c.id}, the deleted one had ${b.id}`);
+      });
+
       it('rename moves children and subscriptions, keeps UIDVALIDITY and UIDs', async () => {
         const a = await store.createMailbox(alice.id, 'a');
         const ab = await store.createMailbox(alice.id, 'a/b');

@@ -42,10 +42,20 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
       case 'APPENDLIMIT':
         return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
       default:
-        return `RECENT ${countRecent(box.id, rows.map((r) => r.uid))}`;
+        return `RECENT ${recent(s, box, rows.map((r) => r.uid))}`;
     }
   });
   return `* STATUS ${formatMailbox(box.name, s.utf8)} (${values.join(' ')})\r\n`;
+}
+
+/**
+ * RECENT: the messages with \Recent set for this session (RFC 3501 6.3.10). Another session's
+ * claim hides a message; in the selected mailbox, those this session claimed still count.
+ */
+function recent(s: ImapSession, box: Mailbox, uids: number[]): number {
+  const view = s.state.kind === 'selected' && s.state.view.mailboxId === box.id ? s.state.view : null;
+  if (!view) return countRecent(box, uids);
+  return view.recentCount() + countRecent(box, uids.filter((u) => view.seqOf(u) === 0));
 }
 
 export const status = {
