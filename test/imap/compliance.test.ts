@@ -1,0 +1,107 @@
+// Behaviours an independent IMAP compliance suite found wrong (issue 9), each pinned as raw
+// transcripts over a real socket: \Recent across a deleted and re-created mailbox, BINARY of
+// `Content-Transfer-Encoding: binary`, NO (never BAD) for names that do not exist or cannot be
+// decoded, LSUB/LIST subscription answers, MOVE/COPY into the selected mailbox, address SEARCH.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningTestServer } from '../harness/server.js';
+import { Imap, startImapServer } from './client.js';
+
+/** `APPEND box {n+}` with the message as a non-synchronizing literal (RFC 7888). */
+function appendCmd(box: string, msg: string | Buffer, binary = false): Buffer {
+  const bytes = Buffer.isBuffer(msg) ? msg : Buffer.from(msg, 'latin1');
+  return Buffer.concat([Buffer.from(`APPEND ${box} ${binary ? '~' : ''}{${bytes.length}+}\r\n`, 'latin1'), bytes]);
+}
+
+/** Sends a command that carries raw bytes and reads to its tagged reply. */
+async function raw(c: Imap, command: Buffer): Promise<{ text: string; status: string; tagged: string }> {
+  const tag = c.nextTag();
+  c.t.send(Buffer.concat([Buffer.from(`${tag} `), command, Buffer.from('\r\n')]));
+  return c.readTagged(tag);
+}
+
+/** The untagged lines of a reply, without the tagged line. */
+function untagged(text: string): string {
+  return text.replace(/t\d+ (OK|NO|BAD)[^\r\n]*\r\n$/, '');
+}
+
+const simple = (subject: string) => `From: bob@example.test\r\nSubject: ${subject}\r\n\r\nbody ${subject}\r\n`;
+
+describe('IMAP compliance (issue 9)', () => {
+  let server: RunningTestServer;
+  before(async () => {
+    server = await startImapServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('\\Recent after DELETE and re-CREATE of the same name: exactly once across two sessions (RFC 3501 2.3.2, 6.3.10, 7.3.2)', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    const d = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Again');
+      assert.equal((await raw(c, appendCmd('Again', simple('old')))).status, 'OK');
+      assert.match(await c.ok('SELECT Again'), /^\* 1 EXISTS\r\n\* 1 RECENT\r\n/); // claims UID 1 of the first "Again"
+      await c.ok('UNSELECT');
+      await c.ok('DELETE Again');
+      await c.ok('CREATE Again');
+      assert.equal((await raw(d, appendCmd('Again', simple('new')))).status, 'OK');
+      // nobody has seen the new message yet
+      assert.equal(untagged(await d.ok('STATUS Again (MESSAGES RECENT)')), '* STATUS "Again" (MESSAGES 1 RECENT 1)\r\n');
+      const sel = await c.ok('SELECT Again');
+      assert.match(sel, /^\* 1 EXISTS\r\n\* 1 RECENT\r\n\* FLAGS /);
+      assert.equal(untagged(await c.ok('FETCH 1 FLAGS')), '* 1 FETCH (FLAGS (\\Recent))\r\n');
+      assert.equal(untagged(await c.ok('SEARCH RECENT')), '* SEARCH 1\r\n');
+      assert.equal(untagged(await c.ok('SEARCH NEW')), '* SEARCH 1\r\n');
+      assert.equal(untagged(await c.ok('SEARCH OLD')), '* SEARCH\r\n');
+      // the selecting session counts its own \Recent message in STATUS too
+      assert.equal(untagged(await c.ok('STATUS Again (RECENT)')), '* STATUS "Again" (RECENT 1)\r\n');
+      // the second session comes after the first: not \Recent for it
+      assert.equal(untagged(await d.ok('STATUS Again (RECENT)')), '* STATUS "Again" (RECENT 0)\r\n');
+      assert.match(await d.ok('EXAMINE Again'), /^\* 1 EXISTS\r\n\* 0 RECENT\r\n/);
+      assert.equal(untagged(await d.ok('FETCH 1 FLAGS')), '* 1 FETCH (FLAGS ())\r\n');
+      assert.equal(untagged(await d.ok('SEARCH RECENT')), '* SEARCH\r\n');
+      assert.equal(untagged(await d.ok('SEARCH NEW')), '* SEARCH\r\n');
+      assert.equal(untagged(await d.ok('SEARCH OLD')), '* SEARCH 1\r\n');
+      // a message arriving while both have it open: the read-write session that looks first claims it
+      const e = await Imap.open(server.ports.imap!);
+      assert.equal((await raw(e, appendCmd('Again', simple('third')))).status, 'OK');
+      e.close();
+      assert.equal(untagged(await c.ok('NOOP')), '* 2 EXISTS\r\n* 2 RECENT\r\n');
+      assert.equal(untagged(await d.ok('NOOP')), '* 2 EXISTS\r\n* 0 RECENT\r\n');
+      assert.equal(untagged(await c.ok('FETCH 1:2 FLAGS')), '* 1 FETCH (FLAGS (\\Recent))\r\n* 2 FETCH (FLAGS (\\Recent))\r\n');
+      assert.equal(untagged(await d.ok('FETCH 1:2 FLAGS')), '* 1 FETCH (FLAGS ())\r\n* 2 FETCH (FLAGS ())\r\n');
+    } finally {
+      c.close();
+      d.close();
+    }
+  });
+
+  test('APPEND ~{n} with Content-Transfer-Encoding: binary keeps the octets; BINARY[1] and BINARY.SIZE[1] exact (RFC 3516)', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Bin');
+      const part = Buffer.from('a\nb\0c\nd', 'latin1'); // 7 octets: two bare LF, one NUL
+      const multipart = Buffer.concat([
+        Buffer.from('From: bob@example.test\r\nSubject: bin\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n', 'latin1'),
+        part,
+        Buffer.from('\r\n--XX--\r\n', 'latin1'),
+      ]);
+      assert.match((await raw(c, appendCmd('Bin', multipart, true))).tagged, /^OK \[APPENDUID \d+ 1\] APPEND completed$/);
+      const single = Buffer.concat([Buffer.from('From: bob@example.test\r\nSubject: single\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n', 'latin1'), part]);
+      assert.match((await raw(c, appendCmd('Bin', single, true))).tagged, /^OK \[APPENDUID \d+ 2\] APPEND completed$/);
+      await c.ok('SELECT Bin');
+      assert.equal(untagged(await c.ok('FETCH 1 (BINARY.SIZE[1])')), '* 1 FETCH (BINARY.SIZE[1] 7)\r\n');
+      assert.equal(untagged(await c.ok('FETCH 1 (BINARY.PEEK[1])')), '* 1 FETCH (BINARY[1] ~{7}\r\na\nb\0c\nd)\r\n');
+      assert.equal(untagged(await c.ok('FETCH 1 (BINARY.PEEK[1]<2.3>)')).replace(/\0/g, '<NUL>'), '* 1 FETCH (BINARY[1]<2> ~{3}\r\nb<NUL>c)\r\n');
+      // BODY[1] keeps the IMAP presentation rules: bare LF shown as CRLF, NUL as 0x80 (docs/architecture.md)
+      // (the transcript reads text as UTF-8, so the lone 0x80 arrives as U+FFFD; {9} pins the octets)
+      assert.equal(untagged(await c.ok('FETCH 1 (BODY.PEEK[1])')), '* 1 FETCH (BODY[1] {9}\r\na\r\nb\ufffdc\r\nd)\r\n');
+      // the stored single-part message is exactly what was appended: BINARY[] gives it back whole
+      assert.equal(untagged(await c.ok('FETCH 2 (BINARY.SIZE[] BINARY.PEEK[])')), `* 2 FETCH (BINARY.SIZE[] ${single.length} BINARY[] ~{${single.length}}\r\n${single.toString('latin1')})\r\n`);
+    } finally {
+      c.close();
+    }
+  });
+});
