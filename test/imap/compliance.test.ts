@@ -104,4 +104,52 @@ describe('IMAP compliance (issue 9)', () => {
       c.close();
     }
   });
+
+  test('a valid astring naming no mailbox, or not modified UTF-7, is NO or an empty OK, never BAD (RFC 9051 7.1.2-7.1.3)', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Names');
+      assert.equal((await raw(c, appendCmd('Names', simple('names')))).status, 'OK');
+      const rows: [command: string, reply: string][] = [
+        ['SELECT nosuch', 'NO [NONEXISTENT] Mailbox does not exist: nosuch'],
+        ['SELECT "&Jjo"', 'NO [NONEXISTENT] Mailbox does not exist: &Jjo'],
+        ['EXAMINE "&AGE-"', 'NO [NONEXISTENT] Mailbox does not exist: &AGE-'],
+        ['STATUS nosuch (MESSAGES)', 'NO [NONEXISTENT] Mailbox does not exist: nosuch'],
+        ['STATUS "&Jjo" (MESSAGES)', 'NO [NONEXISTENT] Mailbox does not exist: &Jjo'],
+        ['DELETE "&U,BTFw-&ZeVnLIqe-"', 'NO [NONEXISTENT] Mailbox does not exist: &U,BTFw-&ZeVnLIqe-'],
+        ['RENAME "&Jjo" Other', 'NO [NONEXISTENT] Mailbox does not exist: &Jjo'],
+        ['RENAME Names "&Jjo"', 'NO [CANNOT] Mailbox name is not valid modified UTF-7'],
+        ['CREATE "&Jjo"', 'NO [CANNOT] Mailbox name is not valid modified UTF-7'],
+        ['SUBSCRIBE "&Jjo"', 'NO [CANNOT] Mailbox name is not valid modified UTF-7'],
+        ['UNSUBSCRIBE "&Jjo"', 'NO [NONEXISTENT] Not subscribed: the name is not valid modified UTF-7'],
+        ['APPEND "&Jjo" {3+}\r\nx\r\n', 'NO [NONEXISTENT] Mailbox name is not valid modified UTF-7'],
+        ['APPEND nosuch {3+}\r\nx\r\n', 'NO [TRYCREATE] Mailbox does not exist'],
+        ['LIST "" "&Jjo"', 'OK LIST completed'],
+        ['LIST "&Jjo" "*"', 'OK LIST completed'],
+        ['LIST "" "&Jjo*"', 'OK LIST completed'],
+        ['LIST "" nosuch', 'OK LIST completed'],
+        ['LSUB "" "&Jjo"', 'OK LSUB completed'],
+        ['LIST (SUBSCRIBED) "" ("&Jjo" nosuch)', 'OK LIST completed'],
+      ];
+      const wrong: string[] = [];
+      for (const [command, reply] of rows) {
+        const r = await c.cmd(command);
+        if (r.tagged !== reply || untagged(r.text) !== '') wrong.push(`${command}: ${JSON.stringify(r.text)}`);
+      }
+      await c.ok('SELECT Names');
+      for (const [command, reply] of [
+        ['COPY 1 "&Jjo"', 'NO [NONEXISTENT] Target mailbox name is not valid modified UTF-7'],
+        ['MOVE 1 "&Jjo"', 'NO [NONEXISTENT] Target mailbox name is not valid modified UTF-7'],
+        ['UID COPY 1 nosuch', 'NO [TRYCREATE] Target mailbox does not exist'],
+      ]) {
+        const r = await c.cmd(command);
+        if (r.tagged !== reply || untagged(r.text) !== '') wrong.push(`${command}: ${JSON.stringify(r.text)}`);
+      }
+      assert.deepEqual(wrong, []);
+      // a name that is not even an astring is still a syntax error
+      assert.match((await c.cmd('SELECT (x)')).tagged, /^BAD /);
+    } finally {
+      c.close();
+    }
+  });
 });

@@ -1,6 +1,6 @@
 // CREATE mailbox / DELETE mailbox / RENAME existing new / SUBSCRIBE / UNSUBSCRIBE
 //   RFC9051 6.3.4-6.3.8, RFC3501 6.3.3-6.3.7
-import { normalizeMailboxName } from '../protocol/index.js';
+import { isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
 import { checkNewName, requireMailbox, shown } from './util.js';
@@ -73,6 +73,7 @@ export const subscribe = {
   async run({ session: s, args }) {
     const name = normalizeMailboxName(args.mailbox());
     args.end();
+    if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT'); // RFC 3501 5.1.3
     await s.services.store.setSubscribed(s.user().id, name, true);
   },
 } as const satisfies ImapCommand;
@@ -83,6 +84,7 @@ export const unsubscribe = {
   async run({ session: s, args }) {
     const name = normalizeMailboxName(args.mailbox());
     args.end();
+    if (isUndecodableName(name)) throw new ImapNo('Not subscribed: the name is not valid modified UTF-7', 'NONEXISTENT'); // it cannot have been subscribed
     await s.services.store.setSubscribed(s.user().id, name, false); // RFC 9051 6.3.8: also for names that no longer exist
   },
 } as const satisfies ImapCommand;
