@@ -152,4 +152,57 @@ describe('IMAP compliance (issue 9)', () => {
       c.close();
     }
   });
+
+  test('LIST (SUBSCRIBED RECURSIVEMATCH): RFC 5258 5 example 9 literally; CHILDINFO only for a subscribed child not returned itself', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      // the example's hierarchy (CREATE makes foo2, baz2, eps2 and qux2 as parents) and subscriptions
+      for (const n of ['foo2/bar1', 'foo2/bar2', 'baz2/bar2', 'baz2/bar22', 'baz2/bar222', 'eps2/mamba', 'qux2/bar2']) await c.ok(`CREATE ${n}`);
+      for (const n of ['foo2/bar1', 'foo2/bar2', 'baz2/bar2', 'baz2/bar22', 'baz2/bar222', 'eps2', 'eps2/mamba', 'qux2/bar2']) await c.ok(`SUBSCRIBE ${n}`);
+      const lines = (text: string) => untagged(text).split(/(?<=\r\n)/).filter((l) => l !== '').sort();
+      // RFC 5258 example 9 (attributes as the RFC prints them, plus the \HasChildren/\HasNoChildren we always send)
+      assert.deepEqual(
+        lines(await c.ok('LIST (RECURSIVEMATCH SUBSCRIBED) "" "*2"')),
+        [
+          '* LIST (\\HasChildren) "/" "foo2" ("CHILDINFO" ("SUBSCRIBED"))\r\n',
+          '* LIST (\\HasNoChildren \\Subscribed) "/" "foo2/bar2"\r\n',
+          '* LIST (\\HasNoChildren \\Subscribed) "/" "baz2/bar2"\r\n',
+          '* LIST (\\HasNoChildren \\Subscribed) "/" "baz2/bar22"\r\n',
+          '* LIST (\\HasNoChildren \\Subscribed) "/" "baz2/bar222"\r\n',
+          '* LIST (\\HasChildren \\Subscribed) "/" "eps2" ("CHILDINFO" ("SUBSCRIBED"))\r\n',
+          '* LIST (\\HasNoChildren \\Subscribed) "/" "qux2/bar2"\r\n',
+        ].sort(),
+      );
+      // with "%" every subscribed child is cut off by the pattern, so each parent carries CHILDINFO
+      assert.equal(
+        untagged(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" "%2"')),
+        '* LIST (\\HasChildren) "/" "baz2" ("CHILDINFO" ("SUBSCRIBED"))\r\n' +
+          '* LIST (\\HasChildren \\Subscribed) "/" "eps2" ("CHILDINFO" ("SUBSCRIBED"))\r\n' +
+          '* LIST (\\HasChildren) "/" "foo2" ("CHILDINFO" ("SUBSCRIBED"))\r\n' +
+          '* LIST (\\HasChildren) "/" "qux2" ("CHILDINFO" ("SUBSCRIBED"))\r\n',
+      );
+      // RFC 5258 5 example 7 C: subscribed names without subscribed children have no CHILDINFO
+      assert.equal(untagged(await c.ok('LIST (SUBSCRIBED RECURSIVEMATCH) "" "foo2/%" RETURN (CHILDREN)')), '* LIST (\\HasNoChildren \\Subscribed) "/" "foo2/bar1"\r\n* LIST (\\HasNoChildren \\Subscribed) "/" "foo2/bar2"\r\n');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('LSUB with "%": an unsubscribed parent of a subscribed child is returned \\Noselect (RFC 3501 6.3.9)', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE deep/a/b');
+      await c.ok('SUBSCRIBE deep/a/b');
+      assert.equal(untagged(await c.ok('LSUB "" deep/%')), '* LSUB (\\Noselect) "/" "deep/a"\r\n');
+      assert.equal(untagged(await c.ok('LSUB "deep/" %')), '* LSUB (\\Noselect) "/" "deep/a"\r\n');
+      assert.equal(untagged(await c.ok('LSUB "" deep/a/%')), '* LSUB () "/" "deep/a/b"\r\n');
+      assert.equal(untagged(await c.ok('LSUB "" deep/*')), '* LSUB () "/" "deep/a/b"\r\n'); // "*" reaches the child itself
+      assert.equal(untagged(await c.ok('LSUB "" %/%/b')), '* LSUB () "/" "deep/a/b"\r\n');
+      await c.ok('SUBSCRIBE deep/a');
+      assert.equal(untagged(await c.ok('LSUB "" deep/%')), '* LSUB () "/" "deep/a"\r\n'); // subscribed now: selectable
+      assert.equal(untagged(await c.ok('LSUB "" deep')), ''); // no wildcard: only subscribed names
+    } finally {
+      c.close();
+    }
+  });
 });
