@@ -205,4 +205,30 @@ describe('IMAP compliance (issue 9)', () => {
       c.close();
     }
   });
+
+  test('MOVE, UID MOVE and COPY into the selected mailbox: COPYUID, the EXPUNGEs, then EXISTS (RFC 6851 3.3, RFC 4315 3)', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Self');
+      for (const n of ['one', 'two', 'three']) assert.equal((await raw(c, appendCmd('Self', simple(n)))).status, 'OK');
+      const sel = await c.ok('SELECT Self');
+      const v = /UIDVALIDITY (\d+)/.exec(sel)![1];
+      const move = await c.cmd('MOVE 2 Self');
+      assert.equal(move.tagged, 'OK MOVE completed');
+      assert.equal(untagged(move.text), `* OK [COPYUID ${v} 2 4] Moved\r\n* 2 EXPUNGE\r\n* 3 EXISTS\r\n* 3 RECENT\r\n`);
+      const umove = await c.cmd('UID MOVE 4 Self');
+      assert.equal(umove.tagged, 'OK UID MOVE completed');
+      assert.equal(untagged(umove.text), `* OK [COPYUID ${v} 4 5] Moved\r\n* 3 EXPUNGE\r\n* 3 EXISTS\r\n* 3 RECENT\r\n`);
+      const copy = await c.cmd('COPY 1 Self');
+      assert.equal(copy.tagged, `OK [COPYUID ${v} 1 6] COPY completed`);
+      assert.equal(untagged(copy.text), '* 4 EXISTS\r\n* 4 RECENT\r\n');
+      assert.equal(
+        untagged(await c.ok('FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])')),
+        ['one', 'three', 'two', 'one'].map((n, i) => `* ${i + 1} FETCH (UID ${[1, 3, 5, 6][i]} BODY[HEADER.FIELDS (SUBJECT)] {${n.length + 13}}\r\nSubject: ${n}\r\n\r\n)\r\n`).join(''),
+      );
+      assert.match(await c.ok('STATUS Self (MESSAGES UIDNEXT)'), /\* STATUS "Self" \(MESSAGES 4 UIDNEXT 7\)\r\n/);
+    } finally {
+      c.close();
+    }
+  });
 });

@@ -23,7 +23,8 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
     const r = await store.copyMessages(view.mailboxId, uids, dest.id);
     return { code: codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to)) };
   }
-  if (dest.id === view.mailboxId) throw new ImapNo('Cannot move messages into the same mailbox', 'CANNOT');
+  // RFC 6851 3.3: MOVE is COPY plus expunge, also into the selected mailbox itself: the messages
+  // get new UIDs (announced as EXISTS after the EXPUNGEs), nothing allows refusing it
   const r = await store.moveMessages(view.mailboxId, uids, dest.id);
   // RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs
   s.send(`* OK [${codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to))}] Moved\r\n`);
