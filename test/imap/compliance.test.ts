@@ -231,4 +231,46 @@ describe('IMAP compliance (issue 9)', () => {
       c.close();
     }
   });
+
+  test('SEARCH FROM/TO/CC/BCC match the address as ENVELOPE parses it, case-insensitive substrings (RFC 9051 6.4.4)', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Addr');
+      const msg =
+        'From: "Bob =?utf-8?q?M=C3=BCller?=" <user-from (comment)@ (comment) domain.org>\r\n' +
+        'To: =?iso-8859-1?q?J=F6rg?= <joerg@example.test>, friends: a@b.example, c (x) @ d.example;\r\n' +
+        'Cc: cc-user @ cc.example\r\n' +
+        'Bcc: Hidden <hidden@bcc.example>\r\n' +
+        'Subject: addresses\r\n\r\nbody\r\n';
+      assert.equal((await raw(c, appendCmd('Addr', msg))).status, 'OK');
+      assert.equal((await raw(c, appendCmd('Addr', simple('other')))).status, 'OK');
+      await c.ok('SELECT Addr');
+      assert.match(await c.ok('FETCH 1 ENVELOPE'), /\(\("Bob =\?utf-8\?q\?M=C3=BCller\?=" NIL "user-from" "domain.org"\)\)/);
+      const utf8 = (key: string, s: string) => Buffer.concat([Buffer.from(`SEARCH CHARSET UTF-8 ${key} {${Buffer.byteLength(s)}+}\r\n`), Buffer.from(s)]);
+      const rows: [Buffer | string, string][] = [
+        ['SEARCH FROM user-from@domain.org', '* SEARCH 1\r\n'],
+        ['SEARCH FROM USER-FROM@Domain.ORG', '* SEARCH 1\r\n'],
+        ['SEARCH FROM "from@dom"', '* SEARCH 1\r\n'],
+        [utf8('FROM', 'bob müller'), '* SEARCH 1\r\n'],
+        [utf8('FROM', 'MÜLLER <user-from@'), '* SEARCH 1\r\n'],
+        ['SEARCH FROM "(comment)"', '* SEARCH 1\r\n'], // the header text still matches too
+        ['SEARCH FROM nobody@domain.org', '* SEARCH\r\n'],
+        [utf8('TO', 'jörg'), '* SEARCH 1\r\n'],
+        ['SEARCH TO c@d.example', '* SEARCH 1\r\n'],
+        ['SEARCH TO friends', '* SEARCH 1\r\n'],
+        ['SEARCH CC cc-user@cc.example', '* SEARCH 1\r\n'],
+        ['SEARCH BCC "hidden <hidden@bcc"', '* SEARCH 1\r\n'],
+        ['SEARCH OR FROM bob@example.test TO joerg@example.test', '* SEARCH 1 2\r\n'],
+        ['SEARCH NOT CC cc-user@cc.example', '* SEARCH 2\r\n'],
+      ];
+      const wrong: string[] = [];
+      for (const [command, want] of rows) {
+        const r = typeof command === 'string' ? await c.cmd(command) : await raw(c, command);
+        if (r.status !== 'OK' || untagged(r.text) !== want) wrong.push(`${command.toString()}: ${JSON.stringify(r.text)}`);
+      }
+      assert.deepEqual(wrong, []);
+    } finally {
+      c.close();
+    }
+  });
 });
