@@ -273,4 +273,110 @@ describe('IMAP compliance (issue 9)', () => {
       c.close();
     }
   });
+
+  test('OBJECTID (RFC 8474): MAILBOXID in CREATE, SELECT and STATUS, kept by RENAME, new after re-CREATE; EMAILID/THREADID in FETCH and SEARCH', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      assert.match(untagged(await c.ok('CAPABILITY')), /^\* CAPABILITY .* OBJECTID PREVIEW SAVEDATE WITHIN /);
+      const created = await c.cmd('CREATE Obj');
+      const m = /^OK \[MAILBOXID \(([A-Za-z0-9_-]{1,255})\)\] CREATE completed$/.exec(created.tagged);
+      assert.ok(m, created.text);
+      const id = m[1];
+      assert.equal(untagged(await c.ok('STATUS Obj (MAILBOXID MESSAGES)')), `* STATUS "Obj" (MAILBOXID (${id}) MESSAGES 0)\r\n`);
+      await c.ok('RENAME Obj Obj2');
+      assert.equal(untagged(await c.ok('LIST "" Obj2 RETURN (STATUS (MAILBOXID))')), `* LIST (\\HasNoChildren) "/" "Obj2"\r\n* STATUS "Obj2" (MAILBOXID (${id}))\r\n`);
+      const first = simple('thread start').replace('\r\n\r\n', '\r\nMessage-ID: <start@example.test>\r\n\r\n');
+      const reply = simple('Re: thread start').replace('\r\n\r\n', '\r\nMessage-ID: <reply@example.test>\r\nIn-Reply-To: <start@example.test>\r\n\r\n');
+      for (const msg of [first, reply, simple('alone')]) assert.equal((await raw(c, appendCmd('Obj2', msg))).status, 'OK');
+      const sel = await c.ok('SELECT Obj2');
+      assert.match(sel, new RegExp(`\\* OK \\[UIDNEXT 4\\] Predicted next UID\\r\\n\\* OK \\[MAILBOXID \\(${id}\\)\\] Mailbox id\\r\\n`));
+      const ids = [...untagged(await c.ok('FETCH 1:3 (EMAILID THREADID)')).matchAll(/^\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]{1,255})\) THREADID \(([A-Za-z0-9_-]{1,255})\)\)\r\n/gm)];
+      assert.equal(ids.length, 3);
+      const [e1, e2, e3] = ids.map((x) => x[2]);
+      const [t1, t2, t3] = ids.map((x) => x[3]);
+      assert.equal(new Set([e1, e2, e3]).size, 3);
+      assert.equal(t1, t2); // the reply joins the thread
+      assert.notEqual(t1, t3);
+      assert.equal(untagged(await c.ok(`SEARCH EMAILID ${e2}`)), '* SEARCH 2\r\n');
+      assert.equal(untagged(await c.ok(`UID SEARCH THREADID ${t1}`)), '* SEARCH 1 2\r\n');
+      assert.equal(untagged(await c.ok('SEARCH EMAILID Mnosuch')), '* SEARCH\r\n');
+      // MOVE keeps EMAILID (RFC 8474 5.1 MUST), and COPY keeps it here too
+      await c.ok('CREATE ObjOther');
+      await c.ok('COPY 1 ObjOther');
+      await c.ok('MOVE 3 ObjOther');
+      const d = await Imap.open(server.ports.imap!);
+      await d.ok('EXAMINE ObjOther');
+      assert.equal(untagged(await d.ok('FETCH 1:2 (EMAILID)')), `* 1 FETCH (EMAILID (${e1}))\r\n* 2 FETCH (EMAILID (${e3}))\r\n`);
+      d.close();
+      // a deleted and re-created mailbox of the same name gets a new MAILBOXID
+      await c.ok('UNSELECT');
+      await c.ok('DELETE Obj2');
+      const again = /MAILBOXID \(([^)]+)\)/.exec((await c.cmd('CREATE Obj2')).tagged)![1];
+      assert.notEqual(again, id);
+      assert.equal(untagged(await c.ok('STATUS Obj2 (MAILBOXID)')), `* STATUS "Obj2" (MAILBOXID (${again}))\r\n`);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('PREVIEW (RFC 8970): text, (LAZY) modifier, empty string when there is none, at most 256 characters, no \\Seen', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Prev');
+      const text = 'From: bob@example.test\r\nSubject: p\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello\r\n   gr\u00fc\u00dfe\tand\u0001more\r\n';
+      const binary = 'From: bob@example.test\r\nSubject: b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n';
+      const long = simple('long').replace(/body long/, 'word '.repeat(100));
+      assert.equal((await raw(c, appendCmd('Prev', Buffer.from(text, 'utf8')))).status, 'OK');
+      assert.equal((await raw(c, appendCmd('Prev', binary))).status, 'OK');
+      assert.equal((await raw(c, appendCmd('Prev', long))).status, 'OK');
+      await c.ok('SELECT Prev');
+      const want = 'Hello grüße and more';
+      assert.equal(untagged(await c.ok('FETCH 1 (PREVIEW)')), `* 1 FETCH (PREVIEW {${Buffer.byteLength(want)}}\r\n${want})\r\n`);
+      assert.equal(untagged(await c.ok('FETCH 1 (PREVIEW (LAZY) FLAGS)')), `* 1 FETCH (PREVIEW {${Buffer.byteLength(want)}}\r\n${want} FLAGS (\\Recent))\r\n`);
+      assert.equal(untagged(await c.ok('FETCH 2 (PREVIEW)')), '* 2 FETCH (PREVIEW {0}\r\n)\r\n'); // RFC 8970 3: a zero-length string, not NIL
+      const p3 = /PREVIEW \{(\d+)\}\r\n([^)]*)\)/.exec(await c.ok('FETCH 3 (PREVIEW)'))!;
+      assert.equal(p3[2].length, 256);
+      assert.equal(Number(p3[1]), 256);
+      assert.match((await c.cmd('FETCH 1 (PREVIEW (EAGER))')).tagged, /^BAD /);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('SAVEDATE (RFC 8514) and WITHIN (RFC 5032): FETCH SAVEDATE, SEARCH SAVED*, SAVEDATESUPPORTED, OLDER/YOUNGER', async () => {
+    const c = await Imap.open(server.ports.imap!);
+    try {
+      await c.ok('CREATE Saved');
+      const old = Buffer.concat([Buffer.from('APPEND Saved "01-Jan-2000 00:00:00 +0000" {'), Buffer.from(`${simple('old').length}+}\r\n${simple('old')}`)]);
+      assert.equal((await raw(c, old)).status, 'OK');
+      assert.equal((await raw(c, appendCmd('Saved', simple('new')))).status, 'OK');
+      await c.ok('SELECT Saved');
+      const fetched = untagged(await c.ok('FETCH 1:2 (INTERNALDATE SAVEDATE)'));
+      const dates = [...fetched.matchAll(/SAVEDATE "(\d\d)-(\w{3})-(\d{4}) \d\d:\d\d:\d\d \+0000"/g)].map((x) => `${Number(x[1])}-${x[2]}-${x[3]}`);
+      assert.equal(dates.length, 2, fetched);
+      assert.match(fetched, /^\* 1 FETCH \(INTERNALDATE "01-Jan-2000 00:00:00 \+0000" SAVEDATE "/);
+      // the save date is when the message was stored, not its internal date; the day is read from the server's answer
+      const saved = dates[1];
+      const next = new Date(Date.parse(`${saved} UTC`) + 86_400_000);
+      const nextDay = `${next.getUTCDate()}-${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][next.getUTCMonth()]}-${next.getUTCFullYear()}`;
+      if (dates[0] === saved) {
+        assert.equal(untagged(await c.ok(`SEARCH SAVEDON ${saved}`)), '* SEARCH 1 2\r\n');
+        assert.equal(untagged(await c.ok(`SEARCH SAVEDSINCE ${saved}`)), '* SEARCH 1 2\r\n');
+        assert.equal(untagged(await c.ok(`SEARCH SAVEDBEFORE ${saved}`)), '* SEARCH\r\n');
+      }
+      assert.equal(untagged(await c.ok(`SEARCH SAVEDBEFORE ${nextDay}`)), '* SEARCH 1 2\r\n');
+      assert.equal(untagged(await c.ok(`SEARCH SAVEDSINCE ${nextDay}`)), '* SEARCH\r\n');
+      assert.equal(untagged(await c.ok('SEARCH SAVEDATESUPPORTED')), '* SEARCH 1 2\r\n');
+      assert.equal(untagged(await c.ok('SEARCH SAVEDON 1-Jan-2000')), '* SEARCH\r\n'); // not the internal date
+      assert.equal(untagged(await c.ok('SEARCH ON 1-Jan-2000')), '* SEARCH 1\r\n');
+      // WITHIN: OLDER/YOUNGER count seconds back from now against the internal date
+      assert.equal(untagged(await c.ok('SEARCH OLDER 86400')), '* SEARCH 1\r\n');
+      assert.equal(untagged(await c.ok('SEARCH YOUNGER 86400')), '* SEARCH 2\r\n');
+      assert.equal(untagged(await c.ok('UID SEARCH YOUNGER 4294967295')), '* SEARCH 1 2\r\n');
+      assert.match((await c.cmd('SEARCH OLDER 0')).tagged, /^BAD /); // interval is nz-number
+      assert.match((await c.cmd('SEARCH SAVEDBEFORE 2000-01-01')).tagged, /^BAD /);
+    } finally {
+      c.close();
+    }
+  });
 });

@@ -1,12 +1,12 @@
-// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT)
+// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID)
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { countRecent } from '../selected.js';
 import type { ImapSession } from '../session.js';
-import { requireMailbox } from './util.js';
+import { mailboxObjectId, requireMailbox } from './util.js';
 import type { ImapCommand } from './types.js';
 
-const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT']);
+const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID']);
 
 /** Reads `(status-att *(SP status-att))`. */
 export function parseStatusItems(args: ArgReader): string[] {
@@ -39,6 +39,8 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
         return `DELETED ${count('\\Deleted', true)}`;
       case 'SIZE':
         return `SIZE ${box.totalSize}`;
+      case 'MAILBOXID':
+        return `MAILBOXID (${mailboxObjectId(box)})`;
       case 'APPENDLIMIT':
         return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
       default:

@@ -11,6 +11,15 @@ export async function requireMailbox(s: ImapSession, name: string, code = 'NONEX
   return box;
 }
 
+/**
+ * RFC 8474 4.1 MAILBOXID: unique among the user's mailboxes, kept by RENAME, never reused.
+ * Mailbox ids are never reused (store migration 5) and UIDVALIDITY differs for every
+ * (re)created mailbox, so the pair also stays unique for ids handed out before that.
+ */
+export function mailboxObjectId(box: { id: number; uidValidity: number }): string {
+  return `F${box.id}-${box.uidValidity}`; // objectid = 1*255(ALPHA / DIGIT / "_" / "-")
+}
+
 /** A name for CREATE/RENAME: canonical INBOX, one trailing "/" dropped (RFC 9051 6.3.4), refused with a reason. */
 export function checkNewName(raw: string): string {
   if (isUndecodableName(raw)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT'); // RFC 3501 5.1.3
