@@ -57,4 +57,3 @@ export function addressSearchText(list: readonly Address[] | null): string {
   }
   return lines.join('\n');
 }
-

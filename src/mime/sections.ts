@@ -153,7 +153,7 @@ export type BinaryResult = { ok: true; bytes: Buffer } | { ok: false; code: 'UNK
  * `binary` content is returned octet for octet (RFC 3516 4.2: BINARY returns the content
  * with its transfer encoding removed, and binary has none), so bare LF and NUL survive;
  * 7bit and 8bit are line-oriented text (RFC 2045 2.7-2.8), whose bare LF is sent as CRLF
- * as in BODY[] (the fixtures recorded from Dovecot agree).
+ * as BODY[] shows it.
  */
 export function decodeBinary(body: Buffer, encoding: string): BinaryResult {
   const enc = encoding.toUpperCase();
