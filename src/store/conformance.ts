@@ -253,6 +253,16 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         assert.equal(b.messageCount, 0);
       });
 
+      it('mailbox ids are never reused, also for the highest id after delete (MAILBOXID, RFC 8474 4.1)', async () => {
+        const a = await store.createMailbox(alice.id, 'Temp');
+        await store.deleteMailbox(alice.id, 'Temp');
+        const b = await store.createMailbox(alice.id, 'Temp');
+        assert.ok(b.id > a.id, `re-created mailbox got id ${b.id}, the deleted one had ${a.id}`);
+        await store.deleteMailbox(alice.id, 'Temp');
+        const c = await store.createMailbox(alice.id, 'Other');
+        assert.ok(c.id > b.id, `new mailbox got id ${c.id}, the deleted one had ${b.id}`);
+      });
+
       it('rename moves children and subscriptions, keeps UIDVALIDITY and UIDs', async () => {
         const a = await store.createMailbox(alice.id, 'a');
         const ab = await store.createMailbox(alice.id, 'a/b');
@@ -480,6 +490,28 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         assert.deepEqual(moved.map((r) => r.emailId), [src[1].emailId, src[2].emailId]);
         assert.deepEqual((await store.changesSince(inbox.id, mark, alice.id)).expunged, [2, 3]);
         assert.deepEqual(await store.getQuota(alice.id), quota);
+        await assertExact(alice);
+      });
+
+      it('move and copy within one mailbox: new UIDs, the old ones logged as expunged, counts right (RFC 6851 3.3)', async () => {
+        for (let i = 0; i < 3; i++) await append(inbox.id, i);
+        const src = await store.listMessages(inbox.id, alice.id);
+        const mark = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        const quota = await store.getQuota(alice.id);
+        const moved = await store.moveMessages(inbox.id, uids(2), inbox.id);
+        assert.deepEqual(moved.mapping, [{ from: 2, to: 4 }]);
+        const rows = await store.listMessages(inbox.id, alice.id);
+        assert.deepEqual(rows.map((r) => r.uid), [1, 3, 4]);
+        assert.equal(rows[2].emailId, src[1].emailId);
+        const ch = await store.changesSince(inbox.id, mark, alice.id);
+        assert.deepEqual(ch.expunged, [2]);
+        assert.deepEqual(ch.changed.map((r) => r.uid), [4]);
+        assert.deepEqual(await store.getQuota(alice.id), quota);
+        const copied = await store.copyMessages(inbox.id, uids(1), inbox.id);
+        assert.deepEqual(copied.mapping, [{ from: 1, to: 5 }]);
+        const box = (await store.getMailboxById(inbox.id))!;
+        assert.equal(box.messageCount, 4);
+        assert.equal(box.uidNext, 6);
         await assertExact(alice);
       });
 

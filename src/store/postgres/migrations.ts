@@ -202,6 +202,14 @@ export const pgMigrations: readonly PgMigration[] = [
     description: 'outbound queue: DSN owed per recipient',
     sql: 'ALTER TABLE queue_recipients ADD COLUMN dsn_pending INTEGER NOT NULL DEFAULT 0',
   },
+  {
+    version: 5,
+    description: 'mailbox ids are never reused',
+    // mailboxes.id is SERIAL: ids come from a sequence, which never hands a value out twice
+    // (nextval is not rolled back either). Nothing to change here; the version exists so that
+    // both backends mean the same by schema version 5 (see the SQLite migration).
+    sql: 'SELECT 1',
+  },
 ];
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);

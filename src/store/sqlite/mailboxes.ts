@@ -1,7 +1,7 @@
 /**
  * Mailboxes and subscriptions. Names are case-sensitive except INBOX (any case means
  * "INBOX"); the hierarchy delimiter is `/`. UIDVALIDITY comes from a store-wide counter,
- * so a re-created mailbox never repeats an earlier value.
+ * so a re-created mailbox never repeats an earlier value; so do mailbox ids (`nextMailboxId`).
  */
 import { StoreError } from '../errors.js';
 import type { Id, Mailbox, SpecialUse } from '../types.js';
@@ -36,6 +36,23 @@ export function nextUidValidity(tx: Tx): number {
   return v;
 }
 
+/**
+ * Next mailbox id: max(counter, highest id in use) + 1, and the counter remembers it.
+ * `mailboxes.id` is an INTEGER PRIMARY KEY without AUTOINCREMENT, so SQLite would hand a
+ * deleted top id out again; ids must never be reused (MAILBOXID, RFC 8474 4.1, and
+ * per-process state keyed by id, e.g. \Recent claims). AUTOINCREMENT would need a rebuild
+ * of `mailboxes`, which `messages`, `expunged` and `private_flags` chains reference: with
+ * foreign keys on, that cannot be done inside the migration's transaction. A counter in
+ * `meta` is the same mechanism as UIDVALIDITY above and needs only a seed (migration 5).
+ */
+export function nextMailboxId(tx: Tx): number {
+  const last = tx.s.get(`SELECT value FROM meta WHERE key = 'mailbox_id'`).get() as { value: string } | undefined;
+  const max = (tx.s.get('SELECT max(id) AS m FROM mailboxes').get() as { m: number | null }).m ?? 0;
+  const id = Math.max(last ? Number(last.value) : 0, max) + 1;
+  tx.s.get(`INSERT INTO meta (key, value) VALUES ('mailbox_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(String(id));
+  return id;
+}
+
 export function mailboxRecord(s: Statements, id: Id): MailboxRecord | undefined {
   return s.get(`${MAILBOX_SELECT} WHERE b.id = ?`).get(id) as MailboxRecord | undefined;
 }
@@ -58,8 +75,8 @@ export function createMailboxRow(tx: Tx, userId: Id, name: string, specialUse?: 
   if (!tx.s.get('SELECT 1 FROM users WHERE id = ?').get(userId)) throw new StoreError('notfound', `no user with id ${userId}`);
   if (byName(tx.s, userId, n)) throw new StoreError('exists', `mailbox ${n} exists`);
   const { id } = tx.s
-    .get('INSERT INTO mailboxes (user_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?) RETURNING id')
-    .get(userId, n, use, nextUidValidity(tx)) as { id: number };
+    .get('INSERT INTO mailboxes (id, user_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?, ?) RETURNING id')
+    .get(nextMailboxId(tx), userId, n, use, nextUidValidity(tx)) as { id: number };
   tx.touch('mailbox-created', userId, id);
   return toMailbox(requireMailbox(tx.s, id));
 }
