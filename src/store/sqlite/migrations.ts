@@ -4,7 +4,7 @@
  * leaves the previous version intact. Never edit a released migration: add one.
  */
 import { StoreError } from '../errors.js';
-import type { Db } from './db.js';
+import type { Db } from './driver.js';
 
 export interface Migration {
   version: number;
