@@ -32,7 +32,8 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore extends CoreStore {
   readonly blobs: SqliteBlobs;
-  protected readonly driver: SqliteDriver;
+  /** Public for tests and diagnostics (commit counts); callers use the Store methods. */
+  readonly driver: SqliteDriver;
   protected readonly bus: ChangeBus;
   private closed = false;
 
@@ -51,11 +52,6 @@ export class SqliteStore extends CoreStore {
   /** The write connection, for tests, diagnostics (pragma read-back) and `store copy`. */
   get database(): Db {
     return this.driver.writer;
-  }
-
-  /** COMMITs issued so far: fewer than write transactions when group commit joined some. */
-  get commits(): number {
-    return this.driver.commits;
   }
 
   migrate(): Promise<void> {
