@@ -457,6 +457,23 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await rejectsWith(store.openContent('0'.repeat(64)), 'notfound');
       });
 
+      it('getIndexes returns many indexes at once, without search text, leaving out unknown ids', async () => {
+        const a = await makeContent(store, [rawMessage('ia')], 'search text a');
+        const b = await makeContent(store, [rawMessage('ib')], 'search text b');
+        await store.appendMessage({ mailboxId: inbox.id, content: a });
+        await store.appendMessage({ mailboxId: inbox.id, content: b });
+        const missing = '0'.repeat(64);
+        const got = await store.getIndexes([b.id, missing, a.id, b.id]);
+        assert.deepEqual([...got.keys()].sort(), [a.id, b.id].sort());
+        for (const c of [a, b]) {
+          assert.deepEqual(got.get(c.id), { id: c.id, size: c.size, index: c.index });
+          assert.equal('searchText' in got.get(c.id)!, false);
+        }
+        assert.equal((await store.getIndexes([])).size, 0);
+        const many = await store.getIndexes([...Array.from({ length: 1200 }, (_, i) => sha(Buffer.from(`none ${i}`))), a.id]);
+        assert.deepEqual([...many.keys()], [a.id], 'more ids than one batch');
+      });
+
       it('the same content twice is stored once; ExistingContent appends by reference', async () => {
         const content = await makeContent(store, [rawMessage(1)]);
         await store.appendMessage({ mailboxId: inbox.id, content });

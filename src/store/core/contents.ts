@@ -8,7 +8,7 @@
  */
 import { StoreError } from '../errors.js';
 import { checkHash } from '../blob/fs-blob-store.js';
-import type { ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
+import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
 import type { ReadTx, Tx } from './tx.js';
 
@@ -107,6 +107,24 @@ export async function getContent(tx: ReadTx, id: string): Promise<ContentMeta | 
   const r = await tx.get<{ id: string; size: number; idx: string; search_text: string }>('SELECT id, size, idx, search_text FROM contents WHERE id = ?', [id]);
   if (!r) return null;
   return { id: r.id, size: r.size, index: JSON.parse(r.idx) as MessageIndex, searchText: r.search_text };
+}
+
+/** Ids per query of getIndexes: bounds one statement's parameter and result. */
+const INDEX_BATCH = 500;
+
+/** Indexes of many contents, a batch of ids per query; the search text is never read. */
+export async function getIndexes(tx: ReadTx, ids: string[]): Promise<Map<string, ContentIndex>> {
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new StoreError('invalid', 'content ids must be strings');
+  const out = new Map<string, ContentIndex>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += INDEX_BATCH) {
+    const rows = await tx.query<{ id: string; size: number; idx: string }>(
+      `SELECT id, size, idx FROM contents WHERE id ${tx.d.inList('text')}`,
+      [tx.d.listParam(unique.slice(i, i + INDEX_BATCH))],
+    );
+    for (const r of rows) out.set(r.id, { id: r.id, size: r.size, index: JSON.parse(r.idx) as MessageIndex });
+  }
+  return out;
 }
 
 export async function hasContent(tx: ReadTx, id: string): Promise<boolean> {

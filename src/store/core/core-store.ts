@@ -20,7 +20,7 @@
 import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
   MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
@@ -128,6 +128,7 @@ export abstract class CoreStore implements Store {
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.read((tx) => contents.getContent(tx, id)); }
+  getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.read((tx) => contents.getIndexes(tx, ids)); }
   hasContent(id: string): Promise<boolean> { return this.read((tx) => contents.hasContent(tx, id)); }
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
     const c = await this.read((tx) => contents.contentSegments(tx, id));

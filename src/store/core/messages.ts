@@ -29,7 +29,7 @@ function checkUids(uids: Uid[]): number[] {
 /** Rows of `uids` in ascending UID order, as seen by `viewerId`, in one query (no N+1). */
 async function selectByUids(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRecord[]> {
   return tx.query<MessageRecord>(
-    `${MESSAGE_SELECT} WHERE m.mailbox_id = ? AND m.uid IN (SELECT value FROM ${tx.d.list('int')}) ORDER BY m.uid`,
+    `${MESSAGE_SELECT} WHERE m.mailbox_id = ? AND m.uid ${tx.d.inList('int')} ORDER BY m.uid`,
     [viewerId, mailboxId, tx.d.listParam(checkUids(uids))],
   );
 }
@@ -74,7 +74,7 @@ async function threadFor(tx: Tx, userId: Id, threadKeys: string[] | undefined): 
   if (keys.length === 0) return newObjectId('T');
   const list = tx.d.list('text');
   const found = await tx.query<{ message_id_header: string; thread_id: string }>(
-    `SELECT message_id_header, thread_id FROM thread_refs WHERE user_id = ? AND message_id_header IN (SELECT value FROM ${list})`,
+    `SELECT message_id_header, thread_id FROM thread_refs WHERE user_id = ? AND message_id_header ${tx.d.inList('text')}`,
     [userId, tx.d.listParam(keys)],
   );
   const byKey = new Map(found.map((f) => [f.message_id_header, f.thread_id]));
@@ -157,7 +157,7 @@ export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[]): Promise<Uid[]
   const gone = rows.map((r) => r.uid);
   const bytes = rows.reduce((sum, r) => sum + r.size, 0);
   const modSeq = await tx.modSeq(box.id);
-  await tx.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid IN (SELECT value FROM ${tx.d.list('int')})`, [box.id, tx.d.listParam(gone)]);
+  await tx.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`, [box.id, tx.d.listParam(gone)]);
   await logExpunged(tx, box.id, modSeq, gone);
   await shrinkMailbox(tx, box.id, rows.length, bytes);
   await chargeUser(tx, box.user_id, -bytes, -rows.length);

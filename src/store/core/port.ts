@@ -47,9 +47,14 @@ export interface Dialect {
   readonly skipLocked: string;
   /** Appended to an ORDER BY term so text sorts by bytes (code point), as SQLite does. */
   readonly byteOrder: string;
+  /**
+   * `IN (…)` for one list parameter, spelled so the planner still uses an index on the
+   * left-hand column (PostgreSQL: `= ANY(array)`).
+   */
+  inList(kind: 'int' | 'text'): string;
   /** A table expression with one column `value` holding the elements of one list parameter. */
   list(kind: 'int' | 'text'): string;
-  /** The parameter value `list()` expects. */
+  /** The parameter value `inList()` and `list()` expect. */
   listParam(values: readonly (number | string)[]): unknown;
   /** Current time in ms since the epoch, as an SQL expression (the database's clock). */
   readonly nowMs: string;

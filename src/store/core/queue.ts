@@ -164,7 +164,7 @@ export async function remove(tx: Tx, id: string): Promise<boolean> {
 async function toEntries(tx: ReadTx, rows: EntryRecord[]): Promise<QueueEntry[]> {
   if (rows.length === 0) return [];
   const recs = await tx.query<RecipientRecord>(
-    `SELECT * FROM queue_recipients WHERE queue_id IN (SELECT value FROM ${tx.d.list('text')}) ORDER BY queue_id, position`,
+    `SELECT * FROM queue_recipients WHERE queue_id ${tx.d.inList('text')} ORDER BY queue_id, position`,
     [tx.d.listParam(rows.map((r) => r.id))],
   );
   const byEntry = new Map<string, QueueRecipient[]>();

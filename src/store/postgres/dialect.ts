@@ -10,6 +10,7 @@ export const postgresDialect: Dialect = {
   lock: (kind) => LOCKS[kind],
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   byteOrder: ' COLLATE "C"', // as SQLite's BINARY, whatever the database's locale
+  inList: (kind) => `= ANY(CAST(? AS ${kind === 'int' ? 'bigint' : 'text'}[]))`,
   list: (kind) => `unnest(CAST(? AS ${kind === 'int' ? 'bigint' : 'text'}[])) AS lst(value)`,
   listParam: (values) => values,
   nowMs: '(extract(epoch FROM clock_timestamp()) * 1000)::bigint',

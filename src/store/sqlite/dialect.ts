@@ -8,6 +8,7 @@ export const sqliteDialect: Dialect = {
   lock: () => '',
   skipLocked: '',
   byteOrder: '', // BINARY, the default collation, compares bytes
+  inList: () => 'IN (SELECT value FROM json_each(?))',
   list: () => 'json_each(?) AS lst',
   listParam: (values) => JSON.stringify(values),
   nowMs: `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
