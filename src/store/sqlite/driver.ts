@@ -210,7 +210,11 @@ export class SqliteDriver implements Driver {
       db.exec('COMMIT');
       this.commits++;
     } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        // the connection is broken: every job below fails anyway
+      }
       for (const d of done) d.job.reject(toStoreError(err));
       return;
     }
