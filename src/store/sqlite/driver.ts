@@ -152,6 +152,11 @@ export class SqliteDriver implements Driver {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        // One turn of the event loop first: I/O that finished meanwhile (other deliveries'
+        // blob writes, sockets) runs its callbacks and queues its transactions, which then
+        // join this batch. COMMIT blocks the thread while it fsyncs, so without this turn
+        // transactions would almost never meet in the queue.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const raw = this.queue[0].raw;
         if (raw) {
           const job = this.queue.shift()!;
