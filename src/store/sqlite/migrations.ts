@@ -4,7 +4,7 @@
  * leaves the previous version intact. Never edit a released migration: add one.
  */
 import { StoreError } from '../errors.js';
-import type { Db } from './db.js';
+import type { Db } from './driver.js';
 
 export interface Migration {
   version: number;
@@ -207,7 +207,7 @@ export const migrations: readonly Migration[] = [
     version: 5,
     description: 'mailbox ids are never reused',
     up(db) {
-      // Seeds the counter of mailboxes.ts nextMailboxId with the highest id in use now, so
+      // Seeds the counter of store/core/mailboxes.ts nextMailboxId with the highest id in use now, so
       // a mailbox deleted after this migration cannot give its id to the next one. (Ids freed
       // before it are unknowable; each re-created mailbox had a new UIDVALIDITY anyway.)
       db.exec(`INSERT OR IGNORE INTO meta (key, value) SELECT 'mailbox_id', CAST(coalesce(max(id), 0) AS TEXT) FROM mailboxes`);
