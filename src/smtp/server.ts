@@ -23,6 +23,7 @@
  */
 import type { Services } from '../services.js';
 import type { ConnectionHandler } from '../net/listeners.js';
+import { busyLines } from '../net/protocol.js';
 import { SmtpSession, type SmtpOptions } from './session.js';
 import { remoteQueue } from './remote.js';
 import { fileResolver, systemResolver } from './auth-results.js';
@@ -39,7 +40,7 @@ export function smtpProtocol(services: Services, opts: SmtpOptions): { handler: 
   const handler: ConnectionHandler = (socket, session) => {
     void new SmtpSession(services, opts, session, socket, { remote, resolver, resend }).run();
   };
-  return { handler, busyLine: '421 4.7.0 Mailroom: too many connections from your address\r\n' };
+  return { handler, busyLine: busyLines.smtp };
 }
 
 /** One guard for all SMTP-family listeners, so a re-send over another port (587 → 465) is recognised too. */
