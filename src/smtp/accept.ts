@@ -78,16 +78,13 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
     else s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
     return;
   }
+  if (outcomes.every((o) => o.status === 'delivered')) s.resend.remember(key, id);
   s.log.info({ id, from: sender, rcpts: tx.recipients.length, size: decoder.size }, 'message accepted');
-  if (s.lmtp) {
-    if (outcomes.every((o) => o.status === 'delivered')) s.resend.remember(key, id);
-    return acknowledge(s, id, replyPerRecipient(local, outcomes));
-  }
+  if (s.lmtp) return acknowledge(s, id, replyPerRecipient(local, outcomes));
   const failure = singleFailure(outcomes);
   if (failure) return s.reply(failure.code, failure.enhanced, failure.text);
   if (s.opts.mode === 'submission') await sentCopy(s, spool, added);
   await sendSuccessDsns(s, tx.mail, local, outcomes, spool, now);
-  if (outcomes.every((o) => o.status === 'delivered')) s.resend.remember(key, id);
   await acknowledge(s, id, [{ code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${id}`] }]);
 }
 

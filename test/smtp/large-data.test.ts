@@ -119,6 +119,30 @@ describe('large DATA (issue 9)', () => {
     });
   }
 
+  it('a sender that gives up right after the terminator and sends again ends up with one stored copy', async () => {
+    const subject = 'gave up then resent';
+    const body = message(subject, 1024 * 1024, '<gave-up@client.test>');
+    const t = await connect(w.server.ports.smtp!);
+    await reply(t);
+    await cmd(t, 'EHLO client.test');
+    await cmd(t, 'MAIL FROM:<gaveup@remote.test>');
+    await cmd(t, 'RCPT TO:<bob@example.test>');
+    assert.equal(await cmd(t, 'DATA'), '354 End data with <CR><LF>.<CR><LF>\r\n');
+    await writeAll(t, `${body}.\r\n`);
+    t.close(); // gone before any reply: the server either stores nothing, or stores and warns
+    // Wait for the server's verdict on the first copy, so the re-send is not concurrent with it.
+    const verdict = await w.server.waitForLog((l) => l.from === 'gaveup@remote.test' && (l.msg === 'message accepted' || String(l.msg).startsWith('client left')), REPLY_MS);
+    const again = await connect(w.server.ports.smtp!);
+    await reply(again);
+    await cmd(again, 'EHLO client.test');
+    await cmd(again, 'MAIL FROM:<gaveup@remote.test>');
+    await cmd(again, 'RCPT TO:<bob@example.test>');
+    await sendData(again, body, 'glued');
+    assert.match(await reply(again, REPLY_MS), /^250 2\.0\.0 Ok: queued as /);
+    again.close();
+    assert.equal(await count('bob@example.test', subject), 1, `first copy: ${verdict.msg}`);
+  });
+
   it('a message re-sent with the same Message-ID over submission is answered 250 and stored once', async () => {
     const subject = 'resent once';
     const body = message(subject, 2000, '<resend-1@client.test>');
