@@ -6,10 +6,11 @@
  *
  * API (settled; later changes are additive only):
  *   new Connection(socket, { idleTimeoutMs, signal?, highWater?, tracer? })
- *   reads (one reader at a time; each throws ConnectionClosed once the input is
- *   used up and the peer left / the idle timeout passed / the server shuts down):
- *     readLine(max)                      → { line } without CRLF or bare LF, or
- *                                          { tooLong } (consumed to its LF)
+ *   reads (one reader at a time; buffered input is always read first, then a read
+ *   throws ConnectionClosed with reason eof | error | timeout | shutdown):
+ *     readLine(max, { trace? })          → { line } without CRLF or bare LF, or
+ *                                          { tooLong } (consumed to its LF); traced
+ *                                          as a client line unless trace: false
  *     readExactly(n, consume)            n bytes in pieces to an async consumer
  *                                          (IMAP literals, BDAT)
  *     readUntilTerminator(decoder, consume)
@@ -26,6 +27,7 @@
  *     sendConfirmed(text) → true once the bytes reached the kernel, false when
  *                      the peer is gone (a reply that must be known delivered)
  *     cork() / uncork(), end(lastWords?) (graceful, destroyed after 5 s), destroy()
+ *     Writing to a gone connection is a no-op, never a throw: the read side reports it.
  *   state: startTls(secureContext), secure, setIdleTimeout(ms) (per protocol
  *     state, e.g. pre-auth vs authenticated), tracer, gone, closed (a promise),
  *     onClose(fn), onShutdown(fn) (instead of a session's own signal listener)
