@@ -32,6 +32,11 @@ export default tseslint.config(
     'A backend never imports another backend (shared rules live in store/core).'),
   restrict(['src/mail/**/*.ts'], ['**/imap/**', '**/pop3/**', '**/smtp/**', '**/sqlite/**', '**/postgres/**'],
     'Mail services are protocol-neutral and use only the store contract.'),
+  {
+    ...restrict(['src/net/**/*.ts'], ['**/store/**', '**/mail/**', '**/imap/**', '**/pop3/**', '**/smtp/**', 'better-sqlite3', 'pg'],
+      'The connection layer knows no store, mail service or protocol; protocol rules arrive as values (limits, decoders).'),
+    ignores: ['src/net/**/*.test.ts', 'src/net/**/*.test-helper.ts'], // tests drive it with a real protocol codec
+  },
   restrict(['src/imap/**/*.ts', 'src/pop3/**/*.ts', 'src/smtp/**/*.ts'], ['**/sqlite/**', '**/postgres/**', 'better-sqlite3', 'pg'],
     'Protocol code never touches SQL.'),
 );

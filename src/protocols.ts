@@ -1,21 +1,16 @@
 /**
- * Which handler serves each listener. IMAP, POP3, SMTP (MX, submission, LMTP) have
- * their servers; the HTTP listener is served by net/placeholder.ts (GET /healthz).
- * To add a protocol: import its factory and return it for its listener names.
+ * Which handler serves each listener: IMAP, POP3, SMTP (MX, submission, LMTP), and
+ * HTTP (src/http/healthz.ts). To add a protocol: import its factory and return it
+ * for its listener names. The `Protocol` shape lives next to the listeners
+ * (src/net/protocol.ts).
  */
 import type { ListenerName } from './config/schema.js';
-import type { ConnectionHandler } from './net/listeners.js';
-import { placeholderProtocol } from './net/placeholder.js';
+import type { Protocol } from './net/protocol.js';
+import { httpProtocol } from './http/healthz.js';
 import { imapProtocol } from './imap/server.js';
 import { pop3Protocol } from './pop3/server.js';
 import type { Services } from './services.js';
 import { smtpProtocol } from './smtp/server.js';
-
-export interface Protocol {
-  handler: ConnectionHandler;
-  /** Written before closing a connection over the per-IP limit. */
-  busyLine?: string;
-}
 
 export function protocolFor(name: ListenerName, _services: Services): Protocol {
   switch (name) {
@@ -30,7 +25,7 @@ export function protocolFor(name: ListenerName, _services: Services): Protocol {
     case 'imap':
     case 'imaps':
       return imapProtocol(_services, { implicitTls: name === 'imaps' });
-    default:
-      return placeholderProtocol(name);
+    case 'http':
+      return httpProtocol();
   }
 }

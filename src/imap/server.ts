@@ -17,7 +17,7 @@
  * with the session id and never shown to the client.
  */
 import type { ConnectionHandler } from '../net/listeners.js';
-import { busyLines } from '../net/placeholder.js';
+import { busyLines } from '../net/protocol.js';
 import type { Services } from '../services.js';
 import { ImapSession } from './session.js';
 

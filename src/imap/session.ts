@@ -97,7 +97,7 @@ export class ImapSession {
     this.reader = this.newReader();
     this.attach(raw);
     raw.once('close', () => this.onClose());
-    info.signal.addEventListener('abort', () => this.shutdown(), { once: true });
+    info.signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   private get cfg() {
@@ -248,8 +248,11 @@ export class ImapSession {
     else this.bye('Server shutting down', 'UNAVAILABLE');
   }
 
+  private readonly onAbort = (): void => this.shutdown();
+
   private onClose(): void {
     this.closed = true;
+    this.info.signal.removeEventListener('abort', this.onAbort); // the signal outlives every session
     this.lineWaiter?.reject(new Error('connection closed'));
     this.lineWaiter = null;
     this.removeSpools();

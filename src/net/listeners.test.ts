@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createLogger } from '../log/logger.js';
 import { ListenError, startListeners, type ListenerSpec, type Session } from './listeners.js';
 import { loadTlsMaterial } from './tls.js';
-import { placeholderProtocol } from './placeholder.js';
+import { httpProtocol } from '../http/healthz.js';
 import { connect } from '../../test/harness/transcript.js';
 
 function capture() {
@@ -88,22 +88,20 @@ test('a taken port is a ListenError with one clear line, and earlier listeners a
   blocker.close();
 });
 
-test('implicit TLS: the handler speaks after the handshake; placeholders say they are unavailable', async () => {
+test('implicit TLS: the handler speaks after the handshake; plain listeners beside it speak at once', async () => {
   const { log } = capture();
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-net-'));
   const material = await loadTlsMaterial({ cert: '', key: '', dataDir, hostname: 'mail.example.test', log });
+  const sayAndClose = (line: string): ListenerSpec['handler'] => (socket) => void socket.end(line);
   const specs: ListenerSpec[] = [
-    { name: 'imaps', address: any, tls: 'implicit', ...placeholderProtocol('imaps') },
-    { name: 'pop3', address: any, tls: 'none', ...placeholderProtocol('pop3') },
-    { name: 'lmtp', address: any, tls: 'none', ...placeholderProtocol('lmtp') },
+    { name: 'imaps', address: any, tls: 'implicit', handler: sayAndClose('* BYE [UNAVAILABLE] secure hello\r\n') },
+    { name: 'pop3', address: any, tls: 'none', handler: sayAndClose('-ERR [SYS/PERM] plain hello\r\n') },
   ];
   const l = await startListeners(specs, { ...ctxBase, log, tls: material });
   const imaps = await connect(l.addresses.imaps.port, { tls: true });
-  assert.equal(await imaps.readToEnd(), '* BYE [UNAVAILABLE] Mailroom: IMAP is not available in this version\r\n');
+  assert.equal(await imaps.readToEnd(), '* BYE [UNAVAILABLE] secure hello\r\n');
   const pop3 = await connect(l.addresses.pop3.port);
-  assert.equal(await pop3.readToEnd(), '-ERR [SYS/PERM] Mailroom: POP3 is not available in this version\r\n');
-  const lmtp = await connect(l.addresses.lmtp.port);
-  assert.equal(await lmtp.readToEnd(), '421 4.3.2 Mailroom: SMTP is not available in this version\r\n');
+  assert.equal(await pop3.readToEnd(), '-ERR [SYS/PERM] plain hello\r\n');
   await l.close();
 });
 
@@ -177,7 +175,7 @@ function get(port: number, path: string, agent: http.Agent): Promise<{ status: n
 
 test('HTTP: /healthz is 200 ok, others 404; idle keep-alive connections close promptly on shutdown', async () => {
   const { log } = capture();
-  const l = await startListeners([{ name: 'http', address: any, tls: 'none', ...placeholderProtocol('http') }], { ...ctxBase, shutdownTimeoutMs: 30_000, log });
+  const l = await startListeners([{ name: 'http', address: any, tls: 'none', ...httpProtocol() }], { ...ctxBase, shutdownTimeoutMs: 30_000, log });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const port = l.addresses.http.port;
   assert.deepEqual(await get(port, '/healthz', agent), { status: 200, body: 'ok\n' });

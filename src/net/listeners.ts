@@ -8,6 +8,7 @@
  * nothing open; a handler that throws costs its own connection, never the listener;
  * the per-IP count covers established sessions (after the TLS handshake for TLS).
  */
+import { setMaxListeners } from 'node:events';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import tls from 'node:tls';
@@ -80,6 +81,9 @@ const BIND_ERRORS: Record<string, string> = {
 export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext): Promise<RunningListeners> {
   const secureContext = ctx.tls ? tls.createSecureContext({ ...ctx.tls, minVersion: 'TLSv1.2' }) : undefined;
   const shutdown = new AbortController();
+  // Each open session listens once (its Connection removes the listener on close), so
+  // more than 10 at a time is normal, not a leak; the per-IP limit bounds them.
+  setMaxListeners(0, shutdown.signal);
   const open = new Set<net.Socket>(); // raw TCP sockets, TLS handshakes included
   const perIp = new Map<string, number>();
   const servers: net.Server[] = [];

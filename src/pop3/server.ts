@@ -9,8 +9,7 @@
  * Invariants: one POP3 session per maildrop (store lease); deletions reach the store
  * only at QUIT; every response is written with socket backpressure.
  */
-import type { Protocol } from '../protocols.js';
-import { busyLines } from '../net/placeholder.js';
+import { busyLines, type Protocol } from '../net/protocol.js';
 import type { Services } from '../services.js';
 import { Pop3Session } from './session.js';
 

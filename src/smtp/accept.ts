@@ -8,8 +8,13 @@
  * gives 451 for the whole message (the sender retries; a recipient already served
  * may get it twice: a duplicate is better than a loss); a quota race after RCPT
  * is absorbed by storing past the quota, since the quota was checked at RCPT.
+ *
+ * A message is stored only while its client is there to hear the reply: if it left
+ * during DATA (it gave up waiting), nothing is stored and it will send again. If it
+ * leaves between the store and the 250, that is logged at warn with the queue id,
+ * and resend-guard.ts answers its re-send without storing a second copy.
  */
-import type { SmtpSession, AcceptedRecipient } from './session.js';
+import type { SmtpSession, AcceptedRecipient, Reply } from './session.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
 import type { Spool } from './spool.js';
 import { deliver, type RecipientOutcome } from '../mail/delivery.js';
@@ -19,6 +24,7 @@ import { verifyMessage } from './auth-results.js';
 import { orcptText, sendSuccessDsns } from './success-dsn.js';
 import { forwardingSender } from '../mail/forward.js';
 import type { RemoteRecipient } from './remote.js';
+import { messageIdOf, resendKey } from './resend-guard.js';
 
 let counter = 0;
 
@@ -41,6 +47,17 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   const transit = received + added;
 
   const local = tx.recipients.filter((r) => r.kind === 'local');
+  const key = resendKey({ mode: s.opts.mode, messageId: messageIdOf(await spool.head(64 * 1024)), userId: s.user?.id, remoteAddress: s.net.remoteAddress, mailFrom: sender, recipients: tx.recipients.map((r) => r.address) });
+  const earlier = s.resend.earlier(key);
+  if (earlier) {
+    s.log.info({ id: earlier, from: sender }, 'message re-sent (its 250 was not seen): answered again, not stored twice');
+    if (s.lmtp) return void (await s.replyConfirmed(local.map((r) => ({ code: 250, enhanced: '2.0.0', lines: [`<${r.address}> Saved`] }))));
+    return s.reply(250, '2.0.0', `Ok: queued as ${earlier}`);
+  }
+  if (s.io.gone) {
+    s.log.info({ from: sender }, 'client left before its message could be acknowledged: not stored');
+    return;
+  }
   let outcomes: RecipientOutcome[] = [];
   try {
     if (local.length > 0) {
@@ -61,13 +78,20 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
     else s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
     return;
   }
+  if (outcomes.every((o) => o.status === 'delivered')) s.resend.remember(key, id);
   s.log.info({ id, from: sender, rcpts: tx.recipients.length, size: decoder.size }, 'message accepted');
-  if (s.lmtp) return replyPerRecipient(s, local, outcomes);
+  if (s.lmtp) return acknowledge(s, id, replyPerRecipient(local, outcomes));
   const failure = singleFailure(outcomes);
   if (failure) return s.reply(failure.code, failure.enhanced, failure.text);
   if (s.opts.mode === 'submission') await sentCopy(s, spool, added);
   await sendSuccessDsns(s, tx.mail, local, outcomes, spool, now);
-  s.reply(250, '2.0.0', `Ok: queued as ${id}`);
+  await acknowledge(s, id, [{ code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${id}`] }]);
+}
+
+/** Writes the replies for a stored message; a client already gone is logged (the copy is kept). */
+async function acknowledge(s: SmtpSession, id: string, replies: Reply[]): Promise<void> {
+  if (await s.replyConfirmed(replies)) return;
+  s.log.warn({ id }, 'message stored, but its acceptance reply could not be written: the client is gone (a re-send is recognised by Message-ID)');
 }
 
 async function authResults(s: SmtpSession, spool: Spool, sender: string): Promise<string> {
@@ -111,13 +135,14 @@ function singleFailure(outcomes: RecipientOutcome[]): { code: number; enhanced: 
   return null;
 }
 
-function replyPerRecipient(s: SmtpSession, local: AcceptedRecipient[], outcomes: RecipientOutcome[]): void {
-  local.forEach((r, i) => {
+/** RFC 2033 4.2: one reply per recipient, in RCPT order. */
+function replyPerRecipient(local: AcceptedRecipient[], outcomes: RecipientOutcome[]): Reply[] {
+  return local.map((r, i) => {
     const o = outcomes[i];
-    if (o.status === 'delivered') s.reply(250, '2.0.0', `<${r.address}> Saved`);
-    else if (o.status === 'overquota') s.reply(452, '4.2.2', `<${r.address}> Mailbox full`);
-    else if (o.status === 'failed') s.reply(451, '4.3.0', `<${r.address}> Temporary failure, try again later`);
-    else s.reply(550, '5.1.1', `<${r.address}> No such user here`);
+    if (o.status === 'delivered') return { code: 250, enhanced: '2.0.0', lines: [`<${r.address}> Saved`] };
+    if (o.status === 'overquota') return { code: 452, enhanced: '4.2.2', lines: [`<${r.address}> Mailbox full`] };
+    if (o.status === 'failed') return { code: 451, enhanced: '4.3.0', lines: [`<${r.address}> Temporary failure, try again later`] };
+    return { code: 550, enhanced: '5.1.1', lines: [`<${r.address}> No such user here`] };
   });
 }
 

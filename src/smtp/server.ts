@@ -11,16 +11,23 @@
  *
  * Never imports: SQL drivers or store backends (only the store contract via
  * services), IMAP/POP3 code.
+ * The bytes go through the one connection layer (src/net/connection.ts): lines,
+ * BDAT counts, the DATA terminator, STARTTLS, timeouts, trace, backpressure.
+ *
  * Invariants: a 250 after DATA/BDAT LAST (and each LMTP 250) is written only after
- * the copy is durable; a refused message leaves nothing stored; every reply
- * to a 4xx/5xx carries an enhanced status code (RFC 2034); bytes pipelined after
- * STARTTLS are discarded (RFC 3207 4.2).
+ * the copy is durable; a message is stored only while its client is still there to
+ * hear the reply (a reply that could not be written is logged at warn with the
+ * queue id, and a re-send is recognised by resend-guard.ts); a refused message
+ * leaves nothing stored; every reply to a 4xx/5xx carries an enhanced status code
+ * (RFC 2034); bytes pipelined after STARTTLS are discarded (RFC 3207 4.2).
  */
 import type { Services } from '../services.js';
 import type { ConnectionHandler } from '../net/listeners.js';
+import { busyLines } from '../net/protocol.js';
 import { SmtpSession, type SmtpOptions } from './session.js';
 import { remoteQueue } from './remote.js';
 import { fileResolver, systemResolver } from './auth-results.js';
+import { ResendGuard } from './resend-guard.js';
 
 export type { SmtpMode, SmtpOptions } from './session.js';
 
@@ -29,8 +36,17 @@ export function smtpProtocol(services: Services, opts: SmtpOptions): { handler: 
   const remote = remoteQueue(services);
   const file = services.config.smtp.dns_file;
   const resolver = file ? fileResolver(file) : systemResolver;
+  const resend = resendGuardOf(services);
   const handler: ConnectionHandler = (socket, session) => {
-    void new SmtpSession(services, opts, session, socket, remote, resolver).run();
+    void new SmtpSession(services, opts, session, socket, { remote, resolver, resend }).run();
   };
-  return { handler, busyLine: '421 4.7.0 Mailroom: too many connections from your address\r\n' };
+  return { handler, busyLine: busyLines.smtp };
+}
+
+/** One guard for all SMTP-family listeners, so a re-send over another port (587 → 465) is recognised too. */
+const guards = new WeakMap<Services, ResendGuard>();
+function resendGuardOf(services: Services): ResendGuard {
+  let g = guards.get(services);
+  if (!g) guards.set(services, (g = new ResendGuard(services.config.smtp.resend_window_s * 1000)));
+  return g;
 }

@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import type { Session as NetSession } from '../net/listeners.js';
 import type { User } from '../store/types.js';
 import { createTracer, type Tracer } from '../log/trace.js';
-import { ConnectionClosed, SmtpIo } from './io.js';
+import { Connection, ConnectionClosed } from '../net/connection.js';
 import { isStoreError } from '../store/errors.js';
 import { splitCommand, SmtpSyntaxError, type MailFrom, type RcptTo } from './protocol/command.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
@@ -17,6 +17,7 @@ import type { Spool } from './spool.js';
 import { COMMANDS } from './commands/index.js';
 import type { RemoteQueue } from './remote.js';
 import type { DnsResolver } from './auth-results.js';
+import type { ResendGuard } from './resend-guard.js';
 
 export type SmtpMode = 'mx' | 'submission' | 'lmtp';
 
@@ -53,8 +54,22 @@ export interface Reply {
 /** Longest command line accepted, CRLF included: RFC 5321 4.5.3.1.4 says 512, extensions add to it (RFC 5321 4.5.3.1, RFC 3461 ORCPT/ENVID). */
 export const MAX_COMMAND_LINE = 2048;
 
+/** What every session of a listener shares. */
+export interface SharedByListeners {
+  /** Where remote recipients go (the outbound queue). */
+  remote: RemoteQueue;
+  /** DNS for SPF/DKIM/DMARC/ARC (MX only). */
+  resolver: DnsResolver;
+  /** Recognises a message re-sent because its 250 was not seen. */
+  resend: ResendGuard;
+}
+
 export class SmtpSession {
-  readonly io: SmtpIo;
+  readonly remote: RemoteQueue;
+  readonly resolver: DnsResolver;
+  readonly resend: ResendGuard;
+  /** The byte side: reads, backpressured writes, timeouts, STARTTLS, trace (src/net/connection.ts). */
+  readonly io: Connection;
   readonly log: Logger;
   readonly trace: Tracer;
   /** HELO/EHLO/LHLO name; undefined until greeted. */
@@ -63,6 +78,8 @@ export class SmtpSession {
   user: User | undefined;
   tx: Transaction | undefined;
   private errors = 0;
+  /** The last reply's write; the loop waits for it before reading on, so replies cannot pile up unread. */
+  private written: Promise<void> = Promise.resolve();
   quitting = false;
 
   constructor(
@@ -70,14 +87,14 @@ export class SmtpSession {
     readonly opts: SmtpOptions,
     readonly net: NetSession,
     socket: import('node:net').Socket,
-    /** Where remote recipients go (the outbound queue). */
-    readonly remote: RemoteQueue,
-    /** DNS for SPF/DKIM/DMARC/ARC (MX only). */
-    readonly resolver: DnsResolver,
+    shared: SharedByListeners,
   ) {
-    this.io = new SmtpIo(socket, services.config.smtp.timeout_ms, net.signal);
+    this.remote = shared.remote;
+    this.resolver = shared.resolver;
+    this.resend = shared.resend;
     this.log = net.log;
     this.trace = createTracer(opts.mode === 'lmtp' ? 'lmtp' : 'smtp', net.log, services.config.log.trace);
+    this.io = new Connection(socket, { idleTimeoutMs: services.config.smtp.timeout_ms, signal: net.signal, tracer: this.trace });
   }
 
   get lmtp(): boolean {
@@ -92,17 +109,32 @@ export class SmtpSession {
     return this.io.secure;
   }
 
-  /** Writes a reply; 4xx/5xx count against the error budget. RFC 5321 4.2.1 multi-line form. */
-  reply(code: number, enhanced: string | undefined, ...lines: string[]): void {
-    const text = lines.length ? lines : [''];
+  /**
+   * Writes a reply; 4xx/5xx count against the error budget. RFC 5321 4.2.1 multi-line form.
+   * Resolves when the socket can take more (callers in a loop await it).
+   */
+  reply(code: number, enhanced: string | undefined, ...lines: string[]): Promise<void> {
+    this.written = this.io.send(this.format({ code, enhanced, lines }));
+    return this.written;
+  }
+
+  /**
+   * Writes replies that acknowledge a stored message (one, or one per LMTP recipient)
+   * in one write; true once they reached the client's kernel, false when it is gone.
+   */
+  replyConfirmed(replies: Reply[]): Promise<boolean> {
+    return this.io.sendConfirmed(replies.map((r) => this.format(r)).join(''));
+  }
+
+  private format(r: Reply): string {
+    const text = r.lines.length ? r.lines : [''];
     let out = '';
     text.forEach((line, i) => {
       const sep = i === text.length - 1 ? ' ' : '-';
-      out += `${code}${sep}${enhanced ? `${enhanced} ` : ''}${line}\r\n`;
+      out += `${r.code}${sep}${r.enhanced ? `${r.enhanced} ` : ''}${line}\r\n`;
     });
-    for (const l of out.split('\r\n').slice(0, -1)) this.trace.server(l);
-    this.io.write(out);
-    if (code >= 400) this.errors++;
+    if (r.code >= 400) this.errors++;
+    return out;
   }
 
   /** Whether the error budget is spent (the loop then says 421 and closes). */
@@ -123,9 +155,10 @@ export class SmtpSession {
       this.reply(220, undefined, `${this.hostname} ${this.lmtp ? 'LMTP' : 'ESMTP'} Mailroom ready`);
       while (!this.quitting) {
         if (this.tooManyErrors) {
-          this.io.close(`421 4.7.0 ${this.hostname} Too many errors, closing connection\r\n`);
+          this.io.end(`421 4.7.0 ${this.hostname} Too many errors, closing connection\r\n`);
           return;
         }
+        await this.written;
         const got = await this.io.readLine(MAX_COMMAND_LINE);
         if ('tooLong' in got) {
           this.reply(500, '5.5.2', 'Line too long'); // RFC 5321 4.5.3.1.4
@@ -141,8 +174,7 @@ export class SmtpSession {
   }
 
   private async dispatch(raw: Buffer): Promise<void> {
-    const line = raw.toString('utf8');
-    this.trace.client(line);
+    const line = raw.toString('utf8'); // traced by the connection
     if (raw.includes(0)) {
       this.reply(500, '5.5.2', 'NUL byte in command');
       return;
@@ -165,12 +197,12 @@ export class SmtpSession {
 
   private onFatal(err: unknown): void {
     if (err instanceof ConnectionClosed) {
-      if (err.reason === 'timeout') this.io.close(`421 4.4.2 ${this.hostname} Timeout, closing connection\r\n`);
-      else if (err.reason === 'shutdown') this.io.close(`421 4.3.2 ${this.hostname} Server shutting down\r\n`);
-      else this.io.socket.destroy();
+      if (err.reason === 'timeout') this.io.end(`421 4.4.2 ${this.hostname} Timeout, closing connection\r\n`);
+      else if (err.reason === 'shutdown') this.io.end(`421 4.3.2 ${this.hostname} Server shutting down\r\n`);
+      else this.io.destroy();
       return;
     }
     this.log.error({ err }, 'smtp session failed');
-    this.io.close(`421 4.3.0 ${this.hostname} Internal error, closing connection\r\n`);
+    this.io.end(`421 4.3.0 ${this.hostname} Internal error, closing connection\r\n`);
   }
 }

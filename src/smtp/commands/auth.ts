@@ -14,12 +14,11 @@ export function plaintextAuthAllowed(s: SmtpSession): boolean {
 
 /** Reads one SASL response line; null when the client cancelled with "*". */
 async function saslResponse(s: SmtpSession, challenge: string): Promise<string | null> {
-  s.reply(334, undefined, challenge);
-  s.trace.expectSecretContinuation();
+  await s.reply(334, undefined, challenge);
+  s.trace.expectSecretContinuation(); // the connection traces the line; the redactor hides it
   const got = await s.io.readLine(12 * 1024); // RFC 4954 4: at least 12288 octets
   if ('tooLong' in got) throw new SaslError('response too long');
   const line = got.line.toString('latin1');
-  s.trace.client(line);
   return line.trim() === '*' ? null : line;
 }
 

@@ -24,10 +24,8 @@ export async function data(s: SmtpSession, args: string): Promise<void> {
   const max = s.services.config.smtp.max_message_size;
   try {
     // Past the limit the rest is read and dropped, so the reply comes at the end (RFC 1870 6.3).
-    await s.io.readChunks(async (chunk) => {
-      const { out, end } = decoder.push(chunk);
+    await s.io.readUntilTerminator(decoder, async (out) => {
       if (decoder.size <= max) await spool.write(out);
-      return end;
     });
     await acceptMessage(s, decoder, spool);
   } finally {

@@ -14,8 +14,7 @@ export async function noop(s: SmtpSession): Promise<void> {
 export async function quit(s: SmtpSession): Promise<void> {
   s.quitting = true;
   await s.resetTransaction();
-  s.trace.server(`221 2.0.0 ${s.hostname} closing connection`);
-  s.io.close(`221 2.0.0 ${s.hostname} closing connection\r\n`);
+  s.io.end(`221 2.0.0 ${s.hostname} closing connection\r\n`);
 }
 
 export async function vrfy(s: SmtpSession, args: string): Promise<void> {

@@ -1,0 +1,432 @@
+/**
+ * The one connection layer: a pull reader and a backpressured writer over one
+ * client socket, shared by every protocol (SMTP/LMTP now; POP3 and IMAP next).
+ * A protocol session creates one `Connection` per accepted socket and only talks
+ * to the socket through it.
+ *
+ * API (settled; later changes are additive only):
+ *   new Connection(socket, { idleTimeoutMs, signal?, highWater?, tracer? })
+ *   reads (one reader at a time; buffered input is always read first, then a read
+ *   throws ConnectionClosed with reason eof | error | timeout | shutdown):
+ *     readLine(max, { trace? })          → { line } without CRLF or bare LF, or
+ *                                          { tooLong } (consumed to its LF); traced
+ *                                          as a client line unless trace: false
+ *     readExactly(n, consume)            n bytes in pieces to an async consumer
+ *                                          (IMAP literals, BDAT)
+ *     readUntilTerminator(decoder, consume)
+ *                                        chunks through a pure decoder (SMTP's
+ *                                          DataDecoder: dot-unstuffing, CRLF.CRLF)
+ *                                          until it reports the end; the bytes
+ *                                          after the end stay for the next read
+ *     buffered                           unread bytes (pipelined input)
+ *   writes:
+ *     send(text)       traced text; resolves at once, or on 'drain' when the
+ *                      socket's buffer is full (await it in loops that write a lot)
+ *     write(bytes)     untraced (message bodies, literals); same backpressure
+ *     writeMany(parts) corked: one segment for a multi-line reply; strings traced
+ *     sendConfirmed(text) → true once the bytes reached the kernel, false when
+ *                      the peer is gone (a reply that must be known delivered)
+ *     cork() / uncork(), end(lastWords?) (graceful, destroyed after 5 s), destroy()
+ *     Writing to a gone connection is a no-op, never a throw: the read side reports it.
+ *   state: startTls(secureContext), secure, setIdleTimeout(ms) (per protocol
+ *     state, e.g. pre-auth vs authenticated), tracer, gone, closed (a promise),
+ *     onClose(fn), onShutdown(fn) (instead of a session's own signal listener)
+ *
+ * Never imports: the store, mail services, protocol code (imap/, pop3/, smtp/).
+ * Protocol rules arrive as values: limits as arguments, the terminator as a decoder.
+ *
+ * Invariants:
+ * - No lost wake-up: a read looks at the buffered bytes before every wait, also
+ *   after awaiting its consumer; the waiter is registered in the same tick as that
+ *   look; end of input, error, timeout and shutdown all wake it.
+ * - Bounded input: the socket is paused while more than `highWater` bytes are unread
+ *   and no read is waiting, and resumed below it; a waiting read always resumes it.
+ * - Every listener this class adds (on the socket, the TLS socket, the shutdown
+ *   AbortSignal) is removed when the connection closes, so a closed session holds
+ *   no memory through the listener-wide signal.
+ * - Nothing read before the STARTTLS handshake is delivered after it
+ *   (RFC3207 4.2, RFC2595 4, RFC9051 6.2.1: pipelined plaintext is discarded).
+ * - TCP_NODELAY on every socket: replies are written in pieces, and Nagle plus the
+ *   client's delayed ACK would cost ~40 ms per exchange.
+ */
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { Tracer } from '../log/trace.js';
+import { InputBuffer } from './input-buffer.js';
+
+export type CloseReason = 'eof' | 'timeout' | 'shutdown' | 'error';
+
+/** Thrown by reads when no more input will come: the peer left, the idle timeout passed, or the server shuts down. */
+export class ConnectionClosed extends Error {
+  constructor(readonly reason: CloseReason) {
+    super(`connection ${reason}`);
+    this.name = 'ConnectionClosed';
+  }
+}
+
+export type LineResult = { line: Buffer } | { tooLong: true };
+
+/** A pure codec that finds the end of a terminated body (e.g. SMTP DATA) in a stream of chunks. */
+export interface TerminatorDecoder {
+  /** Decoded bytes of `chunk`, and the index just past the terminator in `chunk`, or -1 while the body goes on. */
+  push(chunk: Buffer): { out: Buffer; end: number };
+}
+
+/** A consumer may be slow: the next bytes are not requested until it resolves. */
+export type Consumer = (chunk: Buffer) => Promise<void> | void;
+
+export interface ConnectionOptions {
+  /** How long a read may wait for the client's next bytes. */
+  idleTimeoutMs: number;
+  /** The listener's shutdown signal: wakes a waiting read with ConnectionClosed('shutdown'). */
+  signal?: AbortSignal;
+  /** Unread bytes above which the socket is paused; default 1 MiB. */
+  highWater?: number;
+  /** Protocol trace: `readLine` reports client lines, `send` server lines. */
+  tracer?: Tracer;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const CLOSE_GRACE_MS = 5000;
+const NO_TRACE: Tracer = { enabled: false, client() {}, server() {}, expectSecretContinuation() {} };
+
+type Off = () => void;
+
+export class Connection {
+  /** The current socket (the TLS socket after STARTTLS). */
+  socket: net.Socket;
+  /** Resolves when the connection has closed and every listener is removed. */
+  readonly closed: Promise<void>;
+  readonly tracer: Tracer;
+  private resolveClosed!: () => void;
+  private readonly input = new InputBuffer();
+  private readonly highWater: number;
+  private idleTimeoutMs: number;
+  private failure: ConnectionClosed | undefined;
+  private waiter: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private pendingDrain: Promise<void> | undefined;
+  private isGone = false;
+  /** Every listener added, removed on close. */
+  private readonly offs: Off[] = [];
+  /** The current socket's data/end listeners, removed at STARTTLS. */
+  private readingOffs: Off[] = [];
+  private closeHandlers: (() => void)[] = [];
+  private shutdownHandlers: (() => void)[] = [];
+  /** Sockets to destroy together (the plain one under a STARTTLS socket). */
+  private readonly sockets: net.Socket[] = [];
+
+  constructor(socket: net.Socket, opts: ConnectionOptions) {
+    this.socket = socket;
+    this.idleTimeoutMs = opts.idleTimeoutMs;
+    this.highWater = opts.highWater ?? 1 << 20;
+    this.tracer = opts.tracer ?? NO_TRACE;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.attach(socket);
+    const signal = opts.signal;
+    if (signal?.aborted) queueMicrotask(() => this.onAbort());
+    else if (signal) {
+      const onAbort = () => this.onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.offs.push(() => signal.removeEventListener('abort', onAbort));
+    }
+    if (socket.destroyed) queueMicrotask(() => this.onSocketClose());
+  }
+
+  /** Whether the current socket is TLS (implicit or after STARTTLS). */
+  get secure(): boolean {
+    return this.socket instanceof tls.TLSSocket && this.socket.encrypted;
+  }
+
+  /** True once the connection closed or failed: nothing written now reaches the client. */
+  get gone(): boolean {
+    return this.isGone || this.socket.destroyed;
+  }
+
+  /** Unread input bytes (what the client pipelined). */
+  get buffered(): number {
+    return this.input.length;
+  }
+
+  /** Changes how long reads wait for input from now on (e.g. longer once authenticated). */
+  setIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
+  }
+
+  /** Runs `fn` once when the connection closes (at once, on a microtask, if it has). */
+  onClose(fn: () => void): void {
+    if (this.isGone) queueMicrotask(fn);
+    else this.closeHandlers.push(fn);
+  }
+
+  /** Runs `fn` when the server starts shutting down (e.g. to end IDLE); never after close. */
+  onShutdown(fn: () => void): void {
+    this.shutdownHandlers.push(fn);
+  }
+
+  // ---- reads ---------------------------------------------------------------
+
+  /**
+   * The next line without its CRLF (a bare LF also ends it). A line longer than `max`
+   * bytes (not counting the LF) is consumed up to its end and reported as tooLong.
+   * A line cut off by the end of input is not returned: the read throws.
+   */
+  async readLine(max: number, opts: { trace?: boolean } = {}): Promise<LineResult> {
+    let skipping = false;
+    let scanned = 0;
+    while (true) {
+      const lf = this.input.indexOf(LF, scanned);
+      if (lf >= 0) {
+        const raw = this.input.take(lf + 1);
+        this.afterTake();
+        if (skipping || lf > max) return { tooLong: true };
+        const line = raw.subarray(0, lf > 0 && raw[lf - 1] === CR ? lf - 1 : lf);
+        if (opts.trace !== false) this.tracer.client(line);
+        return { line };
+      }
+      scanned = this.input.length;
+      if (this.input.length > max) {
+        this.input.clear(); // no LF in any of it: all part of the over-long line
+        scanned = 0;
+        skipping = true;
+        this.afterTake();
+      }
+      await this.waitForInput();
+    }
+  }
+
+  /**
+   * Exactly `n` bytes, handed to `consume` in pieces as they arrive; the next piece
+   * waits for the consumer. If the consumer throws, the read stops with its error
+   * and the position in the stream is lost: the caller should close the connection.
+   */
+  async readExactly(n: number, consume: Consumer): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (this.input.length === 0) {
+        await this.waitForInput();
+        continue;
+      }
+      const piece = this.input.takeFirst(left);
+      this.afterTake();
+      left -= piece.length;
+      await consume(piece);
+    }
+  }
+
+  /**
+   * Feeds input through `decoder` and its output to `consume` until the decoder
+   * reports the terminator; the bytes after it stay buffered for the next read.
+   */
+  async readUntilTerminator(decoder: TerminatorDecoder, consume: Consumer): Promise<void> {
+    while (true) {
+      if (this.input.length === 0) {
+        await this.waitForInput();
+        continue;
+      }
+      const chunk = this.input.takeFirst();
+      const { out, end } = decoder.push(chunk);
+      if (end >= 0) this.input.unshift(chunk.subarray(end));
+      this.afterTake();
+      if (out.length > 0) await consume(out);
+      if (end >= 0) return;
+    }
+  }
+
+  /**
+   * Waits for the next chunk from the socket. Callers check the buffer first, in the
+   * same tick: the waiter is set before any later 'data' event can run.
+   */
+  private waitForInput(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.socket.resume(); // a waiting read needs bytes whatever the buffer holds
+    return new Promise((resolve) => {
+      this.timer = setTimeout(() => this.fail('timeout'), this.idleTimeoutMs);
+      this.waiter = () => {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  private fail(reason: CloseReason): void {
+    this.failure ??= new ConnectionClosed(reason);
+    this.wake();
+  }
+
+  private afterTake(): void {
+    if (this.input.length < this.highWater && this.socket.isPaused()) this.socket.resume();
+  }
+
+  // ---- writes --------------------------------------------------------------
+
+  /** Writes protocol text (each line traced); resolves when the socket can take more. */
+  send(text: string): Promise<void> {
+    this.traceOut(text);
+    return this.write(text);
+  }
+
+  /** Writes bytes as they are, untraced; resolves when the socket can take more. */
+  write(data: string | Buffer): Promise<void> {
+    const s = this.socket;
+    if (this.gone || s.writableEnded) return Promise.resolve();
+    if (s.write(data)) return Promise.resolve();
+    return this.drained();
+  }
+
+  /** Writes several parts as one segment where possible; strings are traced, Buffers are not. */
+  writeMany(parts: (string | Buffer)[]): Promise<void> {
+    if (this.gone || this.socket.writableEnded) return Promise.resolve();
+    this.socket.cork();
+    for (const p of parts) {
+      if (typeof p === 'string') this.traceOut(p);
+      this.socket.write(p);
+    }
+    this.socket.uncork();
+    return this.socket.writableNeedDrain ? this.drained() : Promise.resolve();
+  }
+
+  /** Writes protocol text; true once it reached the kernel, false when the client is gone. */
+  sendConfirmed(text: string): Promise<boolean> {
+    const s = this.socket;
+    if (this.gone || s.writableEnded) return Promise.resolve(false);
+    this.traceOut(text);
+    return new Promise((resolve) => s.write(text, (err) => resolve(!err)));
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  /** Says the last words and closes; a client that never closes its side is cut after 5 s. */
+  end(lastWords?: string): void {
+    if (this.gone) return;
+    if (lastWords) this.traceOut(lastWords);
+    if (!this.socket.writableEnded) {
+      if (lastWords) this.socket.end(lastWords);
+      else this.socket.end();
+    }
+    this.graceTimer ??= setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
+    this.graceTimer.unref();
+  }
+
+  destroy(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** One pending 'drain' shared by all writers, so waiting never stacks listeners. */
+  private drained(): Promise<void> {
+    const s = this.socket;
+    this.pendingDrain ??= new Promise<void>((resolve) => {
+      const done = () => {
+        s.off('drain', done);
+        s.off('close', done);
+        this.pendingDrain = undefined;
+        resolve();
+      };
+      s.on('drain', done);
+      s.on('close', done);
+    });
+    return this.pendingDrain;
+  }
+
+  private traceOut(text: string): void {
+    if (!this.tracer.enabled) return;
+    for (const line of text.split('\r\n')) if (line !== '') this.tracer.server(line);
+  }
+
+  // ---- TLS -----------------------------------------------------------------
+
+  /**
+   * Switches to TLS after the protocol's "go ahead" reply was written: drops every
+   * byte read so far, wraps the socket, and resolves once the handshake is done.
+   * Throws ConnectionClosed (and closes) when the handshake fails or times out.
+   */
+  async startTls(secureContext: tls.SecureContext): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.input.clear(); // RFC3207 4.2, RFC2595 4, RFC9051 6.2.1: pipelined plaintext is discarded
+    for (const off of this.readingOffs) off();
+    this.readingOffs = [];
+    const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext });
+    this.socket = secure;
+    this.attach(secure);
+    const failed = await new Promise<CloseReason | undefined>((resolve) => {
+      const finish = (why: CloseReason | undefined) => {
+        clearTimeout(timer);
+        secure.off('secure', ok);
+        secure.off('error', bad);
+        secure.off('close', bad);
+        resolve(why);
+      };
+      const ok = () => finish(undefined);
+      const bad = () => finish('error');
+      const timer = setTimeout(() => finish('timeout'), this.idleTimeoutMs);
+      secure.once('secure', ok);
+      secure.once('error', bad);
+      secure.once('close', bad);
+    });
+    if (failed) {
+      this.fail(failed);
+      this.destroy();
+      throw this.failure ?? new ConnectionClosed(failed);
+    }
+  }
+
+  // ---- socket events -------------------------------------------------------
+
+  private attach(socket: net.Socket): void {
+    this.sockets.push(socket);
+    // A plain Duplex (tests, in-process pipes) has no TCP options.
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
+    const onData = (chunk: Buffer) => {
+      this.input.push(chunk);
+      if (this.input.length > this.highWater) socket.pause();
+      this.wake();
+    };
+    const onEnd = () => this.fail('eof');
+    const onError = () => this.fail('error');
+    const onClose = () => this.onSocketClose();
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
+    this.readingOffs.push(() => socket.off('data', onData), () => socket.off('end', onEnd));
+    this.offs.push(() => socket.off('error', onError), () => socket.off('close', onClose));
+  }
+
+  private onAbort(): void {
+    if (this.isGone) return;
+    this.fail('shutdown');
+    for (const fn of this.shutdownHandlers) fn();
+  }
+
+  private onSocketClose(): void {
+    if (this.isGone) return;
+    this.isGone = true;
+    this.fail('eof');
+    clearTimeout(this.timer);
+    clearTimeout(this.graceTimer);
+    for (const off of [...this.readingOffs, ...this.offs]) off();
+    this.readingOffs = [];
+    this.offs.length = 0;
+    this.shutdownHandlers = [];
+    this.destroy(); // the plain socket under a TLS one, or the TLS one over a closed plain socket
+    const handlers = this.closeHandlers;
+    this.closeHandlers = [];
+    for (const fn of handlers) fn();
+    this.resolveClosed();
+  }
+}
