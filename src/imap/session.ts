@@ -31,6 +31,8 @@ import type { MailboxView } from './selected.js';
 import type { SessionState } from './state.js';
 import { COMMANDS } from './commands/index.js';
 
+/** Unread input (pipelined commands) above which the socket is paused. */
+const MAX_BUFFERED = 256 * 1024;
 /** Literals before login are for LOGIN/AUTHENTICATE only; bigger ones are refused. */
 const PREAUTH_LITERAL_MAX = 8 * 1024;
 
@@ -111,7 +113,7 @@ export class ImapSession {
     this.tls = implicitTls;
     this.tracer = createTracer('imap', info.log, services.config.log.trace);
     // RFC 9051 5.4: the autologout timer before login is short, and at least 30 minutes after
-    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer });
+    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer, highWater: MAX_BUFFERED });
     this.reader = new CommandReader(
       this.conn,
       {

@@ -65,6 +65,8 @@ describe('IMAP session lifecycle (in process)', () => {
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
   let sessionNo = 0;
+  /** Per-test IMAP settings for the next sessions (the schema's minimums do not apply in process). */
+  let imapOverride: Partial<Services['config']['imap']> = {};
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mailroom-lifecycle-'));
@@ -85,7 +87,8 @@ describe('IMAP session lifecycle (in process)', () => {
     setMaxListeners(0, ac.signal); // as src/net/listeners.ts does: one listener per open session is normal
     process.on('warning', onWarning);
     server = net.createServer((socket) => {
-      const s = new ImapSession(services, socket, { id: `t${++sessionNo}`, remoteAddress: '127.0.0.1', log, signal: ac.signal, secureContext: undefined }, false);
+      const svc = { ...services, config: { ...services.config, imap: { ...services.config.imap, ...imapOverride } } };
+      const s = new ImapSession(svc, socket, { id: `t${++sessionNo}`, remoteAddress: '127.0.0.1', log, signal: ac.signal, secureContext: undefined }, false);
       // Registered after the session's own listeners, so it runs after the connection cleaned up.
       open.set(socket, new Promise((resolve) => socket.once('close', () => (open.delete(socket), resolve()))));
       s.start();
@@ -166,6 +169,28 @@ describe('IMAP session lifecycle (in process)', () => {
       warnings.filter((w) => w.includes('MaxListeners')),
       [],
     );
+  });
+
+  test('autologout: the short timer before login, the long one after it, IDLE included (RFC 9051 5.4, RFC 2177 3)', { timeout: 60_000 }, async () => {
+    imapOverride = { preauth_timeout_s: 0.2, idle_timeout_s: 3600 };
+    const preauth = await connect();
+    assert.match(await preauth.until('* BYE'), /\* BYE Autologout; idle for too long\r\n/);
+    await preauth.closed;
+    // A long pre-login timer and a short one after login: a logged-in session is cut by the second.
+    imapOverride = { preauth_timeout_s: 3600, idle_timeout_s: 0.2 };
+    const authed = await connect();
+    authed.send(`a1 LOGIN ${USER} ${PASS}\r\n`);
+    await authed.until('a1 OK');
+    assert.match(await authed.until('* BYE'), /\* BYE Autologout; idle for too long\r\n/);
+    await authed.closed;
+    const idling = await connect();
+    idling.send(`a1 LOGIN ${USER} ${PASS}\r\na2 SELECT INBOX\r\na3 IDLE\r\n`);
+    await idling.until('+ idling');
+    assert.match(await idling.until('* BYE'), /\* BYE Autologout; idle for too long\r\n/);
+    await idling.closed;
+    imapOverride = {};
+    await allClosed();
+    assert.equal(listeners(), 0);
   });
 
   test('shutdown: BYE [UNAVAILABLE] before login, when authenticated, in IDLE and in the middle of a literal; no listener left', { timeout: 60_000 }, async () => {
