@@ -245,3 +245,20 @@ test('fuzz: random bytes give only typed events and end when the input ends', as
     { numRuns: 300 },
   );
 });
+
+test('connection readLine keep: the head and tail of an over-long line, for every split, CR not in the tail', async () => {
+  const line = `a1 ${'m'.repeat(300)} {12+}`;
+  const wire = Buffer.from(`${line}\r\nnext\r\n`);
+  for (let i = 1; i < wire.length; i++) {
+    const { conn, client } = await pair('duplex');
+    client.write(wire.subarray(0, i));
+    client.write(wire.subarray(i));
+    const r = await conn.readLine(100, { keep: 20 });
+    assert.ok('tooLong' in r, `split ${i}`);
+    assert.equal(r.head?.toString('latin1'), line.slice(0, 20), `head, split ${i}`);
+    assert.equal(r.tail?.toString('latin1'), line.slice(-20), `tail, split ${i}`);
+    const next = await conn.readLine(100);
+    assert.ok('line' in next && next.line.toString() === 'next', `the next line, split ${i}`);
+    conn.destroy();
+  }
+});

@@ -51,6 +51,7 @@ export class SpoolSink implements LiteralSink {
     this.finished = new Promise((resolve, reject) => {
       this.stream.once('finish', resolve);
       this.stream.once('error', (e) => ((this.error = e), reject(e)));
+      this.stream.once('close', () => reject(new Error('literal spool closed before it was complete'))); // no-op after 'finish'
     });
     this.finished.catch(() => {});
   }
@@ -74,8 +75,15 @@ export class SpoolSink implements LiteralSink {
 
   /** Ends the file after the last accepted write; resolves when it is complete (or failed). */
   async end(): Promise<void> {
-    if (!this.stream.writableEnded && !this.stream.destroyed) this.stream.end();
-    await this.finished.catch(() => {});
+    const st = this.stream;
+    if (!st.writableEnded && !st.destroyed) st.end();
+    if (st.closed || st.writableFinished) return;
+    // 'close' too: a spool discarded meanwhile (the client left) never finishes
+    await new Promise<void>((resolve) => {
+      const done = () => (st.off('finish', done), st.off('close', done), resolve());
+      st.on('finish', done);
+      st.on('close', done);
+    });
   }
 
   /** Stops writing (if still open) and deletes the file once it is closed. */
@@ -244,6 +252,7 @@ export class ImapSession {
         if (this.tlsPending) await this.tlsPending;
         this.tlsPending = undefined;
         const ev = await this.reader.next();
+        if (this.closed) break; // the client left while the command's last bytes were stored
         if (ev.type === 'error') {
           this.badInput(ev.error.tag, ev.error);
           this.removeSpools(); // a refused command's literal spool
