@@ -3,7 +3,7 @@
  * ESEARCH, LIST-EXTENDED, BINARY, …): builds the connection handler for the `imap`
  * (plain + STARTTLS) and `imaps` (implicit TLS) listeners.
  *
- *   session.ts      socket ↔ CommandReader ↔ commands, backpressure, limits, timeouts
+ *   session.ts      Connection (src/net) ↔ CommandReader ↔ commands, limits, timeouts
  *   state.ts        notAuthenticated | authenticated | selected | logout
  *   selected.ts     the selected mailbox: UID ↔ sequence numbers, pending changes, \Recent
  *   commands/       one module per command (family); commands/index.ts is the table

@@ -1,14 +1,16 @@
 /**
- * One IMAP connection: socket ↔ CommandReader ↔ commands. Commands run one at a time
- * in arrival order; while one runs, later bytes wait in the reader (the socket is paused
- * past a bound), except that a command may ask for the next client line (AUTHENTICATE,
- * IDLE's DONE) with `readLine()`.
+ * One IMAP connection: Connection (src/net) ↔ CommandReader ↔ commands. Commands run one
+ * at a time in arrival order; while one runs, later bytes wait in the connection (the
+ * socket is paused past its high-water mark), except that a command may read the next
+ * client line itself (AUTHENTICATE, IDLE's DONE) with `readLine()`.
  *
  * Never imports: SQL, other protocols. Invariants:
  *  - Nothing is written between the parts of a response; only the running command
  *    writes, and unsolicited data goes out only at points the RFC allows (RFC 9051 7.5.1).
- *  - Reading pauses while the reader holds more than MAX_BUFFERED bytes or a literal
- *    spool is congested; writers await `drain()` so output respects backpressure.
+ *  - Input is pulled: a literal spool's write is awaited (its file stream's 'drain')
+ *    before more bytes are read, and the file is ended only after its last write was
+ *    accepted; writers await `drain()` so output respects backpressure.
+ *  - The connection removes every listener it added (socket, shutdown signal) on close.
  *  - Client input can only lead to a BAD/NO or a BYE, never to a crash of the process.
  */
 import { randomBytes } from 'node:crypto';
@@ -16,55 +18,82 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
-import tls from 'node:tls';
+import { Connection, ConnectionClosed } from '../net/connection.js';
 import type { Session } from '../net/listeners.js';
 import type { Services } from '../services.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import { isStoreError } from '../store/errors.js';
 import type { User } from '../store/types.js';
-import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, codes, type LiteralInfo, type LiteralSink, type RawCommand, type ReaderEvent } from './protocol/index.js';
+import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, codes, type LiteralHeader, type LiteralSink, type RawCommand } from './protocol/index.js';
 import { capabilities } from './capabilities.js';
 import { failureLine, ImapNo } from './errors.js';
 import type { MailboxView } from './selected.js';
 import type { SessionState } from './state.js';
 import { COMMANDS } from './commands/index.js';
 
+/** Unread input (pipelined commands) above which the socket is paused. */
 const MAX_BUFFERED = 256 * 1024;
 /** Literals before login are for LOGIN/AUTHENTICATE only; bigger ones are refused. */
 const PREAUTH_LITERAL_MAX = 8 * 1024;
 
-/** A large literal written to a temp file as it arrives (APPEND); the command reads it from `path`. */
+/**
+ * A large literal written to a temp file as it arrives (APPEND); the command reads it from
+ * `path` once `finished` resolved. A write error does not stop the reading: later bytes are
+ * dropped so the command stays framed, and `finished` rejects.
+ */
 export class SpoolSink implements LiteralSink {
   readonly finished: Promise<void>;
   private readonly stream: WriteStream;
-  failed = false;
+  private error: Error | undefined;
 
-  constructor(
-    readonly path: string,
-    private readonly onCongestion: (congested: boolean) => void,
-  ) {
+  constructor(readonly path: string) {
     this.stream = createWriteStream(path);
     this.finished = new Promise((resolve, reject) => {
       this.stream.once('finish', resolve);
-      this.stream.once('error', (e) => ((this.failed = true), reject(e)));
+      this.stream.once('error', (e) => ((this.error = e), reject(e)));
+      this.stream.once('close', () => reject(new Error('literal spool closed before it was complete'))); // no-op after 'finish'
     });
     this.finished.catch(() => {});
   }
 
-  write(chunk: Buffer): void {
-    if (!this.stream.write(chunk)) {
-      this.onCongestion(true);
-      this.stream.once('drain', () => this.onCongestion(false));
-    }
+  get failed(): boolean {
+    return this.error !== undefined;
   }
 
-  end(): void {
-    this.stream.end();
+  /** Resolves when the file stream can take more: the caller reads no more bytes until then. */
+  async write(chunk: Buffer): Promise<void> {
+    const st = this.stream;
+    if (this.error || st.destroyed || st.writableEnded) return;
+    if (st.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => (st.off('drain', done), st.off('error', done), st.off('close', done), resolve());
+      st.on('drain', done);
+      st.on('error', done);
+      st.on('close', done);
+    });
+  }
+
+  /** Ends the file after the last accepted write; resolves when it is complete (or failed). */
+  async end(): Promise<void> {
+    const st = this.stream;
+    if (!st.writableEnded && !st.destroyed) st.end();
+    if (st.closed || st.writableFinished) return;
+    // 'close' too: a spool discarded meanwhile (the client left) never finishes
+    await new Promise<void>((resolve) => {
+      const done = () => (st.off('finish', done), st.off('close', done), resolve());
+      st.on('finish', done);
+      st.on('close', done);
+    });
+  }
+
+  /** Stops writing (if still open) and deletes the file once it is closed. */
+  discard(): void {
+    const rm = () => rmSync(this.path, { force: true });
+    if (this.stream.closed) return rm();
+    this.stream.once('close', rm);
+    this.stream.destroy();
   }
 }
-
-/** Swallows a literal the session will refuse anyway (too big before login). */
-const discardSink: LiteralSink = { write() {}, end() {} };
 
 export class ImapSession {
   state: SessionState = { kind: 'notAuthenticated' };
@@ -72,15 +101,13 @@ export class ImapSession {
   rev2 = false;
   tls: boolean;
   readonly tracer: Tracer;
-  private socket: net.Socket;
-  private reader: CommandReader;
-  private running: Promise<void> | null = null;
-  private pumping = false;
-  private lineWaiter: { resolve: (line: string) => void; reject: (e: unknown) => void } | null = null;
+  private readonly conn: Connection;
+  private readonly reader: CommandReader;
   private badInRow = 0;
   private closed = false;
-  private byeAfterCommand = false;
-  private congested = false;
+  private shuttingDown = false;
+  /** A STARTTLS handshake under way: the next command is read after it. */
+  private tlsPending: Promise<void> | undefined;
   private spools: SpoolSink[] = [];
   /** True while IDLE waits for DONE: unsolicited responses may be written at any time. */
   idling = false;
@@ -91,54 +118,31 @@ export class ImapSession {
     readonly info: Session,
     implicitTls: boolean,
   ) {
-    this.socket = raw;
     this.tls = implicitTls;
     this.tracer = createTracer('imap', info.log, services.config.log.trace);
-    this.reader = this.newReader();
-    this.attach(raw);
-    raw.once('close', () => this.onClose());
-    info.signal.addEventListener('abort', this.onAbort, { once: true });
+    // RFC 9051 5.4: the autologout timer before login is short, and at least 30 minutes after
+    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer, highWater: MAX_BUFFERED });
+    this.reader = new CommandReader(
+      this.conn,
+      {
+        continuation: () => this.send('+ Ready for literal data\r\n'), // RFC 9051 7.5
+        checkLiteral: (l) => this.checkLiteral(l),
+        openSink: () => this.openSpool(),
+      },
+      { maxLineLength: this.cfg.max_line_length, maxLiteralSize: this.cfg.max_literal_size, nonSyncLiterals: 'plus' },
+    );
+    this.conn.onClose(() => this.onClose());
+    this.conn.onShutdown(() => (this.shuttingDown = true));
   }
 
   private get cfg() {
     return this.services.config.imap;
   }
 
-  private newReader(): CommandReader {
-    return new CommandReader({
-      maxLineLength: this.cfg.max_line_length,
-      maxLiteralSize: this.cfg.max_literal_size,
-      nonSyncLiterals: 'plus',
-      onLiteral: (info) => this.openSpool(info),
-    });
-  }
-
-  private attach(sock: net.Socket): void {
-    // Responses are written in pieces (untagged lines, then the tagged one); without this,
-    // Nagle's algorithm meets the client's delayed ACK and every command waits ~40 ms.
-    sock.setNoDelay(true);
-    sock.on('data', this.onData);
-    sock.on('error', () => sock.destroy());
-    sock.on('timeout', this.onTimeout);
-    this.setTimer();
-  }
-
-  private readonly onData = (chunk: Buffer): void => {
-    this.reader.push(chunk);
-    this.pump();
-  };
-
-  // RFC 9051 5.4 / RFC 2177 3: the autologout timer is at least 30 minutes once logged in, IDLE included
-  private readonly onTimeout = (): void => this.bye('Autologout; idle for too long');
-
-  private setTimer(): void {
-    const seconds = this.state.kind === 'notAuthenticated' ? this.cfg.preauth_timeout_s : this.cfg.idle_timeout_s; // RFC 9051 5.4
-    this.socket.setTimeout(seconds * 1000);
-  }
-
   /** Sends the greeting (RFC 9051 7.1.1). */
   start(): void {
     this.send(untaggedStatus('OK', `${this.services.config.hostname} Mailroom IMAP ready`, codes.capability(this.capabilities())));
+    void this.serve();
   }
 
   /** The capability list for the current state. */
@@ -180,51 +184,44 @@ export class ImapSession {
   /** Logged in: the autologout timer becomes the long one. */
   loggedIn(user: User): void {
     this.state = { kind: 'authenticated', user };
-    this.setTimer();
+    this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included
   }
 
   // ---- output -------------------------------------------------------------
 
-  /** Writes response text (UTF-8). */
+  /** Writes response text (UTF-8), traced. */
   send(text: string): void {
-    if (this.closed || this.socket.destroyed) return;
-    if (this.tracer.enabled) for (const line of text.split('\r\n')) if (line) this.tracer.server(line);
-    this.socket.write(text);
+    if (this.isClosed) return;
+    void this.conn.send(text);
   }
 
   /** Writes bytes as they are (literal payloads, Latin-1 FETCH data). */
   sendBytes(bytes: Buffer): void {
-    if (this.closed || this.socket.destroyed) return;
-    this.socket.write(bytes);
+    if (this.isClosed) return;
+    void this.conn.write(bytes);
   }
 
   /** Buffers writes until uncork() (socket.cork), so many small pieces leave as one packet. */
   cork(): void {
-    this.socket.cork();
+    this.conn.cork();
   }
 
   uncork(): void {
-    this.socket.uncork();
+    this.conn.uncork();
   }
 
   /** True when the socket's write buffer is over its high-water mark. */
   needsDrain(): boolean {
-    return this.socket.writableNeedDrain;
+    return this.conn.socket.writableNeedDrain;
   }
 
   /** Resolves once the socket's write buffer has room (or the connection is gone). */
-  async drain(): Promise<void> {
-    const s = this.socket;
-    if (!s.writableNeedDrain || s.destroyed) return;
-    await new Promise<void>((resolve) => {
-      const done = () => (s.off('drain', done), s.off('close', done), resolve());
-      s.once('drain', done);
-      s.once('close', done);
-    });
+  drain(): Promise<void> {
+    return this.conn.drain();
   }
 
   get isClosed(): boolean {
-    return this.closed || this.socket.destroyed;
+    return this.closed || this.conn.gone;
   }
 
   /** `* BYE text` and close. */
@@ -238,118 +235,68 @@ export class ImapSession {
     if (this.closed) return;
     this.closed = true;
     this.state = { kind: 'logout' };
-    this.socket.end();
-    const s = this.socket;
-    setTimeout(() => s.destroy(), 5000).unref();
+    this.conn.end(); // destroyed after a grace period if the client keeps its side open
   }
-
-  private shutdown(): void {
-    if (this.running && !this.idling) this.byeAfterCommand = true;
-    else this.bye('Server shutting down', 'UNAVAILABLE');
-  }
-
-  private readonly onAbort = (): void => this.shutdown();
 
   private onClose(): void {
     this.closed = true;
-    this.info.signal.removeEventListener('abort', this.onAbort); // the signal outlives every session
-    this.lineWaiter?.reject(new Error('connection closed'));
-    this.lineWaiter = null;
     this.removeSpools();
   }
 
   // ---- input --------------------------------------------------------------
 
-  /** The next line the client sends (for SASL responses and IDLE's DONE), without CRLF. */
-  readLine(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error('connection closed'));
-      this.lineWaiter = { resolve, reject };
-      queueMicrotask(() => this.pump());
-    });
+  /** Reads and runs commands until the connection ends. */
+  private async serve(): Promise<void> {
+    try {
+      while (!this.closed) {
+        if (this.tlsPending) await this.tlsPending;
+        this.tlsPending = undefined;
+        const ev = await this.reader.next();
+        if (this.closed) break; // the client left while the command's last bytes were stored
+        if (ev.type === 'error') {
+          this.badInput(ev.error.tag, ev.error);
+          this.removeSpools(); // a refused command's literal spool
+          continue;
+        }
+        try {
+          await this.execute(ev.command);
+        } finally {
+          this.removeSpools();
+        }
+        if (this.shuttingDown) this.bye('Server shutting down', 'UNAVAILABLE');
+      }
+    } catch (err) {
+      if (!(err instanceof ConnectionClosed)) this.info.log.error({ err }, 'IMAP session failed outside a command');
+      if (err instanceof ConnectionClosed && err.reason === 'timeout') this.bye('Autologout; idle for too long'); // RFC 9051 5.4
+      else if (this.shuttingDown) this.bye('Server shutting down', 'UNAVAILABLE');
+      else this.close();
+    }
   }
 
-  private openSpool(info: LiteralInfo): LiteralSink | undefined {
-    if (this.state.kind === 'notAuthenticated') return discardSink;
+  /** The next line the client sends (for SASL responses and IDLE's DONE), without CRLF. */
+  async readLine(): Promise<string> {
+    const r = await this.conn.readLine(this.cfg.max_line_length);
+    if ('tooLong' in r) throw new ImapParseError(`Line too long (limit ${this.cfg.max_line_length} bytes)`, { code: 'TOOBIG' });
+    return r.line.toString('utf8');
+  }
+
+  private checkLiteral(l: LiteralHeader): ImapParseError | undefined {
+    if (this.state.kind !== 'notAuthenticated' || l.size <= PREAUTH_LITERAL_MAX) return undefined;
+    return new ImapParseError(`Literal too large before login (limit ${PREAUTH_LITERAL_MAX} bytes)`, { code: 'TOOBIG' });
+  }
+
+  private openSpool(): LiteralSink | undefined {
+    if (this.state.kind === 'notAuthenticated') return undefined; // never bigger than PREAUTH_LITERAL_MAX
     const dir = this.services.delivery.ingest.spoolDir;
     mkdirSync(dir, { recursive: true });
-    const sink = new SpoolSink(join(dir, `imap-${this.info.id}-${randomBytes(6).toString('hex')}.lit`), (c) => {
-      this.congested = c;
-      this.updateFlow();
-    });
-    void info;
+    const sink = new SpoolSink(join(dir, `imap-${this.info.id}-${randomBytes(6).toString('hex')}.lit`));
     this.spools.push(sink);
     return sink;
   }
 
   private removeSpools(): void {
-    for (const s of this.spools) {
-      s.end();
-      void s.finished.finally(() => rmSync(s.path, { force: true }));
-    }
+    for (const s of this.spools) s.discard();
     this.spools = [];
-  }
-
-  private updateFlow(): void {
-    if (this.closed) return;
-    if (this.reader.bufferedBytes > MAX_BUFFERED || this.congested) this.socket.pause();
-    else this.socket.resume();
-  }
-
-  private pump(): void {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      while (!this.closed) {
-        if (this.running && !this.lineWaiter) break;
-        const ev = this.reader.next();
-        if (!ev) break;
-        this.setTimer();
-        this.handle(ev);
-      }
-    } finally {
-      this.pumping = false;
-    }
-    this.updateFlow();
-  }
-
-  private handle(ev: ReaderEvent): void {
-    if (this.lineWaiter) {
-      const w = this.lineWaiter;
-      this.lineWaiter = null;
-      if (ev.type === 'command') {
-        const line = ev.command.segments[0].toString('utf8');
-        this.tracer.client(line);
-        if (ev.command.literals.length > 0) w.reject(new ImapParseError('Literal not expected here'));
-        else w.resolve(line);
-      } else if (ev.type === 'error') w.reject(ev.error);
-      else {
-        this.reader.rejectLiteral();
-        w.reject(new ImapParseError('Literal not expected here'));
-      }
-      return;
-    }
-    switch (ev.type) {
-      case 'continue':
-        if (this.state.kind === 'notAuthenticated' && ev.size > PREAUTH_LITERAL_MAX) {
-          this.reader.rejectLiteral();
-          this.badInput(ev.tag, new ImapParseError(`Literal too large before login (limit ${PREAUTH_LITERAL_MAX} bytes)`, { code: 'TOOBIG' }));
-        } else this.send('+ Ready for literal data\r\n'); // RFC 9051 7.5
-        return;
-      case 'error':
-        this.badInput(ev.error.tag, ev.error);
-        if (!this.running) this.removeSpools(); // a refused command's literal spool
-        return;
-      case 'command':
-        this.running = this.execute(ev.command)
-          .catch((err) => this.info.log.error({ err }, 'IMAP command failed outside its handler'))
-          .finally(() => {
-            this.running = null;
-            this.removeSpools();
-            if (this.byeAfterCommand) this.bye('Server shutting down', 'UNAVAILABLE');
-            this.pump();
-          });
-    }
   }
 
   /** BAD for input that could not be framed or parsed; too many in a row ends the session. */
@@ -359,16 +306,7 @@ export class ImapSession {
     if (++this.badInRow >= this.cfg.max_bad_commands) this.bye('Too many invalid commands', 'CLIENTBUG');
   }
 
-  private traceCommand(raw: RawCommand): void {
-    if (!this.tracer.enabled) return;
-    raw.segments.forEach((seg, i) => {
-      const lit = raw.literals[i];
-      this.tracer.client(seg.toString('utf8') + (lit ? `{${lit.size}${lit.nonSync ? '+' : ''}}` : ''));
-    });
-  }
-
   private async execute(raw: RawCommand): Promise<void> {
-    this.traceCommand(raw);
     let parsed;
     try {
       parsed = parseCommand(raw, { utf8: this.utf8 });
@@ -391,6 +329,7 @@ export class ImapSession {
       await this.announce(allowExpunge);
       this.send(tagged(tag, 'OK', done?.text ?? `${uid ? 'UID ' : ''}${name} completed`, done?.code));
     } catch (err) {
+      if (err instanceof ConnectionClosed) throw err; // the session ends: no response to write
       if (err instanceof ImapParseError && err.response === 'BAD') {
         this.badInput(tag, err);
         return;
@@ -421,18 +360,13 @@ export class ImapSession {
   }
 
   /**
-   * STARTTLS (RFC 9051 6.2.1): after the tagged OK, the same socket speaks TLS.
-   * Plaintext that arrived after the command is discarded (a new reader), so nothing
-   * injected before the handshake is read as a command.
+   * STARTTLS (RFC 9051 6.2.1): after the tagged OK, the same socket speaks TLS. The
+   * connection drops the plaintext that arrived after the command, so nothing injected
+   * before the handshake is read as a command; the next command is read after it.
    */
   upgradeTls(): void {
-    const raw = this.socket;
-    raw.off('data', this.onData);
-    raw.off('timeout', this.onTimeout);
-    this.reader = this.newReader();
-    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.info.secureContext });
-    this.socket = secure;
     this.tls = true;
-    this.attach(secure);
+    this.tlsPending = this.conn.startTls(this.info.secureContext!);
+    this.tlsPending.catch(() => {}); // serve() awaits it and ends the session on failure
   }
 }

@@ -8,9 +8,10 @@
  *   new Connection(socket, { idleTimeoutMs, signal?, highWater?, tracer? })
  *   reads (one reader at a time; buffered input is always read first, then a read
  *   throws ConnectionClosed with reason eof | error | timeout | shutdown):
- *     readLine(max, { trace? })          → { line } without CRLF or bare LF, or
- *                                          { tooLong } (consumed to its LF); traced
- *                                          as a client line unless trace: false
+ *     readLine(max, { trace?, keep? })   → { line } without CRLF or bare LF, or
+ *                                          { tooLong, head?, tail? } (consumed to its LF;
+ *                                          head/tail: its first and last `keep` bytes);
+ *                                          traced as a client line unless trace: false
  *     readExactly(n, consume)            n bytes in pieces to an async consumer
  *                                          (IMAP literals, BDAT)
  *     readUntilTerminator(decoder, consume)
@@ -26,6 +27,7 @@
  *     writeMany(parts) corked: one segment for a multi-line reply; strings traced
  *     sendConfirmed(text) → true once the bytes reached the kernel, false when
  *                      the peer is gone (a reply that must be known delivered)
+ *     drain()          resolves when the socket can take more (after cork/uncork loops)
  *     cork() / uncork(), end(lastWords?) (graceful, destroyed after 5 s), destroy()
  *     Writing to a gone connection is a no-op, never a throw: the read side reports it.
  *   state: startTls(secureContext), secure, setIdleTimeout(ms) (per protocol
@@ -64,7 +66,12 @@ export class ConnectionClosed extends Error {
   }
 }
 
-export type LineResult = { line: Buffer } | { tooLong: true };
+/**
+ * A line, or the news that it was too long. With `keep`, an over-long line still
+ * reports its first and last `keep` bytes (IMAP needs the tag and a literal marker
+ * at the end of a line it refuses, to answer it and to stay in step).
+ */
+export type LineResult = { line: Buffer } | { tooLong: true; head?: Buffer; tail?: Buffer };
 
 /** A pure codec that finds the end of a terminated body (e.g. SMTP DATA) in a stream of chunks. */
 export interface TerminatorDecoder {
@@ -173,22 +180,38 @@ export class Connection {
    * bytes (not counting the LF) is consumed up to its end and reported as tooLong.
    * A line cut off by the end of input is not returned: the read throws.
    */
-  async readLine(max: number, opts: { trace?: boolean } = {}): Promise<LineResult> {
+  async readLine(max: number, opts: { trace?: boolean; keep?: number } = {}): Promise<LineResult> {
+    const keep = opts.keep ?? 0;
     let skipping = false;
     let scanned = 0;
+    let head: Buffer | undefined;
+    let tail = Buffer.alloc(0);
+    // Remembers the ends of bytes of an over-long line that are about to be dropped.
+    const remember = (bytes: Buffer) => {
+      if (keep === 0) return;
+      head ??= Buffer.from(bytes.subarray(0, keep));
+      tail = Buffer.concat([tail, bytes.subarray(-(keep + 1))]).subarray(-(keep + 1)); // + 1: a CR before the LF
+    };
     while (true) {
       const lf = this.input.indexOf(LF, scanned);
       if (lf >= 0) {
         const raw = this.input.take(lf + 1);
         this.afterTake();
-        if (skipping || lf > max) return { tooLong: true };
+        if (skipping || lf > max) {
+          if (keep === 0) return { tooLong: true };
+          remember(raw.subarray(0, lf));
+          if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
+          return { tooLong: true, head, tail: tail.subarray(-keep) };
+        }
         const line = raw.subarray(0, lf > 0 && raw[lf - 1] === CR ? lf - 1 : lf);
         if (opts.trace !== false) this.tracer.client(line);
         return { line };
       }
       scanned = this.input.length;
       if (this.input.length > max) {
-        this.input.clear(); // no LF in any of it: all part of the over-long line
+        // no LF in any of it: all part of the over-long line
+        if (keep > 0) while (this.input.length > 0) remember(this.input.takeFirst());
+        this.input.clear();
         scanned = 0;
         skipping = true;
         this.afterTake();
@@ -301,6 +324,11 @@ export class Connection {
     if (this.gone || s.writableEnded) return Promise.resolve(false);
     this.traceOut(text);
     return new Promise((resolve) => s.write(text, (err) => resolve(!err)));
+  }
+
+  /** Resolves once the socket's write buffer is below its high-water mark (or the client is gone). */
+  drain(): Promise<void> {
+    return this.socket.writableNeedDrain && !this.gone ? this.drained() : Promise.resolve();
   }
 
   cork(): void {

@@ -1,21 +1,24 @@
 /**
- * IMAP command framing (RFC 9051 2.2, 4.3): bytes in, complete commands out.
+ * IMAP command framing (RFC 9051 2.2, 4.3): lines and literals in, complete commands out.
  *
- * A command is one or more lines joined by literals. The reader cuts the byte stream
- * into RawCommands (text segments with the literal payloads between them), without
- * interpreting the arguments: that is arg-reader.ts's job. It is pull-based: `push()`
- * stores bytes, `next()` returns one event at a time, so the session can answer a
- * synchronizing literal (send "+ Ready", or refuse it with `rejectLiteral()`) before
- * any later byte is looked at.
+ * A command is one or more lines joined by literals. The reader pulls a line from a
+ * `LineSource` (the connection layer, src/net/connection.ts, fits it), and for each
+ * literal marker at the end of a line (`{n}`, `{n+}` RFC 7888, `~{n}` RFC 3516) checks
+ * the limits, asks the session to send the continuation for a synchronizing one, pulls
+ * exactly n bytes, then the next line. It does not interpret arguments: that is
+ * arg-reader.ts's job.
  *
- * Never imports: store, net, mail (pure codec).
+ * Never imports: store, net, mail (a codec; the source arrives as a value).
  * Invariants:
- *  - Any chunking of the same bytes yields the same events (tested byte by byte).
- *  - Every limit violation yields one `error` event, and the reader resynchronises at
- *    the end of the offending command: it still skips the bytes of non-synchronizing
- *    literals the client is bound to send, so literal data is never read as commands.
- *  - A literal larger than `streamThreshold` goes to the sink from `onLiteral` when
- *    one is given, chunk by chunk as it arrives; the reader never holds it whole.
+ *  - Framing depends on the bytes only, never on how they were chunked (tested byte by
+ *    byte and at every split, over a real connection, in src/imap/command-input.test.ts).
+ *  - Every limit violation yields one `error` event, returned once the refused command
+ *    is over: the reader still skips the bytes of non-synchronizing literals the client
+ *    is bound to send, so literal data is never read as commands; a refused synchronizing
+ *    literal gets no continuation, so the client sends none and the next line is a command.
+ *  - A literal larger than `streamThreshold` goes to the sink from `openSink` when one
+ *    is given, piece by piece, each write awaited before the next bytes are read; the
+ *    sink is ended only after its last write was accepted. The reader never holds it whole.
  */
 import { ImapParseError } from './errors.js';
 
@@ -29,7 +32,7 @@ export interface Literal {
   nonSync: boolean;
   /** The payload, or null when it was streamed to `sink`. */
   data: Buffer | null;
-  /** The sink returned by `onLiteral`, already ended, when the payload was streamed. */
+  /** The sink returned by `openSink`, already ended, when the payload was streamed. */
   sink: LiteralSink | null;
   /** True when a NUL octet was seen (not allowed in a plain literal: RFC 9051 9 CHAR8). */
   containsNul: boolean;
@@ -44,25 +47,49 @@ export interface RawCommand {
   tag: string | undefined;
 }
 
-/** What `onLiteral` is told about a literal before its first byte is read. */
-export interface LiteralInfo {
+/** What is known of a literal once its marker was read. */
+export interface LiteralHeader {
   tag: string | undefined;
   size: number;
   binary: boolean;
   nonSync: boolean;
   /** Zero-based index of this literal in the command. */
   index: number;
+}
+
+/** What `openSink` is told about a literal before its first byte is read. */
+export interface LiteralInfo extends LiteralHeader {
   /** The command text so far (before this literal), e.g. `A1 APPEND INBOX (\Seen) `. */
   prefix: string;
 }
 
 /**
- * Where a streamed literal goes; a node Writable fits. The reader calls `write` as bytes
- * arrive and `end` after the last one; backpressure is the session's to watch (it made the sink).
+ * Where a streamed literal goes. The reader awaits each `write` before it reads more
+ * (that is the backpressure) and awaits `end` after the last write. Neither may throw:
+ * a sink that fails keeps swallowing bytes and reports the failure its own way, so the
+ * command stays framed.
  */
 export interface LiteralSink {
-  write(chunk: Buffer): unknown;
-  end(): unknown;
+  write(chunk: Buffer): Promise<void> | void;
+  end(): Promise<void> | void;
+}
+
+/** The bytes of one connection: `src/net/connection.ts`'s Connection is one. */
+export interface LineSource {
+  /** The next line without CRLF, or tooLong with (when `keep` is given) its first and last `keep` bytes. */
+  readLine(max: number, opts?: { keep?: number }): Promise<{ line: Buffer } | { tooLong: true; head?: Buffer; tail?: Buffer }>;
+  /** Exactly `n` bytes, in pieces; the next piece waits for `consume`. */
+  readExactly(n: number, consume: (chunk: Buffer) => Promise<void> | void): Promise<void>;
+}
+
+/** What the session decides while a command is framed. */
+export interface CommandReaderHooks {
+  /** A synchronizing literal passed every check: send the continuation request now (RFC 9051 7.5). */
+  continuation(info: LiteralHeader): Promise<void> | void;
+  /** A refusal beyond the built-in limits (e.g. big literals before login), or undefined. */
+  checkLiteral?(info: LiteralHeader): ImapParseError | undefined;
+  /** A sink for a literal larger than `streamThreshold`, or undefined to have it buffered. */
+  openSink?(info: LiteralInfo): LiteralSink | undefined;
 }
 
 /** Limits and extension switches. All sizes in octets. */
@@ -75,28 +102,25 @@ export interface CommandReaderOptions {
   maxLiterals?: number;
   /** Which non-synchronizing literal extension is advertised (default 'plus'). */
   nonSyncLiterals?: 'plus' | 'minus' | 'none';
-  /** Literals larger than this are offered to `onLiteral` (default 64 KiB). */
+  /** Literals larger than this are offered to `openSink` (default 64 KiB). */
   streamThreshold?: number;
-  /** Returns a sink for a large literal, or undefined to have it buffered. */
-  onLiteral?: (info: LiteralInfo) => LiteralSink | undefined;
 }
 
-/** What `next()` yields. */
-export type ReaderEvent =
-  | { type: 'command'; command: RawCommand }
-  /** A synchronizing literal was announced: send `+ ...` (or call rejectLiteral() and answer tagged). */
-  | { type: 'continue'; tag: string | undefined; size: number; binary: boolean }
-  | { type: 'error'; error: ImapParseError };
+/** What `next()` yields: a command, or the error that refused one. */
+export type ReaderEvent = { type: 'command'; command: RawCommand } | { type: 'error'; error: ImapParseError };
 
 const LITERAL_PLUS_MINUS_MAX = 4096; // RFC 7888 3: LITERAL- allows {n+} only up to 4096
 const MARKER = /(~?)\{([0-9]+)(\+?)\}$/;
+/** Bytes kept of an over-long line: enough for a tag at its start and a marker at its end. */
+const KEEP = 256;
+const MARKER_TAIL = 32;
 // eslint-disable-next-line no-control-regex -- a tag excludes CTL (RFC 9051 9)
 const TAG = /^([^\x00-\x20\x7f-\xff(){%*"\\+]+)(?: |$)/;
 
 /**
  * Reads the tag at the start of a command line, if it is a valid one (RFC 9051 9 tag).
  * With `requireSp` the tag must be followed by SP within the first 256 bytes, so the answer
- * does not depend on how much of an over-long line has arrived.
+ * does not depend on how much of an over-long line was kept.
  */
 export function readTag(line: Buffer | string, requireSp = false): string | undefined {
   const s = typeof line === 'string' ? line.slice(0, 256) : line.subarray(0, 256).toString('latin1');
@@ -105,230 +129,123 @@ export function readTag(line: Buffer | string, requireSp = false): string | unde
   return m[1];
 }
 
-/** Splits an IMAP byte stream into commands; see the file header for the contract. */
+interface Marker {
+  text: string;
+  size: number;
+  binary: boolean;
+  nonSync: boolean;
+}
+
+function marker(lineEnd: Buffer): Marker | undefined {
+  const m = MARKER.exec(lineEnd.subarray(-MARKER_TAIL).toString('latin1'));
+  if (!m) return undefined;
+  const digits = m[2];
+  return { text: m[0], size: digits.length > 15 ? Number.POSITIVE_INFINITY : Number(digits), binary: m[1] === '~', nonSync: m[3] === '+' };
+}
+
+/** Frames the commands of one connection; see the file header for the contract. */
 export class CommandReader {
   private readonly maxLine: number;
   private readonly maxLiteral: number;
   private readonly maxLiterals: number;
   private readonly nonSync: 'plus' | 'minus' | 'none';
   private readonly streamThreshold: number;
-  private readonly onLiteral: CommandReaderOptions['onLiteral'];
 
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private events: ReaderEvent[] = [];
-
-  // The command being framed.
-  private segments: Buffer[] = [];
-  private literals: Literal[] = [];
-  private lineParts: Buffer[] = [];
-  private lineLen = 0; // bytes of the current line
-  private textLen = 0; // bytes of command text so far, all lines
-  private tail = ''; // last bytes of an over-long line, to still see a literal marker
-  private tag: string | undefined;
-  private discarding = false;
-
-  // The literal being read.
-  private literal: Literal | null = null;
-  private remaining = 0;
-  private litParts: Buffer[] = [];
-  private sinkChecked = false;
-  private canReject = false;
-
-  constructor(opts: CommandReaderOptions = {}) {
+  constructor(
+    private readonly source: LineSource,
+    private readonly hooks: CommandReaderHooks,
+    opts: CommandReaderOptions = {},
+  ) {
     this.maxLine = opts.maxLineLength ?? 64 * 1024;
     this.maxLiteral = opts.maxLiteralSize ?? 64 * 1024 * 1024;
     this.maxLiterals = opts.maxLiterals ?? 1000;
     this.nonSync = opts.nonSyncLiterals ?? 'plus';
     this.streamThreshold = opts.streamThreshold ?? 64 * 1024;
-    this.onLiteral = opts.onLiteral;
   }
 
-  /** Octets received but not yet framed (for pausing the socket). */
-  get bufferedBytes(): number {
-    return this.buffered;
+  /** The next command, or the error that refused one; blank lines between commands are skipped. */
+  async next(): Promise<ReaderEvent> {
+    for (;;) {
+      const ev = await this.readCommand();
+      if (ev) return ev;
+    }
   }
 
-  /** Stores bytes; call next() to get the events they complete. */
-  push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+  private async readCommand(): Promise<ReaderEvent | null> {
+    const segments: Buffer[] = [];
+    const literals: Literal[] = [];
+    let textLen = 0; // command text so far, counting a CR per line as the limit always did
+    let tag: string | undefined;
+    for (;;) {
+      const r = await this.source.readLine(Math.max(0, this.maxLine - textLen), { keep: KEEP });
+      if ('tooLong' in r) {
+        const first = segments[0] ?? r.head ?? Buffer.alloc(0);
+        tag ??= readTag(first.subarray(0, Math.min(this.maxLine, 256)), true);
+        const error = new ImapParseError(`Command line too long (limit ${this.maxLine} bytes)`, { tag, code: 'TOOBIG' });
+        return this.refuse(error, marker(r.tail ?? Buffer.alloc(0)));
+      }
+      const line = r.line;
+      if (segments.length === 0) {
+        if (line.length === 0) return null; // a blank line between commands is ignored
+        tag = readTag(line);
+      }
+      textLen += line.length + 1;
+      const m = marker(line);
+      if (!m) {
+        segments.push(line);
+        return { type: 'command', command: { segments, literals, tag } };
+      }
+      segments.push(line.subarray(0, line.length - m.text.length));
+      const header: LiteralHeader = { tag, size: m.size, binary: m.binary, nonSync: m.nonSync, index: literals.length };
+      const error = this.check(m, literals.length) ?? this.hooks.checkLiteral?.(header);
+      if (error) {
+        error.tag ??= tag;
+        return this.refuse(error, m);
+      }
+      if (!m.nonSync) await this.hooks.continuation(header); // RFC 9051 7.5
+      literals.push(await this.readLiteral(header, segments));
+    }
   }
 
-  /** push() then drain every event; convenient when no literal needs a decision. */
-  feed(chunk: Buffer): ReaderEvent[] {
-    this.push(chunk);
-    const out: ReaderEvent[] = [];
-    for (let e = this.next(); e; e = this.next()) out.push(e);
-    return out;
+  private check(m: Marker, count: number): ImapParseError | undefined {
+    if (m.nonSync && this.nonSync === 'none') return new ImapParseError('Non-synchronizing literals are not supported');
+    if (m.nonSync && this.nonSync === 'minus' && m.size > LITERAL_PLUS_MINUS_MAX) {
+      // RFC 7888 4: LITERAL- servers reject {n+} over 4096 with BAD [TOOBIG]
+      return new ImapParseError(`Non-synchronizing literal larger than ${LITERAL_PLUS_MINUS_MAX} bytes`, { code: 'TOOBIG' });
+    }
+    if (m.size > this.maxLiteral) return new ImapParseError(`Literal too large (limit ${this.maxLiteral} bytes)`, { code: 'TOOBIG' });
+    if (count >= this.maxLiterals) return new ImapParseError(`Too many literals in one command (limit ${this.maxLiterals})`);
+    return undefined;
   }
 
   /**
-   * Refuses the synchronizing literal just announced by a `continue` event: the client
-   * will not send it (it gets a tagged NO/BAD instead of `+`), so the command is dropped
-   * and the next byte starts a new command. RFC 9051 7.5
+   * Skips the rest of a refused command, then returns its error. Only the ends of its
+   * lines are looked at: a non-synchronizing literal is read and dropped, since the client
+   * sends it anyway; a synchronizing one ends the command, since the client waits for a
+   * "+" that never comes (RFC 9051 7.5), so its next line is a new command.
    */
-  rejectLiteral(): void {
-    if (!this.canReject) throw new Error('rejectLiteral() is only valid right after a continue event');
-    this.canReject = false;
-    this.resetCommand();
-  }
-
-  /** The next event, or null when more bytes are needed. */
-  next(): ReaderEvent | null {
-    this.canReject = false;
-    while (this.events.length === 0 && this.chunks.length > 0) {
-      const chunk = this.chunks[0];
-      if (this.literal) this.readLiteral(chunk);
-      else this.readLine(chunk);
+  private async refuse(error: ImapParseError, m: Marker | undefined): Promise<ReaderEvent> {
+    while (m && m.nonSync && Number.isSafeInteger(m.size)) {
+      await this.source.readExactly(m.size, () => {});
+      const r = await this.source.readLine(MARKER_TAIL, { keep: MARKER_TAIL });
+      m = marker('tooLong' in r ? (r.tail ?? Buffer.alloc(0)) : r.line);
     }
-    const e = this.events.shift() ?? null;
-    if (e?.type === 'continue') this.canReject = true;
-    return e;
+    return { type: 'error', error };
   }
 
-  private consume(n: number): void {
-    const chunk = this.chunks[0];
-    this.buffered -= n;
-    if (n >= chunk.length) this.chunks.shift();
-    else this.chunks[0] = chunk.subarray(n);
-  }
-
-  private readLine(chunk: Buffer): void {
-    const lf = chunk.indexOf(0x0a);
-    const part = lf < 0 ? chunk : chunk.subarray(0, lf);
-    this.consume(lf < 0 ? chunk.length : lf + 1);
-    this.addLineBytes(part);
-    if (lf >= 0) this.endLine();
-  }
-
-  private addLineBytes(part: Buffer): void {
-    if (part.length === 0) return;
-    this.lineLen += part.length;
-    this.textLen += part.length;
-    if (!this.discarding) {
-      this.lineParts.push(part);
-      if (this.textLen > this.maxLine) {
-        const first = this.segments.length ? this.segments[0] : Buffer.concat(this.lineParts);
-        const tag = this.tag ?? readTag(first.subarray(0, Math.min(this.maxLine, 256)), true);
-        this.fail(new ImapParseError(`Command line too long (limit ${this.maxLine} bytes)`, { tag, code: 'TOOBIG' }));
-      }
-      return;
-    }
-    this.lineParts = [];
-    this.tail = (this.tail + part.subarray(-32).toString('latin1')).slice(-32);
-  }
-
-  private fail(error: ImapParseError): void {
-    if (this.discarding) return;
-    error.tag ??= this.tag;
-    this.events.push({ type: 'error', error });
-    this.discarding = true;
-    this.tail = Buffer.concat(this.lineParts).subarray(-32).toString('latin1');
-    this.lineParts = [];
-  }
-
-  private endLine(): void {
-    let line = this.discarding ? Buffer.from(this.tail, 'latin1') : Buffer.concat(this.lineParts);
-    if (line.length > 0 && line[line.length - 1] === 0x0d) line = line.subarray(0, line.length - 1);
-    const firstLine = this.segments.length === 0;
-    if (firstLine && !this.discarding) this.tag = readTag(line);
-    const marker = MARKER.exec(line.subarray(-32).toString('latin1'));
-    this.lineParts = [];
-    this.tail = '';
-    this.lineLen = 0;
-    if (!marker) {
-      if (!this.discarding && (!firstLine || line.length > 0)) {
-        this.segments.push(line);
-        this.events.push({ type: 'command', command: { segments: this.segments, literals: this.literals, tag: this.tag } });
-      }
-      this.resetCommand(); // a blank line between commands is ignored
-      return;
-    }
-    const binary = marker[1] === '~';
-    const nonSync = marker[3] === '+';
-    const digits = marker[2];
-    const size = digits.length > 15 ? Number.POSITIVE_INFINITY : Number(digits);
-    this.checkLiteral(size, nonSync);
-    if (this.discarding) {
-      if (!nonSync || !Number.isSafeInteger(size)) {
-        this.resetCommand(); // the client waits for "+" it will never get: the command is over
-        return;
-      }
-      this.startLiteral(size, binary, nonSync);
-      return;
-    }
-    this.segments.push(line.subarray(0, line.length - marker[0].length));
-    this.startLiteral(size, binary, nonSync);
-    if (!nonSync) this.events.push({ type: 'continue', tag: this.tag, size, binary });
-  }
-
-  private checkLiteral(size: number, nonSync: boolean): void {
-    if (nonSync && this.nonSync === 'none') {
-      this.fail(new ImapParseError('Non-synchronizing literals are not supported'));
-    } else if (nonSync && this.nonSync === 'minus' && size > LITERAL_PLUS_MINUS_MAX) {
-      // RFC 7888 4: LITERAL- servers reject {n+} over 4096 with BAD [TOOBIG]
-      this.fail(new ImapParseError(`Non-synchronizing literal larger than ${LITERAL_PLUS_MINUS_MAX} bytes`, { code: 'TOOBIG' }));
-    } else if (size > this.maxLiteral) {
-      this.fail(new ImapParseError(`Literal too large (limit ${this.maxLiteral} bytes)`, { code: 'TOOBIG' }));
-    } else if (this.literals.length >= this.maxLiterals) {
-      this.fail(new ImapParseError(`Too many literals in one command (limit ${this.maxLiterals})`));
-    }
-  }
-
-  private startLiteral(size: number, binary: boolean, nonSync: boolean): void {
-    this.literal = { size, binary, nonSync, data: null, sink: null, containsNul: false };
-    this.remaining = size;
-    this.litParts = [];
-    this.sinkChecked = false;
-    if (size === 0) this.finishLiteral();
-  }
-
-  private readLiteral(chunk: Buffer): void {
-    const lit = this.literal as Literal;
-    const n = Math.min(this.remaining, chunk.length);
-    const part = chunk.subarray(0, n);
-    this.consume(n);
-    this.remaining -= n;
-    if (!this.discarding) {
-      if (!this.sinkChecked) this.openSink(lit);
-      if (!lit.containsNul && part.includes(0)) lit.containsNul = true;
-      if (lit.sink) lit.sink.write(part);
-      else this.litParts.push(part);
-    }
-    if (this.remaining === 0) this.finishLiteral();
-  }
-
-  private openSink(lit: Literal): void {
-    this.sinkChecked = true;
-    if (!this.onLiteral || lit.size <= this.streamThreshold) return;
-    const prefix = Buffer.concat(this.segments).toString('utf8');
-    lit.sink = this.onLiteral({ tag: this.tag, size: lit.size, binary: lit.binary, nonSync: lit.nonSync, index: this.literals.length, prefix }) ?? null;
-  }
-
-  private finishLiteral(): void {
-    const lit = this.literal as Literal;
-    this.literal = null;
-    if (this.discarding) return;
-    if (!this.sinkChecked) this.openSink(lit);
-    if (lit.sink) lit.sink.end();
-    else lit.data = Buffer.concat(this.litParts);
-    this.litParts = [];
-    this.literals.push(lit);
-  }
-
-  private resetCommand(): void {
-    this.segments = [];
-    this.literals = [];
-    this.lineParts = [];
-    this.lineLen = 0;
-    this.textLen = 0;
-    this.tail = '';
-    this.tag = undefined;
-    this.discarding = false;
-    this.literal = null;
-    this.remaining = 0;
-    this.litParts = [];
+  private async readLiteral(header: LiteralHeader, segments: Buffer[]): Promise<Literal> {
+    const lit: Literal = { size: header.size, binary: header.binary, nonSync: header.nonSync, data: null, sink: null, containsNul: false };
+    const sink = header.size > this.streamThreshold ? this.hooks.openSink?.({ ...header, prefix: Buffer.concat(segments).toString('utf8') }) : undefined;
+    const parts: Buffer[] = [];
+    await this.source.readExactly(header.size, async (chunk) => {
+      if (!lit.containsNul && chunk.includes(0)) lit.containsNul = true;
+      if (sink) await sink.write(chunk);
+      else parts.push(chunk);
+    });
+    if (sink) {
+      await sink.end(); // only after the last write was accepted
+      lit.sink = sink;
+    } else lit.data = Buffer.concat(parts, header.size);
+    return lit;
   }
 }

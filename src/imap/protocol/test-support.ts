@@ -1,18 +1,41 @@
 /**
  * Test helpers for the IMAP codec tests (not shipped behaviour): frame a wire string
- * into a RawCommand and open an argument cursor on it.
+ * into a RawCommand and open an argument cursor on it. Framing here is synchronous and
+ * without limits, for the argument parsers' tables; the real framing (CommandReader over
+ * a connection) is tested in src/imap/command-input.test.ts.
  */
 import { ArgReader, parseCommand, type ParserState } from './arg-reader.js';
-import { CommandReader, type RawCommand } from './command-reader.js';
+import { readTag, type Literal, type RawCommand } from './command-reader.js';
 import { ImapParseError } from './errors.js';
+
+const MARKER = /(~?)\{([0-9]+)(\+?)\}$/;
 
 /** Frames exactly one command from `wire` (CRLF appended when missing). */
 export function frame(wire: string | Buffer): RawCommand {
   let buf = typeof wire === 'string' ? Buffer.from(wire, 'utf8') : wire;
   if (!buf.subarray(-2).equals(Buffer.from('\r\n'))) buf = Buffer.concat([buf, Buffer.from('\r\n')]);
-  const events = new CommandReader({ nonSyncLiterals: 'plus' }).feed(buf).filter((e) => e.type !== 'continue');
-  if (events.length !== 1 || events[0].type !== 'command') throw new Error(`frame: expected one command, got ${JSON.stringify(events)}`);
-  return events[0].command;
+  const segments: Buffer[] = [];
+  const literals: Literal[] = [];
+  let pos = 0;
+  for (;;) {
+    const lf = buf.indexOf(0x0a, pos);
+    if (lf < 0) throw new Error('frame: command not complete');
+    const line = buf.subarray(pos, lf > pos && buf[lf - 1] === 0x0d ? lf - 1 : lf);
+    pos = lf + 1;
+    const m = MARKER.exec(line.subarray(-32).toString('latin1'));
+    if (!m) {
+      segments.push(line);
+      break;
+    }
+    segments.push(line.subarray(0, line.length - m[0].length));
+    const size = Number(m[2]);
+    const data = buf.subarray(pos, pos + size);
+    if (data.length < size) throw new Error('frame: literal not complete');
+    pos += size;
+    literals.push({ size, binary: m[1] === '~', nonSync: m[3] === '+', data, sink: null, containsNul: data.includes(0) });
+  }
+  if (pos !== buf.length) throw new Error(`frame: expected one command, got more: ${JSON.stringify(buf.subarray(pos).toString('latin1'))}`);
+  return { segments, literals, tag: readTag(segments[0]) };
 }
 
 /** A cursor on `args` as the arguments of a command `T1 X args`. */
