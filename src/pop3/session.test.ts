@@ -166,6 +166,45 @@ describe('POP3 session on the connection layer', () => {
     }
   });
 
+  it('trace: a pipelined SASL login is logged in conversation order with the secrets hidden', async () => {
+    const records: { dir: string; line: string }[] = [];
+    const capture = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _e, cb) {
+          const r = JSON.parse(chunk.toString()) as { msg: string; dir: string; line: string };
+          if (r.msg === 'trace') records.push({ dir: r.dir, line: r.line });
+          cb();
+        },
+      }),
+    });
+    const traced = { ...services, config: { ...services.config, log: { ...services.config.log, trace: true } } };
+    const { server, client } = await tcpSockets();
+    const session = new Pop3Session(traced, { id: 'trace', remoteAddress: '127.0.0.1', log: capture, signal: new AbortController().signal, secureContext }, server, false);
+    const done = session.run();
+    const t = new Transcript(client, 60_000);
+    const plain = Buffer.from('\0small@example.test\0secret').toString('base64');
+    t.send(`AUTH PLAIN\r\n${plain}\r\nSTAT\r\nUSER x\r\nPASS secret two\r\nQUIT\r\n`);
+    await t.readToEnd();
+    await done;
+    const stat = `+OK ${small.length} ${small.reduce((a, m) => a + m.length, 0)}`;
+    assert.deepEqual(records, [
+      { dir: 'S', line: '+OK Mailroom POP3 server ready' },
+      { dir: 'C', line: 'AUTH PLAIN' },
+      { dir: 'S', line: '+ ' },
+      { dir: 'C', line: '***' },
+      { dir: 'S', line: `+OK small@example.test has ${small.length} messages (${stat.split(' ')[2]} octets)` },
+      { dir: 'C', line: 'STAT' },
+      { dir: 'S', line: stat },
+      { dir: 'C', line: 'USER x' },
+      { dir: 'S', line: '-ERR USER is not valid in the TRANSACTION state' },
+      { dir: 'C', line: 'PASS ***' },
+      { dir: 'S', line: '-ERR PASS is not valid in the TRANSACTION state' },
+      { dir: 'C', line: 'QUIT' },
+      { dir: 'S', line: '+OK Mailroom POP3 server signing off (0 messages removed)' },
+    ]);
+  });
+
   it('shutdown while waiting for a command: -ERR [SYS/TEMP], no UPDATE, the lease free', async () => {
     const ac = new AbortController();
     const { t, finished } = await open(ac.signal);
