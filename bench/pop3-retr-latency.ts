@@ -8,6 +8,10 @@
  * Why: a RETR written as "+OK" line, body and "." in separate writes without
  * TCP_NODELAY costs a Nagle + delayed-ACK wait (~40 ms on Linux) per message; this
  * shows whether it does. Run: `npm run build && node dist/bench/pop3-retr-latency.js`.
+ *
+ * Measured 2026-11-28, back to back on the shared 2-core machine (load 10-16), 500 RETRs:
+ * before the connection layer (c814e7e) 45.82 / 46.84 ms mean, 44.0 ms median;
+ * after (one batched write per answer, TCP_NODELAY) 1.48 / 1.43 ms mean, 0.6 ms median.
  */
 import { join } from 'node:path';
 import { LocalChangeBus } from '../src/store/bus.js';
