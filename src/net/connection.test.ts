@@ -66,6 +66,19 @@ for (const transport of TRANSPORTS) {
       conn.destroy();
     });
 
+    it('lineBuffered: true only while a whole line is unread', async () => {
+      const { conn, client } = await pair(transport);
+      assert.equal(conn.lineBuffered, false);
+      await writeChunks(client, ['RETR 1\r\nRETR']);
+      while (conn.buffered < 11) await tick(); // the bytes reach the server's buffer (no read is waiting)
+      assert.equal(conn.lineBuffered, true);
+      assert.equal(show(await conn.readLine(100)), 'RETR 1');
+      assert.equal(conn.lineBuffered, false, 'a partial line: readLine would wait');
+      await writeChunks(client, [' 2\n']);
+      assert.equal(show(await conn.readLine(100)), 'RETR 2');
+      conn.destroy();
+    });
+
     const exactRows: [string, (string | Buffer)[], number, string, string][] = [
       ['literal in the same chunk as its line', ['LIT\r\nabc\r\nnext\r\n'], 5, 'abc\r\n', 'next'],
       ['literal one byte at a time', ['LIT\r\n', ...'a\r\n.\r\n', 'next\r\n'], 6, 'a\r\n.\r\n', 'next'],

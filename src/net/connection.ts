@@ -20,6 +20,7 @@
  *                                          until it reports the end; the bytes
  *                                          after the end stay for the next read
  *     buffered                           unread bytes (pipelined input)
+ *     lineBuffered                       a whole line is buffered: readLine would not wait
  *   writes:
  *     send(text)       traced text; resolves at once, or on 'drain' when the
  *                      socket's buffer is full (await it in loops that write a lot)
@@ -155,6 +156,14 @@ export class Connection {
   /** Unread input bytes (what the client pipelined). */
   get buffered(): number {
     return this.input.length;
+  }
+
+  /**
+   * Whether a whole line is buffered, so `readLine` would not wait: a session may
+   * hold the answers to pipelined commands back and write them together until then.
+   */
+  get lineBuffered(): boolean {
+    return this.input.indexOf(LF) >= 0;
   }
 
   /** Changes how long reads wait for input from now on (e.g. longer once authenticated). */

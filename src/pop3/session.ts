@@ -1,30 +1,39 @@
 /**
- * One POP3 connection (RFC 1939): AUTHORIZATION → TRANSACTION → UPDATE. Reads lines,
- * runs commands one after another (RFC 2449 6.6 PIPELINING: a client may send many at
- * once; answers come in order), writes with backpressure, upgrades with STLS.
+ * One POP3 connection (RFC 1939): AUTHORIZATION → TRANSACTION → UPDATE, over the shared
+ * connection layer (src/net/connection.ts), which reads the lines, keeps the idle
+ * timeout, drops pipelined plaintext at STLS and removes its listeners on close.
+ * Commands run one after another (RFC 2449 6.6 PIPELINING: a client may send many at
+ * once; answers come in order).
  *
- * Invariants: a command's answer is written completely before the next command runs;
- * the maildrop lease is released on every way out (QUIT, error, timeout, shutdown);
- * UPDATE happens only after QUIT in TRANSACTION.
+ * Output is batched: answers are queued and written together (one writev) when the
+ * client has no further whole command waiting, when the batch passes FLUSH_AT, or
+ * before the session waits for input. So a RETR's "+OK" line, body and "." leave in
+ * one write, a pipelined batch of RETRs in a few, and each write waits for the
+ * socket to drain (backpressure), never for Nagle (the connection sets TCP_NODELAY).
+ *
+ * Invariants: a command's answer is queued completely before the next command runs;
+ * the maildrop lease is released on every way out (QUIT, error, idle timeout,
+ * shutdown, the client leaving); UPDATE happens only after QUIT in TRANSACTION; the
+ * session adds no listener of its own (the connection's onShutdown/onClose instead).
  */
-import { once } from 'node:events';
-import type net from 'node:net';
-import tls from 'node:tls';
+import type { Socket } from 'node:net';
 import type { Session } from '../net/listeners.js';
+import { Connection, ConnectionClosed } from '../net/connection.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import type { Maildrop } from '../mail/maildrop.js';
 import { pop3Policy, type Pop3Policy } from '../mail/pop3-policy.js';
 import type { Services } from '../services.js';
 import { capabilities } from './capabilities.js';
 import { commandTable } from './commands/index.js';
-import { LineReader } from './protocol/line-reader.js';
 import { parseCommand } from './protocol/command.js';
 import { err, ok, type RespCode } from './protocol/responses.js';
 
 /** Longest command or SASL line in octets, CRLF included (RFC 2449 4 says 255 for commands; SASL needs more). */
 export const MAX_LINE = 4096;
-/** Lines read ahead of the command being run before the socket is paused. */
-const READ_AHEAD = 64;
+/** Queued answer bytes after which they are written even when more commands wait. */
+const FLUSH_AT = 64 * 1024;
+
+const SHUTDOWN = err('server shutting down', 'SYS/TEMP');
 
 export type SessionState =
   | { name: 'authorization'; user: string | null }
@@ -32,99 +41,89 @@ export type SessionState =
   | { name: 'closed' };
 
 export class Pop3Session {
-  socket: net.Socket;
-  tls: boolean;
+  readonly conn: Connection;
   state: SessionState = { name: 'authorization', user: null };
   utf8 = false;
   readonly trace: Tracer;
-  private reader = new LineReader(MAX_LINE);
-  private lines: (Buffer | 'overlong' | 'eof')[] = [];
-  private detach: () => void = () => {};
-  private wake: (() => void) | undefined;
+  private readonly implicitTls: boolean;
+  private readonly idleMs: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private errors = 0;
   private ending = false;
+  private shutdownRequested = false;
 
   constructor(
     readonly services: Services,
     readonly net: Session,
-    socket: net.Socket,
+    socket: Socket,
     implicitTls: boolean,
   ) {
-    this.socket = socket;
-    this.tls = implicitTls;
+    this.implicitTls = implicitTls;
+    this.idleMs = services.config.pop3.idle_timeout_s * 1000;
     this.trace = createTracer('pop3', net.log, services.config.log.trace);
+    // RFC 1939 3: the autologout timer; it runs while the server waits for the client.
+    this.conn = new Connection(socket, { idleTimeoutMs: this.idleMs, signal: net.signal, tracer: this.trace });
+    this.conn.onShutdown(() => (this.shutdownRequested = true));
   }
 
-  /** Runs the session until the connection ends. */
+  /** TLS is active: implicit (pop3s) or after STLS. */
+  get tls(): boolean {
+    return this.implicitTls || this.conn.secure;
+  }
+
+  /** Runs the session until the connection ends; the maildrop is released whatever happens. */
   async run(): Promise<void> {
-    this.detach = this.attach(this.socket);
-    const onAbort = () => void this.close(err('server shutting down', 'SYS/TEMP'));
-    this.net.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (this.net.signal.aborted) return await this.close(err('server shutting down', 'SYS/TEMP'));
+      if (this.net.signal.aborted) return await this.close(SHUTDOWN);
       await this.send(ok('Mailroom POP3 server ready'));
-      for (;;) {
+      while (!this.ending) {
+        // Between commands, so an answer is never cut in half (RFC 1939 3: no UPDATE).
+        if (this.shutdownRequested) return await this.close(SHUTDOWN);
         const line = await this.nextLine();
         if (line === null) break;
         await this.dispatch(line);
-        if (this.ending) break;
       }
     } catch (e) {
-      this.net.log.error({ err: e }, 'pop3 session failed');
-      await this.close(err('internal server error', 'SYS/TEMP'));
+      if (e instanceof ConnectionClosed) {
+        this.ending = true; // e.g. a failed STLS handshake: nothing more can be said
+        this.conn.destroy();
+      } else {
+        this.net.log.error({ err: e }, 'pop3 session failed');
+        await this.close(err('internal server error', 'SYS/TEMP'));
+      }
     } finally {
-      this.net.signal.removeEventListener('abort', onAbort);
       await this.leave();
     }
   }
 
-  /** Listens on `socket`; returns the function that removes exactly these listeners (never the listener framework's). */
-  private attach(socket: net.Socket): () => void {
-    const onData = (chunk: Buffer) => {
-      for (const ev of this.reader.push(chunk)) this.lines.push(ev.kind === 'line' ? ev.line : 'overlong');
-      if (this.lines.length > READ_AHEAD) socket.pause();
-      this.wake?.();
-    };
-    const onEof = () => this.eof();
-    socket.on('data', onData);
-    socket.once('end', onEof);
-    socket.once('close', onEof);
-    const idle = this.services.config.pop3.idle_timeout_s * 1000;
-    socket.setTimeout(idle, () => void this.close(err('autologout: idle for too long', 'SYS/TEMP'))); // RFC 1939 3: no UPDATE
-    return () => {
-      socket.off('data', onData);
-      socket.off('end', onEof);
-      socket.off('close', onEof);
-      socket.setTimeout(0);
-    };
-  }
-
-  private eof(): void {
-    this.lines.push('eof');
-    this.wake?.();
-  }
-
-  /** The next client line as text, or null when the connection is over. Used by commands for SASL steps. */
+  /**
+   * The next client line as text, or null when the connection is over (the client
+   * left, the line was too long, the idle timeout passed, the server shuts down;
+   * the last words are said here). Used by commands for SASL steps.
+   */
   async nextLine(): Promise<string | null> {
-    for (;;) {
-      const next = this.lines.shift();
-      if (this.lines.length <= READ_AHEAD && this.socket.isPaused()) this.socket.resume();
-      if (next === 'eof') {
-        this.lines.unshift('eof');
-        return null;
+    if (this.ending) return null;
+    if (!this.conn.lineBuffered) await this.flush(); // the client may be waiting for these answers
+    let r;
+    try {
+      r = await this.conn.readLine(MAX_LINE - 1); // the limit counts the CR, not the LF
+    } catch (e) {
+      if (!(e instanceof ConnectionClosed)) throw e;
+      if (e.reason === 'timeout') await this.close(err('autologout: idle for too long', 'SYS/TEMP')); // RFC 1939 3: no UPDATE
+      else if (e.reason === 'shutdown') await this.close(SHUTDOWN);
+      else if (e.reason === 'eof') await this.close();
+      else {
+        this.ending = true;
+        this.conn.destroy();
       }
-      if (next === 'overlong') {
-        await this.close(err(`line too long (over ${MAX_LINE} octets); closing connection`));
-        return null;
-      }
-      if (next) {
-        this.trace.client(next);
-        return next.toString('utf8');
-      }
-      if (this.ending) return null;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
+      return null;
     }
+    if ('tooLong' in r) {
+      await this.close(err(`line too long (over ${MAX_LINE} octets); closing connection`));
+      return null;
+    }
+    return r.line.toString('utf8');
   }
 
   private async dispatch(line: string): Promise<void> {
@@ -139,12 +138,45 @@ export class Pop3Session {
     await entry.run(this, parsed.command);
   }
 
-  /** Writes text or bytes; waits while the socket's buffer is full (backpressure). */
-  async send(data: string | Buffer, traceIt = true): Promise<void> {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    if (traceIt) for (const l of String(data).split('\r\n').slice(0, -1)) this.trace.server(l);
-    if (!this.socket.write(data)) {
-      await Promise.race([once(this.socket, 'drain'), once(this.socket, 'close')]);
+  /** Queues protocol text (traced now, so the trace keeps the conversation's order); written with the next flush. */
+  async send(text: string): Promise<void> {
+    if (this.ending) return;
+    for (const l of text.split('\r\n')) if (l !== '') this.trace.server(l);
+    await this.queue(Buffer.from(text, 'utf8'));
+  }
+
+  /** Queues message bytes (RETR, TOP), untraced; waits on backpressure when the batch is written. */
+  async sendBody(bytes: Buffer): Promise<void> {
+    if (this.ending || bytes.length === 0) return;
+    await this.queue(bytes);
+  }
+
+  private async queue(bytes: Buffer): Promise<void> {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+  }
+
+  /**
+   * Writes the queued answers as one batch and waits while the socket's buffer is
+   * full. A client that stops reading for the idle timeout is cut off: the wait for
+   * 'drain' would otherwise hold the maildrop forever.
+   */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const written = this.conn.writeMany(parts);
+    if (!this.conn.socket.writableNeedDrain) return written;
+    const stalled = setTimeout(() => {
+      this.net.log.info('pop3 client stopped reading; closing connection');
+      this.conn.destroy();
+    }, this.idleMs);
+    try {
+      await written;
+    } finally {
+      clearTimeout(stalled);
     }
   }
 
@@ -156,14 +188,13 @@ export class Pop3Session {
     }
   }
 
-  /** Says the last line and ends the connection, without UPDATE. */
+  /** Says the last line after every queued answer and ends the connection, without UPDATE. */
   async close(lastLine?: string): Promise<void> {
     if (this.ending) return;
-    this.ending = true;
     if (lastLine) await this.send(lastLine);
-    this.socket.end();
-    this.socket.setTimeout(5000, () => this.socket.destroy());
-    this.wake?.();
+    this.ending = true;
+    await this.flush();
+    this.conn.end(); // a client that never closes its side is cut after a grace period
     await this.leave();
   }
 
@@ -200,19 +231,13 @@ export class Pop3Session {
     return capabilities({ authenticated: this.state.name === 'transaction', plaintextAllowed: this.plaintextAllowed(), canStls: this.canStls(), policy: this.policy() });
   }
 
-  /** RFC 2595 4: after "+OK", TLS starts; anything the client pipelined after STLS is dropped. */
+  /**
+   * RFC 2595 4: after "+OK", TLS starts; the connection drops anything the client
+   * pipelined after STLS. Throws ConnectionClosed when the handshake fails.
+   */
   async startTls(): Promise<void> {
-    const plain = this.socket;
-    this.detach(); // the listener framework's own 'close' handlers (per-IP count, shutdown tracking) stay
-    this.reader.discard();
-    this.lines = [];
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.net.secureContext });
-    secure.on('error', (e) => this.net.log.debug({ err: e.message }, 'tls error'));
-    this.socket = secure;
-    this.reader = new LineReader(MAX_LINE);
-    this.detach = this.attach(secure);
-    await Promise.race([once(secure, 'secure'), once(secure, 'close')]);
-    this.tls = true;
+    await this.flush(); // the "+OK" goes out in plaintext before the handshake
+    await this.conn.startTls(this.net.secureContext!);
   }
 }
 

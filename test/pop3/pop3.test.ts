@@ -170,6 +170,30 @@ describe('POP3 server', () => {
     assert.equal(await c.t.readToEnd(), '-ERR line too long (over 4096 octets); closing connection\r\n');
   });
 
+  it('the line limit: 4096 octets with CRLF are a command, 4097 close the session', async () => {
+    const c = await Pop3Client.open(port);
+    const pass = (octets: number) => 'PASS ' + 'p'.repeat(octets - 'PASS '.length - 2);
+    assert.equal(await c.cmd(pass(4096)), '-ERR send USER first');
+    c.t.send(pass(4097) + '\r\n');
+    assert.equal(await c.t.readToEnd(), '-ERR line too long (over 4096 octets); closing connection\r\n');
+  });
+
+  it('STLS: commands pipelined after STLS in plaintext are dropped (RFC 2595 4)', async () => {
+    const user = await newUser(CRLF);
+    const c = await Pop3Client.open(port);
+    c.t.send(`STLS\r\nUSER ${user}\r\n`);
+    assert.equal(await c.t.readLine(), '+OK begin TLS negotiation\r\n');
+    const tls = await import('node:tls');
+    c.t.socket.removeAllListeners('data');
+    const secure = tls.connect({ socket: c.t.socket, rejectUnauthorized: false });
+    await new Promise((r) => secure.once('secureConnect', r));
+    const { Transcript } = await import('../harness/transcript.js');
+    const s = new Pop3Client(new Transcript(secure, 20_000));
+    assert.equal(await s.cmd('PASS secret'), '-ERR send USER first', 'the plaintext USER did not count');
+    assert.match(await s.login(user), /^\+OK /);
+    await s.cmd('QUIT');
+  });
+
   it('AUTH PLAIN (initial response and continuation), AUTH LOGIN, cancel, bad base64', async () => {
     const user = await newUser(CRLF);
     const plain = Buffer.from(`\0${user}\0secret`).toString('base64');

@@ -42,13 +42,15 @@ async function arity(s: Pop3Session, cmd: Pop3Command, min: number, max: number,
   return false;
 }
 
-/** Streams bytes [start, end) of the content through the encoder, waiting on socket backpressure. */
+/**
+ * Streams bytes [start, end) of the content through the encoder into the session's
+ * output batch, which waits on socket backpressure whenever it is written.
+ */
 async function streamRange(s: Pop3Session, m: MaildropMessage, start: number, end: number | undefined, enc: DotStuffer): Promise<void> {
   if (enc.done || (end !== undefined && end <= start)) return;
   const stream = await s.services.store.openContent(m.contentId, start, end);
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const out = enc.encode(chunk);
-    if (out.length > 0) await s.send(out, false);
+    await s.sendBody(enc.encode(chunk));
     if (enc.done) break; // leaving the loop destroys the stream
   }
 }
@@ -101,7 +103,7 @@ export const retr: CommandEntry = {
     await s.send(ok(`${m.octets} octets`));
     const enc = new DotStuffer();
     await streamRange(s, m, 0, undefined, enc);
-    await s.send(enc.finish(), false);
+    await s.sendBody(enc.finish());
     await dropOf(s).retrieved(m);
   },
 };
@@ -119,7 +121,7 @@ export const top: CommandEntry = {
     await streamRange(s, m, 0, m.bodyStart, enc); // RFC 1939 7: the header and the blank line
     enc.limitLines(lines);
     await streamRange(s, m, m.bodyStart, undefined, enc);
-    await s.send(enc.finish(), false);
+    await s.sendBody(enc.finish());
   },
 };
 

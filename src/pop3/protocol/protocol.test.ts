@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parseCommand, parseLineCount, parseMessageNumber } from './command.js';
 import { DotStuffer, dotStuff } from './dot-stuff.js';
-import { LineReader } from './line-reader.js';
 
 describe('parseCommand', () => {
   const good: [string, string, string[], string][] = [
@@ -56,41 +55,6 @@ describe('message numbers', () => {
       assert.equal(parseLineCount(text), lines);
     });
   }
-});
-
-describe('LineReader', () => {
-  it('splits CRLF and bare LF, keeps partial lines, byte by byte and at every split', () => {
-    const input = Buffer.from('USER a\r\nPASS b c\nSTAT\r\n\r\nQUIT\r\n');
-    const expected = ['USER a', 'PASS b c', 'STAT', '', 'QUIT'];
-    const collect = (chunks: Buffer[]) => {
-      const r = new LineReader(100);
-      return chunks.flatMap((c) => r.push(c)).map((e) => (e.kind === 'line' ? e.line.toString() : '!'));
-    };
-    assert.deepEqual(collect([input]), expected);
-    assert.deepEqual(collect([...input].map((b) => Buffer.from([b]))), expected);
-    for (let i = 0; i <= input.length; i++) assert.deepEqual(collect([input.subarray(0, i), input.subarray(i)]), expected, `split at ${i}`);
-  });
-
-  it('reports an overlong line once and stops', () => {
-    const r = new LineReader(10);
-    assert.deepEqual(r.push(Buffer.from('NOOP\r\n')).map((e) => e.kind), ['line']);
-    assert.deepEqual(r.push(Buffer.from('0123456789')).map((e) => e.kind), ['overlong']);
-    assert.deepEqual(r.push(Buffer.from('\r\nNOOP\r\n')), []);
-    const exact = new LineReader(6);
-    assert.deepEqual(exact.push(Buffer.from('NOOP\r\n')).map((e) => e.kind), ['line'], 'exactly max octets is fine');
-    assert.deepEqual(new LineReader(6).push(Buffer.from('NOOPX\r\n')).map((e) => e.kind), ['overlong']);
-  });
-
-  it('fuzz: never throws, every line is shorter than the limit, chunking does not matter', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: 300 }), (bytes, cut) => {
-      const buf = Buffer.from(bytes);
-      const one = new LineReader(64).push(buf);
-      const r = new LineReader(64);
-      const two = [...r.push(buf.subarray(0, cut)), ...r.push(buf.subarray(cut))];
-      assert.deepEqual(two, one);
-      for (const e of one) if (e.kind === 'line') assert.ok(e.line.length < 64);
-    }), { numRuns: 1000 });
-  });
 });
 
 describe('DotStuffer', () => {
