@@ -11,6 +11,7 @@ import { openBackend } from '../open.js';
 import { SqliteStore } from '../sqlite/sqlite-store.js';
 import type { Store } from '../types.js';
 import { WorkerStore } from './proxy.js';
+import { adminQuery, freshDatabase, pgSkip } from '../../../test/harness/pg.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-worker-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -188,4 +189,22 @@ describe('openBackend on SQLite', () => {
       await backend.close();
     });
   }
+});
+
+describe('openBackend on PostgreSQL', { skip: pgSkip, timeout: 60_000 }, () => {
+  it('rings RECHECK when the LISTEN connection is back after a loss (NOTIFYs meanwhile are gone)', async () => {
+    const db = await freshDatabase();
+    const states: string[] = [];
+    const backend = await openBackend({ dataDir: newDir(), databaseUrl: db.url, onBusState: (state) => states.push(state) });
+    try {
+      const heard = nextEvent(backend.bus as unknown as LocalChangeBus, 42, (e) => e.kind === 'recheck');
+      // Kill the LISTEN connection (and the pool's): the bus reconnects by itself.
+      await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+      assert.deepEqual(await heard, { kind: 'recheck', userId: 0, mailboxId: 0, modSeq: 0 });
+      assert.deepEqual(states.slice(-2), ['lost', 'listening']);
+    } finally {
+      await backend.close();
+      await db.drop();
+    }
+  });
 });
