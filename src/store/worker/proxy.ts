@@ -14,7 +14,7 @@
  *   before the reply of the call that caused them (publish after commit holds).
  * - A StoreError keeps its code across the boundary; a worker that dies fails the calls
  *   in flight with 'unavailable' (their commit may or may not have happened, as with a
- *   lost database connection) and the next call starts a new worker.
+ *   lost database connection); the next call, or a timer a second later, starts a new worker.
  * - The worker keeps the process alive only while a call is in flight.
  */
 import path from 'node:path';
@@ -44,6 +44,9 @@ export interface WorkerStoreOptions {
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 const HOST = new URL('./host.js', import.meta.url);
+
+/** Pause before a dead worker is replaced without a call asking for it (a crash loop then costs little). */
+const RESTART_DELAY_MS = 1000;
 
 export class WorkerStore implements Store {
   readonly blobs: FsBlobStore;
@@ -79,6 +82,7 @@ export class WorkerStore implements Store {
     this.worker = worker; // referenced until 'ready': a process awaiting open() must not exit meanwhile
     let ready!: () => void;
     let failed!: (e: Error) => void;
+    let served = false;
     this.started = new Promise<void>((resolve, reject) => {
       ready = resolve;
       failed = reject;
@@ -101,6 +105,7 @@ export class WorkerStore implements Store {
         }
         case 'ready':
           if (this.pending.size === 0) worker.unref();
+          served = true;
           ready();
           break;
         case 'fatal':
@@ -109,15 +114,22 @@ export class WorkerStore implements Store {
           break;
       }
     });
-    worker.on('error', (err) => this.lost(worker, err));
-    worker.on('exit', (code) => this.lost(worker, new Error(`store worker exited with code ${code}`)));
+    worker.on('error', (err) => this.lost(worker, err, served));
+    worker.on('exit', (code) => this.lost(worker, new Error(`store worker exited with code ${code}`), served));
   }
 
-  private lost(worker: Worker, cause: Error): void {
+  private lost(worker: Worker, cause: Error, served: boolean): void {
     if (this.worker !== worker) return;
     this.worker = null;
     const err = new StoreError('unavailable', `store worker stopped: ${cause.message}`, { cause });
     this.failAll(err);
+    // A worker that had been serving died: start the next one soon even without a call, so the
+    // change poller keeps running. One that never opened the store waits for a call (no restart loop).
+    if (served && !this.closed) {
+      setTimeout(() => {
+        if (!this.worker && !this.closed) this.spawn();
+      }, RESTART_DELAY_MS).unref();
+    }
   }
 
   private failAll(err: Error): void {

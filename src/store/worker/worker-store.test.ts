@@ -150,9 +150,11 @@ describe('store in a worker thread', () => {
     await store.close();
   });
 
-  it('a dead worker fails calls in flight with unavailable; the next call starts a new one', async () => {
-    const store = await openAt(newDir());
-    const { user } = await setup(store);
+  it('a dead worker fails calls in flight with unavailable; a new one serves, and its poller runs without a call', async () => {
+    const dir = newDir();
+    const bus = new LocalChangeBus();
+    const store = await openAt(dir, bus, 20);
+    const { user, inbox } = await setup(store);
     const first = store.threadId;
     // Simulate a crash of the thread (an OOM, a native fault) by terminating it behind the proxy's back.
     const inFlight = store.listMailboxes(user.id).then(
@@ -161,8 +163,17 @@ describe('store in a worker thread', () => {
     );
     await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     assert.ok(['answered', 'unavailable'].includes(await inFlight));
+    // No call made: the replacement starts by itself and its poller hears the CLI.
+    const cli = new SqliteStore({ file: path.join(dir, 'mailroom.db'), blobDir: path.join(dir, 'blobs'), bus: new LocalChangeBus() });
+    const heard = nextEvent(bus, user.id, (e) => e.kind === 'recheck');
+    const keepAlive = setInterval(() => {}, 1000);
+    while (store.threadId === null || store.threadId === first || store.threadId < 0) await new Promise((r) => setTimeout(r, 50));
+    clearInterval(keepAlive);
+    // Replaced without a call. A reply now means its poller took its first reading (else the CLI commit would be its baseline).
     assert.equal((await store.getUserById(user.id))?.address, 'alice@example.test');
-    assert.notEqual(store.threadId, first);
+    await cli.appendMessage({ mailboxId: inbox.id, content: await makeContent(cli, [rawMessage('after crash')]) });
+    await heard;
+    await cli.close();
     await store.close();
   });
 
