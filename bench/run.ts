@@ -13,6 +13,7 @@ import { benchPop3 } from './pop3.js';
 import { benchQueue } from './queue.js';
 import { benchSmtp } from './smtp.js';
 import { benchStore } from './store.js';
+import { benchStoreWorker } from './store-worker.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,6 +25,7 @@ const workloads: Record<string, () => Promise<object>> = {
   queue: () => benchQueue(Number(process.env.BENCH_QUEUE_MESSAGES ?? 1000), Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 4)),
   smtp: () => benchSmtp(),
   store: () => benchStore(),
+  'store-worker': () => benchStoreWorker(),
 };
 
 async function main(): Promise<void> {

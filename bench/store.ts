@@ -50,7 +50,7 @@ async function deliverRate(databaseUrl: string | undefined, count: number): Prom
   }
 }
 
-async function imapRate(ports: number[], clients: number, seconds: number): Promise<{ commandsPerSecond: number; appendsPerSecond: number; failures: number }> {
+export async function imapRate(ports: number[], clients: number, seconds: number): Promise<{ commandsPerSecond: number; appendsPerSecond: number; failures: number }> {
   const rand = prng(11);
   let commands = 0;
   let appends = 0;

@@ -157,11 +157,13 @@ export const deliveryKeys = {
   large_part_threshold: intKey('MAILROOM_LARGE_PART_THRESHOLD', 65536, 0, 'MIME parts at least this many bytes are stored once as separate blobs (deduplicated across messages).'),
 };
 
-/** PostgreSQL (when `database_url` names one) and several nodes on one database. */
+/** The store: PostgreSQL (when `database_url` names one) and several nodes on one database; how `serve` hosts SQLite. */
 export const databaseKeys = {
   pool_size: intKey('MAILROOM_DATABASE_POOL_SIZE', 10, 1, 'PostgreSQL: connections this node keeps open at most (plus one for LISTEN).'),
   statement_timeout_ms: intKey('MAILROOM_DATABASE_STATEMENT_TIMEOUT_MS', 30000, 100, 'PostgreSQL: a statement running longer is cancelled and the client gets a temporary failure.'),
   connect_timeout_ms: intKey('MAILROOM_DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 'PostgreSQL: how long to wait for a connection (e.g. while the database restarts) before answering with a temporary failure.'),
+  sqlite_worker: boolKey('MAILROOM_DATABASE_SQLITE_WORKER', true, 'SQLite, `mailroom serve`: run the store in a worker thread, so commits (each waits for an fsync) never stall other sessions. `false` runs it on the main thread, for debugging.'),
+  change_poll_ms: intKey('MAILROOM_DATABASE_CHANGE_POLL_MS', 250, 20, 'SQLite, `mailroom serve`: how often one timer per process checks whether another process (CLI commands, a second server on the same data directory) committed; if so, IDLE sessions re-check their mailbox.'),
   blob_dir: stringKey('MAILROOM_DATABASE_BLOB_DIR', '', 'PostgreSQL: empty keeps message bytes in the database (shared by every node); a directory path keeps them there instead (every node must mount the same directory).'),
 };
 
@@ -177,7 +179,7 @@ export const imapKeys = {
   max_bad_commands: intKey('MAILROOM_IMAP_MAX_BAD_COMMANDS', 20, 1, 'Syntax errors in a row after which the connection is closed with BYE.'),
   idle_timeout_s: intKey('MAILROOM_IMAP_IDLE_TIMEOUT_S', 1800, 1800, 'Seconds of silence after which an authenticated session is closed (RFC 9051 5.4: at least 30 minutes).'),
   preauth_timeout_s: intKey('MAILROOM_IMAP_PREAUTH_TIMEOUT_S', 60, 5, 'Seconds of silence after which a session that has not logged in is closed.'),
-  idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 500, 50, 'During IDLE, how often the mailbox is checked for changes made by other processes (e.g. `mailroom deliver`); changes made in this process arrive at once.'),
+  idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 60000, 30000, 'Safety net: during IDLE, how often a session re-checks its mailbox without being told. Changes arrive on the change bus at once (this process), through `database.change_poll_ms` (other processes on SQLite) or LISTEN/NOTIFY (PostgreSQL); this only bounds the delay of a lost notification.'),
 };
 
 /** Login rules shared by IMAP, POP3 and submission. */

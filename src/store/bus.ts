@@ -3,11 +3,16 @@
  * mailbox; sessions (IMAP IDLE, POP3) subscribe and then read `changesSince`.
  * Losing an event only delays a session: the change log is the truth.
  * On PostgreSQL the same interface is carried across nodes by LISTEN/NOTIFY.
+ *
+ * One event kind is not about one mailbox: `recheck` (see RECHECK) says "something
+ * changed that this process did not see happen (another process committed, the
+ * cross-node listener reconnected), every subscriber re-check once". It reaches every
+ * subscriber, whatever user it subscribed for.
  */
 import { EventEmitter } from 'node:events';
 import type { Id, ModSeq } from './types.js';
 
-export type ChangeKind = 'append' | 'expunge' | 'flags' | 'mailbox-created' | 'mailbox-renamed' | 'mailbox-deleted';
+export type ChangeKind = 'append' | 'expunge' | 'flags' | 'mailbox-created' | 'mailbox-renamed' | 'mailbox-deleted' | 'recheck';
 
 export interface ChangeEvent {
   kind: ChangeKind;
@@ -17,11 +22,18 @@ export interface ChangeEvent {
   modSeq: ModSeq;
 }
 
+/**
+ * The broadcast doorbell: userId, mailboxId and modSeq are 0 because the ringer does not
+ * know them (a commit by another process, found by the per-process change poller).
+ * A subscriber re-reads what it watches once, as it would after a lost event.
+ */
+export const RECHECK: Readonly<ChangeEvent> = Object.freeze({ kind: 'recheck', userId: 0, mailboxId: 0, modSeq: 0 });
+
 export type ChangeListener = (event: ChangeEvent) => void;
 
 export interface ChangeBus {
   publish(event: ChangeEvent): void;
-  /** Listens to every change of one user's mailboxes; returns the unsubscribe function. */
+  /** Listens to every change of one user's mailboxes (and to RECHECK); returns the unsubscribe function. */
   subscribe(userId: Id, listener: ChangeListener): () => void;
 }
 
@@ -35,7 +47,13 @@ export class LocalChangeBus implements ChangeBus {
   }
 
   publish(event: ChangeEvent): void {
-    for (const listener of this.emitter.listeners(channel(event.userId)) as ChangeListener[]) {
+    if (event.kind === 'recheck') {
+      for (const name of this.emitter.eventNames()) this.deliver(name as string, event);
+    } else this.deliver(channel(event.userId), event);
+  }
+
+  private deliver(name: string, event: ChangeEvent): void {
+    for (const listener of this.emitter.listeners(name) as ChangeListener[]) {
       try {
         listener(event);
       } catch {

@@ -3,17 +3,24 @@
  * when the database URL is `postgres://` / `postgresql://`. `openBackend` also gives the
  * server what a backend needs around it: the change bus (LISTEN/NOTIFY across nodes on
  * PostgreSQL) and the brute-force throttle (shared through the database on PostgreSQL).
+ *
+ * For `mailroom serve` on SQLite the store runs in a worker thread (worker/proxy.ts), so
+ * no commit fsync stalls the event loop, and one change poller per process rings the bus
+ * when another process committed. CLI commands keep the in-process store: they are
+ * short-lived and have no sessions to keep responsive.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { MemoryThrottle, type AuthThrottle } from '../auth/throttle.js';
-import { LocalChangeBus, type ChangeBus } from './bus.js';
+import { LocalChangeBus, RECHECK, type ChangeBus } from './bus.js';
 import { StoreError } from './errors.js';
 import { PostgresChangeBus } from './postgres/change-bus.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { PgThrottle } from './postgres/throttle.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
+import { startChangePoller } from './worker/poller.js';
+import { WorkerStore } from './worker/proxy.js';
 
 /** PostgreSQL tuning (config section `database`). */
 export interface DatabaseTuning {
@@ -22,6 +29,10 @@ export interface DatabaseTuning {
   connect_timeout_ms?: number;
   /** Empty: blobs in the database. */
   blob_dir?: string;
+  /** SQLite, `mailroom serve`: run the store in a worker thread (default true; false for debugging). */
+  sqlite_worker?: boolean;
+  /** SQLite, `mailroom serve`: period of the one change poller per process (default 250). */
+  change_poll_ms?: number;
 }
 
 export interface OpenStoreOptions {
@@ -80,12 +91,17 @@ export interface Backend {
  * LISTENs for other nodes' changes and login failures are counted in the database.
  */
 export async function openBackend(opts: Omit<OpenStoreOptions, 'bus'> & { onBusState?: (state: 'listening' | 'lost', err?: Error) => void }): Promise<Backend> {
-  if (backendOf(opts.databaseUrl) === 'sqlite') {
-    const bus = new LocalChangeBus();
-    const store = await openStore({ ...opts, bus });
-    return { store, bus, throttle: new MemoryThrottle(), close: () => store.close() };
-  }
-  const bus = new PostgresChangeBus(opts.databaseUrl!.trim(), opts.onBusState);
+  if (backendOf(opts.databaseUrl) === 'sqlite') return openSqliteBackend(opts);
+  let lost = false;
+  const bus = new PostgresChangeBus(opts.databaseUrl!.trim(), (state, err) => {
+    // Events NOTIFYed while LISTEN was down are gone: everyone re-checks once.
+    if (state === 'lost') lost = true;
+    else if (lost) {
+      lost = false;
+      bus.publish(RECHECK);
+    }
+    opts.onBusState?.(state, err);
+  });
   const store = (await openStore({ ...opts, bus })) as PostgresStore;
   await bus.start();
   return {
@@ -97,4 +113,35 @@ export async function openBackend(opts: Omit<OpenStoreOptions, 'bus'> & { onBusS
       await store.close();
     },
   };
+}
+
+/**
+ * SQLite for `mailroom serve`: the store in a worker thread (its change poller runs
+ * there), or in process with the poller on this thread when `sqlite_worker` is off.
+ */
+async function openSqliteBackend(opts: Omit<OpenStoreOptions, 'bus'>): Promise<Backend> {
+  const bus = new LocalChangeBus();
+  const pollMs = opts.database?.change_poll_ms ?? 250;
+  if (opts.database?.sqlite_worker === false) {
+    const store = (await openStore({ ...opts, bus })) as SqliteStore;
+    const poller = startChangePoller(() => store.database.pragma('data_version', { simple: true }) as number, () => bus.publish(RECHECK), pollMs);
+    return {
+      store,
+      bus,
+      throttle: new MemoryThrottle(),
+      close: () => {
+        poller.stop();
+        return store.close();
+      },
+    };
+  }
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const store = await WorkerStore.open({ file: path.join(opts.dataDir, 'mailroom.db'), blobDir: path.join(opts.dataDir, 'blobs'), bus, changePollMs: pollMs });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return { store, bus, throttle: new MemoryThrottle(), close: () => store.close() };
 }

@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
+  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
@@ -130,6 +130,11 @@ export abstract class CoreStore implements Store {
   getContent(id: string): Promise<ContentMeta | null> { return this.read((tx) => contents.getContent(tx, id)); }
   getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.read((tx) => contents.getIndexes(tx, ids)); }
   hasContent(id: string): Promise<boolean> { return this.read((tx) => contents.hasContent(tx, id)); }
+  /** A content's size and segments (for a host that streams the blobs itself); 'notfound' when not stored. */
+  contentLayout(id: string): Promise<{ size: number; segments: Segment[] }> {
+    return this.read((tx) => contents.contentSegments(tx, id));
+  }
+
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
     const c = await this.read((tx) => contents.contentSegments(tx, id));
     return streamSegments(this.blobs, c.segments, c.size, start, end);

@@ -1,0 +1,252 @@
+/**
+ * WorkerStore: the Store contract on the main thread, served by a store running in a
+ * worker thread (host.ts). Every method is one message to the worker and one reply,
+ * correlated by id; SQLite work and commit fsyncs happen there, so sessions, TLS
+ * handshakes, IDLE pushes and timers keep running while a commit waits for the disk.
+ *
+ * Never imports: protocol code, src/mail, src/net, a SQL driver (the worker has it).
+ *
+ * Invariants:
+ * - Message bytes never cross the thread boundary: `blobs` is a file BlobStore on the
+ *   same directory, and `openContent` asks the worker only for the segment list and
+ *   streams the blob files here with async I/O.
+ * - Change events from the worker are published on the caller's bus in arrival order,
+ *   before the reply of the call that caused them (publish after commit holds).
+ * - A StoreError keeps its code across the boundary; a worker that dies fails the calls
+ *   in flight with 'unavailable' (their commit may or may not have happened, as with a
+ *   lost database connection); the next call, or a timer a second later, starts a new worker.
+ * - The worker keeps the process alive only while a call is in flight.
+ */
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { ChangeBus } from '../bus.js';
+import { StoreError } from '../errors.js';
+import { FsBlobStore } from '../blob/fs-blob-store.js';
+import type {
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
+} from '../types.js';
+import { streamSegments } from './content.js';
+import { fromWire, SEGMENTS, type ContentLayout, type ForwardedMethod, type HostOptions, type Reply, type Request } from './wire.js';
+
+export interface WorkerStoreOptions {
+  /** SQLite database file. */
+  file: string;
+  blobDir: string;
+  /** The bus the worker's change events are published on (sessions subscribe here). */
+  bus: ChangeBus;
+  busyTimeoutMs?: number;
+  /** Period of the one change poller (commits by other processes ring RECHECK); 0 = off. Default 250. */
+  changePollMs?: number;
+}
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+const HOST = new URL('./host.js', import.meta.url);
+
+/** Pause before a dead worker is replaced without a call asking for it (a crash loop then costs little). */
+const RESTART_DELAY_MS = 1000;
+
+export class WorkerStore implements Store {
+  readonly blobs: FsBlobStore;
+  private readonly bus: ChangeBus;
+  private readonly hostOptions: HostOptions;
+  private worker: Worker | null = null;
+  private started: Promise<void> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(opts: WorkerStoreOptions) {
+    this.blobs = new FsBlobStore(opts.blobDir);
+    this.bus = opts.bus;
+    this.hostOptions = { file: path.resolve(opts.file), blobDir: path.resolve(opts.blobDir), busyTimeoutMs: opts.busyTimeoutMs, changePollMs: opts.changePollMs ?? 250 };
+  }
+
+  /** Starts the worker and resolves once it opened the store (rejects with its StoreError otherwise). */
+  static async open(opts: WorkerStoreOptions): Promise<WorkerStore> {
+    const store = new WorkerStore(opts);
+    store.spawn();
+    await store.started;
+    return store;
+  }
+
+  /** The worker's thread id while one runs (tests, diagnostics). */
+  get threadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  private spawn(): void {
+    const worker = new Worker(HOST, { workerData: { mailroomStoreHost: this.hostOptions } });
+    this.worker = worker; // referenced until 'ready': a process awaiting open() must not exit meanwhile
+    let ready!: () => void;
+    let failed!: (e: Error) => void;
+    let served = false;
+    this.started = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    this.started.catch(() => {}); // observed by open() or by the calls that were waiting on it
+    worker.on('message', (m: Reply) => {
+      switch (m.t) {
+        case 'event':
+          this.bus.publish(m.event);
+          break;
+        case 'ok':
+        case 'err': {
+          const p = this.pending.get(m.id);
+          if (!p) break;
+          this.pending.delete(m.id);
+          if (this.pending.size === 0) worker.unref(); // replies come after "ready" (one ordered port)
+          if (m.t === 'ok') p.resolve(m.value);
+          else p.reject(fromWire(m.error));
+          break;
+        }
+        case 'ready':
+          if (this.pending.size === 0) worker.unref();
+          served = true;
+          ready();
+          break;
+        case 'fatal':
+          failed(fromWire(m.error));
+          this.failAll(fromWire(m.error));
+          break;
+      }
+    });
+    worker.on('error', (err) => this.lost(worker, err, served));
+    worker.on('exit', (code) => this.lost(worker, new Error(`store worker exited with code ${code}`), served));
+  }
+
+  private lost(worker: Worker, cause: Error, served: boolean): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    const err = new StoreError('unavailable', `store worker stopped: ${cause.message}`, { cause });
+    this.failAll(err);
+    // A worker that had been serving died: start the next one soon even without a call, so the
+    // change poller keeps running. One that never opened the store waits for a call (no restart loop).
+    if (served && !this.closed) {
+      setTimeout(() => {
+        if (!this.worker && !this.closed) this.spawn();
+      }, RESTART_DELAY_MS).unref();
+    }
+  }
+
+  private failAll(err: Error): void {
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of calls) p.reject(err);
+  }
+
+  private call<T>(method: ForwardedMethod | typeof SEGMENTS, args: unknown[]): Promise<T> {
+    if (this.closed && method !== 'close') return Promise.reject(new StoreError('unavailable', 'store is closed'));
+    if (!this.worker) this.spawn();
+    const worker = this.worker!;
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref(); // a call in flight keeps the process alive until it is answered
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      try {
+        worker.postMessage({ id, method, args } satisfies Request);
+      } catch (err) {
+        // An argument structured clone cannot carry (e.g. a function): a caller bug, reported as the store would.
+        this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
+        reject(new StoreError('invalid', `cannot pass arguments of ${method} to the store worker: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  migrate(): Promise<void> { return this.call('migrate', []); }
+  schemaVersion(): Promise<number> { return this.call('schemaVersion', []); }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (!worker) return;
+    try {
+      await this.call('close', []);
+    } finally {
+      this.worker = null;
+      await worker.terminate();
+    }
+  }
+
+  // Domains
+  addDomain(name: string): Promise<Domain> { return this.call('addDomain', [name]); }
+  getDomain(name: string): Promise<Domain | null> { return this.call('getDomain', [name]); }
+  listDomains(): Promise<Domain[]> { return this.call('listDomains', []); }
+  deleteDomain(name: string): Promise<void> { return this.call('deleteDomain', [name]); }
+
+  // Users
+  addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User> {
+    return this.call('addUser', [address, passwordHash, boxes]);
+  }
+  getUser(address: string): Promise<User | null> { return this.call('getUser', [address]); }
+  getUserById(id: Id): Promise<User | null> { return this.call('getUserById', [id]); }
+  listUsers(domain?: string): Promise<User[]> { return this.call('listUsers', [domain]); }
+  deleteUser(address: string): Promise<void> { return this.call('deleteUser', [address]); }
+  setPassword(userId: Id, hash: string): Promise<void> { return this.call('setPassword', [userId, hash]); }
+  setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.call('setQuota', [userId, limits]); }
+  getQuota(userId: Id): Promise<QuotaUsage> { return this.call('getQuota', [userId]); }
+  setUserSetting(userId: Id, key: string, value: string | null): Promise<void> { return this.call('setUserSetting', [userId, key, value]); }
+
+  // Aliases
+  addAlias(source: string, target: string): Promise<void> { return this.call('addAlias', [source, target]); }
+  deleteAlias(source: string, target?: string): Promise<number> { return this.call('deleteAlias', [source, target]); }
+  listAliases(domain?: string): Promise<Alias[]> { return this.call('listAliases', [domain]); }
+  aliasTargets(source: string): Promise<string[]> { return this.call('aliasTargets', [source]); }
+
+  // Mailboxes
+  createMailbox(userId: Id, name: string, specialUse?: SpecialUse | null): Promise<Mailbox> { return this.call('createMailbox', [userId, name, specialUse]); }
+  getMailbox(userId: Id, name: string): Promise<Mailbox | null> { return this.call('getMailbox', [userId, name]); }
+  getMailboxById(id: Id): Promise<Mailbox | null> { return this.call('getMailboxById', [id]); }
+  listMailboxes(userId: Id): Promise<Mailbox[]> { return this.call('listMailboxes', [userId]); }
+  renameMailbox(userId: Id, from: string, to: string): Promise<void> { return this.call('renameMailbox', [userId, from, to]); }
+  deleteMailbox(userId: Id, name: string): Promise<void> { return this.call('deleteMailbox', [userId, name]); }
+  setSubscribed(userId: Id, name: string, on: boolean): Promise<void> { return this.call('setSubscribed', [userId, name, on]); }
+  listSubscriptions(userId: Id): Promise<string[]> { return this.call('listSubscriptions', [userId]); }
+
+  // Messages
+  appendMessage(req: AppendRequest): Promise<AppendResult> { return this.call('appendMessage', [req]); }
+  listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.call('listMessages', [mailboxId, viewerId]); }
+  getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> { return this.call('getMessages', [mailboxId, uids, viewerId]); }
+  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.call('updateFlags', [update]); }
+  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.call('expunge', [mailboxId, uids]); }
+  copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.call('copyMessages', [from, uids, to]); }
+  moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.call('moveMessages', [from, uids, to]); }
+  changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> { return this.call('changesSince', [mailboxId, modSeq, viewerId]); }
+  setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.call('setUidl', [mailboxId, uid, uidl]); }
+
+  // Leases and logins
+  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.call('acquireLease', [key, owner, ttlMs]); }
+  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.call('renewLease', [key, owner, ttlMs]); }
+  releaseLease(key: string, owner: string): Promise<void> { return this.call('releaseLease', [key, owner]); }
+  recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
+    return this.call('recordLogin', [userId, kind, at, minIntervalMs]);
+  }
+
+  // Content
+  getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }
+  getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.call('getIndexes', [ids]); }
+  hasContent(id: string): Promise<boolean> { return this.call('hasContent', [id]); }
+  async openContent(id: string, start?: number, end?: number): Promise<Readable> {
+    const c = await this.call<ContentLayout>(SEGMENTS, [id]);
+    return streamSegments(this.blobs, c.segments, c.size, start, end);
+  }
+  stats(): Promise<StorageStats> { return this.call('stats', []); }
+
+  // Outbound queue
+  enqueueMessage(req: EnqueueRequest): Promise<QueueEntry> { return this.call('enqueueMessage', [req]); }
+  getQueueEntry(id: string): Promise<QueueEntry | null> { return this.call('getQueueEntry', [id]); }
+  listQueueEntries(): Promise<QueueEntry[]> { return this.call('listQueueEntries', []); }
+  claimQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
+    return this.call('claimQueueEntries', [owner, now, leaseMs, limit]);
+  }
+  recordQueueResults(id: string, results: QueueRecipientResult[], at: Date): Promise<void> { return this.call('recordQueueResults', [id, results, at]); }
+  releaseQueueEntry(id: string, owner: string, update: QueueReschedule): Promise<boolean> { return this.call('releaseQueueEntry', [id, owner, update]); }
+  retryQueueEntry(id: string, at: Date): Promise<boolean> { return this.call('retryQueueEntry', [id, at]); }
+  deleteQueueEntry(id: string): Promise<boolean> { return this.call('deleteQueueEntry', [id]); }
+  clearQueueDsn(id: string, addresses: string[]): Promise<void> { return this.call('clearQueueDsn', [id, addresses]); }
+}
