@@ -1,0 +1,105 @@
+// 10,000 connect + LOGOUT/QUIT sessions each on IMAP, POP3 and SMTP, over plain TCP,
+// a few at a time: the server's resident memory after the run stays within 20 MB of
+// what it was after a warm-up, and the server never warns MaxListenersExceededWarning
+// (issue 9: IMAP and SMTP sessions each left an abort listener on a shared signal, so
+// every connection ever made stayed reachable).
+//
+// Memory is sampled from /proc/<pid>/status (VmRSS) after a settle pause; the child
+// has no exposed gc, so the bound is generous against allocator noise and only a
+// per-session leak (10,000 × even 2 KB) can exceed it.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startServer, type RunningTestServer } from '../harness/server.js';
+
+const SESSIONS = 10_000;
+const WARMUP = 500;
+const PARALLEL = 4;
+const SETTLE_MS = 2_000;
+const MAX_GROWTH_MB = 20;
+const SESSION_DEADLINE_MS = 30_000;
+
+interface Protocol {
+  name: 'imap' | 'pop3' | 'smtp';
+  /** The greeting is complete. */
+  greeting: RegExp;
+  bye: string;
+  /** The reply to `bye` is complete. */
+  done: RegExp;
+}
+
+const PROTOCOLS: Protocol[] = [
+  { name: 'imap', greeting: /^\* OK[^\r\n]*\r\n/, bye: 'a LOGOUT\r\n', done: /\r\na OK[^\r\n]*\r\n$/ },
+  { name: 'pop3', greeting: /^\+OK[^\r\n]*\r\n/, bye: 'QUIT\r\n', done: /\r\n\+OK[^\r\n]*\r\n$/ },
+  { name: 'smtp', greeting: /^220 [^\r\n]*\r\n/, bye: 'QUIT\r\n', done: /\r\n221 [^\r\n]*\r\n$/ },
+];
+
+/** One session: greeting, LOGOUT/QUIT, its reply, and the server closes the connection. */
+function session(port: number, p: Protocol, n: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let said = false;
+    const s = net.connect(port, '127.0.0.1');
+    const timer = setTimeout(() => (s.destroy(), reject(new Error(`${p.name} session ${n}: HUNG; received ${JSON.stringify(text)}`))), SESSION_DEADLINE_MS);
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      text += d;
+      if (!said && p.greeting.test(text)) {
+        said = true;
+        s.write(p.bye);
+      }
+    });
+    s.on('error', (err) => (clearTimeout(timer), reject(new Error(`${p.name} session ${n}: ${err.message}; received ${JSON.stringify(text)}`))));
+    s.on('close', () => {
+      clearTimeout(timer);
+      if (p.done.test(text)) resolve();
+      else reject(new Error(`${p.name} session ${n}: closed before the reply to ${p.bye.trim()}; received ${JSON.stringify(text)}`));
+    });
+  });
+}
+
+async function sessions(port: number, p: Protocol, count: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await session(port, p, next++);
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+}
+
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(kb, 'VmRSS readable');
+  return Number(kb[1]) / 1024;
+}
+
+describe(`session churn: ${SESSIONS} connect+logout sessions per protocol`, () => {
+  for (const p of PROTOCOLS) {
+    describe(p.name, () => {
+      let server: RunningTestServer;
+      before(async () => {
+        server = await startServer({ env: { MAILROOM_HOSTNAME: 'mx.example.test' } });
+      });
+      after(() => server?.stop());
+
+      it(`RSS grows by at most ${MAX_GROWTH_MB} MB and no MaxListenersExceededWarning`, { timeout: 600_000 }, async (t) => {
+        const port = server.ports[p.name]!;
+        await sessions(port, p, WARMUP);
+        await sleep(SETTLE_MS);
+        const before = rssMb(server.pid);
+        const started = Date.now();
+        await sessions(port, p, SESSIONS);
+        const seconds = (Date.now() - started) / 1000;
+        await sleep(SETTLE_MS);
+        const afterRun = rssMb(server.pid);
+        const growth = afterRun - before;
+        const figures = `${p.name}: RSS ${before.toFixed(1)} MB after ${WARMUP} warm-up sessions, ${afterRun.toFixed(1)} MB after ${SESSIONS} more (${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB) in ${seconds.toFixed(1)} s`;
+        t.diagnostic(figures);
+        const logs = server.stderr() + server.stdout.map((l) => JSON.stringify(l)).join('\n');
+        assert.doesNotMatch(logs, /MaxListenersExceededWarning/, `${figures}; the server warned: ${logs.split('\n').filter((l) => l.includes('MaxListeners')).slice(0, 2).join(' | ')}`);
+        assert.ok(growth <= MAX_GROWTH_MB, `${figures}: more than ${MAX_GROWTH_MB} MB`);
+      });
+    });
+  }
+});
