@@ -49,7 +49,7 @@ const imapflow: Client['append'] = async (m, user, message, ms, what) => {
   try {
     await within(client.connect(), ms, `${what} (connect)`, () => client.close());
     const res = await within(client.append('INBOX', message), ms, what, () => client.close());
-    assert.ok(res && res.uid, `${what}: APPEND answered without APPENDUID: ${JSON.stringify(res)}`);
+    assert.ok(res && res.uid, `${what}: APPEND answered without APPENDUID: ${JSON.stringify(res, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
     await within(client.logout(), ms, `${what} (logout)`, () => client.close());
   } finally {
     client.close();
