@@ -14,7 +14,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,7 +157,14 @@ export async function startMatrixServer(users: string[], env: Record<string, str
   writeFileSync(dnsFile, JSON.stringify({ 'remote.test': { TXT: [['v=spf1 ip4:127.0.0.1 -all']] } }));
   const server = await startServer({ dataDir, env: { MAILROOM_HOSTNAME: 'mx.example.test', MAILROOM_SMTP_DNS_FILE: dnsFile, ...env } });
   const scratch = mkdtempSync(join(tmpdir(), 'mailroom-matrix-'));
-  return { server, dir: scratch, stop: async () => void (await server.stop()) };
+  return {
+    server,
+    dir: scratch,
+    async stop() {
+      await server.stop();
+      rmSync(scratch, { recursive: true, force: true }); // message files reach 25 MB each
+    },
+  };
 }
 
 /** Resolves with `p`, or rejects after `ms` naming what hung; `onTimeout` tears the client down. */
