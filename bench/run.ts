@@ -1,15 +1,18 @@
 /**
  * `npm run bench [name …]`: runs the named workloads (default: all), prints a
- * table and writes bench/results/<name>.json. Figures are measured here, never
+ * table and writes bench/results/<name>.json, plus bench/results/<date>.md with each
+ * figure beside its peer's from the same run and their ratio. Figures are measured here, never
  * asserted in tests. BENCH_MESSAGES scales the delivery workload (default 10000).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
 import { benchImap } from './imap.js';
 import { benchLogin } from './login.js';
 import { benchPop3 } from './pop3.js';
+import { renderReport } from './report.js';
 import { benchQueue } from './queue.js';
 import { benchSmtp } from './smtp.js';
 import { benchStore } from './store.js';
@@ -29,6 +32,7 @@ const workloads: Record<string, () => Promise<object>> = {
 };
 
 async function main(): Promise<void> {
+  const results: Record<string, Record<string, unknown>> = {};
   const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(workloads);
   for (const name of names) {
     const run = workloads[name];
@@ -38,7 +42,13 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(result, null, 2));
     await mkdir(join(root, 'bench', 'results'), { recursive: true });
     await writeFile(join(root, 'bench', 'results', `${name}.json`), JSON.stringify(result, null, 2) + '\n');
+    results[name] = result;
   }
+  const when = new Date();
+  const machine = `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, Node ${process.version}`;
+  const page = join(root, 'bench', 'results', `${when.toISOString().slice(0, 10)}.md`);
+  await writeFile(page, renderReport(results, when, machine));
+  process.stderr.write(`bench: ${page}\n`);
 }
 
 main().catch((err: Error) => {

@@ -1,0 +1,83 @@
+/**
+ * Turns the JSON results of one `npm run bench` into `bench/results/<date>.md`: one row per
+ * figure, Mailroom beside the peer measured in the same run (Dovecot, Postfix → Dovecot
+ * LMTP) and their ratio, so a reader compares ratios, not absolute figures from a shared
+ * machine. Rows whose peer was not measured say so instead of inventing a ratio.
+ */
+
+type Json = Record<string, unknown>;
+
+/** One figure of one workload: where Mailroom's value and the peer's are in the result. */
+interface Row {
+  figure: string;
+  unit: string;
+  /** Bigger is better (rates); false for latencies. */
+  higherIsBetter: boolean;
+  ours: (r: Json) => unknown;
+  peer?: (r: Json) => unknown;
+  peerName?: string;
+}
+
+const at = (path: string) => (r: Json): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Json)[k] : undefined), r);
+
+const ROWS: Record<string, Row[]> = {
+  imap: [{ figure: 'IMAP mix, commands/s', unit: 'cmd/s', higherIsBetter: true, ours: at('mailroom.commandsPerSecond'), peer: at('dovecot.commandsPerSecond'), peerName: 'Dovecot' }],
+  pop3: [
+    { figure: 'POP3 sessions/s', unit: 'sessions/s', higherIsBetter: true, ours: at('mailroom.sessionsPerSecond'), peer: at('dovecot.sessionsPerSecond'), peerName: 'Dovecot' },
+    { figure: 'POP3 MB/s', unit: 'MB/s', higherIsBetter: true, ours: at('mailroom.megabytesPerSecond'), peer: at('dovecot.megabytesPerSecond'), peerName: 'Dovecot' },
+  ],
+  smtp: [
+    { figure: 'SMTP MX accepted', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.acceptedPerSecond'), peer: at('postfixDovecot.acceptedPerSecond'), peerName: 'Postfix' },
+    { figure: 'SMTP MX end to end (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.endToEndPerSecond'), peer: at('postfixDovecot.endToEndPerSecond'), peerName: 'Postfix → Dovecot LMTP' },
+  ],
+  login: [
+    { figure: 'IMAP LOGIN, repeated, median', unit: 'ms', higherIsBetter: false, ours: at('mailroom.imap.warm.median'), peer: at('dovecot.imap.warm.median'), peerName: 'Dovecot' },
+    { figure: 'IMAP LOGIN, first, median', unit: 'ms', higherIsBetter: false, ours: at('mailroom.imap.cold.median'), peer: at('dovecot.imap.cold.median'), peerName: 'Dovecot' },
+    { figure: 'POP3 USER/PASS, repeated, median', unit: 'ms', higherIsBetter: false, ours: at('mailroom.pop3.warm.median'), peer: at('dovecot.pop3.warm.median'), peerName: 'Dovecot' },
+  ],
+  deliver: [{ figure: 'deliver() into SQLite', unit: 'msg/s', higherIsBetter: true, ours: at('messagesPerSecond') }],
+  queue: [{ figure: 'outbound queue delivered', unit: 'msg/s', higherIsBetter: true, ours: at('deliveredPerSecond') }],
+  store: [
+    { figure: 'delivery on SQLite', unit: 'msg/s', higherIsBetter: true, ours: at('deliverSqlite.messagesPerSecond') },
+    { figure: 'delivery on PostgreSQL (peer column: SQLite)', unit: 'msg/s', higherIsBetter: true, ours: at('deliverPostgres.messagesPerSecond'), peer: at('deliverSqlite.messagesPerSecond'), peerName: 'Mailroom on SQLite' },
+    { figure: 'IMAP on PostgreSQL, two nodes (peer column: one node)', unit: 'cmd/s', higherIsBetter: true, ours: at('imapPostgres2Nodes.commandsPerSecond'), peer: at('imapPostgres1Node.commandsPerSecond'), peerName: 'one node' },
+  ],
+};
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** The ratio as "how many times as good as the peer": >1 means Mailroom is ahead, for rates and latencies alike. */
+export function ratio(ours: number, peer: number, higherIsBetter: boolean): number | undefined {
+  if (ours <= 0 || peer <= 0) return undefined;
+  return higherIsBetter ? ours / peer : peer / ours;
+}
+
+/** The markdown page for the results of one run (workload name → its JSON result). */
+export function renderReport(results: Record<string, Json>, when: Date, machine: string): string {
+  const lines = [
+    `# Benchmarks ${when.toISOString().slice(0, 10)}`,
+    '',
+    `${machine}. Each peer was measured in the same run on the same machine; compare the ratios, not the absolute figures.`,
+    'Ratio: how many times as good as the peer (above 1: Mailroom ahead; for latencies the peer\'s time divided by ours).',
+    '',
+    '| workload | figure | Mailroom | peer | peer value | ratio |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const [name, result] of Object.entries(results)) {
+    const rows = ROWS[name];
+    if (!rows) {
+      lines.push(`| ${name} | see bench/results/${name}.json | | | | |`);
+      continue;
+    }
+    for (const row of rows) {
+      const ours = num(row.ours(result));
+      const peer = row.peer ? num(row.peer(result)) : undefined;
+      const r = ours !== undefined && peer !== undefined ? ratio(ours, peer, row.higherIsBetter) : undefined;
+      const peerCell = row.peer ? (peer === undefined ? 'not measured in this run' : `${peer} ${row.unit}`) : '(none)';
+      lines.push(`| ${name} | ${row.figure} | ${ours === undefined ? 'n/a' : `${ours} ${row.unit}`} | ${row.peerName ?? ''} | ${peerCell} | ${r === undefined ? '' : r.toFixed(2)} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
