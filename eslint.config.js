@@ -23,6 +23,13 @@ export default tseslint.config(
     'The store contract knows no backend and no protocol.'),
   restrict(['src/store/**/*.ts'], ['**/imap/**', '**/pop3/**', '**/smtp/**', '**/mail/**', '**/net/**'],
     'A store backend never knows protocols or mail services.'),
+  // Later entries replace the rule for their files, so each repeats the protocol patterns.
+  restrict(['src/store/core/**/*.ts'], ['**/imap/**', '**/pop3/**', '**/smtp/**', '**/mail/**', '**/net/**', '**/sqlite/**', '**/postgres/**', 'better-sqlite3', 'pg'],
+    'Storage rules are written once, against the driver port: no backend, no SQL driver, no protocol.'),
+  restrict(['src/store/sqlite/**/*.ts'], ['**/imap/**', '**/pop3/**', '**/smtp/**', '**/mail/**', '**/net/**', '**/postgres/**', 'pg'],
+    'A backend never imports another backend (shared rules live in store/core).'),
+  restrict(['src/store/postgres/**/*.ts'], ['**/imap/**', '**/pop3/**', '**/smtp/**', '**/mail/**', '**/net/**', '**/sqlite/**', 'better-sqlite3'],
+    'A backend never imports another backend (shared rules live in store/core).'),
   restrict(['src/mail/**/*.ts'], ['**/imap/**', '**/pop3/**', '**/smtp/**', '**/sqlite/**', '**/postgres/**'],
     'Mail services are protocol-neutral and use only the store contract.'),
   restrict(['src/imap/**/*.ts', 'src/pop3/**/*.ts', 'src/smtp/**/*.ts'], ['**/sqlite/**', '**/postgres/**', 'better-sqlite3', 'pg'],

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
 import { benchImap } from './imap.js';
+import { benchLogin } from './login.js';
 import { benchPop3 } from './pop3.js';
 import { benchQueue } from './queue.js';
 import { benchSmtp } from './smtp.js';
@@ -19,6 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   imap: () => benchImap(),
+  login: () => benchLogin(),
   pop3: () => benchPop3(),
   queue: () => benchQueue(Number(process.env.BENCH_QUEUE_MESSAGES ?? 1000), Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 4)),
   smtp: () => benchSmtp(),

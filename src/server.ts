@@ -12,7 +12,7 @@ import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
 import { loadTlsMaterial } from './net/tls.js';
 import { openBackend } from './store/open.js';
-import { createAuthenticator } from './auth/authenticate.js';
+import { startAuthenticator } from './auth/authenticate.js';
 import { deliveryContext } from './mail/delivery-context.js';
 import { protocolFor } from './protocols.js';
 import { startQueue } from './smtp/queue/index.js';
@@ -40,12 +40,15 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     onBusState: (state, err) => (state === 'lost' ? log.warn({ err }, 'change bus: lost PostgreSQL, reconnecting') : log.info('change bus: listening')),
   });
   const { store, bus } = backend;
+  // Password hashes run on their own threads (never in the libuv pool that file I/O uses); verified logins are cached.
+  const { cache_size, cache_ttl_s, hash_workers, hash_queue } = config.auth;
+  const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue });
   try {
     const services: Services = {
       config,
       store,
       bus,
-      auth: createAuthenticator(store, backend.throttle),
+      auth,
       delivery: deliveryContext(store, config),
       log,
       tls: { cert: tls.cert, key: tls.key },
@@ -70,10 +73,12 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       async close() {
         await listeners.close();
         await queue.stop();
+        await auth.close();
         await backend.close();
       },
     };
   } catch (err) {
+    await auth.close();
     await backend.close();
     throw err;
   }

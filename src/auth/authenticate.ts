@@ -2,13 +2,21 @@
  * The one login check for every protocol: throttle, look up, verify, record.
  * Never says whether the account exists (same answer and the same work for an
  * unknown user as for a wrong password).
+ *
+ * Never imports: protocols, config (server.ts passes plain numbers).
+ * Invariants: a wrong password always costs a real scrypt and counts in the
+ * throttle; only verified successes enter the credential cache; a full hash
+ * queue or an unreachable store is 'unavailable', never 'invalid', and never
+ * counts as a failure (clients would drop a saved password).
  */
-import type { Store, User } from '../store/types.js';
-import { hashPassword, verifyPassword } from './password.js';
+import type { Id, Store, User } from '../store/types.js';
+import { hashPassword, libuvScrypt, verifyPassword, type Scrypt } from './password.js';
 import type { AuthThrottle } from './throttle.js';
 import { isStoreError } from '../store/errors.js';
+import { CredentialCache } from './credential-cache.js';
+import { HashPool, HashPoolBusy } from './hash-pool.js';
 
-/** 'unavailable': the store could not be asked (e.g. PostgreSQL down); a temporary failure, not a wrong password. */
+/** 'unavailable': the store could not be asked (e.g. PostgreSQL down) or the hash queue is full; a temporary failure, not a wrong password. */
 export type AuthResult = { ok: true; user: User } | { ok: false; reason: 'invalid' | 'throttled' | 'unavailable' };
 
 export interface Credentials {
@@ -19,12 +27,35 @@ export interface Credentials {
 
 export interface Authenticator {
   authenticate(creds: Credentials): Promise<AuthResult>;
+  /** Forgets cached verifications of a user; call it where this process changes a password or deletes a user. */
+  forgetUser(userId: Id): void;
 }
 
-let dummyHash: Promise<string> | undefined;
+export interface AuthenticatorOptions {
+  /** Where scrypt runs; default node's async scrypt (libuv pool). The server passes HashPool.scrypt. */
+  scrypt?: Scrypt;
+  /** Verified-credential cache; default none (every login hashes). */
+  cache?: CredentialCache;
+  /** Injectable so tests need not wait out throttle delays. */
+  sleep?: (ms: number) => Promise<void>;
+}
 
-/** Builds the authenticator; `sleep` is injectable so tests need not wait. */
-export function createAuthenticator(store: Store, throttle: AuthThrottle, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Authenticator {
+/** Builds the authenticator. */
+export function createAuthenticator(store: Store, throttle: AuthThrottle, options: AuthenticatorOptions = {}): Authenticator {
+  const scrypt = options.scrypt ?? libuvScrypt;
+  const cache = options.cache;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let dummyHash: Promise<string> | undefined;
+  const dummy = () => (dummyHash ??= hashPassword('unused', scrypt).catch((err: unknown) => ((dummyHash = undefined), Promise.reject(err))));
+
+  /** A real scrypt, unless this exact password was verified against this exact stored hash within the TTL. */
+  async function verify(user: User, password: string): Promise<boolean> {
+    if (cache?.has(user.id, password, user.passwordHash)) return true;
+    const good = await verifyPassword(password, user.passwordHash, scrypt);
+    if (good) cache?.remember(user.id, password, user.passwordHash); // never a failure
+    return good;
+  }
+
   return {
     async authenticate({ username, password, remoteAddress }): Promise<AuthResult> {
       const account = username.trim();
@@ -40,8 +71,14 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, sleep 
         if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
         user = null; // any other lookup failure (e.g. a malformed name) is "no such user", as before
       }
-      // Unknown users cost one scrypt too, so timing does not reveal which accounts exist.
-      const good = user ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, await (dummyHash ??= hashPassword('unused')));
+      let good: boolean;
+      try {
+        // Unknown users cost one scrypt too, so timing does not reveal which accounts exist.
+        good = user ? await verify(user, password) : await verifyPassword(password, await dummy(), scrypt);
+      } catch (err) {
+        if (err instanceof HashPoolBusy) return { ok: false, reason: 'unavailable' }; // like a store outage: retry later
+        throw err;
+      }
       if (user && good) {
         await throttle.succeeded(remoteAddress, account);
         return { ok: true, user };
@@ -49,5 +86,23 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, sleep 
       await throttle.failed(remoteAddress, account);
       return { ok: false, reason: 'invalid' };
     },
+    forgetUser(userId) {
+      cache?.forgetUser(userId);
+    },
   };
+}
+
+/** `auth.*` settings the server passes (see src/config/schema.ts). */
+export interface LoginSettings {
+  cacheSize: number;
+  cacheTtlS: number;
+  hashWorkers: number;
+  hashQueue: number;
+}
+
+/** The server's authenticator: scrypt on its own worker threads, plus the credential cache. close() stops the workers. */
+export function startAuthenticator(store: Store, throttle: AuthThrottle, settings: LoginSettings): Authenticator & { close(): Promise<void> } {
+  const pool = new HashPool({ workers: settings.hashWorkers, maxQueue: settings.hashQueue });
+  const cache = new CredentialCache({ size: settings.cacheSize, ttlMs: settings.cacheTtlS * 1000 });
+  return { ...createAuthenticator(store, throttle, { scrypt: pool.scrypt, cache }), close: () => pool.close() };
 }

@@ -50,7 +50,7 @@ describe('authenticator', () => {
     const user = { id: 1, address: 'alice@example.test', passwordHash: await hashPassword('pw') } as User;
     const store = { getUser: async (a: string) => (a.toLowerCase() === user.address ? user : null) } as unknown as Store;
     const slept: number[] = [];
-    const auth = createAuthenticator(store, new MemoryThrottle(), async (ms) => void slept.push(ms));
+    const auth = createAuthenticator(store, new MemoryThrottle(), { sleep: async (ms) => void slept.push(ms) });
     const ip = '203.0.113.9';
     assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip }), { ok: true, user });
     const rows: [string, string][] = [['alice@example.test', 'wrong'], ['nobody@example.test', 'pw'], ['no-at-sign', 'pw'], ['', '']];

@@ -193,6 +193,21 @@ export const authKeys = {
       expected: 'one of never, loopback, always',
       kind: 'string',
     }),
+  cache_size: intKey('MAILROOM_AUTH_CACHE_SIZE', 10000, 0, 'Successful logins remembered (as an HMAC with a per-process secret, never the password) so that logging in again with the same password costs no new scrypt; the least recently used are dropped first. 0 turns the cache off. Wrong passwords are never cached.'),
+  cache_ttl_s: intKey('MAILROOM_AUTH_CACHE_TTL_S', 300, 0, 'Seconds a remembered login stays valid (counted from the verification, not the last use). A changed password takes effect at once regardless. 0 turns the cache off.'),
+  hash_workers: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .default(2)
+    .register(keyInfo, {
+      env: 'MAILROOM_AUTH_HASH_WORKERS',
+      description: 'Threads that compute password hashes (scrypt, 32 MiB each), apart from the threads that do file I/O. 2 get through a burst of first logins (e.g. after a restart) sooner than 1 on a machine with two or more cores; more gain little, since with the login cache only new and wrong passwords cost a hash.',
+      expected: 'an integer from 1 to 4',
+      kind: 'int',
+    }),
+  hash_queue: intKey('MAILROOM_AUTH_HASH_QUEUE', 64, 1, 'Logins that may wait for a hash thread; when more arrive at once, the extra ones get a temporary failure (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP], SMTP 454 4.7.0) and clients retry.'),
 };
 
 /** POP3 (src/pop3/): defaults of the per-user policies (`mailroom user set <user> pop3.deleteMode=hide` overrides one user) and limits. */

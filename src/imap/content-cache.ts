@@ -19,6 +19,8 @@ export interface CachedContent {
   headerText: string;
   /** The raw top-level header block, once read (FETCH of header fields is the commonest client request). */
   header?: Buffer;
+  /** SEARCH FROM/TO/CC/BCC text of the envelope's addresses, lower-cased, once computed (search-eval.ts). */
+  addresses?: Partial<Record<'from' | 'to' | 'cc' | 'bcc', string>>;
 }
 
 interface Entry {

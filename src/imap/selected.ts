@@ -14,19 +14,36 @@ import type { Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
 import { ImapNo } from './errors.js';
 import { expandSeqSet, formatFlagList, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
 
-/** Highest UID per mailbox that some session of this process has already reported as \Recent. */
-const recentClaims = new Map<Id, number>();
+/**
+ * Highest UID per mailbox that some session of this process has already reported as \Recent.
+ * Keyed by id and UIDVALIDITY: a re-created mailbox has a new UIDVALIDITY (store invariant),
+ * so even if a backend ever handed out an old id again, the old claim would not hide the new
+ * mailbox's messages (RFC 3501 2.3.2).
+ */
+const recentClaims = new Map<string, number>();
+
+/** What identifies one incarnation of a mailbox for \Recent. */
+export interface RecentKey {
+  id: Id;
+  uidValidity: number;
+}
+
+function claimKey(box: RecentKey): string {
+  return `${box.id}/${box.uidValidity}`;
+}
 
 /** How many UIDs of a mailbox are above the recent claim (STATUS RECENT); does not claim. */
-export function countRecent(mailboxId: Id, uids: readonly number[]): number {
-  const claimed = recentClaims.get(mailboxId) ?? 0;
+export function countRecent(box: RecentKey, uids: readonly number[]): number {
+  const claimed = recentClaims.get(claimKey(box)) ?? 0;
   return uids.filter((u) => u > claimed).length;
 }
 
-function claimRecent(mailboxId: Id, uids: readonly number[], claim: boolean): number[] {
-  const claimed = recentClaims.get(mailboxId) ?? 0;
+/** The UIDs that are \Recent for the caller; with `claim`, no later session sees them so (RFC 3501 2.3.2). */
+function claimRecent(box: RecentKey, uids: readonly number[], claim: boolean): number[] {
+  const key = claimKey(box);
+  const claimed = recentClaims.get(key) ?? 0;
   const mine = uids.filter((u) => u > claimed);
-  if (claim && mine.length > 0) recentClaims.set(mailboxId, Math.max(claimed, ...mine.slice(-1)));
+  if (claim && mine.length > 0) recentClaims.set(key, Math.max(claimed, ...mine.slice(-1)));
   return mine;
 }
 
@@ -77,7 +94,7 @@ export class MailboxView {
     const rows = await store.listMessages(box.id, userId);
     view.modSeq = box.highestModSeq;
     for (const r of rows) view.add(r);
-    for (const u of claimRecent(box.id, view.uids, !readOnly)) view.recent.add(u);
+    for (const u of claimRecent(box, view.uids, !readOnly)) view.recent.add(u);
     view.announcedExists = view.uids.length;
     view.uidNextValue = box.uidNext;
     view.keywordsChanged = false;
@@ -211,7 +228,7 @@ export class MailboxView {
         this.recent.delete(uid);
       } else this.pendingExpunge.add(uid);
     }
-    for (const u of claimRecent(this.mailboxId, fresh, !this.readOnly)) this.recent.add(u);
+    for (const u of claimRecent({ id: this.mailboxId, uidValidity: this.uidValidity }, fresh, !this.readOnly)) this.recent.add(u);
     this.modSeq = Math.max(this.modSeq, ch.highestModSeq);
   }
 

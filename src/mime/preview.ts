@@ -15,6 +15,16 @@ export function buildPreview(raw: Buffer, body: MimePart): string {
   const texts = leafParts(body).filter(isInlineText);
   const chosen = texts.find((p) => p.subtype === 'plain') ?? texts[0];
   if (!chosen) return '';
-  const text = partText(raw, chosen, READ_BYTES) ?? '';
-  return Array.from(text.replace(/\s+/g, ' ').trim()).slice(0, PREVIEW_CHARS).join('');
+  return cleanPreview(partText(raw, chosen, READ_BYTES) ?? '');
+}
+
+/**
+ * Whitespace collapsed, control characters (a NUL could not even be sent in an IMAP literal)
+ * turned into spaces, at most 256 characters (RFC 8970 3: MUST NOT be more). Also applied
+ * when a stored preview is sent, so previews indexed before this rule follow it too.
+ */
+export function cleanPreview(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\s]+/g, ' ').trim();
+  return Array.from(flat).slice(0, PREVIEW_CHARS).join('');
 }

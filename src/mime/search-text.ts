@@ -3,7 +3,7 @@
  * (RFC 2047 words, charsets) then decoded text parts (transfer encoding, charset,
  * HTML stripped), as one UTF-8 string computed once at delivery.
  */
-import type { MessageIndex } from './types.js';
+import type { Address, MessageIndex } from './types.js';
 import { readHeaderBlock } from './header-block.js';
 import { headerToText } from './decode.js';
 import { isInlineText, leafParts, partText } from './text-parts.js';
@@ -36,4 +36,24 @@ export function searchText(raw: Buffer, index: MessageIndex): string {
     if (text !== null) add(text);
   }
   return parts.join('\n').slice(0, SEARCH_TEXT_MAX);
+}
+
+/**
+ * An ENVELOPE address list as SEARCH FROM/TO/CC/BCC match it (RFC 9051 6.4.4: the string is
+ * compared with the address, not with the header's spelling): one line per address,
+ * `display name <mailbox@host>` with encoded words and 8-bit text decoded, comments and
+ * whitespace gone (they are not in the parsed address); group names on lines of their own.
+ */
+export function addressSearchText(list: readonly Address[] | null): string {
+  if (!list) return '';
+  const lines: string[] = [];
+  for (const a of list) {
+    if (a.host === null) {
+      if (a.mailbox !== null) lines.push(headerToText(a.mailbox)); // group start: its display name
+      continue;
+    }
+    const name = a.name === null ? '' : `${headerToText(a.name)} `;
+    lines.push(`${name}<${headerToText(a.mailbox ?? '')}@${headerToText(a.host)}>`);
+  }
+  return lines.join('\n');
 }

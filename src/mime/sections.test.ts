@@ -62,6 +62,8 @@ test('BINARY decoding (RFC 3516)', () => {
     ['caf=C3=A9=\r\n!', 'quoted-printable', 'café!'],
     ['bad =ZZ', 'quoted-printable', { code: 'PARSE' }],
     ['a\nb\0', '7bit', 'a\r\nb\0'],
+    ['a\nb\0\n', 'binary', 'a\nb\0\n'], // RFC 3516 4.2: binary content is returned octet for octet
+    ['a\r\nb', 'BINARY', 'a\r\nb'],
     ['x', 'x-uuencode', { code: 'UNKNOWN-CTE' }],
   ];
   for (const [body, enc, want] of rows) {

@@ -150,6 +150,10 @@ export type BinaryResult = { ok: true; bytes: Buffer } | { ok: false; code: 'UNK
 /**
  * RFC 3516 BINARY[]: the decoded body. An encoding we do not know is UNKNOWN-CTE
  * (RFC 3516 4.3); base64 or quoted-printable that does not decode is PARSE.
+ * `binary` content is returned octet for octet (RFC 3516 4.2: BINARY returns the content
+ * with its transfer encoding removed, and binary has none), so bare LF and NUL survive;
+ * 7bit and 8bit are line-oriented text (RFC 2045 2.7-2.8), whose bare LF is sent as CRLF
+ * as BODY[] shows it.
  */
 export function decodeBinary(body: Buffer, encoding: string): BinaryResult {
   const enc = encoding.toUpperCase();
@@ -159,17 +163,36 @@ export function decodeBinary(body: Buffer, encoding: string): BinaryResult {
     const bytes = decodeQuotedPrintable(body, true);
     return bytes === null ? { ok: false, code: 'PARSE' } : { ok: true, bytes };
   }
+  if (enc === 'BINARY') return { ok: true, bytes: body }; // RFC 3516 4.2: the exact octets
   return { ok: true, bytes: crlfOnly(body) };
 }
 
-/**
- * BINARY[part] answered from the index: empty for a nonexistent part (as Dovecot does).
- * BINARY[] is the header followed by the decoded body of the top-level part.
- */
-export function binarySection(raw: Buffer, index: MessageIndex, path: number[]): BinaryResult {
+/** The byte ranges of the raw message that BINARY[path] needs, so a caller reads only those. */
+export interface BinaryPlan {
+  part: MimePart;
+  /** The top-level header, for BINARY[] only. */
+  header: { start: number; end: number } | null;
+  body: { start: number; end: number };
+}
+
+/** What BINARY[path] reads; null when the answer is empty (a nonexistent part, as Dovecot does). */
+export function binaryPlan(index: MessageIndex, path: number[]): BinaryPlan | null {
   const part = path.length === 0 ? index.body : findPart(index, path);
-  if (!part || isSyntheticEmpty(part)) return { ok: true as const, bytes: Buffer.alloc(0) };
-  const body = decodeBinary(raw.subarray(part.headerEnd, part.bodyEnd), part.encoding);
-  if (path.length > 0 || !body.ok) return body;
-  return { ok: true, bytes: Buffer.concat([crlfOnly(raw.subarray(0, part.headerEnd)), body.bytes]) };
+  if (!part || isSyntheticEmpty(part)) return null;
+  return { part, header: path.length === 0 ? { start: 0, end: part.headerEnd } : null, body: { start: part.headerEnd, end: part.bodyEnd } };
+}
+
+/** BINARY[path] from the bytes of the plan's ranges. BINARY[] is the header followed by the decoded body. */
+export function binaryFromRanges(plan: BinaryPlan, header: Buffer | null, body: Buffer): BinaryResult {
+  const decoded = decodeBinary(body, plan.part.encoding);
+  if (!plan.header || !decoded.ok) return decoded;
+  return { ok: true, bytes: Buffer.concat([crlfOnly(header ?? Buffer.alloc(0)), decoded.bytes]) };
+}
+
+/** BINARY[path] from the whole raw message (tests and tools; FETCH reads only the plan's ranges). */
+export function binarySection(raw: Buffer, index: MessageIndex, path: number[]): BinaryResult {
+  const plan = binaryPlan(index, path);
+  if (!plan) return { ok: true as const, bytes: Buffer.alloc(0) };
+  const header = plan.header ? raw.subarray(plan.header.start, plan.header.end) : null;
+  return binaryFromRanges(plan, header, raw.subarray(plan.body.start, plan.body.end));
 }

@@ -4,72 +4,19 @@
  * types.ts. Longer than the usual file limit because it is one table of behaviours that
  * reads best in one place.
  *
- * Never imports: a backend, protocol code, the MIME indexer (contents are built here
- * with a hand-made minimal index).
+ * Never imports: a backend, protocol code, the MIME indexer (contents are built by
+ * ./conformance/kit.ts with a hand-made minimal index). The queue part is
+ * ./conformance/queue.ts; both use the kit, so nothing imports in a cycle.
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import type { ChangeBus, ChangeEvent } from './bus.js';
+import type { ChangeEvent } from './bus.js';
 import { isStoreError, type StoreErrorCode } from './errors.js';
-import type { MessageIndex } from '../mime/types.js';
-import { queueConformanceSuite } from './queue-conformance.js';
+import { makeContent, minimalIndex, rawMessage, readAll, sha, splitAt, type StoreHarness } from './conformance/kit.js';
+import { queueConformanceSuite } from './conformance/queue.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 
-/** What a backend hands the suite. `reopen`, when given, closes and reopens on the same data. */
-export interface StoreHarness {
-  store: Store;
-  bus: ChangeBus;
-  close(): Promise<void>;
-  reopen?(): Promise<StoreHarness>;
-}
-
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** A minimal hand-made MessageIndex: enough for the store, which treats it as opaque JSON. */
-export function minimalIndex(raw: Buffer): MessageIndex {
-  const headerEnd = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') + 4 : raw.length;
-  return {
-    version: 1,
-    size: raw.length,
-    envelope: { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null },
-    body: {
-      section: '', headerStart: 0, headerEnd, bodyEnd: raw.length, type: 'text', subtype: 'plain', params: [['charset', 'us-ascii']],
-      id: null, description: null, encoding: '7BIT', size: raw.length - headerEnd, lines: 1, md5: null, disposition: null, language: null, location: null,
-    },
-    preview: '',
-    threadKeys: [],
-    sentDate: null,
-    largeBodies: [],
-  };
-}
-
-/** Writes each piece as a blob and returns NewContent whose segments concatenate to the message. */
-export async function makeContent(store: Store, pieces: Buffer[], searchText = ''): Promise<NewContent> {
-  const raw = Buffer.concat(pieces);
-  for (const p of pieces) await store.blobs.put(sha(p), p);
-  return { id: sha(raw), size: raw.length, segments: pieces.map((p) => ({ hash: sha(p), size: p.length })), index: minimalIndex(raw), searchText };
-}
-
-/** Splits a buffer at the given offsets. */
-export function splitAt(raw: Buffer, cuts: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...cuts, raw.length]) {
-    out.push(raw.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
-
-export const rawMessage = (n: number | string, body = `body ${n}`): Buffer => Buffer.from(`Subject: message ${n}\r\nMessage-ID: <${n}@example.test>\r\n\r\n${body}\r\n`);
-
-export async function readAll(r: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of r) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+export { makeContent, minimalIndex, rawMessage, readAll, splitAt, type StoreHarness } from './conformance/kit.js';
 
 async function rejectsWith(p: Promise<unknown>, code: StoreErrorCode, what = ''): Promise<void> {
   await assert.rejects(p, (e) => {
@@ -251,6 +198,16 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         assert.notEqual(b.uidValidity, a.uidValidity);
         assert.ok(b.uidValidity > 0 && b.uidValidity <= 0xffffffff);
         assert.equal(b.messageCount, 0);
+      });
+
+      it('mailbox ids are never reused, also for the highest id after delete (MAILBOXID, RFC 8474 4.1)', async () => {
+        const a = await store.createMailbox(alice.id, 'Temp');
+        await store.deleteMailbox(alice.id, 'Temp');
+        const b = await store.createMailbox(alice.id, 'Temp');
+        assert.ok(b.id > a.id, `re-created mailbox got id ${b.id}, the deleted one had ${a.id}`);
+        await store.deleteMailbox(alice.id, 'Temp');
+        const c = await store.createMailbox(alice.id, 'Other');
+        assert.ok(c.id > b.id, `new mailbox got id ${c.id}, the deleted one had ${b.id}`);
       });
 
       it('rename moves children and subscriptions, keeps UIDVALIDITY and UIDs', async () => {
@@ -483,6 +440,28 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await assertExact(alice);
       });
 
+      it('move and copy within one mailbox: new UIDs, the old ones logged as expunged, counts right (RFC 6851 3.3)', async () => {
+        for (let i = 0; i < 3; i++) await append(inbox.id, i);
+        const src = await store.listMessages(inbox.id, alice.id);
+        const mark = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        const quota = await store.getQuota(alice.id);
+        const moved = await store.moveMessages(inbox.id, uids(2), inbox.id);
+        assert.deepEqual(moved.mapping, [{ from: 2, to: 4 }]);
+        const rows = await store.listMessages(inbox.id, alice.id);
+        assert.deepEqual(rows.map((r) => r.uid), [1, 3, 4]);
+        assert.equal(rows[2].emailId, src[1].emailId);
+        const ch = await store.changesSince(inbox.id, mark, alice.id);
+        assert.deepEqual(ch.expunged, [2]);
+        assert.deepEqual(ch.changed.map((r) => r.uid), [4]);
+        assert.deepEqual(await store.getQuota(alice.id), quota);
+        const copied = await store.copyMessages(inbox.id, uids(1), inbox.id);
+        assert.deepEqual(copied.mapping, [{ from: 1, to: 5 }]);
+        const box = (await store.getMailboxById(inbox.id))!;
+        assert.equal(box.messageCount, 4);
+        assert.equal(box.uidNext, 6);
+        await assertExact(alice);
+      });
+
       it('move and copy across users check and transfer quota', async () => {
         const bob = await store.addUser('bob@example.test', 'h', []);
         const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
@@ -508,6 +487,23 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         const ranges: [number, number | undefined][] = [[0, 1], [99, 102], [100, 101], [2499, 2501], [0, 5000], [4999, 5000], [3000, undefined], [7, 7], [4000, 9999]];
         for (const [s, e] of ranges) assert.deepEqual(await readAll(await store.openContent(content.id, s, e)), raw.subarray(s, e), `range ${s}-${e}`);
         await rejectsWith(store.openContent('0'.repeat(64)), 'notfound');
+      });
+
+      it('getIndexes returns many indexes at once, without search text, leaving out unknown ids', async () => {
+        const a = await makeContent(store, [rawMessage('ia')], 'search text a');
+        const b = await makeContent(store, [rawMessage('ib')], 'search text b');
+        await store.appendMessage({ mailboxId: inbox.id, content: a });
+        await store.appendMessage({ mailboxId: inbox.id, content: b });
+        const missing = '0'.repeat(64);
+        const got = await store.getIndexes([b.id, missing, a.id, b.id]);
+        assert.deepEqual([...got.keys()].sort(), [a.id, b.id].sort());
+        for (const c of [a, b]) {
+          assert.deepEqual(got.get(c.id), { id: c.id, size: c.size, index: c.index });
+          assert.equal('searchText' in got.get(c.id)!, false);
+        }
+        assert.equal((await store.getIndexes([])).size, 0);
+        const many = await store.getIndexes([...Array.from({ length: 1200 }, (_, i) => sha(Buffer.from(`none ${i}`))), a.id]);
+        assert.deepEqual([...many.keys()], [a.id], 'more ids than one batch');
       });
 
       it('the same content twice is stored once; ExistingContent appends by reference', async () => {

@@ -117,6 +117,9 @@ export interface ContentMeta {
   searchText: string;
 }
 
+/** ContentMeta without the search text. */
+export type ContentIndex = Omit<ContentMeta, 'searchText'>;
+
 /** A segment of a raw message: a blob whose bytes are a slice of the message. */
 export interface Segment {
   hash: string; // sha256 hex of this segment's bytes
@@ -298,6 +301,11 @@ export interface Store {
 
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
+  /**
+   * The MIME indexes of many contents in one round trip, without their search text
+   * (FETCH ENVELOPE/BODYSTRUCTURE of a whole mailbox). Unknown ids are left out.
+   */
+  getIndexes(contentIds: string[]): Promise<Map<string, ContentIndex>>;
   hasContent(contentId: string): Promise<boolean>;
   /** Streams raw bytes [start, end) of the message across its segments. */
   openContent(contentId: string, start?: number, end?: number): Promise<Readable>;
@@ -425,3 +433,27 @@ export interface QueueReschedule {
   lastError?: string | null;
   delayNotifiedAt?: Date;
 }
+
+// Roles: the parts of Store each user of it needs (DESIGN.md "store roles"). A function
+// that takes a role says what it touches; every Store is each of them.
+
+/** Domains, users, aliases, quota limits and settings: auth, recipient resolution, the CLI. */
+export type Directory = Pick<Store,
+  | 'addDomain' | 'getDomain' | 'listDomains' | 'deleteDomain'
+  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'setUserSetting'
+  | 'addAlias' | 'deleteAlias' | 'listAliases' | 'aliasTargets' | 'recordLogin'>;
+
+/** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
+export type MailStore = Pick<Store,
+  | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
+  | 'appendMessage' | 'listMessages' | 'getMessages' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
+  | 'getContent' | 'getIndexes' | 'hasContent' | 'openContent' | 'stats'>;
+
+/** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */
+export type Leases = Pick<Store, 'acquireLease' | 'renewLease' | 'releaseLease'>;
+
+/** The outbound queue: SMTP submission enqueues, the queue worker claims and reports. */
+export type OutboundQueue = Pick<Store,
+  | 'blobs' | 'hasContent' | 'openContent' | 'getContent'
+  | 'enqueueMessage' | 'getQueueEntry' | 'listQueueEntries' | 'claimQueueEntries' | 'recordQueueResults'
+  | 'releaseQueueEntry' | 'retryQueueEntry' | 'deleteQueueEntry' | 'clearQueueDsn'>;

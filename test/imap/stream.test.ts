@@ -74,7 +74,7 @@ describe('IMAP streaming', () => {
           socket.pause();
           setTimeout(() => socket.resume(), 50);
         }
-        if (got === literal && /b OK /.test(tail)) resolve();
+        if (got === literal && /b OK [^\r]*\r\n/.test(tail)) resolve();
       });
     });
     socket.write(`a LOGIN ${USER} ${PASS}\r\nx SELECT INBOX\r\nb FETCH 1 BODY.PEEK[]\r\n`);

@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { ingest, type Ingested } from '../../ingest.js';
 import { isStoreError } from '../../store/errors.js';
-import { codes, normalizeMailboxName } from '../protocol/index.js';
+import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { ImapCommand } from './types.js';
@@ -28,6 +28,8 @@ export const append = {
     const lit = args.literal({ binary: true });
     args.end();
     const store = s.services.store;
+    // RFC 9051 6.3.12: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)
+    if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'NONEXISTENT');
     const box = await store.getMailbox(s.user().id, name);
     if (!box) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.3.12 MUST
     if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');

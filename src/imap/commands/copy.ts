@@ -1,5 +1,5 @@
 // COPY / MOVE sequence-set SP mailbox   RFC9051 6.4.7-6.4.8, RFC6851 (MOVE), RFC4315 3 (COPYUID)
-import { codes, normalizeMailboxName } from '../protocol/index.js';
+import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import type { CommandContext, Completion, ImapCommand } from './types.js';
 import { requireWritable } from './util.js';
@@ -13,6 +13,8 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
   const msgs = view.resolve(set, uid).filter((m) => !view.isExpungedPending(m.uid));
   if (move) requireWritable(s);
   const store = s.services.store;
+  // RFC 9051 6.4.7: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)
+  if (isUndecodableName(target)) throw new ImapNo('Target mailbox name is not valid modified UTF-7', 'NONEXISTENT');
   const dest = await store.getMailbox(s.user().id, target);
   if (!dest) throw new ImapNo('Target mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.4.7 MUST
   if (msgs.length === 0) return { text: `${uid ? 'UID ' : ''}${name} completed, nothing to do` };
@@ -21,7 +23,8 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
     const r = await store.copyMessages(view.mailboxId, uids, dest.id);
     return { code: codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to)) };
   }
-  if (dest.id === view.mailboxId) throw new ImapNo('Cannot move messages into the same mailbox', 'CANNOT');
+  // RFC 6851 3.3: MOVE is COPY plus expunge, also into the selected mailbox itself: the messages
+  // get new UIDs (announced as EXISTS after the EXPUNGEs), nothing allows refusing it
   const r = await store.moveMessages(view.mailboxId, uids, dest.id);
   // RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs
   s.send(`* OK [${codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to))}] Moved\r\n`);

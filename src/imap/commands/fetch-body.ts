@@ -7,7 +7,7 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Store } from '../../store/types.js';
 import type { CachedContent } from '../content-cache.js';
-import { binarySection, findPart, resolveSection, sectionBytes } from '../../mime/sections.js';
+import { binaryFromRanges, binaryPlan, findPart, resolveSection, sectionBytes } from '../../mime/sections.js';
 import { formatSection, type Partial, type Section } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 
@@ -62,10 +62,17 @@ function knownWireLength(meta: CachedContent, section: Section, start: number, e
   return null;
 }
 
-/** BINARY[part]: decoded bytes, or NO [UNKNOWN-CTE] / [PARSE] (RFC 3516 4.3). */
+/**
+ * BINARY[part]: decoded bytes, or NO [UNKNOWN-CTE] / [PARSE] (RFC 3516 4.3). Reads only the
+ * part's body range from the store (plus the top-level header for BINARY[]), never the whole
+ * message for a part.
+ */
 export async function binaryData(store: Store, meta: CachedContent, part: number[]): Promise<Buffer> {
-  const raw = await readAll(await store.openContent(meta.id));
-  const r = binarySection(raw, meta.index, part);
+  const plan = binaryPlan(meta.index, part);
+  if (!plan) return Buffer.alloc(0);
+  const header = plan.header ? await readAll(await store.openContent(meta.id, plan.header.start, plan.header.end)) : null;
+  const body = plan.body.end > plan.body.start ? await readAll(await store.openContent(meta.id, plan.body.start, plan.body.end)) : Buffer.alloc(0);
+  const r = binaryFromRanges(plan, header, body);
   if (!r.ok) throw new ImapNo(r.code === 'UNKNOWN-CTE' ? 'Unknown Content-Transfer-Encoding' : 'Content cannot be decoded', r.code);
   return r.bytes;
 }

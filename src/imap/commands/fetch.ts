@@ -12,6 +12,7 @@ import { cachedContent, type CachedContent } from '../content-cache.js';
 import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, sectionData, type BodyData } from './fetch-body.js';
+import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
 
 const BATCH = 100;
@@ -124,7 +125,8 @@ async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, m
       if (typeof v === 'string') text(v);
       else pieces.push(`${item.name} `, v);
     } else if (item.type === 'preview') {
-      const p = Buffer.from((meta as CachedContent).index.preview, 'utf8');
+      // RFC 8970 3: always available here (indexed at delivery), so LAZY never needs NIL; UTF-8 text in a literal
+      const p = Buffer.from(cleanPreview((meta as CachedContent).index.preview), 'utf8');
       pieces.push(Buffer.from(`PREVIEW {${p.length}}\r\n`, 'latin1'), p);
     } else if (item.type === 'section') {
       text(`${item.name} `);

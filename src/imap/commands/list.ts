@@ -100,7 +100,8 @@ export const list = {
       if (!regexes.some((re) => matches(re, name))) continue;
       const box = boxes.get(name);
       if (opts.specialUseOnly && !box?.specialUse) continue;
-      const subscribedChild = opts.recursive && [...subs].some((n) => n.startsWith(`${name}/`));
+      // RFC 5258 3.5 (example 9): CHILDINFO only for a subscribed descendant that is not itself returned
+      const subscribedChild = opts.recursive && [...subs].some((n) => n.startsWith(`${name}/`) && !regexes.some((re) => matches(re, n)));
       if (opts.subscribedOnly && !subs.has(name) && !subscribedChild) continue;
       const attrs: string[] = [];
       if (!box) attrs.push(opts.extended || s.rev2 ? '\\NonExistent' : '\\Noselect');
@@ -133,10 +134,21 @@ export const lsub = {
     const user = s.user();
     const boxes = new Set((await store.listMailboxes(user.id)).map((b) => b.name));
     const re = patternRegex(normalizeMailboxName(reference + pattern));
+    const subs = await store.listSubscriptions(user.id);
+    const subscribed = new Set(subs);
+    const noselect = new Map<string, boolean>();
+    for (const name of subs) if (matches(re, name)) noselect.set(name, !boxes.has(name));
+    // RFC 3501 6.3.9: with "%", an unsubscribed parent of a subscribed child the pattern cuts off
+    // is returned instead of the child, and MUST be flagged \Noselect
+    if (pattern.includes('%')) {
+      for (const name of subs) {
+        if (matches(re, name)) continue;
+        for (const p of parentsOf(name)) if (!subscribed.has(p) && matches(re, p)) noselect.set(p, true);
+      }
+    }
     const out: string[] = [];
-    for (const name of (await store.listSubscriptions(user.id)).sort(byName)) {
-      if (!matches(re, name)) continue;
-      out.push(`* LSUB (${boxes.has(name) ? '' : '\\Noselect'}) "/" ${formatMailbox(name, s.utf8)}\r\n`);
+    for (const name of [...noselect.keys()].sort(byName)) {
+      out.push(`* LSUB (${noselect.get(name) ? '\\Noselect' : ''}) "/" ${formatMailbox(name, s.utf8)}\r\n`);
     }
     s.send(out.join(''));
   },

@@ -1,9 +1,9 @@
 // CREATE mailbox / DELETE mailbox / RENAME existing new / SUBSCRIBE / UNSUBSCRIBE
 //   RFC9051 6.3.4-6.3.8, RFC3501 6.3.3-6.3.7
-import { normalizeMailboxName } from '../protocol/index.js';
+import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
-import { checkNewName, requireMailbox, shown } from './util.js';
+import { checkNewName, mailboxObjectId, requireMailbox, shown } from './util.js';
 import type { ImapCommand } from './types.js';
 
 const AUTHED = ['authenticated', 'selected'] as const;
@@ -26,7 +26,8 @@ export const create = {
         if (!isStoreError(e, 'exists')) throw e;
       });
     }
-    await store.createMailbox(user.id, name);
+    const box = await store.createMailbox(user.id, name);
+    return { code: codes.mailboxId(mailboxObjectId(box)) }; // RFC 8474 4.1: MUST in the tagged OK of CREATE
   },
 } as const satisfies ImapCommand;
 
@@ -73,6 +74,7 @@ export const subscribe = {
   async run({ session: s, args }) {
     const name = normalizeMailboxName(args.mailbox());
     args.end();
+    if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT'); // RFC 3501 5.1.3
     await s.services.store.setSubscribed(s.user().id, name, true);
   },
 } as const satisfies ImapCommand;
@@ -83,6 +85,7 @@ export const unsubscribe = {
   async run({ session: s, args }) {
     const name = normalizeMailboxName(args.mailbox());
     args.end();
+    if (isUndecodableName(name)) throw new ImapNo('Not subscribed: the name is not valid modified UTF-7', 'NONEXISTENT'); // it cannot have been subscribed
     await s.services.store.setSubscribed(s.user().id, name, false); // RFC 9051 6.3.8: also for names that no longer exist
   },
 } as const satisfies ImapCommand;

@@ -7,6 +7,7 @@ import type { MessageRow, Store } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
 import { cachedContent, type CachedContent } from '../content-cache.js';
+import { addressSearchText } from '../../mime/search-text.js';
 
 export interface Candidate {
   seq: number;
@@ -68,6 +69,24 @@ function headerMatches(text: string, field: string, value: string): boolean {
   return false;
 }
 
+const ADDRESS_FIELDS = new Set(['from', 'to', 'cc', 'bcc'] as const);
+type AddressField = 'from' | 'to' | 'cc' | 'bcc';
+
+function isAddressField(field: string): field is AddressField {
+  return ADDRESS_FIELDS.has(field as AddressField);
+}
+
+/**
+ * FROM/TO/CC/BCC also match the parsed addresses as ENVELOPE shows them (RFC 9051 6.4.4), so
+ * `user@domain.org` finds `<user (comment)@ (comment) domain.org>` and a decoded display name
+ * finds its encoded words; still a case-insensitive substring.
+ */
+function addressMatches(meta: CachedContent, field: AddressField, value: string): boolean {
+  meta.addresses ??= {};
+  const text = (meta.addresses[field] ??= addressSearchText(meta.index.envelope[field]).toLowerCase());
+  return text.includes(value.toLowerCase());
+}
+
 /** Does the message match the key? */
 export async function matches(key: SearchKey, c: Candidate, env: { view: MailboxView; contents: ContentCache; max: number; savedSeqs: number[] }): Promise<boolean> {
   const { row } = c;
@@ -91,7 +110,8 @@ export async function matches(key: SearchKey, c: Candidate, env: { view: Mailbox
     }
     case 'header': {
       const meta = await content();
-      return meta !== null && headerMatches(meta.headerText, key.field, key.value);
+      if (meta === null) return false;
+      return headerMatches(meta.headerText, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
     }
     case 'body': {
       const text = await env.contents.text(row.contentId);

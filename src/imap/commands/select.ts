@@ -2,7 +2,7 @@
 import { codes, formatFlagList, formatMailbox } from '../protocol/index.js';
 import { MailboxView } from '../selected.js';
 import type { ImapSession } from '../session.js';
-import { requireMailbox } from './util.js';
+import { mailboxObjectId, requireMailbox } from './util.js';
 import type { Completion, ImapCommand, CommandContext } from './types.js';
 
 async function open({ session: s, args }: CommandContext, readOnly: boolean): Promise<Completion> {
@@ -29,6 +29,7 @@ function sendSelectData(s: ImapSession, view: MailboxView, specialUse: string | 
   if (!s.rev2 && unseen > 0) lines.push(`* OK [${codes.unseen(unseen)}] First unseen\r\n`);
   lines.push(`* OK [${codes.uidValidity(view.uidValidity)}] UIDs valid\r\n`);
   lines.push(`* OK [${codes.uidNext(view.uidNext)}] Predicted next UID\r\n`);
+  lines.push(`* OK [${codes.mailboxId(mailboxObjectId({ id: view.mailboxId, uidValidity: view.uidValidity }))}] Mailbox id\r\n`); // RFC 8474 4.2: MUST
   if (s.rev2) {
     // RFC 9051 6.3.2: the mailbox name in a LIST response
     const attrs = specialUse ? specialUse : '';

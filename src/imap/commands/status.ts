@@ -1,12 +1,12 @@
-// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT)
+// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID)
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { countRecent } from '../selected.js';
 import type { ImapSession } from '../session.js';
-import { requireMailbox } from './util.js';
+import { mailboxObjectId, requireMailbox } from './util.js';
 import type { ImapCommand } from './types.js';
 
-const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT']);
+const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID']);
 
 /** Reads `(status-att *(SP status-att))`. */
 export function parseStatusItems(args: ArgReader): string[] {
@@ -39,13 +39,25 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
         return `DELETED ${count('\\Deleted', true)}`;
       case 'SIZE':
         return `SIZE ${box.totalSize}`;
+      case 'MAILBOXID':
+        return `MAILBOXID (${mailboxObjectId(box)})`;
       case 'APPENDLIMIT':
         return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
       default:
-        return `RECENT ${countRecent(box.id, rows.map((r) => r.uid))}`;
+        return `RECENT ${recent(s, box, rows.map((r) => r.uid))}`;
     }
   });
   return `* STATUS ${formatMailbox(box.name, s.utf8)} (${values.join(' ')})\r\n`;
+}
+
+/**
+ * RECENT: the messages with \Recent set for this session (RFC 3501 6.3.10). Another session's
+ * claim hides a message; in the selected mailbox, those this session claimed still count.
+ */
+function recent(s: ImapSession, box: Mailbox, uids: number[]): number {
+  const view = s.state.kind === 'selected' && s.state.view.mailboxId === box.id ? s.state.view : null;
+  if (!view) return countRecent(box, uids);
+  return view.recentCount() + countRecent(box, uids.filter((u) => view.seqOf(u) === 0));
 }
 
 export const status = {

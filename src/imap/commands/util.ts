@@ -1,27 +1,39 @@
 /** Small helpers several commands share: mailbox lookup and name checks with the right NO codes. */
 import type { Mailbox } from '../../store/types.js';
-import { normalizeMailboxName, validateMailboxName } from '../protocol/index.js';
+import { isUndecodableName, normalizeMailboxName, validateMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import type { ImapSession } from '../session.js';
 
 /** The mailbox by name, or NO [NONEXISTENT] (RFC 5530). */
 export async function requireMailbox(s: ImapSession, name: string, code = 'NONEXISTENT'): Promise<Mailbox> {
-  const box = await s.services.store.getMailbox(s.user().id, normalizeMailboxName(name));
+  const box = isUndecodableName(name) ? null : await s.services.store.getMailbox(s.user().id, normalizeMailboxName(name));
   if (!box) throw new ImapNo(`Mailbox does not exist: ${shown(name)}`, code);
   return box;
 }
 
+/**
+ * RFC 8474 4.1 MAILBOXID: unique among the user's mailboxes, kept by RENAME, never reused.
+ * Mailbox ids are never reused (store migration 5) and UIDVALIDITY differs for every
+ * (re)created mailbox, so the pair also stays unique for ids handed out before that.
+ */
+export function mailboxObjectId(box: { id: number; uidValidity: number }): string {
+  return `F${box.id}-${box.uidValidity}`; // objectid = 1*255(ALPHA / DIGIT / "_" / "-")
+}
+
 /** A name for CREATE/RENAME: canonical INBOX, one trailing "/" dropped (RFC 9051 6.3.4), refused with a reason. */
 export function checkNewName(raw: string): string {
+  if (isUndecodableName(raw)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT'); // RFC 3501 5.1.3
   const name = normalizeMailboxName(raw.endsWith('/') ? raw.slice(0, -1) : raw);
   const why = validateMailboxName(name);
   if (why) throw new ImapNo(why, 'CANNOT');
   return name;
 }
 
-/** A name safe to echo in a status text. */
+/** A name safe to echo in a status text: as the client wrote it when undecodable, no control characters. */
 export function shown(name: string): string {
-  return name.length > 60 ? `${name.slice(0, 60)}...` : name;
+  // eslint-disable-next-line no-control-regex
+  const text = (isUndecodableName(name) ? name.slice(1) : name).replace(/[\u0000-\u001f\u007f]/g, '?');
+  return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }
 
 /** NO for writes to a mailbox selected with EXAMINE. */

@@ -6,7 +6,7 @@
  */
 import type { Literal, RawCommand } from './command-reader.js';
 import { ImapParseError } from './errors.js';
-import { decodeMailboxUtf7, MailboxNameError } from './mailbox-name.js';
+import { decodeMailboxUtf7, MailboxNameError, UNDECODABLE } from './mailbox-name.js';
 import { parseSeqSet, type SeqSet } from './seq-set.js';
 
 /** Session facts that change how arguments are read. */
@@ -406,12 +406,13 @@ export class ArgReader {
     try {
       return decodeMailboxUtf7(raw); // RFC 3501 5.1.3
     } catch (e) {
-      if (e instanceof MailboxNameError) throw this.error(e.message);
+      // RFC 9051 7.1.3: the astring was valid syntax, so this is no BAD; the command says NO
+      if (e instanceof MailboxNameError) return UNDECODABLE + raw;
       throw e;
     }
   }
 
-  /** mailbox = "INBOX" / astring, decoded (modified UTF-7 unless UTF-8 mode). */
+  /** mailbox = "INBOX" / astring, decoded (modified UTF-7 unless UTF-8 mode); an undecodable name comes back marked (isUndecodableName). */
   mailbox(): string {
     return this.mailboxFromWire(this.astring('mailbox name'));
   }

@@ -125,6 +125,20 @@ function decodeRun(run: string): string {
   return out;
 }
 
+/**
+ * Marks a mailbox argument that is a valid astring but not valid modified UTF-7. Such a name
+ * names no mailbox: the answer is NO (or an empty LIST), never BAD, which is for syntax only
+ * (RFC 9051 7.1.3 BAD, 7.1.2 NO). ArgReader returns `UNDECODABLE + wire` instead of throwing;
+ * U+0000 can be in no stored name (validateMailboxName and the store refuse control
+ * characters), so every lookup misses and every LIST pattern built from it matches nothing.
+ */
+export const UNDECODABLE = '\u0000';
+
+/** True for a name ArgReader could not decode (see UNDECODABLE). */
+export function isUndecodableName(name: string): boolean {
+  return name.startsWith(UNDECODABLE);
+}
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Limits for validateMailboxName; the defaults are what Mailroom enforces. */

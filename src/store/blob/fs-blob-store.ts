@@ -98,7 +98,7 @@ export class FsBlobStore implements BlobStore {
     await fsp.rm(this.pathOf(hash), { force: true });
   }
 
-  /** Synchronous delete for use under a database write lock (see sqlite/contents.ts). */
+  /** Synchronous delete for use under a database write lock (see sqlite/blobs.ts). */
   deleteSync(hash: string): void {
     fs.rmSync(this.pathOf(hash), { force: true });
   }

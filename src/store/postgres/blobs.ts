@@ -8,21 +8,15 @@
 import { Readable } from 'node:stream';
 import { StoreError } from '../errors.js';
 import { checkHash, FsBlobStore, sha256Hex } from '../blob/fs-blob-store.js';
-import type { BlobStore } from '../types.js';
 import { toStoreError, type Pool } from './db.js';
-import type { PgTx } from './tx.js';
+import type { BlobBackend } from '../core/blobs.js';
+import type { Tx } from '../core/tx.js';
 
 /** Reads are paged in slices this big: a 50 MB attachment never sits whole in memory. */
 const READ_CHUNK = 256 * 1024;
 
-export interface PgBlobBackend extends BlobStore {
-  /** Size of the stored bytes, protected from deletion until the transaction ends; null when absent. */
-  lockedSize(tx: PgTx, hash: string): Promise<number | null>;
-  /** The last reference to the blob went in this transaction. */
-  dropped(tx: PgTx, hash: string): Promise<void>;
-  /** Runs after commit with the transaction's dropped hashes. */
-  afterCommit(hashes: Set<string>): Promise<void>;
-}
+/** Either PostgreSQL blob storage: the BlobBackend the storage rules need (../core/blobs.ts). */
+export type PgBlobBackend = BlobBackend;
 
 /** Blob bytes in the `blob_data` table. Deleted in the same transaction as the last reference. */
 export class PgBlobStore implements PgBlobBackend {
@@ -82,14 +76,14 @@ export class PgBlobStore implements PgBlobBackend {
     }
   }
 
-  async lockedSize(tx: PgTx, hash: string): Promise<number | null> {
+  async lockedSize(tx: Tx, hash: string): Promise<number | null> {
     // FOR KEY SHARE: a concurrent release deleting this row waits for us, or we wait for it and see it gone.
-    const r = await tx.one<{ n: number }>('SELECT length(data) AS n FROM blob_data WHERE hash = $1 FOR KEY SHARE', [hash]);
+    const r = await tx.get<{ n: number }>('SELECT length(data) AS n FROM blob_data WHERE hash = ? FOR KEY SHARE', [hash]);
     return r ? r.n : null;
   }
 
-  async dropped(tx: PgTx, hash: string): Promise<void> {
-    await tx.run('DELETE FROM blob_data WHERE hash = $1', [hash]);
+  async dropped(tx: Tx, hash: string): Promise<void> {
+    await tx.exec('DELETE FROM blob_data WHERE hash = ?', [hash]);
   }
 
   async afterCommit(): Promise<void> {}
@@ -108,12 +102,12 @@ export class SharedDirBlobStore extends FsBlobStore implements PgBlobBackend {
     super(dir);
   }
 
-  async lockedSize(tx: PgTx, hash: string): Promise<number | null> {
-    await tx.run('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [hash]);
+  async lockedSize(tx: Tx, hash: string): Promise<number | null> {
+    await tx.exec('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [hash]);
     return this.sizeSync(hash);
   }
 
-  async dropped(tx: PgTx, hash: string): Promise<void> {
+  async dropped(tx: Tx, hash: string): Promise<void> {
     tx.unlink.add(hash);
   }
 

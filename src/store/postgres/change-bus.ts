@@ -12,7 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { LocalChangeBus, type ChangeBus, type ChangeEvent, type ChangeListener } from '../bus.js';
-import { CHANGE_CHANNEL } from './tx.js';
+
+/** The NOTIFY channel every node LISTENs on (PostgresStore NOTIFYs inside its write transactions). */
+export const CHANGE_CHANNEL = 'mailroom_changes';
 
 const KINDS = new Set(['append', 'expunge', 'flags', 'mailbox-created', 'mailbox-renamed', 'mailbox-deleted']);
 

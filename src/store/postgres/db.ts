@@ -1,13 +1,15 @@
 /**
- * The PostgreSQL connection pool, the transaction runner every Store method goes
- * through, and the mapping of driver errors to StoreError.
+ * The PostgreSQL driver (../core/port.ts): the connection pool, the transaction runner
+ * every Store method goes through, and the mapping of driver errors to StoreError.
  *
  * Invariants: a transaction that hits a deadlock or serialization failure is retried
  * from the start (it changed nothing); any other failure rolls back and surfaces as a
  * StoreError; lost connections and timeouts are 'unavailable' (a retry may succeed).
  */
 import pg from 'pg';
+import type { Conn, Driver, TxMode } from '../core/port.js';
 import { StoreError } from '../errors.js';
+import { postgresDialect, toPgPlaceholders } from './dialect.js';
 
 export type Pool = pg.Pool;
 export type Client = pg.PoolClient;
@@ -60,7 +62,7 @@ export function toStoreError(err: unknown): StoreError {
 }
 
 /** Runs `fn` in one transaction on one pooled client; retries deadlocks; releases a broken client. */
-export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>, mode: 'read' | 'write' = 'write'): Promise<T> {
+export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>, mode: TxMode = 'write'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: Client;
     try {
@@ -96,5 +98,39 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>
       client.off('error', onError);
       client.release(broken);
     }
+  }
+}
+
+/** Statements without parameters (migrations: several statements, comments) go as written. */
+const pgText = (sql: string, params: unknown[]): string => (params.length === 0 ? sql : toPgPlaceholders(sql));
+
+/** The driver port over one pooled client: `?` placeholders become `$n`. */
+export class PgConn implements Conn {
+  constructor(readonly client: Client) {}
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.client.query(pgText(sql, params), params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.client.query(pgText(sql, params), params)).rows[0] as T | undefined;
+  }
+
+  async exec(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
+    return { changes: (await this.client.query(pgText(sql, params), params)).rowCount ?? 0 };
+  }
+}
+
+/** The PostgreSQL driver: a pool, READ COMMITTED writes, REPEATABLE READ READ ONLY reads, deadlock retries. */
+export class PgDriver implements Driver {
+  readonly dialect = postgresDialect;
+  constructor(readonly pool: Pool) {}
+
+  transaction<T>(mode: TxMode, fn: (c: Conn) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, (client) => fn(new PgConn(client)), mode);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
   }
 }

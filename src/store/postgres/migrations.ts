@@ -7,7 +7,7 @@
  * migration: add one.
  */
 import { StoreError } from '../errors.js';
-import type { PgTx } from './tx.js';
+import type { Conn } from '../core/port.js';
 
 export interface PgMigration {
   version: number;
@@ -202,6 +202,14 @@ export const pgMigrations: readonly PgMigration[] = [
     description: 'outbound queue: DSN owed per recipient',
     sql: 'ALTER TABLE queue_recipients ADD COLUMN dsn_pending INTEGER NOT NULL DEFAULT 0',
   },
+  {
+    version: 5,
+    description: 'mailbox ids are never reused',
+    // mailboxes.id is SERIAL: ids come from a sequence, which never hands a value out twice
+    // (nextval is not rolled back either). Nothing to change here; the version exists so that
+    // both backends mean the same by schema version 5 (see the SQLite migration).
+    sql: 'SELECT 1',
+  },
 ];
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);
@@ -209,16 +217,16 @@ export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.v
 /** Any 64-bit constant: the advisory lock key of "migrating". */
 const MIGRATION_LOCK = 7_424_221_001;
 
-export async function pgCurrentVersion(tx: PgTx): Promise<number> {
-  const t = await tx.one<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
+export async function pgCurrentVersion(tx: Conn): Promise<number> {
+  const t = await tx.get<{ t: string | null }>(`SELECT to_regclass('schema_migrations')::text AS t`);
   if (!t?.t) return 0;
-  return (await tx.one<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))?.v ?? 0;
+  return (await tx.get<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations'))?.v ?? 0;
 }
 
 /** Applies pending migrations inside the caller's transaction; 'invalid' when the database is newer. */
-export async function pgMigrate(tx: PgTx, list: readonly PgMigration[] = pgMigrations): Promise<void> {
-  await tx.run('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-  await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+export async function pgMigrate(tx: Conn, list: readonly PgMigration[] = pgMigrations): Promise<void> {
+  await tx.exec('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+  await tx.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
   const current = await pgCurrentVersion(tx);
   const latest = list.reduce((max, m) => Math.max(max, m.version), 0);
   if (current > latest) {
@@ -226,7 +234,7 @@ export async function pgMigrate(tx: PgTx, list: readonly PgMigration[] = pgMigra
   }
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
-    await tx.run(m.sql);
-    await tx.run('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [m.version, Date.now()]);
+    await tx.exec(m.sql);
+    await tx.exec('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [m.version, Date.now()]);
   }
 }

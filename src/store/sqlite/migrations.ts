@@ -4,7 +4,7 @@
  * leaves the previous version intact. Never edit a released migration: add one.
  */
 import { StoreError } from '../errors.js';
-import type { Db } from './db.js';
+import type { Db } from './driver.js';
 
 export interface Migration {
   version: number;
@@ -201,6 +201,16 @@ export const migrations: readonly Migration[] = [
     up(db) {
       // Set with the final result in one transaction; cleared after the DSN is sent.
       db.exec('ALTER TABLE queue_recipients ADD COLUMN dsn_pending INTEGER NOT NULL DEFAULT 0');
+    },
+  },
+  {
+    version: 5,
+    description: 'mailbox ids are never reused',
+    up(db) {
+      // Seeds the counter of store/core/mailboxes.ts nextMailboxId with the highest id in use now, so
+      // a mailbox deleted after this migration cannot give its id to the next one. (Ids freed
+      // before it are unknowable; each re-created mailbox had a new UIDVALIDITY anyway.)
+      db.exec(`INSERT OR IGNORE INTO meta (key, value) SELECT 'mailbox_id', CAST(coalesce(max(id), 0) AS TEXT) FROM mailboxes`);
     },
   },
 ];

@@ -185,6 +185,24 @@ describe('sqlite migrations', () => {
     db.close();
   });
 
+  it('migration 5 seeds the mailbox id counter, so the highest id deleted after an upgrade is not handed out again', async () => {
+    const dir = newDir();
+    let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    await store.addDomain('example.test');
+    const user = await store.addUser('alice@example.test', 'h', []);
+    const top = await store.createMailbox(user.id, 'Top');
+    await store.close();
+    // the database as version 4 left it: no counter yet
+    const db = new Database(path.join(dir, 'mailroom.db'));
+    db.exec(`DELETE FROM meta WHERE key = 'mailbox_id'; DELETE FROM schema_migrations WHERE version = 5`);
+    db.close();
+    store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    await store.deleteMailbox(user.id, 'Top');
+    const next = await store.createMailbox(user.id, 'Next');
+    assert.ok(next.id > top.id, `got id ${next.id} after deleting ${top.id}`);
+    await store.close();
+  });
+
   it('a database newer than the code is refused with a clear invalid error', async () => {
     const dir = newDir();
     const store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });

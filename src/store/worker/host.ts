@@ -25,7 +25,7 @@ import { FORWARDED, SEGMENTS, toWire, type ContentLayout, type HostOptions, type
 export interface HostedStore {
   store: Store;
   /** The segment list of a content ('notfound' when not stored). */
-  layout(contentId: string): ContentLayout;
+  layout(contentId: string): Promise<ContentLayout>;
   /** Changes whenever another connection (process) committed; for the change poller. */
   changeToken(): number;
 }
@@ -36,16 +36,16 @@ export interface HostedStore {
  */
 export function hostSqlite(opts: HostOptions, bus: ChangeBus): HostedStore {
   const store = new SqliteStore({ file: opts.file, blobDir: opts.blobDir, bus, busyTimeoutMs: opts.busyTimeoutMs });
-  const db = store.database;
-  let segments: ReturnType<typeof db.prepare> | undefined; // prepared on first use: the table exists only after migrate()
+  const db = store.database; // the write connection: data_version moves only for other processes' commits
   return {
     store,
-    layout(contentId) {
-      segments ??= db.prepare('SELECT size, segments FROM contents WHERE id = ?');
-      const r = segments.get(contentId) as { size: number; segments: string } | undefined;
-      if (!r) throw new StoreError('notfound', `no content ${contentId}`);
-      return { size: r.size, segments: JSON.parse(r.segments) as Segment[] };
-    },
+    // Through the driver's read connection (a snapshot), never mid-batch on the write connection.
+    layout: (contentId) =>
+      store.driver.transaction('read', async (c) => {
+        const r = await c.get<{ size: number; segments: string }>('SELECT size, segments FROM contents WHERE id = ?', [contentId]);
+        if (!r) throw new StoreError('notfound', `no content ${contentId}`);
+        return { size: r.size, segments: JSON.parse(r.segments) as Segment[] };
+      }),
     changeToken: () => db.pragma('data_version', { simple: true }) as number,
   };
 }

@@ -24,7 +24,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
   MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from './content.js';
@@ -229,6 +229,7 @@ export class WorkerStore implements Store {
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }
+  getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.call('getIndexes', [ids]); } // structured clone keeps the Map
   hasContent(id: string): Promise<boolean> { return this.call('hasContent', [id]); }
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
     const c = await this.call<ContentLayout>(SEGMENTS, [id]);

@@ -1,14 +1,13 @@
 /**
- * Leases (named locks with an expiry, e.g. the POP3 maildrop lock held across nodes)
- * and last-login times, on PostgreSQL. Lease times come from the database clock, the
- * one clock every node shares, so a node with a skewed clock cannot steal or keep a lease.
+ * Leases (named locks with an expiry, e.g. the POP3 maildrop lock held across
+ * processes and nodes) and last-login times. Lease times come from the database clock
+ * (Dialect.nowMs), the one clock every node on a database shares, so a node with a
+ * skewed clock cannot steal or keep a lease.
  */
 import { StoreError } from '../errors.js';
 import type { Id } from '../types.js';
-import type { PgTx } from './tx.js';
+import type { Tx } from './tx.js';
 import { requireUser } from './users.js';
-
-const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 
 function checkLease(key: string, owner: string, ttlMs?: number): void {
   if (typeof key !== 'string' || key === '' || key.length > 500) throw new StoreError('invalid', 'lease key must be 1-500 characters');
@@ -17,37 +16,39 @@ function checkLease(key: string, owner: string, ttlMs?: number): void {
 }
 
 /** One statement: insert, or take over when ours or expired; the row lock makes concurrent acquires queue up. */
-export async function acquireLease(tx: PgTx, key: string, owner: string, ttlMs: number): Promise<boolean> {
+export async function acquireLease(tx: Tx, key: string, owner: string, ttlMs: number): Promise<boolean> {
   checkLease(key, owner, ttlMs);
-  const r = await tx.one(
-    `INSERT INTO leases (key, owner, expires_at) VALUES ($1, $2, ${NOW_MS} + $3)
+  const now = tx.d.nowMs;
+  const r = await tx.get(
+    `INSERT INTO leases (key, owner, expires_at) VALUES (?, ?, ${now} + ?)
      ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-       WHERE leases.owner = excluded.owner OR leases.expires_at <= ${NOW_MS}
+       WHERE leases.owner = excluded.owner OR leases.expires_at <= ${now}
      RETURNING owner`,
     [key, owner, ttlMs],
   );
   return r !== undefined;
 }
 
-export async function renewLease(tx: PgTx, key: string, owner: string, ttlMs: number): Promise<boolean> {
+export async function renewLease(tx: Tx, key: string, owner: string, ttlMs: number): Promise<boolean> {
   checkLease(key, owner, ttlMs);
-  return (await tx.run(`UPDATE leases SET expires_at = ${NOW_MS} + $3 WHERE key = $1 AND owner = $2`, [key, owner, ttlMs])) > 0;
+  // An expired lease that nobody took meanwhile is still ours: renewing is harmless.
+  return (await tx.exec(`UPDATE leases SET expires_at = ${tx.d.nowMs} + ? WHERE key = ? AND owner = ?`, [ttlMs, key, owner])).changes > 0;
 }
 
-export async function releaseLease(tx: PgTx, key: string, owner: string): Promise<void> {
+export async function releaseLease(tx: Tx, key: string, owner: string): Promise<void> {
   checkLease(key, owner);
-  await tx.run('DELETE FROM leases WHERE key = $1 AND owner = $2', [key, owner]);
+  await tx.exec('DELETE FROM leases WHERE key = ? AND owner = ?', [key, owner]);
 }
 
-export async function recordLogin(tx: PgTx, userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
+export async function recordLogin(tx: Tx, userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
   await requireUser(tx, userId);
   if (typeof kind !== 'string' || kind === '' || kind.length > 50) throw new StoreError('invalid', 'login kind must be 1-50 characters');
   if (!(at instanceof Date) || Number.isNaN(at.getTime())) throw new StoreError('invalid', 'login time is not a valid date');
   if (!Number.isSafeInteger(minIntervalMs) || minIntervalMs < 0) throw new StoreError('invalid', 'minimum interval must be a non-negative integer (ms)');
   await tx.lockUsers([userId]); // two nodes logging the same user in: one check-and-set after the other
-  const row = await tx.one<{ at: number }>('SELECT at FROM user_logins WHERE user_id = $1 AND kind = $2', [userId, kind]);
+  const row = await tx.get<{ at: number }>('SELECT at FROM user_logins WHERE user_id = ? AND kind = ?', [userId, kind]);
   const previous = row ? new Date(row.at) : null;
   if (row && at.getTime() - row.at < minIntervalMs) return { ok: false, previous };
-  await tx.run('INSERT INTO user_logins (user_id, kind, at) VALUES ($1, $2, $3) ON CONFLICT (user_id, kind) DO UPDATE SET at = excluded.at', [userId, kind, at.getTime()]);
+  await tx.exec('INSERT INTO user_logins (user_id, kind, at) VALUES (?, ?, ?) ON CONFLICT (user_id, kind) DO UPDATE SET at = excluded.at', [userId, kind, at.getTime()]);
   return { ok: true, previous };
 }

@@ -1,4 +1,4 @@
-/** Mapping from SQLite rows to the contract's types (one place for column names). */
+/** Mapping from database rows (either backend) to the contract's types: one place for column names. */
 import type { Domain, Mailbox, MessageRow, SpecialUse, Uid, User } from '../types.js';
 import { mergeFlags, splitFlags } from './flags.js';
 
@@ -58,7 +58,7 @@ export const MESSAGE_SELECT = `
 
 /** SELECT list for mailboxes with their subscription state. */
 export const MAILBOX_SELECT = `
-  SELECT b.*, EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = b.user_id AND s.name = b.name) AS subscribed
+  SELECT b.*, CASE WHEN EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = b.user_id AND s.name = b.name) THEN 1 ELSE 0 END AS subscribed
   FROM mailboxes b`;
 
 export function toDomain(r: DomainRecord): Domain {

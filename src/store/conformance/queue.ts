@@ -7,10 +7,9 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isStoreError } from './errors.js';
-import type { StoreHarness } from './conformance.js';
-import { makeContent, rawMessage } from './conformance.js';
-import type { EnqueueRequest, Store } from './types.js';
+import { isStoreError } from '../errors.js';
+import { makeContent, rawMessage, type StoreHarness } from './kit.js';
+import type { EnqueueRequest, Store } from '../types.js';
 
 export function queueConformanceSuite(backendName: string, open: () => Promise<StoreHarness>): void {
   describe(`store conformance (outbound queue): ${backendName}`, () => {

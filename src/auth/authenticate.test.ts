@@ -1,0 +1,88 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAuthenticator } from './authenticate.js';
+import { CredentialCache } from './credential-cache.js';
+import { HashPoolBusy } from './hash-pool.js';
+import { hashPassword, libuvScrypt, type Scrypt } from './password.js';
+import type { AuthThrottle } from './throttle.js';
+import type { Store, User } from '../store/types.js';
+
+const IP = '198.51.100.7';
+
+/** A store with one user whose hash the test may change, a throttle that records, and a scrypt that counts. */
+async function fixture(options: { busy?: () => boolean } = {}) {
+  const user = { id: 7, address: 'alice@example.test', passwordHash: await hashPassword('old-pw') } as User;
+  const store = { getUser: async (a: string) => (a.toLowerCase() === user.address ? { ...user } : null) } as unknown as Store;
+  const events: string[] = [];
+  const throttle: AuthThrottle = {
+    before: async () => ({ delayMs: 0, blocked: false }),
+    failed: async (_ip, account) => void events.push(`failed ${account}`),
+    succeeded: async (_ip, account) => void events.push(`succeeded ${account}`),
+  };
+  let hashes = 0;
+  const scrypt: Scrypt = async (...args) => {
+    if (options.busy?.()) throw new HashPoolBusy();
+    hashes++;
+    return libuvScrypt(...args);
+  };
+  const auth = createAuthenticator(store, throttle, { scrypt, cache: new CredentialCache({ size: 100, ttlMs: 60_000 }) });
+  const login = async (password: string, username = user.address) => {
+    const r = await auth.authenticate({ username, password, remoteAddress: IP });
+    return r.ok ? 'ok' : r.reason;
+  };
+  return { user, auth, login, events, hashes: () => hashes };
+}
+
+describe('authenticator with the credential cache', () => {
+  it('a second login with the same password costs no hash; a wrong one always does and is counted', async () => {
+    const f = await fixture();
+    assert.equal(await f.login('old-pw'), 'ok');
+    assert.equal(f.hashes(), 1);
+    assert.equal(await f.login('old-pw'), 'ok');
+    assert.equal(await f.login('old-pw', 'Alice@example.test'), 'ok', 'the cache is keyed by user id, not by the typed name');
+    assert.equal(f.hashes(), 1, 'served from the cache');
+    for (let i = 0; i < 3; i++) assert.equal(await f.login('old-pW'), 'invalid');
+    assert.equal(f.hashes(), 4, 'each wrong password costs a real hash');
+    assert.deepEqual(f.events, ['succeeded alice@example.test', 'succeeded alice@example.test', 'succeeded Alice@example.test', ...Array(3).fill('failed alice@example.test')]);
+  });
+
+  it('a changed stored hash refuses the old password at once and accepts the new one', async () => {
+    const f = await fixture();
+    assert.equal(await f.login('old-pw'), 'ok');
+    f.user.passwordHash = await hashPassword('new-pw'); // as `mailroom user passwd` in another process
+    assert.equal(await f.login('old-pw'), 'invalid');
+    assert.equal(await f.login('new-pw'), 'ok');
+    assert.equal(await f.login('new-pw'), 'ok');
+    assert.equal(f.hashes(), 3, 'old (first), old (refused: new hash, real scrypt), new (first); then cached');
+  });
+
+  it('forgetUser makes the next login hash again', async () => {
+    const f = await fixture();
+    assert.equal(await f.login('old-pw'), 'ok');
+    f.auth.forgetUser(f.user.id);
+    assert.equal(await f.login('old-pw'), 'ok');
+    assert.equal(f.hashes(), 2);
+  });
+
+  it('unknown users cost a hash and are never cached', async () => {
+    const f = await fixture();
+    assert.equal(await f.login('old-pw', 'nobody@example.test'), 'invalid');
+    const after = f.hashes();
+    assert.equal(await f.login('old-pw', 'nobody@example.test'), 'invalid');
+    assert.equal(f.hashes(), after + 1);
+  });
+
+  it('a full hash queue is a temporary failure that does not count towards the throttle', async () => {
+    let busy = false;
+    const f = await fixture({ busy: () => busy });
+    busy = true;
+    assert.equal(await f.login('old-pw'), 'unavailable');
+    assert.equal(await f.login('wrong'), 'unavailable');
+    assert.equal(await f.login('x', 'nobody@example.test'), 'unavailable', 'unknown users alike: no hint that the account does not exist');
+    assert.deepEqual(f.events, []);
+    busy = false;
+    assert.equal(await f.login('old-pw'), 'ok');
+    busy = true;
+    assert.equal(await f.login('old-pw'), 'ok', 'a verified password needs no hash thread');
+  });
+});

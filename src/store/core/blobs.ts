@@ -1,0 +1,39 @@
+/**
+ * What the storage rules need from blob storage inside a transaction (BlobBackend),
+ * and streaming a message across its segments. Each backend plugs in its own: files
+ * checked under SQLite's write lock, bytes in a PostgreSQL table, or a shared directory
+ * guarded by advisory locks.
+ */
+import { Readable } from 'node:stream';
+import { StoreError } from '../errors.js';
+import type { BlobStore, Segment } from '../types.js';
+import type { Tx } from './tx.js';
+
+export interface BlobBackend extends BlobStore {
+  /** Size of the stored bytes, protected from deletion until the transaction ends; null when absent. */
+  lockedSize(tx: Tx, hash: string): Promise<number | null>;
+  /** The last reference to the blob went in this transaction (delete now, or add to tx.unlink). */
+  dropped(tx: Tx, hash: string): Promise<void>;
+  /** Runs after commit with the transaction's `tx.unlink`; never throws (a file left behind is only garbage). */
+  afterCommit(hashes: Set<string>): Promise<void>;
+}
+
+/** Streams bytes [start, end) across segments, one blob range at a time (never the whole message in memory). */
+export function streamSegments(blobs: BlobStore, segments: Segment[], size: number, start = 0, end = size): Readable {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new StoreError('invalid', `bad byte range [${start}, ${end})`);
+  }
+  const stop = Math.min(end, size);
+  const from = Math.min(start, stop);
+  async function* chunks(): AsyncGenerator<Buffer> {
+    let offset = 0;
+    for (const seg of segments) {
+      const segStart = offset;
+      offset += seg.size;
+      if (offset <= from || seg.size === 0) continue;
+      if (segStart >= stop) break;
+      yield* blobs.read(seg.hash, Math.max(from - segStart, 0), Math.min(stop, offset) - segStart);
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
+}

@@ -1,0 +1,146 @@
+/**
+ * Immutable message contents and their blobs, with reference counts:
+ * contents.refcount counts message rows (and queue entries), blobs.refcount counts
+ * segment references from contents. A count reaching 0 deletes the row in the same
+ * transaction; the bytes go through the BlobBackend (in the transaction, or after
+ * commit for files), never before. Rows are touched in sorted key order so concurrent
+ * transactions never deadlock on them.
+ */
+import { StoreError } from '../errors.js';
+import { checkHash } from '../blob/fs-blob-store.js';
+import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
+import type { MessageIndex } from '../../mime/types.js';
+import type { ReadTx, Tx } from './tx.js';
+
+function isExisting(c: NewContent | ExistingContent): c is ExistingContent {
+  return (c as ExistingContent).existing === true;
+}
+
+function validateNew(c: NewContent): void {
+  checkHash(c.id);
+  if (!Number.isSafeInteger(c.size) || c.size < 0) throw new StoreError('invalid', 'content size must be a non-negative integer');
+  if (!Array.isArray(c.segments)) throw new StoreError('invalid', 'content segments must be an array');
+  let total = 0;
+  for (const seg of c.segments) {
+    checkHash(seg.hash);
+    if (!Number.isSafeInteger(seg.size) || seg.size < 0) throw new StoreError('invalid', 'segment size must be a non-negative integer');
+    total += seg.size;
+  }
+  if (total !== c.size) throw new StoreError('invalid', `segments add up to ${total} bytes, content says ${c.size}`);
+  if (typeof c.index !== 'object' || c.index === null) throw new StoreError('invalid', 'content index missing');
+  if (typeof c.searchText !== 'string') throw new StoreError('invalid', 'content searchText must be a string');
+}
+
+const byHash = (a: Segment, b: Segment): number => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
+
+/**
+ * Takes `count` references to the content for new rows, creating the content row (and
+ * blob rows) when new. Returns the content's size.
+ */
+export async function acquireContent(tx: Tx, content: NewContent | ExistingContent, count = 1): Promise<number> {
+  if (!isExisting(content)) validateNew(content);
+  else checkHash(content.id);
+  const found = await tx.get<{ size: number }>('UPDATE contents SET refcount = refcount + ? WHERE id = ? RETURNING size', [count, content.id]);
+  if (found) return found.size;
+  if (isExisting(content)) throw new StoreError('notfound', `content ${content.id} is no longer stored`);
+  // Sorted by hash; a repeated segment takes one reference per use.
+  for (const seg of [...content.segments].sort(byHash)) await addBlobRef(tx, seg);
+  const { changes } = await tx.exec(
+    'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), JSON.stringify(content.index), content.searchText],
+  );
+  if (changes === 0) {
+    // Another node stored the same content meanwhile: take references on its row instead,
+    // and give back the blob references taken above.
+    await releaseBlobs(tx, content.segments);
+    const again = await tx.get<{ size: number }>('UPDATE contents SET refcount = refcount + ? WHERE id = ? RETURNING size', [count, content.id]);
+    if (!again) throw new StoreError('unavailable', `content ${content.id} vanished during a concurrent release; retry`);
+    return again.size;
+  }
+  return content.size;
+}
+
+async function addBlobRef(tx: Tx, seg: Segment): Promise<void> {
+  if ((await tx.exec('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ?', [seg.hash])).changes > 0) return;
+  // A new blob row: the ingest wrote the bytes before calling, but a concurrent release may
+  // have removed them since. Checked under a lock; 'notfound' makes the caller rewrite and retry.
+  const size = await tx.blobs.lockedSize(tx, seg.hash);
+  if (size === null) throw new StoreError('notfound', `blob ${seg.hash} is not in the blob store; write it and retry`);
+  if (size !== seg.size) throw new StoreError('invalid', `blob ${seg.hash} has ${size} bytes, segment says ${seg.size}`);
+  await tx.exec('INSERT INTO blobs (hash, size, refcount) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1', [seg.hash, seg.size]);
+  tx.unlink.delete(seg.hash); // released earlier in this transaction and taken again: keep the bytes
+}
+
+async function releaseBlobs(tx: Tx, segments: Segment[]): Promise<void> {
+  for (const seg of [...segments].sort(byHash)) {
+    const b = await tx.get<{ refcount: number }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ? RETURNING refcount', [seg.hash]);
+    if (b && b.refcount <= 0) {
+      await tx.exec('DELETE FROM blobs WHERE hash = ?', [seg.hash]);
+      await tx.blobs.dropped(tx, seg.hash);
+    }
+  }
+}
+
+/** Adds references for copies of rows that already point at the content. */
+export async function addContentRefs(tx: Tx, counts: Map<string, number>): Promise<void> {
+  for (const id of [...counts.keys()].sort()) await tx.exec('UPDATE contents SET refcount = refcount + ? WHERE id = ?', [counts.get(id), id]);
+}
+
+/** Drops references of removed rows; deletes contents and blobs that reach 0. */
+export async function releaseContents(tx: Tx, counts: Map<string, number>): Promise<void> {
+  for (const id of [...counts.keys()].sort()) {
+    const r = await tx.get<{ refcount: number; segments: string }>('UPDATE contents SET refcount = refcount - ? WHERE id = ? RETURNING refcount, segments', [counts.get(id), id]);
+    if (!r || r.refcount > 0) continue;
+    await tx.exec('DELETE FROM contents WHERE id = ?', [id]);
+    await releaseBlobs(tx, JSON.parse(r.segments) as Segment[]);
+  }
+}
+
+/** Counts per content id of the given rows. */
+export function countContents(rows: { content_id: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.content_id, (counts.get(r.content_id) ?? 0) + 1);
+  return counts;
+}
+
+export async function getContent(tx: ReadTx, id: string): Promise<ContentMeta | null> {
+  const r = await tx.get<{ id: string; size: number; idx: string; search_text: string }>('SELECT id, size, idx, search_text FROM contents WHERE id = ?', [id]);
+  if (!r) return null;
+  return { id: r.id, size: r.size, index: JSON.parse(r.idx) as MessageIndex, searchText: r.search_text };
+}
+
+/** Ids per query of getIndexes: bounds one statement's parameter and result. */
+const INDEX_BATCH = 500;
+
+/** Indexes of many contents, a batch of ids per query; the search text is never read. */
+export async function getIndexes(tx: ReadTx, ids: string[]): Promise<Map<string, ContentIndex>> {
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string')) throw new StoreError('invalid', 'content ids must be strings');
+  const out = new Map<string, ContentIndex>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += INDEX_BATCH) {
+    const rows = await tx.query<{ id: string; size: number; idx: string }>(
+      `SELECT id, size, idx FROM contents WHERE id ${tx.d.inList('text')}`,
+      [tx.d.listParam(unique.slice(i, i + INDEX_BATCH))],
+    );
+    for (const r of rows) out.set(r.id, { id: r.id, size: r.size, index: JSON.parse(r.idx) as MessageIndex });
+  }
+  return out;
+}
+
+export async function hasContent(tx: ReadTx, id: string): Promise<boolean> {
+  return (await tx.get('SELECT 1 FROM contents WHERE id = ?', [id])) !== undefined;
+}
+
+/** The segments of a content, for streaming; 'notfound' when it is not stored. */
+export async function contentSegments(tx: ReadTx, id: string): Promise<{ size: number; segments: Segment[] }> {
+  const r = await tx.get<{ size: number; segments: string }>('SELECT size, segments FROM contents WHERE id = ?', [id]);
+  if (!r) throw new StoreError('notfound', `no content ${id}`);
+  return { size: r.size, segments: JSON.parse(r.segments) as Segment[] };
+}
+
+export async function stats(tx: ReadTx): Promise<StorageStats> {
+  const m = (await tx.get<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM messages'))!;
+  const c = (await tx.get<{ n: number }>('SELECT count(*) AS n FROM contents'))!;
+  const b = (await tx.get<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM blobs'))!;
+  return { logicalBytes: m.bytes, blobBytes: b.bytes, contents: c.n, blobs: b.n, messages: m.n };
+}

@@ -1,0 +1,156 @@
+/**
+ * The Store contract (../types.ts) implemented once, over a Driver (./port.ts) and a
+ * BlobBackend (./blobs.ts). Every storage rule lives in this folder: quota, UID and
+ * MODSEQ assignment, threading, reference counts, leases, the outbound queue. A backend
+ * (../sqlite/, ../postgres/) subclasses CoreStore with its driver, dialect and blob
+ * storage, and nothing else.
+ *
+ * Never imports: a backend (../sqlite, ../postgres), SQL drivers (better-sqlite3, pg),
+ * protocol code, src/mail.
+ *
+ * Invariants (see also ../types.ts):
+ * - Every method is one driver transaction: 'read' for a consistent snapshot, 'write'
+ *   for all-or-nothing.
+ * - Change events are published on the bus only after the commit resolved, and blob
+ *   bytes released by a transaction are removed only after it (BlobBackend.afterCommit).
+ * - A write may run more than once (a driver retries deadlock victims): its bookkeeping
+ *   (Tx) is made fresh for every run.
+ * - Errors leave here only as StoreError (drivers map their own).
+ */
+import type { Readable } from 'node:stream';
+import type { ChangeBus } from '../bus.js';
+import type {
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
+} from '../types.js';
+import { streamSegments, type BlobBackend } from './blobs.js';
+import * as contents from './contents.js';
+import * as leases from './leases.js';
+import * as mailboxes from './mailboxes.js';
+import * as messages from './messages.js';
+import type { Driver } from './port.js';
+import * as queue from './queue.js';
+import { ReadTx, Tx } from './tx.js';
+import * as users from './users.js';
+
+export abstract class CoreStore implements Store {
+  abstract readonly blobs: BlobBackend;
+  protected abstract readonly driver: Driver;
+  protected abstract readonly bus: ChangeBus;
+
+  abstract migrate(): Promise<void>;
+  abstract schemaVersion(): Promise<number>;
+  abstract close(): Promise<void>;
+
+  /** Runs `fn` in a read transaction (one snapshot). */
+  protected read<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+    return this.driver.transaction('read', (c) => fn(new ReadTx(c, this.driver.dialect)));
+  }
+
+  /** Runs `fn` in a write transaction; after commit, releases blob bytes and publishes events. */
+  protected async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let tx!: Tx;
+    const result = await this.driver.transaction('write', async (c) => {
+      tx = new Tx(c, this.driver.dialect, this.blobs);
+      const r = await fn(tx);
+      await this.beforeCommit(tx);
+      return r;
+    });
+    await this.blobs.afterCommit(tx.unlink);
+    for (const event of tx.changeEvents()) this.bus.publish(event);
+    return result;
+  }
+
+  /** Last statements of every write transaction (PostgreSQL: NOTIFY other nodes). */
+  protected async beforeCommit(_tx: Tx): Promise<void> {}
+
+  // Domains
+  addDomain(name: string): Promise<Domain> { return this.write((tx) => users.addDomain(tx, name)); }
+  getDomain(name: string): Promise<Domain | null> { return this.read((tx) => users.getDomain(tx, name)); }
+  listDomains(): Promise<Domain[]> { return this.read((tx) => users.listDomains(tx)); }
+  deleteDomain(name: string): Promise<void> { return this.write((tx) => users.deleteDomain(tx, name)); }
+
+  // Users
+  addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User> {
+    return this.write((tx) => users.addUser(tx, address, passwordHash, boxes));
+  }
+  getUser(address: string): Promise<User | null> { return this.read((tx) => users.getUser(tx, address)); }
+  getUserById(id: Id): Promise<User | null> { return this.read((tx) => users.getUserById(tx, id)); }
+  listUsers(domain?: string): Promise<User[]> { return this.read((tx) => users.listUsers(tx, domain)); }
+  deleteUser(address: string): Promise<void> { return this.write((tx) => users.deleteUser(tx, address)); }
+  setPassword(userId: Id, hash: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash)); }
+  setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.write((tx) => users.setQuota(tx, userId, limits)); }
+  getQuota(userId: Id): Promise<QuotaUsage> { return this.read((tx) => users.getQuota(tx, userId)); }
+  setUserSetting(userId: Id, key: string, value: string | null): Promise<void> {
+    return this.write((tx) => users.setUserSetting(tx, userId, key, value));
+  }
+
+  // Aliases
+  addAlias(source: string, target: string): Promise<void> { return this.write((tx) => users.addAlias(tx, source, target)); }
+  deleteAlias(source: string, target?: string): Promise<number> { return this.write((tx) => users.deleteAlias(tx, source, target)); }
+  listAliases(domain?: string): Promise<Alias[]> { return this.read((tx) => users.listAliases(tx, domain)); }
+  aliasTargets(source: string): Promise<string[]> { return this.read((tx) => users.aliasTargets(tx, source)); }
+
+  // Mailboxes
+  createMailbox(userId: Id, name: string, specialUse?: SpecialUse | null): Promise<Mailbox> {
+    return this.write((tx) => mailboxes.createMailboxRow(tx, userId, name, specialUse));
+  }
+  getMailbox(userId: Id, name: string): Promise<Mailbox | null> { return this.read((tx) => mailboxes.getMailbox(tx, userId, name)); }
+  getMailboxById(id: Id): Promise<Mailbox | null> { return this.read((tx) => mailboxes.getMailboxById(tx, id)); }
+  listMailboxes(userId: Id): Promise<Mailbox[]> { return this.read((tx) => mailboxes.listMailboxes(tx, userId)); }
+  renameMailbox(userId: Id, from: string, to: string): Promise<void> { return this.write((tx) => mailboxes.renameMailbox(tx, userId, from, to)); }
+  deleteMailbox(userId: Id, name: string): Promise<void> { return this.write((tx) => messages.deleteMailbox(tx, userId, name)); }
+  setSubscribed(userId: Id, name: string, on: boolean): Promise<void> { return this.write((tx) => mailboxes.setSubscribed(tx, userId, name, on)); }
+  listSubscriptions(userId: Id): Promise<string[]> { return this.read((tx) => mailboxes.listSubscriptions(tx, userId)); }
+
+  // Messages
+  appendMessage(req: AppendRequest): Promise<AppendResult> { return this.write((tx) => messages.appendMessage(tx, req)); }
+  listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.read((tx) => messages.listMessages(tx, mailboxId, viewerId)); }
+  getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
+    return this.read((tx) => messages.getMessages(tx, mailboxId, uids, viewerId));
+  }
+  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
+  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.write((tx) => messages.expunge(tx, mailboxId, uids)); }
+  copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.copyMessages(tx, from, uids, to)); }
+  moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.moveMessages(tx, from, uids, to)); }
+  changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> {
+    return this.read((tx) => messages.changesSince(tx, mailboxId, modSeq, viewerId));
+  }
+  setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.write((tx) => messages.setUidl(tx, mailboxId, uid, uidl)); }
+
+  // Leases and logins
+  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.acquireLease(tx, key, owner, ttlMs)); }
+  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.renewLease(tx, key, owner, ttlMs)); }
+  releaseLease(key: string, owner: string): Promise<void> { return this.write((tx) => leases.releaseLease(tx, key, owner)); }
+  recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
+    return this.write((tx) => leases.recordLogin(tx, userId, kind, at, minIntervalMs));
+  }
+
+  // Content
+  getContent(id: string): Promise<ContentMeta | null> { return this.read((tx) => contents.getContent(tx, id)); }
+  getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.read((tx) => contents.getIndexes(tx, ids)); }
+  hasContent(id: string): Promise<boolean> { return this.read((tx) => contents.hasContent(tx, id)); }
+  async openContent(id: string, start?: number, end?: number): Promise<Readable> {
+    const c = await this.read((tx) => contents.contentSegments(tx, id));
+    return streamSegments(this.blobs, c.segments, c.size, start, end);
+  }
+
+  stats(): Promise<StorageStats> { return this.read((tx) => contents.stats(tx)); }
+
+  // Outbound queue
+  enqueueMessage(req: EnqueueRequest): Promise<QueueEntry> { return this.write((tx) => queue.enqueue(tx, req)); }
+  getQueueEntry(id: string): Promise<QueueEntry | null> { return this.read((tx) => queue.getEntry(tx, id)); }
+  listQueueEntries(): Promise<QueueEntry[]> { return this.read((tx) => queue.listEntries(tx)); }
+  claimQueueEntries(owner: string, now: Date, leaseMs: number, limit: number): Promise<QueueEntry[]> {
+    return this.write((tx) => queue.claim(tx, owner, now, leaseMs, limit));
+  }
+  recordQueueResults(id: string, results: QueueRecipientResult[], at: Date): Promise<void> {
+    return this.write((tx) => queue.recordResults(tx, id, results, at));
+  }
+  releaseQueueEntry(id: string, owner: string, update: QueueReschedule): Promise<boolean> {
+    return this.write((tx) => queue.release(tx, id, owner, update));
+  }
+  retryQueueEntry(id: string, at: Date): Promise<boolean> { return this.write((tx) => queue.retry(tx, id, at)); }
+  deleteQueueEntry(id: string): Promise<boolean> { return this.write((tx) => queue.remove(tx, id)); }
+  clearQueueDsn(id: string, addresses: string[]): Promise<void> { return this.write((tx) => queue.clearDsn(tx, id, addresses)); }
+}

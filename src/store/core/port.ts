@@ -1,0 +1,61 @@
+/**
+ * The driver port: the only thing storage rules (this folder) know about a database.
+ * A backend supplies a Driver (connection, transactions, statement cache) and a Dialect
+ * (the few SQL spellings that really differ); every rule is written once against them.
+ *
+ * SQL is written once with `?` placeholders; a driver whose database wants `$1` rewrites.
+ */
+
+/** Statements on one connection inside one transaction. */
+export interface Conn {
+  /** All result rows. */
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** The first result row, if any. */
+  get<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
+  /** Runs a statement; `changes` counts rows it inserted, updated or deleted. */
+  exec(sql: string, params?: unknown[]): Promise<{ changes: number; lastId?: number }>;
+}
+
+export type TxMode = 'read' | 'write';
+
+export interface Driver {
+  readonly dialect: Dialect;
+  /**
+   * Runs `fn` in one transaction: 'read' sees one consistent snapshot, 'write' commits
+   * everything or nothing. Resolves only after the commit is durable; rejects only with
+   * StoreError. A driver may run `fn` more than once (retry of a deadlock victim), so
+   * `fn` keeps its bookkeeping inside.
+   */
+  transaction<T>(mode: TxMode, fn: (c: Conn) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type RowLock = 'update' | 'share' | 'keyshare';
+
+/** The real differences between SQLite and PostgreSQL SQL, and nothing else. */
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /**
+   * True when rows must be locked explicitly (PostgreSQL, READ COMMITTED, several
+   * writers); false when a write transaction already excludes every other writer
+   * (SQLite's BEGIN IMMEDIATE).
+   */
+  readonly rowLocks: boolean;
+  /** ` FOR UPDATE` and friends, or '' where the transaction already excludes writers. */
+  lock(kind: RowLock): string;
+  /** ` FOR UPDATE SKIP LOCKED` (claim rows nobody else is claiming), or ''. */
+  readonly skipLocked: string;
+  /** Appended to an ORDER BY term so text sorts by bytes (code point), as SQLite does. */
+  readonly byteOrder: string;
+  /**
+   * `IN (…)` for one list parameter, spelled so the planner still uses an index on the
+   * left-hand column (PostgreSQL: `= ANY(array)`).
+   */
+  inList(kind: 'int' | 'text'): string;
+  /** A table expression with one column `value` holding the elements of one list parameter. */
+  list(kind: 'int' | 'text'): string;
+  /** The parameter value `inList()` and `list()` expect. */
+  listParam(values: readonly (number | string)[]): unknown;
+  /** Current time in ms since the epoch, as an SQL expression (the database's clock). */
+  readonly nowMs: string;
+}

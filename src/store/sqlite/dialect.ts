@@ -1,0 +1,15 @@
+/** SQLite's spelling of the few things SQL does not say one way (see ../core/port.ts). */
+import type { Dialect } from '../core/port.js';
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  // BEGIN IMMEDIATE takes the one write lock of the file: no other writer runs meanwhile.
+  rowLocks: false,
+  lock: () => '',
+  skipLocked: '',
+  byteOrder: '', // BINARY, the default collation, compares bytes
+  inList: () => 'IN (SELECT value FROM json_each(?))',
+  list: () => 'json_each(?) AS lst',
+  listParam: (values) => JSON.stringify(values),
+  nowMs: `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
+};
