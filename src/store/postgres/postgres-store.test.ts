@@ -38,7 +38,7 @@ async function harness(schema = `s${counter++}`, blobDir?: string, empty = false
   }
   const url = `${db.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const bus = new LocalChangeBus();
-  const store = new PostgresStore({ url, bus, poolSize: 12, blobDir });
+  const store = new PostgresStore({ url, bus, poolSize: 12, blobDir, connectTimeoutMs: 30_000 });
   await store.migrate();
   return {
     store,
