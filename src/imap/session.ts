@@ -252,7 +252,11 @@ export class ImapSession {
         if (this.tlsPending) await this.tlsPending;
         this.tlsPending = undefined;
         const ev = await this.reader.next();
-        if (this.closed) break; // the client left while the command's last bytes were stored
+        if (this.closed) {
+          // The client left while the command's last bytes were stored: nobody to answer, so nothing is run or stored.
+          if (ev.type === 'command') this.info.log.info({ tag: ev.command.tag }, 'command not run: the client left before it was answered');
+          break;
+        }
         if (ev.type === 'error') {
           this.badInput(ev.error.tag, ev.error);
           this.removeSpools(); // a refused command's literal spool
@@ -327,7 +331,9 @@ export class ImapSession {
       this.badInRow = 0;
       if (this.closed || done?.sent) return;
       await this.announce(allowExpunge);
-      this.send(tagged(tag, 'OK', done?.text ?? `${uid ? 'UID ' : ''}${name} completed`, done?.code));
+      const ok = tagged(tag, 'OK', done?.text ?? `${uid ? 'UID ' : ''}${name} completed`, done?.code);
+      if (!done?.onUndelivered) this.send(ok);
+      else if (this.isClosed || !(await this.conn.sendConfirmed(ok))) done.onUndelivered();
     } catch (err) {
       if (err instanceof ConnectionClosed) throw err; // the session ends: no response to write
       if (err instanceof ImapParseError && err.response === 'BAD') {

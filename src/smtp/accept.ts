@@ -24,7 +24,7 @@ import { verifyMessage } from './auth-results.js';
 import { orcptText, sendSuccessDsns } from './success-dsn.js';
 import { forwardingSender } from '../mail/forward.js';
 import type { RemoteRecipient } from './remote.js';
-import { messageIdOf, resendKey } from './resend-guard.js';
+import { messageIdOf, resendKey } from '../mail/resend-guard.js';
 
 let counter = 0;
 

@@ -27,7 +27,7 @@ import { busyLines } from '../net/protocol.js';
 import { SmtpSession, type SmtpOptions } from './session.js';
 import { remoteQueue } from './remote.js';
 import { fileResolver, systemResolver } from './auth-results.js';
-import { ResendGuard } from './resend-guard.js';
+import { ResendGuard } from '../mail/resend-guard.js';
 
 export type { SmtpMode, SmtpOptions } from './session.js';
 

@@ -17,7 +17,7 @@ import type { Spool } from './spool.js';
 import { COMMANDS } from './commands/index.js';
 import type { RemoteQueue } from './remote.js';
 import type { DnsResolver } from './auth-results.js';
-import type { ResendGuard } from './resend-guard.js';
+import type { ResendGuard } from '../mail/resend-guard.js';
 
 export type SmtpMode = 'mx' | 'submission' | 'lmtp';
 

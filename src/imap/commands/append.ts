@@ -8,6 +8,22 @@ import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { ImapCommand } from './types.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
+import { ResendGuard } from '../../mail/resend-guard.js';
+import type { Services } from '../../services.js';
+import type { Uid } from '../../store/types.js';
+
+/**
+ * APPENDs stored within the re-send window, per server: a client whose connection broke
+ * before our OK arrived APPENDs the same message again, and must not get a second copy.
+ * "The same" is the same user, mailbox, Message-ID and exact bytes (a draft re-saved
+ * with other bytes under its Message-ID is a new message).
+ */
+const guards = new WeakMap<Services, ResendGuard>();
+function guardOf(services: Services): ResendGuard {
+  let g = guards.get(services);
+  if (!g) guards.set(services, (g = new ResendGuard(services.config.smtp.resend_window_s * 1000)));
+  return g;
+}
 
 export const append = {
   name: 'APPEND',
@@ -48,6 +64,19 @@ export const append = {
         if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.user().id });
         return { code: codes.appendUid(box.uidValidity, [dup]), text: 'APPEND completed (already saved at submission)' };
       }
+      const messageId = ingested.index.envelope.messageId;
+      const key = messageId ? `imap|user:${s.user().id}|box:${box.id}:${box.uidValidity}|${messageId}|${ingested.content.id}` : undefined;
+      const guard = guardOf(s.services);
+      const earlier = Number(guard.earlier(key)) as Uid;
+      if (earlier > 0 && (await store.getMessages(box.id, [earlier], s.user().id)).length === 1) {
+        s.info.log.info({ mailbox: box.id, uid: earlier, messageId }, 'APPEND of a message stored moments ago: not stored again');
+        return { code: codes.appendUid(box.uidValidity, [earlier]), text: 'APPEND completed (already saved)' };
+      }
+      if (s.isClosed) {
+        // Nobody is left to answer: store nothing, so the client's retry is the only copy.
+        s.info.log.info({ mailbox: box.id, messageId }, 'APPEND not stored: the client left before the message was stored');
+        throw new ImapNo('Client gone before the message was stored', 'UNAVAILABLE');
+      }
       const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys });
       let result;
       try {
@@ -57,7 +86,14 @@ export const append = {
         ingested = await ingested.fresh(); // the shared content was expunged meanwhile: write it again
         result = await store.appendMessage(req());
       }
-      return { code: codes.appendUid(result.uidValidity, [result.row.uid]), text: 'APPEND completed' }; // RFC 4315 3
+      const uid = result.row.uid;
+      guard.remember(key, String(uid));
+      return {
+        code: codes.appendUid(result.uidValidity, [uid]), // RFC 4315 3
+        text: 'APPEND completed',
+        // RFC 9051 allows keeping it; the log says so, and a re-send within the window is not stored twice.
+        onUndelivered: () => s.info.log.warn({ mailbox: box.id, uid, messageId }, 'message stored by APPEND, but the client left before the OK could be written'),
+      };
     } finally {
       await ingested.dispose();
     }

@@ -9,6 +9,11 @@ export interface Completion {
   sent?: boolean;
   code?: string;
   text?: string;
+  /**
+   * Called when the tagged OK could not be written because the client is gone: the
+   * command stored something the client was never told about (APPEND).
+   */
+  onUndelivered?: () => void;
 }
 
 export interface CommandContext {

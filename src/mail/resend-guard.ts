@@ -1,6 +1,6 @@
 /**
- * Re-send guard: a client that did not see our 250 (it gave up, or the connection
- * broke between storing and replying) sends the message again. Within a short
+ * Re-send guard: a client that did not see our 250 or APPEND OK (it gave up, or the
+ * connection broke between storing and replying) sends the message again. Within a short
  * window, the same message from the same sender is answered 250 again but not
  * stored twice.
  *
