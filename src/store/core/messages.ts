@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
-import type { AppendRequest, AppendResult, Changes, CopyResult, FlagUpdate, FlagUpdateResult, Id, MessageRow, ModSeq, Uid } from '../types.js';
+import type { AppendRequest, AppendResult, Changes, CopyResult, FlagUpdate, FlagUpdateResult, Id, MailboxCounts, MessageRow, ModSeq, Uid } from '../types.js';
 import { acquireContent, addContentRefs, countContents, releaseContents } from './contents.js';
 import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, splitFlags } from './flags.js';
 import { lockMailbox, requireMailbox, requireMailboxByName } from './mailboxes.js';
@@ -121,6 +121,34 @@ export async function listMessages(tx: ReadTx, mailboxId: Id, viewerId: Id): Pro
 export async function getMessages(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
   await requireMailbox(tx, mailboxId);
   return (await selectByUids(tx, mailboxId, uids, viewerId)).map(toMessage);
+}
+
+/**
+ * SQL true when a stored flag list (space-separated, system flags canonical: flags.ts)
+ * holds the flag bound to the next `?` as `' \Seen '`. An exact token match: the list is
+ * padded with spaces and replace() compares case-sensitively on both backends, so
+ * `\Seen` never matches inside another token (LIKE would be case-insensitive on SQLite
+ * and treat `\` as an escape on PostgreSQL). NULL (no private row) has no flag.
+ */
+function hasFlag(column: string): string {
+  const padded = `(' ' || coalesce(${column}, '') || ' ')`;
+  return `(replace(${padded}, ?, '') <> ${padded})`;
+}
+
+const COUNTS = `
+  SELECT count(*) AS messages, coalesce(sum(m.size), 0) AS size,
+         coalesce(sum(CASE WHEN ${hasFlag('m.flags')} OR ${hasFlag('pf.flags')} THEN 0 ELSE 1 END), 0) AS unseen,
+         coalesce(sum(CASE WHEN ${hasFlag('m.flags')} OR ${hasFlag('pf.flags')} THEN 1 ELSE 0 END), 0) AS deleted
+  FROM messages m LEFT JOIN private_flags pf ON pf.message_id = m.id AND pf.user_id = ?
+  WHERE m.mailbox_id = ?`;
+
+/** Counts with SQL aggregates over the rows (one pass, no rows loaded); flags merged as in toMessage. */
+export async function mailboxCounts(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MailboxCounts> {
+  await requireMailbox(tx, mailboxId);
+  const seen = ' \\Seen ';
+  const deleted = ' \\Deleted ';
+  const r = (await tx.get<MailboxCounts>(COUNTS, [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
+  return { messages: Number(r.messages), unseen: Number(r.unseen), deleted: Number(r.deleted), size: Number(r.size) };
 }
 
 export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResult> {

@@ -258,6 +258,9 @@ describe('sqlite private flags', () => {
     assert.deepEqual((await store.getMessages(inbox.id, [row.uid], bob.id))[0].flags, ['\\Answered', '\\Seen']);
     assert.deepEqual((await store.changesSince(inbox.id, mark, bob.id)).changed.map((r) => [r.uid, r.modSeq]), [[row.uid, mark + 1]]);
     assert.deepEqual((await store.changesSince(inbox.id, mark, user.id)).changed, []);
+    // STATUS counts merge them the same way: seen for bob only
+    assert.deepEqual(await store.mailboxCounts(inbox.id, bob.id), { messages: 1, unseen: 0, deleted: 0, size: row.size });
+    assert.deepEqual(await store.mailboxCounts(inbox.id, user.id), { messages: 1, unseen: 1, deleted: 0, size: row.size });
     await store.expunge(inbox.id, [row.uid]);
     assert.equal((store.database.prepare('SELECT count(*) AS n FROM private_flags').get() as { n: number }).n, 0, 'cascade on expunge');
     await store.close();
