@@ -14,6 +14,7 @@ import { acquireContent, addContentRefs, countContents, releaseContents } from '
 import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, splitFlags } from './flags.js';
 import { lockMailbox, requireMailbox, requireMailboxByName } from './mailboxes.js';
 import { MESSAGE_SELECT, toMessage, type MessageRecord } from './rows.js';
+import type { Dialect } from './port.js';
 import type { ReadTx, Tx } from './tx.js';
 
 /** RFC 8474 objectid: 1*255 of ALPHA / DIGIT / "_" / "-"; a prefix letter and 128 random bits. */
@@ -126,29 +127,47 @@ export async function getMessages(tx: ReadTx, mailboxId: Id, uids: Uid[], viewer
 /**
  * SQL true when a stored flag list (space-separated, system flags canonical: flags.ts)
  * holds the flag bound to the next `?` as `' \Seen '`. An exact token match: the list is
- * padded with spaces and replace() compares case-sensitively on both backends, so
- * `\Seen` never matches inside another token (LIKE would be case-insensitive on SQLite
- * and treat `\` as an escape on PostgreSQL). NULL (no private row) has no flag.
+ * padded with spaces and the search is case-sensitive on both backends, so `\Seen` never
+ * matches inside another token (LIKE would be case-insensitive on SQLite and treat `\`
+ * as an escape on PostgreSQL).
  */
-function hasFlag(column: string): string {
-  const padded = `(' ' || coalesce(${column}, '') || ' ')`;
-  return `(replace(${padded}, ?, '') <> ${padded})`;
+function hasFlag(d: Dialect, column: string): string {
+  return `(${d.position(`(' ' || ${column} || ' ')`)} > 0)`;
 }
 
-const COUNTS = `
-  SELECT count(*) AS messages, coalesce(sum(m.size), 0) AS size,
-         coalesce(sum(CASE WHEN ${hasFlag('m.flags')} OR ${hasFlag('pf.flags')} THEN 0 ELSE 1 END), 0) AS unseen,
-         coalesce(sum(CASE WHEN ${hasFlag('m.flags')} OR ${hasFlag('pf.flags')} THEN 1 ELSE 0 END), 0) AS deleted
-  FROM messages m LEFT JOIN private_flags pf ON pf.message_id = m.id AND pf.user_id = ?
-  WHERE m.mailbox_id = ?`;
+/** Shared flags over the mailbox's rows: one pass on the mailbox_id index, no join. */
+function sharedCounts(d: Dialect): string {
+  return `SELECT count(*) AS messages, coalesce(sum(m.size), 0) AS size,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 0 ELSE 1 END), 0) AS unseen,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
+    FROM messages m WHERE m.mailbox_id = ?`;
+}
 
-/** Counts with SQL aggregates over the rows (one pass, no rows loaded); flags merged as in toMessage. */
+/** The viewer's private flags that add \Seen or \Deleted to a row lacking it (few rows: private_flags_user). */
+function privateCounts(d: Dialect): string {
+  return `SELECT coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS seen,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
+    FROM private_flags pf JOIN messages m ON m.id = pf.message_id
+    WHERE pf.user_id = ? AND m.mailbox_id = ?`;
+}
+
+/**
+ * Counts by SQL aggregates (no rows loaded), flags merged as toMessage merges them: a row
+ * is seen when its shared or the viewer's private flags hold \Seen. Two statements, one
+ * snapshot: a LEFT JOIN of private_flags per row costs more than the whole count.
+ */
 export async function mailboxCounts(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MailboxCounts> {
   await requireMailbox(tx, mailboxId);
   const seen = ' \\Seen ';
   const deleted = ' \\Deleted ';
-  const r = (await tx.get<MailboxCounts>(COUNTS, [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
-  return { messages: Number(r.messages), unseen: Number(r.unseen), deleted: Number(r.deleted), size: Number(r.size) };
+  const a = (await tx.get<MailboxCounts>(sharedCounts(tx.d), [seen, deleted, mailboxId]))!;
+  const p = (await tx.get<{ seen: number; deleted: number }>(privateCounts(tx.d), [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
+  return {
+    messages: Number(a.messages),
+    unseen: Number(a.unseen) - Number(p.seen),
+    deleted: Number(a.deleted) + Number(p.deleted),
+    size: Number(a.size),
+  };
 }
 
 export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResult> {
