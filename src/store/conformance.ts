@@ -408,6 +408,54 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
       });
     });
 
+    describe('mailboxCounts', () => {
+      /** The counts as listMessages gives them: what mailboxCounts must agree with. */
+      async function countsFromRows(mailboxId: Id, viewerId: Id) {
+        const rows = await store.listMessages(mailboxId, viewerId);
+        return {
+          messages: rows.length,
+          unseen: rows.filter((r) => !r.flags.includes('\\Seen')).length,
+          deleted: rows.filter((r) => r.flags.includes('\\Deleted')).length,
+          size: rows.reduce((sum, r) => sum + r.size, 0),
+        };
+      }
+
+      it('an empty mailbox counts zero; an unknown one is notfound', async () => {
+        assert.deepEqual(await store.mailboxCounts(inbox.id, alice.id), { messages: 0, unseen: 0, deleted: 0, size: 0 });
+        await rejectsWith(store.mailboxCounts(987654, alice.id), 'notfound');
+      });
+
+      it('counts \\Seen and \\Deleted as exact flags, not keywords that contain the word', async () => {
+        const flagSets = [['\\Seen'], ['Seen'], ['$SeenX', 'NotSeen'], ['\\Deleted', '\\Seen'], [], ['Deleted', '\\Answered'], ['$Junk', '\\Seen', '\\Flagged']];
+        let size = 0;
+        for (const [i, flags] of flagSets.entries()) size += (await append(inbox.id, i, { flags })).row.size;
+        await append(archive.id, 'other', { flags: ['\\Deleted'] });
+        const counts = await store.mailboxCounts(inbox.id, alice.id);
+        assert.deepEqual(counts, { messages: 7, unseen: 4, deleted: 1, size });
+        assert.deepEqual(counts, await countsFromRows(inbox.id, alice.id));
+        const box = (await store.getMailboxById(inbox.id))!;
+        assert.deepEqual([counts.messages, counts.size], [box.messageCount, box.totalSize]);
+      });
+
+      it('follows STORE and EXPUNGE, for the owner and for another viewer', async () => {
+        const bob = await store.addUser('bob@example.test', 'h', []);
+        for (let i = 0; i < 5; i++) await append(inbox.id, i, { flags: i % 2 === 0 ? ['\\Seen'] : [] });
+        assert.deepEqual(await store.mailboxCounts(inbox.id, alice.id), await countsFromRows(inbox.id, alice.id));
+        await store.updateFlags({ mailboxId: inbox.id, uids: uids(2), op: 'add', flags: ['\\Seen', '\\Deleted'], viewerId: alice.id });
+        await store.updateFlags({ mailboxId: inbox.id, uids: uids(1), op: 'remove', flags: ['\\Seen'], viewerId: alice.id });
+        await store.updateFlags({ mailboxId: inbox.id, uids: uids(5), op: 'set', flags: ['\\Deleted', 'SeenAlready'], viewerId: alice.id });
+        const before = await store.mailboxCounts(inbox.id, alice.id);
+        assert.deepEqual([before.messages, before.unseen, before.deleted], [5, 3, 2]);
+        assert.deepEqual(before, await countsFromRows(inbox.id, alice.id));
+        assert.deepEqual(await store.mailboxCounts(inbox.id, bob.id), await countsFromRows(inbox.id, bob.id));
+        await store.expunge(inbox.id, uids(2, 5));
+        const after = await store.mailboxCounts(inbox.id, alice.id);
+        assert.deepEqual([after.messages, after.unseen, after.deleted], [3, 2, 0]);
+        assert.deepEqual(after, await countsFromRows(inbox.id, alice.id));
+        assert.equal(after.size, (await store.getMailboxById(inbox.id))!.totalSize);
+      });
+    });
+
     describe('copy and move', () => {
       it('copy maps in source order, keeps EMAILID/THREADID/flags, shares content, charges quota', async () => {
         for (let i = 0; i < 3; i++) await append(inbox.id, i, { flags: ['$k' + i] });

@@ -78,6 +78,17 @@ export interface Mailbox {
   totalSize: number;
 }
 
+/** Store.mailboxCounts: what STATUS reports about a mailbox's rows, for one viewer. */
+export interface MailboxCounts {
+  messages: number;
+  /** Messages without \Seen, shared or the viewer's own. */
+  unseen: number;
+  /** Messages with \Deleted (RFC 9051 STATUS DELETED). */
+  deleted: number;
+  /** Sum of message sizes in octets. */
+  size: number;
+}
+
 /**
  * One message as it sits in one mailbox. Flags are as seen by the viewer passed
  * to the call: shared flags plus the viewer's private flags (per-person \Seen on
@@ -269,6 +280,12 @@ export interface Store {
   /** All rows of a mailbox, ascending UID. */
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]>;
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]>;
+  /**
+   * A mailbox's counts as `viewerId` sees them (the viewer's private flags merged, as in
+   * listMessages), from one snapshot and without loading rows: STATUS on a big mailbox.
+   * 'notfound' for an unknown mailbox.
+   */
+  mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts>;
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult>;
   /** Removes rows; returns the UIDs actually removed (ascending). */
   expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]>;
@@ -446,7 +463,7 @@ export type Directory = Pick<Store,
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
+  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */

@@ -127,4 +127,26 @@ describe('IMAP mailbox commands', () => {
     assert.match((await c.cmd('STATUS INBOX (BOGUS)')).tagged, /^BAD Unknown STATUS item BOGUS/);
     assert.equal((await c.cmd('STATUS Nope (MESSAGES)')).tagged, 'NO [NONEXISTENT] Mailbox does not exist: Nope');
   });
+
+  test('STATUS counts follow APPEND, STORE and EXPUNGE, as another session sees them', async () => {
+    await c.ok('CREATE Counts');
+    const raws = [message('keyword'), message('seen', 'seen body'), message('plain', 'a longer plain body')];
+    const flags = ['(Seen)', '(\\Seen)', '()'];
+    for (const [i, raw] of raws.entries()) assert.match((await c.cmd(`APPEND Counts ${flags[i]} {${Buffer.byteLength(raw)}+}\r\n${raw}`)).tagged, /^OK /);
+    const size = raws.map((r) => Buffer.byteLength(r));
+    const items = 'STATUS Counts (MESSAGES UNSEEN DELETED SIZE)';
+    const d = await Imap.open(server.ports.imap!);
+    // the keyword Seen is not \Seen
+    assert.match(await d.ok(items), new RegExp(`^\\* STATUS "Counts" \\(MESSAGES 3 UNSEEN 2 DELETED 0 SIZE ${size[0] + size[1] + size[2]}\\)\r\n`));
+    await c.ok('SELECT Counts');
+    await c.ok('STORE 1 +FLAGS.SILENT (\\Seen \\Deleted)');
+    await c.ok('STORE 3 +FLAGS.SILENT (\\Seen)');
+    await c.ok('STORE 2 -FLAGS.SILENT (\\Seen)');
+    assert.match(await d.ok(items), new RegExp(`^\\* STATUS "Counts" \\(MESSAGES 3 UNSEEN 1 DELETED 1 SIZE ${size[0] + size[1] + size[2]}\\)\r\n`));
+    assert.match(await c.ok('EXPUNGE'), /^\* 1 EXPUNGE\r\n/);
+    assert.match(await d.ok(items), new RegExp(`^\\* STATUS "Counts" \\(MESSAGES 2 UNSEEN 1 DELETED 0 SIZE ${size[1] + size[2]}\\)\r\n`));
+    assert.match(await c.ok('STATUS Counts (UNSEEN MESSAGES)'), /\* STATUS "Counts" \(UNSEEN 1 MESSAGES 2\)\r\n/);
+    await c.ok('UNSELECT');
+    d.close();
+  });
 });

@@ -20,31 +20,36 @@ export function parseStatusItems(args: ArgReader): string[] {
   );
 }
 
-/** The `* STATUS name (...)` line for one mailbox. */
+/**
+ * The `* STATUS name (...)` line for one mailbox. Counts come from SQL aggregates
+ * (Store.mailboxCounts), never from loading the rows; only RECENT, a rev1 item kept as
+ * session claims, still reads the UIDs.
+ */
 export async function statusLine(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<string> {
-  const needRows = items.some((i) => i === 'UNSEEN' || i === 'DELETED' || i === 'RECENT');
-  const rows = needRows ? await s.services.store.listMessages(box.id, s.user().id) : [];
-  const count = (flag: string, present: boolean) => rows.filter((r) => r.flags.includes(flag) === present).length;
+  const store = s.services.store;
+  // UNSEEN and DELETED need the rows' flags; MESSAGES and SIZE then come from the same snapshot.
+  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await store.mailboxCounts(box.id, s.user().id) : null;
+  const uids = items.includes('RECENT') ? (await store.listMessages(box.id, s.user().id)).map((r) => r.uid) : [];
   const values = items.map((item) => {
     switch (item) {
       case 'MESSAGES':
-        return `MESSAGES ${box.messageCount}`;
+        return `MESSAGES ${counts?.messages ?? box.messageCount}`;
       case 'UIDNEXT':
         return `UIDNEXT ${box.uidNext}`;
       case 'UIDVALIDITY':
         return `UIDVALIDITY ${box.uidValidity}`;
       case 'UNSEEN':
-        return `UNSEEN ${count('\\Seen', false)}`;
+        return `UNSEEN ${counts!.unseen}`;
       case 'DELETED':
-        return `DELETED ${count('\\Deleted', true)}`;
+        return `DELETED ${counts!.deleted}`; // RFC9051 6.3.11: messages with \Deleted
       case 'SIZE':
-        return `SIZE ${box.totalSize}`;
+        return `SIZE ${counts?.size ?? box.totalSize}`;
       case 'MAILBOXID':
         return `MAILBOXID (${mailboxObjectId(box)})`;
       case 'APPENDLIMIT':
         return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
       default:
-        return `RECENT ${recent(s, box, rows.map((r) => r.uid))}`;
+        return `RECENT ${recent(s, box, uids)}`;
     }
   });
   return `* STATUS ${formatMailbox(box.name, s.utf8)} (${values.join(' ')})\r\n`;

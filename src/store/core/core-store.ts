@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  MailboxCounts, MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
@@ -109,6 +109,7 @@ export abstract class CoreStore implements Store {
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
     return this.read((tx) => messages.getMessages(tx, mailboxId, uids, viewerId));
   }
+  mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.read((tx) => messages.mailboxCounts(tx, mailboxId, viewerId)); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
   expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.write((tx) => messages.expunge(tx, mailboxId, uids)); }
   copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.copyMessages(tx, from, uids, to)); }

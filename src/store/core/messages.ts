@@ -9,11 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
-import type { AppendRequest, AppendResult, Changes, CopyResult, FlagUpdate, FlagUpdateResult, Id, MessageRow, ModSeq, Uid } from '../types.js';
+import type { AppendRequest, AppendResult, Changes, CopyResult, FlagUpdate, FlagUpdateResult, Id, MailboxCounts, MessageRow, ModSeq, Uid } from '../types.js';
 import { acquireContent, addContentRefs, countContents, releaseContents } from './contents.js';
 import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, splitFlags } from './flags.js';
 import { lockMailbox, requireMailbox, requireMailboxByName } from './mailboxes.js';
 import { MESSAGE_SELECT, toMessage, type MessageRecord } from './rows.js';
+import type { Dialect } from './port.js';
 import type { ReadTx, Tx } from './tx.js';
 
 /** RFC 8474 objectid: 1*255 of ALPHA / DIGIT / "_" / "-"; a prefix letter and 128 random bits. */
@@ -121,6 +122,52 @@ export async function listMessages(tx: ReadTx, mailboxId: Id, viewerId: Id): Pro
 export async function getMessages(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
   await requireMailbox(tx, mailboxId);
   return (await selectByUids(tx, mailboxId, uids, viewerId)).map(toMessage);
+}
+
+/**
+ * SQL true when a stored flag list (space-separated, system flags canonical: flags.ts)
+ * holds the flag bound to the next `?` as `' \Seen '`. An exact token match: the list is
+ * padded with spaces and the search is case-sensitive on both backends, so `\Seen` never
+ * matches inside another token (LIKE would be case-insensitive on SQLite and treat `\`
+ * as an escape on PostgreSQL).
+ */
+function hasFlag(d: Dialect, column: string): string {
+  return `(${d.position(`(' ' || ${column} || ' ')`)} > 0)`;
+}
+
+/** Shared flags over the mailbox's rows: one pass on the mailbox_id index, no join. */
+function sharedCounts(d: Dialect): string {
+  return `SELECT count(*) AS messages, coalesce(sum(m.size), 0) AS size,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 0 ELSE 1 END), 0) AS unseen,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
+    FROM messages m WHERE m.mailbox_id = ?`;
+}
+
+/** The viewer's private flags that add \Seen or \Deleted to a row lacking it (few rows: private_flags_user). */
+function privateCounts(d: Dialect): string {
+  return `SELECT coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS seen,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
+    FROM private_flags pf JOIN messages m ON m.id = pf.message_id
+    WHERE pf.user_id = ? AND m.mailbox_id = ?`;
+}
+
+/**
+ * Counts by SQL aggregates (no rows loaded), flags merged as toMessage merges them: a row
+ * is seen when its shared or the viewer's private flags hold \Seen. Two statements, one
+ * snapshot: a LEFT JOIN of private_flags per row costs more than the whole count.
+ */
+export async function mailboxCounts(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MailboxCounts> {
+  await requireMailbox(tx, mailboxId);
+  const seen = ' \\Seen ';
+  const deleted = ' \\Deleted ';
+  const a = (await tx.get<MailboxCounts>(sharedCounts(tx.d), [seen, deleted, mailboxId]))!;
+  const p = (await tx.get<{ seen: number; deleted: number }>(privateCounts(tx.d), [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
+  return {
+    messages: Number(a.messages),
+    unseen: Number(a.unseen) - Number(p.seen),
+    deleted: Number(a.deleted) + Number(p.deleted),
+    size: Number(a.size),
+  };
 }
 
 export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResult> {

@@ -58,4 +58,9 @@ export interface Dialect {
   listParam(values: readonly (number | string)[]): unknown;
   /** Current time in ms since the epoch, as an SQL expression (the database's clock). */
   readonly nowMs: string;
+  /**
+   * The 1-based position of the text bound to the next `?` in the text expression `expr`,
+   * 0 when absent; compares code points, case-sensitively (SQLite instr, PostgreSQL strpos).
+   */
+  position(expr: string): string;
 }

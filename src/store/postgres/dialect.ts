@@ -14,6 +14,7 @@ export const postgresDialect: Dialect = {
   list: (kind) => `unnest(CAST(? AS ${kind === 'int' ? 'bigint' : 'text'}[])) AS lst(value)`,
   listParam: (values) => values,
   nowMs: '(extract(epoch FROM clock_timestamp()) * 1000)::bigint',
+  position: (expr) => `strpos(${expr}, ?)`,
 };
 
 /** `?` placeholders → `$1, $2, …` (outside quoted strings and identifiers), cached per SQL text. */

@@ -12,4 +12,5 @@ export const sqliteDialect: Dialect = {
   list: () => 'json_each(?) AS lst',
   listParam: (values) => JSON.stringify(values),
   nowMs: `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
+  position: (expr) => `instr(${expr}, ?)`,
 };

@@ -258,7 +258,16 @@ describe('sqlite private flags', () => {
     assert.deepEqual((await store.getMessages(inbox.id, [row.uid], bob.id))[0].flags, ['\\Answered', '\\Seen']);
     assert.deepEqual((await store.changesSince(inbox.id, mark, bob.id)).changed.map((r) => [r.uid, r.modSeq]), [[row.uid, mark + 1]]);
     assert.deepEqual((await store.changesSince(inbox.id, mark, user.id)).changed, []);
-    await store.expunge(inbox.id, [row.uid]);
+    // STATUS counts merge them the same way: seen for bob only; a flag both shared and private counts once
+    assert.deepEqual(await store.mailboxCounts(inbox.id, bob.id), { messages: 1, unseen: 0, deleted: 0, size: row.size });
+    assert.deepEqual(await store.mailboxCounts(inbox.id, user.id), { messages: 1, unseen: 1, deleted: 0, size: row.size });
+    const second = (await store.appendMessage({ mailboxId: inbox.id, content: { id: row.contentId, existing: true }, flags: ['\\Seen'] })).row;
+    store.database
+      .prepare('INSERT INTO private_flags (message_id, user_id, flags, modseq) SELECT id, ?, ?, ? FROM messages WHERE mailbox_id = ? AND uid = ?')
+      .run(bob.id, '\\Deleted \\Seen', mark + 1, inbox.id, second.uid);
+    assert.deepEqual(await store.mailboxCounts(inbox.id, bob.id), { messages: 2, unseen: 0, deleted: 1, size: row.size * 2 });
+    assert.deepEqual(await store.mailboxCounts(inbox.id, user.id), { messages: 2, unseen: 1, deleted: 0, size: row.size * 2 });
+    await store.expunge(inbox.id, [row.uid, second.uid]);
     assert.equal((store.database.prepare('SELECT count(*) AS n FROM private_flags').get() as { n: number }).n, 0, 'cascade on expunge');
     await store.close();
   });
