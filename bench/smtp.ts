@@ -215,7 +215,8 @@ function summary(r: Awaited<ReturnType<typeof load>>) {
 export async function benchSmtp(): Promise<SmtpBenchResult> {
   const clients = Number(process.env.BENCH_SMTP_CLIENTS ?? 8);
   const total = Number(process.env.BENCH_SMTP_MESSAGES ?? 2000);
-  const messages = Array.from({ length: 50 }, (_, i) => message(i));
+  // One message per send, each with its own Message-ID: a repeated one would be taken for a re-send and stored once (resend_window_s).
+  const messages = Array.from({ length: total }, (_, i) => message(i));
   const messageBytes = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
   const result: SmtpBenchResult = { clients, messages: total, messageBytes, mailroom: { error: 'not run' }, postfixDovecot: { skipped: 'not run' } };
   try {
