@@ -6,5 +6,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(mktemp -d "${TMPDIR:-/tmp}/mailroom-tests.XXXXXX")
 trap 'rm -rf "$root"' EXIT
+chmod 755 "$root" # mktemp makes it 0700: a test that runs a private PostgreSQL as user postgres must reach its dir inside
 # shellcheck disable=SC2046 # one argument per test file
 TMPDIR="$root" node --test --test-concurrency=2 $(find dist -name '*.test.js' | sort)
