@@ -76,3 +76,15 @@ export class ResendGuard {
     return this.seen.size;
   }
 }
+
+/**
+ * The one guard of a server (keyed by its services object): every SMTP-family listener
+ * and IMAP APPEND share it, so a re-send over another port (587 → 465) is recognised
+ * too. Keys of different protocols never meet (each key names its protocol).
+ */
+const guards = new WeakMap<object, ResendGuard>();
+export function resendGuardOf(services: { config: { smtp: { resend_window_s: number } } }): ResendGuard {
+  let g = guards.get(services);
+  if (!g) guards.set(services, (g = new ResendGuard(services.config.smtp.resend_window_s * 1000)));
+  return g;
+}

@@ -27,7 +27,7 @@ import { busyLines } from '../net/protocol.js';
 import { SmtpSession, type SmtpOptions } from './session.js';
 import { remoteQueue } from './remote.js';
 import { fileResolver, systemResolver } from './auth-results.js';
-import { ResendGuard } from '../mail/resend-guard.js';
+import { resendGuardOf } from '../mail/resend-guard.js';
 
 export type { SmtpMode, SmtpOptions } from './session.js';
 
@@ -41,12 +41,4 @@ export function smtpProtocol(services: Services, opts: SmtpOptions): { handler: 
     void new SmtpSession(services, opts, session, socket, { remote, resolver, resend }).run();
   };
   return { handler, busyLine: busyLines.smtp };
-}
-
-/** One guard for all SMTP-family listeners, so a re-send over another port (587 → 465) is recognised too. */
-const guards = new WeakMap<Services, ResendGuard>();
-function resendGuardOf(services: Services): ResendGuard {
-  let g = guards.get(services);
-  if (!g) guards.set(services, (g = new ResendGuard(services.config.smtp.resend_window_s * 1000)));
-  return g;
 }

@@ -8,22 +8,9 @@ import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { ImapCommand } from './types.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
-import { ResendGuard } from '../../mail/resend-guard.js';
-import type { Services } from '../../services.js';
+import { resendGuardOf } from '../../mail/resend-guard.js';
 import type { Uid } from '../../store/types.js';
 
-/**
- * APPENDs stored within the re-send window, per server: a client whose connection broke
- * before our OK arrived APPENDs the same message again, and must not get a second copy.
- * "The same" is the same user, mailbox, Message-ID and exact bytes (a draft re-saved
- * with other bytes under its Message-ID is a new message).
- */
-const guards = new WeakMap<Services, ResendGuard>();
-function guardOf(services: Services): ResendGuard {
-  let g = guards.get(services);
-  if (!g) guards.set(services, (g = new ResendGuard(services.config.smtp.resend_window_s * 1000)));
-  return g;
-}
 
 export const append = {
   name: 'APPEND',
@@ -66,7 +53,7 @@ export const append = {
       }
       const messageId = ingested.index.envelope.messageId;
       const key = messageId ? `imap|user:${s.user().id}|box:${box.id}:${box.uidValidity}|${messageId}|${ingested.content.id}` : undefined;
-      const guard = guardOf(s.services);
+      const guard = resendGuardOf(s.services); // same user, mailbox, Message-ID and bytes: a client retrying after a lost OK
       const earlier = Number(guard.earlier(key)) as Uid;
       if (earlier > 0 && (await store.getMessages(box.id, [earlier], s.user().id)).length === 1) {
         s.info.log.info({ mailbox: box.id, uid: earlier, messageId }, 'APPEND of a message stored moments ago: not stored again');
