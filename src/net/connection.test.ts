@@ -243,6 +243,40 @@ test('write backpressure: write() waits for drain while the client does not read
   conn.destroy();
 });
 
+test('a client that stops reading is cut off after the idle timeout: the waiting write resolves, reads fail with timeout', async () => {
+  const { conn, client } = await pair('tcp', { idleTimeoutMs: 60_000 });
+  client.pause();
+  conn.setIdleTimeout(50);
+  const piece = Buffer.alloc(64 * 1024, 0x63);
+  let writes = 0;
+  while (!conn.gone && writes < 1000) {
+    await conn.write(piece); // resolves at once while the buffers take it, then waits for drain or the cut
+    writes++;
+  }
+  assert.equal(conn.gone, true, 'the stalled connection was closed');
+  assert.equal(conn.cutForNotReading, true);
+  await rejectsClosed(conn.readLine(100), 'timeout');
+  await conn.closed;
+  client.destroy();
+});
+
+test('a slow reader that keeps reading is not cut off', async () => {
+  const { conn, client } = await pair('tcp', { idleTimeoutMs: 60_000 });
+  conn.setIdleTimeout(200);
+  let got = 0;
+  client.on('data', (c: Buffer) => {
+    got += c.length;
+    client.pause();
+    setTimeout(() => client.resume(), 5); // reads, slowly, well within the timeout each time
+  });
+  const piece = Buffer.alloc(64 * 1024, 0x64);
+  for (let i = 0; i < 64; i++) await conn.write(piece);
+  assert.equal(conn.gone, false);
+  assert.equal(conn.cutForNotReading, false);
+  while (got < 64 * piece.length) await new Promise((r) => setTimeout(r, 5));
+  conn.destroy();
+});
+
 test('sendConfirmed: true while the client is there, false once it is gone; closed and onClose fire', async () => {
   const { conn, client } = await pair('tcp');
   assert.equal(await conn.sendConfirmed('250 ok\r\n'), true);

@@ -117,6 +117,7 @@ export class Connection {
   private graceTimer: NodeJS.Timeout | undefined;
   private pendingDrain: Promise<void> | undefined;
   private isGone = false;
+  private stalledWriter = false;
   /** Every listener added, removed on close. */
   private readonly offs: Off[] = [];
   /** The current socket's data/end listeners, removed at STARTTLS. */
@@ -151,6 +152,11 @@ export class Connection {
   /** True once the connection closed or failed: nothing written now reaches the client. */
   get gone(): boolean {
     return this.isGone || this.socket.destroyed;
+  }
+
+  /** True when the connection was cut because the client stopped reading our output. */
+  get cutForNotReading(): boolean {
+    return this.stalledWriter;
   }
 
   /** Unread input bytes (what the client pipelined). */
@@ -364,11 +370,22 @@ export class Connection {
     for (const s of this.sockets) s.destroy();
   }
 
-  /** One pending 'drain' shared by all writers, so waiting never stacks listeners. */
+  /**
+   * One pending 'drain' shared by all writers, so waiting never stacks listeners.
+   * A client that stops reading for the idle timeout is cut off: otherwise the
+   * waiting writer, and whatever its session holds (a POP3 maildrop lease, a
+   * selected mailbox, a spool file), would be held for as long as the peer likes.
+   */
   private drained(): Promise<void> {
     const s = this.socket;
     this.pendingDrain ??= new Promise<void>((resolve) => {
+      const stalled = setTimeout(() => {
+        this.stalledWriter = true;
+        this.fail('timeout');
+        this.destroy(); // 'close' settles this wait
+      }, this.idleTimeoutMs);
       const done = () => {
+        clearTimeout(stalled);
         s.off('drain', done);
         s.off('close', done);
         this.pendingDrain = undefined;

@@ -159,25 +159,16 @@ export class Pop3Session {
 
   /**
    * Writes the queued answers as one batch and waits while the socket's buffer is
-   * full. A client that stops reading for the idle timeout is cut off: the wait for
-   * 'drain' would otherwise hold the maildrop forever.
+   * full (the connection cuts a client that stops reading for the idle timeout, so
+   * the wait cannot hold the maildrop forever).
    */
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const parts = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    const written = this.conn.writeMany(parts);
-    if (!this.conn.socket.writableNeedDrain) return written;
-    const stalled = setTimeout(() => {
-      this.net.log.info('pop3 client stopped reading; closing connection');
-      this.conn.destroy();
-    }, this.idleMs);
-    try {
-      await written;
-    } finally {
-      clearTimeout(stalled);
-    }
+    await this.conn.writeMany(parts);
+    if (this.conn.cutForNotReading) this.net.log.info('pop3 client stopped reading; closing connection');
   }
 
   /** Sends -ERR and counts it; too many errors close the session (no UPDATE). */
