@@ -9,9 +9,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
-import { LocalChangeBus } from '../store/bus.js';
 import { StoreError } from '../store/errors.js';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 
 /** A command's own failure (bad argument, nothing to do): message shown as is, exit 1 unless told. */
@@ -77,6 +75,8 @@ export async function runWithStore(opts: GlobalOptions, fn: (ctx: CliContext) =>
     // Info lines (migrations, …) would drown a command's output; debug/trace still come through.
     const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
     const log = createLogger({ level, destination: 'stderr' });
+    // Loaded here, not at the top: the store drivers are most of the CLI's start-up time, and --help needs none of them.
+    const [{ openStore }, { LocalChangeBus }] = await Promise.all([import('../store/open.js'), import('../store/bus.js')]);
     const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, database: config.database, bus: new LocalChangeBus() });
     try {
       await fn({ config, store, log });

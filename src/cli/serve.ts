@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { formatListenAddress, LISTENER_NAMES, type ListenerName } from '../config/schema.js';
 import { createLogger } from '../log/logger.js';
-import { startMailroom, type RunningServer } from '../server.js';
+import type { RunningServer } from '../server.js';
 import { globalOptions, loadCliConfig, reportError } from './context.js';
 
 const LABELS: Record<ListenerName, string> = {
@@ -39,6 +39,7 @@ async function serve(command: Command): Promise<number> {
   try {
     const config = loadCliConfig(globalOptions(command));
     log = createLogger({ level: config.log.level });
+    const { startMailroom } = await import('../server.js'); // every protocol: loaded only by `serve`
     server = await startMailroom(config, log);
     process.stderr.write(banner(server, config.data));
     log.info({ listeners: Object.fromEntries(Object.entries(server.addresses).map(([k, v]) => [k, formatListenAddress(v)])), data: config.data }, 'ready');

@@ -4,7 +4,6 @@
  * resync. Stop the servers on both sides first. A progress bar goes to stderr.
  */
 import type { Command } from 'commander';
-import { copyStore, openLocation } from '../store/copy.js';
 import type { Store } from '../store/types.js';
 import { reportError } from './context.js';
 
@@ -43,6 +42,7 @@ export function registerStoreCommands(program: Command): void {
       let from: Store | undefined;
       let to: Store | undefined;
       try {
+        const { copyStore, openLocation } = await import('../store/copy.js'); // both drivers: only for this command
         from = await openLocation(opts.from);
         to = await openLocation(opts.to);
         const summary = await copyStore(from, to, { force: opts.force, progress: progressBar() });

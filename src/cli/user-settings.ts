@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { requireUser } from '../mail/accounts.js';
 import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
-import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copies.js';
+import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copy-setting.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 
 /** Every per-user key with what it accepts. */

@@ -24,27 +24,7 @@ import { ingest, type IngestOptions } from '../ingest.js';
 /** How long after a submission an APPEND of the same message counts as the same copy. */
 export const SENT_DUPLICATE_WINDOW_MS = 10 * 60_000;
 
-/** Per-user setting key (`mailroom user set ADDRESS sent.copy=off`). */
-export const SENT_COPY_SETTING = 'sent.copy';
-
-/** Checks a `sent.copy` value for `mailroom user set`; returns 'on' or 'off'. */
-export function normaliseSentCopySetting(value: string): string {
-  const v = value.trim().toLowerCase();
-  if (['on', 'true', 'yes', '1'].includes(v)) return 'on';
-  if (['off', 'false', 'no', '0'].includes(v)) return 'off';
-  throw new Error(`${SENT_COPY_SETTING}: expected on | off, got ${JSON.stringify(value)}`);
-}
-
-/** Whether the user wants Sent copies: their own `sent.copy` setting, else the server default. */
-export function wantsSentCopy(user: User, serverDefault: boolean): boolean {
-  const v = user.settings[SENT_COPY_SETTING];
-  if (v === undefined) return serverDefault;
-  try {
-    return normaliseSentCopySetting(v) === 'on';
-  } catch {
-    return serverDefault; // a hand-edited bad value is ignored, never fatal
-  }
-}
+export { SENT_COPY_SETTING, normaliseSentCopySetting, wantsSentCopy } from './sent-copy-setting.js';
 
 /** The user's \Sent mailbox; "Sent" is created (with \Sent) when the user has none. */
 export async function sentMailbox(store: Store, userId: Id): Promise<Mailbox> {
