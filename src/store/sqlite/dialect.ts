@@ -13,4 +13,20 @@ export const sqliteDialect: Dialect = {
   listParam: (values) => JSON.stringify(values),
   nowMs: `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
   position: (expr) => `instr(${expr}, ?)`,
+  // FTS5 with the trigram tokenizer (migration 6): a quoted phrase of three or more code points
+  // matches where it is a substring. Contentless (the text is already in contents.search_text),
+  // keyed by content_search.doc because a WITHOUT ROWID table has no rowid to point at.
+  textIndex: {
+    minTerm: 3,
+    add: (contentId, text) => [
+      { sql: 'INSERT INTO content_search (content_id) VALUES (?)', params: [contentId] },
+      { sql: 'INSERT INTO content_fts (rowid, text) SELECT doc, ? FROM content_search WHERE content_id = ?', params: [text, contentId] },
+    ],
+    remove: (contentId) => [
+      { sql: 'DELETE FROM content_fts WHERE rowid IN (SELECT doc FROM content_search WHERE content_id = ?)', params: [contentId] },
+      { sql: 'DELETE FROM content_search WHERE content_id = ?', params: [contentId] },
+    ],
+    candidates: 'IN (SELECT s.content_id FROM content_fts JOIN content_search s ON s.doc = content_fts.rowid WHERE content_fts MATCH ?)',
+    candidateParam: (term) => `"${term.replace(/"/g, '""')}"`,
+  },
 };
