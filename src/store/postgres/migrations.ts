@@ -216,7 +216,7 @@ export const pgMigrations: readonly PgMigration[] = [
   },
   {
     version: 6,
-    description: 'text index for SEARCH (pg_trgm)',
+    description: 'text index for SEARCH',
     // See core/text-search.ts: the search text lower-cased in JavaScript, so the database's
     // locale never decides what matches; LIKE on it is exact, the trigram index makes it fast.
     sql: `
@@ -253,8 +253,8 @@ async function trigramIndex(tx: Conn): Promise<void> {
   await tx.exec(`CREATE INDEX content_search_trgm ON content_search USING gin (text ${schema}.gin_trgm_ops)`);
 }
 
-/** Indexes the contents stored before migration 6, a batch at a time (ids ascending). */
-async function backfillTextIndex(tx: Conn): Promise<void> {
+/** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
+export async function backfillTextIndex(tx: Conn): Promise<void> {
   let after = '';
   for (;;) {
     const rows = await tx.query<{ id: string; search_text: string }>('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500', [after]);

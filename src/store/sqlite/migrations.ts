@@ -217,7 +217,7 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 6,
-    description: 'text index for SEARCH (FTS5 trigram)',
+    description: 'text index for SEARCH',
     up(db) {
       // See core/text-search.ts. Contentless: the text stays only in contents.search_text;
       // contentless_delete lets a dropped content take its entry with it.
@@ -233,8 +233,8 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
-/** Indexes the contents stored before migration 6, a batch at a time (ids ascending). */
-function backfillTextIndex(db: Db): void {
+/** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
+export function backfillTextIndex(db: Db): void {
   const next = db.prepare('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500');
   let after = '';
   for (;;) {
