@@ -220,13 +220,16 @@ export const migrations: readonly Migration[] = [
     description: 'text index for SEARCH',
     up(db) {
       // See core/text-search.ts. Contentless: the text stays only in contents.search_text;
-      // contentless_delete lets a dropped content take its entry with it.
+      // contentless_delete lets a dropped content take its entry with it. detail=none keeps
+      // no positions: a fifth of the size (measured: ~4.7 KB instead of ~23 KB of index per
+      // 7 KB of text) and half the insert time; a term is then looked up as all of its
+      // trigrams, a superset the exact check in core trims.
       db.exec(`
         CREATE TABLE content_search (
           doc INTEGER PRIMARY KEY,                    -- rowid of content_fts
           content_id TEXT NOT NULL UNIQUE REFERENCES contents(id)
         );
-        CREATE VIRTUAL TABLE content_fts USING fts5(text, content='', contentless_delete=1, tokenize='trigram');
+        CREATE VIRTUAL TABLE content_fts USING fts5(text, content='', contentless_delete=1, detail=none, tokenize='trigram');
       `);
       backfillTextIndex(db);
     },
