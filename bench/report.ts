@@ -35,6 +35,10 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'IMAP LOGIN, first, median', unit: 'ms', higherIsBetter: false, ours: at('mailroom.imap.cold.median'), peer: at('dovecot.imap.cold.median'), peerName: 'Dovecot' },
     { figure: 'POP3 USER/PASS, repeated, median', unit: 'ms', higherIsBetter: false, ours: at('mailroom.pop3.warm.median'), peer: at('dovecot.pop3.warm.median'), peerName: 'Dovecot' },
   ],
+  search: [
+    { figure: 'UID SEARCH TEXT rare word, 20,000 messages, warm', unit: 'ms', higherIsBetter: false, ours: at('mailroom.20000.medianMs'), peer: at('dovecot.20000.medianMs'), peerName: 'Dovecot (no FTS)' },
+    { figure: 'UID SEARCH TEXT rare word, largest INBOX (see largest.messages), warm', unit: 'ms', higherIsBetter: false, ours: at('largest.mailroomMs'), peer: at('largest.dovecotMs'), peerName: 'Dovecot (no FTS)' },
+  ],
   deliver: [{ figure: 'deliver() into SQLite', unit: 'msg/s', higherIsBetter: true, ours: at('messagesPerSecond') }],
   queue: [{ figure: 'outbound queue delivered', unit: 'msg/s', higherIsBetter: true, ours: at('deliveredPerSecond') }],
   store: [

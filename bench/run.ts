@@ -14,6 +14,7 @@ import { benchLogin } from './login.js';
 import { benchPop3 } from './pop3.js';
 import { renderReport } from './report.js';
 import { benchQueue } from './queue.js';
+import { benchSearch } from './search.js';
 import { benchSmtp } from './smtp.js';
 import { benchStore } from './store.js';
 import { benchStoreWorker } from './store-worker.js';
@@ -26,6 +27,7 @@ const workloads: Record<string, () => Promise<object>> = {
   login: () => benchLogin(),
   pop3: () => benchPop3(),
   queue: () => benchQueue(Number(process.env.BENCH_QUEUE_MESSAGES ?? 1000), Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 4)),
+  search: () => benchSearch(),
   smtp: () => benchSmtp(),
   store: () => benchStore(),
   'store-worker': () => benchStoreWorker(),

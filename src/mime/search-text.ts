@@ -1,12 +1,12 @@
 /**
  * The text SEARCH TEXT / BODY match against (RFC 9051 6.4.4): decoded header values
- * (RFC 2047 words, charsets) then decoded text parts (transfer encoding, charset,
- * HTML stripped), as one UTF-8 string computed once at delivery.
+ * (RFC 2047 words, charsets) then decoded text parts, attachments included (transfer
+ * encoding, charset, HTML stripped), as one UTF-8 string computed once at delivery.
  */
 import type { Address, MessageIndex } from './types.js';
 import { readHeaderBlock } from './header-block.js';
 import { headerToText } from './decode.js';
-import { isInlineText, leafParts, partText } from './text-parts.js';
+import { leafParts, partText } from './text-parts.js';
 
 /**
  * Cap on the stored search text. 1 MiB holds every real text body we have seen (a
@@ -31,7 +31,9 @@ export function searchText(raw: Buffer, index: MessageIndex): string {
   if (total < SEARCH_TEXT_MAX) add('');
   for (const part of leafParts(index.body)) {
     if (total >= SEARCH_TEXT_MAX) break;
-    if (!isInlineText(part)) continue;
+    // Every text part, attachments too (a .txt or .csv attachment is text a user searches for),
+    // as Dovecot's SEARCH BODY/TEXT does; binary parts are never decoded into the search text.
+    if (part.type !== 'text') continue;
     const text = partText(raw, part, SEARCH_TEXT_MAX * 4);
     if (text !== null) add(text);
   }

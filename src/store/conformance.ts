@@ -14,6 +14,7 @@ import type { ChangeEvent } from './bus.js';
 import { isStoreError, type StoreErrorCode } from './errors.js';
 import { makeContent, minimalIndex, rawMessage, readAll, sha, splitAt, type StoreHarness } from './conformance/kit.js';
 import { queueConformanceSuite } from './conformance/queue.js';
+import { textSearchConformanceSuite } from './conformance/text-search.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 
 export { makeContent, minimalIndex, rawMessage, readAll, splitAt, type StoreHarness } from './conformance/kit.js';
@@ -842,4 +843,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
     });
   });
   queueConformanceSuite(backendName, open);
+  textSearchConformanceSuite(backendName, open);
 }

@@ -58,7 +58,7 @@ async function snapshot(store: Store): Promise<unknown> {
         const c = await store.getContent(r.contentId);
         contents.push({ meta: c, bytes: (await readAll(await store.openContent(r.contentId))).toString('base64').length });
       }
-      boxes.push({ box: b, rows, contents, changes: await store.changesSince(b.id, 0, u.id) });
+      boxes.push({ box: b, rows, contents, changes: await store.changesSince(b.id, 0, u.id), search: await store.searchText(b.id, 'text', 'TEXT 1') });
     }
     users.push({ user: u, quota: await store.getQuota(u.id), boxes, subs: await store.listSubscriptions(u.id) });
   }

@@ -15,7 +15,9 @@ import { openStore } from './open.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
-import type { Client } from './postgres/db.js';
+import { PgConn, type Client } from './postgres/db.js';
+import { backfillTextIndex as pgBackfillTextIndex } from './postgres/migrations.js';
+import { backfillTextIndex as sqliteBackfillTextIndex } from './sqlite/migrations.js';
 
 /** Tables in foreign-key order. Transient state (leases, login throttling) is not copied. */
 export const COPIED_TABLES = [
@@ -58,6 +60,10 @@ interface RowSide {
   commit(): Promise<void>;
   rollback(): Promise<void>;
   finish(): Promise<void>;
+  /** Empties the text index (before its contents go). */
+  clearTextIndex(): Promise<void>;
+  /** Builds the text index of every content: it is derived data, made by the target's own rules. */
+  buildTextIndex(): Promise<void>;
 }
 
 /** Every copied table's key is its first column or its first two: a stable order for paging. */
@@ -100,6 +106,12 @@ function sqliteSide(db: Database.Database): RowSide {
       if (db.inTransaction) db.exec('ROLLBACK');
     },
     async finish() {},
+    async clearTextIndex() {
+      db.exec(`INSERT INTO content_fts (content_fts) VALUES ('delete-all'); DELETE FROM content_search`);
+    },
+    async buildTextIndex() {
+      sqliteBackfillTextIndex(db);
+    },
   };
 }
 
@@ -147,6 +159,12 @@ function postgresSide(client: Client): RowSide {
     async finish() {
       client.release();
     },
+    async clearTextIndex() {
+      await client.query('DELETE FROM content_search');
+    },
+    async buildTextIndex() {
+      await pgBackfillTextIndex(new PgConn(client));
+    },
   };
 }
 
@@ -186,6 +204,7 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
       }
     }
     await dst.begin(false);
+    await dst.clearTextIndex();
     for (const t of [...COPIED_TABLES].reverse()) await dst.clear(t);
     await dst.clear('leases');
     for (const t of COPIED_TABLES) {
@@ -200,6 +219,7 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
       }
       summary.rows[t] = done;
     }
+    await dst.buildTextIndex();
     await dst.commit();
     await src.rollback();
     return summary;

@@ -324,6 +324,14 @@ export interface Store {
    */
   getIndexes(contentIds: string[]): Promise<Map<string, ContentIndex>>;
   hasContent(contentId: string): Promise<boolean>;
+  /**
+   * SEARCH TEXT / BODY (RFC 9051 6.4.4): UIDs (ascending) of the mailbox's rows whose
+   * content's search text (`searchText`: decoded headers and text parts) contains `value`
+   * as a case-insensitive substring; for 'body', in the part after the header block only.
+   * Exact, not a candidate list; answered with the store's text index. 'notfound' for an
+   * unknown mailbox.
+   */
+  searchText(mailboxId: Id, part: 'text' | 'body', value: string): Promise<Uid[]>;
   /** Streams raw bytes [start, end) of the message across its segments. */
   openContent(contentId: string, start?: number, end?: number): Promise<Readable>;
 
@@ -464,7 +472,7 @@ export type Directory = Pick<Store,
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
   | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
-  | 'getContent' | 'getIndexes' | 'hasContent' | 'openContent' | 'stats'>;
+  | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */
 export type Leases = Pick<Store, 'acquireLease' | 'renewLease' | 'releaseLease'>;

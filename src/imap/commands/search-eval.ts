@@ -1,9 +1,11 @@
 /**
  * Evaluates a parsed SEARCH tree (protocol/search-parser.ts) against stored rows and the
- * stored MIME index / search text: never re-parses a message (DESIGN.md). Strings match
- * as case-insensitive substrings of decoded text (RFC 9051 6.4.4).
+ * stored MIME index: never re-parses a message (DESIGN.md). Strings match as
+ * case-insensitive substrings of decoded text (RFC 9051 6.4.4). TEXT and BODY are answered
+ * by the store (`Store.searchText`, with its text index) before the rows are walked; the
+ * same answer for a header key's value narrows which rows need their header text read.
  */
-import type { MessageRow, Store } from '../../store/types.js';
+import type { MessageRow, Store, Uid } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
 import { cachedContent, type CachedContent } from '../content-cache.js';
@@ -11,7 +13,9 @@ import { addressSearchText } from '../../mime/search-text.js';
 
 export interface Candidate {
   seq: number;
-  row: MessageRow;
+  uid: number;
+  /** The stored row; null when the query needs none (see `needsRows`). */
+  row: MessageRow | null;
 }
 
 /** Lazily loaded content, cached per search (several keys may need the same message). */
@@ -21,9 +25,95 @@ export class ContentCache {
   get(id: string): Promise<CachedContent | null> {
     return cachedContent(this.store, id);
   }
-  /** The whole search text, for BODY/TEXT (not cached: it can be large). */
-  async text(id: string): Promise<string | null> {
-    return (await this.store.getContent(id))?.searchText ?? null;
+}
+
+/** The store's answers for the string keys of one query, by key: exact for TEXT/BODY, a superset for header keys. */
+export type TextHits = Map<SearchKey, Set<number>>;
+
+export interface SearchEnv {
+  view: MailboxView;
+  contents: ContentCache;
+  max: number;
+  savedSeqs: number[];
+  hits: TextHits;
+}
+
+/**
+ * Asks the store once per TEXT/BODY key, and once per non-address header key (a header
+ * value is in the search text wherever the header matches, so TEXT's answer bounds it;
+ * FROM/TO/CC/BCC also match the parsed address, which is not, so they are not narrowed).
+ */
+export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: number, key: SearchKey, out: TextHits = new Map()): Promise<TextHits> {
+  switch (key.type) {
+    case 'and':
+      for (const k of key.keys) await textHits(store, mailboxId, k, out);
+      break;
+    case 'or':
+      await textHits(store, mailboxId, key.left, out);
+      await textHits(store, mailboxId, key.right, out);
+      break;
+    case 'not':
+      await textHits(store, mailboxId, key.key, out);
+      break;
+    case 'text':
+    case 'body':
+      out.set(key, new Set(await store.searchText(mailboxId, key.type, key.value)));
+      break;
+    case 'header':
+      if (!isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'text', key.value)));
+      break;
+  }
+  return out;
+}
+
+/** Does evaluating `key` read a stored row (flags, dates, sizes, ids, content)? */
+export function needsRows(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'and':
+      return key.keys.some(needsRows);
+    case 'or':
+      return needsRows(key.left) || needsRows(key.right);
+    case 'not':
+      return needsRows(key.key);
+    case 'flag':
+      return key.flag !== '\\Recent';
+    case 'all':
+    case 'savedateSupported':
+    case 'text':
+    case 'body':
+    case 'seq':
+    case 'uid':
+      return false;
+    default:
+      return true;
+  }
+}
+
+/**
+ * The UIDs any match must be among, when the store's answers bound the query (every match
+ * needs a TEXT/BODY/header hit); null when any row may match.
+ */
+export function boundingUids(key: SearchKey, hits: TextHits): Set<number> | null {
+  switch (key.type) {
+    case 'text':
+    case 'body':
+    case 'header':
+      return hits.get(key) ?? null;
+    case 'and': {
+      let best: Set<number> | null = null;
+      for (const k of key.keys) {
+        const b = boundingUids(k, hits);
+        if (b && (!best || b.size < best.size)) best = b;
+      }
+      return best;
+    }
+    case 'or': {
+      const l = boundingUids(key.left, hits);
+      const r = l && boundingUids(key.right, hits);
+      return l && r ? new Set([...l, ...r]) : null;
+    }
+    default:
+      return null;
   }
 }
 
@@ -54,11 +144,6 @@ function headerPart(text: string): string {
   return i < 0 ? text : text.slice(0, i);
 }
 
-function bodyPart(text: string): string {
-  const i = text.indexOf('\n\n');
-  return i < 0 ? '' : text.slice(i + 2);
-}
-
 function headerMatches(text: string, field: string, value: string): boolean {
   const v = value.toLowerCase();
   for (const line of headerPart(text).split('\n')) {
@@ -87,10 +172,14 @@ function addressMatches(meta: CachedContent, field: AddressField, value: string)
   return text.includes(value.toLowerCase());
 }
 
+function rowOf(c: Candidate): MessageRow {
+  if (c.row === null) throw new Error(`search: a key needs the row of UID ${c.uid}, which needsRows() did not load`);
+  return c.row;
+}
+
 /** Does the message match the key? */
-export async function matches(key: SearchKey, c: Candidate, env: { view: MailboxView; contents: ContentCache; max: number; savedSeqs: number[] }): Promise<boolean> {
-  const { row } = c;
-  const content = async () => (await env.contents.get(row.contentId)) ?? null;
+export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Promise<boolean> {
+  const content = async () => (await env.contents.get(rowOf(c).contentId)) ?? null;
   const inSet = (set: SeqSet, n: number, max: number, saved: number[]) => seqSetHas(set, n, max, saved);
   switch (key.type) {
     case 'all':
@@ -104,26 +193,23 @@ export async function matches(key: SearchKey, c: Candidate, env: { view: Mailbox
     case 'not':
       return !(await matches(key.key, c, env));
     case 'flag': {
-      if (key.flag === '\\Recent') return env.view.isRecent(row.uid) === key.present;
-      const has = row.flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
+      if (key.flag === '\\Recent') return env.view.isRecent(c.uid as Uid) === key.present;
+      const has = rowOf(c).flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
       return has === key.present;
     }
     case 'header': {
+      const narrowed = env.hits.get(key);
+      if (narrowed && !narrowed.has(c.uid)) return false;
       const meta = await content();
       if (meta === null) return false;
       return headerMatches(meta.headerText, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
     }
-    case 'body': {
-      const text = await env.contents.text(row.contentId);
-      return text !== null && bodyPart(text).toLowerCase().includes(key.value.toLowerCase());
-    }
-    case 'text': {
-      const text = await env.contents.text(row.contentId);
-      return text !== null && text.toLowerCase().includes(key.value.toLowerCase());
-    }
+    case 'body':
+    case 'text':
+      return env.hits.get(key)?.has(c.uid) ?? false;
     case 'date': {
-      if (key.field === 'internal') return compareDate(row.internalDate.getTime(), key.cmp, key.date);
-      if (key.field === 'saved') return compareDate(row.saveDate.getTime(), key.cmp, key.date);
+      if (key.field === 'internal') return compareDate(rowOf(c).internalDate.getTime(), key.cmp, key.date);
+      if (key.field === 'saved') return compareDate(rowOf(c).saveDate.getTime(), key.cmp, key.date);
       const meta = await content();
       const sent = meta?.index.sentDate ?? null;
       // RFC 9051 6.4.4: SENT* compare the date as written, so the header's own zone applies
@@ -131,7 +217,7 @@ export async function matches(key: SearchKey, c: Candidate, env: { view: Mailbox
     }
     case 'size': {
       const meta = await content();
-      const size = meta?.index.size ?? row.size;
+      const size = meta?.index.size ?? rowOf(c).size;
       return key.cmp === 'larger' ? size > key.size : size < key.size;
     }
     case 'seq':
@@ -139,17 +225,17 @@ export async function matches(key: SearchKey, c: Candidate, env: { view: Mailbox
     case 'uid': {
       const uids = env.view.allUids();
       const maxUid = uids.length ? uids[uids.length - 1] : 0;
-      if (key.set.kind === 'saved') return env.view.saved.includes(row.uid);
-      return inSet(key.set, row.uid, Math.max(maxUid, row.uid), []);
+      if (key.set.kind === 'saved') return env.view.saved.includes(c.uid as Uid);
+      return inSet(key.set, c.uid, Math.max(maxUid, c.uid), []);
     }
     case 'modseq':
-      return row.modSeq >= key.modseq;
+      return rowOf(c).modSeq >= key.modseq;
     case 'emailid':
-      return row.emailId === key.id;
+      return rowOf(c).emailId === key.id;
     case 'threadid':
-      return row.threadId === key.id;
+      return rowOf(c).threadId === key.id;
     case 'age': {
-      const age = (Date.now() - row.internalDate.getTime()) / 1000;
+      const age = (Date.now() - rowOf(c).internalDate.getTime()) / 1000;
       return key.cmp === 'older' ? age > key.seconds : age <= key.seconds;
     }
   }

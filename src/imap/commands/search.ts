@@ -1,7 +1,8 @@
 // SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES)
-import { esearch, parseSearch, type SearchReturnOption } from '../protocol/index.js';
+import { esearch, parseSearch, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
+import type { MessageRow } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
-import { ContentCache, matches } from './search-eval.js';
+import { boundingUids, ContentCache, matches, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
 
 export const search = {
@@ -11,15 +12,17 @@ export const search = {
   async run({ session: s, args, uid, tag }) {
     const cmd = parseSearch(args, { esearch: true });
     const view = s.view();
-    const rows = await s.services.store.listMessages(view.mailboxId, s.user().id);
-    const byUid = new Map(rows.map((r) => [r.uid as number, r]));
-    const env = { view, contents: new ContentCache(s.services.store), max: view.exists, savedSeqs: savedSeqs(view) };
+    const store = s.services.store;
+    const env: SearchEnv = {
+      view,
+      contents: new ContentCache(store),
+      max: view.exists,
+      savedSeqs: savedSeqs(view),
+      hits: await textHits(store, view.mailboxId, cmd.query),
+    };
     const hits: { seq: number; uid: number }[] = [];
-    const uids = view.allUids();
-    for (let i = 0; i < uids.length; i++) {
-      const row = byUid.get(uids[i]);
-      if (!row) continue; // expunged elsewhere, not yet announced
-      if (await matches(cmd.query, { seq: i + 1, row }, env)) hits.push({ seq: i + 1, uid: uids[i] });
+    for (const c of await candidates(view, env, cmd.query, () => store.listMessages(view.mailboxId, s.user().id))) {
+      if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid });
     }
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
     const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
@@ -50,6 +53,26 @@ function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number
   const out: number[] = [];
   if (uids.length && opts.includes('MIN')) out.push(uids[0]);
   if (uids.length && opts.includes('MAX') && !out.includes(uids[uids.length - 1])) out.push(uids[uids.length - 1]);
+  return out;
+}
+
+/**
+ * The rows to evaluate, in sequence order: only those the store's text answers allow when
+ * they bound the query, without loading rows when no key needs them (a big mailbox's
+ * `TEXT word` then costs the index lookup, not a read of every row).
+ */
+async function candidates(view: MailboxView, env: SearchEnv, query: SearchKey, list: () => Promise<MessageRow[]>): Promise<Candidate[]> {
+  const bound = boundingUids(query, env.hits);
+  const uids = bound ? [...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) : view.allUids();
+  // The store's answers hold only rows it has now, so a bounded query needs no rows to leave out
+  // those expunged elsewhere and not yet announced; any other query reads them.
+  if (bound && !needsRows(query)) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
+  const byUid = new Map((await list()).map((r) => [r.uid as number, r]));
+  const out: Candidate[] = [];
+  for (const u of uids) {
+    const row = byUid.get(u);
+    if (row) out.push({ seq: view.seqOf(u), uid: u, row }); // else expunged elsewhere, not yet announced
+  }
   return out;
 }
 

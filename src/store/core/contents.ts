@@ -10,6 +10,7 @@ import { StoreError } from '../errors.js';
 import { checkHash } from '../blob/fs-blob-store.js';
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
+import { indexContent, unindexContent } from './text-search.js';
 import type { ReadTx, Tx } from './tx.js';
 
 function isExisting(c: NewContent | ExistingContent): c is ExistingContent {
@@ -57,6 +58,7 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
     if (!again) throw new StoreError('unavailable', `content ${content.id} vanished during a concurrent release; retry`);
     return again.size;
   }
+  await indexContent(tx, content.id, content.searchText);
   return content.size;
 }
 
@@ -91,6 +93,7 @@ export async function releaseContents(tx: Tx, counts: Map<string, number>): Prom
   for (const id of [...counts.keys()].sort()) {
     const r = await tx.get<{ refcount: number; segments: string }>('UPDATE contents SET refcount = refcount - ? WHERE id = ? RETURNING refcount, segments', [counts.get(id), id]);
     if (!r || r.refcount > 0) continue;
+    await unindexContent(tx, id);
     await tx.exec('DELETE FROM contents WHERE id = ?', [id]);
     await releaseBlobs(tx, JSON.parse(r.segments) as Segment[]);
   }

@@ -30,6 +30,7 @@ import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
 import type { Driver } from './port.js';
 import * as queue from './queue.js';
+import * as textSearch from './text-search.js';
 import { ReadTx, Tx } from './tx.js';
 import * as users from './users.js';
 
@@ -131,6 +132,9 @@ export abstract class CoreStore implements Store {
   getContent(id: string): Promise<ContentMeta | null> { return this.read((tx) => contents.getContent(tx, id)); }
   getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.read((tx) => contents.getIndexes(tx, ids)); }
   hasContent(id: string): Promise<boolean> { return this.read((tx) => contents.hasContent(tx, id)); }
+  searchText(mailboxId: Id, part: 'text' | 'body', value: string): Promise<Uid[]> {
+    return this.read((tx) => textSearch.searchText(tx, mailboxId, part, value));
+  }
   /** A content's size and segments (for a host that streams the blobs itself); 'notfound' when not stored. */
   contentLayout(id: string): Promise<{ size: number; segments: Segment[] }> {
     return this.read((tx) => contents.contentSegments(tx, id));

@@ -63,4 +63,30 @@ export interface Dialect {
    * 0 when absent; compares code points, case-sensitively (SQLite instr, PostgreSQL strpos).
    */
   position(expr: string): string;
+  /** The full-text index over contents' search text (the rule is in ./text-search.ts). */
+  readonly textIndex: TextIndexDialect;
+}
+
+/** One SQL statement with its parameters. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * How a backend keeps and asks its text index. The index only narrows: it must find every
+ * content whose index text contains the term (a superset is fine, a miss is a wrong SEARCH
+ * answer); ./text-search.ts checks the exact rule on what it finds.
+ */
+export interface TextIndexDialect {
+  /** Shortest term, in code points, the index can narrow; shorter terms are checked on every row. */
+  readonly minTerm: number;
+  /** Statements that index a content; `text` is its search text as ./text-search.ts prepares it. */
+  add(contentId: string, text: string): Statement[];
+  /** Statements that drop a content's index entry (run when the content row goes). */
+  remove(contentId: string): Statement[];
+  /** `IN (subquery)` over content ids whose index text may contain the term bound to its one `?`. */
+  readonly candidates: string;
+  /** The value for the `?` of `candidates`, from a prepared term of at least minTerm code points. */
+  candidateParam(term: string): unknown;
 }

@@ -15,6 +15,16 @@ export const postgresDialect: Dialect = {
   listParam: (values) => values,
   nowMs: '(extract(epoch FROM clock_timestamp()) * 1000)::bigint',
   position: (expr) => `strpos(${expr}, ?)`,
+  // A lower-cased copy of the search text with a pg_trgm GIN index (migration 6): LIKE is
+  // exact on it and uses the index from three characters on; shorter terms still narrow
+  // (a scan inside the database is cheaper than shipping every text to the checker).
+  textIndex: {
+    minTerm: 1,
+    add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],
+    remove: (contentId) => [{ sql: 'DELETE FROM content_search WHERE content_id = ?', params: [contentId] }],
+    candidates: 'IN (SELECT content_id FROM content_search WHERE text LIKE ?)',
+    candidateParam: (term) => `%${term.replace(/[\\%_]/g, '\\$&')}%`,
+  },
 };
 
 /** `?` placeholders → `$1, $2, …` (outside quoted strings and identifiers), cached per SQL text. */

@@ -8,11 +8,15 @@
  */
 import { StoreError } from '../errors.js';
 import type { Conn } from '../core/port.js';
+import { indexForm } from '../core/text-search.js';
+import { postgresDialect } from './dialect.js';
 
 export interface PgMigration {
   version: number;
   description: string;
   sql: string;
+  /** Runs after `sql` in the same transaction, for what SQL alone cannot do (a backfill computed in JavaScript). */
+  run?: (tx: Conn) => Promise<void>;
 }
 
 export const pgMigrations: readonly PgMigration[] = [
@@ -210,7 +214,57 @@ export const pgMigrations: readonly PgMigration[] = [
     // both backends mean the same by schema version 5 (see the SQLite migration).
     sql: 'SELECT 1',
   },
+  {
+    version: 6,
+    description: 'text index for SEARCH',
+    // See core/text-search.ts: the search text lower-cased in JavaScript, so the database's
+    // locale never decides what matches; LIKE on it is exact, the trigram index makes it fast.
+    sql: `
+      CREATE TABLE content_search (
+        content_id TEXT PRIMARY KEY REFERENCES contents(id),
+        text TEXT NOT NULL
+      );
+    `,
+    run: async (tx) => {
+      await trigramIndex(tx);
+      await backfillTextIndex(tx);
+    },
+  },
 ];
+
+/**
+ * The GIN trigram index on content_search.text. pg_trgm is a trusted extension (PostgreSQL
+ * 13+: a database owner may create it); where it cannot be created, LIKE still answers
+ * exactly, by scanning, and the server says so once in its log at migration.
+ */
+async function trigramIndex(tx: Conn): Promise<void> {
+  await tx.exec('SAVEPOINT trgm');
+  try {
+    await tx.exec('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+    await tx.exec('RELEASE SAVEPOINT trgm');
+  } catch (err) {
+    await tx.exec('ROLLBACK TO SAVEPOINT trgm');
+    console.warn(`mailroom: pg_trgm is not available (${(err as Error).message}); SEARCH TEXT/BODY will scan instead of using an index`);
+    return;
+  }
+  // The extension may live in a schema outside search_path (one schema per tenant or test).
+  const ext = await tx.get<{ schema: string }>(`SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`);
+  const schema = `"${ext!.schema.replace(/"/g, '""')}"`;
+  await tx.exec(`CREATE INDEX content_search_trgm ON content_search USING gin (text ${schema}.gin_trgm_ops)`);
+}
+
+/** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
+export async function backfillTextIndex(tx: Conn): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await tx.query<{ id: string; search_text: string }>('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500', [after]);
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      for (const s of postgresDialect.textIndex.add(r.id, indexForm(r.search_text))) await tx.exec(s.sql, s.params);
+    }
+    after = rows[rows.length - 1].id;
+  }
+}
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);
 
@@ -235,6 +289,7 @@ export async function pgMigrate(tx: Conn, list: readonly PgMigration[] = pgMigra
   for (const m of [...list].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
     await tx.exec(m.sql);
+    if (m.run) await m.run(tx);
     await tx.exec('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [m.version, Date.now()]);
   }
 }

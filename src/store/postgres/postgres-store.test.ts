@@ -119,6 +119,36 @@ describe('postgres store', { skip: pgSkip }, () => {
       }
     });
 
+    it('migration 6 indexes the contents stored before it, with a trigram index', async () => {
+      const schema = `s${counter++}`;
+      let t = await harness(schema);
+      await t.store.addDomain('old.test');
+      const u = await t.store.addUser('old@old.test', 'h', []);
+      const inbox = (await t.store.getMailbox(u.id, 'INBOX'))!;
+      for (const [n, text] of [[1, 'Subject: old\n\nAn Ancient Word'], [2, 'Subject: older\n\nnothing']] as const) {
+        await t.store.appendMessage({ mailboxId: inbox.id, content: await makeContent(t.store, [rawMessage(`pg-old-${n}`)], text) });
+      }
+      await t.close();
+      // the schema as version 5 left it: no text index yet
+      const admin = new pg.Client({ connectionString: db!.url });
+      await admin.connect();
+      try {
+        await admin.query(`DROP TABLE ${schema}.content_search; DELETE FROM ${schema}.schema_migrations WHERE version = 6`);
+        t = await harness(schema);
+        const idx = await admin.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'content_search'`, [schema]);
+        assert.ok(idx.rows.some((r: { indexdef: string }) => /gin_trgm_ops/.test(r.indexdef)), JSON.stringify(idx.rows));
+      } finally {
+        await admin.end();
+      }
+      try {
+        assert.equal(await t.store.schemaVersion(), pgLatestVersion);
+        assert.deepEqual(await t.store.searchText(inbox.id, 'text', 'ANCIENT'), [1]);
+        assert.deepEqual(await t.store.searchText(inbox.id, 'body', 'old'), []);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('an unreachable server is StoreError unavailable', async () => {
       const bus = new LocalChangeBus();
       const store = new PostgresStore({ url: 'postgres://postgres@127.0.0.1:1/none', bus, connectTimeoutMs: 1000 });

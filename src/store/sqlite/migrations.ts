@@ -5,6 +5,8 @@
  */
 import { StoreError } from '../errors.js';
 import type { Db } from './driver.js';
+import { sqliteDialect } from './dialect.js';
+import { indexForm } from '../core/text-search.js';
 
 export interface Migration {
   version: number;
@@ -213,7 +215,40 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT OR IGNORE INTO meta (key, value) SELECT 'mailbox_id', CAST(coalesce(max(id), 0) AS TEXT) FROM mailboxes`);
     },
   },
+  {
+    version: 6,
+    description: 'text index for SEARCH',
+    up(db) {
+      // See core/text-search.ts. Contentless: the text stays only in contents.search_text;
+      // contentless_delete lets a dropped content take its entry with it. detail=none keeps
+      // no positions: a fifth of the size (measured: ~4.7 KB instead of ~23 KB of index per
+      // 7 KB of text) and half the insert time; a term is then looked up as all of its
+      // trigrams, a superset the exact check in core trims.
+      db.exec(`
+        CREATE TABLE content_search (
+          doc INTEGER PRIMARY KEY,                    -- rowid of content_fts
+          content_id TEXT NOT NULL UNIQUE REFERENCES contents(id)
+        );
+        CREATE VIRTUAL TABLE content_fts USING fts5(text, content='', contentless_delete=1, detail=none, tokenize='trigram');
+      `);
+      backfillTextIndex(db);
+    },
+  },
 ];
+
+/** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
+export function backfillTextIndex(db: Db): void {
+  const next = db.prepare('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500');
+  let after = '';
+  for (;;) {
+    const rows = next.all(after) as { id: string; search_text: string }[];
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      for (const s of sqliteDialect.textIndex.add(r.id, indexForm(r.search_text))) db.prepare(s.sql).run(...s.params);
+    }
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /** The newest schema version this code knows. */
 export const latestVersion = migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -194,12 +194,31 @@ describe('sqlite migrations', () => {
     await store.close();
     // the database as version 4 left it: no counter yet
     const db = new Database(path.join(dir, 'mailroom.db'));
-    db.exec(`DELETE FROM meta WHERE key = 'mailbox_id'; DELETE FROM schema_migrations WHERE version = 5`);
+    db.exec(`DELETE FROM meta WHERE key = 'mailbox_id'; DELETE FROM schema_migrations WHERE version >= 5; DROP TABLE content_fts; DROP TABLE content_search`);
     db.close();
     store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
     await store.deleteMailbox(user.id, 'Top');
     const next = await store.createMailbox(user.id, 'Next');
     assert.ok(next.id > top.id, `got id ${next.id} after deleting ${top.id}`);
+    await store.close();
+  });
+
+  it('migration 6 indexes the contents stored before it, so SEARCH finds old mail', async () => {
+    const dir = newDir();
+    let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { inbox } = await setup(store);
+    for (const [n, text] of [[1, 'Subject: old\n\nAn Ancient Word'], [2, 'Subject: older\n\nnothing']] as const) {
+      await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(n)], text) });
+    }
+    await store.close();
+    // the database as version 5 left it: no text index yet
+    const db = new Database(path.join(dir, 'mailroom.db'));
+    db.exec('DROP TABLE content_fts; DROP TABLE content_search; DELETE FROM schema_migrations WHERE version = 6');
+    db.close();
+    store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    assert.equal(await store.schemaVersion(), latestVersion);
+    assert.deepEqual(await store.searchText(inbox.id, 'text', 'ANCIENT'), [1]);
+    assert.deepEqual(await store.searchText(inbox.id, 'body', 'old'), []);
     await store.close();
   });
 

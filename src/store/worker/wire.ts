@@ -20,7 +20,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
   'appendMessage', 'listMessages', 'getMessages', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
-  'getContent', 'getIndexes', 'hasContent', 'stats',
+  'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
   'retryQueueEntry', 'deleteQueueEntry', 'clearQueueDsn',
 ]);

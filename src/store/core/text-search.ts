@@ -1,0 +1,84 @@
+/**
+ * SEARCH TEXT / BODY in the store (RFC 9051 6.4.4, RFC 3501 6.4.4): a message matches
+ * when the term is a case-insensitive substring of its decoded search text (headers and
+ * text parts, as src/mime/search-text.ts builds it at delivery), or, for BODY, of the
+ * part after the header block.
+ *
+ * Two steps, so the answer never depends on how a database folds case:
+ * - the backend's text index (Dialect.textIndex: SQLite FTS5 trigram, PostgreSQL
+ *   pg_trgm) narrows the mailbox's rows to candidates. It indexes the search text
+ *   lower-cased here, in JavaScript, and is asked with the term lower-cased the same way;
+ *   the database's own folding only ever maps code point to code point on both sides,
+ *   so a substring stays a substring and no match is lost;
+ * - the exact rule (`textHas`) runs on the candidates' stored search text.
+ * Terms shorter than the index can narrow (trigrams: 3 code points) are checked on every
+ * row of the mailbox, in batches.
+ *
+ * The index entry is added when a content row is created and dropped with it
+ * (./contents.ts), so it follows the content's reference count.
+ */
+import { StoreError } from '../errors.js';
+import type { Id, Uid } from '../types.js';
+import type { ReadTx, Tx } from './tx.js';
+
+/** Which text a term is looked for in: the whole search text (TEXT) or the body after the headers (BODY). */
+export type TextPart = 'text' | 'body';
+
+/** Contents whose text is read per query while checking candidates: bounds memory for big mailboxes. */
+const CHECK_BATCH = 200;
+
+/** What the index holds for a content, and the form a term is looked up in. */
+export function indexForm(text: string): string {
+  return text.toLowerCase();
+}
+
+function bodyOf(searchText: string): string {
+  const i = searchText.indexOf('\n\n');
+  return i < 0 ? '' : searchText.slice(i + 2);
+}
+
+/** The exact rule: is `term` a case-insensitive substring of the search text's `part`? */
+export function textHas(searchText: string, part: TextPart, term: string): boolean {
+  const text = part === 'body' ? bodyOf(searchText) : searchText;
+  return indexForm(text).includes(indexForm(term));
+}
+
+/** Adds a new content's entry to the text index (same transaction as its row). */
+export async function indexContent(tx: Tx, contentId: string, searchText: string): Promise<void> {
+  for (const s of tx.d.textIndex.add(contentId, indexForm(searchText))) await tx.exec(s.sql, s.params);
+}
+
+/** Drops a content's entry from the text index (same transaction as deleting its row). */
+export async function unindexContent(tx: Tx, contentId: string): Promise<void> {
+  for (const s of tx.d.textIndex.remove(contentId)) await tx.exec(s.sql, s.params);
+}
+
+/** UIDs (ascending) of the mailbox's rows whose search text's `part` contains `value`, case-insensitively. */
+export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, value: string): Promise<Uid[]> {
+  if (part !== 'text' && part !== 'body') throw new StoreError('invalid', 'search part must be text or body');
+  if (typeof value !== 'string') throw new StoreError('invalid', 'search value must be a string');
+  if (!(await tx.get('SELECT 1 FROM mailboxes WHERE id = ?', [mailboxId]))) throw new StoreError('notfound', `no mailbox ${mailboxId}`);
+  const term = indexForm(value);
+  const ix = tx.d.textIndex;
+  const narrow = [...term].length >= ix.minTerm && term.length > 0;
+  const rows = await tx.query<{ uid: number; content_id: string }>(
+    `SELECT uid, content_id FROM messages WHERE mailbox_id = ?${narrow ? ` AND content_id ${ix.candidates}` : ''} ORDER BY uid`,
+    narrow ? [mailboxId, ix.candidateParam(term)] : [mailboxId],
+  );
+  if (term === '') return rows.map((r) => r.uid as Uid); // the empty string is in every text
+  const hits = await contentsHaving(tx, [...new Set(rows.map((r) => r.content_id))], part, value);
+  return rows.filter((r) => hits.has(r.content_id)).map((r) => r.uid as Uid);
+}
+
+/** The ids among `ids` whose stored search text passes the exact rule. */
+async function contentsHaving(tx: ReadTx, ids: string[], part: TextPart, value: string): Promise<Set<string>> {
+  const hits = new Set<string>();
+  for (let i = 0; i < ids.length; i += CHECK_BATCH) {
+    const batch = await tx.query<{ id: string; search_text: string }>(
+      `SELECT id, search_text FROM contents WHERE id ${tx.d.inList('text')}`,
+      [tx.d.listParam(ids.slice(i, i + CHECK_BATCH))],
+    );
+    for (const c of batch) if (textHas(c.search_text, part, value)) hits.add(c.id);
+  }
+  return hits;
+}
