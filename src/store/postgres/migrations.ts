@@ -210,6 +210,12 @@ export const pgMigrations: readonly PgMigration[] = [
     // both backends mean the same by schema version 5 (see the SQLite migration).
     sql: 'SELECT 1',
   },
+  {
+    version: 6,
+    description: 'covering index for SELECT and STATUS of big mailboxes',
+    // Index-only scans for mailboxSnapshot and the STATUS counts (as the SQLite migration).
+    sql: 'CREATE INDEX messages_uid_flags ON messages (mailbox_id, uid) INCLUDE (flags, size)',
+  },
 ];
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);
