@@ -42,7 +42,7 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'big INBOX: STATUS', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.status'), peer: at('dovecot.ms.status'), peerName: 'Dovecot' },
   ],
   idle: [
-    { figure: 'IDLE sessions: RSS per session', unit: 'KiB', higherIsBetter: false, ours: at('mailroom.rssPerSessionKiB'), peer: at('dovecot.rssPerSessionKiB'), peerName: 'Dovecot (fewer sessions)' },
+    { figure: 'IDLE sessions: PSS per session', unit: 'KiB', higherIsBetter: false, ours: at('mailroom.pssPerSessionKiB'), peer: at('dovecot.pssPerSessionKiB'), peerName: 'Dovecot (fewer sessions)' },
     { figure: 'IDLE sessions: server RSS with all of them', unit: 'MiB', higherIsBetter: false, ours: at('mailroom.rssWithSessionsMiB') },
     { figure: 'IDLE sessions: new mail announced on all', unit: 'ms', higherIsBetter: false, ours: at('mailroom.pushAllMs'), peer: at('dovecot.pushAllMs'), peerName: 'Dovecot (fewer sessions)' },
   ],
