@@ -2,6 +2,7 @@
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { recentClaim } from '../selected.js';
+import { statusCounts } from '../status-counts.js';
 import type { ImapSession } from '../session.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
 import type { ImapCommand } from './types.js';
@@ -22,14 +23,15 @@ export function parseStatusItems(args: ArgReader): string[] {
 
 /**
  * The `* STATUS name (...)` line for one mailbox. Counts come from SQL aggregates
- * (Store.mailboxCounts) or the mailbox row, never from loading the rows; RECENT, a rev1
+ * (Store.mailboxCounts, remembered per MODSEQ: status-counts.ts) or the mailbox row, never
+ * from loading the rows; RECENT, a rev1
  * item kept as session claims, needs the UIDs only in the rare case that part of the
  * mailbox is claimed (see `recent`).
  */
 export async function statusLine(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<string> {
   const store = s.services.store;
   // UNSEEN and DELETED need the rows' flags; MESSAGES and SIZE then come from the same snapshot.
-  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await store.mailboxCounts(box.id, s.user().id) : null;
+  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.user().id) : null;
   const recentCount = items.includes('RECENT') ? await recent(s, box) : 0;
   const values = items.map((item) => {
     switch (item) {
