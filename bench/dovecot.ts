@@ -21,6 +21,8 @@ export interface RunningDovecot {
   /** LMTP port when lmtp was asked (needs dovecot-lmtpd). */
   lmtpPort?: number;
   dir: string;
+  /** The master process (its descendants are the login and mail processes). */
+  pid: number;
   /** A user's home (its mail is in `Maildir/` there, owned by the mail uid/gid). */
   home(user: string): string;
   /** The uid and gid mail files must belong to. */
@@ -64,7 +66,7 @@ function userExists(name: string): boolean {
 }
 
 /** Starts Dovecot with the given users (plain passwords) and waits until it accepts connections. */
-export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean; pop3?: boolean; lmtp?: boolean } = {}): Promise<RunningDovecot> {
+export async function startDovecot(users: { user: string; password: string }[], options: { tls?: boolean; pop3?: boolean; lmtp?: boolean; processLimit?: number } = {}): Promise<RunningDovecot> {
   const version = dovecotVersion();
   if (!version) throw new Error('dovecot is not installed (apt-get install -y dovecot-imapd)');
   const root = process.getuid?.() === 0;
@@ -160,7 +162,7 @@ service imap-login {
 ${pop3Port ? pop3Service(pop3Port) : ''}${lmtpPort ? lmtpService(lmtpPort) : ''}service anvil {
   chroot =
 }
-`);
+${options.processLimit ? `service imap {\n  process_limit = ${options.processLimit}\n}\nservice imap-login {\n  process_limit = ${options.processLimit}\n}\n` : ''}`);
   const child: ChildProcess = spawn('dovecot', ['-F', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
@@ -182,6 +184,7 @@ ${pop3Port ? pop3Service(pop3Port) : ''}${lmtpPort ? lmtpService(lmtpPort) : ''}
     pop3Port,
     lmtpPort,
     dir,
+    pid: child.pid!,
     home: homeOf,
     mailOwner: { uid: mailUid, gid: mailGid },
     addUser,

@@ -39,6 +39,17 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'UID SEARCH TEXT rare word, 20,000 messages, warm', unit: 'ms', higherIsBetter: false, ours: at('mailroom.20000.medianMs'), peer: at('dovecot.20000.medianMs'), peerName: 'Dovecot (no FTS)' },
     { figure: 'UID SEARCH TEXT rare word, largest INBOX (see largest.messages), warm', unit: 'ms', higherIsBetter: false, ours: at('largest.mailroomMs'), peer: at('largest.dovecotMs'), peerName: 'Dovecot (no FTS)' },
   ],
+  bigbox: [
+    { figure: 'big INBOX: LOGIN+SELECT', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.loginSelect'), peer: at('dovecot.ms.loginSelect'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: UID FETCH 1:* (FLAGS)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchFlags'), peer: at('dovecot.ms.fetchFlags'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: FETCH last 500 (ENVELOPE)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchEnvelopeLast500'), peer: at('dovecot.ms.fetchEnvelopeLast500'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: STATUS', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.status'), peer: at('dovecot.ms.status'), peerName: 'Dovecot' },
+  ],
+  idle: [
+    { figure: 'IDLE sessions: PSS per session', unit: 'KiB', higherIsBetter: false, ours: at('mailroom.pssPerSessionKiB'), peer: at('dovecot.pssPerSessionKiB'), peerName: 'Dovecot (fewer sessions)' },
+    { figure: 'IDLE sessions: server RSS with all of them', unit: 'MiB', higherIsBetter: false, ours: at('mailroom.rssWithSessionsMiB') },
+    { figure: 'IDLE sessions: new mail announced on all', unit: 'ms', higherIsBetter: false, ours: at('mailroom.pushAllMs'), peer: at('dovecot.pushAllMs'), peerName: 'Dovecot (fewer sessions)' },
+  ],
   deliver: [{ figure: 'deliver() into SQLite', unit: 'msg/s', higherIsBetter: true, ours: at('messagesPerSecond') }],
   queue: [{ figure: 'outbound queue delivered', unit: 'msg/s', higherIsBetter: true, ours: at('deliveredPerSecond') }],
   store: [

@@ -8,7 +8,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchBigbox } from './bigbox.js';
 import { benchDeliver } from './deliver.js';
+import { benchIdle } from './idle.js';
 import { benchImap } from './imap.js';
 import { benchLogin } from './login.js';
 import { benchPop3 } from './pop3.js';
@@ -22,7 +24,9 @@ import { benchStoreWorker } from './store-worker.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const workloads: Record<string, () => Promise<object>> = {
+  bigbox: () => benchBigbox(),
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
+  idle: () => benchIdle(),
   imap: () => benchImap(),
   login: () => benchLogin(),
   pop3: () => benchPop3(),

@@ -2,6 +2,9 @@
  * The selected mailbox as one session sees it (RFC 9051 2.3.1): UIDs in ascending order
  * give the sequence numbers, and changes made elsewhere (other sessions, delivery, POP3)
  * are read from `store.changesSince` and held back until the session may announce them.
+ * Per-message state is compact (message-columns.ts: typed arrays of UIDs and interned flag
+ * lists), loaded by one `store.mailboxSnapshot`; SELECT's figures (EXISTS, first unseen,
+ * keywords) are computed from it, never from per-message objects.
  *
  * Never imports: SQL, the network. IMAP sequence numbers live only here (DESIGN.md).
  * Invariants:
@@ -10,8 +13,9 @@
  *  - New messages are appended at the end (UIDs grow), so announcing EXISTS never renumbers.
  *  - \Recent is session state: the first session of this process to see a UID claims it.
  */
-import type { Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
+import type { Changes, Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
 import { ImapNo } from './errors.js';
+import { FlagTable, MessageColumns } from './message-columns.js';
 import { expandSeqSet, formatFlagList, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
 
 /**
@@ -32,19 +36,41 @@ function claimKey(box: RecentKey): string {
   return `${box.id}/${box.uidValidity}`;
 }
 
-/** How many UIDs of a mailbox are above the recent claim (STATUS RECENT); does not claim. */
-export function countRecent(box: RecentKey, uids: readonly number[]): number {
-  const claimed = recentClaims.get(claimKey(box)) ?? 0;
-  return uids.filter((u) => u > claimed).length;
+/** The highest UID some session of this process reported as \Recent (0: none); UIDs above it are \Recent for the next session to look. */
+export function recentClaim(box: RecentKey): number {
+  return recentClaims.get(claimKey(box)) ?? 0;
 }
 
-/** The UIDs that are \Recent for the caller; with `claim`, no later session sees them so (RFC 3501 2.3.2). */
-function claimRecent(box: RecentKey, uids: readonly number[], claim: boolean): number[] {
-  const key = claimKey(box);
-  const claimed = recentClaims.get(key) ?? 0;
-  const mine = uids.filter((u) => u > claimed);
-  if (claim && mine.length > 0) recentClaims.set(key, Math.max(claimed, ...mine.slice(-1)));
-  return mine;
+/**
+ * Claims the UIDs above the current claim up to `upTo` (RFC 3501 2.3.2: one session sees a
+ * message as \Recent); returns the claimed range [from, upTo] or null when nothing new.
+ */
+function claimRecent(box: RecentKey, upTo: number, claim: boolean): [number, number] | null {
+  const claimed = recentClaim(box);
+  if (upTo <= claimed) return null;
+  if (claim) recentClaims.set(claimKey(box), upTo);
+  return [claimed + 1, upTo];
+}
+
+/**
+ * changesSince calls in flight, per store: sessions that ask the same question at the same
+ * moment share one answer. A delivery rings every session IDLEing on the mailbox at once,
+ * all at the same MODSEQ: 10,000 sessions cost one store read, not 10,000. The answer is
+ * shared, so nobody may modify it (views copy what they keep).
+ */
+const inflight = new WeakMap<Store, Map<string, Promise<Changes>>>();
+
+function sharedChangesSince(store: Store, mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> {
+  let calls = inflight.get(store);
+  if (!calls) inflight.set(store, (calls = new Map()));
+  const key = `${mailboxId}/${modSeq}/${viewerId}`;
+  let p = calls.get(key);
+  if (!p) {
+    const map = calls;
+    p = store.changesSince(mailboxId, modSeq, viewerId).finally(() => map.delete(key));
+    map.set(key, p);
+  }
+  return p;
 }
 
 /** Rows a view remembers for RFC 2180 4.1.1 (about 0.5 KB each). */
@@ -64,16 +90,18 @@ export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2:
 }
 
 export class MailboxView {
-  private uids: Uid[] = [];
-  private flags = new Map<number, string[]>();
-  private recent = new Set<number>();
-  private modSeq: ModSeq = 0;
+  private readonly msgs: MessageColumns;
+  private readonly flagTable: FlagTable;
+  /** UID ranges [lo, hi] this session claimed as \Recent (usually one: the claim at SELECT). */
+  private recentRanges: [number, number][] = [];
+  private modSeq: ModSeq;
+  private uidNextValue: number;
   private keywords = new Set<string>();
   private pendingExpunge = new Set<number>();
   private pendingFlags = new Set<number>();
-  private announcedExists = 0;
+  private announcedExists: number;
   private keywordsChanged = false;
-  /** Recently seen rows, so a message expunged elsewhere can still be served until its EXPUNGE is announced (RFC 2180 4.1.1). */
+  /** Recently read rows, so a message expunged elsewhere can still be served until its EXPUNGE is announced (RFC 2180 4.1.1). */
   private rows = new Map<number, MessageRow>();
   /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
   saved: Uid[] = [];
@@ -84,42 +112,55 @@ export class MailboxView {
     readonly uidValidity: number,
     readonly readOnly: boolean,
     private readonly userId: Id,
-  ) {}
+    snapshot: { uids: Uint32Array; flagSets: string[][]; flagSet: Uint32Array; uidNext: number; modSeq: ModSeq },
+  ) {
+    this.msgs = new MessageColumns(snapshot.uids, snapshot.flagSet);
+    this.flagTable = new FlagTable(snapshot.flagSets);
+    for (const list of snapshot.flagSets) this.learnKeywords(list);
+    this.keywordsChanged = false;
+    this.announcedExists = this.msgs.length;
+    this.uidNextValue = snapshot.uidNext;
+    this.modSeq = snapshot.modSeq;
+  }
 
-  /** Loads the mailbox rows; the caller sends the SELECT responses from `exists`, `flagList()` etc. */
+  /** Loads the mailbox in one snapshot; the caller sends the SELECT responses from `exists`, `flagList()` etc. */
   static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
-    const box = await store.getMailboxById(mailboxId);
-    if (!box) throw new Error('mailbox vanished');
-    const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly, userId);
-    const rows = await store.listMessages(box.id, userId);
-    view.modSeq = box.highestModSeq;
-    for (const r of rows) view.add(r);
-    for (const u of claimRecent(box, view.uids, !readOnly)) view.recent.add(u);
-    view.announcedExists = view.uids.length;
-    view.uidNextValue = box.uidNext;
-    view.keywordsChanged = false;
+    const snap = await store.mailboxSnapshot(mailboxId, userId);
+    const box = snap.mailbox;
+    const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly, userId, {
+      uids: snap.uids, flagSets: snap.flagSets, flagSet: snap.flagSet, uidNext: box.uidNext, modSeq: box.highestModSeq,
+    });
+    const mine = claimRecent(box, view.msgs.lastUid(), !readOnly);
+    if (mine) view.recentRanges.push(mine);
     return view;
   }
 
-  private uidNextValue = 0;
   get uidNext(): number {
-    return Math.max(this.uidNextValue, (this.uids[this.uids.length - 1] ?? 0) + 1);
+    return Math.max(this.uidNextValue, this.msgs.lastUid() + 1);
   }
 
-  private add(r: MessageRow): void {
-    this.uids.push(r.uid);
-    this.remember([r]);
-    this.setFlags(r.uid, r.flags);
+  /** The MODSEQ up to which this view has read changes. */
+  get highestModSeq(): ModSeq {
+    return this.modSeq;
   }
 
-  private setFlags(uid: number, flags: string[]): void {
-    this.flags.set(uid, flags);
+  /** The highest UID in the view (0 when empty). */
+  lastUid(): number {
+    return this.msgs.lastUid();
+  }
+
+  private learnKeywords(flags: readonly string[]): void {
     for (const f of flags) {
       if (!f.startsWith('\\') && !this.hasKeyword(f)) {
         this.keywords.add(f);
         this.keywordsChanged = true;
       }
     }
+  }
+
+  private setFlagsAt(i: number, flags: readonly string[]): void {
+    this.msgs.setFlagSet(i, this.flagTable.intern(flags));
+    this.learnKeywords(flags);
   }
 
   private hasKeyword(k: string): boolean {
@@ -129,7 +170,7 @@ export class MailboxView {
   }
 
   get exists(): number {
-    return this.uids.length;
+    return this.msgs.length;
   }
 
   /** FLAGS: the system flags and every keyword in use (RFC 9051 7.3.5). */
@@ -142,39 +183,46 @@ export class MailboxView {
     return this.readOnly ? [] : [...this.flagList(), '\\*'];
   }
 
+  /** Every UID in sequence order, copied into an array (O(n): prefer `uidAt`/`seqOf` on big mailboxes). */
   allUids(): readonly Uid[] {
-    return this.uids;
+    return Array.from(this.msgs.uids(), (u) => u as Uid);
   }
 
-  flagsOf(uid: number): string[] {
-    return this.flags.get(uid) ?? [];
+  /** The UID of sequence number `seq` (1-based, at most `exists`). */
+  uidAt(seq: number): Uid {
+    return this.msgs.uidAt(seq - 1);
+  }
+
+  flagsOf(uid: number): readonly string[] {
+    const i = this.msgs.indexOf(uid);
+    return i < 0 ? [] : this.flagTable.get(this.msgs.flagSetAt(i));
+  }
+
+  /** The flags of sequence number `seq` and the index of their interned list (FETCH FLAGS formats each list once). */
+  flagSetOfSeq(seq: number): { set: number; flags: readonly string[] } {
+    const set = this.msgs.flagSetAt(seq - 1);
+    return { set, flags: this.flagTable.get(set) };
   }
 
   isRecent(uid: number): boolean {
-    return this.recent.has(uid);
+    for (const [lo, hi] of this.recentRanges) if (uid >= lo && uid <= hi) return this.msgs.indexOf(uid) >= 0;
+    return false;
   }
 
   recentCount(): number {
-    return this.recent.size;
+    let n = 0;
+    for (const [lo, hi] of this.recentRanges) n += this.msgs.lowerBound(hi + 1) - this.msgs.lowerBound(lo);
+    return n;
   }
 
   /** Binary search; 0 when the UID is not in the view. */
   seqOf(uid: number): number {
-    let lo = 0;
-    let hi = this.uids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.uids[mid];
-      if (v === uid) return mid + 1;
-      if (v < uid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return 0;
+    return this.msgs.indexOf(uid) + 1;
   }
 
   /** First unseen sequence number (rev1 SELECT UNSEEN code), 0 if none. */
   firstUnseen(): number {
-    for (let i = 0; i < this.uids.length; i++) if (!this.flagsOf(this.uids[i]).includes('\\Seen')) return i + 1;
+    for (let i = 0; i < this.msgs.length; i++) if (!this.flagTable.hasSeen(this.msgs.flagSetAt(i))) return i + 1;
     return 0;
   }
 
@@ -183,52 +231,61 @@ export class MailboxView {
    * (RFC 9051 6.4.5 BAD); by UID, unknown UIDs are ignored (RFC 9051 6.4.9).
    */
   resolve(set: SeqSet, byUid: boolean): ViewMessage[] {
-    if (byUid) {
-      const max = this.uids.length ? this.uids[this.uids.length - 1] : 0;
-      if (set.kind === 'saved') return this.saved.map((uid) => ({ seq: this.seqOf(uid), uid })).filter((m) => m.seq > 0);
-      const out: ViewMessage[] = [];
-      // `*` is the largest UID in use; iterate the mailbox, not the (possibly huge) range.
-      const ranges = set.ranges.map((r) => {
+    if (set.kind === 'saved') return this.saved.map((uid) => ({ seq: this.seqOf(uid), uid })).filter((m) => m.seq > 0);
+    if (byUid) return this.resolveUids(set);
+    // RFC 9051 6.4.5: a sequence number above EXISTS is a client error
+    if (seqSetMaxNumber(set) > this.msgs.length) throw new ImapNo(`Invalid sequence number (mailbox has ${this.msgs.length} messages)`, 'CLIENTBUG', 'BAD');
+    return expandSeqSet(set, this.msgs.length).map((seq) => ({ seq, uid: this.msgs.uidAt(seq - 1) }));
+  }
+
+  /** UID ranges to the messages in them, by binary search (never iterating a huge range); ascending, each once. */
+  private resolveUids(set: Extract<SeqSet, { kind: 'ranges' }>): ViewMessage[] {
+    const max = this.msgs.lastUid(); // `*` is the largest UID in use
+    const spans = set.ranges
+      .map((r) => {
         const a = r.start === '*' ? max : r.start;
         const b = r.end === '*' ? max : r.end;
-        return [Math.min(a, b), Math.max(a, b)] as const;
-      });
-      this.uids.forEach((uid, i) => {
-        if (ranges.some(([lo, hi]) => uid >= lo && uid <= hi)) out.push({ seq: i + 1, uid });
-      });
-      return out;
+        return [this.msgs.lowerBound(Math.min(a, b)), this.msgs.lowerBound(Math.max(a, b) + 1)] as const;
+      })
+      .filter(([from, to]) => from < to)
+      .sort((x, y) => x[0] - y[0]);
+    const out: ViewMessage[] = [];
+    let next = 0;
+    for (const [from, to] of spans) {
+      for (let i = Math.max(from, next); i < to; i++) out.push({ seq: i + 1, uid: this.msgs.uidAt(i) });
+      next = Math.max(next, to);
     }
-    if (set.kind === 'saved') return this.saved.map((uid) => ({ seq: this.seqOf(uid), uid })).filter((m) => m.seq > 0);
-    // RFC 9051 6.4.5: a sequence number above EXISTS is a client error
-    if (seqSetMaxNumber(set) > this.uids.length) throw new ImapNo(`Invalid sequence number (mailbox has ${this.uids.length} messages)`, 'CLIENTBUG', 'BAD');
-    return expandSeqSet(set, this.uids.length).map((seq) => ({ seq, uid: this.uids[seq - 1] }));
+    return out;
   }
 
   /** Reads changes made elsewhere; nothing is announced until `flush`. Throws StoreError 'notfound' when the mailbox is gone. */
   async poll(store: Store): Promise<void> {
-    const ch = await store.changesSince(this.mailboxId, this.modSeq, this.userId);
-    const last = this.uids[this.uids.length - 1] ?? 0;
-    const fresh: Uid[] = [];
+    const ch = await sharedChangesSince(store, this.mailboxId, this.modSeq, this.userId);
+    const last = this.msgs.lastUid();
     for (const row of ch.changed) {
-      if (row.uid > last) {
-        this.add(row);
-        fresh.push(row.uid);
-      } else if (this.flags.has(row.uid) && !sameFlags(this.flagsOf(row.uid), row.flags)) {
-        this.setFlags(row.uid, row.flags);
+      if (row.uid > this.msgs.lastUid()) {
+        this.msgs.push(row.uid, this.flagTable.intern(row.flags));
+        this.learnKeywords(row.flags);
+        this.remember([row]);
+        continue;
+      }
+      const i = this.msgs.indexOf(row.uid);
+      if (i >= 0 && !sameFlags(this.flagTable.get(this.msgs.flagSetAt(i)), row.flags)) {
+        this.setFlagsAt(i, row.flags);
         this.pendingFlags.add(row.uid);
       }
     }
+    const silently: number[] = [];
     for (const uid of ch.expunged) {
-      if (!this.flags.has(uid)) continue;
-      const seq = this.seqOf(uid);
-      if (seq > this.announcedExists) {
-        // never announced: the client cannot know it, so it leaves without an EXPUNGE
-        this.uids.splice(seq - 1, 1);
-        this.flags.delete(uid);
-        this.recent.delete(uid);
-      } else this.pendingExpunge.add(uid);
+      const i = this.msgs.indexOf(uid);
+      if (i < 0) continue;
+      // never announced: the client cannot know it, so it leaves without an EXPUNGE
+      if (i + 1 > this.announcedExists) silently.push(i);
+      else this.pendingExpunge.add(uid);
     }
-    for (const u of claimRecent({ id: this.mailboxId, uidValidity: this.uidValidity }, fresh, !this.readOnly)) this.recent.add(u);
+    this.msgs.remove(silently);
+    const mine = claimRecent({ id: this.mailboxId, uidValidity: this.uidValidity }, this.msgs.lastUid(), !this.readOnly);
+    if (mine && this.msgs.lastUid() > last) this.recentRanges.push([Math.max(mine[0], last + 1), mine[1]]);
     this.modSeq = Math.max(this.modSeq, ch.highestModSeq);
   }
 
@@ -246,14 +303,18 @@ export class MailboxView {
 
   /** A remembered row of a message in this view (e.g. expunged elsewhere, not yet announced), with its last known flags. */
   rememberedRow(uid: number): MessageRow | undefined {
-    if (!this.flags.has(uid)) return undefined;
+    const i = this.msgs.indexOf(uid);
+    if (i < 0) return undefined;
     const r = this.rows.get(uid);
-    return r && { ...r, flags: this.flagsOf(uid) };
+    return r && { ...r, flags: [...this.flagTable.get(this.msgs.flagSetAt(i))] };
   }
 
   /** Records this session's own flag change (already answered), so `poll` does not repeat it. */
   noteFlags(rows: readonly MessageRow[]): void {
-    for (const r of rows) if (this.flags.has(r.uid)) this.setFlags(r.uid, r.flags);
+    for (const r of rows) {
+      const i = this.msgs.indexOf(r.uid);
+      if (i >= 0) this.setFlagsAt(i, r.flags);
+    }
   }
 
   /**
@@ -264,14 +325,14 @@ export class MailboxView {
     const out: string[] = [];
     if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge]));
     out.push(...this.flagsAnnouncement());
-    if (this.uids.length !== this.announcedExists) {
-      this.announcedExists = this.uids.length;
-      out.push(`* ${this.uids.length} EXISTS\r\n`);
-      if (!rev2) out.push(`* ${this.recent.size} RECENT\r\n`);
+    if (this.msgs.length !== this.announcedExists) {
+      this.announcedExists = this.msgs.length;
+      out.push(`* ${this.msgs.length} EXISTS\r\n`);
+      if (!rev2) out.push(`* ${this.recentCount()} RECENT\r\n`);
     }
     for (const uid of this.pendingFlags) {
       const seq = this.seqOf(uid);
-      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.recent.has(uid), rev2)})\r\n`);
+      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)})\r\n`);
     }
     this.pendingFlags.clear();
     return out;
@@ -288,25 +349,21 @@ export class MailboxView {
 
   /** Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051 7.5.1 numbering. */
   removeUids(uids: readonly number[]): string[] {
-    const gone = new Set(uids.filter((u) => this.flags.has(u)));
-    if (gone.size === 0) return [];
+    const indexes = [...new Set(uids.map((u) => this.msgs.indexOf(u)).filter((i) => i >= 0))].sort((a, b) => a - b);
+    if (indexes.length === 0) return [];
     const out: string[] = [];
-    const keep: Uid[] = [];
-    let removed = 0;
-    this.uids.forEach((uid, i) => {
-      if (gone.has(uid)) {
-        out.push(`* ${i + 1 - removed} EXPUNGE\r\n`); // each EXPUNGE renumbers the ones after it
-        removed++;
-        this.flags.delete(uid);
-        this.rows.delete(uid);
-        this.recent.delete(uid);
-        this.pendingExpunge.delete(uid);
-        this.pendingFlags.delete(uid);
-      } else keep.push(uid);
+    const gone = new Set<number>();
+    indexes.forEach((idx, removed) => {
+      const uid = this.msgs.uidAt(idx);
+      out.push(`* ${idx + 1 - removed} EXPUNGE\r\n`); // each EXPUNGE renumbers the ones after it
+      gone.add(uid);
+      this.rows.delete(uid);
+      this.pendingExpunge.delete(uid);
+      this.pendingFlags.delete(uid);
     });
-    this.uids = keep;
-    this.announcedExists -= removed; // the client counts each EXPUNGE as one fewer message
-    this.saved = this.saved.filter((u) => !gone.has(u));
+    this.msgs.remove(indexes);
+    this.announcedExists -= indexes.length; // the client counts each EXPUNGE as one fewer message
+    if (this.saved.length > 0) this.saved = this.saved.filter((u) => !gone.has(u));
     return out;
   }
 

@@ -457,6 +457,35 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
       });
     });
 
+    describe('mailboxSnapshot', () => {
+      /** The snapshot as [uid, flags] pairs, to compare with listMessages. */
+      async function pairs(mailboxId: Id, viewerId: Id) {
+        const snap = await store.mailboxSnapshot(mailboxId, viewerId);
+        assert.equal(snap.uids.length, snap.flagSet.length);
+        return { snap, pairs: Array.from(snap.uids, (uid, i) => [uid, snap.flagSets[snap.flagSet[i]]]) };
+      }
+
+      it('an empty mailbox has no rows; an unknown one is notfound', async () => {
+        const { snap } = await pairs(inbox.id, alice.id);
+        assert.deepEqual([snap.uids.length, snap.flagSets, snap.mailbox.id, snap.mailbox.uidNext], [0, [], inbox.id, 1]);
+        await rejectsWith(store.mailboxSnapshot(987654, alice.id), 'notfound');
+      });
+
+      it('agrees with listMessages: UIDs ascending, flags interned, the mailbox row of the same read', async () => {
+        const flagSets = [['\\Seen'], [], ['$a|b', 'x,y'], ['\\Seen'], ['\\Deleted', '\\Seen'], [], ['$Work']];
+        for (const [i, flags] of flagSets.entries()) await append(inbox.id, i, { flags });
+        await append(archive.id, 'other', { flags: ['\\Flagged'] });
+        await store.expunge(inbox.id, uids(2));
+        await store.updateFlags({ mailboxId: inbox.id, uids: uids(6), op: 'add', flags: ['\\Answered'], viewerId: alice.id });
+        const rows = await store.listMessages(inbox.id, alice.id);
+        const { snap, pairs: got } = await pairs(inbox.id, alice.id);
+        assert.deepEqual(got, rows.map((r) => [r.uid, r.flags]));
+        assert.equal(new Set(snap.flagSets.map((f) => f.join(' '))).size, snap.flagSets.length, 'each distinct list once');
+        const box = (await store.getMailboxById(inbox.id))!;
+        assert.deepEqual([snap.mailbox.uidNext, snap.mailbox.highestModSeq, snap.mailbox.uidValidity, snap.mailbox.name], [box.uidNext, box.highestModSeq, box.uidValidity, 'INBOX']);
+      });
+    });
+
     describe('copy and move', () => {
       it('copy maps in source order, keeps EMAILID/THREADID/flags, shares content, charges quota', async () => {
         for (let i = 0; i < 3; i++) await append(inbox.id, i, { flags: ['$k' + i] });
@@ -827,6 +856,7 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         ['appendMessage invalid date', () => store.appendMessage({ mailboxId: inbox.id, content: { id: '0'.repeat(64), existing: true }, internalDate: new Date(NaN) }), 'invalid'],
         ['listMessages unknown mailbox', () => store.listMessages(missing, alice.id), 'notfound'],
         ['getMessages unknown mailbox', () => store.getMessages(missing, uids(1), alice.id), 'notfound'],
+        ['mailboxSnapshot unknown mailbox', () => store.mailboxSnapshot(missing, alice.id), 'notfound'],
         ['getMessages bad uid', () => store.getMessages(inbox.id, [0 as Uid], alice.id), 'invalid'],
         ['updateFlags unknown mailbox', () => store.updateFlags({ mailboxId: missing, uids: uids(1), op: 'add', flags: [], viewerId: alice.id }), 'notfound'],
         ['updateFlags bad op', () => store.updateFlags({ mailboxId: inbox.id, uids: uids(1), op: 'toggle' as never, flags: [], viewerId: alice.id }), 'invalid'],

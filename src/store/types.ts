@@ -90,6 +90,20 @@ export interface MailboxCounts {
 }
 
 /**
+ * Store.mailboxSnapshot: what a session needs to select a mailbox, without one object per
+ * message. Read in one snapshot, so HIGHESTMODSEQ and UIDNEXT agree with the rows.
+ */
+export interface MailboxSnapshot {
+  mailbox: Mailbox;
+  /** Every message's UID, ascending (IMAP UIDs are 32-bit). */
+  uids: Uint32Array;
+  /** The distinct flag lists in the mailbox as the viewer sees them (private flags merged). */
+  flagSets: string[][];
+  /** Per message (same index as `uids`): its index in `flagSets`. */
+  flagSet: Uint32Array;
+}
+
+/**
  * One message as it sits in one mailbox. Flags are as seen by the viewer passed
  * to the call: shared flags plus the viewer's private flags (per-person \Seen on
  * shared mailboxes; today every mailbox is private so it is just the flags).
@@ -281,6 +295,11 @@ export interface Store {
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]>;
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]>;
   /**
+   * The mailbox and the UID and flags (as `viewerId` sees them) of every row, from one
+   * snapshot, compact: IMAP SELECT of a big mailbox. 'notfound' for an unknown mailbox.
+   */
+  mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot>;
+  /**
    * A mailbox's counts as `viewerId` sees them (the viewer's private flags merged, as in
    * listMessages), from one snapshot and without loading rows: STATUS on a big mailbox.
    * 'notfound' for an unknown mailbox.
@@ -471,7 +490,7 @@ export type Directory = Pick<Store,
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
+  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */

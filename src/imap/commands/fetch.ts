@@ -12,6 +12,7 @@ import { cachedContent, type CachedContent } from '../content-cache.js';
 import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, sectionData, type BodyData } from './fetch-body.js';
+import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
 import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
 
@@ -42,6 +43,7 @@ export const fetch = {
     if (cmd.changedSince !== undefined) throw args.error('CHANGEDSINCE needs CONDSTORE, which is not offered');
     const view = s.view();
     const msgs = view.resolve(cmd.set, uid);
+    if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
     let missing = 0;

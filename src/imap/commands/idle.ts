@@ -40,12 +40,19 @@ export const idle = {
   },
 } as const satisfies ImapCommand;
 
-/** Announces pending changes (EXPUNGE allowed: no command uses sequence numbers during IDLE). */
+/**
+ * Announces pending changes (EXPUNGE allowed: no command uses sequence numbers during IDLE).
+ * A doorbell for our mailbox announces at once (the view's read is shared with every other
+ * session rung by the same change: selected.ts); a RECHECK first compares HIGHESTMODSEQ.
+ */
 async function push(s: ImapSession, force: boolean, lastModSeq: number): Promise<number> {
   if (s.state.kind !== 'selected' || s.isClosed) return lastModSeq;
-  const box = await s.services.store.getMailboxById(s.state.view.mailboxId);
-  const modSeq = box?.highestModSeq ?? -2;
-  if (!force && modSeq === lastModSeq) return lastModSeq;
+  const view = s.state.view;
+  if (!force) {
+    const box = await s.services.store.getMailboxById(view.mailboxId);
+    const modSeq = box?.highestModSeq ?? -2;
+    if (modSeq === lastModSeq || modSeq === view.highestModSeq) return modSeq;
+  }
   await s.announce(true);
-  return modSeq;
+  return view.highestModSeq;
 }

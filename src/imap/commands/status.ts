@@ -1,7 +1,8 @@
 // STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID)
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
-import { countRecent } from '../selected.js';
+import { recentClaim } from '../selected.js';
+import { statusCounts } from '../status-counts.js';
 import type { ImapSession } from '../session.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
 import type { ImapCommand } from './types.js';
@@ -22,14 +23,16 @@ export function parseStatusItems(args: ArgReader): string[] {
 
 /**
  * The `* STATUS name (...)` line for one mailbox. Counts come from SQL aggregates
- * (Store.mailboxCounts), never from loading the rows; only RECENT, a rev1 item kept as
- * session claims, still reads the UIDs.
+ * (Store.mailboxCounts, remembered per MODSEQ: status-counts.ts) or the mailbox row, never
+ * from loading the rows; RECENT, a rev1
+ * item kept as session claims, needs the UIDs only in the rare case that part of the
+ * mailbox is claimed (see `recent`).
  */
 export async function statusLine(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<string> {
   const store = s.services.store;
   // UNSEEN and DELETED need the rows' flags; MESSAGES and SIZE then come from the same snapshot.
-  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await store.mailboxCounts(box.id, s.user().id) : null;
-  const uids = items.includes('RECENT') ? (await store.listMessages(box.id, s.user().id)).map((r) => r.uid) : [];
+  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.user().id) : null;
+  const recentCount = items.includes('RECENT') ? await recent(s, box) : 0;
   const values = items.map((item) => {
     switch (item) {
       case 'MESSAGES':
@@ -49,20 +52,28 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
       case 'APPENDLIMIT':
         return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
       default:
-        return `RECENT ${recent(s, box, uids)}`;
+        return `RECENT ${recentCount}`;
     }
   });
   return `* STATUS ${formatMailbox(box.name, s.utf8)} (${values.join(' ')})\r\n`;
 }
 
 /**
- * RECENT: the messages with \Recent set for this session (RFC 3501 6.3.10). Another session's
- * claim hides a message; in the selected mailbox, those this session claimed still count.
+ * RECENT: the messages with \Recent set for this session (RFC 3501 6.3.10): those above
+ * the process's claim, plus, in the selected mailbox, those this session claimed. Only
+ * the UIDs above max(claim, the view's last UID) can be unclaimed and unseen by the view:
+ * none when that is UIDNEXT-1, all when it is 0; else they are counted in a snapshot.
  */
-function recent(s: ImapSession, box: Mailbox, uids: number[]): number {
+async function recent(s: ImapSession, box: Mailbox): Promise<number> {
   const view = s.state.kind === 'selected' && s.state.view.mailboxId === box.id ? s.state.view : null;
-  if (!view) return countRecent(box, uids);
-  return view.recentCount() + countRecent(box, uids.filter((u) => view.seqOf(u) === 0));
+  const above = Math.max(recentClaim(box), view?.lastUid() ?? 0);
+  const own = view?.recentCount() ?? 0;
+  if (above >= box.uidNext - 1) return own;
+  if (above === 0) return box.messageCount; // nothing claimed and no view: every message is \Recent
+  const snap = await s.services.store.mailboxSnapshot(box.id, s.user().id);
+  let n = 0;
+  for (const uid of snap.uids) if (uid > above) n++;
+  return own + n;
 }
 
 export const status = {

@@ -21,7 +21,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  MailboxCounts, MailboxSnapshot, MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
@@ -32,6 +32,7 @@ import type { Driver } from './port.js';
 import * as queue from './queue.js';
 import * as textSearch from './text-search.js';
 import { ReadTx, Tx } from './tx.js';
+import { mailboxSnapshot } from './snapshot.js';
 import * as users from './users.js';
 
 export abstract class CoreStore implements Store {
@@ -110,6 +111,7 @@ export abstract class CoreStore implements Store {
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
     return this.read((tx) => messages.getMessages(tx, mailboxId, uids, viewerId));
   }
+  mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.read((tx) => mailboxSnapshot(tx, mailboxId, viewerId)); }
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.read((tx) => messages.mailboxCounts(tx, mailboxId, viewerId)); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
   expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.write((tx) => messages.expunge(tx, mailboxId, uids)); }

@@ -24,7 +24,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
   MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
@@ -212,6 +212,7 @@ export class WorkerStore implements Store {
   appendMessage(req: AppendRequest): Promise<AppendResult> { return this.call('appendMessage', [req]); }
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.call('listMessages', [mailboxId, viewerId]); }
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> { return this.call('getMessages', [mailboxId, uids, viewerId]); }
+  mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.call('mailboxSnapshot', [mailboxId, viewerId]); } // typed arrays clone as one copy each
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.call('mailboxCounts', [mailboxId, viewerId]); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.call('updateFlags', [update]); }
   expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.call('expunge', [mailboxId, uids]); }

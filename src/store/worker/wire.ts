@@ -18,7 +18,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'addUser', 'getUser', 'getUserById', 'listUsers', 'deleteUser', 'setPassword', 'setQuota', 'getQuota', 'setUserSetting',
   'addAlias', 'deleteAlias', 'listAliases', 'aliasTargets',
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
-  'appendMessage', 'listMessages', 'getMessages', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
+  'appendMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
