@@ -16,7 +16,9 @@ import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
 import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
 
-const BATCH = 100;
+/** Messages per store read when bodies are sent (bounded memory) and when only metadata is (fewer round trips). */
+const BODY_BATCH = 100;
+const META_BATCH = 1000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** date-time (RFC 9051 9) in UTC: `"17-Jul-1996 09:44:25 +0000"`. */
@@ -26,6 +28,12 @@ export function formatDateTime(d: Date): string {
 }
 
 const NEEDS_CONTENT = new Set(['RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+const SENDS_BYTES = new Set(['RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+
+/** True when a response carries message bytes (sections, BINARY, RFC822*), not only metadata. */
+function sendsBytes(items: readonly FetchItem[]): boolean {
+  return items.some((i) => i.type === 'section' || i.type === 'binary' || (i.type === 'simple' && SENDS_BYTES.has(i.attr)));
+}
 
 function needsContent(items: readonly FetchItem[]): boolean {
   return items.some((i) => i.type !== 'simple' || NEEDS_CONTENT.has(i.attr));
@@ -46,9 +54,10 @@ export const fetch = {
     if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
+    const batchSize = sendsBytes(cmd.items) ? BODY_BATCH : META_BATCH;
     let missing = 0;
-    for (let i = 0; i < msgs.length && !s.isClosed; i += BATCH) {
-      const batch = msgs.slice(i, i + BATCH);
+    for (let i = 0; i < msgs.length && !s.isClosed; i += batchSize) {
+      const batch = msgs.slice(i, i + batchSize);
       const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id);
       view.remember(fresh);
       const rows = new Map(fresh.map((r) => [r.uid as number, r]));

@@ -234,7 +234,7 @@ export const pgMigrations: readonly PgMigration[] = [
     version: 7,
     description: 'covering index for SELECT and STATUS of big mailboxes',
     // Index-only scans for mailboxSnapshot and the STATUS counts (as the SQLite migration).
-    sql: 'CREATE INDEX messages_uid_flags ON messages (mailbox_id, uid) INCLUDE (flags, size)',
+    sql: 'CREATE INDEX IF NOT EXISTS messages_uid_flags ON messages (mailbox_id, uid) INCLUDE (flags, size)',
   },
 ];
 

@@ -240,7 +240,7 @@ export const migrations: readonly Migration[] = [
     up(db) {
       // UID, flags and size of a mailbox's rows from the index alone: SELECT (mailboxSnapshot)
       // and STATUS counts scan it instead of visiting every table row.
-      db.exec('CREATE INDEX messages_uid_flags ON messages(mailbox_id, uid, flags, size)');
+      db.exec('CREATE INDEX IF NOT EXISTS messages_uid_flags ON messages(mailbox_id, uid, flags, size)');
     },
   },
 ];
