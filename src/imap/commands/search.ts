@@ -1,6 +1,6 @@
 // SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES)
 import { esearch, parseSearch, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
-import type { MessageRow } from '../../store/types.js';
+import type { MessageRow, Uid } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
 import { boundingUids, ContentCache, matches, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
@@ -21,7 +21,8 @@ export const search = {
       hits: await textHits(store, view.mailboxId, cmd.query),
     };
     const hits: { seq: number; uid: number }[] = [];
-    for (const c of await candidates(view, env, cmd.query, () => store.listMessages(view.mailboxId, s.user().id))) {
+    const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.user().id) : store.listMessages(view.mailboxId, s.user().id));
+    for (const c of await candidates(view, env, cmd.query, rows)) {
       if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid });
     }
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
@@ -61,13 +62,14 @@ function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number
  * they bound the query, without loading rows when no key needs them (a big mailbox's
  * `TEXT word` then costs the index lookup, not a read of every row).
  */
-async function candidates(view: MailboxView, env: SearchEnv, query: SearchKey, list: () => Promise<MessageRow[]>): Promise<Candidate[]> {
+async function candidates(view: MailboxView, env: SearchEnv, query: SearchKey, rows: (only: readonly Uid[] | null) => Promise<MessageRow[]>): Promise<Candidate[]> {
   const bound = boundingUids(query, env.hits);
-  const uids = bound ? [...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) : view.allUids();
+  const uids = bound ? ([...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) as Uid[]) : view.allUids();
   // The store's answers hold only rows it has now, so a bounded query needs no rows to leave out
-  // those expunged elsewhere and not yet announced; any other query reads them.
+  // those expunged elsewhere and not yet announced; any other query reads them (only the
+  // bounded UIDs' rows when bounded: SUBJECT x on a big mailbox reads a few rows, not all).
   if (bound && !needsRows(query)) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
-  const byUid = new Map((await list()).map((r) => [r.uid as number, r]));
+  const byUid = new Map((await rows(bound ? uids : null)).map((r) => [r.uid as number, r]));
   const out: Candidate[] = [];
   for (const u of uids) {
     const row = byUid.get(u);

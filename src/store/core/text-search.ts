@@ -62,7 +62,12 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
   const ix = tx.d.textIndex;
   const narrow = [...term].length >= ix.minTerm && term.length > 0;
   const rows = await tx.query<{ uid: number; content_id: string }>(
-    `SELECT uid, content_id FROM messages WHERE mailbox_id = ?${narrow ? ` AND content_id ${ix.candidates}` : ''} ORDER BY uid`,
+    // Narrowed, the unary + keeps the planner off the mailbox index, so the few candidates drive
+    // (messages_content lookups) instead of a walk over every row of a big mailbox (SQLite:
+    // ~1 ms instead of ~85 ms at 20,000 rows for a rare word).
+    narrow
+      ? `SELECT uid, content_id FROM messages WHERE +mailbox_id = ? AND content_id ${ix.candidates} ORDER BY uid`
+      : 'SELECT uid, content_id FROM messages WHERE mailbox_id = ? ORDER BY uid',
     narrow ? [mailboxId, ix.candidateParam(term)] : [mailboxId],
   );
   if (term === '') return rows.map((r) => r.uid as Uid); // the empty string is in every text
