@@ -10,7 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
 import { benchImap } from './imap.js';
+import { benchLmtp } from './lmtp.js';
 import { benchLogin } from './login.js';
+import { benchPgDelivery } from './pg-delivery.js';
 import { benchPop3 } from './pop3.js';
 import { renderReport } from './report.js';
 import { benchQueue } from './queue.js';
@@ -23,7 +25,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   imap: () => benchImap(),
+  lmtp: () => benchLmtp(),
   login: () => benchLogin(),
+  'pg-delivery': () => benchPgDelivery(),
   pop3: () => benchPop3(),
   queue: () => benchQueue(Number(process.env.BENCH_QUEUE_MESSAGES ?? 1000), Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 4)),
   smtp: () => benchSmtp(),
