@@ -44,6 +44,11 @@ export function benchMailroomEnv(): Record<string, string> {
   return env;
 }
 
+/** BENCH_NODE_ARGS (space-separated), node options for the Mailroom server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+export function benchNodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 export function summarize(list: number[]): LatencySummary {
   const s = [...list].sort((a, b) => a - b);
   if (s.length === 0) return { count: 0, median: 0, mean: 0, p99: 0 };

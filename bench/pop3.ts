@@ -21,7 +21,7 @@ import { startServer, tempDirs } from '../test/harness/server.js';
 import { benchMessage, prng } from './corpus.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
 import { RawPop3Client } from './pop3-raw-client.js';
-import { benchMailroomEnv } from './login.js';
+import { benchMailroomEnv, benchNodeArgs } from './login.js';
 
 const PASSWORD = 'bench-password';
 const userOf = (i: number) => `pop${i}@bench.test`;
@@ -169,7 +169,7 @@ async function benchMailroom(clients: number, seconds: number, messages: Buffer[
     await store.close();
   }
   const prefill = (performance.now() - t0) / 1000;
-  const s = await startServer({ dataDir, env: benchMailroomEnv() }); // BENCH_MAILROOM_ENV, e.g. MAILROOM_AUTH_CACHE_SIZE=0
+  const s = await startServer({ dataDir, env: benchMailroomEnv(), nodeArgs: benchNodeArgs() }); // BENCH_MAILROOM_ENV, e.g. MAILROOM_AUTH_CACHE_SIZE=0
   try {
     return await measure('mailroom', s.ports.pop3!, clients, seconds, prefill);
   } finally {

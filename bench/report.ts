@@ -29,6 +29,12 @@ const ROWS: Record<string, Row[]> = {
   smtp: [
     { figure: 'SMTP MX accepted', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.acceptedPerSecond'), peer: at('postfixDovecot.acceptedPerSecond'), peerName: 'Postfix' },
     { figure: 'SMTP MX end to end (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.endToEndPerSecond'), peer: at('postfixDovecot.endToEndPerSecond'), peerName: 'Postfix → Dovecot LMTP' },
+    { figure: 'LMTP accepted (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('lmtp.mailroom.acceptedPerSecond'), peer: at('lmtp.dovecot.acceptedPerSecond'), peerName: 'Dovecot LMTP' },
+  ],
+  lmtp: [{ figure: 'LMTP accepted (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.acceptedPerSecond'), peer: at('dovecot.acceptedPerSecond'), peerName: 'Dovecot LMTP' }],
+  'pg-delivery': [
+    { figure: 'LMTP delivery on PostgreSQL, one node (peer column: SQLite)', unit: 'msg/s', higherIsBetter: true, ours: at('postgres1Node.acceptedPerSecond'), peer: at('sqlite.acceptedPerSecond'), peerName: 'Mailroom on SQLite' },
+    { figure: 'LMTP delivery on PostgreSQL, two nodes (peer column: one node)', unit: 'msg/s', higherIsBetter: true, ours: at('postgres2Nodes.acceptedPerSecond'), peer: at('postgres1Node.acceptedPerSecond'), peerName: 'one node' },
   ],
   login: [
     { figure: 'IMAP LOGIN, repeated, median', unit: 'ms', higherIsBetter: false, ours: at('mailroom.imap.warm.median'), peer: at('dovecot.imap.warm.median'), peerName: 'Dovecot' },

@@ -12,7 +12,9 @@ import { benchBigbox } from './bigbox.js';
 import { benchDeliver } from './deliver.js';
 import { benchIdle } from './idle.js';
 import { benchImap } from './imap.js';
+import { benchLmtp } from './lmtp.js';
 import { benchLogin } from './login.js';
+import { benchPgDelivery } from './pg-delivery.js';
 import { benchPop3 } from './pop3.js';
 import { renderReport } from './report.js';
 import { benchQueue } from './queue.js';
@@ -28,7 +30,9 @@ const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   idle: () => benchIdle(),
   imap: () => benchImap(),
+  lmtp: () => benchLmtp(),
   login: () => benchLogin(),
+  'pg-delivery': () => benchPgDelivery(),
   pop3: () => benchPop3(),
   queue: () => benchQueue(Number(process.env.BENCH_QUEUE_MESSAGES ?? 1000), Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 4)),
   search: () => benchSearch(),

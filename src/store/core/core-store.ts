@@ -49,10 +49,15 @@ export abstract class CoreStore implements Store {
     return this.driver.transaction('read', (c) => fn(new ReadTx(c, this.driver.dialect)));
   }
 
+  /** Runs `fn`, which issues exactly one statement (its own snapshot), with no explicit transaction where the driver can. */
+  protected readOne<T>(fn: (tx: ReadTx) => Promise<T>): Promise<T> {
+    return this.driver.transaction('one', (c) => fn(new ReadTx(c, this.driver.dialect)));
+  }
+
   /** Runs `fn` in a write transaction; after commit, releases blob bytes and publishes events. */
-  protected async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  protected async write<T>(fn: (tx: Tx) => Promise<T>, mode: 'write' | 'ephemeral' = 'write'): Promise<T> {
     let tx!: Tx;
-    const result = await this.driver.transaction('write', async (c) => {
+    const result = await this.driver.transaction(mode, async (c) => {
       tx = new Tx(c, this.driver.dialect, this.blobs);
       const r = await fn(tx);
       await this.beforeCommit(tx);
@@ -68,7 +73,7 @@ export abstract class CoreStore implements Store {
 
   // Domains
   addDomain(name: string): Promise<Domain> { return this.write((tx) => users.addDomain(tx, name)); }
-  getDomain(name: string): Promise<Domain | null> { return this.read((tx) => users.getDomain(tx, name)); }
+  getDomain(name: string): Promise<Domain | null> { return this.readOne((tx) => users.getDomain(tx, name)); }
   listDomains(): Promise<Domain[]> { return this.read((tx) => users.listDomains(tx)); }
   deleteDomain(name: string): Promise<void> { return this.write((tx) => users.deleteDomain(tx, name)); }
 
@@ -76,8 +81,8 @@ export abstract class CoreStore implements Store {
   addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User> {
     return this.write((tx) => users.addUser(tx, address, passwordHash, boxes));
   }
-  getUser(address: string): Promise<User | null> { return this.read((tx) => users.getUser(tx, address)); }
-  getUserById(id: Id): Promise<User | null> { return this.read((tx) => users.getUserById(tx, id)); }
+  getUser(address: string): Promise<User | null> { return this.readOne((tx) => users.getUser(tx, address)); }
+  getUserById(id: Id): Promise<User | null> { return this.readOne((tx) => users.getUserById(tx, id)); }
   listUsers(domain?: string): Promise<User[]> { return this.read((tx) => users.listUsers(tx, domain)); }
   deleteUser(address: string): Promise<void> { return this.write((tx) => users.deleteUser(tx, address)); }
   setPassword(userId: Id, hash: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash)); }
@@ -91,14 +96,14 @@ export abstract class CoreStore implements Store {
   addAlias(source: string, target: string): Promise<void> { return this.write((tx) => users.addAlias(tx, source, target)); }
   deleteAlias(source: string, target?: string): Promise<number> { return this.write((tx) => users.deleteAlias(tx, source, target)); }
   listAliases(domain?: string): Promise<Alias[]> { return this.read((tx) => users.listAliases(tx, domain)); }
-  aliasTargets(source: string): Promise<string[]> { return this.read((tx) => users.aliasTargets(tx, source)); }
+  aliasTargets(source: string): Promise<string[]> { return this.readOne((tx) => users.aliasTargets(tx, source)); }
 
   // Mailboxes
   createMailbox(userId: Id, name: string, specialUse?: SpecialUse | null): Promise<Mailbox> {
     return this.write((tx) => mailboxes.createMailboxRow(tx, userId, name, specialUse));
   }
-  getMailbox(userId: Id, name: string): Promise<Mailbox | null> { return this.read((tx) => mailboxes.getMailbox(tx, userId, name)); }
-  getMailboxById(id: Id): Promise<Mailbox | null> { return this.read((tx) => mailboxes.getMailboxById(tx, id)); }
+  getMailbox(userId: Id, name: string): Promise<Mailbox | null> { return this.readOne((tx) => mailboxes.getMailbox(tx, userId, name)); }
+  getMailboxById(id: Id): Promise<Mailbox | null> { return this.readOne((tx) => mailboxes.getMailboxById(tx, id)); }
   listMailboxes(userId: Id): Promise<Mailbox[]> { return this.read((tx) => mailboxes.listMailboxes(tx, userId)); }
   renameMailbox(userId: Id, from: string, to: string): Promise<void> { return this.write((tx) => mailboxes.renameMailbox(tx, userId, from, to)); }
   deleteMailbox(userId: Id, name: string): Promise<void> { return this.write((tx) => messages.deleteMailbox(tx, userId, name)); }
@@ -122,28 +127,28 @@ export abstract class CoreStore implements Store {
   }
   setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.write((tx) => messages.setUidl(tx, mailboxId, uid, uidl)); }
 
-  // Leases and logins
-  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.acquireLease(tx, key, owner, ttlMs)); }
-  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.renewLease(tx, key, owner, ttlMs)); }
-  releaseLease(key: string, owner: string): Promise<void> { return this.write((tx) => leases.releaseLease(tx, key, owner)); }
+  // Leases and logins: ephemeral writes (no fsync of their own); a crash ends the sessions they guard.
+  acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.acquireLease(tx, key, owner, ttlMs), 'ephemeral'); }
+  renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.renewLease(tx, key, owner, ttlMs), 'ephemeral'); }
+  releaseLease(key: string, owner: string): Promise<void> { return this.write((tx) => leases.releaseLease(tx, key, owner), 'ephemeral'); }
   recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
-    return this.write((tx) => leases.recordLogin(tx, userId, kind, at, minIntervalMs));
+    return this.write((tx) => leases.recordLogin(tx, userId, kind, at, minIntervalMs), 'ephemeral');
   }
 
   // Content
-  getContent(id: string): Promise<ContentMeta | null> { return this.read((tx) => contents.getContent(tx, id)); }
+  getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }
   getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.read((tx) => contents.getIndexes(tx, ids)); }
-  hasContent(id: string): Promise<boolean> { return this.read((tx) => contents.hasContent(tx, id)); }
+  hasContent(id: string): Promise<boolean> { return this.readOne((tx) => contents.hasContent(tx, id)); }
   searchText(mailboxId: Id, part: 'text' | 'body', value: string): Promise<Uid[]> {
     return this.read((tx) => textSearch.searchText(tx, mailboxId, part, value));
   }
   /** A content's size and segments (for a host that streams the blobs itself); 'notfound' when not stored. */
   contentLayout(id: string): Promise<{ size: number; segments: Segment[] }> {
-    return this.read((tx) => contents.contentSegments(tx, id));
+    return this.readOne((tx) => contents.contentSegments(tx, id));
   }
 
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
-    const c = await this.read((tx) => contents.contentSegments(tx, id));
+    const c = await this.readOne((tx) => contents.contentSegments(tx, id));
     return streamSegments(this.blobs, c.segments, c.size, start, end);
   }
 

@@ -52,6 +52,24 @@ async function chargeUser(tx: Tx, userId: Id, bytes: number, messages: number): 
   await tx.exec('UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ?', [bytes, messages, userId]);
 }
 
+/**
+ * checkQuota + chargeUser in one statement (a round trip fewer per delivery): charges,
+ * then checks the new usage against the limits; 'overquota' rolls the charge back with
+ * the rest of the transaction. Same rule: usage + added > limit fails.
+ */
+async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
+  const u = (await tx.get<{ quota_bytes: number | null; quota_messages: number | null; used_bytes: number; used_messages: number }>(
+    'UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ? RETURNING quota_bytes, quota_messages, used_bytes, used_messages',
+    [bytes, messages, userId],
+  ))!;
+  if (u.quota_bytes !== null && u.used_bytes > u.quota_bytes) {
+    throw new StoreError('overquota', `storage quota exceeded: ${u.used_bytes - bytes} + ${bytes} bytes > limit ${u.quota_bytes}`);
+  }
+  if (u.quota_messages !== null && u.used_messages > u.quota_messages) {
+    throw new StoreError('overquota', `message count quota exceeded: ${u.used_messages - messages} + ${messages} messages > limit ${u.quota_messages}`);
+  }
+}
+
 /** Reserves `n` UIDs in a mailbox and adds to its counters; returns the first UID. */
 async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<number> {
   const r = await tx.get<{ uid_next: number }>(
@@ -59,6 +77,19 @@ async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promis
     [n, n, bytes, mailboxId],
   );
   return r!.uid_next - n;
+}
+
+/** The transaction's MODSEQ for the mailbox and `n` reserved UIDs, in one statement when the MODSEQ is not bumped yet. */
+async function stampAndTakeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<{ modSeq: ModSeq; first: number }> {
+  const known = tx.knownModSeq(mailboxId);
+  if (known !== undefined) return { modSeq: known, first: await takeUids(tx, mailboxId, n, bytes) };
+  const r = (await tx.get<{ uid_next: number; highest_modseq: number }>(
+    `UPDATE mailboxes SET highest_modseq = highest_modseq + 1, uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ?
+     WHERE id = ? RETURNING uid_next, highest_modseq`,
+    [n, n, bytes, mailboxId],
+  ))!;
+  tx.setModSeq(mailboxId, r.highest_modseq);
+  return { modSeq: r.highest_modseq, first: r.uid_next - n };
 }
 
 async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<void> {
@@ -97,10 +128,9 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   if (!(internalDate instanceof Date) || Number.isNaN(internalDate.getTime())) throw new StoreError('invalid', 'internalDate is not a valid date');
   const box = await lockMailbox(tx, req.mailboxId);
   const size = await acquireContent(tx, req.content);
-  if (!req.ignoreQuota) await checkQuota(tx, box.user_id, size, 1);
-  await chargeUser(tx, box.user_id, size, 1);
-  const modSeq = await tx.modSeq(box.id);
-  const uid = await takeUids(tx, box.id, 1, size);
+  if (req.ignoreQuota) await chargeUser(tx, box.user_id, size, 1);
+  else await chargeWithinQuota(tx, box.user_id, size, 1);
+  const { modSeq, first: uid } = await stampAndTakeUids(tx, box.id, 1, size);
   const now = Date.now();
   const emailId = newObjectId('M');
   const threadId = await threadFor(tx, box.user_id, req.threadKeys);
@@ -227,11 +257,9 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
   const bytes = rows.reduce((sum, r) => sum + r.size, 0);
-  await checkQuota(tx, dst.user_id, bytes, rows.length);
-  await chargeUser(tx, dst.user_id, bytes, rows.length);
+  await chargeWithinQuota(tx, dst.user_id, bytes, rows.length);
   await addContentRefs(tx, countContents(rows));
-  const modSeq = await tx.modSeq(dst.id);
-  const first = await takeUids(tx, dst.id, rows.length, bytes);
+  const { modSeq, first } = await stampAndTakeUids(tx, dst.id, rows.length, bytes);
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {

@@ -16,7 +16,18 @@ export interface Conn {
   exec(sql: string, params?: unknown[]): Promise<{ changes: number; lastId?: number }>;
 }
 
-export type TxMode = 'read' | 'write';
+/**
+ * - 'read': one consistent snapshot across all of `fn`'s statements.
+ * - 'one': a read of exactly one statement, which is its own snapshot: a driver may run it
+ *   without BEGIN/COMMIT (PostgreSQL: two round trips fewer). A second statement is a bug
+ *   and fails.
+ * - 'write': all or nothing; resolves once durable.
+ * - 'ephemeral': all or nothing like 'write', but state whose loss in a crash is harmless
+ *   (leases and login times: a crash ends the sessions they guard, and a lease expires):
+ *   a driver may resolve before it is on disk (SQLite: no fsync of its own; PostgreSQL:
+ *   synchronous_commit off). A later durable commit makes it durable too (one log, in order).
+ */
+export type TxMode = 'read' | 'one' | 'write' | 'ephemeral';
 
 export interface Driver {
   readonly dialect: Dialect;

@@ -72,6 +72,17 @@ export class Tx extends ReadTx {
     return m;
   }
 
+  /** The MODSEQ already taken for `mailboxId` in this transaction, if any. */
+  knownModSeq(mailboxId: Id): ModSeq | undefined {
+    return this.modSeqs.get(mailboxId);
+  }
+
+  /** Records a MODSEQ bumped by a statement that did more (see stampAndTakeUids); only before modSeq() was called for the mailbox. */
+  setModSeq(mailboxId: Id, modSeq: ModSeq): void {
+    if (this.modSeqs.has(mailboxId)) throw new Error(`MODSEQ of mailbox ${mailboxId} already taken in this transaction`);
+    this.modSeqs.set(mailboxId, modSeq);
+  }
+
   /** Records one event per mailbox (the first kind recorded wins). */
   touch(kind: ChangeKind, userId: Id, mailboxId: Id): void {
     if (!this.events.has(mailboxId)) this.events.set(mailboxId, { kind, userId });

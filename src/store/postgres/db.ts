@@ -5,7 +5,14 @@
  * Invariants: a transaction that hits a deadlock or serialization failure is retried
  * from the start (it changed nothing); any other failure rolls back and surfaces as a
  * StoreError; lost connections and timeouts are 'unavailable' (a retry may succeed).
+ *
+ * Round trips are the cost on a busy machine (each wakes the backend and the client in
+ * turn), so: a one-statement read ('one') runs without BEGIN/COMMIT (a statement is its
+ * own snapshot); an 'ephemeral' write sends BEGIN and `SET LOCAL synchronous_commit` in
+ * one simple-protocol message, and NOTIFYs go in the COMMIT's message; statements with parameters are prepared once per
+ * connection under a name derived from their text (no parse and plan per execution).
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Conn, Driver, TxMode } from '../core/port.js';
 import { StoreError } from '../errors.js';
@@ -49,6 +56,31 @@ export function createPool(o: PgOptions): Pool {
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
 
+/** How each transaction mode starts (no parameters: one simple-protocol message, even with two statements). */
+const BEGIN: Record<TxMode, string> = {
+  read: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  one: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', // not used by PgDriver (no transaction), kept for inTransaction callers
+  write: 'BEGIN',
+  // Leases and login times: a lost commit only ends sessions a crash ended anyway; later durable commits flush it too.
+  ephemeral: 'BEGIN; SET LOCAL synchronous_commit TO off',
+};
+
+/** Statement texts that get a prepared-statement name; bounded, so generated SQL cannot grow every connection's cache without end. */
+const statementNames = new Map<string, string>();
+const MAX_NAMED = 1000;
+
+/** A query config: named (prepared once per connection) while the name cache has room. */
+function queryOf(sql: string, params: unknown[]): pg.QueryConfig {
+  if (params.length === 0) return { text: sql }; // migrations: several statements, simple protocol
+  const text = toPgPlaceholders(sql);
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED) {
+    name = `mr_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return name === undefined ? { text, values: params } : { name, text, values: params };
+}
+
 /** Driver error → StoreError (the only error a store throws). */
 export function toStoreError(err: unknown): StoreError {
   if (err instanceof StoreError) return err;
@@ -62,7 +94,7 @@ export function toStoreError(err: unknown): StoreError {
 }
 
 /** Runs `fn` in one transaction on one pooled client; retries deadlocks; releases a broken client. */
-export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>, mode: TxMode = 'write'): Promise<T> {
+export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: string[]) => Promise<T>, mode: TxMode = 'write'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: Client;
     try {
@@ -78,9 +110,11 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>
     };
     client.on('error', onError);
     try {
-      await client.query(mode === 'read' ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
+      await client.query(BEGIN[mode]);
+      const atCommit: string[] = [];
+      const result = await fn(client, atCommit);
+      // Statements without parameters queued for the end go with COMMIT in one message (one round trip).
+      await client.query([...atCommit, 'COMMIT'].join('; '));
       return result;
     } catch (err) {
       try {
@@ -101,23 +135,47 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client) => Promise<T>
   }
 }
 
-/** Statements without parameters (migrations: several statements, comments) go as written. */
-const pgText = (sql: string, params: unknown[]): string => (params.length === 0 ? sql : toPgPlaceholders(sql));
-
-/** The driver port over one pooled client: `?` placeholders become `$n`. */
+/** The driver port over one pooled client (or the pool, for one statement): `?` placeholders become `$n`. */
 export class PgConn implements Conn {
-  constructor(readonly client: Client) {}
+  constructor(
+    readonly client: Client | Pool,
+    private readonly atCommit?: string[],
+  ) {}
+
+  /**
+   * NOTIFY sent in the same message as COMMIT (a round trip fewer per write); listeners
+   * hear it on commit, as with a NOTIFY statement inside the transaction. Only in a transaction.
+   */
+  notifyAtCommit(channel: string, payload: string): void {
+    if (!this.atCommit || !('escapeLiteral' in this.client)) throw new StoreError('invalid', 'notifyAtCommit outside a transaction');
+    this.atCommit.push(`SELECT pg_notify(${this.client.escapeLiteral(channel)}, ${this.client.escapeLiteral(payload)})`);
+  }
+
+  protected run(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    return this.client.query(queryOf(sql, params));
+  }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query(pgText(sql, params), params)).rows as T[];
+    return (await this.run(sql, params)).rows as T[];
   }
 
   async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.client.query(pgText(sql, params), params)).rows[0] as T | undefined;
+    return (await this.run(sql, params)).rows[0] as T | undefined;
   }
 
   async exec(sql: string, params: unknown[] = []): Promise<{ changes: number }> {
-    return { changes: (await this.client.query(pgText(sql, params), params)).rowCount ?? 0 };
+    return { changes: (await this.run(sql, params)).rowCount ?? 0 };
+  }
+}
+
+/** One statement on whichever pooled connection is free, outside a transaction ('one'). */
+class OneStatementConn extends PgConn {
+  private used = false;
+
+  protected override run(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    if (this.used) throw new StoreError('invalid', "a 'one' read issued a second statement (a bug: it needs a 'read' transaction)");
+    this.used = true;
+    return super.run(sql, params);
   }
 }
 
@@ -126,8 +184,13 @@ export class PgDriver implements Driver {
   readonly dialect = postgresDialect;
   constructor(readonly pool: Pool) {}
 
-  transaction<T>(mode: TxMode, fn: (c: Conn) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, (client) => fn(new PgConn(client)), mode);
+  async transaction<T>(mode: TxMode, fn: (c: Conn) => Promise<T>): Promise<T> {
+    if (mode !== 'one') return inTransaction(this.pool, (client, atCommit) => fn(new PgConn(client, atCommit)), mode);
+    try {
+      return await fn(new OneStatementConn(this.pool));
+    } catch (err) {
+      throw toStoreError(err);
+    }
   }
 
   async close(): Promise<void> {

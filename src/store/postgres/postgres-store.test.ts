@@ -10,6 +10,7 @@ import { isStoreError } from '../errors.js';
 import type { Uid } from '../types.js';
 import { freshDatabase, pgSkip, type FreshDatabase } from '../../../test/harness/pg.js';
 import { pgLatestVersion, pgMigrations } from './migrations.js';
+import { PgConn, PgDriver } from './db.js';
 import { PostgresStore } from './postgres-store.js';
 
 let db: FreshDatabase | undefined;
@@ -146,6 +147,36 @@ describe('postgres store', { skip: pgSkip }, () => {
         assert.deepEqual(await t.store.searchText(inbox.id, 'body', 'old'), []);
       } finally {
         await t.close();
+      }
+    });
+
+    it("driver modes: 'one' runs a single statement and refuses a second; 'ephemeral' commits with synchronous_commit off; NOTIFY goes with COMMIT", async () => {
+      const store = h.store as PostgresStore;
+      const driver = new PgDriver(store.pool);
+      assert.deepEqual(await driver.transaction('one', (c) => c.query<{ n: number }>('SELECT ?::int AS n', [7])), [{ n: 7 }]);
+      await assert.rejects(
+        driver.transaction('one', async (c) => {
+          await c.query('SELECT 1 AS n');
+          await c.query('SELECT 2 AS n');
+        }),
+        (e) => isStoreError(e, 'invalid'),
+      );
+      const setting = (c: Parameters<Parameters<PgDriver['transaction']>[1]>[0]) => c.get<{ synchronous_commit: string }>('SHOW synchronous_commit').then((r) => r!.synchronous_commit);
+      assert.equal(await driver.transaction('ephemeral', setting), 'off');
+      assert.equal(await driver.transaction('write', setting), 'on');
+      const listener = new pg.Client({ connectionString: db!.url });
+      await listener.connect();
+      try {
+        const heard = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.payload ?? '')));
+        await listener.query('LISTEN mr_test_channel');
+        const odd = `it's a "payload" with \\ and '' quotes`;
+        await driver.transaction('write', async (c) => {
+          (c as PgConn).notifyAtCommit('mr_test_channel', odd);
+          await c.exec('SELECT 1');
+        });
+        assert.equal(await heard, odd, 'delivered on commit, quotes and backslashes intact');
+      } finally {
+        await listener.end();
       }
     });
 

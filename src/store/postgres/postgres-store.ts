@@ -21,7 +21,7 @@ import { CoreStore } from '../core/core-store.js';
 import type { Tx } from '../core/tx.js';
 import { PgBlobStore, SharedDirBlobStore, type PgBlobBackend } from './blobs.js';
 import { CHANGE_CHANNEL } from './change-bus.js';
-import { createPool, PgDriver, type PgOptions, type Pool } from './db.js';
+import { createPool, PgConn, PgDriver, type PgOptions, type Pool } from './db.js';
 import { pgCurrentVersion, pgMigrate } from './migrations.js';
 
 export interface PostgresStoreOptions extends PgOptions {
@@ -48,10 +48,12 @@ export class PostgresStore extends CoreStore {
     this.blobs = opts.blobDir ? new SharedDirBlobStore(opts.blobDir, this.pool) : new PgBlobStore(this.pool);
   }
 
-  /** NOTIFY each event; PostgreSQL delivers them to listeners on commit, never on rollback. */
+  /** NOTIFY each event, sent with the COMMIT; PostgreSQL delivers them to listeners on commit, never on rollback. */
   protected override async beforeCommit(tx: Tx): Promise<void> {
     for (const e of tx.changeEvents()) {
-      await tx.exec('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, JSON.stringify({ ...e, origin: this.origin })]);
+      const payload = JSON.stringify({ ...e, origin: this.origin });
+      if (tx.c instanceof PgConn) tx.c.notifyAtCommit(CHANGE_CHANNEL, payload);
+      else await tx.exec('SELECT pg_notify(?, ?)', [CHANGE_CHANNEL, payload]);
     }
   }
 

@@ -63,6 +63,32 @@ describe('sqlite driver: group commit', () => {
     await driver.close();
   });
 
+  it("a batch of only 'ephemeral' writes commits without its own fsync (synchronous=NORMAL); one with a durable write keeps FULL", async () => {
+    const { driver, file } = freshDriver();
+    const level = (c: Parameters<Parameters<SqliteDriver['transaction']>[1]>[0]) => c.query<{ synchronous: number }>('PRAGMA synchronous').then((r) => r[0].synchronous);
+    const alone = await driver.transaction('ephemeral', async (c) => {
+      await c.exec('INSERT INTO t (v) VALUES (?)', ['lease']);
+      return level(c);
+    });
+    assert.equal(alone, 1, 'NORMAL while the ephemeral batch commits');
+    assert.equal(driver.writer.pragma('synchronous', { simple: true }), 2, 'FULL again afterwards');
+    const b = blocker(driver);
+    await b.inside;
+    const mixedEphemeral = driver.transaction('ephemeral', (c) => level(c));
+    const durable = driver.transaction('write', async (c) => {
+      await c.exec('INSERT INTO t (v) VALUES (?)', ['mail']);
+      return level(c);
+    });
+    b.release();
+    await b.done;
+    assert.equal(await mixedEphemeral, 2, 'batched with a durable write: FULL');
+    assert.equal(await durable, 2);
+    const other = new Database(file, { readonly: true });
+    assert.deepEqual((other.prepare('SELECT v FROM t ORDER BY id').all() as { v: string }[]).map((r) => r.v), ['lease', 'blocker', 'mail']);
+    other.close();
+    await driver.close();
+  });
+
   it('a read runs on its own connection while a write transaction waits, and sees only committed rows', { timeout: 30_000 }, async () => {
     const { driver } = freshDriver();
     const b = blocker(driver);

@@ -7,6 +7,9 @@
  *   batch, executed under one BEGIN IMMEDIATE … COMMIT (one fsync for all), each in its
  *   own SAVEPOINT so a failing one rolls back only itself. Every caller's promise
  *   settles only after the shared COMMIT: resolved means durable (synchronous=FULL).
+ *   A batch of nothing but 'ephemeral' jobs (leases, login times) commits with
+ *   synchronous=NORMAL: no fsync of its own; the next durable COMMIT syncs the WAL
+ *   including it (WAL frames are in order), and a crash can lose only that state.
  * - Reads run on a second, read-only connection in deferred transactions (a snapshot),
  *   so a read never waits behind a write batch, and never sees uncommitted rows.
  *
@@ -80,6 +83,10 @@ class SqliteConn implements Conn {
 
 interface Job {
   fn: (c: Conn) => Promise<unknown>;
+  /** False for 'ephemeral' jobs: their loss in a crash is harmless. */
+  durable?: boolean;
+  /** The queued job this one stands in for while its outcome is held back (see batch). */
+  original?: Job;
   /** Set for `exclusive` jobs: run alone, outside any transaction. */
   raw?: (db: Db) => unknown;
   resolve(v: unknown): void;
@@ -111,9 +118,9 @@ export class SqliteDriver implements Driver {
   }
 
   transaction<T>(mode: TxMode, fn: (c: Conn) => Promise<T>): Promise<T> {
-    if (mode === 'read') return this.readTx(fn);
+    if (mode === 'read' || mode === 'one') return this.readTx(fn);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ fn, durable: mode === 'write', resolve: resolve as (v: unknown) => void, reject });
       if (!this.writing) void this.drain();
     });
   }
@@ -177,6 +184,20 @@ export class SqliteDriver implements Driver {
 
   /** One BEGIN IMMEDIATE … COMMIT around every job of the batch, each in its own SAVEPOINT. */
   private async batch(jobs: Job[]): Promise<void> {
+    if (!jobs.every((j) => j.durable === false)) return this.batchOf(jobs);
+    // Callers hear the outcome only once FULL is back, so nothing they do next runs relaxed.
+    const settle: (() => void)[] = [];
+    const deferred = jobs.map((j): Job => ({ ...j, original: j, resolve: (v) => settle.push(() => j.resolve(v)), reject: (e) => settle.push(() => j.reject(e)) }));
+    this.writer.pragma('synchronous = NORMAL');
+    try {
+      await this.batchOf(deferred);
+    } finally {
+      this.writer.pragma('synchronous = FULL');
+      for (const f of settle) f();
+    }
+  }
+
+  private async batchOf(jobs: Job[]): Promise<void> {
     const db = this.writer;
     try {
       db.exec('BEGIN IMMEDIATE');
@@ -205,7 +226,7 @@ export class SqliteDriver implements Driver {
           job.reject(toStoreError(err));
           const lost = new StoreError('unavailable', `SQLite: the transaction was rolled back by an error in another one: ${(err as Error).message}`);
           for (const d of done) d.job.reject(lost);
-          this.queue.unshift(...jobs.slice(i + 1));
+          this.queue.unshift(...jobs.slice(i + 1).map((j) => j.original ?? j));
           return;
         }
         job.reject(toStoreError(err));
