@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchDeliver } from './deliver.js';
+import { benchDiskWrites } from './disk-writes.js';
 import { benchImap } from './imap.js';
 import { benchLogin } from './login.js';
 import { benchPop3 } from './pop3.js';
@@ -22,6 +23,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const workloads: Record<string, () => Promise<object>> = {
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
+  'disk-writes': () => benchDiskWrites(),
   imap: () => benchImap(),
   login: () => benchLogin(),
   pop3: () => benchPop3(),
