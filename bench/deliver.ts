@@ -12,6 +12,7 @@ import { openStore } from '../src/store/open.js';
 import { createUser } from '../src/mail/accounts.js';
 import { deliver } from '../src/mail/delivery.js';
 import { benchMessage, prng } from './corpus.js';
+import { MessageSource } from '../src/mail/message-source.js';
 
 export interface DeliverResult {
   messages: number;
@@ -36,7 +37,7 @@ export async function benchDeliver(count: number): Promise<DeliverResult> {
     for (let n = 0; n < count; n++) {
       const raw = benchMessage(n, rand);
       bytes += raw.length;
-      const [outcome] = await deliver(ctx, raw, [`user${n % 10}@bench.test`]);
+      const [outcome] = await deliver(ctx, MessageSource.fromBuffer(raw), [`user${n % 10}@bench.test`]);
       if (outcome.status !== 'delivered') throw new Error(`message ${n}: ${outcome.status} ${outcome.reason}`);
       if (n > 0 && n % 1000 === 0) process.stderr.write(`  delivered ${n}/${count}\n`);
     }

@@ -20,6 +20,7 @@ import { createUser } from '../src/mail/accounts.js';
 import { deliver } from '../src/mail/delivery.js';
 import { startServer, tempDirs } from '../test/harness/server.js';
 import { RawPop3Client } from './pop3-raw-client.js';
+import { MessageSource } from '../src/mail/message-source.js';
 
 const USER = 'latency@bench.test';
 const PASSWORD = 'bench-password';
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     await createUser(store, USER, PASSWORD);
     const ctx = { store, ingest: { spoolDir: join(dataDir, 'tmp'), largePartThreshold: 64 * 1024 } };
     for (let n = 0; n < count; n++) {
-      const [outcome] = await deliver(ctx, message(n, kb), [USER]);
+      const [outcome] = await deliver(ctx, MessageSource.fromBuffer(message(n, kb)), [USER]);
       if (outcome.status !== 'delivered') throw new Error(`prefill: ${outcome.status}`);
     }
   } finally {

@@ -22,6 +22,7 @@ import { benchMessage, prng } from './corpus.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
 import { RawPop3Client } from './pop3-raw-client.js';
 import { benchMailroomEnv, benchNodeArgs } from './login.js';
+import { MessageSource } from '../src/mail/message-source.js';
 
 const PASSWORD = 'bench-password';
 const userOf = (i: number) => `pop${i}@bench.test`;
@@ -161,7 +162,7 @@ async function benchMailroom(clients: number, seconds: number, messages: Buffer[
     for (const u of users) await createUser(store, u, PASSWORD);
     const ctx = { store, ingest: { spoolDir: join(dataDir, 'tmp'), largePartThreshold: 64 * 1024 } };
     for (const raw of messages) {
-      for (const outcome of await deliver(ctx, raw, users)) {
+      for (const outcome of await deliver(ctx, MessageSource.fromBuffer(raw), users)) {
         if (outcome.status !== 'delivered') throw new Error(`prefill: ${outcome.status} ${outcome.reason ?? ''}`);
       }
     }

@@ -20,6 +20,7 @@ import { QueueWorker } from '../src/smtp/queue/worker.js';
 import { LocalChangeBus } from '../src/store/bus.js';
 import { openStore } from '../src/store/open.js';
 import { benchMessage, prng } from './corpus.js';
+import { MessageSource } from '../src/mail/message-source.js';
 
 export interface QueueBenchResult {
   messages: number;
@@ -83,7 +84,7 @@ export async function benchQueue(count: number, concurrency: number): Promise<Qu
     for (let n = 0; n < count; n++) {
       const raw = benchMessage(n, rand);
       bytes += raw.length;
-      await enqueue({ store, config }, raw, { from: 'sender@bench.test', recipients: [{ address: `r${n}@${domains[n % domains.length]}` }] });
+      await enqueue({ store, config }, MessageSource.fromBuffer(raw), { from: 'sender@bench.test', recipients: [{ address: `r${n}@${domains[n % domains.length]}` }] });
     }
     const t1 = process.hrtime.bigint();
     const worker = new QueueWorker(

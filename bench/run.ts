@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBigbox } from './bigbox.js';
 import { benchDeliver } from './deliver.js';
+import { benchDiskWrites } from './disk-writes.js';
 import { benchIdle } from './idle.js';
 import { benchImap } from './imap.js';
 import { benchLmtp } from './lmtp.js';
@@ -28,6 +29,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const workloads: Record<string, () => Promise<object>> = {
   bigbox: () => benchBigbox(),
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
+  'disk-writes': () => benchDiskWrites(),
   idle: () => benchIdle(),
   imap: () => benchImap(),
   lmtp: () => benchLmtp(),

@@ -25,6 +25,7 @@ import { benchMessage, prng } from './corpus.js';
 import { benchImapMessage } from './imap.js';
 import { RawImapClient } from './imap-raw-client.js';
 import { imapRate } from './store.js';
+import { MessageSource } from '../src/mail/message-source.js';
 
 const USER = 'bench@store.test';
 const PASSWORD = 'bench-password';
@@ -48,7 +49,7 @@ async function deliverRate(mode: Mode, count: number): Promise<{ messagesPerSeco
     await Promise.all(Array.from({ length: 4 }, async () => {
       while (next < count) {
         const n = next++;
-        const [outcome] = await deliver(ctx, raws[n], [`user${n % 10}@bench.test`]);
+        const [outcome] = await deliver(ctx, MessageSource.fromBuffer(raws[n]), [`user${n % 10}@bench.test`]);
         if (outcome.status !== 'delivered') throw new Error(`message ${n}: ${outcome.status}`);
       }
     }));

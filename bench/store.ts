@@ -20,6 +20,7 @@ import { runCli, startServer, type RunningTestServer } from '../test/harness/ser
 import { benchMessage, prng } from './corpus.js';
 import { benchImapMessage } from './imap.js';
 import { RawImapClient } from './imap-raw-client.js';
+import { MessageSource } from '../src/mail/message-source.js';
 
 const PG = process.env.BENCH_PG ?? process.env.MAILROOM_TEST_PG ?? '';
 const USER = 'bench@store.test';
@@ -38,7 +39,7 @@ async function deliverRate(databaseUrl: string | undefined, count: number): Prom
     await Promise.all(Array.from({ length: 4 }, async () => {
       while (next < count) {
         const n = next++;
-        const [outcome] = await deliver(ctx, raws[n], [`user${n % 10}@bench.test`]);
+        const [outcome] = await deliver(ctx, MessageSource.fromBuffer(raws[n]), [`user${n % 10}@bench.test`]);
         if (outcome.status !== 'delivered') throw new Error(`message ${n}: ${outcome.status}`);
       }
     }));

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +11,7 @@ import { ingest, segmentRanges } from './ingest.js';
 import { LocalChangeBus } from './store/bus.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { NewContent } from './store/types.js';
+import { MessageSource } from './mail/message-source.js';
 
 describe('segmentRanges', () => {
   const rows: [number, { start: number; end: number }[], [number, number][]][] = [
@@ -50,14 +52,28 @@ describe('ingest into a store', () => {
 
   it('segments (written concurrently) are durable blobs that hash to their names and concatenate to the input; one segment reuses the content id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingest-'));
-    const store = new SqliteStore({ file: join(dir, 'db.sqlite'), blobDir: join(dir, 'blobs'), bus: new LocalChangeBus() });
+    let store = new SqliteStore({ file: join(dir, 'db.sqlite'), blobDir: join(dir, 'blobs'), bus: new LocalChangeBus() });
     await store.migrate();
     const opts = { spoolDir: join(dir, 'spool'), largePartThreshold: 4096 };
     for (const raw of [mime([big('one'), big('two'), big('one'), big('three'), big('four')]), Buffer.from('Subject: small\r\n\r\nhi\r\n')]) {
-      for (const source of [raw, Readable.from([raw.subarray(0, 100), raw.subarray(100)])]) {
+      const spooled = () => MessageSource.fromStream(Readable.from([raw.subarray(0, 100), raw.subarray(100)]), opts.spoolDir, { memoryLimit: 0 });
+      const sources: [string, () => Promise<MessageSource>][] = [
+        ['memory', async () => MessageSource.fromBuffer(raw)],
+        ['spool file', spooled],
+        // A view: trace fields in front of a spool, as SMTP hands it to delivery.
+        ['prefix + spool file', async () => (base = await MessageSource.fromStream(Readable.from([raw.subarray(10)]), opts.spoolDir, { memoryLimit: 0 })).prepend(raw.subarray(0, 10))],
+      ];
+      let base: MessageSource | undefined; // a view disposes nothing: its base does
+      for (const [name, make] of sources) {
+        await rm(join(dir, 'blobs'), { recursive: true, force: true }); // every source writes its blobs afresh
+        await store.close();
+        await rm(join(dir, 'db.sqlite'), { force: true });
+        store = new SqliteStore({ file: join(dir, 'db.sqlite'), blobDir: join(dir, 'blobs'), bus: new LocalChangeBus() });
+        await store.migrate();
+        const source = await make();
         const got = await ingest(store, source, opts);
         const content = got.content as NewContent;
-        assert.equal(content.id, createHash('sha256').update(raw).digest('hex'));
+        assert.equal(content.id, createHash('sha256').update(raw).digest('hex'), name);
         const pieces: Buffer[] = [];
         for (const seg of content.segments) {
           const chunks: Buffer[] = [];
@@ -68,11 +84,20 @@ describe('ingest into a store', () => {
           pieces.push(bytes);
         }
         assert.deepEqual(Buffer.concat(pieces), raw);
-        if (raw.length < 1000) assert.deepEqual(content.segments, [{ hash: content.id, size: raw.length }]);
+        if (raw.length < 1000 && name !== 'prefix + spool file') assert.deepEqual(content.segments, [{ hash: content.id, size: raw.length }]);
+        else if (raw.length < 1000) assert.deepEqual(content.segments.map((s) => s.size), [10, raw.length - 10], 'cut where the spool file starts');
         else assert.ok(content.segments.length >= 9, `large bodies cut out: ${content.segments.length}`);
-        await got.dispose();
+        if (raw.length < 1000 && name !== 'memory') {
+          // The segment that is the whole spool file was linked, not copied: one inode, two names.
+          const last = content.segments[content.segments.length - 1];
+          assert.equal((await stat(store.blobs.pathOf(last.hash))).nlink, 2, `${name}: spool linked as the blob`);
+        }
+        await source.dispose();
+        await base?.dispose();
+        assert.deepEqual(await readdir(opts.spoolDir).catch(() => []), [], `${name}: no spool file left`);
       }
     }
     await store.close();
+    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -1,27 +1,26 @@
 /**
  * The one path from bytes to storable content (SMTP DATA, LMTP, IMAP APPEND, CLI
- * deliver, import). Bytes are spooled to a temp file while hashed, so a message
- * arriving over the network is never held twice; content the store already has
- * (same sha256) is not parsed again. Otherwise the MIME index is built once here,
- * the message is cut into segments (large leaf bodies on their own, so identical
- * attachments are stored once) and each segment is written to the blob store.
+ * deliver, the outbound queue, Sent copies). The bytes arrive as a `MessageSource`
+ * (src/mail/message-source.ts), spooled once at the network edge while hashed; content
+ * the store already has (same sha256) is not read again. Otherwise the MIME index is
+ * built once here, the message is cut into segments (large leaf bodies on their own, so
+ * identical attachments are stored once; and at the edges of a whole spool file, which
+ * the blob store can then link instead of copy), and each segment is handed to the blob
+ * store as a file range or a stream of the source.
  *
- * Invariant: concatenating the segments gives back the exact bytes received.
+ * Invariant: concatenating the segments gives back the exact bytes of the source.
+ * The caller owns the source (and disposes it); ingest never copies it to a file.
  * Never imports: protocol code.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable, Transform } from 'node:stream';
+import { createHash } from 'node:crypto';
 import type { ExistingContent, NewContent, Segment, Store } from './store/types.js';
 import type { MessageIndex } from './mime/types.js';
+import type { MessageSource } from './mail/message-source.js';
 import { indexMessage } from './mime/index-message.js';
 import { searchText } from './mime/search-text.js';
 
 export interface IngestOptions {
-  /** Where spool files go (created if missing); use a directory on the data volume. */
+  /** Where spool files go (created if missing); use a directory on the data volume, next to the blobs, so a spool can become a blob by a link. */
   spoolDir: string;
   /** Leaf bodies at least this large become their own blob. */
   largePartThreshold: number;
@@ -38,8 +37,6 @@ export interface Ingested {
    * ExistingContent fails with 'notfound' because the last copy was expunged meanwhile.
    */
   fresh(): Promise<Ingested>;
-  /** Removes the spool file; call once the message is stored (or refused). */
-  dispose(): Promise<void>;
 }
 
 export class IngestError extends Error {
@@ -52,60 +49,75 @@ export class IngestError extends Error {
   }
 }
 
-type Raw = () => Promise<Buffer>;
-
-/** Turns raw bytes into content ready for `store.appendMessage`. The caller must `dispose()` the result. */
-export async function ingest(store: Store, source: Buffer | Readable, opts: IngestOptions): Promise<Ingested> {
-  if (Buffer.isBuffer(source)) {
-    checkSize(source.length, opts);
-    return prepare(store, async () => source, sha256(source), opts, async () => {});
+/** Turns a message source into content ready for `store.appendMessage`. The source stays the caller's to dispose. */
+export async function ingest(store: Store, source: MessageSource, opts: IngestOptions): Promise<Ingested> {
+  if (opts.maxSize && source.size > opts.maxSize) throw new IngestError('too-large', `message exceeds the size limit of ${opts.maxSize} bytes`);
+  const fresh = async (): Promise<Ingested> => build(store, source, await source.all(), opts, fresh);
+  let raw: Buffer | undefined;
+  if (!source.knownHash) {
+    // A view (trace fields in front): its hash needs a read anyway, and so does the index; read once for both.
+    raw = await source.all();
+    source.noteHash(sha256(raw));
   }
-  const spool = await spoolToFile(source, opts);
-  const dispose = () => rm(spool.path, { force: true });
-  try {
-    return await prepare(store, () => readFile(spool.path), spool.hash, opts, dispose);
-  } catch (err) {
-    await dispose();
-    throw err;
-  }
-}
-
-async function prepare(store: Store, raw: Raw, hash: string, opts: IngestOptions, dispose: () => Promise<void>): Promise<Ingested> {
-  const fresh = async () => build(store, await raw(), hash, opts, fresh, dispose);
+  const hash = await source.sha256();
   if (await store.hasContent(hash)) {
     const meta = await store.getContent(hash);
-    if (meta) return { content: { id: hash, existing: true }, index: meta.index, size: meta.size, fresh, dispose };
+    if (meta) return { content: { id: hash, existing: true }, index: meta.index, size: meta.size, fresh };
   }
-  return fresh();
+  return build(store, source, raw ?? (await source.all()), opts, fresh);
 }
 
-async function build(store: Store, raw: Buffer, hash: string, opts: IngestOptions, fresh: () => Promise<Ingested>, dispose: () => Promise<void>): Promise<Ingested> {
+/**
+ * Index, segments and blobs. `raw` (the whole message in one buffer, external memory,
+ * not the JS heap) feeds the MIME index and the segment hashes; the blob bytes come
+ * from the source, so a spooled range is linked or copied file to file.
+ */
+async function build(store: Store, source: MessageSource, raw: Buffer, opts: IngestOptions, fresh: () => Promise<Ingested>): Promise<Ingested> {
+  const hash = await source.sha256();
   const index = indexMessage(raw, { largeBodyThreshold: opts.largePartThreshold });
-  const ranges = segmentRanges(raw.length, index.largeBodies);
+  const cuts = source.wholeFiles().flatMap((f) => [f.start, f.end]);
+  const ranges = segmentRanges(raw.length, index.largeBodies, cuts);
   // A message without large bodies is one segment: its hash is the content id, already computed.
   const segments: Segment[] = ranges.map(([start, end]) => ({ hash: start === 0 && end === raw.length ? hash : sha256(raw.subarray(start, end)), size: end - start }));
-  await putAll(store, segments, ranges, raw);
+  await putAll(store, source, segments, ranges);
   const content: NewContent = { id: hash, size: raw.length, segments, index, searchText: searchText(raw, index) };
-  return { content, index, size: raw.length, fresh, dispose };
+  return { content, index, size: raw.length, fresh };
 }
 
 /** Blob writes in flight at once for one message: each waits on its own fsyncs, so they overlap. */
 const PUT_CONCURRENCY = 4;
 
 /** Writes every segment's blob (durable when this resolves), a few at a time. */
-async function putAll(store: Store, segments: Segment[], ranges: [number, number][], raw: Buffer): Promise<void> {
+async function putAll(store: Store, source: MessageSource, segments: Segment[], ranges: [number, number][]): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < segments.length) {
       const i = next++;
-      await store.blobs.put(segments[i].hash, raw.subarray(ranges[i][0], ranges[i][1]));
+      await store.blobs.put(segments[i].hash, source.blobBytes(ranges[i][0], ranges[i][1]));
     }
   };
   await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, segments.length) }, worker));
 }
 
-/** Cuts [0, size) at the large bodies: gaps become segments of their own; empty ranges are dropped. */
-export function segmentRanges(size: number, large: { start: number; end: number }[]): [number, number][] {
+/**
+ * Cuts [0, size) at the large bodies: gaps become segments of their own; empty ranges
+ * are dropped. Then every range is cut again at each of `cuts` strictly inside it (the
+ * edges of a whole spool file).
+ */
+export function segmentRanges(size: number, large: { start: number; end: number }[], cuts: number[] = []): [number, number][] {
+  const ranges = largeBodyRanges(size, large);
+  if (cuts.length === 0) return ranges;
+  const sorted = [...new Set(cuts)].sort((a, b) => a - b);
+  return ranges.flatMap(([start, end]) => {
+    const out: [number, number][] = [];
+    let pos = start;
+    for (const c of sorted) if (c > pos && c < end) out.push([pos, (pos = c)]);
+    out.push([pos, end]);
+    return out;
+  });
+}
+
+function largeBodyRanges(size: number, large: { start: number; end: number }[]): [number, number][] {
   const ranges: [number, number][] = [];
   let pos = 0;
   for (const { start, end } of [...large].sort((a, b) => a.start - b.start)) {
@@ -120,33 +132,4 @@ export function segmentRanges(size: number, large: { start: number; end: number 
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-function checkSize(size: number, opts: IngestOptions): void {
-  if (opts.maxSize && size > opts.maxSize) throw new IngestError('too-large', `message exceeds the size limit of ${opts.maxSize} bytes`);
-}
-
-async function spoolToFile(source: Readable, opts: IngestOptions): Promise<{ path: string; hash: string; size: number }> {
-  await mkdir(opts.spoolDir, { recursive: true });
-  const path = join(opts.spoolDir, `ingest-${process.pid}-${randomBytes(8).toString('hex')}.eml`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      if (opts.maxSize && size > opts.maxSize) {
-        done(new IngestError('too-large', `message exceeds the size limit of ${opts.maxSize} bytes`));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  try {
-    await pipeline(source, meter, createWriteStream(path));
-  } catch (err) {
-    await rm(path, { force: true });
-    throw err;
-  }
-  return { path, hash: hash.digest('hex'), size };
 }

@@ -4,12 +4,9 @@
  * outbound queue to alias targets on other servers (src/mail/forward.ts decides the
  * envelope sender). The running server's queue worker sends what was queued.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { stat } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { MessageSource } from '../mail/message-source.js';
 import { deliver } from '../mail/delivery.js';
 import { deliveryContext } from '../mail/delivery-context.js';
 import { forwardRemote } from '../mail/forward.js';
@@ -24,10 +21,10 @@ export function registerDeliverCommand(program: Command): void {
     .action((file: string | undefined, opts: { to: string[]; from?: string }, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store, config }) => {
         const ctx = deliveryContext(store, config);
-        // The bytes are read twice (local copies, then the queue): stdin is spooled to a file first.
-        const path = file && file !== '-' ? await readable(file) : await spoolStdin(ctx.ingest.spoolDir);
+        // The bytes are read twice (local copies, then the queue): stdin is spooled once; a FILE is read where it is.
+        const source = file && file !== '-' ? await fromFile(file) : await MessageSource.fromStream(process.stdin, ctx.ingest.spoolDir, { prefix: 'deliver' });
         try {
-          const outcomes = await deliver(ctx, createReadStream(path), opts.to);
+          const outcomes = await deliver(ctx, source, opts.to);
           let failed = 0;
           for (const o of outcomes) {
             if (o.status !== 'delivered') {
@@ -39,7 +36,7 @@ export function registerDeliverCommand(program: Command): void {
             let forwarded = '';
             if (o.remote.length) {
               try {
-                const id = await forwardRemote({ store, config }, createReadStream(path), opts.from ?? null, o.remote, { via: o.recipient });
+                const id = await forwardRemote({ store, config }, source, opts.from ?? null, o.remote, { via: o.recipient });
                 forwarded = `${where ? '; ' : ''}forwarded to ${o.remote.join(', ')} (queued as ${id})`;
               } catch (err) {
                 // The local copies are stored already: report the forward on its own line, exit 1.
@@ -51,24 +48,19 @@ export function registerDeliverCommand(program: Command): void {
           }
           if (failed > 0) process.exitCode = 1;
         } finally {
-          if (path !== file) await rm(path, { force: true });
+          await source.dispose(); // removes the stdin spool; a FILE is not ours and stays
         }
       }),
     );
 }
 
-async function readable(path: string): Promise<string> {
+/** The user's file, read where it is (never linked into the blob store: it may change later). */
+async function fromFile(path: string): Promise<MessageSource> {
   try {
-    await access(path);
+    const st = await stat(path);
+    if (!st.isFile()) throw new Error('not a file');
+    return MessageSource.fromFile(path, st.size);
   } catch {
     throw new CliError(`cannot read ${path}`);
   }
-  return path;
-}
-
-async function spoolStdin(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `deliver-${process.pid}-${randomBytes(6).toString('hex')}.eml`);
-  await pipeline(process.stdin, createWriteStream(path));
-  return path;
 }

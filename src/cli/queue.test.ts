@@ -4,6 +4,7 @@ import { runCli, tempDirs } from '../../test/harness/server.js';
 import { LocalChangeBus } from '../store/bus.js';
 import { openStore } from '../store/open.js';
 import { dkimRecord, loadDkimKeys } from '../mail/dkim.js';
+import { Readable } from 'node:stream';
 
 it('mailroom queue list|show|retry|delete and dkim generate, with one-line errors', async () => {
   const { dataDir } = tempDirs();
@@ -11,7 +12,7 @@ it('mailroom queue list|show|retry|delete and dkim generate, with one-line error
   const raw = Buffer.from('Subject: q\r\n\r\nhi\r\n');
   const { createHash } = await import('node:crypto');
   const h = createHash('sha256').update(raw).digest('hex');
-  await store.blobs.put(h, raw);
+  await store.blobs.put(h, Readable.from([raw]));
   const { minimalIndex } = await import('../store/conformance.js');
   const e = await store.enqueueMessage({ content: { id: h, size: raw.length, segments: [{ hash: h, size: raw.length }], index: minimalIndex(raw), searchText: '' }, from: 'a@example.test', recipients: [{ address: 'b@remote.test' }], nextAttemptAt: new Date(Date.now() + 3_600_000) });
   await store.close();

@@ -13,7 +13,7 @@
  *  - The connection removes every listener it added (socket, shutdown signal) on close.
  *  - Client input can only lead to a BAD/NO or a BYE, never to a crash of the process.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,17 +37,21 @@ const MAX_BUFFERED = 256 * 1024;
 const PREAUTH_LITERAL_MAX = 8 * 1024;
 
 /**
- * A large literal written to a temp file as it arrives (APPEND); the command reads it from
- * `path` once `finished` resolved. A write error does not stop the reading: later bytes are
- * dropped so the command stays framed, and `finished` rejects.
+ * A large literal written to a temp file as it arrives (APPEND), hashed on the way (the
+ * message's content id); the command reads it from `path` once `finished` resolved, and it
+ * is the message's one spool (src/mail/message-source.ts): never written again after. A
+ * write error does not stop the reading: later bytes are dropped so the command stays
+ * framed, and `finished` rejects.
  */
 export class SpoolSink implements LiteralSink {
   readonly finished: Promise<void>;
   private readonly stream: WriteStream;
   private error: Error | undefined;
+  private readonly digest = createHash('sha256');
+  private sha: string | undefined;
 
   constructor(readonly path: string) {
-    this.stream = createWriteStream(path);
+    this.stream = createWriteStream(path, { mode: 0o600 });
     this.finished = new Promise((resolve, reject) => {
       this.stream.once('finish', resolve);
       this.stream.once('error', (e) => ((this.error = e), reject(e)));
@@ -64,6 +68,7 @@ export class SpoolSink implements LiteralSink {
   async write(chunk: Buffer): Promise<void> {
     const st = this.stream;
     if (this.error || st.destroyed || st.writableEnded) return;
+    this.digest.update(chunk);
     if (st.write(chunk)) return;
     await new Promise<void>((resolve) => {
       const done = () => (st.off('drain', done), st.off('error', done), st.off('close', done), resolve());
@@ -71,6 +76,11 @@ export class SpoolSink implements LiteralSink {
       st.on('error', done);
       st.on('close', done);
     });
+  }
+
+  /** sha256 hex of the bytes written; call after `finished` resolved. */
+  sha256(): string {
+    return (this.sha ??= this.digest.digest('hex'));
   }
 
   /** Ends the file after the last accepted write; resolves when it is complete (or failed). */

@@ -9,6 +9,7 @@ import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import { createUser } from './accounts.js';
 import { deliver, type DeliveryContext, type RecipientOutcome } from './delivery.js';
+import { MessageSource } from './message-source.js';
 
 const message = (subject: string, body = 'Hello there.\r\n') =>
   Buffer.from(`From: a@remote.test\r\nTo: x@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@remote.test>\r\n\r\n${body}`);
@@ -69,7 +70,7 @@ describe('deliver', () => {
     it(name, async () => {
       const users = ['alice@example.test', 'bob@example.test', 'carol@other.test'];
       const before = Object.fromEntries(await Promise.all(users.map(async (u) => [u, (await inboxUids(u)).length])));
-      const [outcome] = await deliver(ctx, message(name), rcpts);
+      const [outcome] = await deliver(ctx, MessageSource.fromBuffer(message(name)), rcpts);
       check(outcome);
       for (const u of users) assert.equal((await inboxUids(u)).length - before[u], expectNew[u] ?? 0, u);
     });
@@ -77,14 +78,14 @@ describe('deliver', () => {
 
   it('one copy per user even when reached through several recipients', async () => {
     const before = (await inboxUids('alice@example.test')).length;
-    const outcomes = await deliver(ctx, message('twice'), ['alice@example.test', 'sales@example.test', 'alice+x@example.test']);
+    const outcomes = await deliver(ctx, MessageSource.fromBuffer(message('twice')), ['alice@example.test', 'sales@example.test', 'alice+x@example.test']);
     assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'delivered', 'delivered']);
     assert.equal((await inboxUids('alice@example.test')).length - before, 1);
   });
 
   it('stores the exact bytes, also from a stream with bare LF and 8-bit bytes', async () => {
     const raw = Buffer.concat([Buffer.from('Subject: bytes\nX-Latin: '), Buffer.from([0xe9, 0xff]), Buffer.from('\n\nbody\nline\n')]);
-    const [o] = await deliver(ctx, Readable.from([raw.subarray(0, 7), raw.subarray(7)]), ['bob@example.test']);
+    const [o] = await deliver(ctx, await MessageSource.fromStream(Readable.from([raw.subarray(0, 7), raw.subarray(7)]), ctx.ingest.spoolDir, { memoryLimit: 0 }), ['bob@example.test']);
     assert.equal(o.status, 'delivered');
     const user = (await store.getUser('bob@example.test'))!;
     const inbox = (await store.getMailbox(user.id, 'INBOX'))!;
@@ -98,7 +99,7 @@ describe('deliver', () => {
     const usage = await store.getQuota(bob.id);
     await store.setQuota(bob.id, { bytes: usage.usedBytes + 10, messages: null });
     const before = (await inboxUids('bob@example.test')).length;
-    const outcomes = await deliver(ctx, message('too big', 'x'.repeat(100)), ['bob@example.test', 'alice@example.test']);
+    const outcomes = await deliver(ctx, MessageSource.fromBuffer(message('too big', 'x'.repeat(100))), ['bob@example.test', 'alice@example.test']);
     assert.equal(outcomes[0].status, 'overquota');
     assert.equal(outcomes[1].status, 'delivered');
     assert.equal((await inboxUids('bob@example.test')).length, before);
@@ -111,8 +112,8 @@ describe('deliver', () => {
     const mk = (n: number) =>
       Buffer.from(`Subject: shared ${n}\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nnote ${n}\r\n--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}\r\n--b--\r\n`);
     const s0 = await store.stats();
-    await deliver(ctx, mk(1), ['alice@example.test']);
-    await deliver(ctx, mk(2), ['alice@example.test']);
+    await deliver(ctx, MessageSource.fromBuffer(mk(1)), ['alice@example.test']);
+    await deliver(ctx, MessageSource.fromBuffer(mk(2)), ['alice@example.test']);
     const s1 = await store.stats();
     const logical = s1.logicalBytes - s0.logicalBytes;
     const stored = s1.blobBytes - s0.blobBytes;
@@ -136,7 +137,9 @@ describe('deliver', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     let peak = heapBefore;
     const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
-    const outcomes = await deliver(ctx, source, ['alice@example.test', 'bob@example.test', 'carol@other.test']);
+    const spooled = await MessageSource.fromStream(source, ctx.ingest.spoolDir);
+    const outcomes = await deliver(ctx, spooled, ['alice@example.test', 'bob@example.test', 'carol@other.test']);
+    await spooled.dispose();
     clearInterval(timer);
     assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'delivered', 'delivered']);
     assert.ok(peak - heapBefore < 50 * 1024 * 1024, `heap grew by ${Math.round((peak - heapBefore) / 1048576)} MB`);

@@ -5,11 +5,11 @@
  * 'delivered' only once that copy is durable. A user reached through several
  * recipients (alias + direct) gets one copy.
  */
-import type { Readable } from 'node:stream';
 import type { Store, Uid, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
 import { ingest, type IngestOptions, type Ingested } from '../ingest.js';
 import { AddressError } from './address.js';
+import type { MessageSource } from './message-source.js';
 import { resolveRecipient, type ResolveOptions } from './recipients.js';
 
 export interface DeliveryContext {
@@ -30,27 +30,26 @@ export type RecipientOutcome =
   | { recipient: string; status: 'delivered'; copies: StoredCopy[]; remote: string[] }
   | { recipient: string; status: 'unknown' | 'invalid' | 'overquota' | 'failed'; reason: string };
 
-/** Delivers one message to every recipient; never throws for a per-recipient problem. */
-export async function deliver(ctx: DeliveryContext, raw: Buffer | Readable, recipients: string[]): Promise<RecipientOutcome[]> {
+/**
+ * Delivers one message to every recipient; never throws for a per-recipient problem.
+ * The source stays the caller's (deliver reads it, never disposes it).
+ */
+export async function deliver(ctx: DeliveryContext, source: MessageSource, recipients: string[]): Promise<RecipientOutcome[]> {
   const plans = await Promise.all(recipients.map((r) => plan(ctx, r)));
   if (!plans.some((p) => 'users' in p)) return plans.map((p) => p as RecipientOutcome);
-  let item = await ingest(ctx.store, raw, ctx.ingest);
-  try {
-    const done = new Map<number, StoredCopy>();
-    const outcomes: RecipientOutcome[] = [];
-    for (const p of plans) {
-      if (!('users' in p)) {
-        outcomes.push(p);
-        continue;
-      }
-      const result = await fileCopies(ctx, item, p.users, done);
-      item = result.item;
-      outcomes.push(result.error ? { recipient: p.recipient, ...result.error } : { recipient: p.recipient, status: 'delivered', copies: result.copies, remote: p.remote });
+  let item = await ingest(ctx.store, source, ctx.ingest);
+  const done = new Map<number, StoredCopy>();
+  const outcomes: RecipientOutcome[] = [];
+  for (const p of plans) {
+    if (!('users' in p)) {
+      outcomes.push(p);
+      continue;
     }
-    return outcomes;
-  } finally {
-    await item.dispose();
+    const result = await fileCopies(ctx, item, p.users, done);
+    item = result.item;
+    outcomes.push(result.error ? { recipient: p.recipient, ...result.error } : { recipient: p.recipient, status: 'delivered', copies: result.copies, remote: p.remote });
   }
+  return outcomes;
 }
 
 type Plan = { recipient: string; users: User[]; remote: string[] } | RecipientOutcome;

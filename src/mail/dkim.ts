@@ -105,7 +105,7 @@ export async function loadDkimKeys(dataDir: string, domain: string): Promise<Dki
  * there are no keys. `open` is called once per signing pass so a spooled message is
  * streamed rather than held in memory.
  */
-export async function dkimSignatures(keys: DkimKey[], open: () => Readable | Buffer, now = new Date()): Promise<string> {
+export async function dkimSignatures(keys: DkimKey[], open: () => Readable, now = new Date()): Promise<string> {
   if (keys.length === 0) return '';
   // mailauth's typings describe one signature; the signer takes `signatureData` (one entry per key) at run time.
   const options = {

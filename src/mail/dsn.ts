@@ -32,8 +32,8 @@ export interface DsnInput {
   envid?: string;
   arrivalDate: Date;
   recipients: DsnRecipient[];
-  /** The original message, or just its header block when `headersOnly`. */
-  original: Buffer | Readable;
+  /** The original message (streamed, never held whole), or just its header block when `headersOnly`. */
+  original: Readable;
   headersOnly: boolean;
   now?: Date;
   /** Message-ID without brackets; a stable one lets a repeated DSN (after a crash) be recognised as the same report. */
@@ -135,15 +135,10 @@ export function buildDsn(input: DsnInput): Readable {
     (async function* () {
       yield Buffer.from(head);
       let last = 0x0a;
-      if (Buffer.isBuffer(original)) {
-        if (original.length) last = original[original.length - 1];
-        yield original;
-      } else {
-        for await (const chunk of original) {
-          const b = chunk as Buffer;
-          if (b.length) last = b[b.length - 1];
-          yield b;
-        }
+      for await (const chunk of original) {
+        const b = chunk as Buffer;
+        if (b.length) last = b[b.length - 1];
+        yield b;
       }
       yield Buffer.from(`${last === 0x0a ? '' : '\r\n'}\r\n--${boundary}--\r\n`);
     })(),

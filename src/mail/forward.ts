@@ -11,8 +11,8 @@
  *
  * Never imports: protocol code. Invariant: resolves only once the entry is durable.
  */
-import type { Readable } from 'node:stream';
 import { enqueue, type DsnNotify, type OutboundDeps } from './outbound.js';
+import type { MessageSource } from './message-source.js';
 
 export interface ForwardTarget {
   address: string;
@@ -43,11 +43,11 @@ export async function forwardingSender(deps: OutboundDeps, envelopeFrom: string 
 }
 
 /**
- * Queues `raw` for the remote alias targets; resolves with the queue id once durable,
+ * Queues `source` for the remote alias targets; resolves with the queue id once durable,
  * or null when there is nobody to forward to. Not DKIM-signed: the original
  * signature stays valid because the bytes are forwarded unchanged.
  */
-export async function forwardRemote(deps: OutboundDeps, raw: Buffer | Readable, envelopeFrom: string | null, remote: (string | ForwardTarget)[], opts: ForwardOptions): Promise<string | null> {
+export async function forwardRemote(deps: OutboundDeps, source: MessageSource, envelopeFrom: string | null, remote: (string | ForwardTarget)[], opts: ForwardOptions): Promise<string | null> {
   const seen = new Map<string, ForwardTarget>();
   for (const t of remote) {
     const target = typeof t === 'string' ? { address: t } : t;
@@ -57,7 +57,7 @@ export async function forwardRemote(deps: OutboundDeps, raw: Buffer | Readable, 
   const from = await forwardingSender(deps, envelopeFrom, opts.via);
   const { id } = await enqueue(
     deps,
-    raw,
+    source,
     { from, recipients: [...seen.values()], envid: opts.envid, ret: opts.ret, requireTls: opts.requireTls, smtpUtf8: opts.smtpUtf8, eightBit: opts.eightBit },
     { sign: false },
   );

@@ -3,24 +3,19 @@
  * for every message that leaves this server. The message is DKIM-signed (when the
  * From domain has keys, see dkim.ts), stored through `ingest` (so its bytes live in
  * the blob store, referenced by the queue entry: expunging the Sent copy never loses a
- * queued message) and queued in the store. `enqueue` resolves only once the entry is
+ * queued message; a signature is a view in front of the spooled source, not a copy) and queued in the store. `enqueue` resolves only once the entry is
  * durable, so SMTP may answer 250 after it.
  *
  * Never imports: protocol code (src/imap, src/pop3, src/smtp). The workers that drain
  * the queue live in src/smtp/queue/ and learn of new entries through `onEnqueued`.
  */
-import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open as openFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/load.js';
 import { isStoreError } from '../store/errors.js';
 import type { DsnNotify, QueueParams, Store } from '../store/types.js';
 import { ingest, type Ingested } from '../ingest.js';
 import { dkimSignatures, loadDkimKeys } from './dkim.js';
 import { deliveryContext } from './delivery-context.js';
+import type { MessageSource } from './message-source.js';
 
 export type { DsnNotify } from '../store/types.js';
 
@@ -61,89 +56,42 @@ export function onEnqueued(fn: Listener): () => void {
   return () => listeners.delete(fn);
 }
 
-/** Queues one message for remote delivery; resolves with its queue id once it is durable. */
-export async function enqueue(deps: OutboundDeps, raw: Buffer | Readable, envelope: OutboundEnvelope, opts: EnqueueOptions = {}): Promise<{ id: string }> {
+/**
+ * Queues one message for remote delivery; resolves with its queue id once it is durable.
+ * The bytes are not copied again: the DKIM-Signature is a view in front of the source,
+ * and the queue entry references the stored content (whose body blob a local copy of
+ * the same spool already shares). The source stays the caller's to dispose.
+ */
+export async function enqueue(deps: OutboundDeps, source: MessageSource, envelope: OutboundEnvelope, opts: EnqueueOptions = {}): Promise<{ id: string }> {
   const ctx = deliveryContext(deps.store, deps.config);
-  const spooled = await spool(raw, ctx.ingest.spoolDir);
-  try {
-    let source: Buffer | Readable = spooled.open();
-    if (opts.sign !== false) {
-      const domain = fromHeaderDomain(await spooled.head()) ?? domainOf(envelope.from);
-      const keys = domain ? await loadDkimKeys(deps.config.data, domain) : [];
-      const signature = await dkimSignatures(keys, spooled.open);
-      if (signature) source = prepend(Buffer.from(signature), spooled.open());
-    }
-    let item: Ingested = await ingest(deps.store, source, ctx.ingest);
-    try {
-      const params: QueueParams = { arrivalDate: (opts.arrivalDate ?? new Date()).toISOString() };
-      if (envelope.envid !== undefined) params.envid = envelope.envid;
-      if (envelope.ret !== undefined) params.ret = envelope.ret;
-      if (envelope.requireTls) params.requireTls = true;
-      if (envelope.smtpUtf8) params.smtpUtf8 = true;
-      if (envelope.eightBit) params.eightBit = true;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          const entry = await deps.store.enqueueMessage({ content: item.content, from: envelope.from, recipients: envelope.recipients, params });
-          for (const fn of listeners) fn(entry.id);
-          return { id: entry.id };
-        } catch (err) {
-          // The content was released by a concurrent expunge between ingest and enqueue.
-          if (!isStoreError(err, 'notfound') || attempt >= 2) throw err;
-          item = await item.fresh();
-        }
-      }
-    } finally {
-      await item.dispose();
-    }
-  } finally {
-    await spooled.dispose();
+  let signed = source;
+  if (opts.sign !== false) {
+    const domain = fromHeaderDomain(await source.head(HEAD_BYTES)) ?? domainOf(envelope.from);
+    const keys = domain ? await loadDkimKeys(deps.config.data, domain) : [];
+    const signature = await dkimSignatures(keys, () => source.stream());
+    if (signature) signed = source.prepend(Buffer.from(signature));
   }
-}
-
-interface Spooled {
-  open: () => Buffer | Readable;
-  head: () => Promise<Buffer>;
-  dispose: () => Promise<void>;
+  let item: Ingested = await ingest(deps.store, signed, ctx.ingest);
+  const params: QueueParams = { arrivalDate: (opts.arrivalDate ?? new Date()).toISOString() };
+  if (envelope.envid !== undefined) params.envid = envelope.envid;
+  if (envelope.ret !== undefined) params.ret = envelope.ret;
+  if (envelope.requireTls) params.requireTls = true;
+  if (envelope.smtpUtf8) params.smtpUtf8 = true;
+  if (envelope.eightBit) params.eightBit = true;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const entry = await deps.store.enqueueMessage({ content: item.content, from: envelope.from, recipients: envelope.recipients, params });
+      for (const fn of listeners) fn(entry.id);
+      return { id: entry.id };
+    } catch (err) {
+      // The content was released by a concurrent expunge between ingest and enqueue.
+      if (!isStoreError(err, 'notfound') || attempt >= 2) throw err;
+      item = await item.fresh();
+    }
+  }
 }
 
 const HEAD_BYTES = 64 * 1024;
-
-/** A stream is written to a temp file so it can be read twice (sign, then store) without holding it in memory. */
-async function spool(raw: Buffer | Readable, dir: string): Promise<Spooled> {
-  if (Buffer.isBuffer(raw)) return { open: () => raw, head: async () => raw.subarray(0, HEAD_BYTES), dispose: async () => {} };
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `outbound-${process.pid}-${randomBytes(8).toString('hex')}.eml`);
-  try {
-    await pipeline(raw, createWriteStream(path));
-  } catch (err) {
-    await rm(path, { force: true });
-    throw err;
-  }
-  return {
-    open: () => createReadStream(path),
-    head: async () => {
-      const fh = await openFile(path, 'r');
-      try {
-        const { buffer, bytesRead } = await fh.read(Buffer.alloc(HEAD_BYTES), 0, HEAD_BYTES, 0);
-        return buffer.subarray(0, bytesRead);
-      } finally {
-        await fh.close();
-      }
-    },
-    dispose: () => rm(path, { force: true }),
-  };
-}
-
-function prepend(first: Buffer, rest: Buffer | Readable): Readable {
-  return Readable.from(
-    (async function* () {
-      yield first;
-      if (Buffer.isBuffer(rest)) yield rest;
-      else yield* rest;
-    })(),
-    { objectMode: false },
-  );
-}
 
 /** The domain of the (first) From header address: the DKIM d= that DMARC aligns with. */
 export function fromHeaderDomain(head: Buffer): string | null {

@@ -9,6 +9,7 @@ import type { Store, User } from '../store/types.js';
 import { indexMessage } from '../mime/index-message.js';
 import { createUser } from './accounts.js';
 import { bodyHash, findSentDuplicate, normaliseSentCopySetting, SENT_DUPLICATE_WINDOW_MS, sentMailbox, storeSentCopy, wantsSentCopy } from './sent-copies.js';
+import { MessageSource } from './message-source.js';
 
 const msg = (id: string, body: string, extra = '') => Buffer.from(`From: alice@example.test\r\nTo: bob@remote.test\r\n${extra}Message-ID: <${id}@example.test>\r\nSubject: s\r\n\r\n${body}`);
 const fingerprint = (raw: Buffer) => {
@@ -34,7 +35,7 @@ describe('sent copies', () => {
 
   it('files the copy in \\Sent, seen, outside quota', async () => {
     await store.setQuota(alice.id, { bytes: 1, messages: null });
-    const { mailboxId, uid } = await storeSentCopy(store, alice, msg('one', 'hello\r\n'), opts());
+    const { mailboxId, uid } = await storeSentCopy(store, alice, MessageSource.fromBuffer(msg('one', 'hello\r\n')), opts());
     const sent = await sentMailbox(store, alice.id);
     assert.equal(sent.id, mailboxId);
     const [row] = await store.getMessages(mailboxId, [uid], alice.id);
@@ -43,13 +44,13 @@ describe('sent copies', () => {
   });
 
   it('an APPEND with the same Message-ID and body (other headers differ) is a duplicate', async () => {
-    const { mailboxId, uid } = await storeSentCopy(store, alice, msg('two', 'body two\r\n'), opts());
+    const { mailboxId, uid } = await storeSentCopy(store, alice, MessageSource.fromBuffer(msg('two', 'body two\r\n')), opts());
     const clientCopy = msg('two', 'body two\r\n', 'Bcc: carol@example.test\r\nX-Mailer: test\r\n');
     assert.equal(await findSentDuplicate(store, alice.id, mailboxId, fingerprint(clientCopy)), uid);
   });
 
   it('different body, different Message-ID, other mailbox, or too late: not a duplicate', async () => {
-    const { mailboxId } = await storeSentCopy(store, alice, msg('three', 'body three\r\n'), opts());
+    const { mailboxId } = await storeSentCopy(store, alice, MessageSource.fromBuffer(msg('three', 'body three\r\n')), opts());
     assert.equal(await findSentDuplicate(store, alice.id, mailboxId, fingerprint(msg('three', 'changed\r\n'))), null);
     assert.equal(await findSentDuplicate(store, alice.id, mailboxId, fingerprint(msg('other', 'body three\r\n'))), null);
     const inbox = (await store.getMailbox(alice.id, 'INBOX'))!;

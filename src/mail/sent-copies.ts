@@ -16,10 +16,10 @@
  * a user from sending).
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import type { MessageIndex } from '../mime/types.js';
 import type { Id, Mailbox, Store, Uid, User } from '../store/types.js';
 import { ingest, type IngestOptions } from '../ingest.js';
+import type { MessageSource } from './message-source.js';
 
 /** How long after a submission an APPEND of the same message counts as the same copy. */
 export const SENT_DUPLICATE_WINDOW_MS = 10 * 60_000;
@@ -34,10 +34,10 @@ export async function sentMailbox(store: Store, userId: Id): Promise<Mailbox> {
   return store.createMailbox(userId, 'Sent', '\\Sent');
 }
 
-/** Files a copy of a submitted message in the user's \Sent mailbox; returns its UID. */
-export async function storeSentCopy(store: Store, user: User, raw: Buffer | Readable, opts: IngestOptions): Promise<{ mailboxId: Id; uid: Uid }> {
+/** Files a copy of a submitted message in the user's \Sent mailbox; returns its UID. The source stays the caller's. */
+export async function storeSentCopy(store: Store, user: User, source: MessageSource, opts: IngestOptions): Promise<{ mailboxId: Id; uid: Uid }> {
   const mailbox = await sentMailbox(store, user.id);
-  const item = await ingest(store, raw, { ...opts, maxSize: 0 });
+  const item = await ingest(store, source, { ...opts, maxSize: 0 });
   try {
     const res = await store.appendMessage({ mailboxId: mailbox.id, content: item.content, flags: ['\\Seen'], threadKeys: item.index.threadKeys, ignoreQuota: true });
     return { mailboxId: mailbox.id, uid: res.row.uid };
@@ -48,8 +48,6 @@ export async function storeSentCopy(store: Store, user: User, raw: Buffer | Read
       throw err;
     });
     return { mailboxId: mailbox.id, uid: res.row.uid };
-  } finally {
-    await item.dispose();
   }
 }
 
@@ -90,20 +88,13 @@ export async function findSentDuplicate(store: Store, userId: Id, mailboxId: Id,
 
 /**
  * The APPEND side in one call: for an APPEND into `mailbox` (any mailbox; only \Sent
- * is looked at) of a message already ingested (`index`) whose bytes `raw()` gives,
+ * is looked at) of a message already ingested (`index`) whose bytes `source` holds,
  * the UID it duplicates, or null. Cheap when the mailbox is not \Sent or the
  * message has no Message-ID (the body is hashed only when needed).
  */
-export async function appendDuplicateOf(store: Store, userId: Id, mailbox: Mailbox, index: MessageIndex, raw: () => Readable | Buffer): Promise<Uid | null> {
+export async function appendDuplicateOf(store: Store, userId: Id, mailbox: Mailbox, index: MessageIndex, source: MessageSource): Promise<Uid | null> {
   if (mailbox.specialUse !== '\\Sent' || !index.envelope.messageId) return null;
   const hash = createHash('sha256');
-  let pos = 0;
-  const start = index.body.headerEnd;
-  const source = raw();
-  for await (const c of Buffer.isBuffer(source) ? Readable.from([source]) : source) {
-    const chunk = c as Buffer;
-    if (pos + chunk.length > start) hash.update(chunk.subarray(Math.max(0, start - pos)));
-    pos += chunk.length;
-  }
+  for await (const c of source.stream(Math.min(index.body.headerEnd, source.size))) hash.update(c as Buffer);
   return findSentDuplicate(store, userId, mailbox.id, { messageId: index.envelope.messageId, bodyHash: hash.digest('hex') });
 }

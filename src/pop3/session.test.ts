@@ -24,6 +24,7 @@ import { openBackend, type Backend } from '../store/open.js';
 import type { User } from '../store/types.js';
 import { Transcript } from '../../test/harness/transcript.js';
 import { Pop3Session } from './session.js';
+import { MessageSource } from '../mail/message-source.js';
 
 const SOCKET_EVENTS = ['data', 'end', 'error', 'close', 'drain', 'timeout', 'finish'] as const;
 const tick = () => new Promise<void>((r) => setImmediate(r));
@@ -72,7 +73,7 @@ describe('POP3 session on the connection layer', () => {
     };
     for (const [name, messages] of [['small', small], ['big', big]] as const) {
       users[name] = await createUser(backend.store, `${name}@example.test`, 'secret');
-      for (const raw of messages) assert.equal((await deliver(services.delivery, raw, [`${name}@example.test`]))[0].status, 'delivered');
+      for (const raw of messages) assert.equal((await deliver(services.delivery, MessageSource.fromBuffer(raw), [`${name}@example.test`]))[0].status, 'delivered');
     }
   });
   after(() => backend.close());

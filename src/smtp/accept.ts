@@ -13,10 +13,14 @@
  * during DATA (it gave up waiting), nothing is stored and it will send again. If it
  * leaves between the store and the 250, that is logged at warn with the queue id,
  * and resend-guard.ts answers its re-send without storing a second copy.
+ *
+ * The bytes are spooled once (src/mail/message-source.ts); trace fields, the
+ * Authentication-Results and a rewritten header are views in front of that one spool,
+ * read by verify, delivery, the queue and the Sent copy. The caller disposes the spool.
  */
 import type { SmtpSession, AcceptedRecipient, Reply } from './session.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
-import type { Spool } from './spool.js';
+import type { MessageSource, MessageSpool } from '../mail/message-source.js';
 import { deliver, type RecipientOutcome } from '../mail/delivery.js';
 import { storeSentCopy, wantsSentCopy } from '../mail/sent-copies.js';
 import { receivedField, returnPathField, submissionFields, withProtocol } from './headers.js';
@@ -28,26 +32,27 @@ import { messageIdOf, resendKey } from '../mail/resend-guard.js';
 
 let counter = 0;
 
-export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool: Spool): Promise<void> {
+export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool: MessageSpool): Promise<void> {
   const tx = s.tx!;
   s.tx = undefined; // whatever happens now, the transaction is over (RFC 5321 4.1.1.4)
   const max = s.services.config.smtp.max_message_size;
   if (decoder.size > max) return s.reply(552, '5.3.4', `Message size exceeds fixed maximum message size of ${max} bytes`); // RFC 1870 6.3
   const refusal = decoder.refusal();
   if (refusal) return s.reply(refusal.code, refusal.enhanced, refusal.text);
-  await spool.seal();
+  let source = await spool.seal();
 
   const now = new Date();
   const id = `${s.net.id}.${(++counter).toString(36)}`;
   const sender = tx.mail.sender.address;
   const protocol = withProtocol({ lmtp: s.lmtp, esmtp: s.esmtp, tls: s.secure, auth: !!s.user, utf8: tx.mail.smtputf8 });
   const received = receivedField({ helo: s.helo ?? '', remoteAddress: s.net.remoteAddress, hostname: s.hostname, protocol, id, recipients: tx.recipients.map((r) => r.address), date: now });
-  const added = s.opts.mode === 'submission' ? submissionFields(await spool.head(256 * 1024), s.hostname, now) : '';
-  const verdict = s.opts.mode === 'mx' ? await authResults(s, spool, sender) : '';
+  const added = s.opts.mode === 'submission' ? submissionFields(await source.head(256 * 1024), s.hostname, now) : '';
+  let verdict = '';
+  if (s.opts.mode === 'mx') ({ source, verdict } = await authResults(s, source, sender));
   const transit = received + added;
 
   const local = tx.recipients.filter((r) => r.kind === 'local');
-  const key = resendKey({ mode: s.opts.mode, messageId: messageIdOf(await spool.head(64 * 1024)), userId: s.user?.id, remoteAddress: s.net.remoteAddress, mailFrom: sender, recipients: tx.recipients.map((r) => r.address) });
+  const key = resendKey({ mode: s.opts.mode, messageId: messageIdOf(await source.head(64 * 1024)), userId: s.user?.id, remoteAddress: s.net.remoteAddress, mailFrom: sender, recipients: tx.recipients.map((r) => r.address) });
   const earlier = s.resend.earlier(key);
   if (earlier) {
     s.log.info({ id: earlier, from: sender }, 'message re-sent (its 250 was not seen): answered again, not stored twice');
@@ -61,15 +66,17 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   let outcomes: RecipientOutcome[] = [];
   try {
     if (local.length > 0) {
-      outcomes = await deliver(s.services.delivery, spool.read(Buffer.from(returnPathField(sender) + verdict + transit)), local.map((r) => r.address));
-      outcomes = await absorbQuotaRace(s, spool, sender, verdict + transit, outcomes, !s.lmtp && outcomes.some((o) => o.status === 'delivered'));
+      // One view for both passes: the quota retry finds the content stored by the first by its hash.
+      const delivered = source.prepend(Buffer.from(returnPathField(sender) + verdict + transit));
+      outcomes = await deliver(s.services.delivery, delivered, local.map((r) => r.address));
+      outcomes = await absorbQuotaRace(s, delivered, outcomes, !s.lmtp && outcomes.some((o) => o.status === 'delivered'));
     }
     const to = remoteRecipients(tx.recipients, local, outcomes);
     if (to.length > 0) {
       const eightBit = tx.mail.body === '8BITMIME' || tx.mail.body === 'BINARYMIME';
       // MX/LMTP reach the queue only through forwarding aliases: src/mail/forward.ts picks the envelope sender (SPF).
       const from = s.opts.mode === 'submission' ? sender : await forwardingSender(s.services, sender, local[0]?.address ?? to[0].address);
-      const queued = { from, to, message: spool.read(Buffer.from(transit)), requireTls: tx.mail.requireTls, smtpUtf8: tx.mail.smtputf8, eightBit, envid: tx.mail.envid, ret: tx.mail.ret };
+      const queued = { from, to, message: source.prepend(Buffer.from(transit)), requireTls: tx.mail.requireTls, smtpUtf8: tx.mail.smtputf8, eightBit, envid: tx.mail.envid, ret: tx.mail.ret };
       await s.remote.enqueue({ ...queued, sign: s.opts.mode === 'submission' }); // forwarded MX mail keeps its sender's signature
     }
   } catch (err) {
@@ -83,8 +90,8 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   if (s.lmtp) return acknowledge(s, id, replyPerRecipient(local, outcomes));
   const failure = singleFailure(outcomes);
   if (failure) return s.reply(failure.code, failure.enhanced, failure.text);
-  if (s.opts.mode === 'submission') await sentCopy(s, spool, added);
-  await sendSuccessDsns(s, tx.mail, local, outcomes, spool, now);
+  if (s.opts.mode === 'submission') await sentCopy(s, source, added);
+  await sendSuccessDsns(s, tx.mail, local, outcomes, source, now);
   await acknowledge(s, id, [{ code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${id}`] }]);
 }
 
@@ -94,23 +101,38 @@ async function acknowledge(s: SmtpSession, id: string, replies: Reply[]): Promis
   s.log.warn({ id }, 'message stored, but its acceptance reply could not be written: the client is gone (a re-send is recognised by Message-ID)');
 }
 
-async function authResults(s: SmtpSession, spool: Spool, sender: string): Promise<string> {
+/** The message with forged results obscured (a view when the header changed), and the results to prepend. */
+async function authResults(s: SmtpSession, source: MessageSource, sender: string): Promise<{ source: MessageSource; verdict: string }> {
   // RFC 8601 5: a result claiming our authserv-id did not come from us: obscure it (renamed, kept for forensics).
   const forged = new RegExp(`^Authentication-Results:(?=\\s*${s.hostname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s+\\d+)?\\s*;)`, 'gim');
-  await spool.editHeader(256 * 1024, (h) => h.replace(forged, 'X-Forged-Authentication-Results:'));
+  const checked = await editHeader(source, 256 * 1024, (h) => h.replace(forged, 'X-Forged-Authentication-Results:'));
   try {
-    return await verifyMessage({ message: spool.read(), ip: s.net.remoteAddress, helo: s.helo ?? '', sender, hostname: s.hostname, resolver: s.resolver });
+    const verdict = await verifyMessage({ message: checked.stream(), ip: s.net.remoteAddress, helo: s.helo ?? '', sender, hostname: s.hostname, resolver: s.resolver });
+    return { source: checked, verdict };
   } catch (err) {
     s.log.warn({ err }, 'authentication checks failed');
-    return `Authentication-Results: ${s.hostname}; none (checks failed: temporary error)\r\n`;
+    return { source: checked, verdict: `Authentication-Results: ${s.hostname}; none (checks failed: temporary error)\r\n` };
   }
 }
 
+/**
+ * The source with its header block (up to the first empty line, looked for in the first
+ * `max` bytes) rewritten by `edit`: a view over the same spool, the body is not copied.
+ */
+async function editHeader(source: MessageSource, max: number, edit: (header: string) => string): Promise<MessageSource> {
+  const head = await source.head(max);
+  const end = head.indexOf('\r\n\r\n');
+  if (end < 0) return source;
+  const header = head.subarray(0, end + 2).toString('latin1');
+  const edited = edit(header);
+  return edited === header ? source : source.replaceHead(end + 2, Buffer.from(edited, 'latin1'));
+}
+
 /** Copies refused for quota after RCPT accepted them are stored past the quota (see the header). */
-async function absorbQuotaRace(s: SmtpSession, spool: Spool, sender: string, fields: string, outcomes: RecipientOutcome[], absorb: boolean): Promise<RecipientOutcome[]> {
+async function absorbQuotaRace(s: SmtpSession, delivered: MessageSource, outcomes: RecipientOutcome[], absorb: boolean): Promise<RecipientOutcome[]> {
   const over = outcomes.filter((o) => o.status === 'overquota');
   if (!absorb || over.length === 0) return outcomes;
-  const retried = await deliver({ ...s.services.delivery, ignoreQuota: true }, spool.read(Buffer.from(returnPathField(sender) + fields)), over.map((o) => o.recipient));
+  const retried = await deliver({ ...s.services.delivery, ignoreQuota: true }, delivered, over.map((o) => o.recipient));
   return outcomes.map((o) => (o.status === 'overquota' ? retried[over.indexOf(o)] : o));
 }
 
@@ -146,11 +168,11 @@ function replyPerRecipient(local: AcceptedRecipient[], outcomes: RecipientOutcom
   });
 }
 
-async function sentCopy(s: SmtpSession, spool: Spool, added: string): Promise<void> {
+async function sentCopy(s: SmtpSession, source: MessageSource, added: string): Promise<void> {
   const user = s.user;
   if (!user || !wantsSentCopy(user, s.services.config.smtp.sent_copies)) return;
   try {
-    await storeSentCopy(s.services.store, user, spool.read(Buffer.from(added)), s.services.delivery.ingest);
+    await storeSentCopy(s.services.store, user, source.prepend(Buffer.from(added)), s.services.delivery.ingest);
   } catch (err) {
     // The message is already delivered or queued; a missing Sent copy must not make the client send twice.
     s.log.error({ err, user: user.address }, 'could not store the Sent copy');

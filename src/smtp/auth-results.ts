@@ -32,7 +32,7 @@ export function fileResolver(path: string): DnsResolver {
 }
 
 export interface VerifyInput {
-  message: Buffer | Readable;
+  message: Readable;
   ip: string;
   helo: string;
   /** MAIL FROM ('' for the null sender). */

@@ -4,9 +4,9 @@
  * (src/mail/outbound.ts): resolves once the queue entry is durable, so the 250
  * after DATA may follow. DSN parameters travel with each recipient (RFC 3461).
  */
-import type { Readable } from 'node:stream';
 import type { Services } from '../services.js';
 import { enqueue, type DsnNotify } from '../mail/outbound.js';
+import type { MessageSource } from '../mail/message-source.js';
 
 export interface RemoteRecipient {
   address: string;
@@ -19,7 +19,8 @@ export interface RemoteMessage {
   /** MAIL FROM ('' = null sender). */
   from: string;
   to: RemoteRecipient[];
-  message: Buffer | Readable;
+  /** Read, never disposed, by the queue: the caller owns it. */
+  message: MessageSource;
   requireTls: boolean;
   smtpUtf8: boolean;
   eightBit: boolean;

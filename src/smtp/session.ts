@@ -13,7 +13,7 @@ import { Connection, ConnectionClosed } from '../net/connection.js';
 import { isStoreError } from '../store/errors.js';
 import { splitCommand, SmtpSyntaxError, type MailFrom, type RcptTo } from './protocol/command.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
-import type { Spool } from './spool.js';
+import type { MessageSpool } from '../mail/message-source.js';
 import { COMMANDS } from './commands/index.js';
 import type { RemoteQueue } from './remote.js';
 import type { DnsResolver } from './auth-results.js';
@@ -40,7 +40,7 @@ export interface Transaction {
   mail: MailFrom;
   recipients: AcceptedRecipient[];
   /** BDAT in progress: chunks decoded so far. */
-  chunking?: { decoder: DataDecoder; spool: Spool; failed: boolean };
+  chunking?: { decoder: DataDecoder; spool: MessageSpool; failed: boolean };
 }
 
 /** A reply: one line or several (multi-line 250-… form). */

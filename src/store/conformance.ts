@@ -16,6 +16,7 @@ import { makeContent, minimalIndex, rawMessage, readAll, sha, splitAt, type Stor
 import { queueConformanceSuite } from './conformance/queue.js';
 import { textSearchConformanceSuite } from './conformance/text-search.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
+import { Readable } from 'node:stream';
 
 export { makeContent, minimalIndex, rawMessage, readAll, splitAt, type StoreHarness } from './conformance/kit.js';
 
@@ -623,7 +624,7 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await rejectsWith(store.appendMessage({ mailboxId: inbox.id, content: { id: content.id, existing: true } }), 'notfound');
         assert.equal(await store.hasContent(content.id), false);
         assert.equal((await store.getMailboxById(inbox.id))!.uidNext, 1);
-        await store.blobs.put(content.segments[0].hash, raw);
+        await store.blobs.put(content.segments[0].hash, Readable.from([raw]));
         assert.equal((await store.appendMessage({ mailboxId: inbox.id, content })).row.uid, 1, 'retry after rewrite works');
       });
     });
@@ -867,7 +868,7 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         ['changesSince negative modseq', () => store.changesSince(inbox.id, -1, alice.id), 'invalid'],
         ['openContent unknown', () => store.openContent('f'.repeat(64)), 'notfound'],
         ['openContent bad range', async () => store.openContent((await append(inbox.id, 'r')).row.contentId, 5, 2), 'invalid'],
-        ['blobs.put mismatched bytes', () => store.blobs.put('0'.repeat(64), Buffer.from('x')), 'invalid'],
+        ['blobs.put mismatched bytes', () => store.blobs.put('0'.repeat(64), Readable.from([Buffer.from('x')])), 'invalid'],
       ];
       for (const [name, run, code] of table) it(`${name} → ${code}`, () => rejectsWith(run(), code, name));
     });

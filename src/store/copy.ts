@@ -174,12 +174,6 @@ async function sideOf(store: Store): Promise<RowSide> {
   throw new StoreError('invalid', 'store copy supports SQLite and PostgreSQL stores only');
 }
 
-async function readBlob(store: Store, hash: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of store.blobs.read(hash)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** Copies everything from `from` into `to`; 'conflict' when `to` holds data and `force` is not set. */
 export async function copyStore(from: Store, to: Store, opts: { force?: boolean; progress?: CopyProgress } = {}): Promise<CopyResultSummary> {
   const progress = opts.progress ?? (() => {});
@@ -199,7 +193,7 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
     const blobTotal = await src.count('blobs');
     for await (const page of src.read('blobs', ['hash'])) {
       for (const [hash] of page) {
-        await to.blobs.put(hash as string, await readBlob(from, hash as string));
+        await to.blobs.put(hash as string, from.blobs.read(hash as string));
         progress('blobs', ++summary.blobs, blobTotal);
       }
     }

@@ -230,9 +230,17 @@ export interface StorageStats {
   messages: number;
 }
 
+/**
+ * The bytes `BlobStore.put` stores: a byte range of a complete file that is never written
+ * again (a message spool: a whole file may become the blob by a hard link, a part is
+ * copied), or a stream. Never one whole Buffer, so a 50 MB part never sits in the heap.
+ */
+export type BlobBytes = { path: string; start: number; end: number } | Readable;
+
 /** Content-addressed bytes. `put` is idempotent and atomic (never a half-written blob). */
 export interface BlobStore {
-  put(hash: string, data: Buffer): Promise<void>;
+  /** Stores `bytes` under `hash` (durable when this resolves); 'invalid' when they do not hash to it. */
+  put(hash: string, bytes: BlobBytes): Promise<void>;
   has(hash: string): Promise<boolean>;
   /** Bytes [start, end) of a blob; end defaults to its size. */
   read(hash: string, start?: number, end?: number): Readable;

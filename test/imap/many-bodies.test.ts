@@ -21,6 +21,7 @@ import { LocalChangeBus } from '../../src/store/bus.js';
 import { createUser } from '../../src/mail/accounts.js';
 import { ingest } from '../../src/ingest.js';
 import { PASS, USER } from './client.js';
+import { MessageSource } from '../../src/mail/message-source.js';
 
 const COUNT = 10_000;
 const VARIANTS = 10;
@@ -47,9 +48,8 @@ async function fillInbox(dataDir: string, messages: Buffer[]): Promise<void> {
     const keys: string[][] = [];
     for (let i = 0; i < COUNT; i++) {
       if (i < VARIANTS) {
-        const got = await ingest(store, messages[i], opts);
+        const got = await ingest(store, MessageSource.fromBuffer(messages[i]), opts);
         await store.appendMessage({ mailboxId: inbox.id, content: got.content, threadKeys: got.index.threadKeys, ignoreQuota: true });
-        await got.dispose();
         keys.push(got.index.threadKeys);
         continue;
       }

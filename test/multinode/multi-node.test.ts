@@ -17,6 +17,7 @@ import { LocalChangeBus } from '../../src/store/bus.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { Sink } from '../harness/smtp-sink.js';
 import { runCli, startServer, type RunningTestServer } from '../harness/server.js';
+import { Readable } from 'node:stream';
 
 describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 300_000 }, () => {
   let db: FreshDatabase;
@@ -167,7 +168,7 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
   /** Content for a queued message, written to the blob store. */
   async function queuedContent(store: PostgresStore, raw: Buffer) {
     const hash = createHash('sha256').update(raw).digest('hex');
-    await store.blobs.put(hash, raw);
+    await store.blobs.put(hash, Readable.from([raw]));
     return { id: hash, size: raw.length, segments: [{ hash, size: raw.length }], index: minimalIndex(raw), searchText: '' };
   }
 

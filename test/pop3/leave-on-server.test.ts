@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createUser } from '../../src/mail/accounts.js';
 import { deliver } from '../../src/mail/delivery.js';
+import { MessageSource } from '../../src/mail/message-source.js';
 import { LocalChangeBus } from '../../src/store/bus.js';
 import { openStore } from '../../src/store/open.js';
 import { startServer, tempDirs, type RunningTestServer } from '../harness/server.js';
@@ -70,7 +71,7 @@ describe('POP3 leave-on-server: 100 messages, every byte', () => {
       await createUser(store, USER, 'secret');
       const ctx = { store, ingest: { spoolDir: join(dataDir, 'tmp'), largePartThreshold: 64 * 1024 } };
       for (const raw of messages) {
-        const [outcome] = await deliver(ctx, raw, [USER]);
+        const [outcome] = await deliver(ctx, MessageSource.fromBuffer(raw), [USER]);
         assert.equal(outcome.status, 'delivered');
       }
     } finally {

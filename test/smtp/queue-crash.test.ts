@@ -15,6 +15,7 @@ import { createUser } from '../../src/mail/accounts.js';
 import { enqueue } from '../../src/mail/outbound.js';
 import { startServer, tempDirs, type LogLine, type RunningTestServer } from '../harness/server.js';
 import { Sink } from '../harness/smtp-sink.js';
+import { MessageSource } from '../../src/mail/message-source.js';
 
 const msg = (to: string) => Buffer.from(`From: Alice <alice@example.test>\r\nTo: ${to}\r\nSubject: crash test ${to}\r\nMessage-ID: <${to}.crash@example.test>\r\n\r\nbody for ${to}\r\n`);
 
@@ -68,12 +69,12 @@ describe('outbound queue across crashes and processes (mailroom serve)', { timeo
     const first = await startServer({ dataDir, env });
     servers.push(first);
     const fast = ['f0@remote.test', 'f1@remote.test', 'f2@remote.test'];
-    for (const to of fast) await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+    for (const to of fast) await enqueue({ store, config }, MessageSource.fromBuffer(msg(to)), { from: 'alice@example.test', recipients: [{ address: to }] });
     await until('the fast messages recorded as delivered', () => fast.every((to) => deliveredIn(first.stdout).has(to)));
 
     sink.dataDelayMs = 10 * 60_000; // the remote now takes the bytes but does not answer
     const slow = ['s0@remote.test', 's1@remote.test', 's2@remote.test', 's3@remote.test'];
-    for (const to of slow) await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+    for (const to of slow) await enqueue({ store, config }, MessageSource.fromBuffer(msg(to)), { from: 'alice@example.test', recipients: [{ address: to }] });
     const inFlight = await until('a slow message in DATA at the sink', () => sink.messages.find((m) => slow.includes(m.to[0]))?.to[0]);
     const recorded = deliveredIn(first.stdout);
     const killed = await first.stop('SIGKILL');
@@ -104,7 +105,7 @@ describe('outbound queue across crashes and processes (mailroom serve)', { timeo
     // Queued one by one while both poll every 50 ms, so both claim some (each claim takes what is due).
     const rcpts = Array.from({ length: 24 }, (_, i) => `m${i}@remote.test`);
     for (const to of rcpts) {
-      await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+      await enqueue({ store, config }, MessageSource.fromBuffer(msg(to)), { from: 'alice@example.test', recipients: [{ address: to }] });
       await new Promise((r) => setTimeout(r, 30));
     }
     await until('the queue to drain', queueEmpty, 120_000);

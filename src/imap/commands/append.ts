@@ -1,7 +1,7 @@
 // APPEND mailbox [SP flag-list] [SP date-time] SP literal   RFC9051 6.3.12, RFC4315 3 (APPENDUID),
 // RFC7888 (LITERAL+), RFC7889 (APPENDLIMIT), RFC3516 4.4 (literal8)
-import { createReadStream } from 'node:fs';
 import { ingest, type Ingested } from '../../ingest.js';
+import { MessageSource } from '../../mail/message-source.js';
 import { isStoreError } from '../../store/errors.js';
 import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
@@ -36,53 +36,49 @@ export const append = {
     const box = await store.getMailbox(s.user().id, name);
     if (!box) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.3.12 MUST
     if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');
-    let source;
+    let source: MessageSource;
     if (lit.sink instanceof SpoolSink) {
       await lit.sink.finished;
-      source = createReadStream(lit.sink.path);
-    } else if (lit.data) source = lit.data;
+      // The literal's spool is the message's one copy on disk; the session removes it after the command.
+      source = MessageSource.fromFile(lit.sink.path, lit.size, { hash: lit.sink.sha256(), immutable: true });
+    } else if (lit.data) source = MessageSource.fromBuffer(lit.data);
     else throw new ImapNo('Message could not be read', 'CANNOT');
     let ingested: Ingested = await ingest(store, source, { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size });
-    try {
-      // A client saving its own copy of a message the server already filed at submission (src/mail/sent-copies.ts).
-      const sink = lit.sink;
-      const dup = await appendDuplicateOf(store, s.user().id, box, ingested.index, () => (sink instanceof SpoolSink ? createReadStream(sink.path) : lit.data!));
-      if (dup !== null) {
-        if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.user().id });
-        return { code: codes.appendUid(box.uidValidity, [dup]), text: 'APPEND completed (already saved at submission)' };
-      }
-      const messageId = ingested.index.envelope.messageId;
-      const key = messageId ? `imap|user:${s.user().id}|box:${box.id}:${box.uidValidity}|${messageId}|${ingested.content.id}` : undefined;
-      const guard = resendGuardOf(s.services); // same user, mailbox, Message-ID and bytes: a client retrying after a lost OK
-      const earlier = Number(guard.earlier(key)) as Uid;
-      if (earlier > 0 && (await store.getMessages(box.id, [earlier], s.user().id)).length === 1) {
-        s.info.log.info({ mailbox: box.id, uid: earlier, messageId }, 'APPEND of a message stored moments ago: not stored again');
-        return { code: codes.appendUid(box.uidValidity, [earlier]), text: 'APPEND completed (already saved)' };
-      }
-      if (s.isClosed) {
-        // Nobody is left to answer: store nothing, so the client's retry is the only copy.
-        s.info.log.info({ mailbox: box.id, messageId }, 'APPEND not stored: the client left before the message was stored');
-        throw new ImapNo('Client gone before the message was stored', 'UNAVAILABLE');
-      }
-      const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys });
-      let result;
-      try {
-        result = await store.appendMessage(req());
-      } catch (err) {
-        if (!isStoreError(err, 'notfound') || !('existing' in ingested.content)) throw err;
-        ingested = await ingested.fresh(); // the shared content was expunged meanwhile: write it again
-        result = await store.appendMessage(req());
-      }
-      const uid = result.row.uid;
-      guard.remember(key, String(uid));
-      return {
-        code: codes.appendUid(result.uidValidity, [uid]), // RFC 4315 3
-        text: 'APPEND completed',
-        // RFC 9051 allows keeping it; the log says so, and a re-send within the window is not stored twice.
-        onUndelivered: () => s.info.log.warn({ mailbox: box.id, uid, messageId }, 'message stored by APPEND, but the client left before the OK could be written'),
-      };
-    } finally {
-      await ingested.dispose();
+    // A client saving its own copy of a message the server already filed at submission (src/mail/sent-copies.ts).
+    const dup = await appendDuplicateOf(store, s.user().id, box, ingested.index, source);
+    if (dup !== null) {
+      if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.user().id });
+      return { code: codes.appendUid(box.uidValidity, [dup]), text: 'APPEND completed (already saved at submission)' };
     }
+    const messageId = ingested.index.envelope.messageId;
+    const key = messageId ? `imap|user:${s.user().id}|box:${box.id}:${box.uidValidity}|${messageId}|${ingested.content.id}` : undefined;
+    const guard = resendGuardOf(s.services); // same user, mailbox, Message-ID and bytes: a client retrying after a lost OK
+    const earlier = Number(guard.earlier(key)) as Uid;
+    if (earlier > 0 && (await store.getMessages(box.id, [earlier], s.user().id)).length === 1) {
+      s.info.log.info({ mailbox: box.id, uid: earlier, messageId }, 'APPEND of a message stored moments ago: not stored again');
+      return { code: codes.appendUid(box.uidValidity, [earlier]), text: 'APPEND completed (already saved)' };
+    }
+    if (s.isClosed) {
+      // Nobody is left to answer: store nothing, so the client's retry is the only copy.
+      s.info.log.info({ mailbox: box.id, messageId }, 'APPEND not stored: the client left before the message was stored');
+      throw new ImapNo('Client gone before the message was stored', 'UNAVAILABLE');
+    }
+    const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys });
+    let result;
+    try {
+      result = await store.appendMessage(req());
+    } catch (err) {
+      if (!isStoreError(err, 'notfound') || !('existing' in ingested.content)) throw err;
+      ingested = await ingested.fresh(); // the shared content was expunged meanwhile: write it again
+      result = await store.appendMessage(req());
+    }
+    const uid = result.row.uid;
+    guard.remember(key, String(uid));
+    return {
+      code: codes.appendUid(result.uidValidity, [uid]), // RFC 4315 3
+      text: 'APPEND completed',
+      // RFC 9051 allows keeping it; the log says so, and a re-send within the window is not stored twice.
+      onUndelivered: () => s.info.log.warn({ mailbox: box.id, uid, messageId }, 'message stored by APPEND, but the client left before the OK could be written'),
+    };
   },
 } as const satisfies ImapCommand;

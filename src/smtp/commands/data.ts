@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import type { SmtpSession } from '../session.js';
 import { parseBdat } from '../protocol/command.js';
 import { DataDecoder } from '../protocol/data-decoder.js';
-import { Spool } from '../spool.js';
+import { MessageSpool } from '../../mail/message-source.js';
 import { acceptMessage } from '../accept.js';
 
-function newSpool(s: SmtpSession): Spool {
-  return new Spool(join(s.services.config.data, 'tmp'));
+/** The one copy of the message on disk (or in memory when small) until it is stored; see src/mail/message-source.ts. */
+function newSpool(s: SmtpSession): MessageSpool {
+  return new MessageSpool(join(s.services.config.data, 'tmp'), { prefix: s.lmtp ? 'lmtp' : 'smtp' });
 }
 
 export async function data(s: SmtpSession, args: string): Promise<void> {

@@ -10,6 +10,8 @@ import type { Config } from '../../config/load.js';
 import { deliver, type DeliveryContext } from '../../mail/delivery.js';
 import { buildDsn, headerBlock, type DsnRecipient } from '../../mail/dsn.js';
 import { enqueue } from '../../mail/outbound.js';
+import { MessageSource } from '../../mail/message-source.js';
+import { Readable } from 'node:stream';
 import type { DsnNotify, QueueEntry, Store } from '../../store/types.js';
 
 export interface BounceDeps {
@@ -45,13 +47,12 @@ export async function sendDsn(deps: BounceDeps, entry: QueueEntry, recipients: D
   for (const r of chosen) r.orcpt ??= byAddress.get(r.address.toLowerCase())?.orcpt;
   const headersOnly = entry.params.ret === 'HDRS' || (entry.params.ret !== 'FULL' && entry.size > FULL_RETURN_LIMIT);
   const original = headersOnly
-    ? headerBlock(await readAll(await deps.store.openContent(entry.contentId, 0, Math.min(entry.size, HEAD_LIMIT))))
+    ? Readable.from([headerBlock(await readAll(await deps.store.openContent(entry.contentId, 0, Math.min(entry.size, HEAD_LIMIT))))])
     : await deps.store.openContent(entry.contentId);
   // Same entry, recipients and actions → same Message-ID: a DSN repeated after a crash is recognisably one report.
   const key = chosen.map((r) => `${r.address.toLowerCase()}:${r.action}`).sort().join(',');
   const messageId = `dsn.${entry.id}.${createHash('sha256').update(key).digest('hex').slice(0, 16)}@${deps.config.hostname}`;
-  const dsn = () =>
-    buildDsn({
+  const built = buildDsn({
       messageId,
       reportingMta: deps.config.hostname,
       to: entry.from,
@@ -61,13 +62,23 @@ export async function sendDsn(deps: BounceDeps, entry: QueueEntry, recipients: D
       original,
       headersOnly,
     });
+  // The report is spooled once (a RET=FULL one carries the whole original) and read by ingest from there.
+  const dsn = await MessageSource.fromStream(built, deps.delivery.ingest.spoolDir, { prefix: 'dsn' });
+  try {
+    return await sendBuilt(deps, entry, dsn);
+  } finally {
+    await dsn.dispose();
+  }
+}
+
+async function sendBuilt(deps: BounceDeps, entry: QueueEntry, dsn: MessageSource): Promise<boolean> {
   const domain = entry.from.slice(entry.from.lastIndexOf('@') + 1);
   if (await deps.store.getDomain(domain).catch(() => null)) {
-    const [outcome] = await deliver(deps.delivery, dsn(), [entry.from]);
+    const [outcome] = await deliver(deps.delivery, dsn, [entry.from]);
     if (outcome.status !== 'delivered') deps.log.warn({ queueId: entry.id, to: entry.from, reason: outcome.reason }, 'DSN not deliverable to the local sender; dropped');
     return outcome.status === 'delivered';
   }
-  const { id } = await enqueue(deps, dsn(), { from: '', recipients: [{ address: entry.from, notify: ['NEVER'] }] });
+  const { id } = await enqueue(deps, dsn, { from: '', recipients: [{ address: entry.from, notify: ['NEVER'] }] });
   deps.log.info({ queueId: entry.id, dsnId: id, to: entry.from }, 'DSN queued');
   return true;
 }

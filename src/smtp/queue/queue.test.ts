@@ -15,6 +15,7 @@ import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/types.js';
 import { QueueWorker } from './worker.js';
 import { Sink, fakeResolver } from '../../../test/harness/smtp-sink.js';
+import { MessageSource } from '../../mail/message-source.js';
 
 const msg = (n: number | string, from = 'alice@example.test') =>
   Buffer.from(`From: Alice <${from}>\r\nTo: bob@remote.test\r\nSubject: test ${n}\r\nMessage-ID: <${n}.q@example.test>\r\n\r\nbody ${n}\r\n`);
@@ -68,7 +69,7 @@ describe('outbound queue against a test sink', () => {
   };
 
   it('delivers several messages to one domain over one connection, then empties the queue', async () => {
-    for (let i = 0; i < 3; i++) await enqueue({ store, config }, msg(i), { from: 'alice@example.test', recipients: [{ address: `bob${i}@remote.test` }] });
+    for (let i = 0; i < 3; i++) await enqueue({ store, config }, MessageSource.fromBuffer(msg(i)), { from: 'alice@example.test', recipients: [{ address: `bob${i}@remote.test` }] });
     assert.equal((await store.listQueueEntries()).length, 3);
     await worker().runOnce();
     assert.equal(sink.messages.length, 3);
@@ -80,7 +81,7 @@ describe('outbound queue against a test sink', () => {
   });
 
   it('the queued content survives expunging every other copy', async () => {
-    const { id } = await enqueue({ store, config }, msg('keep'), { from: 'alice@example.test', recipients: [{ address: 'bob@remote.test' }] });
+    const { id } = await enqueue({ store, config }, MessageSource.fromBuffer(msg('keep')), { from: 'alice@example.test', recipients: [{ address: 'bob@remote.test' }] });
     const user = (await store.getUser('alice@example.test'))!;
     const sent = (await store.getMailbox(user.id, 'INBOX'))!;
     const entry = (await store.getQueueEntry(id))!;
@@ -97,7 +98,7 @@ describe('outbound queue against a test sink', () => {
     const port = down.port;
     await down.stop();
     const w = () => worker({ remote_port: port });
-    const { id } = await enqueue({ store, config }, msg('retry'), { from: 'alice@example.test', recipients: [{ address: 'bob@remote.test' }] });
+    const { id } = await enqueue({ store, config }, MessageSource.fromBuffer(msg('retry')), { from: 'alice@example.test', recipients: [{ address: 'bob@remote.test' }] });
     await w().runOnce();
     let e = (await store.getQueueEntry(id))!;
     assert.equal(e.recipients[0].state, 'pending');
@@ -123,7 +124,7 @@ describe('outbound queue against a test sink', () => {
   });
 
   it('bounces a 5xx with an RFC 3464 DSN into the local sender\'s INBOX; good recipients are delivered', async () => {
-    await enqueue({ store, config }, msg('bounce'), { from: 'alice@example.test', envid: 'ENV-1', recipients: [{ address: 'bad@remote.test', orcpt: 'rfc822;bad@remote.test' }, { address: 'bob@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('bounce')), { from: 'alice@example.test', envid: 'ENV-1', recipients: [{ address: 'bad@remote.test', orcpt: 'rfc822;bad@remote.test' }, { address: 'bob@remote.test' }] });
     await worker().runOnce();
     assert.deepEqual(sink.messages.map((m) => m.to), [['bob@remote.test']]);
     const [dsn] = await inbox();
@@ -146,7 +147,7 @@ describe('outbound queue against a test sink', () => {
   });
 
   it('a remote sender gets the DSN through the queue with the null sender; a bounce is never bounced', async () => {
-    await enqueue({ store, config }, msg('remote', 'carol@other.test'), { from: 'carol@other.test', ret: 'HDRS', recipients: [{ address: 'bad@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('remote', 'carol@other.test')), { from: 'carol@other.test', ret: 'HDRS', recipients: [{ address: 'bad@remote.test' }] });
     await worker().runOnce();
     // The DSN went to other.test (same sink) with MAIL FROM:<> and only the header of the original.
     const dsn = sink.messages.find((m) => m.to[0] === 'carol@other.test');
@@ -155,7 +156,7 @@ describe('outbound queue against a test sink', () => {
     assert.match(dsn.data.toString(), /Content-Type: text\/rfc822-headers/);
     assert.doesNotMatch(dsn.data.toString(), /body remote/);
     // A null-sender message that fails produces nothing.
-    await enqueue({ store, config }, msg('nb'), { from: '', recipients: [{ address: 'bad2@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('nb')), { from: '', recipients: [{ address: 'bad2@remote.test' }] });
     const before = sink.messages.length;
     await worker().runOnce();
     assert.equal(sink.messages.length, before);
@@ -164,8 +165,8 @@ describe('outbound queue against a test sink', () => {
   });
 
   it('NOTIFY=NEVER suppresses the bounce; 4xx stays queued, sends one delay DSN, then expires with a 4.4.7 bounce', async () => {
-    await enqueue({ store, config }, msg('never'), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test', notify: ['NEVER'] }] });
-    const { id } = await enqueue({ store, config }, msg('slow'), { from: 'alice@example.test', recipients: [{ address: 'later@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('never')), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test', notify: ['NEVER'] }] });
+    const { id } = await enqueue({ store, config }, MessageSource.fromBuffer(msg('slow')), { from: 'alice@example.test', recipients: [{ address: 'later@remote.test' }] });
     await worker().runOnce();
     assert.equal((await inbox()).length, 0, (await inbox()).map(String).join('\n'));
     assert.equal((await store.getQueueEntry(id))!.recipients[0].status, '4.2.0');
@@ -184,15 +185,15 @@ describe('outbound queue against a test sink', () => {
   });
 
   it('REQUIRETLS mail is not sent over plain text: it bounces with 5.7.10', async () => {
-    await enqueue({ store, config }, msg('rt'), { from: 'alice@example.test', requireTls: true, recipients: [{ address: 'bob@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('rt')), { from: 'alice@example.test', requireTls: true, recipients: [{ address: 'bob@remote.test' }] });
     await worker().runOnce();
     assert.equal(sink.messages.length, 0);
     assert.match((await inbox())[0].toString(), /Status: 5\.7\.10/);
   });
 
   it('a domain with neither MX nor address bounces (5.1.2); the implicit MX is used when there is an address', async () => {
-    await enqueue({ store, config }, msg('nx'), { from: 'alice@example.test', recipients: [{ address: 'x@nowhere.test' }] });
-    await enqueue({ store, config }, msg('implicit'), { from: 'alice@example.test', recipients: [{ address: 'y@mx.remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('nx')), { from: 'alice@example.test', recipients: [{ address: 'x@nowhere.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('implicit')), { from: 'alice@example.test', recipients: [{ address: 'y@mx.remote.test' }] });
     await worker().runOnce();
     assert.match((await inbox())[0].toString(), /Status: 5\.1\.2/);
     assert.deepEqual(sink.messages.map((m) => m.to[0]), ['y@mx.remote.test']);
@@ -202,13 +203,13 @@ describe('outbound queue against a test sink', () => {
     const smart = new Sink({ auth: { user: 'home', pass: 's3cret' } });
     await smart.start();
     try {
-      for (const to of ['a@remote.test', 'b@far.test']) await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+      for (const to of ['a@remote.test', 'b@far.test']) await enqueue({ store, config }, MessageSource.fromBuffer(msg(to)), { from: 'alice@example.test', recipients: [{ address: to }] });
       await worker({ smarthost: `127.0.0.1:${smart.port}`, smarthost_tls: 'none', smarthost_user: 'home', smarthost_password: 's3cret' }).runOnce();
       assert.deepEqual(smart.messages.map((m) => [m.to[0], m.user]).sort(), [['a@remote.test', 'home'], ['b@far.test', 'home']]);
       assert.equal(smart.connections, 1);
       assert.equal(sink.messages.length, 0, 'nothing went direct');
       // Wrong password: nothing is lost, the message stays queued.
-      await enqueue({ store, config }, msg('pw'), { from: 'alice@example.test', recipients: [{ address: 'c@far.test' }] });
+      await enqueue({ store, config }, MessageSource.fromBuffer(msg('pw')), { from: 'alice@example.test', recipients: [{ address: 'c@far.test' }] });
       await worker({ smarthost: `127.0.0.1:${smart.port}`, smarthost_tls: 'none', smarthost_user: 'home', smarthost_password: 'wrong' }).runOnce();
       const [left] = await store.listQueueEntries();
       assert.equal(left.recipients[0].state, 'pending');
@@ -241,7 +242,7 @@ describe('outbound queue against a test sink', () => {
 
   it('a crash between recording a 5xx and sending its DSN loses no DSN: the next worker sends it once', async () => {
     const { proxy, state } = crashingStore('getQueueEntry');
-    await enqueue({ store, config }, msg('crash-bounce'), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('crash-bounce')), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test' }] });
     state.armed = true; // results are recorded during delivery; the crash comes when the worker turns to the DSN
     await assert.rejects(workerOn(proxy).runOnce(), /simulated crash/);
     const [left] = await store.listQueueEntries();
@@ -262,7 +263,7 @@ describe('outbound queue against a test sink', () => {
 
   it('two workers draining one store at once send every message exactly once', async () => {
     const rcpts = Array.from({ length: 16 }, (_, i) => `w${i}@${i % 2 ? 'remote.test' : 'other.test'}`);
-    for (const to of rcpts) await enqueue({ store, config }, msg(to), { from: 'alice@example.test', recipients: [{ address: to }] });
+    for (const to of rcpts) await enqueue({ store, config }, MessageSource.fromBuffer(msg(to)), { from: 'alice@example.test', recipients: [{ address: to }] });
     const [a, b] = [worker({ concurrency: 1 }), worker({ concurrency: 1 })];
     // Small claims, so the two interleave instead of one taking everything.
     const worked = await Promise.all([a.runOnce(), b.runOnce()]);
@@ -275,7 +276,7 @@ describe('outbound queue against a test sink', () => {
   it('a crash after the DSN but before clearing it repeats the same report (same Message-ID), never loses it', async () => {
     const { proxy, state } = crashingStore('clearQueueDsn');
     state.armed = true;
-    await enqueue({ store, config }, msg('crash-clear'), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test' }] });
+    await enqueue({ store, config }, MessageSource.fromBuffer(msg('crash-clear')), { from: 'alice@example.test', recipients: [{ address: 'bad@remote.test' }] });
     await assert.rejects(workerOn(proxy).runOnce(), /simulated crash/);
     clock += config.queue.lease_s * 1000 + 1;
     await workerOn(store).runOnce();
@@ -293,7 +294,7 @@ describe('outbound queue against a test sink', () => {
         { store, config: { ...config, queue: { ...config.queue, remote_port: plain.port } }, delivery: deliveryContext(store, config), log },
         { resolver: fakeResolver({ 'remote.test': 'mx.remote.test' }), now: () => new Date(clock) },
       );
-      await enqueue({ store, config }, msg('relay'), { from: 'alice@example.test', envid: 'R-1', recipients: [{ address: 'bob@remote.test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;bob@remote.test' }, { address: 'carol@remote.test' }] });
+      await enqueue({ store, config }, MessageSource.fromBuffer(msg('relay')), { from: 'alice@example.test', envid: 'R-1', recipients: [{ address: 'bob@remote.test', notify: ['SUCCESS', 'FAILURE'], orcpt: 'rfc822;bob@remote.test' }, { address: 'carol@remote.test' }] });
       await viaPlain.runOnce();
       assert.deepEqual(plain.messages.flatMap((m) => m.to).sort(), ['bob@remote.test', 'carol@remote.test']);
       const mails = await inbox();
@@ -305,7 +306,7 @@ describe('outbound queue against a test sink', () => {
       assert.doesNotMatch(text, /carol@remote\.test>?: relayed|Final-Recipient: rfc822; carol/, 'carol did not ask for success reports');
       assert.deepEqual(await store.listQueueEntries(), []);
       // The default sink offers DSN: NOTIFY goes on with RCPT and the remote reports, not us.
-      await enqueue({ store, config }, msg('dsn-ok'), { from: 'alice@example.test', recipients: [{ address: 'dave@remote.test', notify: ['SUCCESS'] }] });
+      await enqueue({ store, config }, MessageSource.fromBuffer(msg('dsn-ok')), { from: 'alice@example.test', recipients: [{ address: 'dave@remote.test', notify: ['SUCCESS'] }] });
       await worker().runOnce();
       assert.deepEqual(sink.messages.map((m) => m.to), [['dave@remote.test']]);
       assert.equal((await inbox()).length, 1, 'no second report');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FsBlobStore, SMALL_READ, sha256Hex } from './fs-blob-store.js';
 import { isStoreError } from '../errors.js';
+import { Readable } from 'node:stream';
 
 async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -25,7 +26,7 @@ describe('FsBlobStore', () => {
   it('stores under ab/cd/<hash> and reads back identical bytes', async () => {
     const data = randomBytes(200_000);
     const hash = sha256Hex(data);
-    await blobs.put(hash, data);
+    await blobs.put(hash, Readable.from([data]));
     const file = path.join(dir, 'blobs', hash.slice(0, 2), hash.slice(2, 4), hash);
     assert.deepEqual(fs.readFileSync(file), data);
     assert.equal(await blobs.has(hash), true);
@@ -36,20 +37,20 @@ describe('FsBlobStore', () => {
   it('put is idempotent and leaves no temp files', async () => {
     const data = Buffer.from('same bytes twice');
     const hash = sha256Hex(data);
-    await Promise.all([blobs.put(hash, data), blobs.put(hash, data), blobs.put(hash, data)]);
+    await Promise.all([blobs.put(hash, Readable.from([data])), blobs.put(hash, Readable.from([data])), blobs.put(hash, Readable.from([data]))]);
     const folder = path.dirname(blobs.pathOf(hash));
     assert.deepEqual(fs.readdirSync(folder), [hash]);
   });
 
   it('rejects bytes that do not match the name, and writes nothing', async () => {
     const hash = sha256Hex(Buffer.from('a'));
-    await assert.rejects(blobs.put(hash, Buffer.from('b')), (e) => isStoreError(e, 'invalid'));
+    await assert.rejects(blobs.put(hash, Readable.from([Buffer.from('b')])), (e) => isStoreError(e, 'invalid'));
     assert.equal(await blobs.has(hash), false);
   });
 
   it('rejects names that are not sha256 hex (no path traversal)', async () => {
     for (const bad of ['../../etc/passwd', 'ABCDEF', '', 'g'.repeat(64), 'A'.repeat(64)]) {
-      await assert.rejects(blobs.put(bad, Buffer.from('x')), (e) => isStoreError(e, 'invalid'), bad);
+      await assert.rejects(blobs.put(bad, Readable.from([Buffer.from('x')])), (e) => isStoreError(e, 'invalid'), bad);
       assert.throws(() => blobs.read(bad), (e) => isStoreError(e, 'invalid'));
     }
   });
@@ -57,7 +58,7 @@ describe('FsBlobStore', () => {
   it('reads byte ranges [start, end)', async () => {
     const data = randomBytes(70_000);
     const hash = sha256Hex(data);
-    await blobs.put(hash, data);
+    await blobs.put(hash, Readable.from([data]));
     const ranges: [number, number | undefined][] = [
       [0, 1], [0, 70_000], [1, 69_999], [65_535, 65_537], [69_999, undefined], [5, 5], [70_000, 70_000], [12_345, undefined],
     ];
@@ -69,7 +70,7 @@ describe('FsBlobStore', () => {
   it('ranges on both sides of the one-read size read back exactly', async () => {
     const data = randomBytes(SMALL_READ * 2 + 17);
     const hash = sha256Hex(data);
-    await blobs.put(hash, data);
+    await blobs.put(hash, Readable.from([data]));
     const ranges: [number, number][] = [
       [0, SMALL_READ], [0, SMALL_READ + 1], [1, SMALL_READ + 1], [SMALL_READ - 3, SMALL_READ * 2 + 17], [SMALL_READ * 2, SMALL_READ * 2 + 17],
     ];
@@ -80,7 +81,7 @@ describe('FsBlobStore', () => {
 
   it('a small range past the end of a (damaged) blob file is an error, not fewer bytes', async () => {
     const data = Buffer.from('short blob');
-    await blobs.put(sha256Hex(data), data);
+    await blobs.put(sha256Hex(data), Readable.from([data]));
     await assert.rejects(collect(blobs.read(sha256Hex(data), 0, data.length + 5)), (e) => isStoreError(e, 'unavailable'));
     const missing = sha256Hex(Buffer.from('never written either'));
     await assert.rejects(collect(blobs.read(missing, 0, 10)), (e) => isStoreError(e, 'notfound'));
@@ -91,7 +92,7 @@ describe('FsBlobStore', () => {
     await assert.rejects(collect(blobs.read(hash)), (e) => isStoreError(e, 'notfound'));
     await blobs.delete(hash);
     const data = Buffer.from('to delete');
-    await blobs.put(sha256Hex(data), data);
+    await blobs.put(sha256Hex(data), Readable.from([data]));
     await blobs.delete(sha256Hex(data));
     assert.equal(await blobs.has(sha256Hex(data)), false);
   });

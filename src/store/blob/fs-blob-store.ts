@@ -16,7 +16,45 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { StoreError } from '../errors.js';
-import type { BlobStore } from '../types.js';
+import type { BlobBytes, BlobStore } from '../types.js';
+
+type FileRange = Exclude<BlobBytes, Readable>;
+
+function isFileRange(bytes: BlobBytes): bytes is FileRange {
+  return !(bytes instanceof Readable) && typeof (bytes as FileRange).path === 'string';
+}
+
+/** Throws 'invalid' for a range that is not [start, end) within a safe integer span. */
+function checkRange(r: FileRange): FileRange {
+  if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start < 0 || r.end < r.start) throw new StoreError('invalid', `bad byte range [${r.start}, ${r.end})`);
+  return r;
+}
+
+function readFileRange(r: FileRange): AsyncIterable<unknown> {
+  return r.end > r.start ? fs.createReadStream(r.path, { start: r.start, end: r.end - 1, highWaterMark: 256 * 1024 }) : Readable.from([]);
+}
+
+/**
+ * All of `bytes` in one buffer, for a backend that can only take one (a bytea parameter).
+ * The file blob store never calls it.
+ */
+export async function collectBytes(bytes: BlobBytes): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of isFileRange(bytes) ? readFileRange(checkRange(bytes)) : bytes) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Writes every chunk of `source` to `fh` and returns the sha256 hex of what was written. */
+async function writeHashing(fh: fsp.FileHandle, source: AsyncIterable<unknown>): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of source) {
+    const chunk = c as Buffer;
+    h.update(chunk);
+    let off = 0;
+    while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+  }
+  return h.digest('hex');
+}
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -42,19 +80,24 @@ export class FsBlobStore implements BlobStore {
     return path.join(this.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
   }
 
-  async put(hash: string, data: Buffer): Promise<void> {
+  async put(hash: string, bytes: BlobBytes): Promise<void> {
     const file = this.pathOf(hash);
-    if (sha256Hex(data) !== hash) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
+    const range = isFileRange(bytes) ? checkRange(bytes) : undefined;
     const existing = await fsp.stat(file).catch(() => null);
-    if (existing && existing.size === data.length) return; // content-addressed: already there, same bytes
+    if (existing && (!range || existing.size === range.end - range.start)) {
+      if (!range) (bytes as Readable).destroy(); // content-addressed: already there, same bytes
+      return;
+    }
     const dir = path.dirname(file);
     await fsp.mkdir(dir, { recursive: true });
+    if (range && (await this.link(hash, range, file))) return syncDir(dir);
     // Same directory as the target, so rename is atomic (never a half-written blob visible).
     const tmp = path.join(dir, `.tmp-${hash.slice(0, 8)}-${randomBytes(6).toString('hex')}`);
     try {
       const fh = await fsp.open(tmp, 'w', 0o600);
       try {
-        await fh.writeFile(data);
+        const digest = await writeHashing(fh, range ? readFileRange(range) : (bytes as Readable));
+        if (digest !== hash) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
         await fh.sync();
       } finally {
         await fh.close();
@@ -62,9 +105,40 @@ export class FsBlobStore implements BlobStore {
       await fsp.rename(tmp, file);
     } catch (err) {
       await fsp.rm(tmp, { force: true });
+      if (err instanceof StoreError) throw err;
       throw new StoreError('unavailable', `cannot write blob ${hash}: ${(err as Error).message}`, { cause: err });
     }
     await syncDir(dir);
+  }
+
+  /**
+   * A whole spool file becomes the blob by a hard link, so its bytes are written to disk
+   * once (the spool is never written after it is complete; removing the spool later
+   * removes only its name). False when the range is part of the file or the file
+   * system cannot link there (another device): the caller copies instead.
+   */
+  private async link(hash: string, range: FileRange, file: string): Promise<boolean> {
+    let fh: fsp.FileHandle | undefined;
+    try {
+      fh = await fsp.open(range.path, 'r');
+      if (range.start !== 0 || (await fh.stat()).size !== range.end) return false;
+      const h = createHash('sha256');
+      for await (const chunk of fh.createReadStream({ autoClose: false, highWaterMark: 256 * 1024 })) h.update(chunk as Buffer);
+      if (h.digest('hex') !== hash) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
+      await fh.sync(); // the spool was written without fsync: the blob must be durable before its name appears
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('unavailable', `cannot read ${range.path} for blob ${hash}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await fh?.close();
+    }
+    try {
+      await fsp.link(range.path, file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return true; // a concurrent put of the same bytes
+      return false; // EXDEV, EPERM (no hard links here): copy
+    }
   }
 
   async has(hash: string): Promise<boolean> {

@@ -7,10 +7,10 @@
  * Never imports: a backend, protocol code, the MIME indexer.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import type { MessageIndex } from '../../mime/types.js';
 import type { NewContent, Store } from '../types.js';
+import { Readable } from 'node:stream';
 
 /** What a backend hands the suite. `reopen`, when given, closes and reopens on the same data. */
 export interface StoreHarness {
@@ -44,7 +44,7 @@ export function minimalIndex(raw: Buffer): MessageIndex {
 /** Writes each piece as a blob and returns NewContent whose segments concatenate to the message. */
 export async function makeContent(store: Store, pieces: Buffer[], searchText = ''): Promise<NewContent> {
   const raw = Buffer.concat(pieces);
-  for (const p of pieces) await store.blobs.put(sha(p), p);
+  for (const p of pieces) await store.blobs.put(sha(p), Readable.from([p]));
   return { id: sha(raw), size: raw.length, segments: pieces.map((p) => ({ hash: sha(p), size: p.length })), index: minimalIndex(raw), searchText };
 }
 

@@ -7,7 +7,8 @@
  */
 import { Readable } from 'node:stream';
 import { StoreError } from '../errors.js';
-import { checkHash, FsBlobStore, sha256Hex } from '../blob/fs-blob-store.js';
+import { checkHash, collectBytes, FsBlobStore, sha256Hex } from '../blob/fs-blob-store.js';
+import type { BlobBytes } from '../types.js';
 import { toStoreError, type Pool } from './db.js';
 import type { BlobBackend } from '../core/blobs.js';
 import type { Tx } from '../core/tx.js';
@@ -22,8 +23,11 @@ export type PgBlobBackend = BlobBackend;
 export class PgBlobStore implements PgBlobBackend {
   constructor(private readonly pool: Pool) {}
 
-  async put(hash: string, data: Buffer): Promise<void> {
+  async put(hash: string, bytes: BlobBytes): Promise<void> {
     checkHash(hash);
+    // One bytea parameter: the bytes are collected here (appending to a TOASTed value in
+    // pieces would rewrite it once per piece). Use `blob_dir` for very large messages.
+    const data = await collectBytes(bytes);
     if (sha256Hex(data) !== hash) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
     try {
       await this.pool.query('INSERT INTO blob_data (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, data]);
