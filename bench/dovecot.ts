@@ -12,6 +12,8 @@ import { join } from 'node:path';
 
 export interface RunningDovecot {
   version: string;
+  /** The master process (its children serve the connections). */
+  pid: number;
   /** Plain IMAP port (STARTTLS offered when tls was asked). */
   port: number;
   /** Implicit-TLS port when tls was asked. */
@@ -177,6 +179,7 @@ ${pop3Port ? pop3Service(pop3Port) : ''}${lmtpPort ? lmtpService(lmtpPort) : ''}
   }
   return {
     version,
+    pid: child.pid!,
     port,
     tlsPort,
     pop3Port,
