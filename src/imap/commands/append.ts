@@ -10,6 +10,7 @@ import type { ImapCommand } from './types.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
 import { resendGuardOf } from '../../mail/resend-guard.js';
 import type { Uid } from '../../store/types.js';
+import { seedContent } from '../content-cache.js';
 
 
 export const append = {
@@ -75,6 +76,7 @@ export const append = {
       }
       const uid = result.row.uid;
       guard.remember(key, String(uid));
+      if ('searchText' in ingested.content) seedContent(store, ingested.content, lit.data ?? undefined);
       return {
         code: codes.appendUid(result.uidValidity, [uid]), // RFC 4315 3
         text: 'APPEND completed',

@@ -25,6 +25,12 @@ export function formatDateTime(d: Date): string {
 }
 
 const NEEDS_CONTENT = new Set(['RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+/** Items the selected view itself knows (after reading pending changes): no message rows are loaded. */
+const FROM_VIEW = new Set(['UID', 'FLAGS']);
+
+function viewOnly(items: readonly FetchItem[]): boolean {
+  return items.every((i) => i.type === 'simple' && FROM_VIEW.has(i.attr));
+}
 
 function needsContent(items: readonly FetchItem[]): boolean {
   return items.some((i) => i.type !== 'simple' || NEEDS_CONTENT.has(i.attr));
@@ -43,6 +49,7 @@ export const fetch = {
     const view = s.view();
     const msgs = view.resolve(cmd.set, uid);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
+    if (viewOnly(cmd.items)) return void (await fetchFromView(s, view, msgs, cmd.items));
     const withContent = needsContent(cmd.items);
     let missing = 0;
     for (let i = 0; i < msgs.length && !s.isClosed; i += BATCH) {
@@ -71,10 +78,31 @@ export const fetch = {
         s.uncork();
       }
     }
-    // RFC 2180 4.1.2, RFC 5530: say why data is missing (a UID FETCH announces the EXPUNGE right after)
-    if (missing > 0 && !uid) throw new ImapNo('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
+    // RFC 5530 EXPUNGEISSUED: say why data is missing (a UID FETCH announces the EXPUNGE right after).
+    // OK, not NO, as Dovecot answers: the rest of the data was sent, and some clients treat a NO to FETCH as fatal.
+    if (missing > 0 && !uid) return { code: 'EXPUNGEISSUED', text: 'Some messages were already expunged' };
   },
 } as const satisfies ImapCommand;
+
+/**
+ * FETCH of UID and FLAGS only (a client's resync, `FETCH 1:* (FLAGS UID)`): one read of the
+ * changes since the view's last look (so flags set by another session show, as a row read
+ * would), then every response from the view, corked, with no message rows loaded.
+ * A message expunged elsewhere keeps its last known flags until its EXPUNGE is announced (RFC 2180 4.1.1).
+ */
+async function fetchFromView(s: ImapSession, view: MailboxView, msgs: readonly ViewMessage[], items: readonly FetchItem[]): Promise<void> {
+  await view.poll(s.services.store); // records changes only; numbering moves at the announcement (RFC 9051 7.5.1)
+  const wantUid = items.map((item) => item.type === 'simple' && item.attr === 'UID');
+  for (let i = 0; i < msgs.length && !s.isClosed; i += BATCH) {
+    let text = '';
+    for (const m of msgs.slice(i, i + BATCH)) {
+      const parts = wantUid.map((isUid) => (isUid ? `UID ${m.uid}` : `FLAGS ${flagsWithRecent(view.flagsOf(m.uid), view.isRecent(m.uid), s.rev2)}`));
+      text += `* ${m.seq} FETCH (${parts.join(' ')})\r\n`;
+    }
+    s.sendBytes(Buffer.from(text, 'latin1')); // flag names are atoms: ASCII
+    if (s.needsDrain()) await s.drain();
+  }
+}
 
 async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], byUid: Map<number, MessageRow>): Promise<Set<number>> {
   const unseen = rows.filter((r) => !r.flags.includes('\\Seen')).map((r) => r.uid);

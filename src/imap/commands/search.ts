@@ -1,6 +1,8 @@
 // SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES)
-import { esearch, parseSearch, type SearchReturnOption } from '../protocol/index.js';
+import type { MessageRow } from '../../store/types.js';
+import { esearch, parseSearch, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
+import type { ImapSession } from '../session.js';
 import { ContentCache, matches } from './search-eval.js';
 import type { ImapCommand } from './types.js';
 
@@ -11,11 +13,10 @@ export const search = {
   async run({ session: s, args, uid, tag }) {
     const cmd = parseSearch(args, { esearch: true });
     const view = s.view();
-    const rows = await s.services.store.listMessages(view.mailboxId, s.user().id);
-    const byUid = new Map(rows.map((r) => [r.uid as number, r]));
+    const uids = view.allUids().slice(); // the numbering the client knows: taken before changes are read
+    const byUid = await candidateRows(s, view, uids, cmd.query);
     const env = { view, contents: new ContentCache(s.services.store), max: view.exists, savedSeqs: savedSeqs(view) };
     const hits: { seq: number; uid: number }[] = [];
-    const uids = view.allUids();
     for (let i = 0; i < uids.length; i++) {
       const row = byUid.get(uids[i]);
       if (!row) continue; // expunged elsewhere, not yet announced
@@ -43,6 +44,43 @@ export const search = {
     );
   },
 } as const satisfies ImapCommand;
+
+/**
+ * The current row of every message of the view not expunged elsewhere. After one read of the
+ * changes since the view's last look, the rows the view remembers are current in every field a
+ * key reads but MODSEQ, so only a MODSEQ key or a view that does not remember every row
+ * (a big mailbox) loads the mailbox's rows from the store.
+ */
+async function candidateRows(s: ImapSession, view: MailboxView, uids: readonly number[], query: SearchKey): Promise<Map<number, MessageRow>> {
+  if (!usesModSeq(query)) {
+    await view.poll(s.services.store); // records changes only; numbering moves at the announcement (RFC 9051 7.5.1)
+    const out = new Map<number, MessageRow>();
+    for (const uid of uids) {
+      if (view.isExpungedPending(uid)) continue;
+      const row = view.rememberedRow(uid);
+      if (!row) break;
+      out.set(uid, row);
+    }
+    if (out.size === uids.filter((u) => !view.isExpungedPending(u)).length) return out;
+  }
+  const rows = await s.services.store.listMessages(view.mailboxId, s.user().id);
+  return new Map(rows.map((r) => [r.uid as number, r]));
+}
+
+function usesModSeq(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'modseq':
+      return true;
+    case 'and':
+      return key.keys.some(usesModSeq);
+    case 'or':
+      return usesModSeq(key.left) || usesModSeq(key.right);
+    case 'not':
+      return usesModSeq(key.key);
+    default:
+      return false;
+  }
+}
 
 /** RFC 5182 2.1: with SAVE plus only MIN and/or MAX, just those are saved. */
 function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number[] {
