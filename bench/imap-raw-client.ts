@@ -173,6 +173,11 @@ export class RawImapClient {
     return reply;
   }
 
+  /** Closes the socket without a word (after the client's own LOGOUT). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
   /** LOGOUT (best effort) and close. */
   async close(): Promise<void> {
     try {

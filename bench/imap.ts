@@ -1,19 +1,24 @@
 /**
- * IMAP load generator: N concurrent clients (BENCH_IMAP_CLIENTS, default 8) on one
- * pre-filled mailbox (BENCH_IMAP_MESSAGES, default 1000) for a fixed time
+ * IMAP load generator: N concurrent clients (BENCH_IMAP_CLIENTS, default "10,50": one row
+ * per count) on one pre-filled mailbox (BENCH_IMAP_MESSAGES, default 1000) for a fixed time
  * (BENCH_IMAP_SECONDS, default 20), each looping the mix a mail client produces:
- * SELECT, FETCH 1:* (FLAGS UID), headers of the last 20, one full body, STORE
- * +FLAGS \Seen, UID SEARCH (UNSEEN / FROM / SUBJECT), APPEND, and EXPUNGE of the
- * message it appended. Raw sockets, one command at a time per client.
+ * LIST, STATUS, SELECT, FETCH 1:* (FLAGS UID), headers of the last 20, one full body,
+ * STORE +FLAGS \Seen, UID SEARCH (UNSEEN / FROM / SUBJECT), APPEND, and EXPUNGE of the
+ * message it appended; every fifth loop it logs out and logs in again on a new
+ * connection. Raw sockets, one command at a time per client. Every client tracks the
+ * message count from EXISTS and EXPUNGE responses, as a client must (another client's
+ * EXPUNGE may be announced right after a SELECT's EXISTS).
  *
- * Runs against Mailroom (the built binary, temp data dir) and then, in the same
- * run, against a private Dovecot on loopback when one is installed; reports
- * commands/s of both and the ratio. Loopback only; bounded in time and count.
+ * Runs against Mailroom (the built binary, temp data dir) and a private Dovecot on
+ * loopback when one is installed, alternating (BENCH_IMAP_ROUNDS, default 1, the median
+ * is kept); reports commands/s of both, their ratio, and each server's CPU per command.
+ * Loopback only; bounded in time and count.
  */
 import { startServer, runCli } from '../test/harness/server.js';
 import { prng } from './corpus.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
-import { RawImapClient, quoted } from './imap-raw-client.js';
+import { RawImapClient, quoted, type ImapReply } from './imap-raw-client.js';
+import { threadCpuSeconds, treeCpuSeconds } from './process-cpu.js';
 
 const USER = 'bench@bench.test';
 const PASSWORD = 'bench-password';
@@ -32,6 +37,17 @@ export interface ImapTargetResult {
   /** Mean and 99th percentile latency per command kind, in ms. */
   latencyMs: Record<string, { count: number; mean: number; p99: number }>;
   prefillSeconds: number;
+  /** commands/s of every round, when this is the median of several. */
+  rounds?: number[];
+  /** CPU seconds the server's processes used during the mix (not the prefill), when measurable. */
+  serverCpuSeconds?: number;
+  /** Server CPU per command in ms: steadier than commands/s on a machine with other load. */
+  serverCpuMsPerCommand?: number;
+  /**
+   * Share of the run the server's main thread was on a CPU (Mailroom: the event loop that does all
+   * protocol work). Near 1 means that one thread is the limit; well below 1 means it is not.
+   */
+  serverMainThreadBusy?: number;
 }
 
 export interface ImapBenchResult {
@@ -122,17 +138,43 @@ async function timed(stats: Stats, kind: string, c: RawImapClient, command: stri
   return reply;
 }
 
+/**
+ * The number of messages the client knows after a reply: the last EXISTS, minus one per
+ * EXPUNGE after it. A server may announce an EXPUNGE right after the EXISTS of a SELECT
+ * (another session expunged meanwhile, RFC 9051 7.5.1), so the first EXISTS alone is not it.
+ */
+export function messageCount(before: number, reply: ImapReply): number {
+  let n = before;
+  for (const line of reply.untagged) {
+    const m = /^\* (\d+) (EXISTS|EXPUNGE)\b/i.exec(line);
+    if (m) n = m[2].toUpperCase() === 'EXISTS' ? Number(m[1]) : n - 1;
+  }
+  return n;
+}
+
+/** LOGOUT, then a new connection and LOGIN, both timed (a client closing and coming back). */
+async function relogin(stats: Stats, port: number, c: RawImapClient): Promise<RawImapClient> {
+  await timed(stats, 'LOGOUT', c, 'LOGOUT');
+  c.destroy();
+  const { client, greeting } = await RawImapClient.connect(port);
+  if (!greeting.startsWith('* OK')) throw new Error(`greeting: ${greeting}`);
+  await timed(stats, 'LOGIN', client, `LOGIN ${quoted(USER)} ${quoted(PASSWORD)}`);
+  return client;
+}
+
 async function clientLoop(port: number, id: number, until: number, stats: Stats): Promise<void> {
-  const c = await loginClient(port);
+  let c = await loginClient(port);
   const rand = prng(1000 + id);
   const senders = ['sender3@example.net', 'sender17', 'Sender 25', 'nobody@nowhere.test'];
   const subjects = ['invoice', 'number 42', 'budget', 'no such subject'];
   let n = 0;
   try {
     while (Date.now() < until) {
-      const sel = await timed(stats, 'SELECT', c, 'SELECT INBOX');
-      const exists = Number(/\* (\d+) EXISTS/i.exec(sel.untagged.join('\n'))?.[1] ?? 0);
-      await timed(stats, 'FETCH flags', c, 'FETCH 1:* (FLAGS UID)');
+      if (n > 0 && n % 5 === 0) c = await relogin(stats, port, c);
+      await timed(stats, 'LIST', c, 'LIST "" "*"');
+      await timed(stats, 'STATUS', c, 'STATUS INBOX (MESSAGES UNSEEN UIDNEXT)');
+      let exists = messageCount(0, await timed(stats, 'SELECT', c, 'SELECT INBOX'));
+      exists = messageCount(exists, await timed(stats, 'FETCH flags', c, 'FETCH 1:* (FLAGS UID)'));
       if (exists > 0) {
         await timed(stats, 'FETCH headers', c, `FETCH ${Math.max(1, exists - 19)}:${exists} (UID BODY.PEEK[HEADER.FIELDS (FROM SUBJECT DATE)])`);
         const seq = 1 + Math.floor(rand() * exists);
@@ -178,15 +220,26 @@ function summarize(server: string, stats: Stats, clients: number, seconds: numbe
   };
 }
 
-async function measure(server: string, port: number, clients: number, seconds: number, messages: number): Promise<ImapTargetResult> {
+/** Prefills the mailbox, then runs the mix; `pid` is the server's root process, for its CPU time. */
+export async function measure(server: string, port: number, clients: number, seconds: number, messages: number, pid?: number): Promise<ImapTargetResult> {
   process.stderr.write(`  ${server}: appending ${messages} messages…\n`);
   const prefillSeconds = await prefill(port, messages);
   process.stderr.write(`  ${server}: ${clients} clients for ${seconds} s…\n`);
   const stats: Stats = { commands: 0, loops: 0, failures: 0, firstFailures: [], bytes: 0, latencies: new Map() };
+  const cpuBefore = pid === undefined ? undefined : treeCpuSeconds(pid);
+  const mainBefore = pid === undefined ? undefined : threadCpuSeconds(pid)?.get(pid);
   const started = performance.now();
   const until = Date.now() + seconds * 1000;
   await Promise.all(Array.from({ length: clients }, (_, id) => clientLoop(port, id, until, stats)));
-  return summarize(server, stats, clients, (performance.now() - started) / 1000, prefillSeconds);
+  const result = summarize(server, stats, clients, (performance.now() - started) / 1000, prefillSeconds);
+  const cpuAfter = pid === undefined ? undefined : treeCpuSeconds(pid);
+  const mainAfter = pid === undefined ? undefined : threadCpuSeconds(pid)?.get(pid);
+  if (mainBefore !== undefined && mainAfter !== undefined) result.serverMainThreadBusy = round((mainAfter - mainBefore) / result.seconds);
+  if (cpuBefore !== undefined && cpuAfter !== undefined && stats.commands > 0) {
+    result.serverCpuSeconds = round(cpuAfter - cpuBefore);
+    result.serverCpuMsPerCommand = round(((cpuAfter - cpuBefore) * 1000) / stats.commands);
+  }
+  return result;
 }
 
 async function benchMailroom(clients: number, seconds: number, messages: number): Promise<ImapTargetResult> {
@@ -194,7 +247,7 @@ async function benchMailroom(clients: number, seconds: number, messages: number)
   try {
     const added = await runCli(['user', 'add', USER, '--password', PASSWORD], { dataDir: s.dataDir });
     if (added.code !== 0) throw new Error(`user add: ${added.stderr.trim()}`);
-    return await measure('mailroom', s.ports.imap!, clients, seconds, messages);
+    return await measure('mailroom', s.ports.imap!, clients, seconds, messages, s.pid);
   } finally {
     await s.stop();
   }
@@ -203,40 +256,63 @@ async function benchMailroom(clients: number, seconds: number, messages: number)
 async function benchDovecot(clients: number, seconds: number, messages: number): Promise<ImapTargetResult> {
   const d = await startDovecot([{ user: USER, password: PASSWORD }]);
   try {
-    return { ...(await measure(`dovecot ${d.version}`, d.port, clients, seconds, messages)) };
+    return { ...(await measure(`dovecot ${d.version}`, d.port, clients, seconds, messages, d.pid)) };
   } finally {
     await d.stop();
   }
 }
 
-/** Runs the workload against Mailroom, then Dovecot (when installed), one after the other. */
-export async function benchImap(): Promise<ImapBenchResult> {
-  const clients = Number(process.env.BENCH_IMAP_CLIENTS ?? 8);
-  const seconds = Math.min(600, Number(process.env.BENCH_IMAP_SECONDS ?? 20));
-  const messages = Math.min(20_000, Number(process.env.BENCH_IMAP_MESSAGES ?? 1000));
+/** One client count: the median round of each server and their ratio. */
+async function benchImapClients(clients: number, seconds: number, messages: number, rounds: number): Promise<ImapBenchResult> {
   const result: ImapBenchResult = { clients, seconds, messages, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' } };
-  try {
-    result.mailroom = await benchMailroom(clients, seconds, messages);
-  } catch (err) {
-    result.mailroom = { error: (err as Error).message };
-    process.stderr.write(`  mailroom: ${(err as Error).message}\n`);
-  }
-  if (!dovecotVersion()) {
-    result.dovecot = { skipped: 'dovecot is not installed here (apt-get install -y dovecot-imapd); measured Mailroom only' };
-    process.stderr.write(`  ${result.dovecot.skipped}\n`);
-  } else {
+  const ours: ImapTargetResult[] = [];
+  const theirs: ImapTargetResult[] = [];
+  const dovecot = dovecotVersion();
+  if (!dovecot) result.dovecot = { skipped: 'dovecot is not installed here (apt-get install -y dovecot-imapd); measured Mailroom only' };
+  // A B A B: load from elsewhere on a shared machine then weighs on both alike
+  for (let round = 0; round < rounds; round++) {
     try {
-      result.dovecot = await benchDovecot(clients, seconds, messages);
+      ours.push(await benchMailroom(clients, seconds, messages));
+    } catch (err) {
+      result.mailroom = { error: (err as Error).message };
+      process.stderr.write(`  mailroom: ${(err as Error).message}\n`);
+    }
+    if (!dovecot) continue;
+    try {
+      theirs.push(await benchDovecot(clients, seconds, messages));
     } catch (err) {
       result.dovecot = { error: (err as Error).message };
       process.stderr.write(`  dovecot: ${(err as Error).message}\n`);
     }
   }
+  if (ours.length) result.mailroom = median(ours);
+  if (theirs.length) result.dovecot = median(theirs);
   if ('commandsPerSecond' in result.mailroom && 'commandsPerSecond' in result.dovecot) {
     result.ratio = round(result.mailroom.commandsPerSecond / result.dovecot.commandsPerSecond);
-    process.stderr.write(`  mailroom ${result.mailroom.commandsPerSecond} commands/s, dovecot ${result.dovecot.commandsPerSecond} commands/s, ratio ${result.ratio}\n`);
+    process.stderr.write(`  ${clients} clients: mailroom ${result.mailroom.commandsPerSecond} commands/s, dovecot ${result.dovecot.commandsPerSecond} commands/s, ratio ${result.ratio}\n`);
   }
   return result;
+}
+
+/** The run with the median commands/s (the lower middle one of an even count). */
+function median(runs: ImapTargetResult[]): ImapTargetResult {
+  const sorted = [...runs].sort((a, b) => a.commandsPerSecond - b.commandsPerSecond);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], rounds: runs.map((r) => r.commandsPerSecond) };
+}
+
+/**
+ * Runs the workload for each client count of BENCH_IMAP_CLIENTS (default "10,50"), each
+ * BENCH_IMAP_ROUNDS times (default 1) alternating Mailroom and Dovecot (when installed).
+ * The top-level fields are the first client count's, `runs` has every count.
+ */
+export async function benchImap(): Promise<ImapBenchResult & { runs: ImapBenchResult[] }> {
+  const counts = (process.env.BENCH_IMAP_CLIENTS ?? '10,50').split(',').map(Number).filter((n) => n > 0);
+  const seconds = Math.min(600, Number(process.env.BENCH_IMAP_SECONDS ?? 20));
+  const messages = Math.min(20_000, Number(process.env.BENCH_IMAP_MESSAGES ?? 1000));
+  const rounds = Math.max(1, Math.min(9, Number(process.env.BENCH_IMAP_ROUNDS ?? 1)));
+  const runs: ImapBenchResult[] = [];
+  for (const clients of counts) runs.push(await benchImapClients(clients, seconds, messages, rounds));
+  return { ...runs[0], runs };
 }
 
 function round(n: number): number {

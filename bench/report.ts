@@ -9,7 +9,8 @@ type Json = Record<string, unknown>;
 
 /** One figure of one workload: where Mailroom's value and the peer's are in the result. */
 interface Row {
-  figure: string;
+  /** The row's name; a function when it depends on the run (e.g. its client count). */
+  figure: string | ((r: Json) => string);
   unit: string;
   /** Bigger is better (rates); false for latencies. */
   higherIsBetter: boolean;
@@ -21,7 +22,12 @@ interface Row {
 const at = (path: string) => (r: Json): unknown => path.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Json)[k] : undefined), r);
 
 const ROWS: Record<string, Row[]> = {
-  imap: [{ figure: 'IMAP mix, commands/s', unit: 'cmd/s', higherIsBetter: true, ours: at('mailroom.commandsPerSecond'), peer: at('dovecot.commandsPerSecond'), peerName: 'Dovecot' }],
+  imap: [
+    { figure: 'IMAP mix, commands/s', unit: 'cmd/s', higherIsBetter: true, ours: at('mailroom.commandsPerSecond'), peer: at('dovecot.commandsPerSecond'), peerName: 'Dovecot' },
+    { figure: (r) => `IMAP mix, ${String(at('runs.1.clients')(r))} clients, commands/s`, unit: 'cmd/s', higherIsBetter: true, ours: at('runs.1.mailroom.commandsPerSecond'), peer: at('runs.1.dovecot.commandsPerSecond'), peerName: 'Dovecot' },
+    { figure: (r) => `IMAP mix, ${String(at('clients')(r))} clients, server CPU per command`, unit: 'ms', higherIsBetter: false, ours: at('mailroom.serverCpuMsPerCommand'), peer: at('dovecot.serverCpuMsPerCommand'), peerName: 'Dovecot' },
+    { figure: (r) => `IMAP mix, ${String(at('runs.1.clients')(r))} clients, server CPU per command`, unit: 'ms', higherIsBetter: false, ours: at('runs.1.mailroom.serverCpuMsPerCommand'), peer: at('runs.1.dovecot.serverCpuMsPerCommand'), peerName: 'Dovecot' },
+  ],
   pop3: [
     { figure: 'POP3 sessions/s', unit: 'sessions/s', higherIsBetter: true, ours: at('mailroom.sessionsPerSecond'), peer: at('dovecot.sessionsPerSecond'), peerName: 'Dovecot' },
     { figure: 'POP3 MB/s', unit: 'MB/s', higherIsBetter: true, ours: at('mailroom.megabytesPerSecond'), peer: at('dovecot.megabytesPerSecond'), peerName: 'Dovecot' },
@@ -97,7 +103,7 @@ export function renderReport(results: Record<string, Json>, when: Date, machine:
       const peer = row.peer ? num(row.peer(result)) : undefined;
       const r = ours !== undefined && peer !== undefined ? ratio(ours, peer, row.higherIsBetter) : undefined;
       const peerCell = row.peer ? (peer === undefined ? 'not measured in this run' : `${peer} ${row.unit}`) : '(none)';
-      lines.push(`| ${name} | ${row.figure} | ${ours === undefined ? 'n/a' : `${ours} ${row.unit}`} | ${row.peerName ?? ''} | ${peerCell} | ${r === undefined ? '' : r.toFixed(2)} |`);
+      lines.push(`| ${name} | ${typeof row.figure === 'string' ? row.figure : row.figure(result)} | ${ours === undefined ? 'n/a' : `${ours} ${row.unit}`} | ${row.peerName ?? ''} | ${peerCell} | ${r === undefined ? '' : r.toFixed(2)} |`);
     }
   }
   return lines.join('\n') + '\n';

@@ -32,8 +32,7 @@ const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
 
 /** The index and header text of a content through the cache; null when it is not stored. */
 export async function cachedContent(store: Store, id: string): Promise<CachedContent | null> {
-  let c = caches.get(store);
-  if (!c) caches.set(store, (c = { map: new Map(), bytes: 0 }));
+  const c = cacheOf(store);
   const hit = c.map.get(id);
   if (hit) {
     c.map.delete(id); // re-insert: Map order is the LRU order
@@ -42,10 +41,37 @@ export async function cachedContent(store: Store, id: string): Promise<CachedCon
   }
   const full = await store.getContent(id);
   if (!full) return null; // misses are not cached: the content may be stored later
-  const cut = full.searchText.indexOf('\n\n');
-  const meta: CachedContent = { id, index: full.index, headerText: cut < 0 ? full.searchText : full.searchText.slice(0, cut) };
+  return insert(c, { id, index: full.index, headerText: headerTextOf(full.searchText) });
+}
+
+/**
+ * Puts a content this process just stored (APPEND) into the cache, with its header block
+ * when the caller has the bytes, as Dovecot caches at save time: the FETCH of the new message's
+ * headers that mail clients send next reads no blob, and a session that still shows the message
+ * after another session expunged it can answer that FETCH from here (RFC 2180 4.1.1).
+ */
+export function seedContent(store: Store, content: { id: string; index: MessageIndex; searchText: string }, raw?: Buffer): void {
+  const c = cacheOf(store);
+  if (c.map.has(content.id)) return;
+  const headerEnd = content.index.body.headerEnd;
+  const header = raw && headerEnd <= raw.length && headerEnd <= 256 * 1024 ? Buffer.from(raw.subarray(0, headerEnd)) : undefined; // a copy: the literal's buffer may be large
+  insert(c, { id: content.id, index: content.index, headerText: headerTextOf(content.searchText), header });
+}
+
+function cacheOf(store: Store): { map: Map<string, Entry>; bytes: number } {
+  let c = caches.get(store);
+  if (!c) caches.set(store, (c = { map: new Map(), bytes: 0 }));
+  return c;
+}
+
+function headerTextOf(searchText: string): string {
+  const cut = searchText.indexOf('\n\n');
+  return cut < 0 ? searchText : searchText.slice(0, cut);
+}
+
+function insert(c: { map: Map<string, Entry>; bytes: number }, meta: CachedContent): CachedContent {
   const bytes = 4096 + meta.headerText.length * 2 + Math.min(meta.index.body.headerEnd, 64 * 1024); // rough: index, header text, header block
-  c.map.set(id, { meta, bytes });
+  c.map.set(meta.id, { meta, bytes });
   c.bytes += bytes;
   for (const [key, e] of c.map) {
     if (c.bytes <= MAX_BYTES) break;

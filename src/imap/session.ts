@@ -340,10 +340,19 @@ export class ImapSession {
       const done = await cmd.run({ session: this, tag, name, uid, args });
       this.badInRow = 0;
       if (this.closed || done?.sent) return;
-      await this.announce(allowExpunge);
       const ok = tagged(tag, 'OK', done?.text ?? `${uid ? 'UID ' : ''}${name} completed`, done?.code);
-      if (!done?.onUndelivered) this.send(ok);
-      else if (this.isClosed || !(await this.conn.sendConfirmed(ok))) done.onUndelivered();
+      if (!done?.onUndelivered) {
+        this.cork(); // the announcements and the tagged OK leave in one write
+        try {
+          await this.announce(allowExpunge);
+          this.send(ok);
+        } finally {
+          this.uncork();
+        }
+      } else {
+        await this.announce(allowExpunge); // not corked: sendConfirmed waits for the write to complete
+        if (this.isClosed || !(await this.conn.sendConfirmed(ok))) done.onUndelivered();
+      }
     } catch (err) {
       if (err instanceof ConnectionClosed) throw err; // the session ends: no response to write
       if (err instanceof ImapParseError && err.response === 'BAD') {

@@ -29,10 +29,15 @@ describe('IMAP concurrent sessions', () => {
     // RFC 2180 4.1.1: what the session still knows of the expunged message is served until B is told
     // (B is the second session: no \Recent; uid 2 shows the flags B last knew)
     assert.match(f, /^\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\)\)\r\n\* 2 FETCH \(UID 2 FLAGS \(\)\)\r\n\* 3 FETCH \(UID 3 FLAGS \(\)\)\r\n\* 4 FETCH \(UID 4 FLAGS \(\)\)\r\n\* 5 FETCH \(UID 5 FLAGS \(\)\)\r\n/);
-    // its content is gone (no other copy): RFC 2180 4.1.2 NO [EXPUNGEISSUED], still no EXPUNGE
+    // its content is gone (no other copy): no data, OK [EXPUNGEISSUED] (RFC 5530; Dovecot answers the same, never NO to FETCH), still no EXPUNGE
     const gone = await b.cmd('FETCH 2 BODY.PEEK[TEXT]');
-    assert.equal(gone.tagged, 'NO [EXPUNGEISSUED] Some of the requested messages no longer exist');
-    assert.doesNotMatch(gone.text, /\* \d+ EXPUNGE/);
+    assert.equal(gone.tagged, 'OK [EXPUNGEISSUED] Some messages were already expunged');
+    assert.doesNotMatch(gone.text, /\* \d+ (EXPUNGE|FETCH)/);
+    // the rest of a range is still answered
+    const some = await b.cmd('FETCH 1:3 BODY.PEEK[TEXT]');
+    assert.equal(some.tagged, 'OK [EXPUNGEISSUED] Some messages were already expunged');
+    assert.match(some.text, /^\* 1 FETCH \(BODY\[TEXT\] \{\d+\}\r\n[^]*\* 3 FETCH \(BODY\[TEXT\] /);
+    assert.doesNotMatch(some.text, /\* 2 FETCH/);
     const s = await b.ok('STORE 3 +FLAGS (\\Answered)');
     assert.doesNotMatch(s, /EXPUNGE/);
     assert.match(s, /\* 3 FETCH \(FLAGS \(\\Answered( \\Recent)?\)\)\r\n/);
@@ -57,6 +62,42 @@ describe('IMAP concurrent sessions', () => {
     const r = await b.ok('UID FETCH 1:* (UID)');
     assert.match(r, /\* 4 EXPUNGE\r\n\* 4 EXISTS\r\n\* 1 RECENT\r\nt\d+ OK UID FETCH completed\r\n$/);
     assert.match(await b.ok('UID FETCH 6 (UID)'), /^\* 4 FETCH \(UID 6\)\r\n/);
+    a.close();
+    b.close();
+  });
+
+  test('a message A appended and expunged stays servable to B by its headers until B is told; SEARCH and FETCH FLAGS see A\'s flags', async () => {
+    const a = await Imap.open(server.ports.imap!);
+    const b = await Imap.open(server.ports.imap!);
+    await a.ok('CREATE Race');
+    for (const subject of ['one', 'two']) {
+      const raw = message(subject);
+      await a.ok(`APPEND Race {${raw.length}+}\r\n${raw}`);
+    }
+    await a.ok('SELECT Race');
+    assert.match(await b.ok('SELECT Race'), /\* 2 EXISTS\r\n/);
+    const raw = message('short-lived');
+    assert.match(await a.ok(`APPEND Race {${raw.length}+}\r\n${raw}`), /APPENDUID \d+ 3\]/);
+    assert.match(await b.ok('NOOP'), /\* 3 EXISTS\r\n/);
+    await a.ok('UID STORE 3 +FLAGS.SILENT (\\Deleted)');
+    await a.ok('STORE 1 +FLAGS.SILENT (\\Seen)');
+    await a.ok('EXPUNGE');
+    // B was not told: 3 is still its message 3, with its headers (RFC 2180 4.1.1), and the FETCH completes OK
+    const f = await b.cmd('FETCH 2:3 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])');
+    assert.equal(f.status, 'OK');
+    assert.doesNotMatch(f.tagged, /EXPUNGEISSUED/);
+    assert.match(f.text, /^\* 2 FETCH \(UID 2 BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: two\r\n\r\n\)\r\n\* 3 FETCH \(UID 3 BODY\[HEADER\.FIELDS \(SUBJECT\)\] \{\d+\}\r\nSubject: short-lived\r\n\r\n\)\r\n/);
+    assert.doesNotMatch(f.text, /EXPUNGE\r\n/);
+    // A's \Seen on 1 counts at once (no NOOP); the message expunged elsewhere is no hit; no EXPUNGE during SEARCH
+    const unseen = await b.ok('SEARCH UNSEEN');
+    assert.match(unseen, /^(\* 1 FETCH \(UID 1 FLAGS \(\\Seen\)\)\r\n)?\* SEARCH 2\r\n/);
+    assert.doesNotMatch(unseen, /EXPUNGE/);
+    assert.match(await b.ok('SEARCH SUBJECT short'), /\* SEARCH\r\n/);
+    // FETCH FLAGS shows A's change too, and the expunged message's flags as B last knew them
+    const flags = await b.ok('FETCH 1:3 (FLAGS)');
+    assert.match(flags, /^\* 1 FETCH \(FLAGS \(\\Seen\)\)\r\n\* 2 FETCH \(FLAGS \(\)\)\r\n\* 3 FETCH \(FLAGS \(\)\)\r\n/);
+    assert.doesNotMatch(flags, /EXPUNGE/);
+    assert.match(await b.ok('NOOP'), /\* 3 EXPUNGE\r\n/);
     a.close();
     b.close();
   });

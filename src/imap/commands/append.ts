@@ -10,6 +10,7 @@ import type { ImapCommand } from './types.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
 import { resendGuardOf } from '../../mail/resend-guard.js';
 import type { Uid } from '../../store/types.js';
+import { seedContent } from '../content-cache.js';
 
 
 export const append = {
@@ -74,6 +75,8 @@ export const append = {
     }
     const uid = result.row.uid;
     guard.remember(key, String(uid));
+    // Another session may expunge it before this client fetches its headers: keep them servable (RFC 2180 4.1.1).
+    if ('searchText' in ingested.content) seedContent(store, ingested.content, lit.data ?? undefined);
     return {
       code: codes.appendUid(result.uidValidity, [uid]), // RFC 4315 3
       text: 'APPEND completed',

@@ -82,8 +82,9 @@ export const fetch = {
         s.uncork();
       }
     }
-    // RFC 2180 4.1.2, RFC 5530: say why data is missing (a UID FETCH announces the EXPUNGE right after)
-    if (missing > 0 && !uid) throw new ImapNo('Some of the requested messages no longer exist', 'EXPUNGEISSUED');
+    // RFC 5530 EXPUNGEISSUED: say why data is missing (a UID FETCH announces the EXPUNGE right after).
+    // OK, not NO, as Dovecot answers: the rest of the data was sent, and some clients treat a NO to FETCH as fatal.
+    if (missing > 0 && !uid) return { code: 'EXPUNGEISSUED', text: 'Some messages were already expunged' };
   },
 } as const satisfies ImapCommand;
 
