@@ -210,6 +210,15 @@ export const pgMigrations: readonly PgMigration[] = [
     // both backends mean the same by schema version 5 (see the SQLite migration).
     sql: 'SELECT 1',
   },
+  {
+    version: 6,
+    description: 'expunge log retention: tombstone count and pruned floor per mailbox',
+    sql: `
+      ALTER TABLE mailboxes ADD COLUMN expunged_count BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE mailboxes ADD COLUMN expunged_floor BIGINT NOT NULL DEFAULT 0;
+      UPDATE mailboxes SET expunged_count = (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mailboxes.id);
+    `,
+  },
 ];
 
 export const pgLatestVersion = pgMigrations.reduce((max, m) => Math.max(max, m.version), 0);

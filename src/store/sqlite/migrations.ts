@@ -213,6 +213,19 @@ export const migrations: readonly Migration[] = [
       db.exec(`INSERT OR IGNORE INTO meta (key, value) SELECT 'mailbox_id', CAST(coalesce(max(id), 0) AS TEXT) FROM mailboxes`);
     },
   },
+  {
+    version: 6,
+    description: 'expunge log retention: tombstone count and pruned floor per mailbox',
+    up(db) {
+      // store/core/messages.ts logExpunged: past the count limit the oldest tombstones go and
+      // expunged_floor says up to which MODSEQ the log is no longer complete (QRESYNC).
+      db.exec(`
+        ALTER TABLE mailboxes ADD COLUMN expunged_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN expunged_floor INTEGER NOT NULL DEFAULT 0;
+        UPDATE mailboxes SET expunged_count = (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mailboxes.id);
+      `);
+    },
+  },
 ];
 
 /** The newest schema version this code knows. */

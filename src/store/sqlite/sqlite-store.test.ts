@@ -194,7 +194,8 @@ describe('sqlite migrations', () => {
     await store.close();
     // the database as version 4 left it: no counter yet
     const db = new Database(path.join(dir, 'mailroom.db'));
-    db.exec(`DELETE FROM meta WHERE key = 'mailbox_id'; DELETE FROM schema_migrations WHERE version = 5`);
+    db.exec(`DELETE FROM meta WHERE key = 'mailbox_id'; DELETE FROM schema_migrations WHERE version >= 5;
+      ALTER TABLE mailboxes DROP COLUMN expunged_count; ALTER TABLE mailboxes DROP COLUMN expunged_floor`);
     db.close();
     store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
     await store.deleteMailbox(user.id, 'Top');
