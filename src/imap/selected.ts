@@ -10,9 +10,9 @@
  *  - New messages are appended at the end (UIDs grow), so announcing EXISTS never renumbers.
  *  - \Recent is session state: the first session of this process to see a UID claims it.
  */
-import type { Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
+import type { Changes, Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
 import { ImapNo } from './errors.js';
-import { expandSeqSet, formatFlagList, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
+import { expandSeqSet, formatFlagList, formatSeqSet, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
 
 /**
  * Highest UID per mailbox that some session of this process has already reported as \Recent.
@@ -58,6 +58,28 @@ export interface ViewMessage {
   uid: Uid;
 }
 
+/** What the session enabled that changes unsolicited responses (RFC 7162 3.1, 3.2.7). */
+export interface SyncMode {
+  /** MODSEQ (and UID) in every unsolicited FETCH. */
+  condstore: boolean;
+  /** `* VANISHED uid-set` instead of `* n EXPUNGE`. */
+  qresync: boolean;
+}
+
+const PLAIN: SyncMode = { condstore: false, qresync: false };
+
+/** UIDs per `* VANISHED` line, so a line stays far below common client limits (RFC 7162 4). */
+const VANISHED_PER_LINE = 1000;
+
+/** `* VANISHED [(EARLIER) ]uid-set` lines for ascending UIDs; none for an empty list. */
+export function vanishedLines(uids: readonly number[], earlier: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < uids.length; i += VANISHED_PER_LINE) {
+    out.push(`* VANISHED ${earlier ? '(EARLIER) ' : ''}${formatSeqSet(uids.slice(i, i + VANISHED_PER_LINE))}\r\n`);
+  }
+  return out;
+}
+
 /** Formats `(flags)` with \Recent added for rev1 clients. */
 export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2: boolean): string {
   return formatFlagList(recent && !rev2 ? [...flags, '\\Recent'] : flags);
@@ -70,7 +92,8 @@ export class MailboxView {
   private modSeq: ModSeq = 0;
   private keywords = new Set<string>();
   private pendingExpunge = new Set<number>();
-  private pendingFlags = new Set<number>();
+  /** UID → MODSEQ of the flag change not yet announced. */
+  private pendingFlags = new Map<number, ModSeq>();
   private announcedExists = 0;
   private keywordsChanged = false;
   /** Recently seen rows, so a message expunged elsewhere can still be served until its EXPUNGE is announced (RFC 2180 4.1.1). */
@@ -204,9 +227,37 @@ export class MailboxView {
     return expandSeqSet(set, this.uids.length).map((seq) => ({ seq, uid: this.uids[seq - 1] }));
   }
 
+  /** HIGHESTMODSEQ as far as this view has read changes. */
+  get highestModSeq(): ModSeq {
+    return this.modSeq;
+  }
+
+  /** True when every change read so far was announced: HIGHESTMODSEQ may be reported (RFC 7162 3.2.7). */
+  settled(): boolean {
+    return this.pendingExpunge.size === 0 && this.pendingFlags.size === 0;
+  }
+
   /** Reads changes made elsewhere; nothing is announced until `flush`. Throws StoreError 'notfound' when the mailbox is gone. */
   async poll(store: Store): Promise<void> {
-    const ch = await store.changesSince(this.mailboxId, this.modSeq, this.userId);
+    await this.apply(store, await store.changesSince(this.mailboxId, this.modSeq, this.userId));
+  }
+
+  /**
+   * For SELECT ... (QRESYNC) before any SELECT data is sent (RFC 7162 3.2.5): reads the
+   * changes after `since` and applies them silently, so EXISTS, HIGHESTMODSEQ and the
+   * VANISHED (EARLIER) / FETCH answers all come from one snapshot. Returns those changes.
+   */
+  async catchUp(store: Store, since: ModSeq): Promise<Changes> {
+    const ch = await store.changesSince(this.mailboxId, Math.min(since, this.modSeq), this.userId);
+    await this.apply(store, ch);
+    this.removeUids([...this.pendingExpunge]);
+    this.pendingFlags.clear();
+    this.announcedExists = this.uids.length;
+    this.keywordsChanged = false; // the FLAGS response of this SELECT lists them
+    return ch;
+  }
+
+  private async apply(store: Store, ch: Changes): Promise<void> {
     const last = this.uids[this.uids.length - 1] ?? 0;
     const fresh: Uid[] = [];
     for (const row of ch.changed) {
@@ -215,10 +266,10 @@ export class MailboxView {
         fresh.push(row.uid);
       } else if (this.flags.has(row.uid) && !sameFlags(this.flagsOf(row.uid), row.flags)) {
         this.setFlags(row.uid, row.flags);
-        this.pendingFlags.add(row.uid);
+        this.pendingFlags.set(row.uid, row.modSeq);
       }
     }
-    for (const uid of ch.expunged) {
+    for (const uid of ch.expungedComplete ? ch.expunged : await this.missingUids(store)) {
       if (!this.flags.has(uid)) continue;
       const seq = this.seqOf(uid);
       if (seq > this.announcedExists) {
@@ -230,6 +281,12 @@ export class MailboxView {
     }
     for (const u of claimRecent({ id: this.mailboxId, uidValidity: this.uidValidity }, fresh, !this.readOnly)) this.recent.add(u);
     this.modSeq = Math.max(this.modSeq, ch.highestModSeq);
+  }
+
+  /** UIDs of this view that are no longer stored: the expunge log was pruned past our MODSEQ (rare). */
+  private async missingUids(store: Store): Promise<Uid[]> {
+    const present = new Set((await store.listMessages(this.mailboxId, this.userId)).map((r) => r.uid as number));
+    return this.uids.filter((u) => !present.has(u));
   }
 
   /** Keeps rows in a bounded LRU (most recent last); see `rows`. */
@@ -253,25 +310,34 @@ export class MailboxView {
 
   /** Records this session's own flag change (already answered), so `poll` does not repeat it. */
   noteFlags(rows: readonly MessageRow[]): void {
-    for (const r of rows) if (this.flags.has(r.uid)) this.setFlags(r.uid, r.flags);
+    for (const r of rows) {
+      if (!this.flags.has(r.uid)) continue;
+      this.setFlags(r.uid, r.flags);
+      if (this.pendingFlags.has(r.uid)) this.pendingFlags.set(r.uid, r.modSeq); // the flags shown later are these
+    }
   }
 
   /**
-   * The untagged responses for pending changes. EXPUNGE only when `allowExpunge`
+   * The untagged responses for pending changes. EXPUNGE (or VANISHED) only when `allowExpunge`
    * (RFC 9051 7.5.1); then EXISTS/RECENT for new messages and FETCH FLAGS for changed ones.
+   * With CONDSTORE, a FETCH carries MODSEQ, and it waits while an expunge cannot be
+   * announced: a client takes the highest MODSEQ it saw as its resync point, and an expunge
+   * with a lower MODSEQ would then never reach it (RFC 7162 3.2.5).
    */
-  flush(allowExpunge: boolean, rev2: boolean): string[] {
+  flush(allowExpunge: boolean, rev2: boolean, sync: SyncMode = PLAIN): string[] {
     const out: string[] = [];
-    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge]));
+    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], sync.qresync));
     out.push(...this.flagsAnnouncement());
     if (this.uids.length !== this.announcedExists) {
       this.announcedExists = this.uids.length;
       out.push(`* ${this.uids.length} EXISTS\r\n`);
       if (!rev2) out.push(`* ${this.recent.size} RECENT\r\n`);
     }
-    for (const uid of this.pendingFlags) {
+    if (sync.condstore && this.pendingExpunge.size > 0) return out;
+    for (const [uid, modSeq] of this.pendingFlags) {
       const seq = this.seqOf(uid);
-      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.recent.has(uid), rev2)})\r\n`);
+      const mod = sync.condstore ? ` MODSEQ (${modSeq})` : ''; // RFC 7162 3.1: UID and MODSEQ once enabled
+      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.recent.has(uid), rev2)}${mod})\r\n`);
     }
     this.pendingFlags.clear();
     return out;
@@ -286,8 +352,11 @@ export class MailboxView {
     return out;
   }
 
-  /** Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051 7.5.1 numbering. */
-  removeUids(uids: readonly number[]): string[] {
+  /**
+   * Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051
+   * 7.5.1 numbering, or with `vanished` (QRESYNC enabled) `* VANISHED uid-set` (RFC 7162 3.2.10).
+   */
+  removeUids(uids: readonly number[], vanished = false): string[] {
     const gone = new Set(uids.filter((u) => this.flags.has(u)));
     if (gone.size === 0) return [];
     const out: string[] = [];
@@ -307,7 +376,7 @@ export class MailboxView {
     this.uids = keep;
     this.announcedExists -= removed; // the client counts each EXPUNGE as one fewer message
     this.saved = this.saved.filter((u) => !gone.has(u));
-    return out;
+    return vanished ? vanishedLines([...gone].sort((a, b) => a - b), false) : out;
   }
 
   /** True when the message was expunged elsewhere and not yet announced. */
