@@ -16,7 +16,7 @@
 import type { Changes, Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
 import { ImapNo } from './errors.js';
 import { FlagTable, MessageColumns } from './message-columns.js';
-import { expandSeqSet, formatFlagList, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
+import { expandSeqSet, formatFlagList, formatSeqSet, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
 
 /**
  * Highest UID per mailbox that some session of this process has already reported as \Recent.
@@ -84,6 +84,28 @@ export interface ViewMessage {
   uid: Uid;
 }
 
+/** What the session enabled that changes unsolicited responses (RFC 7162 3.1, 3.2.7). */
+export interface SyncMode {
+  /** MODSEQ (and UID) in every unsolicited FETCH. */
+  condstore: boolean;
+  /** `* VANISHED uid-set` instead of `* n EXPUNGE`. */
+  qresync: boolean;
+}
+
+const PLAIN: SyncMode = { condstore: false, qresync: false };
+
+/** UIDs per `* VANISHED` line, so a line stays far below common client limits (RFC 7162 4). */
+const VANISHED_PER_LINE = 1000;
+
+/** `* VANISHED [(EARLIER) ]uid-set` lines for ascending UIDs; none for an empty list. */
+export function vanishedLines(uids: readonly number[], earlier: boolean): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < uids.length; i += VANISHED_PER_LINE) {
+    out.push(`* VANISHED ${earlier ? '(EARLIER) ' : ''}${formatSeqSet(uids.slice(i, i + VANISHED_PER_LINE))}\r\n`);
+  }
+  return out;
+}
+
 /** Formats `(flags)` with \Recent added for rev1 clients. */
 export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2: boolean): string {
   return formatFlagList(recent && !rev2 ? [...flags, '\\Recent'] : flags);
@@ -98,7 +120,8 @@ export class MailboxView {
   private uidNextValue: number;
   private keywords = new Set<string>();
   private pendingExpunge = new Set<number>();
-  private pendingFlags = new Set<number>();
+  /** UID → MODSEQ of the flag change not yet announced. */
+  private pendingFlags = new Map<number, ModSeq>();
   private announcedExists: number;
   private keywordsChanged = false;
   /** Recently read rows, so a message expunged elsewhere can still be served until its EXPUNGE is announced (RFC 2180 4.1.1). */
@@ -258,9 +281,34 @@ export class MailboxView {
     return out;
   }
 
+  /** True when every change read so far was announced: HIGHESTMODSEQ may be reported (RFC 7162 3.2.7). */
+  settled(): boolean {
+    return this.pendingExpunge.size === 0 && this.pendingFlags.size === 0;
+  }
+
   /** Reads changes made elsewhere; nothing is announced until `flush`. Throws StoreError 'notfound' when the mailbox is gone. */
   async poll(store: Store): Promise<void> {
-    const ch = await sharedChangesSince(store, this.mailboxId, this.modSeq, this.userId);
+    await this.apply(store, await sharedChangesSince(store, this.mailboxId, this.modSeq, this.userId));
+  }
+
+  /**
+   * For SELECT ... (QRESYNC) before any SELECT data is sent (RFC 7162 3.2.5): reads the
+   * changes after `since` and applies them silently, so EXISTS, HIGHESTMODSEQ and the
+   * VANISHED (EARLIER) / FETCH answers all come from one snapshot. Returns those changes
+   * (shared with other sessions' reads: not to be modified).
+   */
+  async catchUp(store: Store, since: ModSeq): Promise<Changes> {
+    const ch = await sharedChangesSince(store, this.mailboxId, Math.min(since, this.modSeq), this.userId);
+    await this.apply(store, ch);
+    this.removeUids([...this.pendingExpunge]);
+    this.pendingFlags.clear();
+    this.announcedExists = this.msgs.length;
+    this.keywordsChanged = false; // the FLAGS response of this SELECT lists them
+    return ch;
+  }
+
+  /** Applies changes read from the store (the answer may be shared: read only). */
+  private async apply(store: Store, ch: Changes): Promise<void> {
     const last = this.msgs.lastUid();
     for (const row of ch.changed) {
       if (row.uid > this.msgs.lastUid()) {
@@ -272,21 +320,34 @@ export class MailboxView {
       const i = this.msgs.indexOf(row.uid);
       if (i >= 0 && !sameFlags(this.flagTable.get(this.msgs.flagSetAt(i)), row.flags)) {
         this.setFlagsAt(i, row.flags);
-        this.pendingFlags.add(row.uid);
+        this.pendingFlags.set(row.uid, row.modSeq);
       }
     }
     const silently: number[] = [];
-    for (const uid of ch.expunged) {
+    for (const uid of ch.expungedComplete ? ch.expunged : await this.missingUids(store)) {
       const i = this.msgs.indexOf(uid);
       if (i < 0) continue;
       // never announced: the client cannot know it, so it leaves without an EXPUNGE
       if (i + 1 > this.announcedExists) silently.push(i);
       else this.pendingExpunge.add(uid);
     }
-    this.msgs.remove(silently);
+    this.msgs.remove(silently.sort((a, b) => a - b));
     const mine = claimRecent({ id: this.mailboxId, uidValidity: this.uidValidity }, this.msgs.lastUid(), !this.readOnly);
     if (mine && this.msgs.lastUid() > last) this.recentRanges.push([Math.max(mine[0], last + 1), mine[1]]);
     this.modSeq = Math.max(this.modSeq, ch.highestModSeq);
+  }
+
+  /** UIDs of this view that are no longer stored: the expunge log was pruned past our MODSEQ (rare). */
+  private async missingUids(store: Store): Promise<Uid[]> {
+    const present = (await store.mailboxSnapshot(this.mailboxId, this.userId)).uids; // ascending, as ours
+    const mine = this.msgs.uids();
+    const out: Uid[] = [];
+    let j = 0;
+    for (const uid of mine) {
+      while (j < present.length && present[j] < uid) j++;
+      if (j >= present.length || present[j] !== uid) out.push(uid as Uid);
+    }
+    return out;
   }
 
   /** Keeps rows in a bounded LRU (most recent last); see `rows`. */
@@ -313,26 +374,33 @@ export class MailboxView {
   noteFlags(rows: readonly MessageRow[]): void {
     for (const r of rows) {
       const i = this.msgs.indexOf(r.uid);
-      if (i >= 0) this.setFlagsAt(i, r.flags);
+      if (i < 0) continue;
+      this.setFlagsAt(i, r.flags);
+      if (this.pendingFlags.has(r.uid)) this.pendingFlags.set(r.uid, r.modSeq); // the flags shown later are these
     }
   }
 
   /**
-   * The untagged responses for pending changes. EXPUNGE only when `allowExpunge`
+   * The untagged responses for pending changes. EXPUNGE (or VANISHED) only when `allowExpunge`
    * (RFC 9051 7.5.1); then EXISTS/RECENT for new messages and FETCH FLAGS for changed ones.
+   * With CONDSTORE, a FETCH carries MODSEQ, and it waits while an expunge cannot be
+   * announced: a client takes the highest MODSEQ it saw as its resync point, and an expunge
+   * with a lower MODSEQ would then never reach it (RFC 7162 3.2.5).
    */
-  flush(allowExpunge: boolean, rev2: boolean): string[] {
+  flush(allowExpunge: boolean, rev2: boolean, sync: SyncMode = PLAIN): string[] {
     const out: string[] = [];
-    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge]));
+    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], sync.qresync));
     out.push(...this.flagsAnnouncement());
     if (this.msgs.length !== this.announcedExists) {
       this.announcedExists = this.msgs.length;
       out.push(`* ${this.msgs.length} EXISTS\r\n`);
       if (!rev2) out.push(`* ${this.recentCount()} RECENT\r\n`);
     }
-    for (const uid of this.pendingFlags) {
+    if (sync.condstore && this.pendingExpunge.size > 0) return out;
+    for (const [uid, modSeq] of this.pendingFlags) {
       const seq = this.seqOf(uid);
-      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)})\r\n`);
+      const mod = sync.condstore ? ` MODSEQ (${modSeq})` : ''; // RFC 7162 3.1: UID and MODSEQ once enabled
+      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)}${mod})\r\n`);
     }
     this.pendingFlags.clear();
     return out;
@@ -347,8 +415,11 @@ export class MailboxView {
     return out;
   }
 
-  /** Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051 7.5.1 numbering. */
-  removeUids(uids: readonly number[]): string[] {
+  /**
+   * Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051
+   * 7.5.1 numbering, or with `vanished` (QRESYNC enabled) `* VANISHED uid-set` (RFC 7162 3.2.10).
+   */
+  removeUids(uids: readonly number[], vanished = false): string[] {
     const indexes = [...new Set(uids.map((u) => this.msgs.indexOf(u)).filter((i) => i >= 0))].sort((a, b) => a - b);
     if (indexes.length === 0) return [];
     const out: string[] = [];
@@ -364,7 +435,7 @@ export class MailboxView {
     this.msgs.remove(indexes);
     this.announcedExists -= indexes.length; // the client counts each EXPUNGE as one fewer message
     if (this.saved.length > 0) this.saved = this.saved.filter((u) => !gone.has(u));
-    return out;
+    return vanished ? vanishedLines([...gone], false) : out; // indexes ascend, so do the UIDs in `gone`
   }
 
   /** True when the message was expunged elsewhere and not yet announced. */

@@ -27,9 +27,10 @@ import type { User } from '../store/types.js';
 import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, codes, type LiteralHeader, type LiteralSink, type RawCommand } from './protocol/index.js';
 import { capabilities } from './capabilities.js';
 import { failureLine, ImapNo } from './errors.js';
-import type { MailboxView } from './selected.js';
+import type { MailboxView, SyncMode } from './selected.js';
 import type { SessionState } from './state.js';
 import { COMMANDS } from './commands/index.js';
+import type { Completion } from './commands/types.js';
 
 /** Unread input (pipelined commands) above which the socket is paused. */
 const MAX_BUFFERED = 256 * 1024;
@@ -109,6 +110,10 @@ export class ImapSession {
   state: SessionState = { kind: 'notAuthenticated' };
   /** IMAP4rev2 enabled (RFC 9051 6.3.1): UTF-8 names, ESEARCH, no \Recent. */
   rev2 = false;
+  /** CONDSTORE enabled (RFC 7162 3.1: by ENABLE or a CONDSTORE-aware command): MODSEQ in unsolicited FETCH. */
+  condstore = false;
+  /** QRESYNC enabled (RFC 7162 3.2.3, only by ENABLE): VANISHED instead of EXPUNGE, CLOSED on reselect. */
+  qresync = false;
   tls: boolean;
   readonly tracer: Tracer;
   private readonly conn: Connection;
@@ -189,6 +194,11 @@ export class ImapSession {
   view(): MailboxView {
     if (this.state.kind !== 'selected') throw new ImapNo('No mailbox selected', 'CLIENTBUG', 'BAD');
     return this.state.view;
+  }
+
+  /** What the view needs to know of CONDSTORE/QRESYNC when it writes unsolicited responses. */
+  get sync(): SyncMode {
+    return { condstore: this.condstore, qresync: this.qresync };
   }
 
   /** Logged in: the autologout timer becomes the long one. */
@@ -340,18 +350,20 @@ export class ImapSession {
       const done = await cmd.run({ session: this, tag, name, uid, args });
       this.badInRow = 0;
       if (this.closed || done?.sent) return;
-      const ok = tagged(tag, 'OK', done?.text ?? `${uid ? 'UID ' : ''}${name} completed`, done?.code);
+      const text = done?.text ?? `${uid ? 'UID ' : ''}${name} completed`;
+      // the code after announcing: [HIGHESTMODSEQ] only once everything up to it was sent
+      const ok = (): string => tagged(tag, 'OK', text, done?.code ?? this.modSeqCode(done));
       if (!done?.onUndelivered) {
         this.cork(); // the announcements and the tagged OK leave in one write
         try {
           await this.announce(allowExpunge);
-          this.send(ok);
+          this.send(ok());
         } finally {
           this.uncork();
         }
       } else {
         await this.announce(allowExpunge); // not corked: sendConfirmed waits for the write to complete
-        if (this.isClosed || !(await this.conn.sendConfirmed(ok))) done.onUndelivered();
+        if (this.isClosed || !(await this.conn.sendConfirmed(ok()))) done.onUndelivered();
       }
     } catch (err) {
       if (err instanceof ConnectionClosed) throw err; // the session ends: no response to write
@@ -368,6 +380,15 @@ export class ImapSession {
   }
 
   /**
+   * `HIGHESTMODSEQ n` for the tagged OK of a command that expunged (RFC 7162 3.2.7), once
+   * everything up to n was announced; otherwise none, so a client never skips a change.
+   */
+  private modSeqCode(done: Completion | void): string | undefined {
+    if (!done?.reportModSeq || !this.condstore || this.state.kind !== 'selected' || !this.state.view.settled()) return undefined;
+    return codes.highestModSeq(this.state.view.highestModSeq);
+  }
+
+  /**
    * Sends pending changes of the selected mailbox (RFC 9051 7.5.1: EXPUNGE only when allowed).
    * A mailbox deleted meanwhile ends the session, since its sequence numbers mean nothing now.
    */
@@ -380,7 +401,7 @@ export class ImapSession {
       if (isStoreError(err, 'notfound')) return this.bye('The selected mailbox was deleted', 'NONEXISTENT');
       throw err;
     }
-    const lines = view.flush(allowExpunge, this.rev2);
+    const lines = view.flush(allowExpunge, this.rev2, this.sync);
     if (lines.length > 0) this.send(lines.join(''));
   }
 

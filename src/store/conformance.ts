@@ -407,6 +407,26 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         assert.deepEqual(all.changed.map((r) => r.uid), [1, 2, 4, 5, 6]);
         const none = await store.changesSince(inbox.id, ch.highestModSeq, alice.id);
         assert.deepEqual([none.changed, none.expunged], [[], []]);
+        assert.equal(none.expungedComplete, true);
+      });
+
+      it('keeps the newest tombstones only and says when changesSince cannot list every expunge (QRESYNC retention)', async () => {
+        if (!('expungeLogKeep' in store)) return; // a proxy: the store behind it is tested itself
+        (store as { expungeLogKeep: number }).expungeLogKeep = 4;
+        for (let i = 0; i < 12; i++) await append(inbox.id, i);
+        const start = (await store.getMailboxById(inbox.id))!.highestModSeq;
+        const marks: number[] = [];
+        for (let uid = 1; uid <= 6; uid++) {
+          await store.expunge(inbox.id, uids(uid)); // 6 tombstones > 4 + 1 of slack: the oldest go
+          marks.push((await store.getMailboxById(inbox.id))!.highestModSeq);
+        }
+        await store.moveMessages(inbox.id, uids(7), archive.id);
+        const recent = await store.changesSince(inbox.id, marks[2], alice.id);
+        assert.deepEqual([recent.expunged, recent.expungedComplete], [[4, 5, 6, 7], true]);
+        const old = await store.changesSince(inbox.id, start, alice.id);
+        assert.equal(old.expungedComplete, false);
+        assert.ok(old.expunged.includes(7 as Uid) && old.expunged.length < 7, JSON.stringify(old.expunged));
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((r) => r.uid), [8, 9, 10, 11, 12]);
       });
     });
 

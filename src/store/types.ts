@@ -11,7 +11,8 @@
  *   and across restarts; UIDVALIDITY of a (re)created mailbox differs from any
  *   earlier mailbox of the same name.
  * - MODSEQ is per mailbox, strictly increasing; every change to a message row or
- *   an expunge gets a MODSEQ greater than any before it in that mailbox.
+ *   an expunge gets a MODSEQ greater than any before it in that mailbox. Expunges leave
+ *   tombstones with their MODSEQ; the newest EXPUNGE_LOG_KEEP per mailbox are kept.
  * - Quota usage (bytes, messages) equals the sum over the user's message rows at
  *   every commit.
  * - Change events are published on the bus only after commit; they are doorbells,
@@ -215,8 +216,14 @@ export interface Changes {
   highestModSeq: ModSeq;
   /** Rows added or changed after the given modseq (ascending UID). */
   changed: MessageRow[];
-  /** UIDs expunged after the given modseq (ascending). */
+  /** UIDs expunged after the given modseq (ascending), as far as the expunge log still holds them. */
   expunged: Uid[];
+  /**
+   * False when tombstones newer than the given modseq were already pruned (the log keeps the
+   * newest ones per mailbox): `expunged` may then miss UIDs, and a caller must find them by
+   * comparing the UIDs it knows with the mailbox's rows (RFC 7162 3.2.5.2 allows a superset).
+   */
+  expungedComplete: boolean;
 }
 
 /** Store-wide figures for benchmarks and `mailroom` status output. */

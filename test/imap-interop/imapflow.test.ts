@@ -266,4 +266,66 @@ describe('imapflow', () => {
       await other.logout();
     }
   });
+  test('CONDSTORE/QRESYNC (qresync: true): HIGHESTMODSEQ, VANISHED and flag events with MODSEQ, CHANGEDSINCE, QRESYNC reopen, UNCHANGEDSINCE', T, async () => {
+    const { user, pass, c } = await userWith('qresync', [message({ subject: 'q1' }), message({ subject: 'q2' }), message({ subject: 'q3' }), message({ subject: 'q4' })]);
+    await c.logout();
+    const q = client(user, pass, 'starttls', { qresync: true });
+    await q.connect();
+    const box = await q.mailboxOpen('INBOX');
+    assert.ok(q.enabled.has('QRESYNC') && q.enabled.has('CONDSTORE'), [...q.enabled].join(' '));
+    assert.equal(typeof box.highestModseq, 'bigint');
+    const start = box.highestModseq!;
+    const uidValidity = box.uidValidity;
+    const expunged: { uid?: number; vanished?: boolean; earlier?: boolean }[] = [];
+    const flagged: { uid?: number; modseq?: bigint; flags: Set<string> }[] = [];
+    q.on('expunge', (e: { uid?: number; vanished?: boolean; earlier?: boolean }) => expunged.push(e));
+    q.on('flags', (e: { uid?: number; modseq?: bigint; flags: Set<string> }) => flagged.push(e));
+    const other = client(user, pass);
+    await other.connect();
+    await other.mailboxOpen('INBOX');
+    await other.messageFlagsAdd('2', ['\\Flagged'], { uid: true });
+    await other.messageDelete('3', { uid: true });
+    await q.noop();
+    assert.deepEqual(expunged.map((e) => [e.uid, e.vanished]), [[3, true]]);
+    assert.deepEqual(flagged.map((f) => [f.uid, [...f.flags]]), [[2, ['\\Flagged']]]);
+    assert.ok(flagged[0].modseq! > start);
+    assert.equal(q.mailbox && q.mailbox.highestModseq, flagged[0].modseq, 'MODSEQ of the announced change');
+    // CHANGEDSINCE (with VANISHED, since QRESYNC is on)
+    const changed = [];
+    for await (const m of q.fetch('1:*', { flags: true }, { uid: true, changedSince: start })) changed.push([m.uid, m.modseq! > start]);
+    assert.deepEqual(changed, [[2, true]]);
+    // reopen with QRESYNC after more changes elsewhere
+    await q.mailboxClose();
+    const mark = flagged[0].modseq!;
+    await other.messageFlagsAdd('1', ['$Done'], { uid: true });
+    await other.messageDelete('4', { uid: true });
+    expunged.length = 0;
+    flagged.length = 0;
+    const again = await q.mailboxOpen('INBOX', { changedSince: mark, uidValidity } as never);
+    assert.equal(again.exists, 2);
+    // 3 went (EXPUNGE at a MODSEQ above `mark`) after the flag change whose MODSEQ is `mark`, and
+    // VANISHED carries no MODSEQ, so a resync from `mark` names it again (RFC 7162 3.2.5.1)
+    assert.deepEqual(expunged.map((e) => [e.uid, e.earlier]), [[3, true], [4, true]]);
+    assert.deepEqual(flagged.map((f) => [f.uid, [...f.flags]]), [[1, ['$Done']]]);
+    // STORE with UNCHANGEDSINCE: refused for a message changed after it. Sent through imapflow's
+    // exec: its messageFlagsAdd (1.7.8) puts the modifier after the flags, which RFC 7162 3.1.3's
+    // grammar does not allow (the server answers BAD).
+    const storeUnchangedSince = async (uid: string, since: bigint): Promise<void> => {
+      const exec = (q as unknown as { exec(cmd: string, attrs: unknown[]): Promise<{ next(): void }> }).exec.bind(q);
+      const r = await exec('UID STORE', [
+        { type: 'SEQUENCE', value: uid },
+        [{ type: 'ATOM', value: 'UNCHANGEDSINCE' }, { type: 'ATOM', value: since.toString() }],
+        { type: 'ATOM', value: '+FLAGS' },
+        [{ type: 'ATOM', value: '\\Seen' }],
+      ]);
+      r.next();
+    };
+    await storeUnchangedSince('1', mark);
+    await storeUnchangedSince('2', again.highestModseq!);
+    const seen = new Map<number, boolean>();
+    for await (const m of q.fetch('1:*', { flags: true }, { uid: true })) seen.set(m.uid, m.flags!.has('\\Seen'));
+    assert.deepEqual([...seen], [[1, false], [2, true]]);
+    await other.logout();
+    await q.logout();
+  });
 });

@@ -39,6 +39,12 @@ interface PyResult {
   after_expunge: string[];
   archive_status: string;
   logout: string;
+  highestmodseq: number;
+  condstore_store: string[];
+  changedsince: string[];
+  search_modseq: string;
+  unchangedsince: string[];
+  modified: string;
 }
 
 function runPython(args: string[]): Promise<PyResult> {
@@ -85,6 +91,16 @@ describe('python imaplib (IMAP4rev1)', () => {
       assert.match(r.after_expunge[0], new RegExp(`^1 \\(UID ${r.uids[1]} FLAGS \\(|^1 \\(FLAGS \\(.*\\) UID ${r.uids[1]}\\)`));
       assert.match(r.archive_status, /MESSAGES 2\b/);
       assert.match(r.archive_status, /UNSEEN 1\b/);
+      // CONDSTORE (RFC 7162), used by hand as a rev1 client would
+      const u2 = r.uids[1];
+      const m = r.highestmodseq + 1;
+      assert.ok(r.highestmodseq > 1);
+      assert.equal(r.condstore_store.length, 1);
+      assert.match(r.condstore_store[0], new RegExp(`^1 \\(FLAGS \\([^)]*\\\\Answered[^)]*\\) UID ${u2}\\)$`));
+      assert.deepEqual(r.changedsince, [r.condstore_store[0].replace(/\)$/, ` MODSEQ (${m}))`)]);
+      assert.equal(r.search_modseq, `${u2} (MODSEQ ${m})`);
+      assert.deepEqual(r.unchangedsince, ['OK']);
+      assert.equal(r.modified, u2);
       assert.equal(r.logout, 'BYE');
     });
   }

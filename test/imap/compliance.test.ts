@@ -289,7 +289,7 @@ describe('IMAP compliance (issue 9)', () => {
       const reply = simple('Re: thread start').replace('\r\n\r\n', '\r\nMessage-ID: <reply@example.test>\r\nIn-Reply-To: <start@example.test>\r\n\r\n');
       for (const msg of [first, reply, simple('alone')]) assert.equal((await raw(c, appendCmd('Obj2', msg))).status, 'OK');
       const sel = await c.ok('SELECT Obj2');
-      assert.match(sel, new RegExp(`\\* OK \\[UIDNEXT 4\\] Predicted next UID\\r\\n\\* OK \\[MAILBOXID \\(${id}\\)\\] Mailbox id\\r\\n`));
+      assert.match(sel, new RegExp(`\\* OK \\[UIDNEXT 4\\] Predicted next UID\\r\\n\\* OK \\[HIGHESTMODSEQ \\d+\\] Highest\\r\\n\\* OK \\[MAILBOXID \\(${id}\\)\\] Mailbox id\\r\\n`));
       const ids = [...untagged(await c.ok('FETCH 1:3 (EMAILID THREADID)')).matchAll(/^\* (\d) FETCH \(EMAILID \(([A-Za-z0-9_-]{1,255})\) THREADID \(([A-Za-z0-9_-]{1,255})\)\)\r\n/gm)];
       assert.equal(ids.length, 3);
       const [e1, e2, e3] = ids.map((x) => x[2]);

@@ -114,7 +114,7 @@ describe('IMAP session', () => {
     assert.match(await c.ok('ID ("name" "test")'), /^\* ID \("name" "Mailroom" "vendor" "Mailroom"\)\r\n/);
     assert.match(await c.ok('ID NIL'), /^\* ID /);
     assert.match(await c.ok('NAMESPACE'), /^\* NAMESPACE \(\("" "\/"\)\) NIL NIL\r\n/);
-    assert.match(await c.ok('ENABLE IMAP4rev2 CONDSTORE'), /^\* ENABLED IMAP4rev2\r\n/);
+    assert.match(await c.ok('ENABLE IMAP4rev2 CONDSTORE X-NONE'), /^\* ENABLED IMAP4rev2 CONDSTORE\r\n/);
     assert.match(await c.ok('ENABLE IMAP4rev2'), /^\* ENABLED\r\n/);
     const tag = c.nextTag();
     c.t.send(`${tag} LOGOUT\r\n`);

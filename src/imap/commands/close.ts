@@ -1,5 +1,6 @@
 // CHECK / CLOSE / UNSELECT / EXPUNGE / UID EXPUNGE uid-set
-//   RFC3501 6.4.1 (CHECK), RFC9051 6.4.1-6.4.3, RFC3691 (UNSELECT), RFC4315 2.1 (UID EXPUNGE)
+//   RFC3501 6.4.1 (CHECK), RFC9051 6.4.1-6.4.3, RFC3691 (UNSELECT), RFC4315 2.1 (UID EXPUNGE),
+//   RFC7162 3.2.7 (VANISHED and HIGHESTMODSEQ after EXPUNGE)
 import type { Uid } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
 import { requireWritable } from './util.js';
@@ -55,7 +56,8 @@ export const expunge = {
     const view = s.view();
     const uids = await deletedUids(s, only);
     const gone = uids.length > 0 ? await s.services.store.expunge(view.mailboxId, uids) : [];
-    const lines = view.removeUids(gone);
+    const lines = view.removeUids(gone, s.qresync);
     if (lines.length > 0) s.send(lines.join(''));
+    return { reportModSeq: true };
   },
 } as const satisfies ImapCommand;

@@ -28,9 +28,9 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
   const r = await store.moveMessages(view.mailboxId, uids, dest.id);
   // RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs
   s.send(`* OK [${codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to))}] Moved\r\n`);
-  const lines = view.removeUids(r.mapping.map((p) => p.from));
+  const lines = view.removeUids(r.mapping.map((p) => p.from), s.qresync); // RFC 7162 3.2.10: VANISHED with QRESYNC
   if (lines.length > 0) s.send(lines.join(''));
-  return {};
+  return { reportModSeq: true };
 }
 
 export const copy = {

@@ -1,4 +1,4 @@
-// ENABLE capability *(SP capability)   RFC5161 3.1, RFC9051 6.3.1
+// ENABLE capability *(SP capability)   RFC5161 3.1, RFC9051 6.3.1, RFC7162 3.1.8 (CONDSTORE), 3.2.3 (QRESYNC)
 import type { ImapCommand } from './types.js';
 
 export const enable = {
@@ -11,9 +11,17 @@ export const enable = {
     const enabled: string[] = [];
     for (const cap of wanted) {
       // Only what this server implements fully can be enabled; others are ignored (RFC 5161 3.1).
-      if (cap.toUpperCase() === 'IMAP4REV2' && !session.rev2) {
+      const c = cap.toUpperCase();
+      if (c === 'IMAP4REV2' && !session.rev2) {
         session.rev2 = true;
         enabled.push('IMAP4rev2');
+      } else if (c === 'CONDSTORE' && !session.condstore) {
+        session.condstore = true;
+        enabled.push('CONDSTORE');
+      } else if (c === 'QRESYNC' && !session.qresync) {
+        session.qresync = true; // RFC 7162 3.2.3: QRESYNC implies CONDSTORE
+        session.condstore = true;
+        enabled.push('QRESYNC');
       }
     }
     session.send(`* ENABLED${enabled.map((c) => ` ${c}`).join('')}\r\n`);

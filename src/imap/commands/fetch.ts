@@ -1,15 +1,15 @@
 // FETCH sequence-set (macro / fetch-att / "(" fetch-att *(SP fetch-att) ")")   RFC9051 6.4.5, RFC3501 6.4.5,
-// RFC3516 (BINARY), RFC8970 (PREVIEW), RFC8474 (EMAILID/THREADID)
+// RFC3516 (BINARY), RFC8970 (PREVIEW), RFC8474 (EMAILID/THREADID), RFC7162 3.1.4 (MODSEQ, CHANGEDSINCE), 3.2.6 (VANISHED)
 // Messages are read in batches; each response is written as it is built and the socket's
 // backpressure is awaited between messages, so 10,000 BODY[] stream with bounded memory.
 import type { MessageRow } from '../../store/types.js';
-import { fetchSetsSeen, parseFetch, type FetchItem } from '../protocol/index.js';
+import { fetchSetsSeen, parseFetch, seqSetHas, seqSetMaxNumber, type FetchCommand, type FetchItem } from '../protocol/index.js';
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
 import { cachedContent, type CachedContent } from '../content-cache.js';
-import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
+import { flagsWithRecent, vanishedLines, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, sectionData, type BodyData } from './fetch-body.js';
 import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
@@ -48,9 +48,11 @@ export const fetch = {
   usesSeqs: true,
   async run({ session: s, args, uid }) {
     const cmd = parseFetch(args, { uid });
-    if (cmd.changedSince !== undefined) throw args.error('CHANGEDSINCE needs CONDSTORE, which is not offered');
+    if (cmd.vanished && !s.qresync) throw args.error('VANISHED needs ENABLE QRESYNC'); // RFC 7162 3.2.6 MUST
+    if (cmd.changedSince !== undefined || cmd.items.some((i) => i.type === 'simple' && i.attr === 'MODSEQ')) s.condstore = true; // RFC 7162 3.1
     const view = s.view();
-    const msgs = view.resolve(cmd.set, uid);
+    const msgs = cmd.changedSince === undefined ? view.resolve(cmd.set, uid) : await changedMessages(s, view, cmd, uid);
+    // FLAGS/UID only: from the view. CHANGEDSINCE always asks for MODSEQ (fetch-parser), which the view does not hold.
     if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
@@ -87,6 +89,40 @@ export const fetch = {
     if (missing > 0 && !uid) return { code: 'EXPUNGEISSUED', text: 'Some messages were already expunged' };
   },
 } as const satisfies ImapCommand;
+
+/**
+ * CHANGEDSINCE (RFC 7162 3.1.4.1): the messages of the set changed after the MODSEQ, found
+ * from the change log (work proportional to the changes, not the mailbox); with VANISHED
+ * (3.2.6) the UIDs of the set expunged after it go out first as `* VANISHED (EARLIER)`.
+ */
+async function changedMessages(s: ImapSession, view: MailboxView, cmd: FetchCommand, uid: boolean): Promise<ViewMessage[]> {
+  // RFC 9051 6.4.5: a sequence number above EXISTS is a client error, with or without modifiers
+  if (!uid && cmd.set.kind === 'ranges' && seqSetMaxNumber(cmd.set) > view.exists) {
+    throw new ImapNo(`Invalid sequence number (mailbox has ${view.exists} messages)`, 'CLIENTBUG', 'BAD');
+  }
+  const ch = await s.services.store.changesSince(view.mailboxId, cmd.changedSince!, s.user().id);
+  const maxUid = view.lastUid();
+  const savedSeqs = uid ? view.saved : view.saved.map((u) => view.seqOf(u));
+  const out: ViewMessage[] = [];
+  for (const row of ch.changed) {
+    const seq = view.seqOf(row.uid);
+    if (seq > 0 && seqSetHas(cmd.set, uid ? row.uid : seq, uid ? maxUid : view.exists, savedSeqs)) out.push({ seq, uid: row.uid });
+  }
+  if (cmd.vanished) {
+    // `*` reaches to UIDNEXT-1 here: the highest UIDs may be the expunged ones
+    const inSet = (u: number) => view.seqOf(u) === 0 && seqSetHas(cmd.set, u, view.uidNext - 1, view.saved);
+    const gone = ch.expungedComplete ? ch.expunged.filter(inSet) : absentInSet(view, inSet);
+    s.send(vanishedLines(gone, true).join(''));
+  }
+  return out;
+}
+
+/** Pruned expunge log: every UID of the set below UIDNEXT that is not in the view (RFC 7162 3.2.6 allows more than needed). */
+function absentInSet(view: MailboxView, inSet: (u: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let u = 1; u < view.uidNext; u++) if (inSet(u)) out.push(u);
+  return out;
+}
 
 async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], byUid: Map<number, MessageRow>): Promise<Set<number>> {
   const unseen = rows.filter((r) => !r.flags.includes('\\Seen')).map((r) => r.uid);
@@ -156,6 +192,8 @@ async function buildPieces(s: ImapSession, view: MailboxView, row: MessageRow, m
   if (flagsChanged && !flagsSent) {
     sep();
     text(flags()); // RFC 9051 6.4.5: an implicit \Seen change is reported
+    // RFC 7162 3.1: with CONDSTORE, the new MODSEQ too
+    if (s.condstore && !items.some((i) => i.type === 'simple' && i.attr === 'MODSEQ')) text(` MODSEQ (${row.modSeq})`);
   }
   return pieces;
 }

@@ -1,4 +1,5 @@
-// SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES)
+// SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES),
+// RFC7162 3.1.5 (MODSEQ)
 import { esearch, parseSearch, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
@@ -11,6 +12,8 @@ export const search = {
   usesSeqs: true,
   async run({ session: s, args, uid, tag }) {
     const cmd = parseSearch(args, { esearch: true });
+    const withModSeq = hasModSeqKey(cmd.query);
+    if (withModSeq) s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
     const view = s.view();
     const store = s.services.store;
     const env: SearchEnv = {
@@ -20,15 +23,19 @@ export const search = {
       savedSeqs: savedSeqs(view),
       hits: await textHits(store, view.mailboxId, cmd.query),
     };
-    const hits: { seq: number; uid: number }[] = [];
+    const hits: { seq: number; uid: number; modSeq: number }[] = [];
     const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.user().id) : store.listMessages(view.mailboxId, s.user().id));
     for (const c of await candidates(view, env, cmd.query, rows)) {
-      if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid });
+      // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
+      if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid, modSeq: c.row?.modSeq ?? 0 });
     }
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
     const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
+    // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
+    const highest = (list: typeof hits) => (withModSeq && list.length > 0 ? list.reduce((m, h) => Math.max(m, h.modSeq), 0) : undefined);
     if (!opts) {
-      s.send(`* SEARCH${numbers.map((n) => ` ${n}`).join('')}\r\n`);
+      const mod = highest(hits);
+      s.send(`* SEARCH${numbers.map((n) => ` ${n}`).join('')}${mod === undefined ? '' : ` (MODSEQ ${mod})`}\r\n`);
       return;
     }
     if (opts.includes('SAVE')) view.saved = saveResult(opts, hits.map((h) => h.uid)) as typeof view.saved; // RFC 5182 2.1
@@ -43,10 +50,28 @@ export const search = {
         max: has('MAX') && numbers.length ? Math.max(...numbers) : undefined,
         count: has('COUNT') ? numbers.length : undefined,
         all: has('ALL') ? numbers : undefined,
+        // MIN/MAX alone return one or two messages: the MODSEQ is theirs (RFC 7162 3.1.5)
+        modseq: highest(has('ALL') || has('COUNT') ? hits : [hits[0], hits[hits.length - 1]].filter((h, i) => h && (i === 0 ? has('MIN') : has('MAX')))),
       }),
     );
   },
 } as const satisfies ImapCommand;
+
+/** True when a MODSEQ key appears anywhere in the query. */
+function hasModSeqKey(k: SearchKey): boolean {
+  switch (k.type) {
+    case 'modseq':
+      return true;
+    case 'and':
+      return k.keys.some(hasModSeqKey);
+    case 'or':
+      return hasModSeqKey(k.left) || hasModSeqKey(k.right);
+    case 'not':
+      return hasModSeqKey(k.key);
+    default:
+      return false;
+  }
+}
 
 /** RFC 5182 2.1: with SAVE plus only MIN and/or MAX, just those are saved. */
 function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number[] {

@@ -1,4 +1,5 @@
-// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID)
+// STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID),
+// RFC7162 3.1.6 (HIGHESTMODSEQ)
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { recentClaim } from '../selected.js';
@@ -7,7 +8,7 @@ import type { ImapSession } from '../session.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
 import type { ImapCommand } from './types.js';
 
-const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID']);
+const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID', 'HIGHESTMODSEQ']);
 
 /** Reads `(status-att *(SP status-att))`. */
 export function parseStatusItems(args: ArgReader): string[] {
@@ -49,6 +50,9 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
         return `SIZE ${counts?.size ?? box.totalSize}`;
       case 'MAILBOXID':
         return `MAILBOXID (${mailboxObjectId(box)})`;
+      case 'HIGHESTMODSEQ':
+        s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
+        return `HIGHESTMODSEQ ${box.highestModSeq}`;
       case 'APPENDLIMIT':
         return `APPENDLIMIT ${s.services.config.imap.max_literal_size}`;
       default:

@@ -1,38 +1,64 @@
-// STORE sequence-set SP ("+" / "-")FLAGS[.SILENT] SP (flag-list / flag *(SP flag))   RFC9051 6.4.6
-import type { FlagOp } from '../../store/types.js';
-import { flagsWithRecent } from '../selected.js';
+// STORE sequence-set [SP "(" UNCHANGEDSINCE n ")"] SP ("+" / "-")FLAGS[.SILENT] SP (flag-list / flag *(SP flag))
+//   RFC9051 6.4.6, RFC7162 3.1.3 (UNCHANGEDSINCE, MODIFIED)
+import type { MessageRow } from '../../store/types.js';
+import { codes, parseStore } from '../protocol/index.js';
+import { flagsWithRecent, type ViewMessage } from '../selected.js';
+import type { ImapSession } from '../session.js';
 import { requireWritable } from './util.js';
 import type { ImapCommand } from './types.js';
-
-const ITEM = /^([+-]?)FLAGS(\.SILENT)?$/i;
 
 export const store = {
   name: 'STORE',
   states: ['selected'],
   usesSeqs: true,
   async run({ session: s, args, uid }) {
-    const set = args.seqSet();
-    args.sp('after sequence set');
-    if (args.peekByte() === 0x28) throw args.error('STORE modifiers (UNCHANGEDSINCE) are not supported');
-    const item = args.atom('FLAGS, +FLAGS or -FLAGS');
-    const m = ITEM.exec(item);
-    if (!m) throw args.error(`Expected FLAGS, +FLAGS or -FLAGS, got ${item.slice(0, 30)}`);
-    args.sp(`after ${item}`);
-    const flags = args.storeFlags().filter((f) => f !== '\\Recent'); // RFC 9051 2.3.2: \Recent cannot be stored
-    args.end();
+    const cmd = parseStore(args);
+    if (cmd.unchangedSince !== undefined) s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
     const view = s.view();
-    const msgs = view.resolve(set, uid);
+    const msgs = view.resolve(cmd.set, uid);
     requireWritable(s);
-    const op: FlagOp = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'set';
     const live = msgs.filter((x) => !view.isExpungedPending(x.uid));
+    const failed = new Set<number>();
+    const rows = new Map<number, MessageRow>();
     if (live.length > 0) {
-      const result = await s.services.store.updateFlags({ mailboxId: view.mailboxId, uids: live.map((x) => x.uid), op, flags, viewerId: s.user().id });
+      const result = await s.services.store.updateFlags({
+        mailboxId: view.mailboxId, uids: live.map((x) => x.uid), op: cmd.op, flags: cmd.flags, unchangedSince: cmd.unchangedSince, viewerId: s.user().id,
+      });
       view.noteFlags(result.changed);
+      for (const u of result.failed) failed.add(u);
+      for (const r of result.changed) rows.set(r.uid, r);
     }
+    const done = live.filter((x) => !failed.has(x.uid));
     const announce = view.flagsAnnouncement(); // a new keyword: FLAGS before the FETCH that shows it
     if (announce.length > 0) s.send(announce.join(''));
-    if (m[2]) return; // .SILENT: no FETCH for our own change (RFC 9051 6.4.6)
-    const out = live.map((x) => `* ${x.seq} FETCH (FLAGS ${flagsWithRecent(view.flagsOf(x.uid), view.isRecent(x.uid), s.rev2)}${uid ? ` UID ${x.uid}` : ''})\r\n`);
-    s.send(out.join(''));
+    // RFC 7162 3.1.3: with UNCHANGEDSINCE a FETCH with MODSEQ goes out even for .SILENT
+    if (!cmd.silent || cmd.unchangedSince !== undefined) s.send((await fetchLines(s, done, rows, cmd.silent, uid)).join(''));
+    if (failed.size === 0) return;
+    const numbers = live.filter((x) => failed.has(x.uid)).map((x) => (uid ? x.uid : x.seq));
+    return { code: codes.modified(numbers), text: 'Conditional STORE failed' }; // RFC 7162 3.1.3: a tagged OK
   },
 } as const satisfies ImapCommand;
+
+/**
+ * `* n FETCH (FLAGS (...) UID u MODSEQ (m))` per stored message. Once CONDSTORE is on, UID and
+ * MODSEQ are always there (RFC 7162 3.1); rows the STORE did not change are read for their MODSEQ.
+ */
+async function fetchLines(s: ImapSession, msgs: ViewMessage[], changed: Map<number, MessageRow>, silent: boolean, uid: boolean): Promise<string[]> {
+  const view = s.view();
+  const unchanged = msgs.filter((x) => !changed.has(x.uid)).map((x) => x.uid);
+  const rows = new Map(changed);
+  if (s.condstore && unchanged.length > 0) {
+    const fresh = await s.services.store.getMessages(view.mailboxId, unchanged, s.user().id);
+    view.noteFlags(fresh); // shown with their MODSEQ, so the flags must be as fresh
+    for (const r of fresh) rows.set(r.uid, r);
+  }
+  const out: string[] = [];
+  for (const x of msgs) {
+    const row = rows.get(x.uid);
+    const parts = silent ? [] : [`FLAGS ${flagsWithRecent(view.flagsOf(x.uid), view.isRecent(x.uid), s.rev2)}`];
+    if (uid || s.condstore) parts.push(`UID ${x.uid}`);
+    if (s.condstore && row) parts.push(`MODSEQ (${row.modSeq})`);
+    out.push(`* ${x.seq} FETCH (${parts.join(' ')})\r\n`);
+  }
+  return out;
+}

@@ -9,6 +9,8 @@ export interface Completion {
   sent?: boolean;
   code?: string;
   text?: string;
+  /** The command expunged: with CONDSTORE the tagged OK carries HIGHESTMODSEQ (RFC 7162 3.2.7) when no code is given. */
+  reportModSeq?: boolean;
   /**
    * Called when the tagged OK could not be written because the client is gone: the
    * command stored something the client was never told about (APPEND).

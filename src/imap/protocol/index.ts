@@ -7,6 +7,8 @@
  *   mailbox-name    modified UTF-7, name validation
  *   search-parser   SEARCH keys into a typed tree, CHARSET, ESEARCH RETURN options
  *   fetch-parser    FETCH items with their response names, CHANGEDSINCE/VANISHED
+ *   store-parser    STORE flags with UNCHANGEDSINCE
+ *   select-params   SELECT/EXAMINE (CONDSTORE) and (QRESYNC (...))
  *   response        tagged/untagged/continuation lines, response codes, ESEARCH
  *
  * Never imports: store, net, mail (ESLint enforces it); no I/O, no clocks.
@@ -23,5 +25,7 @@ export * from './seq-set.js';
 export * from './mailbox-name.js';
 export * from './search-parser.js';
 export * from './fetch-parser.js';
+export * from './store-parser.js';
+export * from './select-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';

@@ -40,6 +40,9 @@ export abstract class CoreStore implements Store {
   protected abstract readonly driver: Driver;
   protected abstract readonly bus: ChangeBus;
 
+  /** Tombstones kept per mailbox (messages.EXPUNGE_LOG_KEEP); tests lower it to see pruning. */
+  expungeLogKeep = messages.EXPUNGE_LOG_KEEP;
+
   abstract migrate(): Promise<void>;
   abstract schemaVersion(): Promise<number>;
   abstract close(): Promise<void>;
@@ -119,9 +122,11 @@ export abstract class CoreStore implements Store {
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.read((tx) => mailboxSnapshot(tx, mailboxId, viewerId)); }
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.read((tx) => messages.mailboxCounts(tx, mailboxId, viewerId)); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
-  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.write((tx) => messages.expunge(tx, mailboxId, uids)); }
+  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.write((tx) => messages.expunge(tx, mailboxId, uids, this.expungeLogKeep)); }
   copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.copyMessages(tx, from, uids, to)); }
-  moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.moveMessages(tx, from, uids, to)); }
+  moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> {
+    return this.write((tx) => messages.moveMessages(tx, from, uids, to, this.expungeLogKeep));
+  }
   changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> {
     return this.read((tx) => messages.changesSince(tx, mailboxId, modSeq, viewerId));
   }

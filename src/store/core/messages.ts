@@ -96,8 +96,33 @@ async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): P
   await tx.exec('UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ? WHERE id = ?', [n, bytes, mailboxId]);
 }
 
-async function logExpunged(tx: Tx, mailboxId: Id, modSeq: ModSeq, uids: number[]): Promise<void> {
+/**
+ * Tombstones (the expunge log) kept per mailbox: QRESYNC answers VANISHED (EARLIER) from
+ * them. Past `keep` plus a slack of a quarter, the oldest are dropped down to `keep` and
+ * `expunged_floor` remembers the highest MODSEQ dropped, so `changesSince` can say when its
+ * `expunged` list is incomplete (RFC 7162 3.2.5.2 lets the server answer with more UIDs).
+ * The counter makes the check O(1) per expunge.
+ */
+export const EXPUNGE_LOG_KEEP = 20_000;
+
+async function logExpunged(tx: Tx, mailboxId: Id, modSeq: ModSeq, uids: number[], keep: number): Promise<void> {
   await tx.exec(`INSERT INTO expunged (mailbox_id, uid, modseq) SELECT ?, value, ? FROM ${tx.d.list('int')}`, [mailboxId, modSeq, tx.d.listParam(uids)]);
+  const r = await tx.get<{ expunged_count: number }>(
+    'UPDATE mailboxes SET expunged_count = expunged_count + ? WHERE id = ? RETURNING expunged_count',
+    [uids.length, mailboxId],
+  );
+  if (Number(r!.expunged_count) > keep + Math.ceil(keep / 4)) await pruneExpunged(tx, mailboxId, keep);
+}
+
+/** Drops the oldest tombstones so that at most `keep` remain (whole MODSEQs at a time) and raises the floor. */
+async function pruneExpunged(tx: Tx, mailboxId: Id, keep: number): Promise<void> {
+  const cut = await tx.get<{ modseq: number }>('SELECT modseq FROM expunged WHERE mailbox_id = ? ORDER BY modseq DESC LIMIT 1 OFFSET ?', [mailboxId, keep]);
+  if (!cut) return;
+  await tx.exec('DELETE FROM expunged WHERE mailbox_id = ? AND modseq <= ?', [mailboxId, cut.modseq]);
+  await tx.exec(
+    `UPDATE mailboxes SET expunged_floor = ?, expunged_count = (SELECT count(*) FROM expunged WHERE mailbox_id = ?) WHERE id = ?`,
+    [cut.modseq, mailboxId, mailboxId],
+  );
 }
 
 /** The THREADID for new mail: reuse the thread of the first known key, else a new one; remember all keys. */
@@ -226,7 +251,7 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
 }
 
 /** Removes rows, logs them in the expunge log, releases quota and content. */
-export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[]): Promise<Uid[]> {
+export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[], keep = EXPUNGE_LOG_KEEP): Promise<Uid[]> {
   checkUids(uids);
   const box = await lockMailbox(tx, mailboxId);
   const rows = await selectByUids(tx, box.id, uids, 0);
@@ -235,7 +260,7 @@ export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[]): Promise<Uid[]
   const bytes = rows.reduce((sum, r) => sum + r.size, 0);
   const modSeq = await tx.modSeq(box.id);
   await tx.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`, [box.id, tx.d.listParam(gone)]);
-  await logExpunged(tx, box.id, modSeq, gone);
+  await logExpunged(tx, box.id, modSeq, gone, keep);
   await shrinkMailbox(tx, box.id, rows.length, bytes);
   await chargeUser(tx, box.user_id, -bytes, -rows.length);
   await releaseContents(tx, countContents(rows));
@@ -272,7 +297,7 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
 }
 
 /** RFC 6851: the rows move (keeping EMAILID, THREADID and private flags); the source logs an expunge. */
-export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): Promise<CopyResult> {
+export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id, keep = EXPUNGE_LOG_KEEP): Promise<CopyResult> {
   checkUids(uids);
   const { src, dst } = await lockPair(tx, fromId, toId);
   const rows = await selectByUids(tx, src.id, uids, 0);
@@ -293,7 +318,7 @@ export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
     await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ? WHERE id = ?', [dst.id, first + i, dstModSeq, now, r.id]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
-  await logExpunged(tx, src.id, srcModSeq, rows.map((r) => r.uid));
+  await logExpunged(tx, src.id, srcModSeq, rows.map((r) => r.uid), keep);
   tx.touch('expunge', src.user_id, src.id);
   tx.touch('append', dst.user_id, dst.id);
   return { uidValidity: dst.uid_validity, mapping };
@@ -322,7 +347,12 @@ export async function changesSince(tx: ReadTx, mailboxId: Id, modSeq: ModSeq, vi
     [viewerId, box.id, modSeq, viewerId, box.id, modSeq],
   );
   const expunged = await tx.query<{ uid: number }>('SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid', [box.id, modSeq]);
-  return { highestModSeq: box.highest_modseq, changed: changed.map(toMessage), expunged: expunged.map((e) => e.uid as Uid) };
+  return {
+    highestModSeq: box.highest_modseq,
+    changed: changed.map(toMessage),
+    expunged: expunged.map((e) => e.uid as Uid),
+    expungedComplete: modSeq >= Number(box.expunged_floor),
+  };
 }
 
 /** Deletes a mailbox with its rows and expunge log; releases quota and content. */

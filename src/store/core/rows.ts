@@ -28,6 +28,8 @@ export interface MailboxRecord {
   uid_validity: number;
   uid_next: number;
   highest_modseq: number;
+  /** Highest MODSEQ whose tombstones were pruned (0: the expunge log is complete). */
+  expunged_floor: number;
   message_count: number;
   total_size: number;
   subscribed: number;

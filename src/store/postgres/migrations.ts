@@ -236,6 +236,15 @@ export const pgMigrations: readonly PgMigration[] = [
     // Index-only scans for mailboxSnapshot and the STATUS counts (as the SQLite migration).
     sql: 'CREATE INDEX IF NOT EXISTS messages_uid_flags ON messages (mailbox_id, uid) INCLUDE (flags, size)',
   },
+  {
+    version: 8,
+    description: 'expunge log retention: tombstone count and pruned floor per mailbox',
+    sql: `
+      ALTER TABLE mailboxes ADD COLUMN expunged_count BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE mailboxes ADD COLUMN expunged_floor BIGINT NOT NULL DEFAULT 0;
+      UPDATE mailboxes SET expunged_count = (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mailboxes.id);
+    `,
+  },
 ];
 
 /**

@@ -243,6 +243,19 @@ export const migrations: readonly Migration[] = [
       db.exec('CREATE INDEX IF NOT EXISTS messages_uid_flags ON messages(mailbox_id, uid, flags, size)');
     },
   },
+  {
+    version: 8,
+    description: 'expunge log retention: tombstone count and pruned floor per mailbox',
+    up(db) {
+      // store/core/messages.ts logExpunged: past the count limit the oldest tombstones go and
+      // expunged_floor says up to which MODSEQ the log is no longer complete (QRESYNC).
+      db.exec(`
+        ALTER TABLE mailboxes ADD COLUMN expunged_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN expunged_floor INTEGER NOT NULL DEFAULT 0;
+        UPDATE mailboxes SET expunged_count = (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mailboxes.id);
+      `);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */

@@ -73,6 +73,20 @@ out["after_expunge"] = [d.decode() for d in data]
 typ, data = M.status("Archive", "(MESSAGES UIDNEXT UNSEEN)")
 out["archive_status"] = data[0].decode()
 
+# CONDSTORE (RFC 7162): HIGHESTMODSEQ on SELECT, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ
+typ, data = M.select("INBOX")
+hms = int(M.response("HIGHESTMODSEQ")[1][-1])
+out["highestmodseq"] = hms
+typ, data = M.uid("STORE", uids[1], "+FLAGS", "(\\Answered)")
+out["condstore_store"] = [d.decode() for d in data]
+typ, data = M.uid("FETCH", "1:*", "(FLAGS) (CHANGEDSINCE %d)" % hms)
+out["changedsince"] = [d.decode() for d in data if d is not None]
+typ, data = M.uid("SEARCH", None, "MODSEQ", str(hms + 1))
+out["search_modseq"] = data[0].decode()
+typ, data = M.uid("STORE", uids[1], "(UNCHANGEDSINCE %d) +FLAGS" % hms, "(\\Draft)")
+out["unchangedsince"] = [typ] + [d.decode() for d in data if d is not None]
+out["modified"] = M.response("MODIFIED")[1][-1].decode()
+
 M.close()
 typ, data = M.logout()
 out["logout"] = typ
