@@ -13,6 +13,8 @@ const good: [string, Omit<StoreCommand, 'set'> & { set: string }][] = [
   ['2 -flags ()', { set: '2', op: 'remove', silent: false, flags: [], unchangedSince: undefined }],
   ['7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)', { set: '7,5,9', op: 'add', silent: true, flags: ['\\Deleted'], unchangedSince: 320162338 }],
   ['* (unchangedsince 0) FLAGS (\\Seen \\Recent)', { set: '*', op: 'set', silent: false, flags: ['\\Seen'], unchangedSince: 0 }],
+  // imapflow 1.7's order: the modifier after the flag list.
+  ['1 +FLAGS (\\Seen) (UNCHANGEDSINCE 5)', { set: '1', op: 'add', silent: false, flags: ['\\Seen'], unchangedSince: 5 }],
 ];
 
 test('store parser: flags, .SILENT and UNCHANGEDSINCE (RFC 9051 6.4.6, RFC 7162 3.1.3)', () => {
@@ -25,6 +27,9 @@ const bad: [string, string][] = [
   ['1 (UNCHANGEDSINCE 1 UNCHANGEDSINCE 2) FLAGS (\\Seen)', 'Duplicate store modifier UNCHANGEDSINCE'],
   ['1 (UNCHANGEDSINCE 1)FLAGS (\\Seen)', 'Expected SP after store modifiers'],
   ['1 () FLAGS (\\Seen)', 'Empty list of store modifiers'],
+  ['1 (UNCHANGEDSINCE 1) FLAGS (\\Seen) (UNCHANGEDSINCE 2)', 'Unexpected extra arguments near " (UNCHANGEDSINCE 2)"'],
+  ['1 FLAGS (\\Seen) (FOO 2)', 'Unknown store modifier FOO'],
+  ['1 FLAGS \\Seen (UNCHANGEDSINCE 2)', 'Expected flag near "(UNCHANGEDSINCE 2)"'],
   ['1 LABELS (x)', 'Expected FLAGS, +FLAGS or -FLAGS, got LABELS'],
   ['1 (UNCHANGEDSINCE 99999999999999999) FLAGS x', 'Number too large: 99999999999999999'],
 ];
