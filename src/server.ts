@@ -58,12 +58,13 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       if (address === 'off') continue;
-      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), ...protocolFor(name, services) });
+      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), exemptFromTotal: name === 'http', ...protocolFor(name, services) });
     }
     const listeners = await startListeners(specs, {
       log,
       tls: { cert: tls.cert, key: tls.key },
       connectionsPerIp: config.limits.connections_per_ip,
+      connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });

@@ -136,7 +136,8 @@ export const tlsKeys = {
 };
 
 export const limitsKeys = {
-  connections_per_ip: intKey('MAILROOM_LIMITS_CONNECTIONS_PER_IP', 50, 1, 'Open connections allowed from one IP address, counted across all listeners; more are refused politely.'),
+  connections_per_ip: intKey('MAILROOM_LIMITS_CONNECTIONS_PER_IP', 50, 1, 'Open connections allowed from one IP address (an IPv6 client: its /64), counted across all listeners from the moment TCP connects (TLS handshakes included); more are refused politely.'),
+  connections_total: intKey('MAILROOM_LIMITS_CONNECTIONS_TOTAL', 20000, 1, 'Open connections allowed at once over all mail listeners (TLS handshakes included); more are refused. The HTTP listener is not counted, so health checks still answer. Keep it below the process file-descriptor limit (`ulimit -n`).'),
   shutdown_timeout_ms: intKey('MAILROOM_LIMITS_SHUTDOWN_TIMEOUT_MS', 10000, 0, 'On SIGTERM/SIGINT, how long open sessions may finish before they are cut.'),
 };
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../log/logger.js';
-import { ListenError, startListeners, type ListenerSpec, type Session } from './listeners.js';
+import { ListenError, limitKey, startListeners, type ListenerSpec, type Session } from './listeners.js';
 import { loadTlsMaterial } from './tls.js';
 import { httpProtocol } from '../http/healthz.js';
 import { connect } from '../../test/harness/transcript.js';
@@ -103,6 +103,70 @@ test('implicit TLS: the handler speaks after the handshake; plain listeners besi
   const pop3 = await connect(l.addresses.pop3.port);
   assert.equal(await pop3.readToEnd(), '-ERR [SYS/PERM] plain hello\r\n');
   await l.close();
+});
+
+/** Opens a raw TCP connection and resolves once it is connected; never speaks TLS. */
+function rawConnect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+const closedBy = (s: net.Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
+
+test('connections that never start the TLS handshake count toward the per-IP limit', async () => {
+  const { log } = capture();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-net-'));
+  const material = await loadTlsMaterial({ cert: '', key: '', dataDir, hostname: 'mail.example.test', log });
+  const specs: ListenerSpec[] = [
+    { name: 'imaps', address: any, tls: 'implicit', handler: (s) => void s.end('* OK secure\r\n') },
+    { name: 'imap', address: any, tls: 'none', busyLine: '* BYE busy\r\n', handler: (s) => void s.end('* OK plain\r\n') },
+  ];
+  const l = await startListeners(specs, { ...ctxBase, connectionsPerIp: 2, log, tls: material });
+  const silent = [await rawConnect(l.addresses.imaps.port), await rawConnect(l.addresses.imaps.port)];
+  const third = await rawConnect(l.addresses.imaps.port);
+  third.on('error', () => {});
+  await closedBy(third); // destroyed by the server: nothing can be said before TLS
+  const plain = await connect(l.addresses.imap.port);
+  assert.equal(await plain.readToEnd(), '* BYE busy\r\n', 'the silent TLS sockets hold this address\'s slots');
+  for (const s of silent) s.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  const after = await connect(l.addresses.imap.port);
+  assert.equal(await after.readToEnd(), '* OK plain\r\n', 'freed once they close');
+  await l.close();
+});
+
+test('total cap: over it mail listeners refuse; the exempt HTTP listener still answers', async () => {
+  const { log } = capture();
+  const specs: ListenerSpec[] = [
+    { name: 'pop3', address: any, tls: 'none', busyLine: '-ERR [SYS/TEMP] busy\r\n', handler: (s) => void s.write('+OK hi\r\n') },
+    { name: 'http', address: any, tls: 'none', exemptFromTotal: true, handler: (s) => void s.end('up\n') },
+  ];
+  const l = await startListeners(specs, { ...ctxBase, connectionsTotal: 2, log });
+  const a = await connect(l.addresses.pop3.port);
+  const b = await connect(l.addresses.pop3.port);
+  assert.equal(await a.readLine(), '+OK hi\r\n');
+  assert.equal(await b.readLine(), '+OK hi\r\n');
+  const c = await connect(l.addresses.pop3.port);
+  assert.equal(await c.readToEnd(), '-ERR [SYS/TEMP] busy\r\n');
+  const h = await connect(l.addresses.http.port);
+  assert.equal(await h.readToEnd(), 'up\n');
+  a.close();
+  b.close();
+  await l.close();
+});
+
+test('limit key: IPv4 as is, IPv6 by its /64', () => {
+  const table: [string, string][] = [
+    ['192.0.2.7', '192.0.2.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2::9', '2001:db8:1:2::/64'],
+    ['2001:DB8:0001:0002:ffff::1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ];
+  assert.deepEqual(table.map(([ip]) => [ip, limitKey(ip)]), table);
 });
 
 test('shutdown: sessions are told via the signal; a cooperative one closes at once', async () => {

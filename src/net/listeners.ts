@@ -6,7 +6,9 @@
  * Never imports: the store, mail services, protocol internals. Handlers are values.
  * Invariants: every accepted socket is tracked until it closes, so close() leaves
  * nothing open; a handler that throws costs its own connection, never the listener;
- * the per-IP count covers established sessions (after the TLS handshake for TLS).
+ * connections are admitted (per-IP and total limits) when the TCP connection
+ * arrives, before any TLS handshake or PROXY header, so sockets that never finish
+ * a handshake count too; IPv6 clients are counted per /64 (one host's share).
  */
 import { setMaxListeners } from 'node:events';
 import net from 'node:net';
@@ -37,6 +39,8 @@ export interface ListenerSpec {
   handler: ConnectionHandler;
   /** Written before closing a connection over the per-IP limit (e.g. `421 4.7.0 …\r\n`). */
   busyLine?: string;
+  /** Not counted in the total cap, so health checks and the admin page still get in when mail listeners are full. */
+  exemptFromTotal?: boolean;
   /**
    * Expect a PROXY protocol v1/v2 header (before TLS on implicit-TLS listeners) from a
    * trusted load balancer; its client address replaces the peer's for limits and logs.
@@ -49,6 +53,8 @@ export interface ListenerContext {
   /** PEM cert and key; required when any spec uses implicit TLS, and offered to STARTTLS. */
   tls?: { cert: string; key: string };
   connectionsPerIp: number;
+  /** Connections open at once over all listeners but the exempt ones; default unlimited. */
+  connectionsTotal?: number;
   shutdownTimeoutMs: number;
 }
 
@@ -98,25 +104,43 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
     });
   };
 
+  let counted = 0; // connections in the total cap
+
+  /**
+   * Counts a new connection against the per-IP and total limits, or refuses it: a
+   * plain-text listener says its busy line first; a TLS one cannot speak yet.
+   */
+  const admit = (spec: ListenerSpec, raw: net.Socket, address: string | undefined): boolean => {
+    const key = limitKey(normalizeIp(address));
+    const count = (perIp.get(key) ?? 0) + 1;
+    const full = !spec.exemptFromTotal && ctx.connectionsTotal !== undefined && counted >= ctx.connectionsTotal;
+    if (count > ctx.connectionsPerIp || full) {
+      ctx.log.warn({ listener: spec.name, remote: normalizeIp(address), limit: full ? ctx.connectionsTotal : ctx.connectionsPerIp }, full ? 'too many connections in all' : 'too many connections from this address');
+      if (spec.tls !== 'none') {
+        raw.destroy(); // mid-handshake: nothing can be said in clear
+        return false;
+      }
+      if (spec.busyLine) raw.end(spec.busyLine);
+      else raw.end();
+      raw.setTimeout(5000, () => raw.destroy());
+      return false;
+    }
+    perIp.set(key, count);
+    if (!spec.exemptFromTotal) counted++;
+    raw.once('close', () => {
+      const left = (perIp.get(key) ?? 1) - 1;
+      if (left <= 0) perIp.delete(key);
+      else perIp.set(key, left);
+      if (!spec.exemptFromTotal) counted--;
+    });
+    return true;
+  };
+
   const accept = (spec: ListenerSpec, socket: net.Socket, proxiedAddress?: string) => {
     const remoteAddress = normalizeIp(proxiedAddress ?? socket.remoteAddress);
     const log = sessionLogger(ctx.log, spec.name, newSessionId());
     socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
-    const count = (perIp.get(remoteAddress) ?? 0) + 1;
-    if (count > ctx.connectionsPerIp) {
-      log.warn({ remote: remoteAddress, limit: ctx.connectionsPerIp }, 'too many connections from this address');
-      if (spec.busyLine) socket.end(spec.busyLine);
-      else socket.end();
-      socket.setTimeout(5000, () => socket.destroy());
-      return;
-    }
-    perIp.set(remoteAddress, count);
-    socket.once('close', () => {
-      const left = (perIp.get(remoteAddress) ?? 1) - 1;
-      if (left <= 0) perIp.delete(remoteAddress);
-      else perIp.set(remoteAddress, left);
-      log.info('disconnect');
-    });
+    socket.once('close', () => log.info('disconnect'));
     log.info({ remote: remoteAddress }, 'connect');
     try {
       spec.handler(socket, { id: log.bindings().session as string, remoteAddress, log, signal: shutdown.signal, secureContext });
@@ -128,10 +152,21 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
 
   try {
     for (const spec of specs) {
-      const server = spec.proxy
-        ? net.createServer((raw) => acceptProxied(spec, raw, ctx, secureContext, (socket, address) => accept(spec, socket, address)))
-        : createServer(spec, ctx, (socket) => accept(spec, socket));
-      server.on('connection', track);
+      // One 'connection' handler decides, in order: track, admit, then hand on. A TLS
+      // server's own 'connection' handler has already started the handshake; an
+      // unadmitted raw socket is ended, which ends that handshake too.
+      const server = createServer(spec, ctx, (socket) => accept(spec, socket));
+      server.on('connection', (raw: net.Socket) => {
+        track(raw);
+        if (spec.proxy) {
+          acceptProxied(spec, raw, ctx, secureContext, (socket, address) => {
+            if (admit(spec, raw, address ?? raw.remoteAddress)) accept(spec, socket, address);
+          });
+          return;
+        }
+        if (!admit(spec, raw, raw.remoteAddress)) return;
+        if (spec.tls === 'none') accept(spec, raw);
+      });
       servers.push(server);
       const bound = await bind(server, spec);
       addresses[spec.name] = bound;
@@ -233,8 +268,9 @@ function bytesThen(raw: net.Socket, first: Buffer): Duplex {
   return d;
 }
 
+/** Plain and PROXY listeners hand on sockets from the caller's 'connection' handler; implicit TLS once the handshake is done. */
 function createServer(spec: ListenerSpec, ctx: ListenerContext, onSession: (socket: net.Socket) => void): net.Server {
-  if (spec.tls === 'none') return net.createServer(onSession);
+  if (spec.tls === 'none' || spec.proxy) return net.createServer();
   if (!ctx.tls) throw new ListenError(`cannot listen for ${spec.name}: implicit TLS needs a certificate`);
   const server = tls.createServer({ ...ctx.tls, minVersion: 'TLSv1.2', handshakeTimeout: 30_000 }, onSession);
   server.on('tlsClientError', (err) => ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed'));
@@ -254,6 +290,19 @@ function bind(server: net.Server, spec: ListenerSpec): Promise<ListenAddress> {
       resolve({ host: a.address, port: a.port });
     });
   });
+}
+
+/**
+ * The per-IP limit's key: an IPv4 address, or the /64 of an IPv6 address (a single
+ * host or customer gets a whole /64, so counting per /128 would not limit it).
+ */
+export function limitKey(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  const [head, tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => parseInt(g || '0', 16).toString(16)).join(':')}::/64`;
 }
 
 /** `::ffff:1.2.3.4` and `1.2.3.4` are one client for the per-IP limit. */
