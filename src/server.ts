@@ -17,6 +17,9 @@ import { deliveryContext } from './mail/delivery-context.js';
 import { protocolFor } from './protocols.js';
 import { startQueue } from './smtp/queue/index.js';
 import type { Services } from './services.js';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sweepTemp } from './mail/temp-sweep.js';
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
 const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
@@ -31,6 +34,11 @@ export interface RunningServer {
 
 /** Starts everything the config asks for; throws ConfigError-free errors (ListenError, TlsSetupError, StoreError…). */
 export async function startMailroom(config: Config, log: Logger): Promise<RunningServer> {
+  // A data directory made before umask was set, or by hand, may be world-readable.
+  await mkdir(config.data, { recursive: true, mode: 0o700 });
+  await chmod(config.data, 0o700);
+  const swept = await sweepTemp(join(config.data, 'tmp'));
+  if (swept > 0) log.info({ files: swept }, 'removed spool files left by an earlier run');
   const tls = await loadTlsMaterial({ cert: config.tls.cert, key: config.tls.key, dataDir: config.data, hostname: config.hostname, log });
   // SQLite: in-process bus and throttle. PostgreSQL: LISTEN/NOTIFY bus and throttle in the database, shared by every node.
   const backend = await openBackend({

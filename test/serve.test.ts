@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { LISTENERS, runCli, startServer, tempDirs } from './harness/server.js';
 import { connect } from './harness/transcript.js';
@@ -187,4 +187,62 @@ test('mailroom --help lists the commands and global options; --version prints th
   assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+/);
   const bad = await runCli(['no-such-command'], { dataDir });
   assert.notEqual(bad.code, 0);
+});
+
+/** Every file and directory under `dir`, with its mode bits. */
+function modesUnder(dir: string): [string, number][] {
+  const out: [string, number][] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    out.push([p, st.mode & 0o777]);
+    if (st.isDirectory()) out.push(...modesUnder(p));
+  }
+  return out;
+}
+
+function healthz(port: number): Promise<string> {
+  return new Promise((resolve, reject) =>
+    http.get(`http://127.0.0.1:${port}/healthz`, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d)).on('end', () => resolve(`${res.statusCode} ${body}`));
+    }).on('error', reject),
+  );
+}
+
+test('serve: data directory 0700, every file it creates private; stale spool files from a crash removed at start, fresh ones kept', async () => {
+  const { dataDir } = tempDirs();
+  chmodSync(dataDir, 0o755); // as an older version or a hand-made directory left it
+  mkdirSync(join(dataDir, 'tmp'));
+  const stale = join(dataDir, 'tmp', 'smtp-crashed');
+  const fresh = join(dataDir, 'tmp', 'smtp-in-progress');
+  writeFileSync(stale, 'half a message');
+  writeFileSync(fresh, 'a message being written');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  utimesSync(stale, hourAgo, hourAgo);
+  const s = await startServer({ dataDir });
+  try {
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+    assert.equal(existsSync(stale), false, 'stale spool removed');
+    assert.equal(existsSync(fresh), true, 'a spool written recently may belong to a running command');
+    const leaky = modesUnder(dataDir).filter(([p, mode]) => p !== fresh && p !== join(dataDir, 'tmp') && (mode & 0o077) !== 0); // those two the test made
+    assert.deepEqual(leaky, [], 'no file or directory the server made is readable by others');
+    assert.ok(modesUnder(dataDir).some(([p]) => p.endsWith('mailroom.db')), 'the database is among them');
+  } finally {
+    assert.equal((await s.stop()).code, 0);
+  }
+});
+
+test('serve: an unhandled promise rejection is logged and the server keeps serving', async () => {
+  const { dir } = tempDirs();
+  const bomb = join(dir, 'reject-later.mjs');
+  // Fires once the server has set up its handling (before that, node's default applies: exit).
+  writeFileSync(bomb, "const t = setInterval(() => { if (process.listenerCount('unhandledRejection') > 0) { clearInterval(t); Promise.reject(new Error('stray failure')); } }, 50);\n");
+  const s = await startServer({ nodeArgs: ['--import', `file://${bomb}`] });
+  try {
+    await s.waitForLog((l) => l.msg === 'unhandled promise rejection (server keeps running)');
+    assert.equal(await healthz(s.ports.http!), '200 ok\n');
+  } finally {
+    assert.equal((await s.stop()).code, 0);
+  }
 });

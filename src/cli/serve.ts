@@ -40,6 +40,9 @@ async function serve(command: Command): Promise<number> {
     const config = loadCliConfig(globalOptions(command));
     log = createLogger({ level: config.log.level });
     const { startMailroom } = await import('../server.js'); // every protocol: loaded only by `serve`
+    const serverLog = log;
+    // A promise nobody awaited failed: one session's bug, not a reason to drop every other session.
+    process.on('unhandledRejection', (err) => serverLog.error({ err }, 'unhandled promise rejection (server keeps running)'));
     server = await startMailroom(config, log);
     process.stderr.write(banner(server, config.data));
     log.info({ listeners: Object.fromEntries(Object.entries(server.addresses).map(([k, v]) => [k, formatListenAddress(v)])), data: config.data }, 'ready');
