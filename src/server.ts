@@ -70,7 +70,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     }
     const listeners = await startListeners(specs, {
       log,
-      tls: { cert: tls.cert, key: tls.key },
+      tls: { cert: tls.cert, key: tls.key, ciphers: config.tls.ciphers },
       connectionsPerIp: config.limits.connections_per_ip,
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
+import tls from 'node:tls';
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { LISTENERS, runCli, startServer, tempDirs } from './harness/server.js';
@@ -244,5 +245,33 @@ test('serve: an unhandled promise rejection is logged and the server keeps servi
     assert.equal(await healthz(s.ports.http!), '200 ok\n');
   } finally {
     assert.equal((await s.stop()).code, 0);
+  }
+});
+
+/** The cipher a TLS 1.2 client offering only `ciphers` gets, or the handshake error. */
+function tls12With(port: number, ciphers: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = tls.connect({ host: '127.0.0.1', port, ciphers, maxVersion: 'TLSv1.2', rejectUnauthorized: false }, () => {
+      resolve(c.getCipher().standardName);
+      c.destroy();
+    });
+    c.once('error', (err: NodeJS.ErrnoException) => resolve(`error ${err.code ?? err.message}`));
+  });
+}
+
+test('serve: TLS refuses CBC/SHA-1 suites by default (Mozilla intermediate); tls.ciphers widens it', async () => {
+  const s = await startServer();
+  try {
+    assert.equal(await tls12With(s.ports.imaps!, 'ECDHE-ECDSA-AES128-GCM-SHA256'), 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256');
+    assert.match(await tls12With(s.ports.imaps!, 'ECDHE-ECDSA-AES128-SHA'), /^error /);
+    assert.match(await tls12With(s.ports.pop3s!, 'ECDHE-ECDSA-AES256-SHA'), /^error /);
+  } finally {
+    assert.equal((await s.stop()).code, 0);
+  }
+  const wide = await startServer({ env: { MAILROOM_TLS_CIPHERS: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256' } });
+  try {
+    assert.equal(await tls12With(wide.ports.imaps!, 'ECDHE-ECDSA-AES128-SHA'), 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA');
+  } finally {
+    assert.equal((await wide.stop()).code, 0);
   }
 });

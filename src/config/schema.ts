@@ -133,6 +133,11 @@ export const listenKeys = {
 export const tlsKeys = {
   cert: stringKey('MAILROOM_TLS_CERT', '', 'PEM certificate chain file. Empty: a self-signed certificate is made on first start under `<data>/tls/`.'),
   key: stringKey('MAILROOM_TLS_KEY', '', 'PEM private key file for `cert`. Set both or neither.'),
+  ciphers: stringKey(
+    'MAILROOM_TLS_CIPHERS',
+    'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305',
+    'Cipher suites the listeners accept, in OpenSSL syntax (TLS 1.3 names included). Default: Mozilla\'s "intermediate" list (forward secrecy and AEAD only; no CBC or SHA-1 suites), TLS 1.2 and newer.',
+  ),
 };
 
 export const limitsKeys = {

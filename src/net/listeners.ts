@@ -50,8 +50,8 @@ export interface ListenerSpec {
 
 export interface ListenerContext {
   log: Logger;
-  /** PEM cert and key; required when any spec uses implicit TLS, and offered to STARTTLS. */
-  tls?: { cert: string; key: string };
+  /** PEM cert and key; required when any spec uses implicit TLS, and offered to STARTTLS. Ciphers in OpenSSL syntax; default node's. */
+  tls?: { cert: string; key: string; ciphers?: string };
   connectionsPerIp: number;
   /** Connections open at once over all listeners but the exempt ones; default unlimited. */
   connectionsTotal?: number;
@@ -85,7 +85,7 @@ const BIND_ERRORS: Record<string, string> = {
 
 /** Binds every spec in order; on the first failure closes those already bound and throws ListenError. */
 export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext): Promise<RunningListeners> {
-  const secureContext = ctx.tls ? tls.createSecureContext({ ...ctx.tls, minVersion: 'TLSv1.2' }) : undefined;
+  const secureContext = ctx.tls ? tls.createSecureContext(serverTlsOptions(ctx.tls)) : undefined;
   const shutdown = new AbortController();
   // Each open session listens once (its Connection removes the listener on close), so
   // more than 10 at a time is normal, not a leak; the per-IP limit bounds them.
@@ -268,11 +268,16 @@ function bytesThen(raw: net.Socket, first: Buffer): Duplex {
   return d;
 }
 
+/** The one set of server TLS settings, for implicit TLS and STARTTLS alike: TLS 1.2+, our cipher order. */
+function serverTlsOptions(t: NonNullable<ListenerContext['tls']>): tls.SecureContextOptions {
+  return { cert: t.cert, key: t.key, minVersion: 'TLSv1.2', ...(t.ciphers ? { ciphers: t.ciphers, honorCipherOrder: true } : {}) };
+}
+
 /** Plain and PROXY listeners hand on sockets from the caller's 'connection' handler; implicit TLS once the handshake is done. */
 function createServer(spec: ListenerSpec, ctx: ListenerContext, onSession: (socket: net.Socket) => void): net.Server {
   if (spec.tls === 'none' || spec.proxy) return net.createServer();
   if (!ctx.tls) throw new ListenError(`cannot listen for ${spec.name}: implicit TLS needs a certificate`);
-  const server = tls.createServer({ ...ctx.tls, minVersion: 'TLSv1.2', handshakeTimeout: 30_000 }, onSession);
+  const server = tls.createServer({ ...serverTlsOptions(ctx.tls), handshakeTimeout: 30_000 }, onSession);
   server.on('tlsClientError', (err) => ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed'));
   return server;
 }
