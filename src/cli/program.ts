@@ -16,6 +16,7 @@ import { registerDeliverCommand } from './deliver.js';
 import { registerQueueCommands } from './queue.js';
 import { registerDkimCommands } from './dkim.js';
 import { registerStoreCommands } from './store-copy.js';
+import { registerDeletedCommands } from './deleted.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -28,6 +29,7 @@ const commands: CommandRegistration[] = [
   registerAliasCommands,
   registerQuotaCommands,
   registerMailboxCommands,
+  registerDeletedCommands,
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,

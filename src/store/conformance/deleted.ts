@@ -75,7 +75,7 @@ export function deletedConformanceSuite(backendName: string, open: () => Promise
       assert.equal(kept.contentId, row.contentId);
       assert.equal(kept.emailId, row.emailId);
       assert.equal(kept.uidl, row.uidl);
-      assert.deepEqual(kept.flags, ['\\Seen', '\\Deleted', '$Work', '$DeletedVia.imap', '$DeletedBy.alice@example.test', '$DeletedFrom.INBOX']);
+      assert.deepEqual(kept.flags, ['\\Seen', '$Work', '$DeletedVia.imap', '$DeletedBy.alice@example.test', '$DeletedFrom.INBOX']);
       const [d] = await store.listDeleted(alice.id);
       assert.equal(d.row.uid, kept.uid);
       assert.deepEqual([d.fromMailboxId, d.fromMailboxName, d.protocol, d.actor], [inbox.id, 'INBOX', 'imap', 'alice@example.test']);

@@ -12,7 +12,8 @@
  *
  * The record is also shown as keywords on the kept row (`$DeletedVia.imap`,
  * `$DeletedBy.<actor>`, `$DeletedFrom.<mailbox>`), dropped again on restore: IMAP clients
- * see who deleted what without a new protocol element.
+ * see who deleted what without a new protocol element. `\Deleted` is dropped when a message
+ * is kept (it was the means of expunging); every other flag and keyword stays.
  *
  * Invariants: users.used_* count a kept row exactly when deleted_messages.charged = 1; a
  * row of the Recently Deleted mailbox always has its deleted_messages row (same transaction).
@@ -100,7 +101,8 @@ export async function retainRows(
   const now = Date.now();
   const record = recordKeywords(by, box.name);
   for (const [i, r] of rows.entries()) {
-    const flags = joinFlags([...withoutRecord(splitFlags(r.flags)), ...record]);
+    // \Deleted was only the means of expunging: a restored message must not go at the next EXPUNGE
+    const flags = joinFlags([...withoutRecord(splitFlags(r.flags)).filter((f) => f !== '\\Deleted'), ...record]);
     await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ?, flags = ? WHERE id = ?', [rd.id, first + i, rdModSeq, now, flags, r.id]);
   }
   await tx.exec(
