@@ -17,6 +17,7 @@ import { registerQueueCommands } from './queue.js';
 import { registerDkimCommands } from './dkim.js';
 import { registerStoreCommands } from './store-copy.js';
 import { registerDeletedCommands } from './deleted.js';
+import { registerArchiveCommands } from './archive.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -30,6 +31,7 @@ const commands: CommandRegistration[] = [
   registerQuotaCommands,
   registerMailboxCommands,
   registerDeletedCommands,
+  registerArchiveCommands,
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,
