@@ -14,6 +14,7 @@ import { loadTlsMaterial } from './net/tls.js';
 import { openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { deliveryContext } from './mail/delivery-context.js';
+import { retentionSettings, startDeletedPurge } from './mail/recently-deleted.js';
 import { protocolFor } from './protocols.js';
 import { startQueue } from './smtp/queue/index.js';
 import type { Services } from './services.js';
@@ -45,6 +46,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     dataDir: config.data,
     databaseUrl: config.database_url,
     database: config.database,
+    retention: retentionSettings(config),
     onBusState: (state, err) => (state === 'lost' ? log.warn({ err }, 'change bus: lost PostgreSQL, reconnecting') : log.info('change bus: listening')),
   });
   const { store, bus } = backend;
@@ -76,12 +78,22 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
+    // Kept deleted mail past retention.deleted_days goes; one node at a time (a store lease).
+    const purgeLog = log.child({ component: 'recently-deleted' });
+    const purge = startDeletedPurge({
+      store,
+      days: config.retention.deleted_days,
+      intervalMs: config.retention.purge_interval_s * 1000,
+      onRun: (n) => (n ? purgeLog.info({ purged: n }, 'purged deleted mail past its retention') : undefined),
+      onError: (err) => purgeLog.warn({ err }, 'purge of deleted mail failed; retried at the next interval'),
+    });
     return {
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
       async close() {
         await listeners.close();
         await queue.stop();
+        await purge.stop();
         await auth.close();
         await backend.close();
       },

@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, type Config } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
 import { StoreError } from '../store/errors.js';
 import type { Store } from '../store/types.js';
+import { retentionSettings } from '../mail/recently-deleted.js';
 
 /** A command's own failure (bad argument, nothing to do): message shown as is, exit 1 unless told. */
 export class CliError extends Error {
@@ -77,7 +78,7 @@ export async function runWithStore(opts: GlobalOptions, fn: (ctx: CliContext) =>
     const log = createLogger({ level, destination: 'stderr' });
     // Loaded here, not at the top: the store drivers are most of the CLI's start-up time, and --help needs none of them.
     const [{ openStore }, { LocalChangeBus }] = await Promise.all([import('../store/open.js'), import('../store/bus.js')]);
-    const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, database: config.database, bus: new LocalChangeBus() });
+    const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, database: config.database, bus: new LocalChangeBus(), retention: retentionSettings(config) });
     try {
       await fn({ config, store, log });
     } finally {

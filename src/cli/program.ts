@@ -16,6 +16,8 @@ import { registerDeliverCommand } from './deliver.js';
 import { registerQueueCommands } from './queue.js';
 import { registerDkimCommands } from './dkim.js';
 import { registerStoreCommands } from './store-copy.js';
+import { registerDeletedCommands } from './deleted.js';
+import { registerArchiveCommands } from './archive.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -28,6 +30,8 @@ const commands: CommandRegistration[] = [
   registerAliasCommands,
   registerQuotaCommands,
   registerMailboxCommands,
+  registerDeletedCommands,
+  registerArchiveCommands,
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,

@@ -281,6 +281,14 @@ export const queueKeys = {
   smarthost_tls_verify: boolKey('MAILROOM_QUEUE_SMARTHOST_TLS_VERIFY', true, 'Verify the smarthost certificate (turn off only for a self-signed relay you control).'),
 };
 
+/** Recently Deleted (src/store/core/deleted.ts, src/mail/recently-deleted.ts): expunged mail kept for a while. */
+export const retentionKeys = {
+  deleted_days: intKey('MAILROOM_RETENTION_DELETED_DAYS', 30, 0, 'Days an expunged message (IMAP EXPUNGE/CLOSE, POP3 DELE, a deleted mailbox, any client) is kept in the user\'s read-only "Recently Deleted" mailbox, from which moving or copying it restores it; then it is purged. 0 keeps nothing new (what is already kept is purged).'),
+  deleted_counts_quota: boolKey('MAILROOM_RETENTION_DELETED_COUNTS_QUOTA', false, 'Whether kept deleted mail still counts against the user\'s quota (false: deleting frees the space at once).'),
+  deleted_mailbox: stringKey('MAILROOM_RETENTION_DELETED_MAILBOX', 'Recently Deleted', 'Name given to a user\'s Recently Deleted mailbox when it is made (at the first kept deletion); a top-level name. Existing ones keep their name.'),
+  purge_interval_s: intKey('MAILROOM_RETENTION_PURGE_INTERVAL_S', 3600, 1, 'How often the purge of kept deleted mail runs. One node at a time runs it (a lease in the store); running it on several nodes at once is safe too.'),
+};
+
 /** Sections in document order; '' is the top level. The loader and the docs walk this. */
 export const sections = {
   '': topKeys,
@@ -296,6 +304,7 @@ export const sections = {
   imap: imapKeys,
   smtp: smtpKeys,
   queue: queueKeys,
+  retention: retentionKeys,
 } as const;
 
 export const configSchema = z.strictObject({
@@ -312,6 +321,7 @@ export const configSchema = z.strictObject({
   imap: z.strictObject(imapKeys).prefault({}),
   smtp: z.strictObject(smtpKeys).prefault({}),
   queue: z.strictObject(queueKeys).prefault({}),
+  retention: z.strictObject(retentionKeys).prefault({}),
 });
 
 /** The validated configuration every module receives. */

@@ -128,6 +128,8 @@ export class MailboxView {
   private rows = new Map<number, MessageRow>();
   /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
   saved: Uid[] = [];
+  /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
+  recentlyDeleted = false;
 
   private constructor(
     readonly mailboxId: Id,
@@ -150,11 +152,13 @@ export class MailboxView {
   static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
     const snap = await store.mailboxSnapshot(mailboxId, userId);
     const box = snap.mailbox;
-    const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly, userId, {
+    // Recently Deleted is always read-only: moving a message out of it is the one change (a restore).
+    const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly || box.recentlyDeleted, userId, {
       uids: snap.uids, flagSets: snap.flagSets, flagSet: snap.flagSet, uidNext: box.uidNext, modSeq: box.highestModSeq,
     });
-    const mine = claimRecent(box, view.msgs.lastUid(), !readOnly);
+    const mine = claimRecent(box, view.msgs.lastUid(), !view.readOnly);
     if (mine) view.recentRanges.push(mine);
+    view.recentlyDeleted = box.recentlyDeleted;
     return view;
   }
 

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Id, Mailbox, MessageRow, Store, Uid, User } from '../store/types.js';
 import { POP3_HIDDEN_KEYWORD, type Pop3Policy } from './pop3-policy.js';
+import { deletedBy } from './recently-deleted.js';
 
 /** How long a maildrop lease lasts without renewal; renewed every third of it. */
 export const MAILDROP_LEASE_MS = 60_000;
@@ -172,13 +173,18 @@ export class Maildrop {
    */
   async commit(now = new Date()): Promise<number> {
     if (this.lost) throw new Error('maildrop lock lost');
-    const uids = this.doomed(now).map((m) => m.uid);
+    const doomed = this.doomed(now);
+    const uids = doomed.map((m) => m.uid);
     // The lock is checked (by renewing it) only when something is removed: a leave-on-server
     // QUIT changes nothing, so it saves a write transaction and its fsync.
     if (uids.length > 0) {
       if (!(await this.store.renewLease(this.leaseKey, this.owner, MAILDROP_LEASE_MS))) throw new Error('maildrop lock lost');
       if (this.policy.deleteMode === 'expunge') {
-        await this.store.expunge(this.inbox.id, uids);
+        // Recently Deleted records DELE as POP3 and the EXPIRE policy as retention.
+        const dele = doomed.filter((m) => m.deleted).map((m) => m.uid);
+        const expired = doomed.filter((m) => !m.deleted).map((m) => m.uid);
+        if (dele.length > 0) await this.store.expunge(this.inbox.id, dele, deletedBy('pop3', this.user.address));
+        if (expired.length > 0) await this.store.expunge(this.inbox.id, expired, deletedBy('retention', this.user.address));
       } else {
         await this.store.updateFlags({ mailboxId: this.inbox.id, uids, op: 'add', flags: [POP3_HIDDEN_KEYWORD], viewerId: this.user.id });
       }

@@ -18,7 +18,7 @@ import { PostgresChangeBus } from './postgres/change-bus.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { PgThrottle } from './postgres/throttle.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import type { Store } from './types.js';
+import type { RetentionSettings, Store } from './types.js';
 import { startChangePoller } from './worker/poller.js';
 import { WorkerStore } from './worker/proxy.js';
 
@@ -42,6 +42,8 @@ export interface OpenStoreOptions {
   databaseUrl?: string;
   bus: ChangeBus;
   database?: DatabaseTuning;
+  /** What expunge does with removed mail (Store.setRetention); the store's default (nothing kept) when absent. */
+  retention?: RetentionSettings;
 }
 
 /** 'sqlite' or 'postgres' for a database URL; StoreError 'invalid' for anything else. */
@@ -72,6 +74,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
   try {
     await store.migrate();
+    if (opts.retention) await store.setRetention(opts.retention);
   } catch (err) {
     await store.close();
     throw err;
@@ -139,6 +142,7 @@ async function openSqliteBackend(opts: Omit<OpenStoreOptions, 'bus'>): Promise<B
   const store = await WorkerStore.open({ file: path.join(opts.dataDir, 'mailroom.db'), blobDir: path.join(opts.dataDir, 'blobs'), bus, changePollMs: pollMs });
   try {
     await store.migrate();
+    if (opts.retention) await store.setRetention(opts.retention);
   } catch (err) {
     await store.close();
     throw err;

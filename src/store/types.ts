@@ -14,7 +14,8 @@
  *   an expunge gets a MODSEQ greater than any before it in that mailbox. Expunges leave
  *   tombstones with their MODSEQ; the newest EXPUNGE_LOG_KEEP per mailbox are kept.
  * - Quota usage (bytes, messages) equals the sum over the user's message rows at
- *   every commit.
+ *   every commit, less the rows kept in Recently Deleted that were not counted
+ *   (RetentionSettings.countQuota off when they were deleted).
  * - Change events are published on the bus only after commit; they are doorbells,
  *   `changesSince` is the truth.
  * - Errors are thrown only as `StoreError` with a code from `StoreErrorCode`.
@@ -77,6 +78,12 @@ export interface Mailbox {
   messageCount: number;
   /** Sum of message sizes (STATUS SIZE). */
   totalSize: number;
+  /**
+   * The user's Recently Deleted mailbox (at most one per user, made by the store at the
+   * first retained expunge): it holds expunged messages until they are purged; protocols
+   * show it read-only, and moving a message out of it restores the message.
+   */
+  recentlyDeleted: boolean;
 }
 
 /** Store.mailboxCounts: what STATUS reports about a mailbox's rows, for one viewer. */
@@ -226,6 +233,45 @@ export interface Changes {
   expungedComplete: boolean;
 }
 
+/**
+ * Who removed messages, recorded with each message kept in Recently Deleted: the protocol
+ * (`imap`, `pop3`, `cli`, `retention`, `store`…) and a free-form label of the actor (today
+ * the user's address; a device or credential name once sessions know one).
+ */
+export interface DeletedBy {
+  protocol: string;
+  actor: string;
+}
+
+/** How the store treats expunged messages (config `retention.*`, set once after opening). */
+export interface RetentionSettings {
+  /** Keep expunged messages in the user's Recently Deleted mailbox (retention.deleted_days > 0). */
+  keepDeleted: boolean;
+  /** Kept messages still count against quota. */
+  countQuota: boolean;
+  /** Name given to a Recently Deleted mailbox when the store creates one. */
+  mailboxName: string;
+}
+
+/** A message kept in Recently Deleted, with its deletion record. */
+export interface DeletedMessage {
+  /** The row in the Recently Deleted mailbox (its flags carry the record keywords too). */
+  row: MessageRow;
+  deletedAt: Date;
+  /** The mailbox it was removed from (the id may no longer exist) and its name then. */
+  fromMailboxId: Id;
+  fromMailboxName: string;
+  protocol: string;
+  actor: string;
+}
+
+/** One message put back by restoreDeleted: its UID in Recently Deleted, where it went and its new UID there. */
+export interface RestoredMessage {
+  from: Uid;
+  mailboxId: Id;
+  to: Uid;
+}
+
 /** Store-wide figures for benchmarks and `mailroom` status output. */
 export interface StorageStats {
   /** Sum of sizes of all message rows. */
@@ -297,8 +343,11 @@ export interface Store {
   listMailboxes(userId: Id): Promise<Mailbox[]>;
   /** Renames the mailbox and every child (`old/...`); new UIDVALIDITY is not needed since UIDs move along. */
   renameMailbox(userId: Id, from: string, to: string): Promise<void>; // 'notfound' | 'exists'
-  /** Deletes the mailbox and its messages (children stay). */
-  deleteMailbox(userId: Id, name: string): Promise<void>;
+  /**
+   * Deletes the mailbox (children stay); its messages go to Recently Deleted like an expunge
+   * by `by`. 'invalid' for the Recently Deleted mailbox itself (its messages are purged).
+   */
+  deleteMailbox(userId: Id, name: string, by?: DeletedBy): Promise<void>;
   /** Subscriptions may name mailboxes that do not exist (RFC 9051 6.3.7). */
   setSubscribed(userId: Id, name: string, subscribed: boolean): Promise<void>;
   listSubscriptions(userId: Id): Promise<string[]>;
@@ -321,11 +370,21 @@ export interface Store {
    */
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts>;
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult>;
-  /** Removes rows; returns the UIDs actually removed (ascending). */
-  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]>;
-  /** Copies rows (same content, same EMAILID, new UIDs); checks quota. */
+  /**
+   * Removes rows; returns the UIDs actually removed (ascending). While retention keeps
+   * deleted mail (setRetention), the rows move to the user's Recently Deleted mailbox with a
+   * record of `by` (default: protocol `store`), keeping content, flags, EMAILID and UIDL;
+   * for the mailbox they left it is an expunge like any other (tombstone, MODSEQ). Rows of
+   * the Recently Deleted mailbox itself are removed for good.
+   */
+  expunge(mailboxId: Id, uids: Uid[], by?: DeletedBy): Promise<Uid[]>;
+  /** Copies rows (same content, same EMAILID, new UIDs); checks quota. 'invalid' into Recently Deleted. */
   copyMessages(fromMailboxId: Id, uids: Uid[], toMailboxId: Id): Promise<CopyResult>;
-  /** Atomic COPY + EXPUNGE (RFC 6851); quota is unchanged within one user. */
+  /**
+   * Atomic COPY + EXPUNGE (RFC 6851); quota is unchanged within one user. Out of Recently
+   * Deleted it is a restore (record keywords dropped, quota charged again when it was not
+   * counted); into it, 'invalid' (expunge is the way in).
+   */
   moveMessages(fromMailboxId: Id, uids: Uid[], toMailboxId: Id): Promise<CopyResult>;
   changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes>;
   /**
@@ -333,6 +392,23 @@ export interface Store {
    * 'invalid' when not 1–70 characters 0x21–0x7E). No MODSEQ change: IMAP does not see it.
    */
   setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void>;
+
+  // Recently Deleted
+  /** What expunge does with removed rows; applies to this store object (each process and node sets its own). */
+  setRetention(settings: RetentionSettings): Promise<void>;
+  /** The user's kept messages, oldest deletion first; only those deleted at or after `since` when given. */
+  listDeleted(userId: Id, since?: Date): Promise<DeletedMessage[]>;
+  /**
+   * Puts kept messages back (`uids` of the Recently Deleted mailbox; null: all), each into
+   * `toMailboxId` when given, else the mailbox it came from (by id, then by name), else
+   * INBOX. Same content, flags, keywords, EMAILID and UIDL; 'overquota' when the quota has no room.
+   */
+  restoreDeleted(userId: Id, uids: Uid[] | null, toMailboxId?: Id): Promise<RestoredMessage[]>;
+  /**
+   * Removes for good up to `limit` kept messages deleted before `before` (every user), releasing
+   * content and quota; returns how many. Safe to run on several nodes at once.
+   */
+  purgeDeleted(before: Date, limit?: number): Promise<number>;
 
   // Leases: a named lock with an expiry, shared by every process and node on this store
   // (the POP3 maildrop lock). The holder renews it; a crashed holder's lease expires.
@@ -506,6 +582,7 @@ export type Directory = Pick<Store,
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
   | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
+  | 'listDeleted' | 'restoreDeleted'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */

@@ -7,6 +7,7 @@ import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/inde
 import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { ImapCommand } from './types.js';
+import { refuseRecentlyDeleted } from './util.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
 import { resendGuardOf } from '../../mail/resend-guard.js';
 import type { Uid } from '../../store/types.js';
@@ -36,6 +37,7 @@ export const append = {
     if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'NONEXISTENT');
     const box = await store.getMailbox(s.user().id, name);
     if (!box) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.3.12 MUST
+    refuseRecentlyDeleted(box, 'APPEND');
     if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');
     let source: MessageSource;
     if (lit.sink instanceof SpoolSink) {

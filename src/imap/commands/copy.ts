@@ -2,7 +2,7 @@
 import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import type { CommandContext, Completion, ImapCommand } from './types.js';
-import { requireWritable } from './util.js';
+import { refuseRecentlyDeleted, requireWritable } from './util.js';
 
 async function transfer({ session: s, args, uid, name }: CommandContext, move: boolean): Promise<Completion> {
   const set = args.seqSet();
@@ -11,23 +11,33 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
   args.end();
   const view = s.view();
   const msgs = view.resolve(set, uid).filter((m) => !view.isExpungedPending(m.uid));
-  if (move) requireWritable(s);
+  // Out of Recently Deleted, COPY and MOVE both restore: the message leaves it (store moveMessages)
+  const restore = view.recentlyDeleted;
+  if (move && !restore) requireWritable(s);
   const store = s.services.store;
   // RFC 9051 6.4.7: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)
   if (isUndecodableName(target)) throw new ImapNo('Target mailbox name is not valid modified UTF-7', 'NONEXISTENT');
   const dest = await store.getMailbox(s.user().id, target);
   if (!dest) throw new ImapNo('Target mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.4.7 MUST
+  refuseRecentlyDeleted(dest, name);
   if (msgs.length === 0) return { text: `${uid ? 'UID ' : ''}${name} completed, nothing to do` };
   const uids = msgs.map((m) => m.uid);
-  if (!move) {
+  if (!move && !restore) {
     const r = await store.copyMessages(view.mailboxId, uids, dest.id);
     return { code: codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to)) };
   }
   // RFC 6851 3.3: MOVE is COPY plus expunge, also into the selected mailbox itself: the messages
   // get new UIDs (announced as EXISTS after the EXPUNGEs), nothing allows refusing it
   const r = await store.moveMessages(view.mailboxId, uids, dest.id);
+  const copyUid = codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to));
+  if (!move) {
+    // A restoring COPY: the messages left Recently Deleted; COPY may announce that (RFC 9051 7.5.1)
+    const lines = view.removeUids(r.mapping.map((p) => p.from), s.qresync);
+    if (lines.length > 0) s.send(lines.join(''));
+    return { code: copyUid };
+  }
   // RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs
-  s.send(`* OK [${codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to))}] Moved\r\n`);
+  s.send(`* OK [${copyUid}] Moved\r\n`);
   const lines = view.removeUids(r.mapping.map((p) => p.from), s.qresync); // RFC 7162 3.2.10: VANISHED with QRESYNC
   if (lines.length > 0) s.send(lines.join(''));
   return { reportModSeq: true };

@@ -105,7 +105,9 @@ export const list = {
       if (opts.subscribedOnly && !subs.has(name) && !subscribedChild) continue;
       const attrs: string[] = [];
       if (!box) attrs.push(opts.extended || s.rev2 ? '\\NonExistent' : '\\Noselect');
-      attrs.push(hasChildren(name) ? '\\HasChildren' : '\\HasNoChildren');
+      // Recently Deleted cannot have children (RFC 3348 4: \Noinferiors implies \HasNoChildren)
+      if (box?.recentlyDeleted) attrs.push('\\Noinferiors');
+      else attrs.push(hasChildren(name) ? '\\HasChildren' : '\\HasNoChildren');
       if (box?.specialUse) attrs.push(box.specialUse);
       if ((opts.returnSubscribed || opts.subscribedOnly) && subs.has(name)) attrs.push('\\Subscribed');
       const ext = subscribedChild ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';

@@ -3,10 +3,18 @@
 import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
-import { checkNewName, mailboxObjectId, requireMailbox, shown } from './util.js';
+import { checkNewName, mailboxObjectId, refuseRecentlyDeleted, requireMailbox, shown } from './util.js';
+import { deletedBy } from '../../mail/recently-deleted.js';
+import type { ImapSession } from '../session.js';
 import type { ImapCommand } from './types.js';
 
 const AUTHED = ['authenticated', 'selected'] as const;
+
+/** Recently Deleted has no inferiors (LIST shows \Noinferiors): NO [CANNOT] for a name under it. */
+async function refuseUnderRecentlyDeleted(s: ImapSession, name: string): Promise<void> {
+  const levels = name.split('/');
+  for (let i = 1; i < levels.length; i++) refuseRecentlyDeleted(await s.services.store.getMailbox(s.user().id, levels.slice(0, i).join('/')), 'CREATE');
+}
 
 export const create = {
   name: 'CREATE',
@@ -18,6 +26,7 @@ export const create = {
     const store = s.services.store;
     const user = s.user();
     if (await store.getMailbox(user.id, name)) throw new ImapNo(`Mailbox already exists: ${shown(name)}`, 'ALREADYEXISTS');
+    await refuseUnderRecentlyDeleted(s, name);
     // RFC 9051 6.3.4: superior names needed for the new name are created too
     const levels = name.split('/');
     for (let i = 1; i < levels.length; i++) {
@@ -39,7 +48,9 @@ export const del = {
     args.end();
     if (name === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT'); // RFC 9051 6.3.5 MUST
     const box = await requireMailbox(s, name);
-    await s.services.store.deleteMailbox(s.user().id, box.name);
+    refuseRecentlyDeleted(box, 'DELETE');
+    // Its messages go to Recently Deleted like an expunge (when retention keeps deleted mail)
+    await s.services.store.deleteMailbox(s.user().id, box.name, deletedBy('imap', s.user().address));
     if (s.state.kind === 'selected' && s.state.view.mailboxId === box.id) s.state = { kind: 'authenticated', user: s.state.user };
   },
 } as const satisfies ImapCommand;
@@ -55,6 +66,8 @@ export const rename = {
     const store = s.services.store;
     const user = s.user();
     const box = await requireMailbox(s, from);
+    refuseRecentlyDeleted(box, 'RENAME');
+    await refuseUnderRecentlyDeleted(s, to);
     if (to === 'INBOX' || (await store.getMailbox(user.id, to))) throw new ImapNo(`Mailbox already exists: ${shown(to)}`, 'ALREADYEXISTS');
     if (to.toLowerCase().startsWith(`${box.name.toLowerCase()}/`)) throw new ImapNo('Cannot rename a mailbox into itself', 'CANNOT');
     if (box.name !== 'INBOX') {

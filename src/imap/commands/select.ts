@@ -25,10 +25,10 @@ async function open({ session: s, args }: CommandContext, readOnly: boolean): Pr
   // RFC 7162 3.2.5.1: a different UIDVALIDITY makes the client's cache worthless; plain SELECT then
   const q = params.qresync?.uidValidity === view.uidValidity ? params.qresync : undefined;
   const changes = q ? await view.catchUp(s.services.store, q.modSeq) : undefined;
-  sendSelectData(s, view, box.specialUse);
+  sendSelectData(s, view, box.recentlyDeleted ? '\\Noinferiors' : box.specialUse);
   if (q && changes) s.send(resyncLines(s, view, q, changes).join(''));
   s.state = { kind: 'selected', user, view };
-  return { code: readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${readOnly ? 'EXAMINE' : 'SELECT'} completed` };
+  return { code: view.readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${readOnly ? 'EXAMINE' : 'SELECT'} completed` };
 }
 
 function sendSelectData(s: ImapSession, view: MailboxView, specialUse: string | null): void {

@@ -36,7 +36,14 @@ export function shown(name: string): string {
   return text.length > 60 ? `${text.slice(0, 60)}...` : text;
 }
 
-/** NO for writes to a mailbox selected with EXAMINE. */
+/** NO for writes to a mailbox selected with EXAMINE, or to Recently Deleted. */
 export function requireWritable(s: ImapSession): void {
-  if (s.view().readOnly) throw new ImapNo('Mailbox is read-only (EXAMINE)', 'READ-ONLY');
+  const view = s.view();
+  if (view.recentlyDeleted) throw new ImapNo('Recently Deleted is read-only; COPY or MOVE a message out of it to restore it', 'READ-ONLY');
+  if (view.readOnly) throw new ImapNo('Mailbox is read-only (EXAMINE)', 'READ-ONLY');
+}
+
+/** NO [CANNOT] for anything that would put messages into, rename, delete or nest under Recently Deleted. */
+export function refuseRecentlyDeleted(box: Mailbox | null | undefined, what: string): void {
+  if (box?.recentlyDeleted) throw new ImapNo(`${what}: Recently Deleted is read-only; messages arrive there only when expunged`, 'CANNOT');
 }

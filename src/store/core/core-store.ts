@@ -19,12 +19,14 @@
  */
 import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
+import { StoreError } from '../errors.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MailboxSnapshot, MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, DeletedBy, DeletedMessage, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  MailboxCounts, MailboxSnapshot, MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
+import * as deleted from './deleted.js';
 import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
 import * as messages from './messages.js';
@@ -42,6 +44,9 @@ export abstract class CoreStore implements Store {
 
   /** Tombstones kept per mailbox (messages.EXPUNGE_LOG_KEEP); tests lower it to see pruning. */
   expungeLogKeep = messages.EXPUNGE_LOG_KEEP;
+
+  /** What expunge does with removed rows (setRetention); off until configured. */
+  protected retention: RetentionSettings = deleted.DEFAULT_RETENTION;
 
   abstract migrate(): Promise<void>;
   abstract schemaVersion(): Promise<number>;
@@ -109,7 +114,9 @@ export abstract class CoreStore implements Store {
   getMailboxById(id: Id): Promise<Mailbox | null> { return this.readOne((tx) => mailboxes.getMailboxById(tx, id)); }
   listMailboxes(userId: Id): Promise<Mailbox[]> { return this.read((tx) => mailboxes.listMailboxes(tx, userId)); }
   renameMailbox(userId: Id, from: string, to: string): Promise<void> { return this.write((tx) => mailboxes.renameMailbox(tx, userId, from, to)); }
-  deleteMailbox(userId: Id, name: string): Promise<void> { return this.write((tx) => messages.deleteMailbox(tx, userId, name)); }
+  deleteMailbox(userId: Id, name: string, by: DeletedBy = deleted.STORE_DELETION): Promise<void> {
+    return this.write((tx) => messages.deleteMailbox(tx, userId, name, this.retention, by));
+  }
   setSubscribed(userId: Id, name: string, on: boolean): Promise<void> { return this.write((tx) => mailboxes.setSubscribed(tx, userId, name, on)); }
   listSubscriptions(userId: Id): Promise<string[]> { return this.read((tx) => mailboxes.listSubscriptions(tx, userId)); }
 
@@ -122,7 +129,9 @@ export abstract class CoreStore implements Store {
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.read((tx) => mailboxSnapshot(tx, mailboxId, viewerId)); }
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.read((tx) => messages.mailboxCounts(tx, mailboxId, viewerId)); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
-  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.write((tx) => messages.expunge(tx, mailboxId, uids, this.expungeLogKeep)); }
+  expunge(mailboxId: Id, uids: Uid[], by: DeletedBy = deleted.STORE_DELETION): Promise<Uid[]> {
+    return this.write((tx) => messages.expunge(tx, mailboxId, uids, this.retention, by, this.expungeLogKeep));
+  }
   copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.copyMessages(tx, from, uids, to)); }
   moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> {
     return this.write((tx) => messages.moveMessages(tx, from, uids, to, this.expungeLogKeep));
@@ -131,6 +140,24 @@ export abstract class CoreStore implements Store {
     return this.read((tx) => messages.changesSince(tx, mailboxId, modSeq, viewerId));
   }
   setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.write((tx) => messages.setUidl(tx, mailboxId, uid, uidl)); }
+
+  // Recently Deleted (./deleted.ts)
+  async setRetention(settings: RetentionSettings): Promise<void> { this.retention = deleted.checkRetention(settings); }
+  listDeleted(userId: Id, since?: Date): Promise<DeletedMessage[]> { return this.read((tx) => deleted.listDeleted(tx, userId, since)); }
+  restoreDeleted(userId: Id, uids: Uid[] | null, toMailboxId?: Id): Promise<RestoredMessage[]> {
+    return this.write((tx) => deleted.restoreDeleted(tx, userId, uids, toMailboxId, this.expungeLogKeep));
+  }
+  /** One transaction per user (each under its user lock), so a purge never holds many users at once. */
+  async purgeDeleted(before: Date, limit = 1000): Promise<number> {
+    if (!(before instanceof Date) || Number.isNaN(before.getTime())) throw new StoreError('invalid', 'before is not a valid date');
+    if (!Number.isSafeInteger(limit) || limit <= 0) throw new StoreError('invalid', 'limit must be a positive integer');
+    let purged = 0;
+    for (const userId of await this.read((tx) => deleted.usersWithDue(tx, before, 100))) {
+      if (purged >= limit) break;
+      purged += await this.write((tx) => deleted.purgeUser(tx, userId, before, limit - purged, this.expungeLogKeep));
+    }
+    return purged;
+  }
 
   // Leases and logins: ephemeral writes (no fsync of their own); a crash ends the sessions they guard.
   acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.acquireLease(tx, key, owner, ttlMs), 'ephemeral'); }

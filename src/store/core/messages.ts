@@ -9,8 +9,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
-import type { AppendRequest, AppendResult, Changes, CopyResult, FlagUpdate, FlagUpdateResult, Id, MailboxCounts, MessageRow, ModSeq, Uid } from '../types.js';
+import type { AppendRequest, AppendResult, Changes, CopyResult, DeletedBy, RetentionSettings, FlagUpdate, FlagUpdateResult, Id, MailboxCounts, MessageRow, ModSeq, Uid } from '../types.js';
 import { acquireContent, addContentRefs, countContents, releaseContents } from './contents.js';
+import { removeRows, restoreRows, retainRows, withoutRecord } from './deleted.js';
 import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, splitFlags } from './flags.js';
 import { lockMailbox, requireMailbox, requireMailboxByName } from './mailboxes.js';
 import { MESSAGE_SELECT, toMessage, type MessageRecord } from './rows.js';
@@ -18,17 +19,17 @@ import type { Dialect } from './port.js';
 import type { ReadTx, Tx } from './tx.js';
 
 /** RFC 8474 objectid: 1*255 of ALPHA / DIGIT / "_" / "-"; a prefix letter and 128 random bits. */
-function newObjectId(prefix: 'M' | 'T' | 'U'): string {
+export function newObjectId(prefix: 'M' | 'T' | 'U'): string {
   return prefix + randomBytes(16).toString('hex');
 }
 
-function checkUids(uids: Uid[]): number[] {
+export function checkUids(uids: Uid[]): number[] {
   if (!Array.isArray(uids) || !uids.every((u) => Number.isSafeInteger(u) && u > 0)) throw new StoreError('invalid', 'UIDs must be positive integers');
   return uids;
 }
 
 /** Rows of `uids` in ascending UID order, as seen by `viewerId`, in one query (no N+1). */
-async function selectByUids(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRecord[]> {
+export async function selectByUids(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRecord[]> {
   return tx.query<MessageRecord>(
     `${MESSAGE_SELECT} WHERE m.mailbox_id = ? AND m.uid ${tx.d.inList('int')} ORDER BY m.uid`,
     [viewerId, mailboxId, tx.d.listParam(checkUids(uids))],
@@ -36,7 +37,7 @@ async function selectByUids(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id
 }
 
 /** 'overquota' when adding `bytes`/`messages` to the user's usage passes a limit. */
-async function checkQuota(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
+export async function checkQuota(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
   const u = (await tx.get<{ quota_bytes: number | null; quota_messages: number | null; used_bytes: number; used_messages: number }>(
     'SELECT quota_bytes, quota_messages, used_bytes, used_messages FROM users WHERE id = ?', [userId],
   ))!;
@@ -48,7 +49,7 @@ async function checkQuota(tx: Tx, userId: Id, bytes: number, messages: number): 
   }
 }
 
-async function chargeUser(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
+export async function chargeUser(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
   await tx.exec('UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ?', [bytes, messages, userId]);
 }
 
@@ -57,7 +58,7 @@ async function chargeUser(tx: Tx, userId: Id, bytes: number, messages: number): 
  * then checks the new usage against the limits; 'overquota' rolls the charge back with
  * the rest of the transaction. Same rule: usage + added > limit fails.
  */
-async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
+export async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
   const u = (await tx.get<{ quota_bytes: number | null; quota_messages: number | null; used_bytes: number; used_messages: number }>(
     'UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ? RETURNING quota_bytes, quota_messages, used_bytes, used_messages',
     [bytes, messages, userId],
@@ -71,7 +72,7 @@ async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messages: nu
 }
 
 /** Reserves `n` UIDs in a mailbox and adds to its counters; returns the first UID. */
-async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<number> {
+export async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<number> {
   const r = await tx.get<{ uid_next: number }>(
     'UPDATE mailboxes SET uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ? WHERE id = ? RETURNING uid_next',
     [n, n, bytes, mailboxId],
@@ -92,7 +93,7 @@ async function stampAndTakeUids(tx: Tx, mailboxId: Id, n: number, bytes: number)
   return { modSeq: r.highest_modseq, first: r.uid_next - n };
 }
 
-async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<void> {
+export async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<void> {
   await tx.exec('UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ? WHERE id = ?', [n, bytes, mailboxId]);
 }
 
@@ -105,7 +106,7 @@ async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): P
  */
 export const EXPUNGE_LOG_KEEP = 20_000;
 
-async function logExpunged(tx: Tx, mailboxId: Id, modSeq: ModSeq, uids: number[], keep: number): Promise<void> {
+export async function logExpunged(tx: Tx, mailboxId: Id, modSeq: ModSeq, uids: number[], keep: number): Promise<void> {
   await tx.exec(`INSERT INTO expunged (mailbox_id, uid, modseq) SELECT ?, value, ? FROM ${tx.d.list('int')}`, [mailboxId, modSeq, tx.d.listParam(uids)]);
   const r = await tx.get<{ expunged_count: number }>(
     'UPDATE mailboxes SET expunged_count = expunged_count + ? WHERE id = ? RETURNING expunged_count',
@@ -152,6 +153,7 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const internalDate = req.internalDate ?? new Date();
   if (!(internalDate instanceof Date) || Number.isNaN(internalDate.getTime())) throw new StoreError('invalid', 'internalDate is not a valid date');
   const box = await lockMailbox(tx, req.mailboxId);
+  if (box.recently_deleted) throw new StoreError('invalid', 'nothing is appended to Recently Deleted');
   const size = await acquireContent(tx, req.content);
   if (req.ignoreQuota) await chargeUser(tx, box.user_id, size, 1);
   else await chargeWithinQuota(tx, box.user_id, size, 1);
@@ -250,22 +252,17 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
   return result;
 }
 
-/** Removes rows, logs them in the expunge log, releases quota and content. */
-export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[], keep = EXPUNGE_LOG_KEEP): Promise<Uid[]> {
+/**
+ * Removes rows: into Recently Deleted while retention keeps deleted mail (deleted.ts), else
+ * for good (expunge log, quota, content released). Rows of Recently Deleted itself go for good.
+ */
+export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[], retention: RetentionSettings, by: DeletedBy, keep = EXPUNGE_LOG_KEEP): Promise<Uid[]> {
   checkUids(uids);
   const box = await lockMailbox(tx, mailboxId);
   const rows = await selectByUids(tx, box.id, uids, 0);
   if (rows.length === 0) return [];
-  const gone = rows.map((r) => r.uid);
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
-  const modSeq = await tx.modSeq(box.id);
-  await tx.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`, [box.id, tx.d.listParam(gone)]);
-  await logExpunged(tx, box.id, modSeq, gone, keep);
-  await shrinkMailbox(tx, box.id, rows.length, bytes);
-  await chargeUser(tx, box.user_id, -bytes, -rows.length);
-  await releaseContents(tx, countContents(rows));
-  tx.touch('expunge', box.user_id, box.id);
-  return gone as Uid[];
+  if (retention.keepDeleted && !box.recently_deleted) return retainRows(tx, box, rows, by, retention, keep);
+  return removeRows(tx, box, rows, keep);
 }
 
 /** Locks both mailboxes' users (ascending id) and returns the fresh rows. */
@@ -279,6 +276,7 @@ async function lockPair(tx: Tx, fromId: Id, toId: Id) {
 export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): Promise<CopyResult> {
   checkUids(uids);
   const { src, dst } = await lockPair(tx, fromId, toId);
+  if (dst.recently_deleted) throw new StoreError('invalid', 'messages enter Recently Deleted only by being expunged');
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
   const bytes = rows.reduce((sum, r) => sum + r.size, 0);
@@ -289,7 +287,8 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   const mapping = [];
   for (const [i, r] of rows.entries()) {
     // RFC 8474 5.1: COPY keeps EMAILID; a copy is a new POP3 message (new UIDL)
-    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, r.flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U')]);
+    const flags = src.recently_deleted ? joinFlags(withoutRecord(splitFlags(r.flags))) : r.flags;
+    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U')]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
   tx.touch('append', dst.user_id, dst.id);
@@ -300,8 +299,10 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
 export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id, keep = EXPUNGE_LOG_KEEP): Promise<CopyResult> {
   checkUids(uids);
   const { src, dst } = await lockPair(tx, fromId, toId);
+  if (dst.recently_deleted) throw new StoreError('invalid', 'messages enter Recently Deleted only by being expunged');
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
+  if (src.recently_deleted) return { uidValidity: dst.uid_validity, mapping: await restoreRows(tx, src, rows, dst, keep) };
   const bytes = rows.reduce((sum, r) => sum + r.size, 0);
   if (src.user_id !== dst.user_id) {
     await checkQuota(tx, dst.user_id, bytes, rows.length);
@@ -355,20 +356,33 @@ export async function changesSince(tx: ReadTx, mailboxId: Id, modSeq: ModSeq, vi
   };
 }
 
-/** Deletes a mailbox with its rows and expunge log; releases quota and content. */
-export async function deleteMailboxRow(tx: Tx, userId: Id, mailboxId: Id): Promise<void> {
+/**
+ * Deletes a mailbox with its rows and expunge log; releases quota and content. With
+ * `retain` (retention on and a deletion record) the rows go to Recently Deleted first.
+ */
+export async function deleteMailboxRow(tx: Tx, userId: Id, mailboxId: Id, retain?: { settings: RetentionSettings; by: DeletedBy }): Promise<void> {
   await tx.lockUsers([userId]);
-  const rows = await tx.query<{ content_id: string; size: number }>('SELECT content_id, size FROM messages WHERE mailbox_id = ?', [mailboxId]);
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
+  if (retain?.settings.keepDeleted) {
+    const box = await requireMailbox(tx, mailboxId);
+    const kept = await tx.query<MessageRecord>(`${MESSAGE_SELECT} WHERE m.mailbox_id = ? ORDER BY m.uid`, [0, mailboxId]);
+    if (kept.length > 0 && !box.recently_deleted) await retainRows(tx, box, kept, retain.by, retain.settings, EXPUNGE_LOG_KEEP, true);
+  }
+  // Rows of Recently Deleted kept outside the quota are not uncharged again.
+  const rows = await tx.query<{ content_id: string; size: number; charged: number | null }>(
+    'SELECT m.content_id, m.size, d.charged FROM messages m LEFT JOIN deleted_messages d ON d.message_id = m.id WHERE m.mailbox_id = ?',
+    [mailboxId],
+  );
+  const counted = rows.filter((r) => r.charged === null || Number(r.charged) === 1);
   await tx.exec('DELETE FROM messages WHERE mailbox_id = ?', [mailboxId]);
   await tx.exec('DELETE FROM expunged WHERE mailbox_id = ?', [mailboxId]);
   await tx.exec('DELETE FROM mailboxes WHERE id = ?', [mailboxId]);
-  await chargeUser(tx, userId, -bytes, -rows.length);
+  await chargeUser(tx, userId, -counted.reduce((sum, r) => sum + r.size, 0), -counted.length);
   await releaseContents(tx, countContents(rows));
   tx.touch('mailbox-deleted', userId, mailboxId);
 }
 
-export async function deleteMailbox(tx: Tx, userId: Id, name: string): Promise<void> {
+export async function deleteMailbox(tx: Tx, userId: Id, name: string, settings: RetentionSettings, by: DeletedBy): Promise<void> {
   const box = await requireMailboxByName(tx, userId, name);
-  await deleteMailboxRow(tx, userId, box.id);
+  if (box.recently_deleted) throw new StoreError('invalid', 'Recently Deleted cannot be deleted; its messages are purged after the retention period');
+  await deleteMailboxRow(tx, userId, box.id, { settings, by });
 }

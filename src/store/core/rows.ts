@@ -33,6 +33,8 @@ export interface MailboxRecord {
   message_count: number;
   total_size: number;
   subscribed: number;
+  /** 1 for the user's Recently Deleted mailbox (migration 10). */
+  recently_deleted: number;
 }
 
 export interface MessageRecord {
@@ -91,6 +93,7 @@ export function toMailbox(r: MailboxRecord): Mailbox {
     highestModSeq: r.highest_modseq,
     messageCount: r.message_count,
     totalSize: r.total_size,
+    recentlyDeleted: Number(r.recently_deleted) === 1,
   };
 }
 

@@ -245,6 +245,26 @@ export const pgMigrations: readonly PgMigration[] = [
       UPDATE mailboxes SET expunged_count = (SELECT count(*) FROM expunged e WHERE e.mailbox_id = mailboxes.id);
     `,
   },
+  {
+    version: 10,
+    description: 'Recently Deleted: a mailbox per user and the deletion record of each kept message',
+    // As the SQLite migration (store/core/deleted.ts).
+    sql: `
+      ALTER TABLE mailboxes ADD COLUMN recently_deleted SMALLINT NOT NULL DEFAULT 0;
+      CREATE TABLE deleted_messages (
+        message_id BIGINT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        deleted_at BIGINT NOT NULL,
+        mailbox_id BIGINT NOT NULL,
+        mailbox_name TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        charged SMALLINT NOT NULL
+      );
+      CREATE INDEX deleted_messages_due ON deleted_messages (deleted_at);
+      CREATE INDEX deleted_messages_user ON deleted_messages (user_id, deleted_at);
+    `,
+  },
 ];
 
 /**

@@ -256,6 +256,30 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 10,
+    description: 'Recently Deleted: a mailbox per user and the deletion record of each kept message',
+    up(db) {
+      // store/core/deleted.ts. A kept message is an ordinary row of the user's Recently Deleted
+      // mailbox (its content reference stays); this table says when, from where, how and by
+      // whom it was deleted, and whether it still counts against quota. It goes with the row.
+      db.exec(`
+        ALTER TABLE mailboxes ADD COLUMN recently_deleted INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE deleted_messages (
+          message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          deleted_at INTEGER NOT NULL,
+          mailbox_id INTEGER NOT NULL,                -- no reference: the mailbox may be deleted since
+          mailbox_name TEXT NOT NULL,
+          protocol TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          charged INTEGER NOT NULL                    -- 1: still counted in users.used_*
+        );
+        CREATE INDEX deleted_messages_due ON deleted_messages(deleted_at);
+        CREATE INDEX deleted_messages_user ON deleted_messages(user_id, deleted_at);
+      `);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */

@@ -36,6 +36,7 @@ export interface HostedStore {
  */
 export function hostSqlite(opts: HostOptions, bus: ChangeBus): HostedStore {
   const store = new SqliteStore({ file: opts.file, blobDir: opts.blobDir, bus, busyTimeoutMs: opts.busyTimeoutMs });
+  if (opts.retention) void store.setRetention(opts.retention); // synchronous inside; settled before any call arrives
   const db = store.database;
   return {
     store,

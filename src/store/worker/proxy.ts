@@ -24,8 +24,8 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
-  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, SpecialUse, StorageStats, Store, Uid, User,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, DeletedBy, DeletedMessage, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
+  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
 import { fromWire, SEGMENTS, type ContentLayout, type ForwardedMethod, type HostOptions, type Reply, type Request } from './wire.js';
@@ -204,7 +204,7 @@ export class WorkerStore implements Store {
   getMailboxById(id: Id): Promise<Mailbox | null> { return this.call('getMailboxById', [id]); }
   listMailboxes(userId: Id): Promise<Mailbox[]> { return this.call('listMailboxes', [userId]); }
   renameMailbox(userId: Id, from: string, to: string): Promise<void> { return this.call('renameMailbox', [userId, from, to]); }
-  deleteMailbox(userId: Id, name: string): Promise<void> { return this.call('deleteMailbox', [userId, name]); }
+  deleteMailbox(userId: Id, name: string, by?: DeletedBy): Promise<void> { return this.call('deleteMailbox', [userId, name, by]); }
   setSubscribed(userId: Id, name: string, on: boolean): Promise<void> { return this.call('setSubscribed', [userId, name, on]); }
   listSubscriptions(userId: Id): Promise<string[]> { return this.call('listSubscriptions', [userId]); }
 
@@ -215,11 +215,21 @@ export class WorkerStore implements Store {
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.call('mailboxSnapshot', [mailboxId, viewerId]); } // typed arrays clone as one copy each
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.call('mailboxCounts', [mailboxId, viewerId]); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.call('updateFlags', [update]); }
-  expunge(mailboxId: Id, uids: Uid[]): Promise<Uid[]> { return this.call('expunge', [mailboxId, uids]); }
+  expunge(mailboxId: Id, uids: Uid[], by?: DeletedBy): Promise<Uid[]> { return this.call('expunge', [mailboxId, uids, by]); }
   copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.call('copyMessages', [from, uids, to]); }
   moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.call('moveMessages', [from, uids, to]); }
   changesSince(mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> { return this.call('changesSince', [mailboxId, modSeq, viewerId]); }
   setUidl(mailboxId: Id, uid: Uid, uidl: string): Promise<void> { return this.call('setUidl', [mailboxId, uid, uidl]); }
+
+  // Recently Deleted
+  /** Also remembered for a worker started later (after a crash), which gets it with its options. */
+  setRetention(settings: RetentionSettings): Promise<void> {
+    this.hostOptions.retention = settings;
+    return this.call('setRetention', [settings]);
+  }
+  listDeleted(userId: Id, since?: Date): Promise<DeletedMessage[]> { return this.call('listDeleted', [userId, since]); }
+  restoreDeleted(userId: Id, uids: Uid[] | null, toMailboxId?: Id): Promise<RestoredMessage[]> { return this.call('restoreDeleted', [userId, uids, toMailboxId]); }
+  purgeDeleted(before: Date, limit?: number): Promise<number> { return this.call('purgeDeleted', [before, limit]); }
 
   // Leases and logins
   acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.call('acquireLease', [key, owner, ttlMs]); }

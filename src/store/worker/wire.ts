@@ -6,7 +6,7 @@
  */
 import { StoreError, type StoreErrorCode } from '../errors.js';
 import type { ChangeEvent } from '../bus.js';
-import type { Segment, Store } from '../types.js';
+import type { RetentionSettings, Segment, Store } from '../types.js';
 
 /** Store methods answered by the host. `blobs` and `openContent` are served on the main thread. */
 export type ForwardedMethod = Exclude<{ [K in keyof Store]: Store[K] extends (...a: never[]) => unknown ? K : never }[keyof Store], 'openContent'>;
@@ -19,6 +19,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'addAlias', 'deleteAlias', 'listAliases', 'aliasTargets',
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
   'appendMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
+  'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
@@ -41,6 +42,8 @@ export interface HostOptions {
   busyTimeoutMs?: number;
   /** Change poller period; 0 turns the poller off (tests that want no external doorbells). */
   changePollMs: number;
+  /** Store.setRetention as last set, so a worker restarted after a crash keeps it. */
+  retention?: RetentionSettings;
 }
 
 export type Request = { id: number; method: ForwardedMethod | typeof SEGMENTS; args: unknown[] };
