@@ -41,6 +41,9 @@ async function populate(store: Store): Promise<void> {
   await store.copyMessages(inbox.id, [1, 4] as Uid[], archive.id);
   await store.moveMessages(inbox.id, [7] as Uid[], archive.id);
   await store.setUidl(inbox.id, 8 as Uid, 'legacy-uidl-8');
+  // One message kept in Recently Deleted, with its record (a sixth mailbox)
+  await store.setRetention({ keepDeleted: true, countQuota: false, mailboxName: 'Recently Deleted' });
+  await store.expunge(inbox.id, [9] as Uid[], { protocol: 'imap', actor: 'Alice@example.test' });
   const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
   await store.appendMessage({ mailboxId: bobInbox.id, content: await makeContent(store, [rawMessage('bob')]) });
   await store.enqueueMessage({ content: await makeContent(store, [rawMessage('queued')]), from: 'alice@example.test', recipients: [{ address: 'x@remote.test', notify: ['FAILURE'] }], params: { envid: 'E1' } });
@@ -60,7 +63,7 @@ async function snapshot(store: Store): Promise<unknown> {
       }
       boxes.push({ box: b, rows, contents, changes: await store.changesSince(b.id, 0, u.id), search: await store.searchText(b.id, 'text', 'TEXT 1') });
     }
-    users.push({ user: u, quota: await store.getQuota(u.id), boxes, subs: await store.listSubscriptions(u.id) });
+    users.push({ user: u, quota: await store.getQuota(u.id), boxes, subs: await store.listSubscriptions(u.id), deleted: await store.listDeleted(u.id) });
   }
   const queue = (await store.listQueueEntries()).map((e) => ({ ...e, id: 'id' }));
   return { domains: await store.listDomains(), aliases: await store.listAliases(), users, queue, stats: await store.stats() };
@@ -85,7 +88,7 @@ describe('store copy between SQLite and PostgreSQL', { skip: pgSkip, timeout: 24
     const cli = (args: string[]) => runCli(['store', 'copy', ...args], { dataDir: dirA, timeoutMs: 120_000 });
     const toPg = await cli(['--from', `sqlite:${dirA}`, '--to', db.url]);
     assert.equal(toPg.code, 0, toPg.stderr);
-    assert.match(toPg.stdout, /copied 2 users, 5 mailboxes, \d+ messages, \d+ blobs/);
+    assert.match(toPg.stdout, /copied 2 users, 6 mailboxes, \d+ messages, \d+ blobs/);
     assert.match(toPg.stderr, /messages\s+\[#+\] \d+\/\d+/, 'progress bar on stderr');
 
     const again = await cli(['--from', `sqlite:${dirA}`, '--to', db.url]);
