@@ -27,7 +27,7 @@ async function fixture(options: { busy?: () => boolean } = {}) {
   };
   const auth = createAuthenticator(store, throttle, { scrypt, cache: new CredentialCache({ size: 100, ttlMs: 60_000 }) });
   const login = async (password: string, username = user.address) => {
-    const r = await auth.authenticate({ username, password, remoteAddress: IP });
+    const r = await auth.authenticate({ username, password, remoteAddress: IP, protocol: 'imap' });
     return r.ok ? 'ok' : r.reason;
   };
   return { user, auth, login, events, hashes: () => hashes };

@@ -20,6 +20,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
   'appendMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
+  'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
   'retryQueueEntry', 'deleteQueueEntry', 'clearQueueDsn',
