@@ -13,6 +13,7 @@ import { proxySettings } from './net/proxy-config.js';
 import { loadTlsMaterial } from './net/tls.js';
 import { openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
+import { LiveLogins } from './auth/live-logins.js';
 import { deliveryContext } from './mail/delivery-context.js';
 import { retentionSettings, startDeletedPurge } from './mail/recently-deleted.js';
 import { protocolFor } from './protocols.js';
@@ -59,6 +60,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       store,
       bus,
       auth,
+      logins: new LiveLogins(store, bus, (err) => log.warn({ err }, 'could not check open sessions against changed credentials')),
       delivery: deliveryContext(store, config),
       log,
       tls: { cert: tls.cert, key: tls.key },

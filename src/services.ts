@@ -9,6 +9,7 @@ import type { Config } from './config/load.js';
 import type { ChangeBus } from './store/bus.js';
 import type { Store } from './store/types.js';
 import type { Authenticator } from './auth/authenticate.js';
+import type { LiveLogins } from './auth/live-logins.js';
 import type { DeliveryContext } from './mail/delivery.js';
 
 export interface Services {
@@ -16,6 +17,8 @@ export interface Services {
   store: Store;
   bus: ChangeBus;
   auth: Authenticator;
+  /** Open sessions by login, ended when their credential is revoked or changed (containment). */
+  logins: LiveLogins;
   delivery: DeliveryContext;
   log: Logger;
   /** PEM certificate and key, for STARTTLS/STLS (the listener framework also offers `session.secureContext`). */

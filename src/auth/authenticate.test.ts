@@ -5,14 +5,22 @@ import { CredentialCache } from './credential-cache.js';
 import { HashPoolBusy } from './hash-pool.js';
 import { hashPassword, libuvScrypt, type Scrypt } from './password.js';
 import type { AuthThrottle } from './throttle.js';
-import type { Store, User } from '../store/types.js';
+import type { Device, Store, User } from '../store/types.js';
+import { devicePasswordDigest, generateDevicePassword, looksLikeDevicePassword } from './device-password.js';
+import type { MailProtocol } from './device-limits.js';
 
 const IP = '198.51.100.7';
 
 /** A store with one user whose hash the test may change, a throttle that records, and a scrypt that counts. */
 async function fixture(options: { busy?: () => boolean } = {}) {
-  const user = { id: 7, address: 'alice@example.test', passwordHash: await hashPassword('old-pw') } as User;
-  const store = { getUser: async (a: string) => (a.toLowerCase() === user.address ? { ...user } : null) } as unknown as Store;
+  const user = { id: 7, address: 'alice@example.test', passwordHash: await hashPassword('old-pw'), settings: {} } as unknown as User;
+  const devices = new Map<string, Device>(); // by digest
+  const recorded: string[] = [];
+  const store = {
+    getUser: async (a: string) => (a.toLowerCase() === user.address ? { ...user } : null),
+    deviceBySecret: async (digest: string) => devices.get(digest) ?? null,
+    recordDeviceLogin: async (id: number, _at: Date, protocol: string, address: string) => void recorded.push(`${id} ${protocol} ${address}`),
+  } as unknown as Store;
   const events: string[] = [];
   const throttle: AuthThrottle = {
     before: async () => ({ delayMs: 0, blocked: false }),
@@ -26,11 +34,16 @@ async function fixture(options: { busy?: () => boolean } = {}) {
     return libuvScrypt(...args);
   };
   const auth = createAuthenticator(store, throttle, { scrypt, cache: new CredentialCache({ size: 100, ttlMs: 60_000 }) });
-  const login = async (password: string, username = user.address) => {
-    const r = await auth.authenticate({ username, password, remoteAddress: IP });
+  const login = async (password: string, username = user.address, protocol: MailProtocol = 'imap') => {
+    const r = await auth.authenticate({ username, password, remoteAddress: IP, protocol });
     return r.ok ? 'ok' : r.reason;
   };
-  return { user, auth, login, events, hashes: () => hashes };
+  const addDevice = (password: string, d: Partial<Device>) => {
+    const device: Device = { id: 1, userId: user.id, memberId: 3, member: 'bob', viewerId: -3, name: 'phone', settings: {}, createdAt: new Date(), lastLogin: null, ...d };
+    devices.set(devicePasswordDigest(password), device);
+    return device;
+  };
+  return { user, auth, login, events, hashes: () => hashes, addDevice, devices, recorded };
 }
 
 describe('authenticator with the credential cache', () => {
@@ -84,5 +97,57 @@ describe('authenticator with the credential cache', () => {
     assert.equal(await f.login('old-pw'), 'ok');
     busy = true;
     assert.equal(await f.login('old-pw'), 'ok', 'a verified password needs no hash thread');
+  });
+});
+
+describe('authenticator with device passwords', () => {
+  it('a device password logs in as its member with no scrypt, by one digest lookup; the last login is recorded', async () => {
+    const f = await fixture();
+    const pw = generateDevicePassword();
+    f.addDevice(pw, { id: 11 });
+    const r = await f.auth.authenticate({ username: 'alice@example.test', password: pw, remoteAddress: IP, protocol: 'pop3' });
+    assert.ok(r.ok);
+    assert.deepEqual(r.login, {
+      userId: 7, member: 'bob', memberId: 3, viewerId: -3, device: { id: 11, name: 'phone', settings: {} }, passwordHash: null, protocol: 'pop3',
+    });
+    assert.equal(f.hashes(), 0, 'no scrypt for a device password');
+    assert.equal(await f.login(pw.toUpperCase().replace(/-/g, '')), 'ok', 'typed in capitals and without dashes');
+    assert.deepEqual(f.recorded, ['11 pop3 198.51.100.7', '11 imap 198.51.100.7']);
+  });
+
+  it("another account's device password, or a revoked one, is a wrong password", async () => {
+    const f = await fixture();
+    const pw = generateDevicePassword();
+    f.addDevice(pw, { userId: 99 });
+    assert.equal(await f.login(pw), 'invalid');
+    f.devices.clear();
+    assert.equal(await f.login(pw), 'invalid');
+    assert.deepEqual(f.events, ['failed alice@example.test', 'failed alice@example.test']);
+  });
+
+  it('protocols= refuses other protocols without counting a failure; require_device_passwords refuses the account password', async () => {
+    const f = await fixture();
+    const pw = generateDevicePassword();
+    f.addDevice(pw, { settings: { protocols: 'imap,smtp' } });
+    assert.equal(await f.login(pw, undefined, 'smtp'), 'ok');
+    assert.equal(await f.login(pw, undefined, 'pop3'), 'invalid');
+    assert.ok(!f.events.includes('failed alice@example.test'));
+    assert.equal(await f.login('old-pw'), 'ok');
+    f.user.settings = { 'auth.require_device_passwords': 'yes' };
+    assert.equal(await f.login('old-pw'), 'invalid');
+    assert.equal(await f.login(pw), 'ok', 'devices still work');
+  });
+
+  it('generated passwords: 24 characters of a 32-letter alphabet in six groups, never the same twice', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const p = generateDevicePassword();
+      assert.match(p, /^[a-km-np-z2-9]{4}(-[a-km-np-z2-9]{4}){5}$/);
+      assert.ok(looksLikeDevicePassword(p));
+      seen.add(p);
+    }
+    assert.equal(seen.size, 200);
+    assert.ok(!looksLikeDevicePassword('correct horse battery staple'));
+    assert.equal(devicePasswordDigest('abcd-efgh'), devicePasswordDigest('ABCDEFGH'));
   });
 });

@@ -9,20 +9,54 @@
  * queue or an unreachable store is 'unavailable', never 'invalid', and never
  * counts as a failure (clients would drop a saved password).
  */
-import type { Id, Store, User } from '../store/types.js';
+import type { Device, Id, Store, User } from '../store/types.js';
+import { OWNER_MEMBER } from '../store/types.js';
+import { devicePasswordDigest, looksLikeDevicePassword } from './device-password.js';
+import { deviceAllows, REQUIRE_DEVICE_PASSWORDS, type MailProtocol } from './device-limits.js';
 import { hashPassword, libuvScrypt, verifyPassword, type Scrypt } from './password.js';
 import type { AuthThrottle } from './throttle.js';
 import { isStoreError } from '../store/errors.js';
 import { CredentialCache } from './credential-cache.js';
 import { HashPool, HashPoolBusy } from './hash-pool.js';
 
+/**
+ * Who logged in: the account, the member (`owner` for the account's own password) and the
+ * device password used, if any. `viewerId` is whose `\Seen` the session reads and writes.
+ */
+export interface LoginIdentity {
+  userId: Id;
+  member: string;
+  memberId: Id | null;
+  viewerId: Id;
+  device: { id: Id; name: string; settings: Record<string, string> } | null;
+  /** The stored account password hash this login was checked against (null for a device login). */
+  passwordHash: string | null;
+  protocol: MailProtocol;
+}
+
 /** 'unavailable': the store could not be asked (e.g. PostgreSQL down) or the hash queue is full; a temporary failure, not a wrong password. */
-export type AuthResult = { ok: true; user: User } | { ok: false; reason: 'invalid' | 'throttled' | 'unavailable' };
+export type AuthResult = { ok: true; user: User; login: LoginIdentity } | { ok: false; reason: 'invalid' | 'throttled' | 'unavailable' };
 
 export interface Credentials {
   username: string;
   password: string;
   remoteAddress: string;
+  /** The protocol asking: device limits (`protocols=`) and the last-login record use it. */
+  protocol: MailProtocol;
+}
+
+/** A device's last login is written at most this often per protocol and address (ephemeral writes, still not free). */
+const DEVICE_LOGIN_RECORD_MS = 60_000;
+
+function ownerLogin(user: User, protocol: MailProtocol): LoginIdentity {
+  return { userId: user.id, member: OWNER_MEMBER, memberId: null, viewerId: user.id, device: null, passwordHash: user.passwordHash, protocol };
+}
+
+function deviceLogin(device: Device, protocol: MailProtocol): LoginIdentity {
+  return {
+    userId: device.userId, member: device.member, memberId: device.memberId, viewerId: device.viewerId,
+    device: { id: device.id, name: device.name, settings: device.settings }, passwordHash: null, protocol,
+  };
 }
 
 export interface Authenticator {
@@ -48,6 +82,21 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= hashPassword('unused', scrypt).catch((err: unknown) => ((dummyHash = undefined), Promise.reject(err))));
 
+  /** The user's device with this password, if it is one (one indexed lookup, only for passwords shaped like a generated one). */
+  async function findDevice(user: User, password: string): Promise<Device | null> {
+    if (!looksLikeDevicePassword(password)) return null;
+    const d = await store.deviceBySecret(devicePasswordDigest(password));
+    return d && d.userId === user.id ? d : null;
+  }
+
+  function recordDeviceLogin(d: Device, protocol: MailProtocol, address: string): void {
+    const last = d.lastLogin;
+    const now = new Date();
+    if (last && last.protocol === protocol && last.address === address && now.getTime() - last.at.getTime() < DEVICE_LOGIN_RECORD_MS) return;
+    // Not awaited: the login does not wait for its own record (an ephemeral write; losing one is harmless).
+    store.recordDeviceLogin(d.id, now, protocol, address).catch(() => {});
+  }
+
   /** A real scrypt, unless this exact password was verified against this exact stored hash within the TTL. */
   async function verify(user: User, password: string): Promise<boolean> {
     if (cache?.has(user.id, password, user.passwordHash)) return true;
@@ -57,7 +106,7 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
   }
 
   return {
-    async authenticate({ username, password, remoteAddress }): Promise<AuthResult> {
+    async authenticate({ username, password, remoteAddress, protocol }): Promise<AuthResult> {
       const account = username.trim();
       const verdict = await throttle.before(remoteAddress, account);
       if (verdict.delayMs > 0) await sleep(verdict.delayMs);
@@ -71,6 +120,20 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
         if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
         user = null; // any other lookup failure (e.g. a malformed name) is "no such user", as before
       }
+      let device: Device | null = null;
+      try {
+        device = user ? await findDevice(user, password) : null;
+      } catch (err) {
+        if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
+        throw err;
+      }
+      if (user && device) {
+        await throttle.succeeded(remoteAddress, account);
+        // A device limited to other protocols gets the protocol's usual failure; it is no guess, so the throttle does not count it.
+        if (!deviceAllows(device.settings, protocol)) return { ok: false, reason: 'invalid' };
+        recordDeviceLogin(device, protocol, remoteAddress);
+        return { ok: true, user, login: deviceLogin(device, protocol) };
+      }
       let good: boolean;
       try {
         // Unknown users cost one scrypt too, so timing does not reveal which accounts exist.
@@ -81,7 +144,9 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
       }
       if (user && good) {
         await throttle.succeeded(remoteAddress, account);
-        return { ok: true, user };
+        // auth.require_device_passwords: the account password no longer opens mail protocols.
+        if (user.settings[REQUIRE_DEVICE_PASSWORDS] === 'yes') return { ok: false, reason: 'invalid' };
+        return { ok: true, user, login: ownerLogin(user, protocol) };
       }
       await throttle.failed(remoteAddress, account);
       return { ok: false, reason: 'invalid' };

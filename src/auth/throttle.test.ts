@@ -47,16 +47,16 @@ describe('MemoryThrottle', () => {
 
 describe('authenticator', () => {
   it('accepts the right password, refuses wrong ones and unknown users alike, and throttles', async () => {
-    const user = { id: 1, address: 'alice@example.test', passwordHash: await hashPassword('pw') } as User;
+    const user = { id: 1, address: 'alice@example.test', passwordHash: await hashPassword('pw'), settings: {} } as unknown as User;
     const store = { getUser: async (a: string) => (a.toLowerCase() === user.address ? user : null) } as unknown as Store;
     const slept: number[] = [];
     const auth = createAuthenticator(store, new MemoryThrottle(), { sleep: async (ms) => void slept.push(ms) });
     const ip = '203.0.113.9';
-    assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip }), { ok: true, user });
+    assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip, protocol: 'imap' }), { ok: true, user, login: { userId: 1, member: 'owner', memberId: null, viewerId: 1, device: null, passwordHash: user.passwordHash, protocol: 'imap' } });
     const rows: [string, string][] = [['alice@example.test', 'wrong'], ['nobody@example.test', 'pw'], ['no-at-sign', 'pw'], ['', '']];
-    for (const [username, password] of rows) assert.deepEqual(await auth.authenticate({ username, password, remoteAddress: ip }), { ok: false, reason: 'invalid' });
-    for (let i = 0; i < 40; i++) await auth.authenticate({ username: 'alice@example.test', password: 'bad', remoteAddress: ip });
-    assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip }), { ok: false, reason: 'throttled' });
+    for (const [username, password] of rows) assert.deepEqual(await auth.authenticate({ username, password, remoteAddress: ip, protocol: 'imap' }), { ok: false, reason: 'invalid' });
+    for (let i = 0; i < 40; i++) await auth.authenticate({ username: 'alice@example.test', password: 'bad', remoteAddress: ip, protocol: 'imap' });
+    assert.deepEqual(await auth.authenticate({ username: 'alice@example.test', password: 'pw', remoteAddress: ip, protocol: 'imap' }), { ok: false, reason: 'throttled' });
     assert.ok(slept.length > 0 && slept.every((ms) => ms > 0));
   });
 });

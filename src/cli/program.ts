@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerUserCommands } from './users.js';
 import { registerUserSettingCommands } from './user-settings.js';
+import { registerPeopleCommands } from './people.js';
 import { registerAliasCommands } from './aliases.js';
 import { registerQuotaCommands } from './quota.js';
 import { registerMailboxCommands } from './mailboxes.js';
@@ -27,6 +28,7 @@ const commands: CommandRegistration[] = [
   registerServe,
   registerUserCommands,
   registerUserSettingCommands,
+  registerPeopleCommands,
   registerAliasCommands,
   registerQuotaCommands,
   registerMailboxCommands,

@@ -7,10 +7,18 @@ import type { Command } from 'commander';
 import { requireUser } from '../mail/accounts.js';
 import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
 import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copy-setting.js';
+import { normaliseRequireDevicePasswords, REQUIRE_DEVICE_PASSWORDS } from '../auth/device-limits.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
+import { deviceLine } from './people.js';
 
 /** Every per-user key with what it accepts. */
-const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off' };
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no' };
+
+function normalise(key: string, value: string): string {
+  if (key === SENT_COPY_SETTING) return normaliseSentCopySetting(value);
+  if (key === REQUIRE_DEVICE_PASSWORDS) return normaliseRequireDevicePasswords(value);
+  return normalisePop3Setting(key, value);
+}
 
 function parseAssignment(text: string): { key: string; value: string | null } {
   const eq = text.indexOf('=');
@@ -20,7 +28,7 @@ function parseAssignment(text: string): { key: string; value: string | null } {
   if (!(key in SETTINGS)) throw new CliError(`unknown setting ${key}; known keys: ${Object.keys(SETTINGS).join(', ')}`);
   if (value.trim() === '') return { key, value: null };
   try {
-    return { key, value: key === SENT_COPY_SETTING ? normaliseSentCopySetting(value) : normalisePop3Setting(key, value) };
+    return { key, value: normalise(key, value) };
   } catch (e) {
     throw new CliError((e as Error).message);
   }
@@ -58,6 +66,10 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`pop3.keepDays\t${expireText(p.keepDays).toLowerCase()}\t(${origin('pop3.keepDays')})`);
         console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
         console.log(`${SENT_COPY_SETTING}\t${wantsSentCopy(found, config.smtp.sent_copies) ? 'on' : 'off'}\t(${origin(SENT_COPY_SETTING)})`);
+        console.log(`${REQUIRE_DEVICE_PASSWORDS}\t${found.settings[REQUIRE_DEVICE_PASSWORDS] ?? 'no'}\t(${origin(REQUIRE_DEVICE_PASSWORDS)})`);
+        const members = await store.listMembers(found.id);
+        console.log(`members\towner${members.map((m) => `, ${m.name}`).join('')}`);
+        for (const d of await store.listDevices(found.id)) console.log(`device\t${deviceLine(d)}`);
       }),
     );
 }

@@ -23,7 +23,9 @@ import type { Session } from '../net/listeners.js';
 import type { Services } from '../services.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import { isStoreError } from '../store/errors.js';
-import type { User } from '../store/types.js';
+import type { Id, User } from '../store/types.js';
+import type { LoginIdentity } from '../auth/authenticate.js';
+import { deviceReadOnly } from '../auth/device-limits.js';
 import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, codes, type LiteralHeader, type LiteralSink, type RawCommand } from './protocol/index.js';
 import { capabilities } from './capabilities.js';
 import { failureLine, ImapNo } from './errors.js';
@@ -126,6 +128,12 @@ export class ImapSession {
   private spools: SpoolSink[] = [];
   /** True while IDLE waits for DONE: unsolicited responses may be written at any time. */
   idling = false;
+  /** Who logged in (member, device), once logged in. */
+  login: LoginIdentity | undefined;
+  private unregisterLogin: (() => void) | undefined;
+  /** A command is running: a revocation's BYE waits for its end (a response is never cut). */
+  private running = false;
+  private revoked: string | undefined;
 
   constructor(
     readonly services: Services,
@@ -201,10 +209,34 @@ export class ImapSession {
     return { condstore: this.condstore, qresync: this.qresync };
   }
 
-  /** Logged in: the autologout timer becomes the long one. */
-  loggedIn(user: User): void {
+  /** Logged in: the autologout timer becomes the long one, and the session ends when this login is revoked. */
+  loggedIn(user: User, login: LoginIdentity): void {
     this.state = { kind: 'authenticated', user };
+    this.login = login;
+    this.unregisterLogin = this.services.logins.register(login, (why) => this.revoke(why));
     this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included
+  }
+
+  /** Whose `\Seen` this session reads and writes (the member's; the account's own for the owner). */
+  viewerId(): Id {
+    return this.login?.viewerId ?? this.user().id;
+  }
+
+  /** The device may only read (`readonly=yes`): SELECT acts as EXAMINE, changes are refused. */
+  get deviceReadOnly(): boolean {
+    return deviceReadOnly(this.login?.device?.settings);
+  }
+
+  /** Refuses a change for a read-only device (`NO`, RFC 9051 7.1). */
+  requireWritable(): void {
+    if (this.deviceReadOnly) throw new ImapNo('This device is read-only', 'NOPERM');
+  }
+
+  /** The login no longer holds: `* BYE` now, or after the running command (IDLE may be interrupted: RFC 9051 7.5.1). */
+  private revoke(why: string): void {
+    this.info.log.info({ why }, 'login revoked; ending session');
+    this.revoked = why;
+    if (!this.running || this.idling) this.bye(`Logged out: ${why}`);
   }
 
   // ---- output -------------------------------------------------------------
@@ -261,6 +293,7 @@ export class ImapSession {
   private onClose(): void {
     this.closed = true;
     this.removeSpools();
+    this.unregisterLogin?.();
   }
 
   // ---- input --------------------------------------------------------------
@@ -282,11 +315,14 @@ export class ImapSession {
           this.removeSpools(); // a refused command's literal spool
           continue;
         }
+        this.running = true;
         try {
           await this.execute(ev.command);
         } finally {
+          this.running = false;
           this.removeSpools();
         }
+        if (this.revoked !== undefined) this.bye(`Logged out: ${this.revoked}`);
         if (this.shuttingDown) this.bye('Server shutting down', 'UNAVAILABLE');
       }
     } catch (err) {
@@ -347,6 +383,7 @@ export class ImapSession {
     }
     const allowExpunge = !(cmd.usesSeqs && !uid);
     try {
+      if (cmd.writes) this.requireWritable();
       const done = await cmd.run({ session: this, tag, name, uid, args });
       this.badInRow = 0;
       if (this.closed || done?.sent) return;

@@ -20,6 +20,14 @@ import { deletedBy } from './recently-deleted.js';
 /** How long a maildrop lease lasts without renewal; renewed every third of it. */
 export const MAILDROP_LEASE_MS = 60_000;
 
+/** Who reads the maildrop: whose `\Seen` RETR sets (a member's is private), and whether the device may delete. */
+export interface MaildropViewer {
+  viewerId: Id;
+  readOnly: boolean;
+  /** Who deletes, for Recently Deleted (actorOf); default the account address. */
+  actor?: string;
+}
+
 export interface MaildropMessage {
   uid: Uid;
   uidl: string;
@@ -74,6 +82,7 @@ export class Maildrop {
     private readonly leaseKey: string,
     private readonly owner: string,
     readonly messages: MaildropMessage[],
+    private readonly as: MaildropViewer,
   ) {}
 
   /**
@@ -81,7 +90,7 @@ export class Maildrop {
    * `in-use` when another session holds it (RFC 2449 8.1.1), `login-delay` when the
    * last login was too recent (RFC 2449 8.1.3; the lock is not kept then).
    */
-  static async open(store: Store, user: User, policy: Pop3Policy, sessionId: string, now = new Date()): Promise<OpenResult> {
+  static async open(store: Store, user: User, policy: Pop3Policy, sessionId: string, now = new Date(), as: MaildropViewer = { viewerId: user.id, readOnly: false }): Promise<OpenResult> {
     const leaseKey = `pop3-maildrop:${user.id}`;
     const owner = `${sessionId}:${randomBytes(6).toString('hex')}`;
     if (!(await store.acquireLease(leaseKey, owner, MAILDROP_LEASE_MS))) return { ok: false, reason: 'in-use' };
@@ -93,13 +102,13 @@ export class Maildrop {
       }
       const inbox = await store.getMailbox(user.id, 'INBOX');
       if (!inbox) throw new Error('user has no INBOX');
-      const rows = (await store.listMessages(inbox.id, user.id)).filter((r) => !hidden(r));
+      const rows = (await store.listMessages(inbox.id, as.viewerId)).filter((r) => !hidden(r));
       const messages: MaildropMessage[] = [];
       for (const r of rows) {
         const f = await factsOf(store, r.contentId, r.size);
         messages.push({ uid: r.uid, uidl: r.uidl, octets: f.octets, bodyStart: f.bodyStart, contentId: r.contentId, internalDate: r.internalDate, deleted: false, retrieved: false, seen: seen(r) });
       }
-      const drop = new Maildrop(store, user, inbox, policy, leaseKey, owner, messages);
+      const drop = new Maildrop(store, user, inbox, policy, leaseKey, owner, messages, as);
       drop.startRenewing();
       return { ok: true, maildrop: drop };
     } catch (err) {
@@ -145,9 +154,14 @@ export class Maildrop {
   async retrieved(m: MaildropMessage): Promise<void> {
     m.retrieved = true;
     if (this.policy.markSeen && !m.seen) {
-      await this.store.updateFlags({ mailboxId: this.inbox.id, uids: [m.uid], op: 'add', flags: ['\\Seen'], viewerId: this.user.id });
+      await this.store.updateFlags({ mailboxId: this.inbox.id, uids: [m.uid], op: 'add', flags: ['\\Seen'], viewerId: this.as.viewerId });
       m.seen = true;
     }
+  }
+
+  /** A read-only device (`readonly=yes`) may not DELE. */
+  get readOnly(): boolean {
+    return this.as.readOnly;
   }
 
   /** RFC 1939 5 RSET: unmarks every message. */
@@ -157,6 +171,7 @@ export class Maildrop {
 
   /** Messages that UPDATE removes: marked deleted, plus what EXPIRE says (RFC 2449 6.7). */
   doomed(now = new Date()): MaildropMessage[] {
+    if (this.as.readOnly) return []; // a read-only device removes nothing, not even by EXPIRE
     const keep = this.policy.keepDays;
     const cutoff = keep === null ? null : now.getTime() - keep * 86_400_000;
     return this.messages.filter((m) => {
@@ -183,7 +198,7 @@ export class Maildrop {
         // Recently Deleted records DELE as POP3 and the EXPIRE policy as retention.
         const dele = doomed.filter((m) => m.deleted).map((m) => m.uid);
         const expired = doomed.filter((m) => !m.deleted).map((m) => m.uid);
-        if (dele.length > 0) await this.store.expunge(this.inbox.id, dele, deletedBy('pop3', this.user.address));
+        if (dele.length > 0) await this.store.expunge(this.inbox.id, dele, deletedBy('pop3', this.as.actor ?? this.user.address));
         if (expired.length > 0) await this.store.expunge(this.inbox.id, expired, deletedBy('retention', this.user.address));
       } else {
         await this.store.updateFlags({ mailboxId: this.inbox.id, uids, op: 'add', flags: [POP3_HIDDEN_KEYWORD], viewerId: this.user.id });

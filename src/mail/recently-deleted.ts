@@ -17,13 +17,19 @@ export function retentionSettings(config: Pick<Config, 'retention'>): RetentionS
   return { keepDeleted: r.deleted_days > 0, countQuota: r.deleted_counts_quota, mailboxName: r.deleted_mailbox };
 }
 
-/**
- * The record of a deletion by a logged-in session. `actor` is today the user's address;
- * once sessions know the device or credential name (members/devices), that name goes here
- * and nothing else changes.
- */
+/** The record of a deletion by a logged-in session; `actor` from actorOf. */
 export function deletedBy(protocol: 'imap' | 'pop3' | 'cli' | 'retention', actor: string): DeletedBy {
   return { protocol, actor };
+}
+
+/**
+ * Who deleted, as people read it in `deleted list`: the device's name and its person
+ * ("Alice's phone (alice)"), a person on the account password, or the account address.
+ */
+export function actorOf(address: string, login?: { member: string; device: { name: string } | null }): string {
+  if (login?.device) return `${login.device.name} (${login.member})`;
+  if (login && login.member !== 'owner') return login.member;
+  return address;
 }
 
 /** The cutoff of the purge at `now`: kept mail deleted before it goes. With 0 days, all of it. */

@@ -35,16 +35,16 @@ export async function sentMailbox(store: Store, userId: Id): Promise<Mailbox> {
 }
 
 /** Files a copy of a submitted message in the user's \Sent mailbox; returns its UID. The source stays the caller's. */
-export async function storeSentCopy(store: Store, user: User, source: MessageSource, opts: IngestOptions): Promise<{ mailboxId: Id; uid: Uid }> {
+export async function storeSentCopy(store: Store, user: User, source: MessageSource, opts: IngestOptions, viewerId: Id = user.id): Promise<{ mailboxId: Id; uid: Uid }> {
   const mailbox = await sentMailbox(store, user.id);
   const item = await ingest(store, source, { ...opts, maxSize: 0 });
   try {
-    const res = await store.appendMessage({ mailboxId: mailbox.id, content: item.content, flags: ['\\Seen'], threadKeys: item.index.threadKeys, ignoreQuota: true });
+    const res = await store.appendMessage({ mailboxId: mailbox.id, content: item.content, flags: ['\\Seen'], viewerId, threadKeys: item.index.threadKeys, ignoreQuota: true });
     return { mailboxId: mailbox.id, uid: res.row.uid };
   } catch (err) {
     // Content released by a concurrent expunge between ingest and append: write it again once.
     const again = await item.fresh();
-    const res = await store.appendMessage({ mailboxId: mailbox.id, content: again.content, flags: ['\\Seen'], threadKeys: again.index.threadKeys, ignoreQuota: true }).catch(() => {
+    const res = await store.appendMessage({ mailboxId: mailbox.id, content: again.content, flags: ['\\Seen'], viewerId, threadKeys: again.index.threadKeys, ignoreQuota: true }).catch(() => {
       throw err;
     });
     return { mailboxId: mailbox.id, uid: res.row.uid };

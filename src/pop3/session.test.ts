@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import tls from 'node:tls';
+import { LiveLogins } from '../auth/live-logins.js';
 import { createAuthenticator } from '../auth/authenticate.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../log/logger.js';
@@ -67,6 +68,7 @@ describe('POP3 session on the connection layer', () => {
       store: backend.store,
       bus: backend.bus,
       auth: createAuthenticator(backend.store, backend.throttle),
+      logins: new LiveLogins(backend.store, backend.bus),
       delivery: deliveryContext(backend.store, config),
       log,
       tls: { cert: material.cert, key: material.key },

@@ -23,6 +23,7 @@ import { createTracer, type Tracer } from '../log/trace.js';
 import type { Maildrop } from '../mail/maildrop.js';
 import { pop3Policy, type Pop3Policy } from '../mail/pop3-policy.js';
 import type { Services } from '../services.js';
+import type { LoginIdentity } from '../auth/authenticate.js';
 import { capabilities } from './capabilities.js';
 import { commandTable } from './commands/index.js';
 import { parseCommand } from './protocol/command.js';
@@ -52,6 +53,7 @@ export class Pop3Session {
   private errors = 0;
   private ending = false;
   private shutdownRequested = false;
+  private unregisterLogin: (() => void) | undefined;
 
   constructor(
     readonly services: Services,
@@ -189,8 +191,18 @@ export class Pop3Session {
     await this.leave();
   }
 
+  /** Ends the session (no UPDATE) when this login is revoked; a POP3 server may close with a last -ERR, as at shutdown. */
+  watchLogin(login: LoginIdentity): void {
+    this.unregisterLogin = this.services.logins.register(login, (why) => {
+      this.net.log.info({ why }, 'login revoked; ending pop3 session');
+      void this.close(err(`logged out: ${why}`, 'AUTH')).catch(() => {});
+    });
+  }
+
   /** Releases the maildrop lock if the session still holds it. */
   private async leave(): Promise<void> {
+    this.unregisterLogin?.();
+    this.unregisterLogin = undefined;
     const st = this.state;
     this.state = { name: 'closed' };
     if (st.name === 'transaction') await st.drop.release();

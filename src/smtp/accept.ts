@@ -172,7 +172,7 @@ async function sentCopy(s: SmtpSession, source: MessageSource, added: string): P
   const user = s.user;
   if (!user || !wantsSentCopy(user, s.services.config.smtp.sent_copies)) return;
   try {
-    await storeSentCopy(s.services.store, user, source.prepend(Buffer.from(added)), s.services.delivery.ingest);
+    await storeSentCopy(s.services.store, user, source.prepend(Buffer.from(added)), s.services.delivery.ingest, s.login?.viewerId ?? user.id); // the sender's own \Seen
   } catch (err) {
     // The message is already delivered or queued; a missing Sent copy must not make the client send twice.
     s.log.error({ err, user: user.address }, 'could not store the Sent copy');

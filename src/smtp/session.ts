@@ -4,6 +4,7 @@
  * command loop that dispatches to commands/. The commands decide; this file
  * only keeps the rules every command shares.
  */
+import type { LoginIdentity } from '../auth/authenticate.js';
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import type { Session as NetSession } from '../net/listeners.js';
@@ -76,6 +77,9 @@ export class SmtpSession {
   helo: string | undefined;
   esmtp = false;
   user: User | undefined;
+  /** Who logged in (member, device), with `user`. */
+  login: LoginIdentity | undefined;
+  private unregisterLogin: (() => void) | undefined;
   tx: Transaction | undefined;
   private errors = 0;
   /** The last reply's write; the loop waits for it before reading on, so replies cannot pile up unread. */
@@ -142,6 +146,25 @@ export class SmtpSession {
     return this.errors >= this.services.config.smtp.max_errors;
   }
 
+  /** Logged in with AUTH: the session ends (421) when this login is revoked. */
+  loggedIn(user: User, login: LoginIdentity): void {
+    this.user = user;
+    this.login = login;
+    this.unregisterLogin = this.services.logins.register(login, (why) => {
+      this.log.info({ why }, 'login revoked; ending smtp session');
+      this.quitting = true;
+      this.io.end(`421 4.7.0 ${this.hostname} Logged out: ${why}\r\n`); // RFC 5321 3.8: 421 may close at any time
+    });
+  }
+
+  /** Forgets the login (STARTTLS, the session's end). */
+  loggedOut(): void {
+    this.unregisterLogin?.();
+    this.unregisterLogin = undefined;
+    this.user = undefined;
+    this.login = undefined;
+  }
+
   /** Forgets the transaction (RSET, after delivery, after STARTTLS/AUTH changes). */
   async resetTransaction(): Promise<void> {
     const c = this.tx?.chunking;
@@ -169,6 +192,7 @@ export class SmtpSession {
     } catch (err) {
       this.onFatal(err);
     } finally {
+      this.loggedOut();
       await this.resetTransaction().catch(() => {});
     }
   }

@@ -8,11 +8,14 @@
  * changed that this process did not see happen (another process committed, the
  * cross-node listener reconnected), every subscriber re-check once". It reaches every
  * subscriber, whatever user it subscribed for.
+ *
+ * `credentials` (mailboxId 0) says a user's password, devices, members or login settings
+ * changed: open sessions of that user check that their login still holds.
  */
 import { EventEmitter } from 'node:events';
 import type { Id, ModSeq } from './types.js';
 
-export type ChangeKind = 'append' | 'expunge' | 'flags' | 'mailbox-created' | 'mailbox-renamed' | 'mailbox-deleted' | 'recheck';
+export type ChangeKind = 'append' | 'expunge' | 'flags' | 'mailbox-created' | 'mailbox-renamed' | 'mailbox-deleted' | 'credentials' | 'recheck';
 
 export interface ChangeEvent {
   kind: ChangeKind;

@@ -16,6 +16,7 @@ import { makeContent, minimalIndex, rawMessage, readAll, sha, splitAt, type Stor
 import { queueConformanceSuite } from './conformance/queue.js';
 import { textSearchConformanceSuite } from './conformance/text-search.js';
 import { deletedConformanceSuite } from './conformance/deleted.js';
+import { peopleConformanceSuite } from './conformance/people.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -897,4 +898,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   queueConformanceSuite(backendName, open);
   textSearchConformanceSuite(backendName, open);
   deletedConformanceSuite(backendName, open);
+  peopleConformanceSuite(backendName, open);
 }

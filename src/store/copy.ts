@@ -21,7 +21,7 @@ import { backfillTextIndex as sqliteBackfillTextIndex } from './sqlite/migration
 
 /** Tables in foreign-key order. Transient state (leases, login throttling) is not copied. */
 export const COPIED_TABLES = [
-  'meta', 'domains', 'users', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blobs', 'messages', 'deleted_messages',
+  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blobs', 'messages', 'deleted_messages',
   'private_flags', 'expunged', 'thread_refs', 'user_logins', 'queue', 'queue_recipients',
 ] as const;
 
@@ -148,7 +148,7 @@ function postgresSide(client: Client): RowSide {
     },
     async commit() {
       // Serial ids were given explicitly: move each sequence past the copied ids.
-      for (const t of ['domains', 'users', 'aliases', 'mailboxes', 'messages']) {
+      for (const t of ['domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'messages']) {
         await client.query(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), coalesce((SELECT max(id) FROM ${t}), 0) + 1, false)`);
       }
       await client.query('COMMIT');

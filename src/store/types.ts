@@ -56,6 +56,57 @@ export interface User {
   createdAt: Date;
 }
 
+/**
+ * A person sharing an account (`mailroom member add`). The account's own password acts as
+ * the member `owner`, who has no row. A member's `viewerId` is minus its id: user ids are
+ * positive, so a viewer id names either the account itself (the owner) or one member, and
+ * the store keeps `\Seen` private for a negative viewer (see MessageRow).
+ */
+export interface Member {
+  id: Id;
+  userId: Id;
+  name: string;
+  viewerId: Id;
+  createdAt: Date;
+}
+
+/** The member name that means the account's own password (no row, viewer id = user id). */
+export const OWNER_MEMBER = 'owner';
+
+/** A device password of one member (`mailroom device add`); the password itself is never stored. */
+export interface Device {
+  id: Id;
+  userId: Id;
+  /** null: the owner. */
+  memberId: Id | null;
+  /** The member's name, or `owner`. */
+  member: string;
+  /** The viewer whose `\Seen` this device reads and writes (the member's, or the user id for the owner). */
+  viewerId: Id;
+  name: string;
+  /** Per-device limits, e.g. { protocols: 'imap,smtp', readonly: 'yes' }. */
+  settings: Record<string, string>;
+  createdAt: Date;
+  lastLogin: { at: Date; protocol: string; address: string } | null;
+}
+
+export interface NewDevice {
+  /** A member name, or `owner`. */
+  member: string;
+  name: string;
+  /** SHA-256 hex of the generated password (high-entropy, so a fast digest is enough); unique in the store. */
+  secretDigest: string;
+}
+
+/** What `liveCredentials` says about one user: enough to tell whether an open session's login still holds. */
+export interface CredentialState {
+  userId: Id;
+  passwordHash: string;
+  settings: Record<string, string>;
+  /** Ids of the devices that exist, with their settings. */
+  devices: { id: Id; memberId: Id | null; settings: Record<string, string> }[];
+}
+
 /** source is `local@domain` or `@domain` (catch-all); target is any address. */
 export interface Alias {
   source: string;
@@ -113,8 +164,11 @@ export interface MailboxSnapshot {
 
 /**
  * One message as it sits in one mailbox. Flags are as seen by the viewer passed
- * to the call: shared flags plus the viewer's private flags (per-person \Seen on
- * shared mailboxes; today every mailbox is private so it is just the flags).
+ * to the call: shared flags plus the viewer's private flags. `\Seen` is private to
+ * each member of an account (a negative viewer id, see Member): the owner's is the
+ * shared column, a member's lives in private_flags, and a member never sees the
+ * owner's. `modSeq` is the last change this viewer can see: another member's `\Seen`
+ * is not a change for you.
  */
 export interface MessageRow {
   mailboxId: Id;
@@ -187,6 +241,8 @@ export interface AppendRequest {
   threadKeys?: string[];
   /** Skip the quota check (for copies the server itself makes, e.g. bounces). Default false. */
   ignoreQuota?: boolean;
+  /** Whose `\Seen` the given flags set (a member's is private); default the owner. */
+  viewerId?: Id;
 }
 
 export interface AppendResult {
@@ -426,6 +482,26 @@ export interface Store {
    */
   recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }>;
 
+  // Members and device passwords (one account, several people and devices)
+  /** 'exists' for a name already taken (case-insensitive; `owner` is always taken), 'invalid' for a bad name. */
+  addMember(userId: Id, name: string): Promise<Member>;
+  listMembers(userId: Id): Promise<Member[]>;
+  /** Removes the member with its devices and private flags; returns the removed devices. 'notfound' without it. */
+  deleteMember(userId: Id, name: string): Promise<Device[]>;
+  /** 'notfound' for an unknown member, 'exists' for a device name taken in the account or a digest already stored. */
+  addDevice(userId: Id, device: NewDevice): Promise<Device>;
+  listDevices(userId: Id): Promise<Device[]>;
+  /** The device whose password has this SHA-256 digest, if any (one indexed lookup). */
+  deviceBySecret(secretDigest: string): Promise<Device | null>;
+  /** Removes the device (case-insensitive name); returns it. 'notfound' without it. */
+  revokeDevice(userId: Id, name: string): Promise<Device>;
+  /** Sets (or with null removes) one per-device setting; returns the device. 'notfound' without it. */
+  setDeviceSetting(userId: Id, name: string, key: string, value: string | null): Promise<Device>;
+  /** Records a device's last login (ephemeral: a crash may lose it). */
+  recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void>;
+  /** Password hash, settings and existing devices of each user (unknown ids left out): open sessions check their login still holds. */
+  liveCredentials(userIds: Id[]): Promise<CredentialState[]>;
+
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
   /**
@@ -577,6 +653,11 @@ export type Directory = Pick<Store,
   | 'addDomain' | 'getDomain' | 'listDomains' | 'deleteDomain'
   | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'setUserSetting'
   | 'addAlias' | 'deleteAlias' | 'listAliases' | 'aliasTargets' | 'recordLogin'>;
+
+/** Members and device passwords: the CLI and the authenticator. */
+export type People = Pick<Store,
+  | 'addMember' | 'listMembers' | 'deleteMember' | 'addDevice' | 'listDevices' | 'deviceBySecret' | 'revokeDevice' | 'setDeviceSetting'
+  | 'recordDeviceLogin' | 'liveCredentials'>;
 
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { openBackend, type Backend } from '../../src/store/open.js';
+import { LiveLogins } from '../../src/auth/live-logins.js';
 import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { deliveryContext } from '../../src/mail/delivery-context.js';
 import { createUser } from '../../src/mail/accounts.js';
@@ -78,6 +79,7 @@ describe('IMAP session lifecycle (in process)', () => {
       store: backend.store,
       bus: backend.bus,
       auth: createAuthenticator(backend.store, backend.throttle),
+      logins: new LiveLogins(backend.store, backend.bus),
       delivery: deliveryContext(backend.store, config),
       log,
       tls: { cert: '', key: '' },

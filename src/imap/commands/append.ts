@@ -50,14 +50,14 @@ export const append = {
     // A client saving its own copy of a message the server already filed at submission (src/mail/sent-copies.ts).
     const dup = await appendDuplicateOf(store, s.user().id, box, ingested.index, source);
     if (dup !== null) {
-      if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.user().id });
+      if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.viewerId() });
       return { code: codes.appendUid(box.uidValidity, [dup]), text: 'APPEND completed (already saved at submission)' };
     }
     const messageId = ingested.index.envelope.messageId;
     const key = messageId ? `imap|user:${s.user().id}|box:${box.id}:${box.uidValidity}|${messageId}|${ingested.content.id}` : undefined;
     const guard = resendGuardOf(s.services); // same user, mailbox, Message-ID and bytes: a client retrying after a lost OK
     const earlier = Number(guard.earlier(key)) as Uid;
-    if (earlier > 0 && (await store.getMessages(box.id, [earlier], s.user().id)).length === 1) {
+    if (earlier > 0 && (await store.getMessages(box.id, [earlier], s.viewerId())).length === 1) {
       s.info.log.info({ mailbox: box.id, uid: earlier, messageId }, 'APPEND of a message stored moments ago: not stored again');
       return { code: codes.appendUid(box.uidValidity, [earlier]), text: 'APPEND completed (already saved)' };
     }
@@ -66,7 +66,7 @@ export const append = {
       s.info.log.info({ mailbox: box.id, messageId }, 'APPEND not stored: the client left before the message was stored');
       throw new ImapNo('Client gone before the message was stored', 'UNAVAILABLE');
     }
-    const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys });
+    const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys, viewerId: s.viewerId() });
     let result;
     try {
       result = await store.appendMessage(req());

@@ -2,7 +2,7 @@
 //   RFC3501 6.4.1 (CHECK), RFC9051 6.4.1-6.4.3, RFC3691 (UNSELECT), RFC4315 2.1 (UID EXPUNGE),
 //   RFC7162 3.2.7 (VANISHED and HIGHESTMODSEQ after EXPUNGE)
 import type { Uid } from '../../store/types.js';
-import { deletedBy } from '../../mail/recently-deleted.js';
+import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
 import type { ImapSession } from '../session.js';
 import { requireWritable } from './util.js';
 import type { ImapCommand } from './types.js';
@@ -31,7 +31,7 @@ export const close = {
     if (!view.readOnly) {
       const uids = await deletedUids(s);
       // RFC 9051 6.4.2: removes \Deleted messages silently, no EXPUNGE responses
-      if (uids.length > 0) await s.services.store.expunge(view.mailboxId, uids, deletedBy('imap', s.user().address));
+      if (uids.length > 0) await s.services.store.expunge(view.mailboxId, uids, deletedBy('imap', actorOf(s.user().address, s.login)));
     }
     s.state = { kind: 'authenticated', user: s.user() };
   },
@@ -56,7 +56,7 @@ export const expunge = {
     requireWritable(s);
     const view = s.view();
     const uids = await deletedUids(s, only);
-    const gone = uids.length > 0 ? await s.services.store.expunge(view.mailboxId, uids, deletedBy('imap', s.user().address)) : [];
+    const gone = uids.length > 0 ? await s.services.store.expunge(view.mailboxId, uids, deletedBy('imap', actorOf(s.user().address, s.login))) : [];
     const lines = view.removeUids(gone, s.qresync);
     if (lines.length > 0) s.send(lines.join(''));
     return { reportModSeq: true };

@@ -60,7 +60,7 @@ export const fetch = {
     let missing = 0;
     for (let i = 0; i < msgs.length && !s.isClosed; i += batchSize) {
       const batch = msgs.slice(i, i + batchSize);
-      const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id);
+      const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.viewerId());
       view.remember(fresh);
       const rows = new Map(fresh.map((r) => [r.uid as number, r]));
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
@@ -100,7 +100,7 @@ async function changedMessages(s: ImapSession, view: MailboxView, cmd: FetchComm
   if (!uid && cmd.set.kind === 'ranges' && seqSetMaxNumber(cmd.set) > view.exists) {
     throw new ImapNo(`Invalid sequence number (mailbox has ${view.exists} messages)`, 'CLIENTBUG', 'BAD');
   }
-  const ch = await s.services.store.changesSince(view.mailboxId, cmd.changedSince!, s.user().id);
+  const ch = await s.services.store.changesSince(view.mailboxId, cmd.changedSince!, s.viewerId());
   const maxUid = view.lastUid();
   const savedSeqs = uid ? view.saved : view.saved.map((u) => view.seqOf(u));
   const out: ViewMessage[] = [];
@@ -127,7 +127,7 @@ function absentInSet(view: MailboxView, inSet: (u: number) => boolean): number[]
 async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], byUid: Map<number, MessageRow>): Promise<Set<number>> {
   const unseen = rows.filter((r) => !r.flags.includes('\\Seen')).map((r) => r.uid);
   if (unseen.length === 0) return new Set();
-  const result = await s.services.store.updateFlags({ mailboxId: view.mailboxId, uids: unseen, op: 'add', flags: ['\\Seen'], viewerId: s.user().id });
+  const result = await s.services.store.updateFlags({ mailboxId: view.mailboxId, uids: unseen, op: 'add', flags: ['\\Seen'], viewerId: s.viewerId() });
   view.noteFlags(result.changed);
   for (const r of result.changed) byUid.set(r.uid, r);
   return new Set(result.changed.map((r) => r.uid as number));

@@ -1,7 +1,8 @@
 /**
  * The command table: every command the server knows, with the states it is allowed in
  * and whether it addresses messages by sequence number (then no EXPUNGE may be announced
- * at its end, RFC 9051 7.5.1). The session looks commands up here and nowhere else.
+ * at its end, RFC 9051 7.5.1), and whether it changes mail (refused for a read-only
+ * device). The session looks commands up here and nowhere else.
  */
 import type { ImapCommand } from './types.js';
 import { capability, id, logout, noop } from './any-state.js';
@@ -20,10 +21,13 @@ import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
 
+/** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
+const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
+
 const ALL: ImapCommand[] = [
   capability, noop, logout, id, starttls, login, authenticate, enable,
-  select, examine, create, del, rename, subscribe, unsubscribe, list, lsub, namespace, status, append, idle,
-  check, close, unselect, expunge, search, fetch, store, copy, move,
+  select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
+  check, close, unselect, writing(expunge), search, fetch, writing(store), writing(copy), writing(move),
 ];
 
 /** Commands by upper-case name. */

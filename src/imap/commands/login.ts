@@ -12,14 +12,14 @@ function requirePlaintextAllowed(s: ImapSession): void {
 }
 
 async function check(s: ImapSession, username: string, password: string): Promise<Completion> {
-  const result = await s.services.auth.authenticate({ username, password, remoteAddress: s.info.remoteAddress });
+  const result = await s.services.auth.authenticate({ username, password, remoteAddress: s.info.remoteAddress, protocol: 'imap' });
   if (!result.ok) {
     if (result.reason === 'unavailable') throw new ImapNo('Account database temporarily unavailable; try again', 'UNAVAILABLE'); // RFC 5530 3
     if (result.reason === 'throttled') throw new ImapNo('Too many failed logins; try again later', 'UNAVAILABLE');
     throw new ImapNo('Authentication failed', 'AUTHENTICATIONFAILED'); // RFC 5530: no hint whether the user exists
   }
-  s.loggedIn(result.user);
-  s.info.log.info({ user: result.user.address }, 'login');
+  s.loggedIn(result.user, result.login);
+  s.info.log.info({ user: result.user.address, member: result.login.member, device: result.login.device?.name }, 'login');
   return { code: codes.capability(s.capabilities()), text: 'Logged in' }; // RFC 9051 6.2.3: capabilities may ride on OK
 }
 

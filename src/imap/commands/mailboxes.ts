@@ -4,7 +4,7 @@ import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/inde
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
 import { checkNewName, mailboxObjectId, refuseRecentlyDeleted, requireMailbox, shown } from './util.js';
-import { deletedBy } from '../../mail/recently-deleted.js';
+import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
 import type { ImapSession } from '../session.js';
 import type { ImapCommand } from './types.js';
 
@@ -50,7 +50,7 @@ export const del = {
     const box = await requireMailbox(s, name);
     refuseRecentlyDeleted(box, 'DELETE');
     // Its messages go to Recently Deleted like an expunge (when retention keeps deleted mail)
-    await s.services.store.deleteMailbox(s.user().id, box.name, deletedBy('imap', s.user().address));
+    await s.services.store.deleteMailbox(s.user().id, box.name, deletedBy('imap', actorOf(s.user().address, s.login)));
     if (s.state.kind === 'selected' && s.state.view.mailboxId === box.id) s.state = { kind: 'authenticated', user: s.state.user };
   },
 } as const satisfies ImapCommand;

@@ -24,7 +24,7 @@ export const search = {
       hits: await textHits(store, view.mailboxId, cmd.query),
     };
     const hits: { seq: number; uid: number; modSeq: number }[] = [];
-    const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.user().id) : store.listMessages(view.mailboxId, s.user().id));
+    const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
     for (const c of await candidates(view, env, cmd.query, rows)) {
       // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
       if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid, modSeq: c.row?.modSeq ?? 0 });

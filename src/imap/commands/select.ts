@@ -8,7 +8,8 @@ import { ImapNo } from '../errors.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
 import type { Completion, ImapCommand, CommandContext } from './types.js';
 
-async function open({ session: s, args }: CommandContext, readOnly: boolean): Promise<Completion> {
+async function open({ session: s, args }: CommandContext, examine: boolean): Promise<Completion> {
+  const readOnly = examine || s.deviceReadOnly; // a read-only device's SELECT is an EXAMINE (RFC 9051 6.3.2 allows READ-ONLY)
   const name = args.mailbox();
   const params = parseSelectParams(args);
   // RFC 7162 3.2.5 MUST: the QRESYNC parameter only after ENABLE QRESYNC
@@ -21,14 +22,14 @@ async function open({ session: s, args }: CommandContext, readOnly: boolean): Pr
     if (s.rev2 || s.qresync) s.send('* OK [CLOSED] Previous mailbox closed\r\n');
   }
   const box = await requireMailbox(s, name); // a failed SELECT leaves no mailbox selected (RFC 9051 6.3.2)
-  const view = await MailboxView.open(s.services.store, box.id, user.id, readOnly);
+  const view = await MailboxView.open(s.services.store, box.id, s.viewerId(), readOnly);
   // RFC 7162 3.2.5.1: a different UIDVALIDITY makes the client's cache worthless; plain SELECT then
   const q = params.qresync?.uidValidity === view.uidValidity ? params.qresync : undefined;
   const changes = q ? await view.catchUp(s.services.store, q.modSeq) : undefined;
   sendSelectData(s, view, box.recentlyDeleted ? '\\Noinferiors' : box.specialUse);
   if (q && changes) s.send(resyncLines(s, view, q, changes).join(''));
   s.state = { kind: 'selected', user, view };
-  return { code: view.readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${readOnly ? 'EXAMINE' : 'SELECT'} completed` };
+  return { code: view.readOnly ? 'READ-ONLY' : 'READ-WRITE', text: `${examine ? 'EXAMINE' : 'SELECT'} completed` };
 }
 
 function sendSelectData(s: ImapSession, view: MailboxView, specialUse: string | null): void {

@@ -32,7 +32,7 @@ export function parseStatusItems(args: ArgReader): string[] {
 export async function statusLine(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<string> {
   const store = s.services.store;
   // UNSEEN and DELETED need the rows' flags; MESSAGES and SIZE then come from the same snapshot.
-  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.user().id) : null;
+  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.viewerId()) : null;
   const recentCount = items.includes('RECENT') ? await recent(s, box) : 0;
   const values = items.map((item) => {
     switch (item) {
@@ -74,7 +74,7 @@ async function recent(s: ImapSession, box: Mailbox): Promise<number> {
   const own = view?.recentCount() ?? 0;
   if (above >= box.uidNext - 1) return own;
   if (above === 0) return box.messageCount; // nothing claimed and no view: every message is \Recent
-  const snap = await s.services.store.mailboxSnapshot(box.id, s.user().id);
+  const snap = await s.services.store.mailboxSnapshot(box.id, s.viewerId());
   let n = 0;
   for (const uid of snap.uids) if (uid > above) n++;
   return own + n;

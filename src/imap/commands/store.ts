@@ -22,7 +22,7 @@ export const store = {
     const rows = new Map<number, MessageRow>();
     if (live.length > 0) {
       const result = await s.services.store.updateFlags({
-        mailboxId: view.mailboxId, uids: live.map((x) => x.uid), op: cmd.op, flags: cmd.flags, unchangedSince: cmd.unchangedSince, viewerId: s.user().id,
+        mailboxId: view.mailboxId, uids: live.map((x) => x.uid), op: cmd.op, flags: cmd.flags, unchangedSince: cmd.unchangedSince, viewerId: s.viewerId(),
       });
       view.noteFlags(result.changed);
       for (const u of result.failed) failed.add(u);
@@ -48,7 +48,7 @@ async function fetchLines(s: ImapSession, msgs: ViewMessage[], changed: Map<numb
   const unchanged = msgs.filter((x) => !changed.has(x.uid)).map((x) => x.uid);
   const rows = new Map(changed);
   if (s.condstore && unchanged.length > 0) {
-    const fresh = await s.services.store.getMessages(view.mailboxId, unchanged, s.user().id);
+    const fresh = await s.services.store.getMessages(view.mailboxId, unchanged, s.viewerId());
     view.noteFlags(fresh); // shown with their MODSEQ, so the flags must be as fresh
     for (const r of fresh) rows.set(r.uid, r);
   }

@@ -37,6 +37,8 @@ export interface ImapCommand {
    * COMMAND_FLAG_USES_SEQS), so the numbers the client used stay valid.
    */
   usesSeqs?: boolean;
+  /** True when the command changes mail or mailboxes: a read-only device (`readonly=yes`) gets NO. */
+  writes?: boolean;
   /** Runs the command; throws ImapNo / ImapParseError / StoreError to fail it (errors.ts maps them). */
   run(ctx: CommandContext): Promise<Completion | void>;
 }

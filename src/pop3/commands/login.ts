@@ -4,8 +4,10 @@
  * throttle), then the maildrop is locked and snapshotted. Failures keep the session in
  * AUTHORIZATION (RFC 1939 7) and count as errors.
  */
+import { actorOf } from '../../mail/recently-deleted.js';
 import { SaslError, decodeLoginStep, decodePlain, LOGIN_PROMPTS } from '../../auth/sasl.js';
 import { Maildrop } from '../../mail/maildrop.js';
+import { deviceReadOnly } from '../../auth/device-limits.js';
 import { pop3Policy } from '../../mail/pop3-policy.js';
 import { SASL_MECHANISMS } from '../capabilities.js';
 import { continuation, multiline, ok } from '../protocol/responses.js';
@@ -17,7 +19,7 @@ const PLAINTEXT_REFUSED = 'plaintext authentication disallowed on non-secure con
 /** Checks the password and opens the maildrop; answers either way. */
 async function login(s: Pop3Session, username: string, password: string): Promise<void> {
   const { auth, store, config, log } = s.services;
-  const result = await auth.authenticate({ username, password, remoteAddress: s.net.remoteAddress });
+  const result = await auth.authenticate({ username, password, remoteAddress: s.net.remoteAddress, protocol: 'pop3' });
   if (!result.ok) {
     if (result.reason === 'unavailable') return s.fail('account database temporarily unavailable; try again later', 'SYS/TEMP'); // RFC 3206 4
     if (result.reason === 'throttled') return s.fail('too many failed logins; try again later', 'SYS/TEMP');
@@ -25,13 +27,15 @@ async function login(s: Pop3Session, username: string, password: string): Promis
   }
   const user = result.user;
   const policy = pop3Policy(config.pop3, user.settings);
-  const opened = await Maildrop.open(store, user, policy, s.net.id);
+  const login = result.login;
+  const opened = await Maildrop.open(store, user, policy, s.net.id, new Date(), { viewerId: login.viewerId, readOnly: deviceReadOnly(login.device?.settings), actor: actorOf(user.address, login) });
   if (!opened.ok) {
     if (opened.reason === 'in-use') return s.fail('maildrop already locked by another POP3 session; try later', 'IN-USE'); // RFC 2449 8.1.1
     return s.fail(`logins are allowed at most every ${policy.loginDelay} seconds`, 'LOGIN-DELAY'); // RFC 2449 8.1.2
   }
   s.state = { name: 'transaction', drop: opened.maildrop };
-  log.info({ user: user.address }, 'pop3 login');
+  s.watchLogin(login);
+  log.info({ user: user.address, member: login.member, device: login.device?.name }, 'pop3 login');
   const { count, octets } = opened.maildrop.stat();
   await s.send(ok(`${user.address} has ${count} message${count === 1 ? '' : 's'} (${octets} octets)`));
 }

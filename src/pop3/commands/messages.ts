@@ -131,6 +131,7 @@ export const dele: CommandEntry = {
     if (!(await arity(s, cmd, 1, 1, 'DELE message-number'))) return;
     const m = await pick(s, cmd.args[0]);
     if (!m) return;
+    if (s.state.name === 'transaction' && s.state.drop.readOnly) return s.fail('this device is read-only; DELE refused');
     m.deleted = true; // RFC 1939 5: only marked; removed in UPDATE
     await s.send(ok(`message ${cmd.args[0].replace(/^0+/, '')} deleted`));
   },

@@ -52,10 +52,10 @@ export async function auth(s: SmtpSession, args: string): Promise<void> {
     throw err;
   }
   if (!creds) return s.reply(501, '5.0.0', 'Authentication cancelled'); // RFC 4954 4
-  const result = await s.services.auth.authenticate({ ...creds, remoteAddress: s.net.remoteAddress });
+  const result = await s.services.auth.authenticate({ ...creds, remoteAddress: s.net.remoteAddress, protocol: 'smtp' });
   if (result.ok) {
-    s.user = result.user;
-    s.log.info({ user: result.user.address }, 'authenticated');
+    s.loggedIn(result.user, result.login);
+    s.log.info({ user: result.user.address, member: result.login.member, device: result.login.device?.name }, 'authenticated');
     return s.reply(235, '2.7.0', 'Authentication successful');
   }
   if (result.reason === 'unavailable') return s.reply(454, '4.7.0', 'Temporary authentication failure'); // RFC 4954 6

@@ -13,5 +13,5 @@ export async function starttls(s: SmtpSession, args: string): Promise<void> {
   await s.resetTransaction();
   s.helo = undefined;
   s.esmtp = false;
-  s.user = undefined;
+  s.loggedOut();
 }

@@ -21,14 +21,15 @@ import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, DeletedBy, DeletedMessage, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MailboxSnapshot, MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  MailboxCounts, MailboxSnapshot, Member, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
 import * as deleted from './deleted.js';
 import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
+import * as people from './people.js';
 import * as messages from './messages.js';
 import type { Driver } from './port.js';
 import * as queue from './queue.js';
@@ -166,6 +167,22 @@ export abstract class CoreStore implements Store {
   recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
     return this.write((tx) => leases.recordLogin(tx, userId, kind, at, minIntervalMs), 'ephemeral');
   }
+
+  // Members and devices
+  addMember(userId: Id, name: string): Promise<Member> { return this.write((tx) => people.addMember(tx, userId, name)); }
+  listMembers(userId: Id): Promise<Member[]> { return this.read((tx) => people.listMembers(tx, userId)); }
+  deleteMember(userId: Id, name: string): Promise<Device[]> { return this.write((tx) => people.deleteMember(tx, userId, name)); }
+  addDevice(userId: Id, device: NewDevice): Promise<Device> { return this.write((tx) => people.addDevice(tx, userId, device)); }
+  listDevices(userId: Id): Promise<Device[]> { return this.read((tx) => people.listDevices(tx, userId)); }
+  deviceBySecret(digest: string): Promise<Device | null> { return this.readOne((tx) => people.deviceBySecret(tx, digest)); }
+  revokeDevice(userId: Id, name: string): Promise<Device> { return this.write((tx) => people.revokeDevice(tx, userId, name)); }
+  setDeviceSetting(userId: Id, name: string, key: string, value: string | null): Promise<Device> {
+    return this.write((tx) => people.setDeviceSetting(tx, userId, name, key, value));
+  }
+  recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void> {
+    return this.write((tx) => people.recordDeviceLogin(tx, deviceId, at, protocol, address), 'ephemeral');
+  }
+  liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.read((tx) => people.liveCredentials(tx, userIds)); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }

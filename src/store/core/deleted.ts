@@ -19,7 +19,7 @@
  * row of the Recently Deleted mailbox always has its deleted_messages row (same transaction).
  */
 import { StoreError } from '../errors.js';
-import type { DeletedBy, DeletedMessage, Id, MessageRow, RestoredMessage, RetentionSettings, Uid } from '../types.js';
+import type { DeletedBy, DeletedMessage, Id, RestoredMessage, RetentionSettings, Uid } from '../types.js';
 import { releaseContents, countContents } from './contents.js';
 import { joinFlags, splitFlags } from './flags.js';
 import { createMailboxRow, requireMailbox } from './mailboxes.js';
@@ -184,7 +184,7 @@ export async function listDeleted(tx: ReadTx, userId: Id, since?: Date): Promise
     [userId, userId, since?.getTime() ?? 0],
   );
   return rows.map((r) => ({
-    row: toMessage(r) as MessageRow,
+    row: toMessage(r, userId),
     deletedAt: new Date(Number(r.deleted_at)),
     fromMailboxId: Number(r.from_id),
     fromMailboxName: r.from_name,

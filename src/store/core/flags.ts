@@ -44,6 +44,26 @@ export function splitFlags(text: string | null | undefined): string[] {
   return text ? text.split(' ').filter((f) => f !== '') : [];
 }
 
+export const SEEN = '\\Seen';
+
+/**
+ * Whether `\Seen` is private for this viewer: a member of an account (negative viewer id,
+ * see ../types.ts Member). The owner's `\Seen` is the shared column, which members never see.
+ */
+export function seenIsPrivate(viewerId: number): boolean {
+  return viewerId < 0;
+}
+
+/** `flags` without `\Seen`. */
+export function withoutSeen(flags: string[]): string[] {
+  return flags.some((f) => f === SEEN) ? flags.filter((f) => f !== SEEN) : flags;
+}
+
+/** The flags a viewer sees: shared plus private, and for a member the shared `\Seen` (the owner's) left out. */
+export function viewFlags(shared: string[], priv: string[], viewerId: number): string[] {
+  return mergeFlags(seenIsPrivate(viewerId) ? withoutSeen(shared) : shared, priv);
+}
+
 /** Union of shared and private flags as the viewer sees them. */
 export function mergeFlags(shared: string[], priv: string[]): string[] {
   if (priv.length === 0) return shared;

@@ -12,9 +12,9 @@ import { StoreError } from '../errors.js';
 import type { AppendRequest, AppendResult, Changes, CopyResult, DeletedBy, RetentionSettings, FlagUpdate, FlagUpdateResult, Id, MailboxCounts, MessageRow, ModSeq, Uid } from '../types.js';
 import { acquireContent, addContentRefs, countContents, releaseContents } from './contents.js';
 import { removeRows, restoreRows, retainRows, withoutRecord } from './deleted.js';
-import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, splitFlags } from './flags.js';
+import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, SEEN, seenIsPrivate, splitFlags, withoutSeen } from './flags.js';
 import { lockMailbox, requireMailbox, requireMailboxByName } from './mailboxes.js';
-import { MESSAGE_SELECT, toMessage, type MessageRecord } from './rows.js';
+import { MESSAGE_SELECT, toMessage, viewModSeq, type MessageRecord } from './rows.js';
 import type { Dialect } from './port.js';
 import type { ReadTx, Tx } from './tx.js';
 
@@ -162,7 +162,14 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const emailId = newObjectId('M');
   const threadId = await threadFor(tx, box.user_id, req.threadKeys);
   const uidl = newObjectId('U');
-  await tx.exec(INSERT_MESSAGE, [box.id, uid, modSeq, joinFlags(flags), internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl]);
+  // A member's \Seen (APPEND, the Sent copy) is private to the member (RFC 9051 2.3.2 leaves per-user \Seen to the server)
+  const privateSeen = req.viewerId !== undefined && seenIsPrivate(req.viewerId) && flags.includes(SEEN);
+  const params = [box.id, uid, modSeq, joinFlags(privateSeen ? withoutSeen(flags) : flags), internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl];
+  if (!privateSeen) await tx.exec(INSERT_MESSAGE, params);
+  else {
+    const id = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, params))!.id;
+    await setPrivateFlags(tx, id, req.viewerId!, [SEEN], modSeq);
+  }
   tx.touch('append', box.user_id, box.id);
   const row: MessageRow = {
     mailboxId: box.id, uid: uid as Uid, modSeq, flags, internalDate: new Date(internalDate.getTime()), saveDate: new Date(now),
@@ -173,12 +180,12 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
 
 export async function listMessages(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MessageRow[]> {
   await requireMailbox(tx, mailboxId);
-  return (await tx.query<MessageRecord>(`${MESSAGE_SELECT} WHERE m.mailbox_id = ? ORDER BY m.uid`, [viewerId, mailboxId])).map(toMessage);
+  return (await tx.query<MessageRecord>(`${MESSAGE_SELECT} WHERE m.mailbox_id = ? ORDER BY m.uid`, [viewerId, mailboxId])).map((r) => toMessage(r, viewerId));
 }
 
 export async function getMessages(tx: ReadTx, mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
   await requireMailbox(tx, mailboxId);
-  return (await selectByUids(tx, mailboxId, uids, viewerId)).map(toMessage);
+  return (await selectByUids(tx, mailboxId, uids, viewerId)).map((r) => toMessage(r, viewerId));
 }
 
 /**
@@ -208,6 +215,23 @@ function privateCounts(d: Dialect): string {
     WHERE pf.user_id = ? AND m.mailbox_id = ?`;
 }
 
+/** A member's private rows: those with \Seen, and those adding \Deleted to a row lacking it. */
+function memberCounts(d: Dialect): string {
+  return `SELECT coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} THEN 1 ELSE 0 END), 0) AS seen,
+         coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
+    FROM private_flags pf JOIN messages m ON m.id = pf.message_id
+    WHERE pf.user_id = ? AND m.mailbox_id = ?`;
+}
+
+/** Inserts or replaces a viewer's private flags on one row. */
+async function setPrivateFlags(tx: Tx, messageId: number, viewerId: Id, flags: string[], modSeq: ModSeq): Promise<void> {
+  await tx.exec(
+    `INSERT INTO private_flags (message_id, user_id, flags, modseq) VALUES (?, ?, ?, ?)
+     ON CONFLICT (message_id, user_id) DO UPDATE SET flags = excluded.flags, modseq = excluded.modseq`,
+    [messageId, viewerId, joinFlags(flags), modSeq],
+  );
+}
+
 /**
  * Counts by SQL aggregates (no rows loaded), flags merged as toMessage merges them: a row
  * is seen when its shared or the viewer's private flags hold \Seen. Two statements, one
@@ -218,6 +242,11 @@ export async function mailboxCounts(tx: ReadTx, mailboxId: Id, viewerId: Id): Pr
   const seen = ' \\Seen ';
   const deleted = ' \\Deleted ';
   const a = (await tx.get<MailboxCounts>(sharedCounts(tx.d), [seen, deleted, mailboxId]))!;
+  if (seenIsPrivate(viewerId)) {
+    // A member's \Seen is only its own private one: unseen = rows − the member's seen rows.
+    const m = (await tx.get<{ seen: number; deleted: number }>(memberCounts(tx.d), [seen, deleted, deleted, viewerId, mailboxId]))!;
+    return { messages: Number(a.messages), unseen: Number(a.messages) - Number(m.seen), deleted: Number(a.deleted) + Number(m.deleted), size: Number(a.size) };
+  }
   const p = (await tx.get<{ seen: number; deleted: number }>(privateCounts(tx.d), [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
   return {
     messages: Number(a.messages),
@@ -235,21 +264,61 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
   const change = normalizeFlags(u.flags);
   const box = await lockMailbox(tx, u.mailboxId);
   const result: FlagUpdateResult = { changed: [], failed: [] };
+  const apply = seenIsPrivate(u.viewerId) ? applyAsMember : applyAsOwner;
   for (const r of await selectByUids(tx, box.id, u.uids, u.viewerId)) {
     // RFC 7162 3.1.3: a row modified after UNCHANGEDSINCE is not changed and is reported
-    if (u.unchangedSince !== undefined && Math.max(r.modseq, r.pmodseq ?? 0) > u.unchangedSince) {
+    if (u.unchangedSince !== undefined && viewModSeq(r, u.viewerId) > u.unchangedSince) {
       result.failed.push(r.uid as Uid);
       continue;
     }
-    const current = splitFlags(r.flags);
-    const next = applyFlagOp(current, u.op, change);
-    if (sameFlags(current, next)) continue; // nothing changed: no new MODSEQ
-    const modSeq = await tx.modSeq(box.id);
-    await tx.exec('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?', [joinFlags(next), modSeq, r.id]);
-    result.changed.push(toMessage({ ...r, flags: joinFlags(next), modseq: modSeq }));
+    const next = await apply(tx, box.id, r, u, change);
+    if (next) result.changed.push(toMessage(next, u.viewerId));
   }
   if (result.changed.length > 0) tx.touch('flags', box.user_id, box.id);
   return result;
+}
+
+/**
+ * The owner's STORE: every flag is in the shared column. A change of \Seen alone keeps
+ * `shared_modseq`, so it is no change for the members. Null when nothing changed.
+ */
+async function applyAsOwner(tx: Tx, mailboxId: Id, r: MessageRecord, u: FlagUpdate, change: string[]): Promise<MessageRecord | null> {
+  const current = splitFlags(r.flags);
+  const next = applyFlagOp(current, u.op, change);
+  if (sameFlags(current, next)) return null; // nothing changed: no new MODSEQ
+  const modSeq = await tx.modSeq(mailboxId);
+  const onlySeen = sameFlags(withoutSeen(current), withoutSeen(next));
+  await tx.exec(`UPDATE messages SET flags = ?, modseq = ?, shared_modseq = ${onlySeen ? 'coalesce(shared_modseq, modseq)' : 'NULL'} WHERE id = ?`, [joinFlags(next), modSeq, r.id]);
+  return { ...r, flags: joinFlags(next), modseq: modSeq, shared_modseq: onlySeen ? (r.shared_modseq ?? r.modseq) : null };
+}
+
+/**
+ * A member's STORE: \Seen goes to the member's private flags, every other flag to the
+ * shared column, where the owner's \Seen stays as it was. Null when nothing changed.
+ */
+async function applyAsMember(tx: Tx, mailboxId: Id, r: MessageRecord, u: FlagUpdate, change: string[]): Promise<MessageRecord | null> {
+  const shared = splitFlags(r.flags);
+  const ownerSeen = shared.includes(SEEN);
+  const others = withoutSeen(shared);
+  const nextOthers = applyFlagOp(others, u.op, withoutSeen(change));
+  const priv = splitFlags(r.pflags);
+  const seenChange = change.filter((f) => f === SEEN);
+  const nextPriv = u.op === 'set' ? [...withoutSeen(priv), ...seenChange] : applyFlagOp(priv, u.op, seenChange);
+  const sharedChanged = !sameFlags(others, nextOthers);
+  const privChanged = !sameFlags(priv, nextPriv);
+  if (!sharedChanged && !privChanged) return null;
+  const modSeq = await tx.modSeq(mailboxId);
+  const nextShared = ownerSeen ? [SEEN, ...nextOthers] : nextOthers;
+  if (sharedChanged) await tx.exec('UPDATE messages SET flags = ?, modseq = ?, shared_modseq = NULL WHERE id = ?', [joinFlags(nextShared), modSeq, r.id]);
+  if (privChanged) await setPrivateFlags(tx, r.id, u.viewerId, nextPriv, modSeq);
+  return {
+    ...r,
+    flags: joinFlags(nextShared),
+    modseq: sharedChanged ? modSeq : r.modseq,
+    shared_modseq: sharedChanged ? null : r.shared_modseq,
+    pflags: joinFlags(nextPriv),
+    pmodseq: privChanged ? modSeq : r.pmodseq,
+  };
 }
 
 /**
@@ -291,8 +360,22 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
     await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U')]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
+  await copyPrivateFlags(tx, rows, dst.id, first, modSeq);
   tx.touch('append', dst.user_id, dst.id);
   return { uidValidity: dst.uid_validity, mapping };
+}
+
+/** Each member's read state goes with a copy (one probe; nothing more unless the account has members who read). */
+async function copyPrivateFlags(tx: Tx, rows: MessageRecord[], dstId: Id, first: number, modSeq: ModSeq): Promise<void> {
+  const ids = rows.map((r) => r.id);
+  if (!(await tx.get(`SELECT 1 FROM private_flags WHERE message_id ${tx.d.inList('int')} LIMIT 1`, [tx.d.listParam(ids)]))) return;
+  for (const [i, r] of rows.entries()) {
+    await tx.exec(
+      `INSERT INTO private_flags (message_id, user_id, flags, modseq)
+       SELECT n.id, pf.user_id, pf.flags, ? FROM private_flags pf JOIN messages n ON n.mailbox_id = ? AND n.uid = ? WHERE pf.message_id = ?`,
+      [modSeq, dstId, first + i, r.id],
+    );
+  }
 }
 
 /** RFC 6851: the rows move (keeping EMAILID, THREADID and private flags); the source logs an expunge. */
@@ -316,9 +399,11 @@ export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id, ke
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {
-    await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ? WHERE id = ?', [dst.id, first + i, dstModSeq, now, r.id]);
+    await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, shared_modseq = NULL, save_date = ? WHERE id = ?', [dst.id, first + i, dstModSeq, now, r.id]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
+  // private flags move with the rows; their MODSEQ must be one of the new mailbox
+  await tx.exec(`UPDATE private_flags SET modseq = ? WHERE message_id ${tx.d.inList('int')}`, [dstModSeq, tx.d.listParam(rows.map((r) => r.id))]);
   await logExpunged(tx, src.id, srcModSeq, rows.map((r) => r.uid), keep);
   tx.touch('expunge', src.user_id, src.id);
   tx.touch('append', dst.user_id, dst.id);
@@ -339,18 +424,21 @@ export async function setUidl(tx: Tx, mailboxId: Id, uid: Uid, uidl: string): Pr
 export async function changesSince(tx: ReadTx, mailboxId: Id, modSeq: ModSeq, viewerId: Id): Promise<Changes> {
   const box = await requireMailbox(tx, mailboxId);
   if (!Number.isSafeInteger(modSeq) || modSeq < 0) throw new StoreError('invalid', 'modseq must be a non-negative integer');
+  // A member does not see the owner's \Seen change (only modseq moved, not shared_modseq);
+  // shared_modseq <= modseq, so the messages_modseq index still narrows the scan.
+  const member = seenIsPrivate(viewerId);
   const changed = await tx.query<MessageRecord>(
     `${MESSAGE_SELECT} WHERE m.id IN (
-        SELECT id FROM messages WHERE mailbox_id = ? AND modseq > ?
+        SELECT id FROM messages WHERE mailbox_id = ? AND modseq > ?${member ? ' AND coalesce(shared_modseq, modseq) > ?' : ''}
         UNION SELECT p.message_id FROM private_flags p JOIN messages x ON x.id = p.message_id
               WHERE p.user_id = ? AND x.mailbox_id = ? AND p.modseq > ?)
       ORDER BY m.uid`,
-    [viewerId, box.id, modSeq, viewerId, box.id, modSeq],
+    [viewerId, box.id, modSeq, ...(member ? [modSeq] : []), viewerId, box.id, modSeq],
   );
   const expunged = await tx.query<{ uid: number }>('SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid', [box.id, modSeq]);
   return {
     highestModSeq: box.highest_modseq,
-    changed: changed.map(toMessage),
+    changed: changed.map((r) => toMessage(r, viewerId)),
     expunged: expunged.map((e) => e.uid as Uid),
     expungedComplete: modSeq >= Number(box.expunged_floor),
   };

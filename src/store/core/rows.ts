@@ -1,6 +1,6 @@
 /** Mapping from database rows (either backend) to the contract's types: one place for column names. */
 import type { Domain, Mailbox, MessageRow, SpecialUse, Uid, User } from '../types.js';
-import { mergeFlags, splitFlags } from './flags.js';
+import { seenIsPrivate, splitFlags, viewFlags } from './flags.js';
 
 export interface DomainRecord {
   id: number;
@@ -50,13 +50,15 @@ export interface MessageRecord {
   email_id: string;
   thread_id: string;
   uidl: string;
+  /** MODSEQ of the last change other than the owner's \Seen; null: `modseq`. */
+  shared_modseq: number | null;
   pflags: string | null;
   pmodseq: number | null;
 }
 
 /** SELECT list and join for message rows as seen by viewer `?` (first parameter). */
 export const MESSAGE_SELECT = `
-  SELECT m.id, m.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.save_date, m.size,
+  SELECT m.id, m.mailbox_id, m.uid, m.modseq, m.shared_modseq, m.flags, m.internal_date, m.save_date, m.size,
          m.content_id, m.email_id, m.thread_id, m.uidl, pf.flags AS pflags, pf.modseq AS pmodseq
   FROM messages m LEFT JOIN private_flags pf ON pf.message_id = m.id AND pf.user_id = ?`;
 
@@ -97,12 +99,22 @@ export function toMailbox(r: MailboxRecord): Mailbox {
   };
 }
 
-export function toMessage(r: MessageRecord): MessageRow {
+/**
+ * The MODSEQ of a row as `viewerId` sees it: its last change this viewer can see. For a
+ * member, the owner's \Seen (which only moved `modseq`, not `shared_modseq`) is not one.
+ */
+export function viewModSeq(r: Pick<MessageRecord, 'modseq' | 'shared_modseq' | 'pmodseq'>, viewerId: number): number {
+  const shared = seenIsPrivate(viewerId) ? Number(r.shared_modseq ?? r.modseq) : Number(r.modseq);
+  return Math.max(shared, Number(r.pmodseq ?? 0));
+}
+
+/** A row as `viewerId` sees it (flags and MODSEQ). */
+export function toMessage(r: MessageRecord, viewerId: number): MessageRow {
   return {
     mailboxId: r.mailbox_id,
     uid: r.uid as Uid,
-    modSeq: Math.max(r.modseq, r.pmodseq ?? 0),
-    flags: mergeFlags(splitFlags(r.flags), splitFlags(r.pflags)),
+    modSeq: viewModSeq(r, viewerId),
+    flags: viewFlags(splitFlags(r.flags), splitFlags(r.pflags), viewerId),
     internalDate: new Date(r.internal_date),
     saveDate: new Date(r.save_date),
     size: r.size,

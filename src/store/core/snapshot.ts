@@ -6,7 +6,7 @@
  */
 import { StoreError } from '../errors.js';
 import type { Id, MailboxSnapshot } from '../types.js';
-import { mergeFlags, splitFlags } from './flags.js';
+import { splitFlags, viewFlags } from './flags.js';
 import { requireMailbox } from './mailboxes.js';
 import { toMailbox } from './rows.js';
 import type { ReadTx } from './tx.js';
@@ -19,7 +19,8 @@ const LIST_SEP = '\n';
  * flags as two strings aggregated in the database (a 100,000-row result costs more in
  * per-row driver objects than the whole index scan; one pass over the covering index
  * messages_uid_flags); and the viewer's private flags in this mailbox (few rows,
- * private_flags_user), merged here as `toMessage` merges them.
+ * private_flags_user; for a member, one per message it has read), merged here as `toMessage`
+ * merges them (a member sees its own \Seen, not the owner's).
  */
 export async function mailboxSnapshot(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> {
   const box = await requireMailbox(tx, mailboxId);
@@ -53,7 +54,7 @@ export async function mailboxSnapshot(tx: ReadTx, mailboxId: Id, viewerId: Id): 
       if (set === undefined) {
         set = flagSets.length;
         interned.set(key, set);
-        flagSets.push(mergeFlags(splitFlags(shared[i]), splitFlags(p)));
+        flagSets.push(viewFlags(splitFlags(shared[i]), splitFlags(p), viewerId));
       }
       lastKey = key;
       lastSet = set;

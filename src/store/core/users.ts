@@ -87,14 +87,17 @@ export async function deleteUser(tx: Tx, address: string): Promise<void> {
   await tx.lockUsers([u.id]);
   const boxes = await tx.query<{ id: number }>('SELECT id FROM mailboxes WHERE user_id = ? ORDER BY id', [u.id]);
   for (const b of boxes) await deleteMailboxRow(tx, u.id, b.id);
-  for (const table of ['private_flags', 'subscriptions', 'thread_refs', 'user_logins']) await tx.exec(`DELETE FROM ${table} WHERE user_id = ?`, [u.id]);
+  // Members' private flags went with the messages (ON DELETE CASCADE).
+  for (const table of ['private_flags', 'subscriptions', 'thread_refs', 'user_logins', 'devices', 'members']) await tx.exec(`DELETE FROM ${table} WHERE user_id = ?`, [u.id]);
   await tx.exec('DELETE FROM users WHERE id = ?', [u.id]);
+  tx.touch('credentials', u.id, 0);
 }
 
 export async function setPassword(tx: Tx, userId: Id, passwordHash: string): Promise<void> {
   if (typeof passwordHash !== 'string') throw new StoreError('invalid', 'password hash must be a string');
   await requireUser(tx, userId);
   await tx.exec('UPDATE users SET password_hash = ? WHERE id = ?', [passwordHash, userId]);
+  tx.touch('credentials', userId, 0); // sessions logged in with the old password end (src/auth/live-logins.ts)
 }
 
 function checkLimit(v: number | null, what: string): number | null {
@@ -124,6 +127,7 @@ export async function setUserSetting(tx: Tx, userId: Id, key: string, value: str
   if (value === null) delete settings[key];
   else settings[key] = value;
   await tx.exec('UPDATE users SET settings = ? WHERE id = ?', [JSON.stringify(settings), userId]);
+  if (key.startsWith('auth.')) tx.touch('credentials', userId, 0);
 }
 
 // Aliases

@@ -246,6 +246,38 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   {
+    version: 9,
+    description: 'members and device passwords; private \\Seen per member',
+    // As the SQLite migration: private_flags.user_id becomes a viewer id (a user id, or minus a
+    // member id), shared_modseq the MODSEQ of a row's last change other than the owner's \Seen.
+    sql: `
+      CREATE TABLE members (
+        id SERIAL PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        UNIQUE (user_id, name_key)
+      );
+      CREATE TABLE devices (
+        id SERIAL PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        member_id INTEGER REFERENCES members(id),
+        name TEXT NOT NULL,
+        name_key TEXT NOT NULL,
+        secret_digest TEXT NOT NULL UNIQUE,
+        settings TEXT NOT NULL DEFAULT '{}',
+        created_at BIGINT NOT NULL,
+        last_login_at BIGINT,
+        last_protocol TEXT,
+        last_address TEXT,
+        UNIQUE (user_id, name_key)
+      );
+      ALTER TABLE private_flags DROP CONSTRAINT IF EXISTS private_flags_user_id_fkey;
+      ALTER TABLE messages ADD COLUMN shared_modseq BIGINT;
+    `,
+  },
+  {
     version: 10,
     description: 'Recently Deleted: a mailbox per user and the deletion record of each kept message',
     // As the SQLite migration (store/core/deleted.ts).

@@ -257,6 +257,52 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 9,
+    description: 'members and device passwords; private \\Seen per member',
+    up(db) {
+      // private_flags.user_id becomes a viewer id: a user id, or minus a member id (store/core/people.ts),
+      // so its foreign key to users goes; SQLite drops a foreign key only by rebuilding the table.
+      // shared_modseq: the MODSEQ of a row's last change other than the owner's \Seen (NULL: modseq),
+      // so the owner's reading is no change for the other members (RFC 7162 stays per viewer).
+      db.exec(`
+        CREATE TABLE members (
+          id INTEGER PRIMARY KEY,
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          name TEXT NOT NULL,
+          name_key TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          UNIQUE (user_id, name_key)
+        );
+        CREATE TABLE devices (
+          id INTEGER PRIMARY KEY,
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          member_id INTEGER REFERENCES members(id),
+          name TEXT NOT NULL,
+          name_key TEXT NOT NULL,
+          secret_digest TEXT NOT NULL UNIQUE,
+          settings TEXT NOT NULL DEFAULT '{}',
+          created_at INTEGER NOT NULL,
+          last_login_at INTEGER,
+          last_protocol TEXT,
+          last_address TEXT,
+          UNIQUE (user_id, name_key)
+        );
+        CREATE TABLE private_flags_new (
+          message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+          user_id INTEGER NOT NULL,
+          flags TEXT NOT NULL DEFAULT '',
+          modseq INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (message_id, user_id)
+        ) WITHOUT ROWID;
+        INSERT INTO private_flags_new SELECT message_id, user_id, flags, modseq FROM private_flags;
+        DROP TABLE private_flags;
+        ALTER TABLE private_flags_new RENAME TO private_flags;
+        CREATE INDEX private_flags_user ON private_flags(user_id);
+        ALTER TABLE messages ADD COLUMN shared_modseq INTEGER;
+        `);
+      },
+    },
+    {
     version: 10,
     description: 'Recently Deleted: a mailbox per user and the deletion record of each kept message',
     up(db) {

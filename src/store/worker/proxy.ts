@@ -24,8 +24,8 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, DeletedBy, DeletedMessage, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
-  MessageRow, ModSeq, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
+  Member, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
 import { fromWire, SEGMENTS, type ContentLayout, type ForwardedMethod, type HostOptions, type Reply, type Request } from './wire.js';
@@ -238,6 +238,18 @@ export class WorkerStore implements Store {
   recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
     return this.call('recordLogin', [userId, kind, at, minIntervalMs]);
   }
+
+  // Members and devices
+  addMember(userId: Id, name: string): Promise<Member> { return this.call('addMember', [userId, name]); }
+  listMembers(userId: Id): Promise<Member[]> { return this.call('listMembers', [userId]); }
+  deleteMember(userId: Id, name: string): Promise<Device[]> { return this.call('deleteMember', [userId, name]); }
+  addDevice(userId: Id, device: NewDevice): Promise<Device> { return this.call('addDevice', [userId, device]); }
+  listDevices(userId: Id): Promise<Device[]> { return this.call('listDevices', [userId]); }
+  deviceBySecret(digest: string): Promise<Device | null> { return this.call('deviceBySecret', [digest]); }
+  revokeDevice(userId: Id, name: string): Promise<Device> { return this.call('revokeDevice', [userId, name]); }
+  setDeviceSetting(userId: Id, name: string, key: string, value: string | null): Promise<Device> { return this.call('setDeviceSetting', [userId, name, key, value]); }
+  recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void> { return this.call('recordDeviceLogin', [deviceId, at, protocol, address]); }
+  liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.call('liveCredentials', [userIds]); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }
