@@ -10,7 +10,7 @@ import { makeContent, rawMessage } from '../store/conformance.js';
 import { openStore } from '../store/open.js';
 import type { Store, Uid } from '../store/types.js';
 import { loadConfig } from '../config/load.js';
-import { purgeDeletedOnce, retentionSettings, startDeletedPurge } from './recently-deleted.js';
+import { actorOf, purgeDeletedOnce, retentionSettings, startDeletedPurge } from './recently-deleted.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-purge-'));
 after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
@@ -74,5 +74,18 @@ describe('purge of Recently Deleted', () => {
     assert.deepEqual(retentionSettings(on), { keepDeleted: true, countQuota: false, mailboxName: 'Recently Deleted' });
     const off = loadConfig({ env: { MAILROOM_RETENTION_DELETED_DAYS: '0', MAILROOM_RETENTION_DELETED_COUNTS_QUOTA: 'true' } });
     assert.deepEqual(retentionSettings(off), { keepDeleted: false, countQuota: true, mailboxName: 'Recently Deleted' });
+  });
+});
+
+describe('actorOf: who deleted, as `deleted list` shows it', () => {
+  it('device and person, a person on the account password, else the account', () => {
+    const table: [Parameters<typeof actorOf>[1], string][] = [
+      [{ member: 'alice', device: { name: "Alice's phone" } }, "Alice's phone (alice)"],
+      [{ member: 'owner', device: { name: 'Laptop' } }, 'Laptop (owner)'],
+      [{ member: 'bob', device: null }, 'bob'],
+      [{ member: 'owner', device: null }, 'family@example.test'],
+      [undefined, 'family@example.test'],
+    ];
+    assert.deepEqual(table.map(([login]) => actorOf('family@example.test', login)), table.map(([, want]) => want));
   });
 });
