@@ -21,6 +21,8 @@ export interface CachedContent {
   header?: Buffer;
   /** SEARCH FROM/TO/CC/BCC text of the envelope's addresses, lower-cased, once computed (search-eval.ts). */
   addresses?: Partial<Record<'from' | 'to' | 'cc' | 'bcc', string>>;
+  /** SEARCH header keys: each field's lower-cased values, once split (search-eval.ts). */
+  fields?: Map<string, string[]>;
 }
 
 interface Entry {

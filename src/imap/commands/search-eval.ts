@@ -16,6 +16,8 @@ export interface Candidate {
   uid: number;
   /** The stored row; null when the query needs none (see `needsRows`). */
   row: MessageRow | null;
+  /** The content id when the query reads content but no row (see `needsContent`). */
+  contentId?: string;
 }
 
 /** Lazily loaded content, cached per search (several keys may need the same message). */
@@ -40,8 +42,10 @@ export interface SearchEnv {
 
 /**
  * Asks the store once per TEXT/BODY key, and once per non-address header key (a header
- * value is in the search text wherever the header matches, so TEXT's answer bounds it;
- * FROM/TO/CC/BCC also match the parsed address, which is not, so they are not narrowed).
+ * value is in the search text wherever the header matches, so the text index's candidates
+ * bound it: no stored text is read for them, the header check runs on the cached header
+ * text; FROM/TO/CC/BCC also match the parsed address, which is not in the text, so they
+ * are not narrowed).
  */
 export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: number, key: SearchKey, out: TextHits = new Map()): Promise<TextHits> {
   switch (key.type) {
@@ -60,13 +64,16 @@ export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: numb
       out.set(key, new Set(await store.searchText(mailboxId, key.type, key.value)));
       break;
     case 'header':
-      if (!isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'text', key.value)));
+      if (!isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'candidates', key.value)));
       break;
   }
   return out;
 }
 
-/** Does evaluating `key` read a stored row (flags, dates, sizes, ids, content)? */
+/**
+ * Does evaluating `key` read a field only a stored row has (internal and save dates, MODSEQ,
+ * EMAILID, THREADID)? Flags come from the view, content through its id (`needsContent`).
+ */
 export function needsRows(key: SearchKey): boolean {
   switch (key.type) {
     case 'and':
@@ -75,17 +82,50 @@ export function needsRows(key: SearchKey): boolean {
       return needsRows(key.left) || needsRows(key.right);
     case 'not':
       return needsRows(key.key);
+    case 'date':
+      return key.field !== 'sent';
+    case 'modseq':
+    case 'emailid':
+    case 'threadid':
+    case 'age':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Does evaluating `key` read a message's content (header text, sent date, size)? */
+export function needsContent(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'and':
+      return key.keys.some(needsContent);
+    case 'or':
+      return needsContent(key.left) || needsContent(key.right);
+    case 'not':
+      return needsContent(key.key);
+    case 'date':
+      return key.field === 'sent';
+    case 'header':
+    case 'size':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Does evaluating `key` read flags (other than \Recent, which is the session's)? */
+export function needsFlags(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'and':
+      return key.keys.some(needsFlags);
+    case 'or':
+      return needsFlags(key.left) || needsFlags(key.right);
+    case 'not':
+      return needsFlags(key.key);
     case 'flag':
       return key.flag !== '\\Recent';
-    case 'all':
-    case 'savedateSupported':
-    case 'text':
-    case 'body':
-    case 'seq':
-    case 'uid':
-      return false;
     default:
-      return true;
+      return false;
   }
 }
 
@@ -144,14 +184,27 @@ function headerPart(text: string): string {
   return i < 0 ? text : text.slice(0, i);
 }
 
-function headerMatches(text: string, field: string, value: string): boolean {
-  const v = value.toLowerCase();
-  for (const line of headerPart(text).split('\n')) {
+/** The lower-cased values of each header field, split once per cached content (a search tests every candidate). */
+function headerFields(meta: CachedContent): Map<string, string[]> {
+  if (meta.fields) return meta.fields;
+  const fields = new Map<string, string[]>();
+  for (const line of headerPart(meta.headerText).split('\n')) {
     const colon = line.indexOf(':');
-    if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== field) continue;
-    if (line.slice(colon + 1).toLowerCase().includes(v)) return true; // RFC 9051 6.4.4: empty value = field present
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const values = fields.get(name);
+    const value = line.slice(colon + 1).toLowerCase();
+    if (values) values.push(value);
+    else fields.set(name, [value]);
   }
-  return false;
+  return (meta.fields = fields);
+}
+
+function headerMatches(meta: CachedContent, field: string, value: string): boolean {
+  const values = headerFields(meta).get(field);
+  if (!values) return false;
+  const v = value.toLowerCase();
+  return values.some((line) => line.includes(v)); // RFC 9051 6.4.4: empty value = field present
 }
 
 const ADDRESS_FIELDS = new Set(['from', 'to', 'cc', 'bcc'] as const);
@@ -179,7 +232,11 @@ function rowOf(c: Candidate): MessageRow {
 
 /** Does the message match the key? */
 export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Promise<boolean> {
-  const content = async () => (await env.contents.get(rowOf(c).contentId)) ?? null;
+  const content = async () => {
+    const id = c.row?.contentId ?? c.contentId;
+    if (id === undefined) throw new Error(`search: a key needs the content of UID ${c.uid}, which needsContent() did not resolve`);
+    return (await env.contents.get(id)) ?? null;
+  };
   const inSet = (set: SeqSet, n: number, max: number, saved: number[]) => seqSetHas(set, n, max, saved);
   switch (key.type) {
     case 'all':
@@ -194,7 +251,8 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
       return !(await matches(key.key, c, env));
     case 'flag': {
       if (key.flag === '\\Recent') return env.view.isRecent(c.uid as Uid) === key.present;
-      const has = rowOf(c).flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
+      const flags = c.row ? c.row.flags : env.view.flagsOf(c.uid); // the view is polled first (search.ts)
+      const has = flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
       return has === key.present;
     }
     case 'header': {
@@ -202,7 +260,7 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
       if (narrowed && !narrowed.has(c.uid)) return false;
       const meta = await content();
       if (meta === null) return false;
-      return headerMatches(meta.headerText, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
+      return headerMatches(meta, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
     }
     case 'body':
     case 'text':
@@ -217,7 +275,8 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
     }
     case 'size': {
       const meta = await content();
-      const size = meta?.index.size ?? rowOf(c).size;
+      const size = meta?.index.size ?? c.row?.size;
+      if (size === undefined) return false; // its content is gone: expunged meanwhile
       return key.cmp === 'larger' ? size > key.size : size < key.size;
     }
     case 'seq':

@@ -3,7 +3,9 @@
 import { esearch, parseSearch, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
-import { boundingUids, ContentCache, matches, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
+import type { Store } from '../../store/types.js';
+import { contentIdsOf, noteContentIds } from '../content-ids.js';
+import { boundingUids, ContentCache, matches, needsContent, needsFlags, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
 
 export const search = {
@@ -25,7 +27,7 @@ export const search = {
     };
     const hits: { seq: number; uid: number; modSeq: number }[] = [];
     const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.user().id) : store.listMessages(view.mailboxId, s.user().id));
-    for (const c of await candidates(view, env, cmd.query, rows)) {
+    for (const c of await candidates(view, env, cmd.query, rows, (uids) => contentIdsOf(store, view, uids, s.user().id), store)) {
       // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
       if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid, modSeq: c.row?.modSeq ?? 0 });
     }
@@ -83,18 +85,45 @@ function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number
 }
 
 /**
- * The rows to evaluate, in sequence order: only those the store's text answers allow when
- * they bound the query, without loading rows when no key needs them (a big mailbox's
- * `TEXT word` then costs the index lookup, not a read of every row).
+ * The messages to evaluate, in sequence order: only those the store's text answers allow
+ * when they bound the query. Rows are read only for keys that need a row's own fields
+ * (dates, MODSEQ, ids): flags come from the view, read fresh first, and content (headers,
+ * sizes) through the message's content id, which is cached process-wide (content-ids.ts),
+ * so `UID SEARCH UNSEEN` or `FROM x` reads no row and a big mailbox's `TEXT word` costs the
+ * index lookup.
  */
-async function candidates(view: MailboxView, env: SearchEnv, query: SearchKey, rows: (only: readonly Uid[] | null) => Promise<MessageRow[]>): Promise<Candidate[]> {
+async function candidates(
+  view: MailboxView,
+  env: SearchEnv,
+  query: SearchKey,
+  rows: (only: readonly Uid[] | null) => Promise<MessageRow[]>,
+  contentIds: (uids: readonly Uid[]) => Promise<Map<number, string>>,
+  store: Store,
+): Promise<Candidate[]> {
   const bound = boundingUids(query, env.hits);
-  const uids = bound ? ([...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) as Uid[]) : view.allUids();
-  // The store's answers hold only rows it has now, so a bounded query needs no rows to leave out
-  // those expunged elsewhere and not yet announced; any other query reads them (only the
-  // bounded UIDs' rows when bounded: SUBJECT x on a big mailbox reads a few rows, not all).
-  if (bound && !needsRows(query)) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
-  const byUid = new Map((await rows(bound ? uids : null)).map((r) => [r.uid as number, r]));
+  let uids = bound ? ([...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) as Uid[]) : view.allUids();
+  if (!needsRows(query)) {
+    const flags = needsFlags(query);
+    const content = needsContent(query);
+    // The store's answers hold only rows it has now, so a query answered by them alone needs
+    // nothing more to leave out messages expunged elsewhere and not yet announced.
+    if (!flags && !content) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
+    // Flags and expunges made elsewhere, as a row read would see them (numbering unchanged:
+    // nothing is announced before the command's answer, RFC 9051 7.5.1).
+    await view.poll(store);
+    uids = uids.filter((u) => !view.isExpungedPending(u) && view.seqOf(u) > 0);
+    if (!content) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
+    const ids = await contentIds(uids);
+    const out: Candidate[] = [];
+    for (const u of uids) {
+      const contentId = ids.get(u);
+      if (contentId !== undefined) out.push({ seq: view.seqOf(u), uid: u, row: null, contentId });
+    }
+    return out;
+  }
+  const read = await rows(bound ? uids : null);
+  noteContentIds(store, view.uidValidity, read);
+  const byUid = new Map(read.map((r) => [r.uid as number, r]));
   const out: Candidate[] = [];
   for (const u of uids) {
     const row = byUid.get(u);
