@@ -32,6 +32,16 @@ interface Entry {
 
 const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
 
+/** The cached entry of a content, without reading the store (undefined when not cached). */
+export function peekContent(store: Store, id: string): CachedContent | undefined {
+  const c = cacheOf(store);
+  const hit = c.map.get(id);
+  if (!hit) return undefined;
+  c.map.delete(id); // re-insert: Map order is the LRU order
+  c.map.set(id, hit);
+  return hit.meta;
+}
+
 /** The index and header text of a content through the cache; null when it is not stored. */
 export async function cachedContent(store: Store, id: string): Promise<CachedContent | null> {
   const c = cacheOf(store);

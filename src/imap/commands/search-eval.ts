@@ -8,7 +8,7 @@
 import type { MessageRow, Store, Uid } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
-import { cachedContent, type CachedContent } from '../content-cache.js';
+import { cachedContent, peekContent, type CachedContent } from '../content-cache.js';
 import { addressSearchText } from '../../mime/search-text.js';
 
 export interface Candidate {
@@ -20,12 +20,37 @@ export interface Candidate {
   contentId?: string;
 }
 
-/** Lazily loaded content, cached per search (several keys may need the same message). */
+/** Thrown by `matches` when a key needs a content not loaded yet: the caller loads it and asks again. */
+export class ContentNotLoaded extends Error {
+  constructor(readonly contentId: string) {
+    super(`content ${contentId} not loaded`);
+  }
+}
+
+/**
+ * Contents for one search: the process-wide cache read synchronously, plus what this search
+ * loaded (including "not stored"), so evaluating a candidate is a synchronous walk and a
+ * store read happens only for the contents a key really reached (in batches, see search.ts).
+ */
 export class ContentCache {
+  private readonly loaded = new Map<string, CachedContent | null>();
   constructor(private readonly store: Store) {}
-  /** Index and header text (cached process-wide). */
-  get(id: string): Promise<CachedContent | null> {
-    return cachedContent(this.store, id);
+  /** Index and header text; throws ContentNotLoaded when neither this search nor the process cache has it. */
+  get(id: string): CachedContent | null {
+    const mine = this.loaded.get(id);
+    if (mine !== undefined) return mine;
+    const hit = peekContent(this.store, id);
+    if (hit === undefined) throw new ContentNotLoaded(id);
+    return hit;
+  }
+  /** Reads these contents (cached process-wide when stored), several at once. */
+  async load(ids: readonly string[]): Promise<void> {
+    const metas = await Promise.all(ids.map((id) => cachedContent(this.store, id)));
+    ids.forEach((id, i) => this.loaded.set(id, metas[i]));
+  }
+  /** Forgets this search's own loads (the process cache keeps what it keeps). */
+  release(): void {
+    this.loaded.clear();
   }
 }
 
@@ -41,30 +66,30 @@ export interface SearchEnv {
 }
 
 /**
- * Asks the store once per TEXT/BODY key, and once per non-address header key (a header
- * value is in the search text wherever the header matches, so the text index's candidates
- * bound it: no stored text is read for them, the header check runs on the cached header
- * text; FROM/TO/CC/BCC also match the parsed address, which is not in the text, so they
- * are not narrowed).
+ * Asks the store once per TEXT/BODY key, and, when `narrowHeaders`, once per non-address
+ * header key (a header value is in the search text wherever the header matches, so the
+ * text index's candidates bound it: no stored text is read for them, the header check runs
+ * on the cached header text; FROM/TO/CC/BCC also match the parsed address, which is not in
+ * the text, so they are not narrowed).
  */
-export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: number, key: SearchKey, out: TextHits = new Map()): Promise<TextHits> {
+export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: number, key: SearchKey, narrowHeaders: boolean, out: TextHits = new Map()): Promise<TextHits> {
   switch (key.type) {
     case 'and':
-      for (const k of key.keys) await textHits(store, mailboxId, k, out);
+      for (const k of key.keys) await textHits(store, mailboxId, k, narrowHeaders, out);
       break;
     case 'or':
-      await textHits(store, mailboxId, key.left, out);
-      await textHits(store, mailboxId, key.right, out);
+      await textHits(store, mailboxId, key.left, narrowHeaders, out);
+      await textHits(store, mailboxId, key.right, narrowHeaders, out);
       break;
     case 'not':
-      await textHits(store, mailboxId, key.key, out);
+      await textHits(store, mailboxId, key.key, narrowHeaders, out);
       break;
     case 'text':
     case 'body':
       out.set(key, new Set(await store.searchText(mailboxId, key.type, key.value)));
       break;
     case 'header':
-      if (!isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'candidates', key.value)));
+      if (narrowHeaders && !isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'candidates', key.value)));
       break;
   }
   return out;
@@ -230,12 +255,15 @@ function rowOf(c: Candidate): MessageRow {
   return c.row;
 }
 
-/** Does the message match the key? */
-export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Promise<boolean> {
-  const content = async () => {
+/**
+ * Does the message match the key? Synchronous: throws ContentNotLoaded when a key needs a
+ * content that `env.contents` has not loaded (the caller loads it and evaluates again).
+ */
+export function matches(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
+  const content = () => {
     const id = c.row?.contentId ?? c.contentId;
     if (id === undefined) throw new Error(`search: a key needs the content of UID ${c.uid}, which needsContent() did not resolve`);
-    return (await env.contents.get(id)) ?? null;
+    return env.contents.get(id);
   };
   const inSet = (set: SeqSet, n: number, max: number, saved: number[]) => seqSetHas(set, n, max, saved);
   switch (key.type) {
@@ -243,12 +271,12 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
     case 'savedateSupported':
       return true;
     case 'and':
-      for (const k of key.keys) if (!(await matches(k, c, env))) return false;
+      for (const k of key.keys) if (!matches(k, c, env)) return false;
       return true;
     case 'or':
-      return (await matches(key.left, c, env)) || (await matches(key.right, c, env));
+      return matches(key.left, c, env) || matches(key.right, c, env);
     case 'not':
-      return !(await matches(key.key, c, env));
+      return !matches(key.key, c, env);
     case 'flag': {
       if (key.flag === '\\Recent') return env.view.isRecent(c.uid as Uid) === key.present;
       const flags = c.row ? c.row.flags : env.view.flagsOf(c.uid); // the view is polled first (search.ts)
@@ -258,7 +286,7 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
     case 'header': {
       const narrowed = env.hits.get(key);
       if (narrowed && !narrowed.has(c.uid)) return false;
-      const meta = await content();
+      const meta = content();
       if (meta === null) return false;
       return headerMatches(meta, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
     }
@@ -268,13 +296,13 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
     case 'date': {
       if (key.field === 'internal') return compareDate(rowOf(c).internalDate.getTime(), key.cmp, key.date);
       if (key.field === 'saved') return compareDate(rowOf(c).saveDate.getTime(), key.cmp, key.date);
-      const meta = await content();
+      const meta = content();
       const sent = meta?.index.sentDate ?? null;
       // RFC 9051 6.4.4: SENT* compare the date as written, so the header's own zone applies
       return compareDate(sent === null ? null : sent + zoneOffsetMs(meta?.index.envelope.date ?? null), key.cmp, key.date);
     }
     case 'size': {
-      const meta = await content();
+      const meta = content();
       const size = meta?.index.size ?? c.row?.size;
       if (size === undefined) return false; // its content is gone: expunged meanwhile
       return key.cmp === 'larger' ? size > key.size : size < key.size;
