@@ -32,14 +32,13 @@ interface Entry {
 
 const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
 
-/** The cached entry of a content, without reading the store (undefined when not cached). */
+/**
+ * The cached entry of a content, without reading the store (undefined when not cached).
+ * Leaves the LRU order alone: SEARCH peeks at every message of a mailbox, and moving each
+ * costs more than reading back the rare entry dropped meanwhile.
+ */
 export function peekContent(store: Store, id: string): CachedContent | undefined {
-  const c = cacheOf(store);
-  const hit = c.map.get(id);
-  if (!hit) return undefined;
-  c.map.delete(id); // re-insert: Map order is the LRU order
-  c.map.set(id, hit);
-  return hit.meta;
+  return cacheOf(store).map.get(id)?.meta;
 }
 
 /** The index and header text of a content through the cache; null when it is not stored. */

@@ -6,7 +6,7 @@
  * same answer for a header key's value narrows which rows need their header text read.
  */
 import type { MessageRow, Store, Uid } from '../../store/types.js';
-import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
+import { seqSetHas, type CalendarDate, type SearchKey } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
 import { cachedContent, peekContent, type CachedContent } from '../content-cache.js';
 import { addressSearchText } from '../../mime/search-text.js';
@@ -225,11 +225,20 @@ function headerFields(meta: CachedContent): Map<string, string[]> {
   return (meta.fields = fields);
 }
 
-function headerMatches(meta: CachedContent, field: string, value: string): boolean {
+/** Lower-cased search values, once per query (a key is tested against every candidate). */
+const lowered = new WeakMap<SearchKey, string>();
+
+function lowerValue(key: SearchKey & { value: string }): string {
+  let v = lowered.get(key);
+  if (v === undefined) lowered.set(key, (v = key.value.toLowerCase()));
+  return v;
+}
+
+function headerMatches(meta: CachedContent, field: string, v: string): boolean {
   const values = headerFields(meta).get(field);
   if (!values) return false;
-  const v = value.toLowerCase();
-  return values.some((line) => line.includes(v)); // RFC 9051 6.4.4: empty value = field present
+  for (const line of values) if (line.includes(v)) return true; // RFC 9051 6.4.4: empty value = field present
+  return false;
 }
 
 const ADDRESS_FIELDS = new Set(['from', 'to', 'cc', 'bcc'] as const);
@@ -244,10 +253,16 @@ function isAddressField(field: string): field is AddressField {
  * `user@domain.org` finds `<user (comment)@ (comment) domain.org>` and a decoded display name
  * finds its encoded words; still a case-insensitive substring.
  */
-function addressMatches(meta: CachedContent, field: AddressField, value: string): boolean {
+function addressMatches(meta: CachedContent, field: AddressField, v: string): boolean {
   meta.addresses ??= {};
   const text = (meta.addresses[field] ??= addressSearchText(meta.index.envelope[field]).toLowerCase());
-  return text.includes(value.toLowerCase());
+  return text.includes(v);
+}
+
+function contentOf(c: Candidate, env: SearchEnv): CachedContent | null {
+  const id = c.row?.contentId ?? c.contentId;
+  if (id === undefined) throw new Error(`search: a key needs the content of UID ${c.uid}, which needsContent() did not resolve`);
+  return env.contents.get(id);
 }
 
 function rowOf(c: Candidate): MessageRow {
@@ -260,12 +275,8 @@ function rowOf(c: Candidate): MessageRow {
  * content that `env.contents` has not loaded (the caller loads it and evaluates again).
  */
 export function matches(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
-  const content = () => {
-    const id = c.row?.contentId ?? c.contentId;
-    if (id === undefined) throw new Error(`search: a key needs the content of UID ${c.uid}, which needsContent() did not resolve`);
-    return env.contents.get(id);
-  };
-  const inSet = (set: SeqSet, n: number, max: number, saved: number[]) => seqSetHas(set, n, max, saved);
+  const content = () => contentOf(c, env);
+  const inSet = seqSetHas;
   switch (key.type) {
     case 'all':
     case 'savedateSupported':
@@ -288,7 +299,8 @@ export function matches(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
       if (narrowed && !narrowed.has(c.uid)) return false;
       const meta = content();
       if (meta === null) return false;
-      return headerMatches(meta, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
+      const v = lowerValue(key);
+      return headerMatches(meta, key.field, v) || (isAddressField(key.field) && addressMatches(meta, key.field, v));
     }
     case 'body':
     case 'text':
@@ -310,8 +322,7 @@ export function matches(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
     case 'seq':
       return inSet(key.set, c.seq, env.max, env.savedSeqs);
     case 'uid': {
-      const uids = env.view.allUids();
-      const maxUid = uids.length ? uids[uids.length - 1] : 0;
+      const maxUid = env.view.lastUid();
       if (key.set.kind === 'saved') return env.view.saved.includes(c.uid as Uid);
       return inSet(key.set, c.uid, Math.max(maxUid, c.uid), []);
     }

@@ -141,25 +141,23 @@ async function candidates(
   store: Store,
 ): Promise<Candidate[]> {
   const bound = boundingUids(query, env.hits);
-  let uids = bound ? ([...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) as Uid[]) : view.allUids();
+  const uids = bound ? ([...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) as Uid[]) : view.allUids();
   if (!needsRows(query)) {
     const flags = needsFlags(query);
     const content = needsContent(query);
+    // Unbounded, the list is the whole view: a message's sequence number is its place in it.
+    let list: Candidate[] = uids.map((u, i) => ({ seq: bound ? view.seqOf(u) : i + 1, uid: u, row: null }));
     // The store's answers hold only rows it has now, so a query answered by them alone needs
     // nothing more to leave out messages expunged elsewhere and not yet announced.
-    if (!flags && !content) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
-    // Flags and expunges made elsewhere, as a row read would see them (numbering unchanged:
-    // nothing is announced before the command's answer, RFC 9051 7.5.1).
+    if (!flags && !content) return list;
+    // Flags and expunges made elsewhere, as a row read would see them. Announced numbers stay
+    // (nothing is announced before the command's answer, RFC 9051 7.5.1); one the client was
+    // never told of may leave the view silently, so numbers are read again.
     await view.poll(store);
-    uids = uids.filter((u) => !view.isExpungedPending(u) && view.seqOf(u) > 0);
-    if (!content) return uids.map((u) => ({ seq: view.seqOf(u), uid: u, row: null }));
-    const ids = await contentIds(uids);
-    const out: Candidate[] = [];
-    for (const u of uids) {
-      const contentId = ids.get(u);
-      if (contentId !== undefined) out.push({ seq: view.seqOf(u), uid: u, row: null, contentId });
-    }
-    return out;
+    list = list.filter((c) => (c.seq = view.seqOf(c.uid)) > 0 && !view.isExpungedPending(c.uid));
+    if (!content) return list;
+    const ids = await contentIds(list.map((c) => c.uid as Uid));
+    return list.filter((c) => (c.contentId = ids.get(c.uid)) !== undefined);
   }
   const read = await rows(bound ? uids : null);
   noteContentIds(store, view.uidValidity, read);
