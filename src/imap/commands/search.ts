@@ -27,8 +27,7 @@ export const search = {
     };
     const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.user().id) : store.listMessages(view.mailboxId, s.user().id));
     const found = await candidates(view, env, cmd.query, rows, (uids) => contentIdsOf(store, view, uids, s.user().id), store);
-    // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
-    const hits = (await evaluate(cmd.query, found, env)).map((c) => ({ seq: c.seq, uid: c.uid, modSeq: c.row?.modSeq ?? 0 }));
+    const hits = await evaluate(cmd.query, found, env);
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
     const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
     // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
@@ -69,31 +68,54 @@ const HEADER_NARROW_FROM = 5000;
 const LOAD_BATCH = 500;
 
 /**
- * The candidates that match, in their order. Evaluation is synchronous; a candidate whose
- * keys reach a content not cached waits for the batch of such contents to be read at once.
+ * The messages to evaluate, as parallel columns (a search of a big mailbox allocates no
+ * object per message): sequence numbers, UIDs, and the row or the content id of each when
+ * the query reads them.
  */
-async function evaluate(query: SearchKey, found: readonly Candidate[], env: SearchEnv): Promise<Candidate[]> {
-  const out: Candidate[] = [];
-  for (let start = 0; start < found.length; start += LOAD_BATCH) {
-    const batch = found.slice(start, start + LOAD_BATCH);
-    const verdicts = new Array<boolean | undefined>(batch.length);
+interface CandidateList {
+  seqs: number[];
+  uids: number[];
+  rows: MessageRow[] | null;
+  contentIds: string[] | null;
+}
+
+/**
+ * The candidates that match, in their order. Evaluation is synchronous, on one scratch
+ * Candidate; a message whose keys reach a content not cached waits for the batch of such
+ * contents to be read at once.
+ */
+async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv): Promise<{ seq: number; uid: number; modSeq: number }[]> {
+  const out: { seq: number; uid: number; modSeq: number }[] = [];
+  const c: Candidate = { seq: 0, uid: 0, row: null, contentId: undefined };
+  const at = (i: number): Candidate => {
+    c.seq = list.seqs[i];
+    c.uid = list.uids[i];
+    c.row = list.rows ? list.rows[i] : null;
+    c.contentId = list.contentIds ? list.contentIds[i] : undefined;
+    return c;
+  };
+  const total = list.seqs.length;
+  for (let start = 0; start < total; start += LOAD_BATCH) {
+    const end = Math.min(total, start + LOAD_BATCH);
+    const verdicts = new Array<boolean | undefined>(end - start);
     for (let round = 0; ; round++) {
       const need = new Set<string>();
-      batch.forEach((c, i) => {
-        if (verdicts[i] !== undefined) return;
+      for (let i = start; i < end; i++) {
+        if (verdicts[i - start] !== undefined) continue;
         try {
-          verdicts[i] = matches(query, c, env);
+          verdicts[i - start] = matches(query, at(i), env);
         } catch (err) {
           if (!(err instanceof ContentNotLoaded) || round > 0) throw err; // loaded once: `get` answers from this search's loads
           need.add(err.contentId);
         }
-      });
+      }
       if (need.size === 0) break;
       await env.contents.load([...need]);
     }
-    batch.forEach((c, i) => {
-      if (verdicts[i]) out.push(c);
-    });
+    for (let i = start; i < end; i++) {
+      // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
+      if (verdicts[i - start]) out.push({ seq: list.seqs[i], uid: list.uids[i], modSeq: list.rows ? list.rows[i].modSeq : 0 });
+    }
     env.contents.release();
   }
   return out;
@@ -139,35 +161,56 @@ async function candidates(
   rows: (only: readonly Uid[] | null) => Promise<MessageRow[]>,
   contentIds: (uids: readonly Uid[]) => Promise<Map<number, string>>,
   store: Store,
-): Promise<Candidate[]> {
+): Promise<CandidateList> {
   const bound = boundingUids(query, env.hits);
-  const uids = bound ? ([...bound].filter((u) => view.seqOf(u) > 0).sort((a, b) => a - b) as Uid[]) : view.allUids();
+  const list: CandidateList = { seqs: [], uids: [], rows: null, contentIds: null };
+  if (bound) {
+    for (const u of [...bound].sort((a, b) => a - b)) {
+      const seq = view.seqOf(u);
+      if (seq === 0) continue;
+      list.seqs.push(seq);
+      list.uids.push(u);
+    }
+  } else {
+    for (let seq = 1; seq <= view.exists; seq++) {
+      list.seqs.push(seq);
+      list.uids.push(view.uidAt(seq));
+    }
+  }
   if (!needsRows(query)) {
-    const flags = needsFlags(query);
-    const content = needsContent(query);
-    // Unbounded, the list is the whole view: a message's sequence number is its place in it.
-    let list: Candidate[] = uids.map((u, i) => ({ seq: bound ? view.seqOf(u) : i + 1, uid: u, row: null }));
     // The store's answers hold only rows it has now, so a query answered by them alone needs
     // nothing more to leave out messages expunged elsewhere and not yet announced.
-    if (!flags && !content) return list;
+    const content = needsContent(query);
+    if (!needsFlags(query) && !content) return list;
     // Flags and expunges made elsewhere, as a row read would see them. Announced numbers stay
     // (nothing is announced before the command's answer, RFC 9051 7.5.1); one the client was
     // never told of may leave the view silently, so numbers are read again.
     await view.poll(store);
-    list = list.filter((c) => (c.seq = view.seqOf(c.uid)) > 0 && !view.isExpungedPending(c.uid));
-    if (!content) return list;
-    const ids = await contentIds(list.map((c) => c.uid as Uid));
-    return list.filter((c) => (c.contentId = ids.get(c.uid)) !== undefined);
+    const kept: CandidateList = { seqs: [], uids: [], rows: null, contentIds: content ? [] : null };
+    const ids = content ? await contentIds(list.uids.filter((u) => !view.isExpungedPending(u)) as Uid[]) : null;
+    for (const u of list.uids) {
+      const seq = view.seqOf(u);
+      if (seq === 0 || view.isExpungedPending(u)) continue;
+      const id = ids?.get(u);
+      if (ids && id === undefined) continue; // its row is gone
+      kept.seqs.push(seq);
+      kept.uids.push(u);
+      if (id !== undefined) kept.contentIds!.push(id);
+    }
+    return kept;
   }
-  const read = await rows(bound ? uids : null);
+  const read = await rows(bound ? (list.uids as Uid[]) : null);
   noteContentIds(store, view.uidValidity, read);
   const byUid = new Map(read.map((r) => [r.uid as number, r]));
-  const out: Candidate[] = [];
-  for (const u of uids) {
+  const kept: CandidateList = { seqs: [], uids: [], rows: [], contentIds: null };
+  list.uids.forEach((u, i) => {
     const row = byUid.get(u);
-    if (row) out.push({ seq: view.seqOf(u), uid: u, row }); // else expunged elsewhere, not yet announced
-  }
-  return out;
+    if (!row) return; // expunged elsewhere, not yet announced
+    kept.seqs.push(list.seqs[i]);
+    kept.uids.push(u);
+    kept.rows!.push(row);
+  });
+  return kept;
 }
 
 function savedSeqs(view: MailboxView): number[] {
