@@ -21,6 +21,8 @@ export interface CachedContent {
   header?: Buffer;
   /** SEARCH FROM/TO/CC/BCC text of the envelope's addresses, lower-cased, once computed (search-eval.ts). */
   addresses?: Partial<Record<'from' | 'to' | 'cc' | 'bcc', string>>;
+  /** SEARCH header keys: each field's lower-cased values, once split (search-eval.ts). */
+  fields?: Map<string, string[]>;
 }
 
 interface Entry {
@@ -29,6 +31,15 @@ interface Entry {
 }
 
 const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
+
+/**
+ * The cached entry of a content, without reading the store (undefined when not cached).
+ * Leaves the LRU order alone: SEARCH peeks at every message of a mailbox, and moving each
+ * costs more than reading back the rare entry dropped meanwhile.
+ */
+export function peekContent(store: Store, id: string): CachedContent | undefined {
+  return cacheOf(store).map.get(id)?.meta;
+}
 
 /** The index and header text of a content through the cache; null when it is not stored. */
 export async function cachedContent(store: Store, id: string): Promise<CachedContent | null> {

@@ -515,9 +515,11 @@ export interface Store {
    * content's search text (`searchText`: decoded headers and text parts) contains `value`
    * as a case-insensitive substring; for 'body', in the part after the header block only.
    * Exact, not a candidate list; answered with the store's text index. 'notfound' for an
-   * unknown mailbox.
+   * unknown mailbox. 'candidates' is the index's answer alone: a superset of 'text' (every
+   * UID 'text' returns is in it), cheap because no stored text is read; SEARCH narrows
+   * header keys with it and checks them on the header text it caches.
    */
-  searchText(mailboxId: Id, part: 'text' | 'body', value: string): Promise<Uid[]>;
+  searchText(mailboxId: Id, part: 'text' | 'body' | 'candidates', value: string): Promise<Uid[]>;
   /** Streams raw bytes [start, end) of the message across its segments. */
   openContent(contentId: string, start?: number, end?: number): Promise<Readable>;
 

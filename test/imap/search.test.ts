@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { RunningTestServer } from '../harness/server.js';
-import { Imap, startImapServer, USER } from './client.js';
+import { deliver, Imap, startImapServer, USER } from './client.js';
 import { indexMessage } from '../../src/mime/index-message.js';
 import { addressSearchText, searchText } from '../../src/mime/search-text.js';
 
@@ -100,6 +100,37 @@ describe('IMAP SEARCH through the store text index', () => {
     other.close();
     const r = await c.ok('UID SEARCH TEXT vanishing');
     assert.deepEqual(numbers(r), [2]);
+  });
+
+  test('header, size and flag keys without rows: messages delivered by another process, flags and expunges made elsewhere', async () => {
+    // Delivered by `mailroom deliver`: this server process has none of their contents cached.
+    for (let i = 1; i <= 12; i++) {
+      const big = i % 4 === 0 ? `\r\n${'padding line\r\n'.repeat(400)}` : '';
+      await deliver(server, mime({ from: `Sender ${i % 3} <s${i % 3}@example.test>`, subject: `cold ${i % 2 === 0 ? 'even' : 'odd'} ${i}`, tag: `c${i}`, body: `body ${i}${big}` }));
+    }
+    await c.ok('SELECT INBOX');
+    const uidSearch = async (q: string) => numbers(await c.ok(`UID SEARCH ${q}`));
+    const all = await uidSearch('ALL');
+    assert.equal(all.length, 12);
+    const at = (i: number) => all[i - 1];
+    assert.deepEqual(await uidSearch('FROM s1@example.test'), [1, 4, 7, 10].map(at));
+    assert.deepEqual(await uidSearch('SUBJECT even'), [2, 4, 6, 8, 10, 12].map(at));
+    assert.deepEqual(await uidSearch('LARGER 3000'), [4, 8, 12].map(at));
+    assert.deepEqual(await uidSearch('SENTON 2-Jan-2024 NOT SUBJECT odd FROM "sender 0"'), [6, 12].map(at));
+    assert.deepEqual(await uidSearch('HEADER X-Tag c11'), [11].map(at));
+    // Another session flags two and expunges one: the next SEARCH sees both without a NOOP first.
+    const other = await Imap.open(server.ports.imap!);
+    await other.ok('SELECT INBOX');
+    await other.ok(`UID STORE ${at(2)},${at(3)} +FLAGS.SILENT (\\Seen)`);
+    await other.ok(`UID STORE ${at(4)} +FLAGS.SILENT (\\Deleted)`);
+    await other.ok(`UID EXPUNGE ${at(4)}`);
+    other.close();
+    const seen = await c.ok('UID SEARCH SEEN');
+    assert.deepEqual(numbers(seen.slice(seen.indexOf('* SEARCH'))), [2, 3].map(at), seen);
+    assert.deepEqual(await uidSearch('UNSEEN FROM s1@example.test'), [1, 7, 10].map(at), 'the expunged message is left out');
+    assert.deepEqual(await uidSearch('SUBJECT even LARGER 3000'), [8, 12].map(at));
+    await c.ok('UID STORE 1:* +FLAGS.SILENT (\\Deleted)');
+    await c.ok('EXPUNGE');
   });
 
   test('equals the scan over random corpora and criteria (property)', async () => {

@@ -6,9 +6,9 @@
  * same answer for a header key's value narrows which rows need their header text read.
  */
 import type { MessageRow, Store, Uid } from '../../store/types.js';
-import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
+import { seqSetHas, type CalendarDate, type SearchKey } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
-import { cachedContent, type CachedContent } from '../content-cache.js';
+import { cachedContent, peekContent, type CachedContent } from '../content-cache.js';
 import { addressSearchText } from '../../mime/search-text.js';
 
 export interface Candidate {
@@ -16,14 +16,41 @@ export interface Candidate {
   uid: number;
   /** The stored row; null when the query needs none (see `needsRows`). */
   row: MessageRow | null;
+  /** The content id when the query reads content but no row (see `needsContent`). */
+  contentId?: string;
 }
 
-/** Lazily loaded content, cached per search (several keys may need the same message). */
+/** Thrown by `matches` when a key needs a content not loaded yet: the caller loads it and asks again. */
+export class ContentNotLoaded extends Error {
+  constructor(readonly contentId: string) {
+    super(`content ${contentId} not loaded`);
+  }
+}
+
+/**
+ * Contents for one search: the process-wide cache read synchronously, plus what this search
+ * loaded (including "not stored"), so evaluating a candidate is a synchronous walk and a
+ * store read happens only for the contents a key really reached (in batches, see search.ts).
+ */
 export class ContentCache {
+  private readonly loaded = new Map<string, CachedContent | null>();
   constructor(private readonly store: Store) {}
-  /** Index and header text (cached process-wide). */
-  get(id: string): Promise<CachedContent | null> {
-    return cachedContent(this.store, id);
+  /** Index and header text; throws ContentNotLoaded when neither this search nor the process cache has it. */
+  get(id: string): CachedContent | null {
+    const mine = this.loaded.get(id);
+    if (mine !== undefined) return mine;
+    const hit = peekContent(this.store, id);
+    if (hit === undefined) throw new ContentNotLoaded(id);
+    return hit;
+  }
+  /** Reads these contents (cached process-wide when stored), several at once. */
+  async load(ids: readonly string[]): Promise<void> {
+    const metas = await Promise.all(ids.map((id) => cachedContent(this.store, id)));
+    ids.forEach((id, i) => this.loaded.set(id, metas[i]));
+  }
+  /** Forgets this search's own loads (the process cache keeps what it keeps). */
+  release(): void {
+    this.loaded.clear();
   }
 }
 
@@ -39,34 +66,39 @@ export interface SearchEnv {
 }
 
 /**
- * Asks the store once per TEXT/BODY key, and once per non-address header key (a header
- * value is in the search text wherever the header matches, so TEXT's answer bounds it;
- * FROM/TO/CC/BCC also match the parsed address, which is not, so they are not narrowed).
+ * Asks the store once per TEXT/BODY key, and, when `narrowHeaders`, once per non-address
+ * header key (a header value is in the search text wherever the header matches, so the
+ * text index's candidates bound it: no stored text is read for them, the header check runs
+ * on the cached header text; FROM/TO/CC/BCC also match the parsed address, which is not in
+ * the text, so they are not narrowed).
  */
-export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: number, key: SearchKey, out: TextHits = new Map()): Promise<TextHits> {
+export async function textHits(store: Pick<Store, 'searchText'>, mailboxId: number, key: SearchKey, narrowHeaders: boolean, out: TextHits = new Map()): Promise<TextHits> {
   switch (key.type) {
     case 'and':
-      for (const k of key.keys) await textHits(store, mailboxId, k, out);
+      for (const k of key.keys) await textHits(store, mailboxId, k, narrowHeaders, out);
       break;
     case 'or':
-      await textHits(store, mailboxId, key.left, out);
-      await textHits(store, mailboxId, key.right, out);
+      await textHits(store, mailboxId, key.left, narrowHeaders, out);
+      await textHits(store, mailboxId, key.right, narrowHeaders, out);
       break;
     case 'not':
-      await textHits(store, mailboxId, key.key, out);
+      await textHits(store, mailboxId, key.key, narrowHeaders, out);
       break;
     case 'text':
     case 'body':
       out.set(key, new Set(await store.searchText(mailboxId, key.type, key.value)));
       break;
     case 'header':
-      if (!isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'text', key.value)));
+      if (narrowHeaders && !isAddressField(key.field)) out.set(key, new Set(await store.searchText(mailboxId, 'candidates', key.value)));
       break;
   }
   return out;
 }
 
-/** Does evaluating `key` read a stored row (flags, dates, sizes, ids, content)? */
+/**
+ * Does evaluating `key` read a field only a stored row has (internal and save dates, MODSEQ,
+ * EMAILID, THREADID)? Flags come from the view, content through its id (`needsContent`).
+ */
 export function needsRows(key: SearchKey): boolean {
   switch (key.type) {
     case 'and':
@@ -75,17 +107,50 @@ export function needsRows(key: SearchKey): boolean {
       return needsRows(key.left) || needsRows(key.right);
     case 'not':
       return needsRows(key.key);
+    case 'date':
+      return key.field !== 'sent';
+    case 'modseq':
+    case 'emailid':
+    case 'threadid':
+    case 'age':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Does evaluating `key` read a message's content (header text, sent date, size)? */
+export function needsContent(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'and':
+      return key.keys.some(needsContent);
+    case 'or':
+      return needsContent(key.left) || needsContent(key.right);
+    case 'not':
+      return needsContent(key.key);
+    case 'date':
+      return key.field === 'sent';
+    case 'header':
+    case 'size':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Does evaluating `key` read flags (other than \Recent, which is the session's)? */
+export function needsFlags(key: SearchKey): boolean {
+  switch (key.type) {
+    case 'and':
+      return key.keys.some(needsFlags);
+    case 'or':
+      return needsFlags(key.left) || needsFlags(key.right);
+    case 'not':
+      return needsFlags(key.key);
     case 'flag':
       return key.flag !== '\\Recent';
-    case 'all':
-    case 'savedateSupported':
-    case 'text':
-    case 'body':
-    case 'seq':
-    case 'uid':
-      return false;
     default:
-      return true;
+      return false;
   }
 }
 
@@ -144,13 +209,35 @@ function headerPart(text: string): string {
   return i < 0 ? text : text.slice(0, i);
 }
 
-function headerMatches(text: string, field: string, value: string): boolean {
-  const v = value.toLowerCase();
-  for (const line of headerPart(text).split('\n')) {
+/** The lower-cased values of each header field, split once per cached content (a search tests every candidate). */
+function headerFields(meta: CachedContent): Map<string, string[]> {
+  if (meta.fields) return meta.fields;
+  const fields = new Map<string, string[]>();
+  for (const line of headerPart(meta.headerText).split('\n')) {
     const colon = line.indexOf(':');
-    if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== field) continue;
-    if (line.slice(colon + 1).toLowerCase().includes(v)) return true; // RFC 9051 6.4.4: empty value = field present
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const values = fields.get(name);
+    const value = line.slice(colon + 1).toLowerCase();
+    if (values) values.push(value);
+    else fields.set(name, [value]);
   }
+  return (meta.fields = fields);
+}
+
+/** Lower-cased search values, once per query (a key is tested against every candidate). */
+const lowered = new WeakMap<SearchKey, string>();
+
+function lowerValue(key: SearchKey & { value: string }): string {
+  let v = lowered.get(key);
+  if (v === undefined) lowered.set(key, (v = key.value.toLowerCase()));
+  return v;
+}
+
+function headerMatches(meta: CachedContent, field: string, v: string): boolean {
+  const values = headerFields(meta).get(field);
+  if (!values) return false;
+  for (const line of values) if (line.includes(v)) return true; // RFC 9051 6.4.4: empty value = field present
   return false;
 }
 
@@ -166,10 +253,16 @@ function isAddressField(field: string): field is AddressField {
  * `user@domain.org` finds `<user (comment)@ (comment) domain.org>` and a decoded display name
  * finds its encoded words; still a case-insensitive substring.
  */
-function addressMatches(meta: CachedContent, field: AddressField, value: string): boolean {
+function addressMatches(meta: CachedContent, field: AddressField, v: string): boolean {
   meta.addresses ??= {};
   const text = (meta.addresses[field] ??= addressSearchText(meta.index.envelope[field]).toLowerCase());
-  return text.includes(value.toLowerCase());
+  return text.includes(v);
+}
+
+function contentOf(c: Candidate, env: SearchEnv): CachedContent | null {
+  const id = c.row?.contentId ?? c.contentId;
+  if (id === undefined) throw new Error(`search: a key needs the content of UID ${c.uid}, which needsContent() did not resolve`);
+  return env.contents.get(id);
 }
 
 function rowOf(c: Candidate): MessageRow {
@@ -177,32 +270,37 @@ function rowOf(c: Candidate): MessageRow {
   return c.row;
 }
 
-/** Does the message match the key? */
-export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Promise<boolean> {
-  const content = async () => (await env.contents.get(rowOf(c).contentId)) ?? null;
-  const inSet = (set: SeqSet, n: number, max: number, saved: number[]) => seqSetHas(set, n, max, saved);
+/**
+ * Does the message match the key? Synchronous: throws ContentNotLoaded when a key needs a
+ * content that `env.contents` has not loaded (the caller loads it and evaluates again).
+ */
+export function matches(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
+  const content = () => contentOf(c, env);
+  const inSet = seqSetHas;
   switch (key.type) {
     case 'all':
     case 'savedateSupported':
       return true;
     case 'and':
-      for (const k of key.keys) if (!(await matches(k, c, env))) return false;
+      for (const k of key.keys) if (!matches(k, c, env)) return false;
       return true;
     case 'or':
-      return (await matches(key.left, c, env)) || (await matches(key.right, c, env));
+      return matches(key.left, c, env) || matches(key.right, c, env);
     case 'not':
-      return !(await matches(key.key, c, env));
+      return !matches(key.key, c, env);
     case 'flag': {
       if (key.flag === '\\Recent') return env.view.isRecent(c.uid as Uid) === key.present;
-      const has = rowOf(c).flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
+      const flags = c.row ? c.row.flags : env.view.flagsOf(c.uid); // the view is polled first (search.ts)
+      const has = flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
       return has === key.present;
     }
     case 'header': {
       const narrowed = env.hits.get(key);
       if (narrowed && !narrowed.has(c.uid)) return false;
-      const meta = await content();
+      const meta = content();
       if (meta === null) return false;
-      return headerMatches(meta.headerText, key.field, key.value) || (isAddressField(key.field) && addressMatches(meta, key.field, key.value));
+      const v = lowerValue(key);
+      return headerMatches(meta, key.field, v) || (isAddressField(key.field) && addressMatches(meta, key.field, v));
     }
     case 'body':
     case 'text':
@@ -210,21 +308,21 @@ export async function matches(key: SearchKey, c: Candidate, env: SearchEnv): Pro
     case 'date': {
       if (key.field === 'internal') return compareDate(rowOf(c).internalDate.getTime(), key.cmp, key.date);
       if (key.field === 'saved') return compareDate(rowOf(c).saveDate.getTime(), key.cmp, key.date);
-      const meta = await content();
+      const meta = content();
       const sent = meta?.index.sentDate ?? null;
       // RFC 9051 6.4.4: SENT* compare the date as written, so the header's own zone applies
       return compareDate(sent === null ? null : sent + zoneOffsetMs(meta?.index.envelope.date ?? null), key.cmp, key.date);
     }
     case 'size': {
-      const meta = await content();
-      const size = meta?.index.size ?? rowOf(c).size;
+      const meta = content();
+      const size = meta?.index.size ?? c.row?.size;
+      if (size === undefined) return false; // its content is gone: expunged meanwhile
       return key.cmp === 'larger' ? size > key.size : size < key.size;
     }
     case 'seq':
       return inSet(key.set, c.seq, env.max, env.savedSeqs);
     case 'uid': {
-      const uids = env.view.allUids();
-      const maxUid = uids.length ? uids[uids.length - 1] : 0;
+      const maxUid = env.view.lastUid();
       if (key.set.kind === 'saved') return env.view.saved.includes(c.uid as Uid);
       return inSet(key.set, c.uid, Math.max(maxUid, c.uid), []);
     }

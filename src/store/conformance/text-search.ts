@@ -110,6 +110,17 @@ export function textSearchConformanceSuite(backendName: string, open: () => Prom
       assert.deepEqual(await find('text', 'needle'), [again]);
     });
 
+    it('answers candidates from the index: a superset of TEXT that leaves out what cannot match', async () => {
+      const a = await put(inbox.id, 'Subject: Quarterly Report\n\nnumbers');
+      const b = await put(inbox.id, 'Subject: lunch\n\nnothing to see');
+      const c = await put(inbox.id, 'Subject: report\n\nreport');
+      const got = await store.searchText(inbox.id, 'candidates', 'REPORT');
+      assert.ok(got.includes(a) && got.includes(c), 'every exact hit');
+      assert.ok(!got.includes(b), 'a text with none of the trigrams is left out');
+      assert.ok((await store.searchText(inbox.id, 'candidates', 'nc')).includes(b), 'a short term (some indexes cannot narrow it) still finds its hit');
+      await assert.rejects(store.searchText(987654, 'candidates', 'report'), (e) => isStoreError(e) && e.code === 'notfound');
+    });
+
     it('refuses an unknown mailbox and a bad part', async () => {
       await assert.rejects(find('text', 'x', 987654), (e) => isStoreError(e) && e.code === 'notfound');
       await assert.rejects(store.searchText(inbox.id, 'header' as Part, 'x'), (e) => isStoreError(e) && e.code === 'invalid');
@@ -136,6 +147,11 @@ export function textSearchConformanceSuite(backendName: string, open: () => Prom
               const value = fromDoc ? src.slice(start, start + 1 + (pick % 6)).join('').toUpperCase() : random;
               const want = stored.filter((s) => oracle(s.text, part, value)).map((s) => s.uid);
               assert.deepEqual(await find(part, value, box.id), want, `${part} ${JSON.stringify(value)}`);
+              // 'candidates' may hold more, never less, than TEXT's exact answer, in ascending order
+              const candidates = await store.searchText(box.id, 'candidates', value);
+              assert.deepEqual([...candidates].sort((x, y) => x - y), candidates, 'ascending');
+              const exact = stored.filter((s) => oracle(s.text, 'text', value)).map((s) => s.uid);
+              for (const uid of exact) assert.ok(candidates.includes(uid), `candidates of ${JSON.stringify(value)} miss UID ${uid}`);
             }
           },
         ),

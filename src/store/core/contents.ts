@@ -39,31 +39,37 @@ const byHash = (a: Segment, b: Segment): number => (a.hash < b.hash ? -1 : a.has
  * blob rows) when new. Returns the content's size.
  */
 export async function acquireContent(tx: Tx, content: NewContent | ExistingContent, count = 1): Promise<number> {
-  if (!isExisting(content)) validateNew(content);
-  else checkHash(content.id);
-  const found = await tx.get<{ size: number }>('UPDATE contents SET refcount = refcount + ? WHERE id = ? RETURNING size', [count, content.id]);
-  if (found) return found.size;
-  if (isExisting(content)) throw new StoreError('notfound', `content ${content.id} is no longer stored`);
-  // Sorted by hash; a repeated segment takes one reference per use.
-  for (const seg of [...content.segments].sort(byHash)) await addBlobRef(tx, seg);
+  if (isExisting(content)) {
+    checkHash(content.id);
+    const found = await tx.get<{ size: number }>('UPDATE contents SET refcount = refcount + ? WHERE id = ? RETURNING size', [count, content.id]);
+    if (!found) throw new StoreError('notfound', `content ${content.id} is no longer stored`);
+    return found.size;
+  }
+  validateNew(content);
+  // New content (the ingest found none a moment ago), so the insert comes first: one statement
+  // where a refcount UPDATE would miss. The content row is touched before its blobs, the
+  // order releaseContents takes them in.
   const { changes } = await tx.exec(
     'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), JSON.stringify(content.index), content.searchText],
   );
   if (changes === 0) {
-    // Another node stored the same content meanwhile: take references on its row instead,
-    // and give back the blob references taken above.
-    await releaseBlobs(tx, content.segments);
+    // Stored meanwhile (another session or node): take references on that row instead.
     const again = await tx.get<{ size: number }>('UPDATE contents SET refcount = refcount + ? WHERE id = ? RETURNING size', [count, content.id]);
     if (!again) throw new StoreError('unavailable', `content ${content.id} vanished during a concurrent release; retry`);
     return again.size;
   }
+  // Sorted by hash; a repeated segment takes one reference per use. The one segment of a new
+  // single-part content is a new blob but for a rare coincidence, so it skips the UPDATE that
+  // would find no row (the upsert after the size check counts a reference either way).
+  const single = content.segments.length === 1;
+  for (const seg of [...content.segments].sort(byHash)) await addBlobRef(tx, seg, single);
   await indexContent(tx, content.id, content.searchText);
   return content.size;
 }
 
-async function addBlobRef(tx: Tx, seg: Segment): Promise<void> {
-  if ((await tx.exec('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ?', [seg.hash])).changes > 0) return;
+async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void> {
+  if (!likelyNew && (await tx.exec('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ?', [seg.hash])).changes > 0) return;
   // A new blob row: the ingest wrote the bytes before calling, but a concurrent release may
   // have removed them since. Checked under a lock; 'notfound' makes the caller rewrite and retry.
   const size = await tx.blobs.lockedSize(tx, seg.hash);

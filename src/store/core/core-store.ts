@@ -188,7 +188,7 @@ export abstract class CoreStore implements Store {
   getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }
   getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.read((tx) => contents.getIndexes(tx, ids)); }
   hasContent(id: string): Promise<boolean> { return this.readOne((tx) => contents.hasContent(tx, id)); }
-  searchText(mailboxId: Id, part: 'text' | 'body', value: string): Promise<Uid[]> {
+  searchText(mailboxId: Id, part: 'text' | 'body' | 'candidates', value: string): Promise<Uid[]> {
     return this.read((tx) => textSearch.searchText(tx, mailboxId, part, value));
   }
   /** A content's size and segments (for a host that streams the blobs itself); 'notfound' when not stored. */

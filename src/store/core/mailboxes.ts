@@ -61,6 +61,18 @@ export async function lockMailbox(tx: Tx, id: Id, alsoLockUser?: Id): Promise<Ma
   return requireMailbox(tx, id);
 }
 
+/**
+ * Like lockMailbox for a write that uses only what never changes in a mailbox row (id,
+ * user_id, uid_validity) and moves counters with UPDATE … RETURNING: one statement fewer
+ * (no re-read after the lock). The caller must treat a missing row at that UPDATE as
+ * 'notfound' (the mailbox was deleted while it waited for the lock).
+ */
+export async function lockMailboxIdentity(tx: Tx, id: Id): Promise<MailboxRecord> {
+  const first = await requireMailbox(tx, id);
+  await tx.lockUsers([first.user_id]);
+  return first;
+}
+
 async function byName(tx: ReadTx, userId: Id, name: string): Promise<MailboxRecord | undefined> {
   return validId(userId) ? tx.get<MailboxRecord>(`${MAILBOX_SELECT} WHERE b.user_id = ? AND b.name = ?`, [userId, name]) : undefined;
 }

@@ -13,7 +13,7 @@ import type { AppendRequest, AppendResult, Changes, CopyResult, DeletedBy, Reten
 import { acquireContent, addContentRefs, countContents, releaseContents } from './contents.js';
 import { removeRows, restoreRows, retainRows, withoutRecord } from './deleted.js';
 import { applyFlagOp, joinFlags, normalizeFlags, sameFlags, SEEN, seenIsPrivate, splitFlags, withoutSeen } from './flags.js';
-import { lockMailbox, requireMailbox, requireMailboxByName } from './mailboxes.js';
+import { lockMailbox, lockMailboxIdentity, requireMailbox, requireMailboxByName } from './mailboxes.js';
 import { MESSAGE_SELECT, toMessage, viewModSeq, type MessageRecord } from './rows.js';
 import type { Dialect } from './port.js';
 import type { ReadTx, Tx } from './tx.js';
@@ -77,18 +77,20 @@ export async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number):
     'UPDATE mailboxes SET uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ? WHERE id = ? RETURNING uid_next',
     [n, n, bytes, mailboxId],
   );
-  return r!.uid_next - n;
+  if (!r) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
+  return r.uid_next - n;
 }
 
 /** The transaction's MODSEQ for the mailbox and `n` reserved UIDs, in one statement when the MODSEQ is not bumped yet. */
 async function stampAndTakeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<{ modSeq: ModSeq; first: number }> {
   const known = tx.knownModSeq(mailboxId);
   if (known !== undefined) return { modSeq: known, first: await takeUids(tx, mailboxId, n, bytes) };
-  const r = (await tx.get<{ uid_next: number; highest_modseq: number }>(
+  const r = await tx.get<{ uid_next: number; highest_modseq: number }>(
     `UPDATE mailboxes SET highest_modseq = highest_modseq + 1, uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ?
      WHERE id = ? RETURNING uid_next, highest_modseq`,
     [n, n, bytes, mailboxId],
-  ))!;
+  );
+  if (!r) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
   tx.setModSeq(mailboxId, r.highest_modseq);
   return { modSeq: r.highest_modseq, first: r.uid_next - n };
 }
@@ -152,7 +154,8 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const flags = normalizeFlags(req.flags ?? []);
   const internalDate = req.internalDate ?? new Date();
   if (!(internalDate instanceof Date) || Number.isNaN(internalDate.getTime())) throw new StoreError('invalid', 'internalDate is not a valid date');
-  const box = await lockMailbox(tx, req.mailboxId);
+  // Only the row's identity is used below; counters move through stampAndTakeUids.
+  const box = await lockMailboxIdentity(tx, req.mailboxId);
   if (box.recently_deleted) throw new StoreError('invalid', 'nothing is appended to Recently Deleted');
   const size = await acquireContent(tx, req.content);
   if (req.ignoreQuota) await chargeUser(tx, box.user_id, size, 1);

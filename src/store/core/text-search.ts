@@ -21,8 +21,11 @@ import { StoreError } from '../errors.js';
 import type { Id, Uid } from '../types.js';
 import type { ReadTx, Tx } from './tx.js';
 
-/** Which text a term is looked for in: the whole search text (TEXT) or the body after the headers (BODY). */
-export type TextPart = 'text' | 'body';
+/**
+ * Which text a term is looked for in: the whole search text (TEXT) or the body after the
+ * headers (BODY); 'candidates': what the index alone says may contain it (a superset of 'text').
+ */
+export type TextPart = 'text' | 'body' | 'candidates';
 
 /** Contents whose text is read per query while checking candidates: bounds memory for big mailboxes. */
 const CHECK_BATCH = 200;
@@ -38,7 +41,7 @@ function bodyOf(searchText: string): string {
 }
 
 /** The exact rule: is `term` a case-insensitive substring of the search text's `part`? */
-export function textHas(searchText: string, part: TextPart, term: string): boolean {
+export function textHas(searchText: string, part: Exclude<TextPart, 'candidates'>, term: string): boolean {
   const text = part === 'body' ? bodyOf(searchText) : searchText;
   return indexForm(text).includes(indexForm(term));
 }
@@ -55,7 +58,7 @@ export async function unindexContent(tx: Tx, contentId: string): Promise<void> {
 
 /** UIDs (ascending) of the mailbox's rows whose search text's `part` contains `value`, case-insensitively. */
 export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, value: string): Promise<Uid[]> {
-  if (part !== 'text' && part !== 'body') throw new StoreError('invalid', 'search part must be text or body');
+  if (part !== 'text' && part !== 'body' && part !== 'candidates') throw new StoreError('invalid', 'search part must be text, body or candidates');
   if (typeof value !== 'string') throw new StoreError('invalid', 'search value must be a string');
   if (!(await tx.get('SELECT 1 FROM mailboxes WHERE id = ?', [mailboxId]))) throw new StoreError('notfound', `no mailbox ${mailboxId}`);
   const term = indexForm(value);
@@ -70,13 +73,14 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
       : 'SELECT uid, content_id FROM messages WHERE mailbox_id = ? ORDER BY uid',
     narrow ? [mailboxId, ix.candidateParam(term)] : [mailboxId],
   );
-  if (term === '') return rows.map((r) => r.uid as Uid); // the empty string is in every text
+  // the empty string is in every text; the index's candidates need no stored text read
+  if (term === '' || part === 'candidates') return rows.map((r) => r.uid as Uid);
   const hits = await contentsHaving(tx, [...new Set(rows.map((r) => r.content_id))], part, value);
   return rows.filter((r) => hits.has(r.content_id)).map((r) => r.uid as Uid);
 }
 
 /** The ids among `ids` whose stored search text passes the exact rule. */
-async function contentsHaving(tx: ReadTx, ids: string[], part: TextPart, value: string): Promise<Set<string>> {
+async function contentsHaving(tx: ReadTx, ids: string[], part: Exclude<TextPart, 'candidates'>, value: string): Promise<Set<string>> {
   const hits = new Set<string>();
   for (let i = 0; i < ids.length; i += CHECK_BATCH) {
     const batch = await tx.query<{ id: string; search_text: string }>(

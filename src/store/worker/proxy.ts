@@ -254,7 +254,7 @@ export class WorkerStore implements Store {
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }
   getIndexes(ids: string[]): Promise<Map<string, ContentIndex>> { return this.call('getIndexes', [ids]); } // structured clone keeps the Map
-  searchText(mailboxId: Id, part: 'text' | 'body', value: string): Promise<Uid[]> { return this.call('searchText', [mailboxId, part, value]); }
+  searchText(mailboxId: Id, part: 'text' | 'body' | 'candidates', value: string): Promise<Uid[]> { return this.call('searchText', [mailboxId, part, value]); }
   hasContent(id: string): Promise<boolean> { return this.call('hasContent', [id]); }
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
     const c = await this.call<ContentLayout>(SEGMENTS, [id]);
