@@ -15,6 +15,7 @@ import { isStoreError, type StoreErrorCode } from './errors.js';
 import { makeContent, minimalIndex, rawMessage, readAll, sha, splitAt, type StoreHarness } from './conformance/kit.js';
 import { queueConformanceSuite } from './conformance/queue.js';
 import { textSearchConformanceSuite } from './conformance/text-search.js';
+import { countsConformanceSuite } from './conformance/counts.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -895,4 +896,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   });
   queueConformanceSuite(backendName, open);
   textSearchConformanceSuite(backendName, open);
+  countsConformanceSuite(backendName, open);
 }

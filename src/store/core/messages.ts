@@ -70,30 +70,57 @@ async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messages: nu
   }
 }
 
-/** Reserves `n` UIDs in a mailbox and adds to its counters; returns the first UID. */
-async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<number> {
-  const r = await tx.get<{ uid_next: number }>(
-    'UPDATE mailboxes SET uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ? WHERE id = ? RETURNING uid_next',
-    [n, n, bytes, mailboxId],
-  );
-  return r!.uid_next - n;
+/**
+ * What a set of rows adds to a mailbox's counters: messages, bytes, and how many carry the
+ * shared \Seen and \Deleted flags (STATUS UNSEEN/DELETED read these instead of scanning).
+ */
+interface Tally {
+  n: number;
+  bytes: number;
+  seen: number;
+  deleted: number;
 }
 
-/** The transaction's MODSEQ for the mailbox and `n` reserved UIDs, in one statement when the MODSEQ is not bumped yet. */
-async function stampAndTakeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<{ modSeq: ModSeq; first: number }> {
+/** 1/0 for a stored (canonical, space-separated) flag list holding `flag`: the same exact token rule as SQL hasFlag. */
+function holds(flags: string, flag: '\\Seen' | '\\Deleted'): number {
+  return ` ${flags} `.includes(` ${flag} `) ? 1 : 0;
+}
+
+function tally(rows: readonly { flags: string; size: number }[]): Tally {
+  const t: Tally = { n: rows.length, bytes: 0, seen: 0, deleted: 0 };
+  for (const r of rows) {
+    t.bytes += r.size;
+    t.seen += holds(r.flags, '\\Seen');
+    t.deleted += holds(r.flags, '\\Deleted');
+  }
+  return t;
+}
+
+const GROW = 'uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ?, seen_count = seen_count + ?, deleted_count = deleted_count + ?';
+
+/** Reserves `t.n` UIDs in a mailbox and adds to its counters; returns the first UID. */
+async function takeUids(tx: Tx, mailboxId: Id, t: Tally): Promise<number> {
+  const r = await tx.get<{ uid_next: number }>(`UPDATE mailboxes SET ${GROW} WHERE id = ? RETURNING uid_next`, [t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId]);
+  return r!.uid_next - t.n;
+}
+
+/** The transaction's MODSEQ for the mailbox and `t.n` reserved UIDs, in one statement when the MODSEQ is not bumped yet. */
+async function stampAndTakeUids(tx: Tx, mailboxId: Id, t: Tally): Promise<{ modSeq: ModSeq; first: number }> {
   const known = tx.knownModSeq(mailboxId);
-  if (known !== undefined) return { modSeq: known, first: await takeUids(tx, mailboxId, n, bytes) };
+  if (known !== undefined) return { modSeq: known, first: await takeUids(tx, mailboxId, t) };
   const r = (await tx.get<{ uid_next: number; highest_modseq: number }>(
-    `UPDATE mailboxes SET highest_modseq = highest_modseq + 1, uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ?
-     WHERE id = ? RETURNING uid_next, highest_modseq`,
-    [n, n, bytes, mailboxId],
+    `UPDATE mailboxes SET highest_modseq = highest_modseq + 1, ${GROW} WHERE id = ? RETURNING uid_next, highest_modseq`,
+    [t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId],
   ))!;
   tx.setModSeq(mailboxId, r.highest_modseq);
-  return { modSeq: r.highest_modseq, first: r.uid_next - n };
+  return { modSeq: r.highest_modseq, first: r.uid_next - t.n };
 }
 
-async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<void> {
-  await tx.exec('UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ? WHERE id = ?', [n, bytes, mailboxId]);
+async function shrinkMailbox(tx: Tx, mailboxId: Id, t: Tally): Promise<void> {
+  await tx.exec(
+    'UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ?, seen_count = seen_count - ?, deleted_count = deleted_count - ? WHERE id = ?',
+    [t.n, t.bytes, t.seen, t.deleted, mailboxId],
+  );
 }
 
 /**
@@ -155,12 +182,13 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const size = await acquireContent(tx, req.content);
   if (req.ignoreQuota) await chargeUser(tx, box.user_id, size, 1);
   else await chargeWithinQuota(tx, box.user_id, size, 1);
-  const { modSeq, first: uid } = await stampAndTakeUids(tx, box.id, 1, size);
+  const stored = joinFlags(flags);
+  const { modSeq, first: uid } = await stampAndTakeUids(tx, box.id, tally([{ flags: stored, size }]));
   const now = Date.now();
   const emailId = newObjectId('M');
   const threadId = await threadFor(tx, box.user_id, req.threadKeys);
   const uidl = newObjectId('U');
-  await tx.exec(INSERT_MESSAGE, [box.id, uid, modSeq, joinFlags(flags), internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl]);
+  await tx.exec(INSERT_MESSAGE, [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl]);
   tx.touch('append', box.user_id, box.id);
   const row: MessageRow = {
     mailboxId: box.id, uid: uid as Uid, modSeq, flags, internalDate: new Date(internalDate.getTime()), saveDate: new Date(now),
@@ -190,14 +218,6 @@ function hasFlag(d: Dialect, column: string): string {
   return `(${d.position(`(' ' || ${column} || ' ')`)} > 0)`;
 }
 
-/** Shared flags over the mailbox's rows: one pass on the mailbox_id index, no join. */
-function sharedCounts(d: Dialect): string {
-  return `SELECT count(*) AS messages, coalesce(sum(m.size), 0) AS size,
-         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 0 ELSE 1 END), 0) AS unseen,
-         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
-    FROM messages m WHERE m.mailbox_id = ?`;
-}
-
 /** The viewer's private flags that add \Seen or \Deleted to a row lacking it (few rows: private_flags_user). */
 function privateCounts(d: Dialect): string {
   return `SELECT coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS seen,
@@ -207,21 +227,21 @@ function privateCounts(d: Dialect): string {
 }
 
 /**
- * Counts by SQL aggregates (no rows loaded), flags merged as toMessage merges them: a row
- * is seen when its shared or the viewer's private flags hold \Seen. Two statements, one
- * snapshot: a LEFT JOIN of private_flags per row costs more than the whole count.
+ * Counts from the mailbox row's counters (kept by every write path in this file: no scan
+ * of a 100,000-message mailbox per STATUS), plus the viewer's private flags, merged as
+ * toMessage merges them: a row is seen when its shared or the viewer's private flags hold
+ * \Seen. Both reads in one snapshot.
  */
 export async function mailboxCounts(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MailboxCounts> {
-  await requireMailbox(tx, mailboxId);
+  const box = await requireMailbox(tx, mailboxId);
   const seen = ' \\Seen ';
   const deleted = ' \\Deleted ';
-  const a = (await tx.get<MailboxCounts>(sharedCounts(tx.d), [seen, deleted, mailboxId]))!;
   const p = (await tx.get<{ seen: number; deleted: number }>(privateCounts(tx.d), [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
   return {
-    messages: Number(a.messages),
-    unseen: Number(a.unseen) - Number(p.seen),
-    deleted: Number(a.deleted) + Number(p.deleted),
-    size: Number(a.size),
+    messages: Number(box.message_count),
+    unseen: Number(box.message_count) - Number(box.seen_count) - Number(p.seen),
+    deleted: Number(box.deleted_count) + Number(p.deleted),
+    size: Number(box.total_size),
   };
 }
 
@@ -233,6 +253,8 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
   const change = normalizeFlags(u.flags);
   const box = await lockMailbox(tx, u.mailboxId);
   const result: FlagUpdateResult = { changed: [], failed: [] };
+  let seen = 0;
+  let deleted = 0;
   for (const r of await selectByUids(tx, box.id, u.uids, u.viewerId)) {
     // RFC 7162 3.1.3: a row modified after UNCHANGEDSINCE is not changed and is reported
     if (u.unchangedSince !== undefined && Math.max(r.modseq, r.pmodseq ?? 0) > u.unchangedSince) {
@@ -243,8 +265,14 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
     const next = applyFlagOp(current, u.op, change);
     if (sameFlags(current, next)) continue; // nothing changed: no new MODSEQ
     const modSeq = await tx.modSeq(box.id);
-    await tx.exec('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?', [joinFlags(next), modSeq, r.id]);
-    result.changed.push(toMessage({ ...r, flags: joinFlags(next), modseq: modSeq }));
+    const stored = joinFlags(next);
+    seen += holds(stored, '\\Seen') - holds(r.flags, '\\Seen');
+    deleted += holds(stored, '\\Deleted') - holds(r.flags, '\\Deleted');
+    await tx.exec('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?', [stored, modSeq, r.id]);
+    result.changed.push(toMessage({ ...r, flags: stored, modseq: modSeq }));
+  }
+  if (seen !== 0 || deleted !== 0) {
+    await tx.exec('UPDATE mailboxes SET seen_count = seen_count + ?, deleted_count = deleted_count + ? WHERE id = ?', [seen, deleted, box.id]);
   }
   if (result.changed.length > 0) tx.touch('flags', box.user_id, box.id);
   return result;
@@ -257,12 +285,12 @@ export async function expunge(tx: Tx, mailboxId: Id, uids: Uid[], keep = EXPUNGE
   const rows = await selectByUids(tx, box.id, uids, 0);
   if (rows.length === 0) return [];
   const gone = rows.map((r) => r.uid);
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
+  const t = tally(rows);
   const modSeq = await tx.modSeq(box.id);
   await tx.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`, [box.id, tx.d.listParam(gone)]);
   await logExpunged(tx, box.id, modSeq, gone, keep);
-  await shrinkMailbox(tx, box.id, rows.length, bytes);
-  await chargeUser(tx, box.user_id, -bytes, -rows.length);
+  await shrinkMailbox(tx, box.id, t);
+  await chargeUser(tx, box.user_id, -t.bytes, -t.n);
   await releaseContents(tx, countContents(rows));
   tx.touch('expunge', box.user_id, box.id);
   return gone as Uid[];
@@ -281,10 +309,10 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   const { src, dst } = await lockPair(tx, fromId, toId);
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
-  await chargeWithinQuota(tx, dst.user_id, bytes, rows.length);
+  const t = tally(rows);
+  await chargeWithinQuota(tx, dst.user_id, t.bytes, t.n);
   await addContentRefs(tx, countContents(rows));
-  const { modSeq, first } = await stampAndTakeUids(tx, dst.id, rows.length, bytes);
+  const { modSeq, first } = await stampAndTakeUids(tx, dst.id, t);
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {
@@ -302,16 +330,16 @@ export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id, ke
   const { src, dst } = await lockPair(tx, fromId, toId);
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
+  const t = tally(rows);
   if (src.user_id !== dst.user_id) {
-    await checkQuota(tx, dst.user_id, bytes, rows.length);
-    await chargeUser(tx, dst.user_id, bytes, rows.length);
-    await chargeUser(tx, src.user_id, -bytes, -rows.length);
+    await checkQuota(tx, dst.user_id, t.bytes, t.n);
+    await chargeUser(tx, dst.user_id, t.bytes, t.n);
+    await chargeUser(tx, src.user_id, -t.bytes, -t.n);
   }
   const srcModSeq = await tx.modSeq(src.id);
   const dstModSeq = await tx.modSeq(dst.id);
-  await shrinkMailbox(tx, src.id, rows.length, bytes);
-  const first = await takeUids(tx, dst.id, rows.length, bytes);
+  await shrinkMailbox(tx, src.id, t);
+  const first = await takeUids(tx, dst.id, t);
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {

@@ -256,6 +256,22 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 11,
+    description: 'per-mailbox counts of \\Seen and \\Deleted rows',
+    up(db) {
+      // STATUS UNSEEN/DELETED read these counters (store/core/messages.ts keeps them in the
+      // same transaction as the rows) instead of scanning the mailbox. Flags are stored
+      // canonical and space-separated, so a padded exact-token test counts them.
+      db.exec(`
+        ALTER TABLE mailboxes ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN deleted_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE mailboxes SET
+          seen_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND instr(' ' || m.flags || ' ', ' \\Seen ') > 0),
+          deleted_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND instr(' ' || m.flags || ' ', ' \\Deleted ') > 0);
+      `);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
