@@ -12,7 +12,7 @@
  * `cur/` (a third \Seen, as in Mailroom) and builds its index at the first SELECT, which
  * the warm-up round absorbs. Loopback only, bounded in count.
  */
-import { mkdirSync, writeFileSync, chownSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LocalChangeBus } from '../src/store/bus.js';
@@ -24,11 +24,11 @@ import { runCli, startServer, tempDirs } from '../test/harness/server.js';
 import { prng } from './corpus.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
 import { RawImapClient } from './imap-raw-client.js';
-import { benchMailroomEnv } from './login.js';
+import { benchMailroomEnv, benchNodeArgs } from './login.js';
 
 const USER = 'bigbox@bench.test';
 const PASSWORD = 'bench-password';
-const OPERATIONS = ['loginSelect', 'fetchFlags', 'fetchEnvelopeLast500', 'status'] as const;
+const OPERATIONS = ['loginSelect', 'fetchFlags', 'fetchEnvelopeLast500', 'fetchBodystructureLast500', 'fetchHeadersLast500', 'status', 'statusAfterDelivery'] as const;
 type Operation = (typeof OPERATIONS)[number];
 
 export interface BigboxTargetResult {
@@ -36,6 +36,8 @@ export interface BigboxTargetResult {
   fillSeconds: number;
   /** Median ms per operation, warm. */
   ms: Record<Operation, number>;
+  /** The first round after the server started (Mailroom: empty content cache; Dovecot: builds its index). */
+  coldMs: Record<Operation, number>;
   /** What the server answered (EXISTS, FETCH lines, STATUS line), to see both did the same work. */
   checks: Record<string, string | number>;
 }
@@ -73,6 +75,8 @@ export function bigboxMessage(n: number, rand: () => number): Buffer {
 }
 
 const isSeen = (n: number) => n % 3 === 0;
+
+let appended = 0;
 
 /** Appends every message with a few appends in flight (they share group commits). */
 async function fillStore(store: Store, blobDir: string, count: number): Promise<void> {
@@ -122,35 +126,62 @@ async function round(port: number, user: string, checks: Record<string, string |
   const fetchEnvelopeLast500 = performance.now() - t;
   checks.envelopeLines = env.untagged.length;
 
+  t = performance.now();
+  const bs = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (BODYSTRUCTURE)`, { timeoutMs: 600_000 });
+  const fetchBodystructureLast500 = performance.now() - t;
+  checks.bodystructureLines = bs.untagged.length;
+
+  // What a mail client's message list asks for (Thunderbird, imapflow users, mutt).
+  t = performance.now();
+  const hd = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID)])`, { timeoutMs: 600_000 });
+  const fetchHeadersLast500 = performance.now() - t;
+  checks.headerLines = hd.untagged.length;
+
   const { client: other } = await RawImapClient.connect(port);
   await other.ok(`LOGIN ${user} ${PASSWORD}`);
   t = performance.now();
   const status = await other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)');
   const statusMs = performance.now() - t;
   checks.status = status.untagged.join(' ').trim();
+
+  // A new message moves the counts: the next STATUS cannot answer from anything remembered.
+  const raw = bigboxMessage(1_000_000 + appended++, prng(appended));
+  await client.ok('APPEND INBOX', { literal: raw });
+  t = performance.now();
+  await other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)');
+  const statusAfterDelivery = performance.now() - t;
   await other.ok('LOGOUT');
   await other.close();
   await client.ok('LOGOUT');
   await client.close();
-  return { loginSelect, fetchFlags, fetchEnvelopeLast500, status: statusMs };
+  return { loginSelect, fetchFlags, fetchEnvelopeLast500, fetchBodystructureLast500, fetchHeadersLast500, status: statusMs, statusAfterDelivery };
 }
 
 async function measure(server: string, port: number, user: string, rounds: number, fillSeconds: number): Promise<BigboxTargetResult> {
   const checks: Record<string, string | number> = {};
-  await round(port, user, checks); // warm-up: caches, Dovecot's index build
-  const per: Record<Operation, number[]> = { loginSelect: [], fetchFlags: [], fetchEnvelopeLast500: [], status: [] };
+  const cold = await round(port, user, checks); // warm-up: caches, Dovecot's index build
+  process.stderr.write(`  ${server} cold: ${OPERATIONS.map((op) => `${op} ${Math.round(cold[op] * 10) / 10} ms`).join(', ')}\n`);
+  const per = Object.fromEntries(OPERATIONS.map((op) => [op, [] as number[]])) as Record<Operation, number[]>;
   for (let i = 0; i < rounds; i++) {
     const r = await round(port, user, checks);
     for (const op of OPERATIONS) per[op].push(r[op]);
   }
   const ms = Object.fromEntries(OPERATIONS.map((op) => [op, median(per[op])])) as Record<Operation, number>;
   process.stderr.write(`  ${server}: ${OPERATIONS.map((op) => `${op} ${ms[op]} ms`).join(', ')}\n`);
-  return { server, fillSeconds: Math.round(fillSeconds * 10) / 10, ms, checks };
+  return { server, fillSeconds: Math.round(fillSeconds * 10) / 10, ms, coldMs: Object.fromEntries(OPERATIONS.map((op) => [op, Math.round(cold[op] * 10) / 10])) as Record<Operation, number>, checks };
 }
 
+/**
+ * BENCH_BIGBOX_KEEP=<dir>: fill Mailroom's data directory there once and reuse it on later
+ * runs (iterating on a 100,000-message figure without refilling each time); the directory
+ * is the caller's to remove.
+ */
 async function benchMailroom(count: number, rounds: number): Promise<BigboxTargetResult> {
-  const { dataDir } = tempDirs();
+  const keep = process.env.BENCH_BIGBOX_KEEP;
+  const dataDir = keep ? join(keep, `data-${count}`) : tempDirs().dataDir;
   const t0 = performance.now();
+  if (keep && existsSync(join(dataDir, '.filled'))) return measureMailroom(dataDir, rounds, 0);
+  mkdirSync(dataDir, { recursive: true });
   const added = await runCli(['user', 'add', USER, '--password', PASSWORD], { dataDir });
   if (added.code !== 0) throw new Error(`user add: ${added.stderr.trim()}`);
   const store = await openStore({ dataDir, bus: new LocalChangeBus() });
@@ -163,8 +194,12 @@ async function benchMailroom(count: number, rounds: number): Promise<BigboxTarge
   } finally {
     await store.close();
   }
-  const fillSeconds = (performance.now() - t0) / 1000;
-  const s = await startServer({ dataDir, env: benchMailroomEnv(), timeoutMs: 120_000 });
+  if (keep) writeFileSync(join(dataDir, '.filled'), '');
+  return measureMailroom(dataDir, rounds, (performance.now() - t0) / 1000);
+}
+
+async function measureMailroom(dataDir: string, rounds: number, fillSeconds: number): Promise<BigboxTargetResult> {
+  const s = await startServer({ dataDir, env: benchMailroomEnv(), timeoutMs: 120_000, nodeArgs: benchNodeArgs() });
   try {
     return await measure('mailroom', s.ports.imap!, USER, rounds, fillSeconds);
   } finally {

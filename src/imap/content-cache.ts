@@ -15,8 +15,11 @@ const MAX_BYTES = 64 * 1024 * 1024;
 export interface CachedContent {
   id: string;
   index: MessageIndex;
-  /** The decoded header lines of the search text (`Name: value`, one per line). */
-  headerText: string;
+  /**
+   * The decoded header lines of the search text (`Name: value`, one per line), for SEARCH;
+   * absent when the entry came from a batched index read (FETCH), read on SEARCH's first use.
+   */
+  headerText?: string;
   /** The raw top-level header block, once read (FETCH of header fields is the commonest client request). */
   header?: Buffer;
   /** SEARCH FROM/TO/CC/BCC text of the envelope's addresses, lower-cased, once computed (search-eval.ts). */
@@ -30,18 +33,51 @@ interface Entry {
 
 const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
 
+/** A cache entry with its header text read. */
+export type SearchableContent = CachedContent & { headerText: string };
+
 /** The index and header text of a content through the cache; null when it is not stored. */
-export async function cachedContent(store: Store, id: string): Promise<CachedContent | null> {
+export async function cachedContent(store: Store, id: string): Promise<SearchableContent | null> {
   const c = cacheOf(store);
+  const hit = touch(c, id);
+  if (hit?.meta.headerText !== undefined) return hit.meta as SearchableContent;
+  const full = await store.getContent(id);
+  if (!full) return null; // misses are not cached: the content may be stored later
+  if (hit) {
+    hit.meta.headerText = headerTextOf(full.searchText);
+    return hit.meta as SearchableContent;
+  }
+  return insert(c, { id, index: full.index, headerText: headerTextOf(full.searchText) }) as SearchableContent;
+}
+
+/**
+ * The indexes of many contents through the cache, the misses in one batched store read
+ * that leaves the search text out (`Store.getIndexes`): FETCH of ENVELOPE, BODYSTRUCTURE or
+ * header fields for 500 messages costs one round trip cold, not 500 reads of rows that
+ * carry each message's whole decoded text. Contents not stored are absent from the map.
+ */
+export async function cachedIndexes(store: Store, ids: readonly string[]): Promise<Map<string, CachedContent>> {
+  const c = cacheOf(store);
+  const out = new Map<string, CachedContent>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const hit = touch(c, id);
+    if (hit) out.set(id, hit.meta);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return out;
+  for (const [id, r] of await store.getIndexes(missing)) if (!out.has(id)) out.set(id, insert(c, { id, index: r.index }));
+  return out;
+}
+
+/** The entry for `id`, moved to the young end of the LRU order. */
+function touch(c: { map: Map<string, Entry> }, id: string): Entry | undefined {
   const hit = c.map.get(id);
   if (hit) {
     c.map.delete(id); // re-insert: Map order is the LRU order
     c.map.set(id, hit);
-    return hit.meta;
   }
-  const full = await store.getContent(id);
-  if (!full) return null; // misses are not cached: the content may be stored later
-  return insert(c, { id, index: full.index, headerText: headerTextOf(full.searchText) });
+  return hit;
 }
 
 /**
@@ -70,7 +106,7 @@ function headerTextOf(searchText: string): string {
 }
 
 function insert(c: { map: Map<string, Entry>; bytes: number }, meta: CachedContent): CachedContent {
-  const bytes = 4096 + meta.headerText.length * 2 + Math.min(meta.index.body.headerEnd, 64 * 1024); // rough: index, header text, header block
+  const bytes = 4096 + (meta.headerText?.length ?? 2048) * 2 + Math.min(meta.index.body.headerEnd, 64 * 1024); // rough: index, header text, header block
   c.map.set(meta.id, { meta, bytes });
   c.bytes += bytes;
   for (const [key, e] of c.map) {

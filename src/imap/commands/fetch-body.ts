@@ -14,6 +14,9 @@ import { ImapNo } from '../errors.js';
 /** Ranges larger than this are streamed instead of buffered. */
 export const STREAM_THRESHOLD = 1024 * 1024;
 
+/** A top-level header block up to this size is kept in the content cache once read. */
+export const HEADER_BLOCK_MAX = 256 * 1024;
+
 /** What a body item sends: a buffer, or a stream with its wire length known in advance. */
 export type BodyData = { kind: 'bytes'; bytes: Buffer } | { kind: 'stream'; length: number; open: () => Promise<Readable> };
 
@@ -45,7 +48,7 @@ export async function sectionData(store: Store, meta: CachedContent, section: Se
   }
   const headerEnd = meta.index.body.headerEnd;
   let raw: Buffer;
-  if (answer.end <= headerEnd && headerEnd <= 256 * 1024) {
+  if (answer.end <= headerEnd && headerEnd <= HEADER_BLOCK_MAX) {
     // inside the top-level header: served from the cached header block, no blob read
     meta.header ??= await readAll(await store.openContent(meta.id, 0, headerEnd));
     raw = meta.header.subarray(answer.start, answer.end);

@@ -2,16 +2,16 @@
 // RFC3516 (BINARY), RFC8970 (PREVIEW), RFC8474 (EMAILID/THREADID), RFC7162 3.1.4 (MODSEQ, CHANGEDSINCE), 3.2.6 (VANISHED)
 // Messages are read in batches; each response is written as it is built and the socket's
 // backpressure is awaited between messages, so 10,000 BODY[] stream with bounded memory.
-import type { MessageRow } from '../../store/types.js';
+import type { MessageRow, Store } from '../../store/types.js';
 import { fetchSetsSeen, parseFetch, seqSetHas, seqSetMaxNumber, type FetchCommand, type FetchItem } from '../protocol/index.js';
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
-import { cachedContent, type CachedContent } from '../content-cache.js';
+import { cachedIndexes, type CachedContent } from '../content-cache.js';
 import { flagsWithRecent, vanishedLines, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
-import { binaryData, sectionData, type BodyData } from './fetch-body.js';
+import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
 import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
 import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
@@ -39,6 +39,44 @@ function needsContent(items: readonly FetchItem[]): boolean {
   return items.some((i) => i.type !== 'simple' || NEEDS_CONTENT.has(i.attr));
 }
 
+/** True when the only bytes sent are from the top-level header (HEADER, HEADER.FIELDS…, RFC822.HEADER): a mail client's message list. */
+function readsOnlyTopHeader(items: readonly FetchItem[]): boolean {
+  let header = false;
+  for (const i of items) {
+    if (i.type === 'section') {
+      if (i.section.part.length > 0 || !i.section.text?.startsWith('HEADER')) return false;
+      header = true;
+    } else if (i.type === 'binary' || i.type === 'binary.size' || (i.type === 'simple' && (i.attr === 'RFC822' || i.attr === 'RFC822.TEXT'))) return false;
+    else if (i.type === 'simple' && i.attr === 'RFC822.HEADER') header = true;
+  }
+  return header;
+}
+
+/** Header blocks read at once per FETCH batch: the reads overlap instead of waiting one by one. */
+const HEADER_READS = 16;
+
+/**
+ * Reads the top-level header blocks the cache lacks, HEADER_READS at a time (each is a
+ * segment lookup in the store and one small file read), so a cold FETCH of 500 messages'
+ * header fields waits for about 500/16 reads in a row, not 500. A content gone meanwhile is
+ * left for the per-message path to report.
+ */
+async function prefetchHeaders(store: Store, metas: CachedContent[]): Promise<void> {
+  const todo = metas.filter((m) => m.header === undefined && m.index.body.headerEnd <= HEADER_BLOCK_MAX);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const m = todo[next++];
+      try {
+        m.header ??= await readAll(await store.openContent(m.id, 0, m.index.body.headerEnd));
+      } catch (err) {
+        if (!isStoreError(err, 'notfound')) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEADER_READS, todo.length) }, worker));
+}
+
 /** Latin-1 response text, raw bytes, or a literal body. */
 type Piece = string | Buffer | BodyData;
 
@@ -56,7 +94,8 @@ export const fetch = {
     if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
-    const batchSize = sendsBytes(cmd.items) ? BODY_BATCH : META_BATCH;
+    const headerOnly = readsOnlyTopHeader(cmd.items);
+    const batchSize = sendsBytes(cmd.items) && !headerOnly ? BODY_BATCH : META_BATCH;
     let missing = 0;
     for (let i = 0; i < msgs.length && !s.isClosed; i += batchSize) {
       const batch = msgs.slice(i, i + batchSize);
@@ -64,12 +103,14 @@ export const fetch = {
       view.remember(fresh);
       const rows = new Map(fresh.map((r) => [r.uid as number, r]));
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
+      const metas = withContent ? await cachedIndexes(s.services.store, batch.map((m) => (rows.get(m.uid) ?? view.rememberedRow(m.uid))?.contentId).filter((id) => id !== undefined)) : null;
+      if (metas && headerOnly) await prefetchHeaders(s.services.store, [...metas.values()]);
       s.cork(); // one write per batch instead of several per message
       try {
         for (const m of batch) {
           // RFC 2180 4.1.1: a message expunged elsewhere is still served until its EXPUNGE is announced
           const row = rows.get(m.uid) ?? view.rememberedRow(m.uid);
-          const meta = row && withContent ? await cachedContent(s.services.store, row.contentId) : null;
+          const meta = row && metas ? (metas.get(row.contentId) ?? null) : null;
           if (!row || (withContent && !meta) || !(await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
             missing++; // gone for good (content released); its EXPUNGE comes at an allowed moment
             continue;

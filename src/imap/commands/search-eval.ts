@@ -8,7 +8,7 @@
 import type { MessageRow, Store, Uid } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey, type SeqSet } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
-import { cachedContent, type CachedContent } from '../content-cache.js';
+import { cachedContent, type CachedContent, type SearchableContent } from '../content-cache.js';
 import { addressSearchText } from '../../mime/search-text.js';
 
 export interface Candidate {
@@ -22,7 +22,7 @@ export interface Candidate {
 export class ContentCache {
   constructor(private readonly store: Store) {}
   /** Index and header text (cached process-wide). */
-  get(id: string): Promise<CachedContent | null> {
+  get(id: string): Promise<SearchableContent | null> {
     return cachedContent(this.store, id);
   }
 }
