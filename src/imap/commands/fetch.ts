@@ -258,11 +258,9 @@ async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: C
     case 'RFC822.SIZE':
       return `RFC822.SIZE ${meta.index.size}`; // counts bare LF as CRLF, like BODY[] on the wire
     case 'ENVELOPE':
-      return `ENVELOPE ${formatEnvelope(meta.index.envelope)}`;
     case 'BODY':
-      return `BODY ${formatBodyStructure(meta.index.body, false)}`;
     case 'BODYSTRUCTURE':
-      return `BODYSTRUCTURE ${formatBodyStructure(meta.index.body, true)}`;
+      return formattedItem(meta, attr);
     case 'RFC822':
       return sectionData(s.services.store, meta, { part: [] }, undefined);
     case 'RFC822.HEADER':
@@ -272,6 +270,13 @@ async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: C
     default:
       throw new ImapNo(`Unsupported FETCH item ${attr}`, 'CLIENTBUG', 'BAD');
   }
+}
+
+/** The item as formatted once per content (cached with the content's index). */
+function formattedItem(meta: CachedContent, attr: 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE'): string {
+  const done = (meta.formatted ??= {});
+  return (done[attr] ??=
+    attr === 'ENVELOPE' ? `ENVELOPE ${formatEnvelope(meta.index.envelope)}` : `${attr} ${formatBodyStructure(meta.index.body, attr === 'BODYSTRUCTURE')}`);
 }
 
 /**
