@@ -9,6 +9,7 @@ import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
 import { cachedIndexes, type CachedContent } from '../content-cache.js';
+import { knownContentId, noteContentIds } from '../content-ids.js';
 import { flagsWithRecent, vanishedLines, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
@@ -97,11 +98,11 @@ export const fetch = {
     const headerOnly = readsOnlyTopHeader(cmd.items);
     const batchSize = sendsBytes(cmd.items) && !headerOnly ? BODY_BATCH : META_BATCH;
     let missing = 0;
+    const rowFree = !setSeen && rowFreeItems(cmd.items);
+    if (rowFree) await view.poll(s.services.store); // flags from the view, as fresh as a store read (fetch-flags.ts)
     for (let i = 0; i < msgs.length && !s.isClosed; i += batchSize) {
       const batch = msgs.slice(i, i + batchSize);
-      const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id);
-      view.remember(fresh);
-      const rows = new Map(fresh.map((r) => [r.uid as number, r]));
+      const rows = rowFree ? await rowsFromView(s, view, batch) : await readRows(s, view, batch);
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
       const metas = withContent ? await cachedIndexes(s.services.store, batch.map((m) => (rows.get(m.uid) ?? view.rememberedRow(m.uid))?.contentId).filter((id) => id !== undefined)) : null;
       if (metas && headerOnly) await prefetchHeaders(s.services.store, [...metas.values()]);
@@ -163,6 +164,41 @@ function absentInSet(view: MailboxView, inSet: (u: number) => boolean): number[]
   const out: number[] = [];
   for (let u = 1; u < view.uidNext; u++) if (inSet(u)) out.push(u);
   return out;
+}
+
+/** Simple items answered from the view and the content alone (no INTERNALDATE, MODSEQ, object ids). */
+const ROW_FREE = new Set(['UID', 'FLAGS', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+
+/** True when no item needs the message row beyond its UID, flags and content (the caller excludes \Seen-setting FETCH). */
+function rowFreeItems(items: readonly FetchItem[]): boolean {
+  return items.every((i) => i.type !== 'simple' || ROW_FREE.has(i.attr));
+}
+
+/** The batch's rows from the store (remembered by the view, their content ids noted). */
+async function readRows(s: ImapSession, view: MailboxView, batch: readonly ViewMessage[]): Promise<Map<number, MessageRow>> {
+  const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.user().id);
+  view.remember(fresh);
+  noteContentIds(s.services.store, view.uidValidity, fresh);
+  return new Map(fresh.map((r) => [r.uid as number, r]));
+}
+
+/**
+ * Rows for items that need only UID, flags and content: flags from the view, content ids
+ * from the process-wide map (content-ids.ts); only the messages it does not know are read.
+ * A message expunged elsewhere but still in the view is served as RFC 2180 4.1.1 allows.
+ */
+async function rowsFromView(s: ImapSession, view: MailboxView, batch: readonly ViewMessage[]): Promise<Map<number, MessageRow>> {
+  const store = s.services.store;
+  const unknown = batch.filter((m) => knownContentId(store, view.mailboxId, view.uidValidity, m.uid) === undefined);
+  const read = unknown.length > 0 ? await readRows(s, view, unknown) : new Map<number, MessageRow>();
+  const rows = new Map<number, MessageRow>();
+  for (const m of batch) {
+    const contentId = knownContentId(store, view.mailboxId, view.uidValidity, m.uid);
+    const row = read.get(m.uid) ?? view.rememberedRow(m.uid);
+    if (row) rows.set(m.uid, { ...row, flags: [...view.flagsOf(m.uid)] });
+    else if (contentId !== undefined && view.seqOf(m.uid) > 0) rows.set(m.uid, { uid: m.uid, mailboxId: view.mailboxId, flags: [...view.flagsOf(m.uid)], contentId } as MessageRow);
+  }
+  return rows;
 }
 
 async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], byUid: Map<number, MessageRow>): Promise<Set<number>> {
