@@ -22,6 +22,8 @@ export interface CachedContent {
   headerText?: string;
   /** The raw top-level header block, once read (FETCH of header fields is the commonest client request). */
   header?: Buffer;
+  /** Bytes of top-level header sections (`HEADER.FIELDS (FROM TO …)`) by section spec, as filtered once: clients repeat the same list. */
+  headerSections?: Map<string, Buffer>;
   /** FETCH ENVELOPE / BODY / BODYSTRUCTURE as formatted once (content never changes; most clients ask for the same messages again). */
   formatted?: Partial<Record<'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE', string>>;
   /** SEARCH FROM/TO/CC/BCC text of the envelope's addresses, lower-cased, once computed (search-eval.ts). */
