@@ -336,6 +336,8 @@ export class MailboxView {
    * (shared with other sessions' reads: not to be modified).
    */
   async catchUp(store: Store, since: ModSeq): Promise<Changes> {
+    // The client is as new as this view (a reconnect with no changes): nothing to read; later changes come by poll
+    if (since >= this.modSeq && this.settled()) return { highestModSeq: this.modSeq, changed: [], expunged: [], expungedComplete: true };
     const ch = await sharedChangesSince(store, this.mailboxId, Math.min(since, this.modSeq), this.userId);
     await this.apply(store, ch);
     this.removeUids([...this.pendingExpunge]);
