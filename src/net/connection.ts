@@ -82,6 +82,11 @@ export type LineResult = { line: Buffer } | { tooLong: true; head?: Buffer; tail
  */
 const abortFanOut = new WeakMap<AbortSignal, { callbacks: Set<() => void>; listener: () => void }>();
 
+/** How many open connections wait on `signal` (all behind one EventTarget listener). */
+export function shutdownWaiters(signal: AbortSignal): number {
+  return abortFanOut.get(signal)?.callbacks.size ?? 0;
+}
+
 /** Calls `fn` once when `signal` aborts; returns the function that forgets it. */
 function onSignalAbort(signal: AbortSignal, fn: () => void): Off {
   let entry = abortFanOut.get(signal);
