@@ -1,18 +1,21 @@
 /**
  * Big-mailbox workload (issue 10): one INBOX of BENCH_BIGBOX_MESSAGES (default 100,000)
- * messages of at most 16 KB, then, warm, the four operations a client does on it, each
- * timed over a raw socket (no client library in the figure) and reported as the median
- * of BENCH_BIGBOX_ROUNDS (default 5) rounds:
+ * messages of at most 16 KB, then, warm, what a client does on it, each timed over a raw
+ * socket (no client library in the figure) and reported as the median of
+ * BENCH_BIGBOX_ROUNDS (default 5) rounds, Mailroom's and Dovecot's rounds alternated:
  *   - connect + LOGIN + SELECT INBOX
  *   - UID FETCH 1:* (FLAGS)
- *   - FETCH of the last 500 (ENVELOPE)
+ *   - FETCH of the last 500 (ENVELOPE), (BODYSTRUCTURE), and the message-list FETCH of
+ *     mail clients (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (...)])
  *   - STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT) from a second session (INBOX selected in the first)
+ *   - after the rounds, the same STATUS right after another session APPENDed a message
+ * The first round's figures are reported as cold (Mailroom: just started, empty caches).
  * Mailroom is filled through direct store calls before it starts (blob files written
  * without fsync: the fill is set-up, not the figure); Dovecot gets maildir files in
  * `cur/` (a third \Seen, as in Mailroom) and builds its index at the first SELECT, which
  * the warm-up round absorbs. Loopback only, bounded in count.
  */
-import { mkdirSync, writeFileSync, chownSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LocalChangeBus } from '../src/store/bus.js';
@@ -24,11 +27,13 @@ import { runCli, startServer, tempDirs } from '../test/harness/server.js';
 import { prng } from './corpus.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
 import { RawImapClient } from './imap-raw-client.js';
-import { benchMailroomEnv } from './login.js';
+import { benchMailroomEnv, benchNodeArgs } from './login.js';
 
 const USER = 'bigbox@bench.test';
 const PASSWORD = 'bench-password';
-const OPERATIONS = ['loginSelect', 'fetchFlags', 'fetchEnvelopeLast500', 'status'] as const;
+const ROUND_OPERATIONS = ['loginSelect', 'fetchFlags', 'fetchEnvelopeLast500', 'fetchBodystructureLast500', 'fetchHeadersLast500', 'status'] as const;
+const OPERATIONS = [...ROUND_OPERATIONS, 'statusAfterDelivery'] as const;
+type RoundOperation = (typeof ROUND_OPERATIONS)[number];
 type Operation = (typeof OPERATIONS)[number];
 
 export interface BigboxTargetResult {
@@ -36,6 +41,8 @@ export interface BigboxTargetResult {
   fillSeconds: number;
   /** Median ms per operation, warm. */
   ms: Record<Operation, number>;
+  /** The first round after the server started (Mailroom: empty content cache; Dovecot: builds its index). */
+  coldMs: Record<RoundOperation, number>;
   /** What the server answered (EXISTS, FETCH lines, STATUS line), to see both did the same work. */
   checks: Record<string, string | number>;
 }
@@ -74,6 +81,7 @@ export function bigboxMessage(n: number, rand: () => number): Buffer {
 
 const isSeen = (n: number) => n % 3 === 0;
 
+
 /** Appends every message with a few appends in flight (they share group commits). */
 async function fillStore(store: Store, blobDir: string, count: number): Promise<void> {
   const user = (await store.getUser(USER))!;
@@ -103,7 +111,7 @@ function median(xs: number[]): number {
 }
 
 /** One round of the four operations; returns ms per operation and what was answered. */
-async function round(port: number, user: string, checks: Record<string, string | number>): Promise<Record<Operation, number>> {
+async function round(port: number, user: string, checks: Record<string, string | number>): Promise<Record<RoundOperation, number>> {
   const t0 = performance.now();
   const { client } = await RawImapClient.connect(port, { timeoutMs: 600_000 });
   await client.ok(`LOGIN ${user} ${PASSWORD}`);
@@ -122,57 +130,124 @@ async function round(port: number, user: string, checks: Record<string, string |
   const fetchEnvelopeLast500 = performance.now() - t;
   checks.envelopeLines = env.untagged.length;
 
+  t = performance.now();
+  const bs = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (BODYSTRUCTURE)`, { timeoutMs: 600_000 });
+  const fetchBodystructureLast500 = performance.now() - t;
+  checks.bodystructureLines = bs.untagged.length;
+
+  // What a mail client's message list asks for (Thunderbird, imapflow users, mutt).
+  t = performance.now();
+  const hd = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID)])`, { timeoutMs: 600_000 });
+  const fetchHeadersLast500 = performance.now() - t;
+  checks.headerLines = hd.untagged.length;
+
   const { client: other } = await RawImapClient.connect(port);
   await other.ok(`LOGIN ${user} ${PASSWORD}`);
   t = performance.now();
   const status = await other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)');
   const statusMs = performance.now() - t;
   checks.status = status.untagged.join(' ').trim();
+
   await other.ok('LOGOUT');
   await other.close();
   await client.ok('LOGOUT');
   await client.close();
-  return { loginSelect, fetchFlags, fetchEnvelopeLast500, status: statusMs };
+  return { loginSelect, fetchFlags, fetchEnvelopeLast500, fetchBodystructureLast500, fetchHeadersLast500, status: statusMs };
 }
 
-async function measure(server: string, port: number, user: string, rounds: number, fillSeconds: number): Promise<BigboxTargetResult> {
-  const checks: Record<string, string | number> = {};
-  await round(port, user, checks); // warm-up: caches, Dovecot's index build
-  const per: Record<Operation, number[]> = { loginSelect: [], fetchFlags: [], fetchEnvelopeLast500: [], status: [] };
+/**
+ * After the rounds (a delivery changes what later rounds measure: Dovecot rescans its
+ * maildir at the next SELECT): one session APPENDs a message, another times STATUS, which
+ * then cannot answer from anything remembered for the old state.
+ */
+async function statusAfterDeliveries(port: number, user: string, rounds: number): Promise<number[]> {
+  const { client } = await RawImapClient.connect(port, { timeoutMs: 600_000 });
+  await client.ok(`LOGIN ${user} ${PASSWORD}`);
+  await client.ok('SELECT INBOX', { timeoutMs: 600_000 });
+  const { client: other } = await RawImapClient.connect(port);
+  await other.ok(`LOGIN ${user} ${PASSWORD}`);
+  await other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)', { timeoutMs: 600_000 });
+  const out: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const r = await round(port, user, checks);
-    for (const op of OPERATIONS) per[op].push(r[op]);
+    await client.ok('APPEND INBOX', { literal: bigboxMessage(1_000_000 + i, prng(i)), timeoutMs: 600_000 });
+    const t = performance.now();
+    await other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)', { timeoutMs: 600_000 });
+    out.push(performance.now() - t);
   }
-  const ms = Object.fromEntries(OPERATIONS.map((op) => [op, median(per[op])])) as Record<Operation, number>;
-  process.stderr.write(`  ${server}: ${OPERATIONS.map((op) => `${op} ${ms[op]} ms`).join(', ')}\n`);
-  return { server, fillSeconds: Math.round(fillSeconds * 10) / 10, ms, checks };
+  await other.ok('LOGOUT');
+  await other.close();
+  await client.ok('LOGOUT');
+  await client.close();
+  return out;
 }
 
-async function benchMailroom(count: number, rounds: number): Promise<BigboxTargetResult> {
-  const { dataDir } = tempDirs();
+/** A server filled and listening. */
+interface Target {
+  server: string;
+  port: number;
+  fillSeconds: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Both servers up at once, their rounds alternated (A B A B), so a change in the machine's
+ * load during the run hits both; each gets its warm-up round first.
+ */
+async function measureAlternating(targets: Target[], rounds: number): Promise<BigboxTargetResult[]> {
+  const checks = targets.map(() => ({}) as Record<string, string | number>);
+  const colds: Record<RoundOperation, number>[] = [];
+  for (const [k, t] of targets.entries()) {
+    const cold = await round(t.port, USER, checks[k]); // warm-up: caches, Dovecot's index build
+    process.stderr.write(`  ${t.server} cold: ${ROUND_OPERATIONS.map((op) => `${op} ${Math.round(cold[op] * 10) / 10} ms`).join(', ')}\n`);
+    colds.push(cold);
+  }
+  const per = targets.map(() => Object.fromEntries(OPERATIONS.map((op) => [op, [] as number[]])) as Record<Operation, number[]>);
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, t] of targets.entries()) {
+      const r = await round(t.port, USER, checks[k]);
+      for (const op of ROUND_OPERATIONS) per[k][op].push(r[op]);
+    }
+  }
+  for (const [k, t] of targets.entries()) per[k].statusAfterDelivery = await statusAfterDeliveries(t.port, USER, rounds);
+  return targets.map((t, k) => {
+    const ms = Object.fromEntries(OPERATIONS.map((op) => [op, median(per[k][op])])) as Record<Operation, number>;
+    process.stderr.write(`  ${t.server}: ${OPERATIONS.map((op) => `${op} ${ms[op]} ms`).join(', ')}\n`);
+    const coldMs = Object.fromEntries(ROUND_OPERATIONS.map((op) => [op, Math.round(colds[k][op] * 10) / 10])) as Record<RoundOperation, number>;
+    return { server: t.server, fillSeconds: Math.round(t.fillSeconds * 10) / 10, ms, coldMs, checks: checks[k] };
+  });
+}
+
+/**
+ * BENCH_BIGBOX_KEEP=<dir>: fill Mailroom's data directory there once and reuse it on later
+ * runs (iterating on a 100,000-message figure without refilling each time; the messages
+ * the delivery phase APPENDed stay); the directory is the caller's to remove.
+ */
+async function prepareMailroom(count: number): Promise<Target> {
+  const keep = process.env.BENCH_BIGBOX_KEEP;
+  const dataDir = keep ? join(keep, `data-${count}`) : tempDirs().dataDir;
   const t0 = performance.now();
-  const added = await runCli(['user', 'add', USER, '--password', PASSWORD], { dataDir });
-  if (added.code !== 0) throw new Error(`user add: ${added.stderr.trim()}`);
-  const store = await openStore({ dataDir, bus: new LocalChangeBus() });
-  try {
-    const blobDir = (store.blobs as { dir?: string }).dir;
-    if (!blobDir) throw new Error('the bigbox fill needs a file blob store');
-    // Set-up, not the figure: no fsync per commit while filling (the server reopens with FULL).
-    (store as { database?: { pragma(p: string): unknown } }).database?.pragma('synchronous = OFF');
-    await fillStore(store, blobDir, count);
-  } finally {
-    await store.close();
+  if (!keep || !existsSync(join(dataDir, '.filled'))) {
+    mkdirSync(dataDir, { recursive: true });
+    const added = await runCli(['user', 'add', USER, '--password', PASSWORD], { dataDir });
+    if (added.code !== 0) throw new Error(`user add: ${added.stderr.trim()}`);
+    const store = await openStore({ dataDir, bus: new LocalChangeBus() });
+    try {
+      const blobDir = (store.blobs as { dir?: string }).dir;
+      if (!blobDir) throw new Error('the bigbox fill needs a file blob store');
+      // Set-up, not the figure: no fsync per commit while filling (the server reopens with FULL).
+      (store as { database?: { pragma(p: string): unknown } }).database?.pragma('synchronous = OFF');
+      await fillStore(store, blobDir, count);
+    } finally {
+      await store.close();
+    }
+    if (keep) writeFileSync(join(dataDir, '.filled'), '');
   }
   const fillSeconds = (performance.now() - t0) / 1000;
-  const s = await startServer({ dataDir, env: benchMailroomEnv(), timeoutMs: 120_000 });
-  try {
-    return await measure('mailroom', s.ports.imap!, USER, rounds, fillSeconds);
-  } finally {
-    await s.stop();
-  }
+  const s = await startServer({ dataDir, env: benchMailroomEnv(), timeoutMs: 120_000, nodeArgs: benchNodeArgs() });
+  return { server: 'mailroom', port: s.ports.imap!, fillSeconds, stop: async () => void (await s.stop()) };
 }
 
-async function benchDovecot(count: number, rounds: number): Promise<BigboxTargetResult> {
+async function prepareDovecot(count: number): Promise<Target> {
   const d = await startDovecot([{ user: USER, password: PASSWORD }]);
   try {
     const t0 = performance.now();
@@ -189,32 +264,43 @@ async function benchDovecot(count: number, rounds: number): Promise<BigboxTarget
       writeFileSync(file, raw);
       chownSync(file, uid, gid);
     }
-    return await measure(`dovecot ${d.version}`, d.port, USER, rounds, (performance.now() - t0) / 1000);
-  } finally {
+    return { server: `dovecot ${d.version}`, port: d.port, fillSeconds: (performance.now() - t0) / 1000, stop: () => d.stop() };
+  } catch (err) {
     await d.stop();
+    throw err;
   }
 }
 
-/** Mailroom, then Dovecot (when installed) on the same mail. */
+/** Mailroom and Dovecot (when installed) on the same mail, rounds alternated. */
 export async function benchBigbox(): Promise<BigboxBenchResult> {
   const count = Math.min(200_000, Number(process.env.BENCH_BIGBOX_MESSAGES ?? 100_000));
   const rounds = Math.min(20, Number(process.env.BENCH_BIGBOX_ROUNDS ?? 5));
   const result: BigboxBenchResult = { messages: count, rounds, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' } };
+  const targets: Target[] = [];
   try {
-    result.mailroom = await benchMailroom(count, rounds);
-  } catch (err) {
-    result.mailroom = { error: (err as Error).message };
-    process.stderr.write(`  mailroom: ${(err as Error).message}\n`);
-  }
-  if (!dovecotVersion()) result.dovecot = { skipped: 'dovecot is not installed here' };
-  else if (process.env.BENCH_BIGBOX_DOVECOT === '0') result.dovecot = { skipped: 'BENCH_BIGBOX_DOVECOT=0' };
-  else {
     try {
-      result.dovecot = await benchDovecot(count, rounds);
+      targets.push(await prepareMailroom(count));
     } catch (err) {
-      result.dovecot = { error: (err as Error).message };
-      process.stderr.write(`  dovecot: ${(err as Error).message}\n`);
+      result.mailroom = { error: (err as Error).message };
+      process.stderr.write(`  mailroom: ${(err as Error).message}\n`);
     }
+    if (!dovecotVersion()) result.dovecot = { skipped: 'dovecot is not installed here' };
+    else if (process.env.BENCH_BIGBOX_DOVECOT === '0') result.dovecot = { skipped: 'BENCH_BIGBOX_DOVECOT=0' };
+    else {
+      try {
+        targets.push(await prepareDovecot(count));
+      } catch (err) {
+        result.dovecot = { error: (err as Error).message };
+        process.stderr.write(`  dovecot: ${(err as Error).message}\n`);
+      }
+    }
+    const measured = await measureAlternating(targets, rounds);
+    for (const m of measured) {
+      if (m.server === 'mailroom') result.mailroom = m;
+      else result.dovecot = m;
+    }
+  } finally {
+    for (const t of targets) await t.stop();
   }
   const ours = result.mailroom;
   const peer = result.dovecot;

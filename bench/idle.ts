@@ -13,7 +13,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { runCli, startServer, tempDirs } from '../test/harness/server.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
-import { benchMailroomEnv } from './login.js';
+import { benchMailroomEnv, benchNodeArgs } from './login.js';
 
 const PASSWORD = 'bench-password';
 const OPEN_AT_ONCE = 100;
@@ -221,6 +221,7 @@ async function benchMailroom(sessions: number): Promise<IdleTargetResult> {
     dataDir,
     env: { MAILROOM_LIMITS_CONNECTIONS_PER_IP: String(sessions + 100), ...benchMailroomEnv() },
     timeoutMs: 60_000,
+    nodeArgs: benchNodeArgs(),
   });
   try {
     return await measure('mailroom', s.ports.imap!, [user], sessions, () => [s.pid], () => lmtpDeliver(s.ports.lmtp!, user));

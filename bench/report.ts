@@ -55,7 +55,10 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'big INBOX: LOGIN+SELECT', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.loginSelect'), peer: at('dovecot.ms.loginSelect'), peerName: 'Dovecot' },
     { figure: 'big INBOX: UID FETCH 1:* (FLAGS)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchFlags'), peer: at('dovecot.ms.fetchFlags'), peerName: 'Dovecot' },
     { figure: 'big INBOX: FETCH last 500 (ENVELOPE)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchEnvelopeLast500'), peer: at('dovecot.ms.fetchEnvelopeLast500'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: FETCH last 500 (BODYSTRUCTURE)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchBodystructureLast500'), peer: at('dovecot.ms.fetchBodystructureLast500'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: FETCH last 500 (header fields)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchHeadersLast500'), peer: at('dovecot.ms.fetchHeadersLast500'), peerName: 'Dovecot' },
     { figure: 'big INBOX: STATUS', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.status'), peer: at('dovecot.ms.status'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: STATUS after a delivery', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.statusAfterDelivery'), peer: at('dovecot.ms.statusAfterDelivery'), peerName: 'Dovecot' },
   ],
   idle: [
     { figure: 'IDLE sessions: PSS per session', unit: 'KiB', higherIsBetter: false, ours: at('mailroom.pssPerSessionKiB'), peer: at('dovecot.pssPerSessionKiB'), peerName: 'Dovecot (fewer sessions)' },

@@ -15,10 +15,17 @@ const MAX_BYTES = 64 * 1024 * 1024;
 export interface CachedContent {
   id: string;
   index: MessageIndex;
-  /** The decoded header lines of the search text (`Name: value`, one per line). */
-  headerText: string;
+  /**
+   * The decoded header lines of the search text (`Name: value`, one per line), for SEARCH;
+   * absent when the entry came from a batched index read (FETCH), read on SEARCH's first use.
+   */
+  headerText?: string;
   /** The raw top-level header block, once read (FETCH of header fields is the commonest client request). */
   header?: Buffer;
+  /** Bytes of top-level header sections (`HEADER.FIELDS (FROM TO …)`) by section spec, as filtered once: clients repeat the same list. */
+  headerSections?: Map<string, Buffer>;
+  /** FETCH ENVELOPE / BODY / BODYSTRUCTURE as formatted once (content never changes; most clients ask for the same messages again). */
+  formatted?: Partial<Record<'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE', string>>;
   /** SEARCH FROM/TO/CC/BCC text of the envelope's addresses, lower-cased, once computed (search-eval.ts). */
   addresses?: Partial<Record<'from' | 'to' | 'cc' | 'bcc', string>>;
   /** SEARCH header keys: each field's lower-cased values, once split (search-eval.ts). */
@@ -33,26 +40,61 @@ interface Entry {
 const caches = new WeakMap<Store, { map: Map<string, Entry>; bytes: number }>();
 
 /**
- * The cached entry of a content, without reading the store (undefined when not cached).
- * Leaves the LRU order alone: SEARCH peeks at every message of a mailbox, and moving each
- * costs more than reading back the rare entry dropped meanwhile.
+ * The cached entry of a content with its header text, without reading the store (undefined
+ * when not cached, or cached from an index read without header text). Leaves the LRU order
+ * alone: SEARCH peeks at every message of a mailbox, and moving each costs more than
+ * reading back the rare entry dropped meanwhile.
  */
-export function peekContent(store: Store, id: string): CachedContent | undefined {
-  return cacheOf(store).map.get(id)?.meta;
+export function peekContent(store: Store, id: string): SearchableContent | undefined {
+  const meta = cacheOf(store).map.get(id)?.meta;
+  return meta?.headerText !== undefined ? (meta as SearchableContent) : undefined;
 }
 
+/** A cache entry with its header text read. */
+export type SearchableContent = CachedContent & { headerText: string };
+
 /** The index and header text of a content through the cache; null when it is not stored. */
-export async function cachedContent(store: Store, id: string): Promise<CachedContent | null> {
+export async function cachedContent(store: Store, id: string): Promise<SearchableContent | null> {
   const c = cacheOf(store);
+  const hit = touch(c, id);
+  if (hit?.meta.headerText !== undefined) return hit.meta as SearchableContent;
+  const full = await store.getContent(id);
+  if (!full) return null; // misses are not cached: the content may be stored later
+  if (hit) {
+    hit.meta.headerText = headerTextOf(full.searchText);
+    return hit.meta as SearchableContent;
+  }
+  return insert(c, { id, index: full.index, headerText: headerTextOf(full.searchText) }) as SearchableContent;
+}
+
+/**
+ * The indexes of many contents through the cache, the misses in one batched store read
+ * that leaves the search text out (`Store.getIndexes`): FETCH of ENVELOPE, BODYSTRUCTURE or
+ * header fields for 500 messages costs one round trip cold, not 500 reads of rows that
+ * carry each message's whole decoded text. Contents not stored are absent from the map.
+ */
+export async function cachedIndexes(store: Store, ids: readonly string[]): Promise<Map<string, CachedContent>> {
+  const c = cacheOf(store);
+  const out = new Map<string, CachedContent>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const hit = touch(c, id);
+    if (hit) out.set(id, hit.meta);
+    else missing.push(id);
+  }
+  if (missing.length === 0) return out;
+  for (const [id, r] of await store.getIndexes(missing)) if (!out.has(id)) out.set(id, insert(c, { id, index: r.index }));
+  return out;
+}
+
+/** The entry for `id`, moved to the young end of the LRU order. */
+function touch(c: { map: Map<string, Entry> }, id: string): Entry | undefined {
   const hit = c.map.get(id);
   if (hit) {
     c.map.delete(id); // re-insert: Map order is the LRU order
     c.map.set(id, hit);
-    return hit.meta;
   }
-  const full = await store.getContent(id);
-  if (!full) return null; // misses are not cached: the content may be stored later
-  return insert(c, { id, index: full.index, headerText: headerTextOf(full.searchText) });
+  return hit;
 }
 
 /**
@@ -81,7 +123,7 @@ function headerTextOf(searchText: string): string {
 }
 
 function insert(c: { map: Map<string, Entry>; bytes: number }, meta: CachedContent): CachedContent {
-  const bytes = 4096 + meta.headerText.length * 2 + Math.min(meta.index.body.headerEnd, 64 * 1024); // rough: index, header text, header block
+  const bytes = 4096 + (meta.headerText?.length ?? 2048) * 2 + Math.min(meta.index.body.headerEnd, 64 * 1024); // rough: index, header text, header block
   c.map.set(meta.id, { meta, bytes });
   c.bytes += bytes;
   for (const [key, e] of c.map) {

@@ -6,10 +6,12 @@
  * and a message's content never changes; an entry of a message expunged since is only
  * looked up for UIDs the caller's view still holds. Bounded in entries by dropping the
  * mailboxes used longest ago (the one in use stays whole: about 100 bytes per message).
+ * FETCH of ENVELOPE, BODYSTRUCTURE or header fields uses it too (flags come from the
+ * selected view), so a client's repeated message-list FETCH reads no rows.
  */
 import type { Id, MessageRow, Store, Uid } from '../store/types.js';
 
-const MAX_ENTRIES = 100_000;
+const MAX_ENTRIES = 200_000;
 
 /** UIDs per store read of the ones not known yet. */
 const READ_BATCH = 5000;
@@ -35,6 +37,11 @@ function boxOf(c: Cache, mailboxId: Id, uidValidity: number): Map<number, string
   else box = new Map();
   c.boxes.set(key, box);
   return box;
+}
+
+/** The content id of one message if known, without a store read (and without touching the LRU order). */
+export function knownContentId(store: Store, mailboxId: Id, uidValidity: number, uid: number): string | undefined {
+  return cacheOf(store).boxes.get(`${mailboxId}/${uidValidity}`)?.get(uid);
 }
 
 /** Records the content ids of rows read anyway (they come with every row). */

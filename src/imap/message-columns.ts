@@ -46,6 +46,11 @@ export class MessageColumns {
     return this.uidCol.subarray(0, this.size);
   }
 
+  /** The flag-list indexes in sequence order, as a view (valid until the next push or remove). */
+  flagSets(): Uint32Array {
+    return this.flagCol.subarray(0, this.size);
+  }
+
   /** Index of `uid` (binary search), -1 when absent. */
   indexOf(uid: number): number {
     const i = this.lowerBound(uid);

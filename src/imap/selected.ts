@@ -13,9 +13,10 @@
  *  - New messages are appended at the end (UIDs grow), so announcing EXISTS never renumbers.
  *  - \Recent is session state: the first session of this process to see a UID claims it.
  */
-import type { Changes, Id, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
+import type { Changes, Id, Mailbox, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
 import { ImapNo } from './errors.js';
 import { FlagTable, MessageColumns } from './message-columns.js';
+import { cachedSnapshot, rememberSnapshot, type CachedSnapshot } from './snapshot-cache.js';
 import { expandSeqSet, formatFlagList, formatSeqSet, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
 
 /**
@@ -148,8 +149,20 @@ export class MailboxView {
     this.modSeq = snapshot.modSeq;
   }
 
-  /** Loads the mailbox in one snapshot; the caller sends the SELECT responses from `exists`, `flagList()` etc. */
-  static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
+  /**
+   * Loads the mailbox; the caller sends the SELECT responses from `exists`, `flagList()` etc.
+   * `box` is the mailbox row just read. When this process remembers the mailbox's state at
+   * an earlier MODSEQ (snapshot-cache.ts), only the changes since are read and applied, as
+   * if a view opened then had polled now; else one full snapshot. Either way the state is
+   * remembered for the next SELECT.
+   */
+  static async open(store: Store, box: Mailbox, userId: Id, readOnly: boolean): Promise<MailboxView> {
+    const view = (await MailboxView.fromCache(store, box, userId, readOnly)) ?? (await MailboxView.fromSnapshot(store, box.id, userId, readOnly));
+    rememberSnapshot(store, view.mailboxId, userId, view.compactState());
+    return view;
+  }
+
+  private static async fromSnapshot(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
     const snap = await store.mailboxSnapshot(mailboxId, userId);
     const box = snap.mailbox;
     // Recently Deleted is always read-only: moving a message out of it is the one change (a restore).
@@ -160,6 +173,32 @@ export class MailboxView {
     if (mine) view.recentRanges.push(mine);
     view.recentlyDeleted = box.recentlyDeleted;
     return view;
+  }
+
+  /** Undefined when nothing usable is remembered, or the changes since are many (a fresh snapshot is then cheaper). */
+  private static async fromCache(store: Store, box: Mailbox, userId: Id, readOnly: boolean): Promise<MailboxView | undefined> {
+    const cached = cachedSnapshot(store, box.id, userId, box.uidValidity);
+    if (!cached) return undefined;
+    const ch = await sharedChangesSince(store, box.id, cached.modSeq, userId);
+    if (!ch.expungedComplete || ch.changed.length + ch.expunged.length > Math.max(1000, cached.uids.length / 8)) return undefined;
+    const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly || box.recentlyDeleted, userId, {
+      uids: cached.uids.slice(), flagSets: cached.flagSets as string[][], flagSet: cached.flagSet.slice(), uidNext: box.uidNext, modSeq: cached.modSeq,
+    });
+    view.recentlyDeleted = box.recentlyDeleted;
+    const mine = claimRecent(box, view.msgs.lastUid(), !view.readOnly);
+    if (mine) view.recentRanges.push(mine);
+    await view.apply(store, ch);
+    view.removeUids([...view.pendingExpunge]);
+    view.pendingFlags.clear();
+    view.rows.clear(); // rows of the changes: a fresh view remembers none
+    view.announcedExists = view.msgs.length;
+    view.keywordsChanged = false;
+    return view;
+  }
+
+  /** This view's messages as a snapshot to remember: copies (the view keeps changing its own arrays). */
+  private compactState(): CachedSnapshot {
+    return { uidValidity: this.uidValidity, modSeq: this.modSeq, uids: this.msgs.uids().slice(), flagSet: this.msgs.flagSets().slice(), flagSets: this.flagTable.all().map((l) => [...l]) };
   }
 
   get uidNext(): number {
@@ -302,6 +341,8 @@ export class MailboxView {
    * (shared with other sessions' reads: not to be modified).
    */
   async catchUp(store: Store, since: ModSeq): Promise<Changes> {
+    // The client is as new as this view (a reconnect with no changes): nothing to read; later changes come by poll
+    if (since >= this.modSeq && this.settled()) return { highestModSeq: this.modSeq, changed: [], expunged: [], expungedComplete: true };
     const ch = await sharedChangesSince(store, this.mailboxId, Math.min(since, this.modSeq), this.userId);
     await this.apply(store, ch);
     this.removeUids([...this.pendingExpunge]);

@@ -74,6 +74,44 @@ export class ConnectionClosed extends Error {
  */
 export type LineResult = { line: Buffer } | { tooLong: true; head?: Buffer; tail?: Buffer };
 
+/**
+ * Callbacks per shutdown signal, behind ONE 'abort' listener on it: EventTarget checks
+ * every registered listener for a duplicate on each addEventListener, so 10,000 sessions
+ * each adding their own made accepting connections quadratic (5 s of CPU to open 10,000).
+ * The listener goes when its last callback does, so a closed session holds nothing.
+ */
+const abortFanOut = new WeakMap<AbortSignal, { callbacks: Set<() => void>; listener: () => void }>();
+
+/** How many open connections wait on `signal` (all behind one EventTarget listener). */
+export function shutdownWaiters(signal: AbortSignal): number {
+  return abortFanOut.get(signal)?.callbacks.size ?? 0;
+}
+
+/** Calls `fn` once when `signal` aborts; returns the function that forgets it. */
+function onSignalAbort(signal: AbortSignal, fn: () => void): Off {
+  let entry = abortFanOut.get(signal);
+  if (!entry) {
+    const callbacks = new Set<() => void>();
+    const listener = () => {
+      abortFanOut.delete(signal);
+      for (const cb of [...callbacks]) cb();
+      callbacks.clear();
+    };
+    entry = { callbacks, listener };
+    abortFanOut.set(signal, entry);
+    signal.addEventListener('abort', listener, { once: true });
+  }
+  const e = entry;
+  e.callbacks.add(fn);
+  return () => {
+    e.callbacks.delete(fn);
+    if (e.callbacks.size === 0 && abortFanOut.get(signal) === e) {
+      abortFanOut.delete(signal);
+      signal.removeEventListener('abort', e.listener);
+    }
+  };
+}
+
 /** A pure codec that finds the end of a terminated body (e.g. SMTP DATA) in a stream of chunks. */
 export interface TerminatorDecoder {
   /** Decoded bytes of `chunk`, and the index just past the terminator in `chunk`, or -1 while the body goes on. */
@@ -136,11 +174,7 @@ export class Connection {
     this.attach(socket);
     const signal = opts.signal;
     if (signal?.aborted) queueMicrotask(() => this.onAbort());
-    else if (signal) {
-      const onAbort = () => this.onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.offs.push(() => signal.removeEventListener('abort', onAbort));
-    }
+    else if (signal) this.offs.push(onSignalAbort(signal, () => this.onAbort()));
     if (socket.destroyed) queueMicrotask(() => this.onSocketClose());
   }
 

@@ -107,10 +107,11 @@ describe('QRESYNC resync property', () => {
 
   async function truth(name: string): Promise<Map<number, string>> {
     const c = sessions[3];
-    const text = await c.ok(`EXAMINE ${name}`).then(() => c.ok('UID FETCH 1:* (FLAGS)'));
+    // INTERNALDATE makes FETCH read each row from the store, not the view (which SELECT may build from a remembered snapshot)
+    const text = await c.ok(`EXAMINE ${name}`).then(() => c.ok('UID FETCH 1:* (FLAGS INTERNALDATE)'));
     const out = new Map<number, string>();
     for (const line of text.split('\r\n')) {
-      const m = /^\* \d+ FETCH \(FLAGS \(([^)]*)\) UID (\d+)\)$/.exec(line);
+      const m = /^\* \d+ FETCH \(FLAGS \(([^)]*)\) INTERNALDATE "[^"]*" UID (\d+)\)$/.exec(line);
       if (m) out.set(Number(m[2]), norm(m[1]));
     }
     await c.ok('UNSELECT');

@@ -18,6 +18,7 @@ import { createAuthenticator } from '../../src/auth/authenticate.js';
 import { deliveryContext } from '../../src/mail/delivery-context.js';
 import { createUser } from '../../src/mail/accounts.js';
 import { ImapSession } from '../../src/imap/session.js';
+import { shutdownWaiters } from '../../src/net/connection.js';
 import type { Services } from '../../src/services.js';
 
 const USER = 'lifecycle@example.test';
@@ -113,7 +114,11 @@ describe('IMAP session lifecycle (in process)', () => {
     return c;
   }
 
-  const listeners = () => getEventListeners(ac.signal, 'abort').length;
+  /** Open sessions waiting on the shutdown signal; they share one EventTarget listener (connection.ts), so adding one stays O(1). */
+  const listeners = () => {
+    assert.ok(getEventListeners(ac.signal, 'abort').length <= 1, 'one listener on the signal, whatever the number of sessions');
+    return shutdownWaiters(ac.signal);
+  };
 
   /** Waits until every server-side socket of this process has closed. */
   async function allClosed(): Promise<void> {

@@ -14,6 +14,9 @@ import { ImapNo } from '../errors.js';
 /** Ranges larger than this are streamed instead of buffered. */
 export const STREAM_THRESHOLD = 1024 * 1024;
 
+/** A top-level header block up to this size is kept in the content cache once read. */
+export const HEADER_BLOCK_MAX = 256 * 1024;
+
 /** What a body item sends: a buffer, or a stream with its wire length known in advance. */
 export type BodyData = { kind: 'bytes'; bytes: Buffer } | { kind: 'stream'; length: number; open: () => Promise<Readable> };
 
@@ -44,12 +47,20 @@ export async function sectionData(store: Store, meta: CachedContent, section: Se
     };
   }
   const headerEnd = meta.index.body.headerEnd;
-  let raw: Buffer;
-  if (answer.end <= headerEnd && headerEnd <= 256 * 1024) {
-    // inside the top-level header: served from the cached header block, no blob read
-    meta.header ??= await readAll(await store.openContent(meta.id, 0, headerEnd));
-    raw = meta.header.subarray(answer.start, answer.end);
-  } else raw = await readAll(await store.openContent(meta.id, answer.start, answer.end));
+  if (answer.end <= headerEnd && headerEnd <= HEADER_BLOCK_MAX) {
+    // inside the top-level header: served from the cached header block, no blob read, each spec filtered once
+    const spec = formatSection(section);
+    let bytes = meta.headerSections?.get(spec);
+    if (!bytes) {
+      meta.header ??= await readAll(await store.openContent(meta.id, 0, headerEnd));
+      const raw = meta.header.subarray(answer.start, answer.end);
+      bytes = sectionBytes(raw, { ...answer, start: 0, end: raw.length });
+      const cached = (meta.headerSections ??= new Map());
+      if (cached.size < 8) cached.set(spec, bytes); // a few specs per content: clients ask for one or two lists
+    }
+    return { kind: 'bytes', bytes: applyPartial(bytes, partial) };
+  }
+  const raw = await readAll(await store.openContent(meta.id, answer.start, answer.end));
   const bytes = sectionBytes(raw, { ...answer, start: 0, end: raw.length });
   return { kind: 'bytes', bytes: applyPartial(bytes, partial) };
 }

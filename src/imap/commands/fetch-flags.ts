@@ -6,8 +6,8 @@ import type { FetchItem } from '../protocol/index.js';
 import { flagsWithRecent, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 
-/** Messages per write: large enough that a big FETCH is a few hundred writes, small enough to keep memory flat. */
-const CHUNK = 2000;
+/** Bytes per write: a 100,000-message FETCH is about a dozen writes, memory stays flat. */
+const CHUNK_BYTES = 256 * 1024;
 
 /** True when every item is FLAGS or UID: nothing but what the view holds. */
 export function onlyFlagsAndUid(items: readonly FetchItem[]): boolean {
@@ -22,28 +22,78 @@ export function onlyFlagsAndUid(items: readonly FetchItem[]): boolean {
 export async function fetchFlagsFromView(s: ImapSession, msgs: readonly ViewMessage[], items: readonly FetchItem[]): Promise<void> {
   const view = s.view();
   await view.poll(s.services.store);
-  const formatted = new Map<number, string>();
-  const flagsText = (seq: number, uid: number): string => {
+  // Each distinct flag list is encoded once; responses are written as bytes straight into
+  // a chunk (no string per line to build, flatten and encode: that was most of the time).
+  const formatted = new Map<number, Buffer>();
+  const flagsBytes = (seq: number, uid: number): Buffer => {
     const { set, flags } = view.flagSetOfSeq(seq);
     const recent = !s.rev2 && view.isRecent(uid);
     const key = set * 2 + (recent ? 1 : 0);
-    let text = formatted.get(key);
-    if (text === undefined) formatted.set(key, (text = `FLAGS ${flagsWithRecent(flags, recent, s.rev2)}`));
-    return text;
+    let bytes = formatted.get(key);
+    if (bytes === undefined) formatted.set(key, (bytes = Buffer.from(`FLAGS ${flagsWithRecent(flags, recent, s.rev2)}`, 'utf8')));
+    return bytes;
   };
-  const attrs = items.map((i) => (i.type === 'simple' ? i.attr : ''));
-  for (let start = 0; start < msgs.length && !s.isClosed; start += CHUNK) {
-    let out = '';
-    for (let k = start; k < Math.min(msgs.length, start + CHUNK); k++) {
-      const m = msgs[k];
-      out += `* ${m.seq} FETCH (`;
-      for (let a = 0; a < attrs.length; a++) {
-        if (a > 0) out += ' ';
-        out += attrs[a] === 'UID' ? `UID ${m.uid}` : flagsText(m.seq, m.uid);
-      }
-      out += ')\r\n';
+  const uidItem = items.map((i) => i.type === 'simple' && i.attr === 'UID');
+  let out = new ChunkWriter(CHUNK_BYTES);
+  for (let k = 0; k < msgs.length && !s.isClosed; k++) {
+    const m = msgs[k];
+    let need = 32;
+    const parts = uidItem.map((isUid) => (isUid ? null : flagsBytes(m.seq, m.uid)));
+    for (const p of parts) need += (p?.length ?? 0) + 16;
+    if (!out.fits(need)) {
+      s.sendBytes(out.take());
+      if (s.needsDrain()) await s.drain();
+      out = new ChunkWriter(Math.max(CHUNK_BYTES, need));
     }
-    s.send(out);
-    if (s.needsDrain()) await s.drain();
+    out.ascii('* ');
+    out.int(m.seq);
+    out.ascii(' FETCH (');
+    for (let a = 0; a < parts.length; a++) {
+      if (a > 0) out.byte(0x20);
+      const p = parts[a];
+      if (p === null) {
+        out.ascii('UID ');
+        out.int(m.uid);
+      } else out.bytes(p);
+    }
+    out.ascii(')\r\n');
+  }
+  if (out.length > 0 && !s.isClosed) s.sendBytes(out.take());
+}
+
+/** Appends ASCII, integers and bytes to one preallocated buffer. */
+class ChunkWriter {
+  private readonly buf: Buffer;
+  length = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  fits(n: number): boolean {
+    return this.length + n <= this.buf.length;
+  }
+
+  byte(b: number): void {
+    this.buf[this.length++] = b;
+  }
+
+  ascii(text: string): void {
+    for (let i = 0; i < text.length; i++) this.buf[this.length++] = text.charCodeAt(i);
+  }
+
+  int(n: number): void {
+    if (n >= 10) this.int(Math.floor(n / 10));
+    this.buf[this.length++] = 0x30 + (n % 10);
+  }
+
+  bytes(b: Buffer): void {
+    b.copy(this.buf, this.length);
+    this.length += b.length;
+  }
+
+  /** The bytes written (the writer is done with them). */
+  take(): Buffer {
+    return this.buf.subarray(0, this.length);
   }
 }

@@ -2,16 +2,17 @@
 // RFC3516 (BINARY), RFC8970 (PREVIEW), RFC8474 (EMAILID/THREADID), RFC7162 3.1.4 (MODSEQ, CHANGEDSINCE), 3.2.6 (VANISHED)
 // Messages are read in batches; each response is written as it is built and the socket's
 // backpressure is awaited between messages, so 10,000 BODY[] stream with bounded memory.
-import type { MessageRow } from '../../store/types.js';
+import type { MessageRow, Store } from '../../store/types.js';
 import { fetchSetsSeen, parseFetch, seqSetHas, seqSetMaxNumber, type FetchCommand, type FetchItem } from '../protocol/index.js';
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
-import { cachedContent, type CachedContent } from '../content-cache.js';
+import { cachedIndexes, type CachedContent } from '../content-cache.js';
+import { knownContentId, noteContentIds } from '../content-ids.js';
 import { flagsWithRecent, vanishedLines, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
-import { binaryData, sectionData, type BodyData } from './fetch-body.js';
+import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
 import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
 import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
@@ -39,6 +40,44 @@ function needsContent(items: readonly FetchItem[]): boolean {
   return items.some((i) => i.type !== 'simple' || NEEDS_CONTENT.has(i.attr));
 }
 
+/** True when the only bytes sent are from the top-level header (HEADER, HEADER.FIELDS…, RFC822.HEADER): a mail client's message list. */
+function readsOnlyTopHeader(items: readonly FetchItem[]): boolean {
+  let header = false;
+  for (const i of items) {
+    if (i.type === 'section') {
+      if (i.section.part.length > 0 || !i.section.text?.startsWith('HEADER')) return false;
+      header = true;
+    } else if (i.type === 'binary' || i.type === 'binary.size' || (i.type === 'simple' && (i.attr === 'RFC822' || i.attr === 'RFC822.TEXT'))) return false;
+    else if (i.type === 'simple' && i.attr === 'RFC822.HEADER') header = true;
+  }
+  return header;
+}
+
+/** Header blocks read at once per FETCH batch: the reads overlap instead of waiting one by one. */
+const HEADER_READS = 16;
+
+/**
+ * Reads the top-level header blocks the cache lacks, HEADER_READS at a time (each is a
+ * segment lookup in the store and one small file read), so a cold FETCH of 500 messages'
+ * header fields waits for about 500/16 reads in a row, not 500. A content gone meanwhile is
+ * left for the per-message path to report.
+ */
+async function prefetchHeaders(store: Store, metas: CachedContent[]): Promise<void> {
+  const todo = metas.filter((m) => m.header === undefined && m.index.body.headerEnd <= HEADER_BLOCK_MAX);
+  let next = 0;
+  const worker = async () => {
+    while (next < todo.length) {
+      const m = todo[next++];
+      try {
+        m.header ??= await readAll(await store.openContent(m.id, 0, m.index.body.headerEnd));
+      } catch (err) {
+        if (!isStoreError(err, 'notfound')) throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEADER_READS, todo.length) }, worker));
+}
+
 /** Latin-1 response text, raw bytes, or a literal body. */
 type Piece = string | Buffer | BodyData;
 
@@ -56,20 +95,23 @@ export const fetch = {
     if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
-    const batchSize = sendsBytes(cmd.items) ? BODY_BATCH : META_BATCH;
+    const headerOnly = readsOnlyTopHeader(cmd.items);
+    const batchSize = sendsBytes(cmd.items) && !headerOnly ? BODY_BATCH : META_BATCH;
     let missing = 0;
+    const rowFree = !setSeen && rowFreeItems(cmd.items);
+    if (rowFree) await view.poll(s.services.store); // flags from the view, as fresh as a store read (fetch-flags.ts)
     for (let i = 0; i < msgs.length && !s.isClosed; i += batchSize) {
       const batch = msgs.slice(i, i + batchSize);
-      const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.viewerId());
-      view.remember(fresh);
-      const rows = new Map(fresh.map((r) => [r.uid as number, r]));
+      const rows = rowFree ? await rowsFromView(s, view, batch) : await readRows(s, view, batch);
       const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
+      const metas = withContent ? await cachedIndexes(s.services.store, batch.map((m) => (rows.get(m.uid) ?? view.rememberedRow(m.uid))?.contentId).filter((id) => id !== undefined)) : null;
+      if (metas && headerOnly) await prefetchHeaders(s.services.store, [...metas.values()]);
       s.cork(); // one write per batch instead of several per message
       try {
         for (const m of batch) {
           // RFC 2180 4.1.1: a message expunged elsewhere is still served until its EXPUNGE is announced
           const row = rows.get(m.uid) ?? view.rememberedRow(m.uid);
-          const meta = row && withContent ? await cachedContent(s.services.store, row.contentId) : null;
+          const meta = row && metas ? (metas.get(row.contentId) ?? null) : null;
           if (!row || (withContent && !meta) || !(await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
             missing++; // gone for good (content released); its EXPUNGE comes at an allowed moment
             continue;
@@ -122,6 +164,41 @@ function absentInSet(view: MailboxView, inSet: (u: number) => boolean): number[]
   const out: number[] = [];
   for (let u = 1; u < view.uidNext; u++) if (inSet(u)) out.push(u);
   return out;
+}
+
+/** Simple items answered from the view and the content alone (no INTERNALDATE, MODSEQ, object ids). */
+const ROW_FREE = new Set(['UID', 'FLAGS', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
+
+/** True when no item needs the message row beyond its UID, flags and content (the caller excludes \Seen-setting FETCH). */
+function rowFreeItems(items: readonly FetchItem[]): boolean {
+  return items.every((i) => i.type !== 'simple' || ROW_FREE.has(i.attr));
+}
+
+/** The batch's rows from the store (remembered by the view, their content ids noted). */
+async function readRows(s: ImapSession, view: MailboxView, batch: readonly ViewMessage[]): Promise<Map<number, MessageRow>> {
+  const fresh = await s.services.store.getMessages(view.mailboxId, batch.map((m) => m.uid), s.viewerId());
+  view.remember(fresh);
+  noteContentIds(s.services.store, view.uidValidity, fresh);
+  return new Map(fresh.map((r) => [r.uid as number, r]));
+}
+
+/**
+ * Rows for items that need only UID, flags and content: flags from the view, content ids
+ * from the process-wide map (content-ids.ts); only the messages it does not know are read.
+ * A message expunged elsewhere but still in the view is served as RFC 2180 4.1.1 allows.
+ */
+async function rowsFromView(s: ImapSession, view: MailboxView, batch: readonly ViewMessage[]): Promise<Map<number, MessageRow>> {
+  const store = s.services.store;
+  const unknown = batch.filter((m) => knownContentId(store, view.mailboxId, view.uidValidity, m.uid) === undefined);
+  const read = unknown.length > 0 ? await readRows(s, view, unknown) : new Map<number, MessageRow>();
+  const rows = new Map<number, MessageRow>();
+  for (const m of batch) {
+    const contentId = knownContentId(store, view.mailboxId, view.uidValidity, m.uid);
+    const row = read.get(m.uid) ?? view.rememberedRow(m.uid);
+    if (row) rows.set(m.uid, { ...row, flags: [...view.flagsOf(m.uid)] });
+    else if (contentId !== undefined && view.seqOf(m.uid) > 0) rows.set(m.uid, { uid: m.uid, mailboxId: view.mailboxId, flags: [...view.flagsOf(m.uid)], contentId } as MessageRow);
+  }
+  return rows;
 }
 
 async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], byUid: Map<number, MessageRow>): Promise<Set<number>> {
@@ -217,11 +294,9 @@ async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: C
     case 'RFC822.SIZE':
       return `RFC822.SIZE ${meta.index.size}`; // counts bare LF as CRLF, like BODY[] on the wire
     case 'ENVELOPE':
-      return `ENVELOPE ${formatEnvelope(meta.index.envelope)}`;
     case 'BODY':
-      return `BODY ${formatBodyStructure(meta.index.body, false)}`;
     case 'BODYSTRUCTURE':
-      return `BODYSTRUCTURE ${formatBodyStructure(meta.index.body, true)}`;
+      return formattedItem(meta, attr);
     case 'RFC822':
       return sectionData(s.services.store, meta, { part: [] }, undefined);
     case 'RFC822.HEADER':
@@ -231,6 +306,13 @@ async function simpleItem(s: ImapSession, attr: string, row: MessageRow, meta: C
     default:
       throw new ImapNo(`Unsupported FETCH item ${attr}`, 'CLIENTBUG', 'BAD');
   }
+}
+
+/** The item as formatted once per content (cached with the content's index). */
+function formattedItem(meta: CachedContent, attr: 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE'): string {
+  const done = (meta.formatted ??= {});
+  return (done[attr] ??=
+    attr === 'ENVELOPE' ? `ENVELOPE ${formatEnvelope(meta.index.envelope)}` : `${attr} ${formatBodyStructure(meta.index.body, attr === 'BODYSTRUCTURE')}`);
 }
 
 /**

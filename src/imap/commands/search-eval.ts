@@ -8,7 +8,7 @@
 import type { MessageRow, Store, Uid } from '../../store/types.js';
 import { seqSetHas, type CalendarDate, type SearchKey } from '../protocol/index.js';
 import type { MailboxView } from '../selected.js';
-import { cachedContent, peekContent, type CachedContent } from '../content-cache.js';
+import { cachedContent, peekContent, type SearchableContent } from '../content-cache.js';
 import { addressSearchText } from '../../mime/search-text.js';
 
 export interface Candidate {
@@ -33,10 +33,10 @@ export class ContentNotLoaded extends Error {
  * store read happens only for the contents a key really reached (in batches, see search.ts).
  */
 export class ContentCache {
-  private readonly loaded = new Map<string, CachedContent | null>();
+  private readonly loaded = new Map<string, SearchableContent | null>();
   constructor(private readonly store: Store) {}
   /** Index and header text; throws ContentNotLoaded when neither this search nor the process cache has it. */
-  get(id: string): CachedContent | null {
+  get(id: string): SearchableContent | null {
     const mine = this.loaded.get(id);
     if (mine !== undefined) return mine;
     const hit = peekContent(this.store, id);
@@ -210,7 +210,7 @@ function headerPart(text: string): string {
 }
 
 /** The lower-cased values of each header field, split once per cached content (a search tests every candidate). */
-function headerFields(meta: CachedContent): Map<string, string[]> {
+function headerFields(meta: SearchableContent): Map<string, string[]> {
   if (meta.fields) return meta.fields;
   const fields = new Map<string, string[]>();
   for (const line of headerPart(meta.headerText).split('\n')) {
@@ -234,7 +234,7 @@ function lowerValue(key: SearchKey & { value: string }): string {
   return v;
 }
 
-function headerMatches(meta: CachedContent, field: string, v: string): boolean {
+function headerMatches(meta: SearchableContent, field: string, v: string): boolean {
   const values = headerFields(meta).get(field);
   if (!values) return false;
   for (const line of values) if (line.includes(v)) return true; // RFC 9051 6.4.4: empty value = field present
@@ -253,13 +253,13 @@ function isAddressField(field: string): field is AddressField {
  * `user@domain.org` finds `<user (comment)@ (comment) domain.org>` and a decoded display name
  * finds its encoded words; still a case-insensitive substring.
  */
-function addressMatches(meta: CachedContent, field: AddressField, v: string): boolean {
+function addressMatches(meta: SearchableContent, field: AddressField, v: string): boolean {
   meta.addresses ??= {};
   const text = (meta.addresses[field] ??= addressSearchText(meta.index.envelope[field]).toLowerCase());
   return text.includes(v);
 }
 
-function contentOf(c: Candidate, env: SearchEnv): CachedContent | null {
+function contentOf(c: Candidate, env: SearchEnv): SearchableContent | null {
   const id = c.row?.contentId ?? c.contentId;
   if (id === undefined) throw new Error(`search: a key needs the content of UID ${c.uid}, which needsContent() did not resolve`);
   return env.contents.get(id);

@@ -23,7 +23,7 @@ import type { DeletedBy, DeletedMessage, Id, RestoredMessage, RetentionSettings,
 import { releaseContents, countContents } from './contents.js';
 import { joinFlags, splitFlags } from './flags.js';
 import { createMailboxRow, requireMailbox } from './mailboxes.js';
-import { chargeUser, chargeWithinQuota, checkUids, logExpunged, shrinkMailbox, takeUids } from './messages.js';
+import { chargeUser, chargeWithinQuota, checkUids, logExpunged, shrinkMailbox, takeUids, tally } from './messages.js';
 import { MAILBOX_SELECT, MESSAGE_SELECT, toMessage, type MailboxRecord, type MessageRecord } from './rows.js';
 import type { ReadTx, Tx } from './tx.js';
 
@@ -96,14 +96,14 @@ export async function retainRows(
   const bytes = rows.reduce((sum, r) => sum + r.size, 0);
   const srcModSeq = leaving ? 0 : await tx.modSeq(box.id);
   const rdModSeq = await tx.modSeq(rd.id);
-  if (!leaving) await shrinkMailbox(tx, box.id, rows.length, bytes);
-  const first = await takeUids(tx, rd.id, rows.length, bytes);
-  const now = Date.now();
   const record = recordKeywords(by, box.name);
+  // \Deleted was only the means of expunging: a restored message must not go at the next EXPUNGE
+  const kept = rows.map((r) => joinFlags([...withoutRecord(splitFlags(r.flags)).filter((f) => f !== '\\Deleted'), ...record]));
+  if (!leaving) await shrinkMailbox(tx, box.id, tally(rows));
+  const first = await takeUids(tx, rd.id, tally(rows.map((r, i) => ({ flags: kept[i], size: r.size }))));
+  const now = Date.now();
   for (const [i, r] of rows.entries()) {
-    // \Deleted was only the means of expunging: a restored message must not go at the next EXPUNGE
-    const flags = joinFlags([...withoutRecord(splitFlags(r.flags)).filter((f) => f !== '\\Deleted'), ...record]);
-    await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ?, flags = ? WHERE id = ?', [rd.id, first + i, rdModSeq, now, flags, r.id]);
+    await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, shared_modseq = NULL, save_date = ?, flags = ? WHERE id = ?', [rd.id, first + i, rdModSeq, now, kept[i], r.id]);
   }
   await tx.exec(
     `INSERT INTO deleted_messages (message_id, user_id, deleted_at, mailbox_id, mailbox_name, protocol, actor, charged)
@@ -133,11 +133,10 @@ async function chargedRows<T extends { id: number }>(tx: ReadTx, rows: T[]): Pro
 export async function removeRows(tx: Tx, box: MailboxRecord, rows: MessageRecord[], keep: number): Promise<Uid[]> {
   const counted = box.recently_deleted ? await chargedRows(tx, rows) : rows;
   const gone = rows.map((r) => r.uid);
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
   const modSeq = await tx.modSeq(box.id);
   await tx.exec(`DELETE FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`, [box.id, tx.d.listParam(gone)]);
   await logExpunged(tx, box.id, modSeq, gone, keep);
-  await shrinkMailbox(tx, box.id, rows.length, bytes);
+  await shrinkMailbox(tx, box.id, tally(rows));
   await chargeUser(tx, box.user_id, -counted.reduce((sum, r) => sum + r.size, 0), -counted.length);
   await releaseContents(tx, countContents(rows));
   tx.touch('expunge', box.user_id, box.id);
@@ -153,16 +152,15 @@ export async function restoreRows(tx: Tx, rd: MailboxRecord, rows: MessageRecord
   const counted = new Set((await chargedRows(tx, rows)).map((r) => r.id));
   const free = rows.filter((r) => !counted.has(r.id));
   if (free.length > 0) await chargeWithinQuota(tx, rd.user_id, free.reduce((sum, r) => sum + r.size, 0), free.length);
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
   const rdModSeq = await tx.modSeq(rd.id);
   const dstModSeq = await tx.modSeq(dst.id);
-  await shrinkMailbox(tx, rd.id, rows.length, bytes);
-  const first = await takeUids(tx, dst.id, rows.length, bytes);
+  const back = rows.map((r) => joinFlags(withoutRecord(splitFlags(r.flags))));
+  await shrinkMailbox(tx, rd.id, tally(rows));
+  const first = await takeUids(tx, dst.id, tally(rows.map((r, i) => ({ flags: back[i], size: r.size }))));
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {
-    const flags = joinFlags(withoutRecord(splitFlags(r.flags)));
-    await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, save_date = ?, flags = ? WHERE id = ?', [dst.id, first + i, dstModSeq, now, flags, r.id]);
+    await tx.exec('UPDATE messages SET mailbox_id = ?, uid = ?, modseq = ?, shared_modseq = NULL, save_date = ?, flags = ? WHERE id = ?', [dst.id, first + i, dstModSeq, now, back[i], r.id]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
   await tx.exec(`DELETE FROM deleted_messages WHERE message_id ${tx.d.inList('int')}`, [tx.d.listParam(rows.map((r) => r.id))]);

@@ -71,32 +71,59 @@ export async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messa
   }
 }
 
-/** Reserves `n` UIDs in a mailbox and adds to its counters; returns the first UID. */
-export async function takeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<number> {
-  const r = await tx.get<{ uid_next: number }>(
-    'UPDATE mailboxes SET uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ? WHERE id = ? RETURNING uid_next',
-    [n, n, bytes, mailboxId],
-  );
-  if (!r) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
-  return r.uid_next - n;
+/**
+ * What a set of rows adds to a mailbox's counters: messages, bytes, and how many carry the
+ * shared \Seen and \Deleted flags (STATUS UNSEEN/DELETED read these instead of scanning).
+ */
+export interface Tally {
+  n: number;
+  bytes: number;
+  seen: number;
+  deleted: number;
 }
 
-/** The transaction's MODSEQ for the mailbox and `n` reserved UIDs, in one statement when the MODSEQ is not bumped yet. */
-async function stampAndTakeUids(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<{ modSeq: ModSeq; first: number }> {
+/** 1/0 for a stored (canonical, space-separated) flag list holding `flag`: the same exact token rule as SQL hasFlag. */
+function holds(flags: string, flag: '\\Seen' | '\\Deleted'): number {
+  return ` ${flags} `.includes(` ${flag} `) ? 1 : 0;
+}
+
+export function tally(rows: readonly { flags: string; size: number }[]): Tally {
+  const t: Tally = { n: rows.length, bytes: 0, seen: 0, deleted: 0 };
+  for (const r of rows) {
+    t.bytes += r.size;
+    t.seen += holds(r.flags, '\\Seen');
+    t.deleted += holds(r.flags, '\\Deleted');
+  }
+  return t;
+}
+
+const GROW = 'uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ?, seen_count = seen_count + ?, deleted_count = deleted_count + ?';
+
+/** Reserves `t.n` UIDs in a mailbox and adds to its counters; returns the first UID. */
+export async function takeUids(tx: Tx, mailboxId: Id, t: Tally): Promise<number> {
+  const r = await tx.get<{ uid_next: number }>(`UPDATE mailboxes SET ${GROW} WHERE id = ? RETURNING uid_next`, [t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId]);
+  if (!r) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
+  return r.uid_next - t.n;
+}
+
+/** The transaction's MODSEQ for the mailbox and `t.n` reserved UIDs, in one statement when the MODSEQ is not bumped yet. */
+async function stampAndTakeUids(tx: Tx, mailboxId: Id, t: Tally): Promise<{ modSeq: ModSeq; first: number }> {
   const known = tx.knownModSeq(mailboxId);
-  if (known !== undefined) return { modSeq: known, first: await takeUids(tx, mailboxId, n, bytes) };
+  if (known !== undefined) return { modSeq: known, first: await takeUids(tx, mailboxId, t) };
   const r = await tx.get<{ uid_next: number; highest_modseq: number }>(
-    `UPDATE mailboxes SET highest_modseq = highest_modseq + 1, uid_next = uid_next + ?, message_count = message_count + ?, total_size = total_size + ?
-     WHERE id = ? RETURNING uid_next, highest_modseq`,
-    [n, n, bytes, mailboxId],
+    `UPDATE mailboxes SET highest_modseq = highest_modseq + 1, ${GROW} WHERE id = ? RETURNING uid_next, highest_modseq`,
+    [t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId],
   );
   if (!r) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
   tx.setModSeq(mailboxId, r.highest_modseq);
-  return { modSeq: r.highest_modseq, first: r.uid_next - n };
+  return { modSeq: r.highest_modseq, first: r.uid_next - t.n };
 }
 
-export async function shrinkMailbox(tx: Tx, mailboxId: Id, n: number, bytes: number): Promise<void> {
-  await tx.exec('UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ? WHERE id = ?', [n, bytes, mailboxId]);
+export async function shrinkMailbox(tx: Tx, mailboxId: Id, t: Tally): Promise<void> {
+  await tx.exec(
+    'UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ?, seen_count = seen_count - ?, deleted_count = deleted_count - ? WHERE id = ?',
+    [t.n, t.bytes, t.seen, t.deleted, mailboxId],
+  );
 }
 
 /**
@@ -160,14 +187,15 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const size = await acquireContent(tx, req.content);
   if (req.ignoreQuota) await chargeUser(tx, box.user_id, size, 1);
   else await chargeWithinQuota(tx, box.user_id, size, 1);
-  const { modSeq, first: uid } = await stampAndTakeUids(tx, box.id, 1, size);
+  // A member's \Seen (APPEND, the Sent copy) is private to the member (RFC 9051 2.3.2 leaves per-user \Seen to the server)
+  const privateSeen = req.viewerId !== undefined && seenIsPrivate(req.viewerId) && flags.includes(SEEN);
+  const stored = joinFlags(privateSeen ? withoutSeen(flags) : flags); // the shared column, which the counters count
+  const { modSeq, first: uid } = await stampAndTakeUids(tx, box.id, tally([{ flags: stored, size }]));
   const now = Date.now();
   const emailId = newObjectId('M');
   const threadId = await threadFor(tx, box.user_id, req.threadKeys);
   const uidl = newObjectId('U');
-  // A member's \Seen (APPEND, the Sent copy) is private to the member (RFC 9051 2.3.2 leaves per-user \Seen to the server)
-  const privateSeen = req.viewerId !== undefined && seenIsPrivate(req.viewerId) && flags.includes(SEEN);
-  const params = [box.id, uid, modSeq, joinFlags(privateSeen ? withoutSeen(flags) : flags), internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl];
+  const params = [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl];
   if (!privateSeen) await tx.exec(INSERT_MESSAGE, params);
   else {
     const id = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, params))!.id;
@@ -202,14 +230,6 @@ function hasFlag(d: Dialect, column: string): string {
   return `(${d.position(`(' ' || ${column} || ' ')`)} > 0)`;
 }
 
-/** Shared flags over the mailbox's rows: one pass on the mailbox_id index, no join. */
-function sharedCounts(d: Dialect): string {
-  return `SELECT count(*) AS messages, coalesce(sum(m.size), 0) AS size,
-         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 0 ELSE 1 END), 0) AS unseen,
-         coalesce(sum(CASE WHEN ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS deleted
-    FROM messages m WHERE m.mailbox_id = ?`;
-}
-
 /** The viewer's private flags that add \Seen or \Deleted to a row lacking it (few rows: private_flags_user). */
 function privateCounts(d: Dialect): string {
   return `SELECT coalesce(sum(CASE WHEN ${hasFlag(d, 'pf.flags')} AND NOT ${hasFlag(d, 'm.flags')} THEN 1 ELSE 0 END), 0) AS seen,
@@ -236,26 +256,26 @@ async function setPrivateFlags(tx: Tx, messageId: number, viewerId: Id, flags: s
 }
 
 /**
- * Counts by SQL aggregates (no rows loaded), flags merged as toMessage merges them: a row
- * is seen when its shared or the viewer's private flags hold \Seen. Two statements, one
- * snapshot: a LEFT JOIN of private_flags per row costs more than the whole count.
+ * Counts from the mailbox row's counters (kept by every write path in this file: no scan
+ * of a 100,000-message mailbox per STATUS), plus the viewer's private flags, merged as
+ * toMessage merges them: a row is seen when its shared or the viewer's private flags hold
+ * \Seen. Both reads in one snapshot.
  */
 export async function mailboxCounts(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MailboxCounts> {
-  await requireMailbox(tx, mailboxId);
+  const box = await requireMailbox(tx, mailboxId);
   const seen = ' \\Seen ';
   const deleted = ' \\Deleted ';
-  const a = (await tx.get<MailboxCounts>(sharedCounts(tx.d), [seen, deleted, mailboxId]))!;
   if (seenIsPrivate(viewerId)) {
     // A member's \Seen is only its own private one: unseen = rows − the member's seen rows.
     const m = (await tx.get<{ seen: number; deleted: number }>(memberCounts(tx.d), [seen, deleted, deleted, viewerId, mailboxId]))!;
-    return { messages: Number(a.messages), unseen: Number(a.messages) - Number(m.seen), deleted: Number(a.deleted) + Number(m.deleted), size: Number(a.size) };
+    return { messages: Number(box.message_count), unseen: Number(box.message_count) - Number(m.seen), deleted: Number(box.deleted_count) + Number(m.deleted), size: Number(box.total_size) };
   }
   const p = (await tx.get<{ seen: number; deleted: number }>(privateCounts(tx.d), [seen, seen, deleted, deleted, viewerId, mailboxId]))!;
   return {
-    messages: Number(a.messages),
-    unseen: Number(a.unseen) - Number(p.seen),
-    deleted: Number(a.deleted) + Number(p.deleted),
-    size: Number(a.size),
+    messages: Number(box.message_count),
+    unseen: Number(box.message_count) - Number(box.seen_count) - Number(p.seen),
+    deleted: Number(box.deleted_count) + Number(p.deleted),
+    size: Number(box.total_size),
   };
 }
 
@@ -268,6 +288,8 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
   const box = await lockMailbox(tx, u.mailboxId);
   const result: FlagUpdateResult = { changed: [], failed: [] };
   const apply = seenIsPrivate(u.viewerId) ? applyAsMember : applyAsOwner;
+  let seen = 0; // changes to the shared column's \Seen and \Deleted, for the mailbox counters
+  let deleted = 0;
   for (const r of await selectByUids(tx, box.id, u.uids, u.viewerId)) {
     // RFC 7162 3.1.3: a row modified after UNCHANGEDSINCE is not changed and is reported
     if (u.unchangedSince !== undefined && viewModSeq(r, u.viewerId) > u.unchangedSince) {
@@ -275,7 +297,13 @@ export async function updateFlags(tx: Tx, u: FlagUpdate): Promise<FlagUpdateResu
       continue;
     }
     const next = await apply(tx, box.id, r, u, change);
-    if (next) result.changed.push(toMessage(next, u.viewerId));
+    if (!next) continue;
+    seen += holds(next.flags, '\\Seen') - holds(r.flags, '\\Seen');
+    deleted += holds(next.flags, '\\Deleted') - holds(r.flags, '\\Deleted');
+    result.changed.push(toMessage(next, u.viewerId));
+  }
+  if (seen !== 0 || deleted !== 0) {
+    await tx.exec('UPDATE mailboxes SET seen_count = seen_count + ?, deleted_count = deleted_count + ? WHERE id = ?', [seen, deleted, box.id]);
   }
   if (result.changed.length > 0) tx.touch('flags', box.user_id, box.id);
   return result;
@@ -351,10 +379,10 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   if (dst.recently_deleted) throw new StoreError('invalid', 'messages enter Recently Deleted only by being expunged');
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
-  await chargeWithinQuota(tx, dst.user_id, bytes, rows.length);
+  const t = tally(rows);
+  await chargeWithinQuota(tx, dst.user_id, t.bytes, t.n);
   await addContentRefs(tx, countContents(rows));
-  const { modSeq, first } = await stampAndTakeUids(tx, dst.id, rows.length, bytes);
+  const { modSeq, first } = await stampAndTakeUids(tx, dst.id, t);
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {
@@ -389,16 +417,16 @@ export async function moveMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id, ke
   const rows = await selectByUids(tx, src.id, uids, 0);
   if (rows.length === 0) return { uidValidity: dst.uid_validity, mapping: [] };
   if (src.recently_deleted) return { uidValidity: dst.uid_validity, mapping: await restoreRows(tx, src, rows, dst, keep) };
-  const bytes = rows.reduce((sum, r) => sum + r.size, 0);
+  const t = tally(rows);
   if (src.user_id !== dst.user_id) {
-    await checkQuota(tx, dst.user_id, bytes, rows.length);
-    await chargeUser(tx, dst.user_id, bytes, rows.length);
-    await chargeUser(tx, src.user_id, -bytes, -rows.length);
+    await checkQuota(tx, dst.user_id, t.bytes, t.n);
+    await chargeUser(tx, dst.user_id, t.bytes, t.n);
+    await chargeUser(tx, src.user_id, -t.bytes, -t.n);
   }
   const srcModSeq = await tx.modSeq(src.id);
   const dstModSeq = await tx.modSeq(dst.id);
-  await shrinkMailbox(tx, src.id, rows.length, bytes);
-  const first = await takeUids(tx, dst.id, rows.length, bytes);
+  await shrinkMailbox(tx, src.id, t);
+  const first = await takeUids(tx, dst.id, t);
   const now = Date.now();
   const mapping = [];
   for (const [i, r] of rows.entries()) {

@@ -32,6 +32,9 @@ export interface MailboxRecord {
   expunged_floor: number;
   message_count: number;
   total_size: number;
+  /** Rows whose shared flags hold \Seen / \Deleted (migration 11; store/core/messages.ts keeps them). */
+  seen_count: number;
+  deleted_count: number;
   subscribed: number;
   /** 1 for the user's Recently Deleted mailbox (migration 10). */
   recently_deleted: number;

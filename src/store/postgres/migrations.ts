@@ -297,6 +297,18 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX deleted_messages_user ON deleted_messages (user_id, deleted_at);
     `,
   },
+  {
+    version: 11,
+    description: 'per-mailbox counts of \\Seen and \\Deleted rows',
+    // STATUS UNSEEN/DELETED read these (kept by store/core/messages.ts) instead of scanning the mailbox.
+    sql: `
+      ALTER TABLE mailboxes ADD COLUMN seen_count BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE mailboxes ADD COLUMN deleted_count BIGINT NOT NULL DEFAULT 0;
+      UPDATE mailboxes SET
+        seen_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND position(' \\Seen ' in ' ' || m.flags || ' ') > 0),
+        deleted_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND position(' \\Deleted ' in ' ' || m.flags || ' ') > 0);
+    `,
+  },
 ];
 
 /**

@@ -323,6 +323,22 @@ export const migrations: readonly Migration[] = [
         );
         CREATE INDEX deleted_messages_due ON deleted_messages(deleted_at);
         CREATE INDEX deleted_messages_user ON deleted_messages(user_id, deleted_at);
+        `);
+      },
+    },
+    {
+    version: 11,
+    description: 'per-mailbox counts of \\Seen and \\Deleted rows',
+    up(db) {
+      // STATUS UNSEEN/DELETED read these counters (store/core/messages.ts keeps them in the
+      // same transaction as the rows) instead of scanning the mailbox. Flags are stored
+      // canonical and space-separated, so a padded exact-token test counts them.
+      db.exec(`
+        ALTER TABLE mailboxes ADD COLUMN seen_count INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE mailboxes ADD COLUMN deleted_count INTEGER NOT NULL DEFAULT 0;
+        UPDATE mailboxes SET
+          seen_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND instr(' ' || m.flags || ' ', ' \\Seen ') > 0),
+          deleted_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND instr(' ' || m.flags || ' ', ' \\Deleted ') > 0);
       `);
     },
   },

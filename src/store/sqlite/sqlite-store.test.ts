@@ -222,6 +222,23 @@ describe('sqlite migrations', () => {
     await store.close();
   });
 
+  it('migration 11 counts the \\Seen and \\Deleted rows stored before it', async () => {
+    const dir = newDir();
+    let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { user, inbox } = await setup(store);
+    const flagSets = [['\\Seen'], ['\\Seen', '\\Deleted'], ['Seen', '$Deleted'], [], ['\\Deleted']];
+    for (const [n, flags] of flagSets.entries()) await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(n)]), flags });
+    await store.close();
+    // the database as version 10 left it: no counters
+    const db = new Database(path.join(dir, 'mailroom.db'));
+    db.exec('ALTER TABLE mailboxes DROP COLUMN seen_count; ALTER TABLE mailboxes DROP COLUMN deleted_count; DELETE FROM schema_migrations WHERE version = 11');
+    db.close();
+    store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const counts = await store.mailboxCounts(inbox.id, user.id);
+    assert.deepEqual([counts.messages, counts.unseen, counts.deleted], [5, 3, 2]);
+    await store.close();
+  });
+
   it('a database newer than the code is refused with a clear invalid error', async () => {
     const dir = newDir();
     const store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
