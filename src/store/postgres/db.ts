@@ -93,6 +93,13 @@ export function toStoreError(err: unknown): StoreError {
   return new StoreError('unavailable', `PostgreSQL: ${message}`, { cause: err });
 }
 
+/** The connection itself is gone (server shutdown/terminate, socket closed), not the statement. */
+function connectionLost(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  const message = err instanceof Error ? err.message : '';
+  return code.startsWith('57P0') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE' || /Connection terminated/i.test(message);
+}
+
 /** Runs `fn` in one transaction on one pooled client; retries deadlocks; releases a broken client. */
 export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: string[]) => Promise<T>, mode: TxMode = 'write'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -109,8 +116,10 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: str
       broken = err;
     };
     client.on('error', onError);
+    let begun = false;
     try {
       await client.query(BEGIN[mode]);
+      begun = true;
       const atCommit: string[] = [];
       const result = await fn(client, atCommit);
       // Statements without parameters queued for the end go with COMMIT in one message (one round trip).
@@ -123,6 +132,12 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: str
         broken = rollbackErr as Error; // the connection is gone: do not return it to the pool
       }
       const code = String((err as { code?: unknown }).code ?? '');
+      // A pooled connection killed while idle fails at BEGIN, before anything ran: another
+      // connection is safe to try, for writes too (the pool drops the dead one on release).
+      if (!begun && connectionLost(err) && attempt < 3) {
+        broken ??= err as Error;
+        continue;
+      }
       if (RETRYABLE.has(code) && attempt < 8) {
         await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
         continue;
