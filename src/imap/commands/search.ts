@@ -5,6 +5,7 @@ import type { MessageRow, Uid } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
 import { boundingUids, ContentCache, matches, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
+import type { ImapSession } from '../session.js';
 
 export const search = {
   name: 'SEARCH',
@@ -15,20 +16,7 @@ export const search = {
     const withModSeq = hasModSeqKey(cmd.query);
     if (withModSeq) s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
     const view = s.view();
-    const store = s.services.store;
-    const env: SearchEnv = {
-      view,
-      contents: new ContentCache(store),
-      max: view.exists,
-      savedSeqs: savedSeqs(view),
-      hits: await textHits(store, view.mailboxId, cmd.query),
-    };
-    const hits: { seq: number; uid: number; modSeq: number }[] = [];
-    const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
-    for (const c of await candidates(view, env, cmd.query, rows)) {
-      // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
-      if (await matches(cmd.query, c, env)) hits.push({ seq: c.seq, uid: c.uid, modSeq: c.row?.modSeq ?? 0 });
-    }
+    const hits = (await searchMatches(s, view, cmd.query)).map((c) => ({ seq: c.seq, uid: c.uid, modSeq: c.row?.modSeq ?? 0 }));
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
     const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
     // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
@@ -56,6 +44,28 @@ export const search = {
     );
   },
 } as const satisfies ImapCommand;
+
+/**
+ * The messages matching a query, in sequence order, with their rows when the query needed
+ * them; SORT reuses this so both commands mean the same by a search key.
+ */
+export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey): Promise<Candidate[]> {
+  const store = s.services.store;
+  const env: SearchEnv = {
+    view,
+    contents: new ContentCache(store),
+    max: view.exists,
+    savedSeqs: savedSeqs(view),
+    hits: await textHits(store, view.mailboxId, query),
+  };
+  const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
+  const out: Candidate[] = [];
+  for (const c of await candidates(view, env, query, rows)) {
+    // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
+    if (await matches(query, c, env)) out.push(c);
+  }
+  return out;
+}
 
 /** True when a MODSEQ key appears anywhere in the query. */
 function hasModSeqKey(k: SearchKey): boolean {
