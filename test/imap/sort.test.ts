@@ -51,6 +51,16 @@ describe('IMAP SORT (raw transcripts)', () => {
     assert.match(await c.ok('SORT (REVERSE SIZE) UTF-8 FLAGGED'), /^\* SORT 1 3\r\n/m);
   });
 
+  test('THREAD and UID THREAD lines, errors keep the session', async () => {
+    assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD \(3 2\)\(1\)\r\n/m);
+    // no Message-ID or References here: REFERENCES puts the Fwd: under the original by subject
+    assert.match(await c.ok('UID THREAD REFERENCES US-ASCII ALL'), /^\* THREAD \(1\)\(2 3\)\r\n/m);
+    assert.match(await c.ok('THREAD REFERENCES UTF-8 SUBJECT nothing'), /^\* THREAD\r\n/m);
+    assert.equal((await c.cmd('THREAD REFS UTF-8 ALL')).status, 'BAD', 'not advertised, not accepted');
+    assert.match((await c.cmd('THREAD REFERENCES KOI8-R ALL')).tagged, /^NO \[BADCHARSET/);
+    assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD /m);
+  });
+
   test('bad SORT commands get BAD or NO [BADCHARSET] and the session goes on', async () => {
     assert.equal((await c.cmd('SORT (NOSUCH) UTF-8 ALL')).status, 'BAD');
     assert.equal((await c.cmd('SORT (REVERSE) UTF-8 ALL')).status, 'BAD');

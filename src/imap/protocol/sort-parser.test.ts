@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseSort, type SortCommand } from './sort-parser.js';
+import { parseSort, parseThread, type SortCommand } from './sort-parser.js';
 import { ImapParseError } from './errors.js';
 import { argsOf, badText, onlyParseErrors } from './test-support.js';
 
@@ -71,6 +71,26 @@ test('parseSort: any input either parses or throws ImapParseError (property)', (
         return;
       }
       onlyParseErrors(() => parseSort(r));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('parseThread reads the algorithm, charset and keys', () => {
+  assert.deepEqual(parseThread(argsOf('references utf-8 ALL')), { algorithm: 'REFERENCES', charset: 'UTF-8', query: all });
+  assert.deepEqual(parseThread(argsOf('ORDEREDSUBJECT "US-ASCII" ALL')), { algorithm: 'ORDEREDSUBJECT', charset: 'US-ASCII', query: all });
+  assert.match(badText(() => parseThread(argsOf('REFS UTF-8 ALL'))), /Unknown thread algorithm REFS/);
+  assert.match(badText(() => parseThread(argsOf('(REFERENCES) UTF-8 ALL'))), /./);
+  assert.match(badText(() => parseThread(argsOf('REFERENCES UTF-8'))), /./);
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), (s) => {
+      let r;
+      try {
+        r = argsOf(s.replace(/[\r\n]/g, ''));
+      } catch {
+        return;
+      }
+      onlyParseErrors(() => parseThread(r));
     }),
     { numRuns: 1000 },
   );

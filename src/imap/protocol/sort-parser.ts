@@ -62,3 +62,28 @@ function criterion(r: ArgReader): SortCriterion | null {
   if (!(SORT_KEYS as readonly string[]).includes(word)) throw r.error(`Unknown sort key ${word}`);
   return { key: word as SortKey, reverse };
 }
+
+// THREAD algorithm charset keys   RFC 5256 3
+export const THREAD_ALGORITHMS = ['ORDEREDSUBJECT', 'REFERENCES'] as const;
+export type ThreadAlgorithm = (typeof THREAD_ALGORITHMS)[number];
+
+export interface ThreadCommand {
+  algorithm: ThreadAlgorithm;
+  charset: string;
+  query: SearchKey;
+}
+
+export function parseThread(r: ArgReader): ThreadCommand {
+  const algorithm = r.atom('thread algorithm').toUpperCase();
+  if (!(THREAD_ALGORITHMS as readonly string[]).includes(algorithm)) throw r.error(`Unknown thread algorithm ${algorithm}`);
+  r.sp('after thread algorithm');
+  const charset = r.astring('charset').toUpperCase();
+  if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
+    throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
+  }
+  r.sp('after charset');
+  const keys = [searchKey(r, 0)];
+  while (r.optionalSp()) keys.push(searchKey(r, 0));
+  r.end();
+  return { algorithm: algorithm as ThreadAlgorithm, charset, query: keys.length === 1 ? keys[0] : { type: 'and', keys } };
+}

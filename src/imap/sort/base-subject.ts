@@ -10,15 +10,28 @@ const BLOB = /^\[[^[\]]*\][ \t]*/;
 
 /** The base subject of a decoded subject (case kept: the collation folds case). */
 export function baseSubject(subject: string): string {
+  return extractSubject(subject).base;
+}
+
+/**
+ * The base subject, and whether extraction removed a reply/forward marker (`Re:`, `Fwd:`,
+ * `(fwd)`, `[fwd: ...]`): THREAD=REFERENCES step 5 prefers the original to a reply.
+ */
+export function extractSubject(subject: string): { base: string; isReply: boolean } {
+  let isReply = false;
   // step 1: folding whitespace to one space
   let s = subject.replace(/\r?\n/g, '').replace(/[ \t]+/g, ' ');
   for (;;) {
     // step 2: trailers, repeatedly
-    for (let m = TRAILER.exec(s); m && s.length > 0; m = TRAILER.exec(s)) s = s.slice(0, s.length - m[0].length);
+    for (let m = TRAILER.exec(s); m && s.length > 0; m = TRAILER.exec(s)) {
+      if (m[0].startsWith('(')) isReply = true;
+      s = s.slice(0, s.length - m[0].length);
+    }
     // steps 3-5: leaders, and a leading blob when something is left after it
     for (let changed = true; changed; ) {
       changed = false;
       for (let m = LEADER.exec(s); m && m[0].length > 0; m = LEADER.exec(s)) {
+        if (m[0].endsWith(':')) isReply = true;
         s = s.slice(m[0].length);
         changed = true;
       }
@@ -31,9 +44,10 @@ export function baseSubject(subject: string): string {
     // step 6: the "[fwd: ...]" wrapper
     if (s.length >= 6 && s.slice(0, 5).toLowerCase() === '[fwd:' && s.endsWith(']')) {
       s = s.slice(5, -1);
+      isReply = true;
       continue;
     }
-    return s;
+    return { base: s, isReply };
   }
 }
 
