@@ -17,6 +17,8 @@ import { append } from './append.js';
 import { idle } from './idle.js';
 import { check, close, expunge, unselect } from './close.js';
 import { search } from './search.js';
+import { sort } from './sort.js';
+import { thread } from './thread.js';
 import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
@@ -27,7 +29,7 @@ const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
 const ALL: ImapCommand[] = [
   capability, noop, logout, id, starttls, login, authenticate, enable,
   select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
-  check, close, unselect, writing(expunge), search, fetch, writing(store), writing(copy), writing(move),
+  check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
 ];
 
 /** Commands by upper-case name. */

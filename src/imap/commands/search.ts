@@ -7,6 +7,7 @@ import type { Store } from '../../store/types.js';
 import { contentIdsOf, noteContentIds } from '../content-ids.js';
 import { boundingUids, ContentCache, ContentNotLoaded, matches, needsContent, needsFlags, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
+import type { ImapSession } from '../session.js';
 
 export const search = {
   name: 'SEARCH',
@@ -17,17 +18,7 @@ export const search = {
     const withModSeq = hasModSeqKey(cmd.query);
     if (withModSeq) s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
     const view = s.view();
-    const store = s.services.store;
-    const env: SearchEnv = {
-      view,
-      contents: new ContentCache(store),
-      max: view.exists,
-      savedSeqs: savedSeqs(view),
-      hits: await textHits(store, view.mailboxId, cmd.query, view.exists > HEADER_NARROW_FROM),
-    };
-    const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
-    const found = await candidates(view, env, cmd.query, rows, (uids) => contentIdsOf(store, view, uids, s.viewerId()), store);
-    const hits = await evaluate(cmd.query, found, env);
+    const hits = await searchMatches(s, view, cmd.query);
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
     const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
     // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
@@ -64,6 +55,32 @@ export const search = {
  */
 const HEADER_NARROW_FROM = 5000;
 
+/** A message that matched, with its row when the query needed rows (a MODSEQ key always does). */
+export interface Match {
+  seq: number;
+  uid: number;
+  modSeq: number;
+  row: MessageRow | null;
+}
+
+/**
+ * The messages matching a query, in sequence order; SORT and THREAD use this, so every
+ * command means the same by a search key.
+ */
+export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey): Promise<Match[]> {
+  const store = s.services.store;
+  const env: SearchEnv = {
+    view,
+    contents: new ContentCache(store),
+    max: view.exists,
+    savedSeqs: savedSeqs(view),
+    hits: await textHits(store, view.mailboxId, query, view.exists > HEADER_NARROW_FROM),
+  };
+  const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
+  const found = await candidates(view, env, query, rows, (uids) => contentIdsOf(store, view, uids, s.viewerId()), store);
+  return evaluate(query, found, env);
+}
+
 /** Candidates whose contents are read from the store together, when not cached. */
 const LOAD_BATCH = 500;
 
@@ -84,8 +101,8 @@ interface CandidateList {
  * Candidate; a message whose keys reach a content not cached waits for the batch of such
  * contents to be read at once.
  */
-async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv): Promise<{ seq: number; uid: number; modSeq: number }[]> {
-  const out: { seq: number; uid: number; modSeq: number }[] = [];
+async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv): Promise<Match[]> {
+  const out: Match[] = [];
   const c: Candidate = { seq: 0, uid: 0, row: null, contentId: undefined };
   const at = (i: number): Candidate => {
     c.seq = list.seqs[i];
@@ -114,7 +131,7 @@ async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv): 
     }
     for (let i = start; i < end; i++) {
       // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
-      if (verdicts[i - start]) out.push({ seq: list.seqs[i], uid: list.uids[i], modSeq: list.rows ? list.rows[i].modSeq : 0 });
+      if (verdicts[i - start]) out.push({ seq: list.seqs[i], uid: list.uids[i], modSeq: list.rows ? list.rows[i].modSeq : 0, row: list.rows ? list.rows[i] : null });
     }
     env.contents.release();
   }

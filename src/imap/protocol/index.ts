@@ -29,3 +29,4 @@ export * from './store-parser.js';
 export * from './select-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';
+export * from './sort-parser.js';

@@ -1,0 +1,89 @@
+// SORT [RETURN (opts)] (criteria) charset keys   RFC 5256 3, RFC 5957 (DISPLAYFROM/DISPLAYTO), RFC 5267 3 (ESORT)
+import type { ArgReader } from './arg-reader.js';
+import { SEARCH_CHARSETS, searchKey, type SearchKey, type SearchReturnOption } from './search-parser.js';
+
+export const SORT_KEYS = ['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO'] as const;
+export type SortKey = (typeof SORT_KEYS)[number];
+
+export interface SortCriterion {
+  key: SortKey;
+  reverse: boolean;
+}
+
+export interface SortCommand {
+  criteria: SortCriterion[];
+  charset: string;
+  /** RFC 5267 3: ESORT's RETURN options (SAVE is not among them for SORT here). */
+  returnOptions?: SearchReturnOption[];
+  query: SearchKey;
+}
+
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT']);
+
+export function parseSort(r: ArgReader): SortCommand {
+  let returnOptions: SearchReturnOption[] | undefined;
+  if (r.peekAtom() === 'RETURN') {
+    r.atom();
+    r.sp('after RETURN');
+    returnOptions = r.list(
+      (x) => {
+        const o = x.atom('RETURN option').toUpperCase();
+        if (!RETURN_OPTIONS.has(o)) throw x.error(`Unknown SORT RETURN option ${o}`);
+        return o as SearchReturnOption;
+      },
+      { allowEmpty: true, what: 'RETURN options' },
+    );
+    if (returnOptions.length === 0) returnOptions = ['ALL']; // RFC 5267 3 via RFC 4731 3.1
+    r.sp('after RETURN options');
+  }
+  const criteria = r.list((x) => criterion(x), { what: 'sort criteria' });
+  if (criteria.some((c) => c === null)) throw r.error('REVERSE must be followed by a sort key');
+  r.sp('after sort criteria');
+  const charset = r.astring('charset').toUpperCase();
+  if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
+    throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
+  }
+  r.sp('after charset');
+  const keys = [searchKey(r, 0)];
+  while (r.optionalSp()) keys.push(searchKey(r, 0));
+  r.end();
+  return { criteria: criteria as SortCriterion[], charset, returnOptions, query: keys.length === 1 ? keys[0] : { type: 'and', keys } };
+}
+
+/** One `[REVERSE SP] key`; the list reader splits on spaces, so REVERSE reads its key itself. */
+function criterion(r: ArgReader): SortCriterion | null {
+  let word = r.atom('sort key').toUpperCase();
+  let reverse = false;
+  if (word === 'REVERSE') {
+    reverse = true;
+    if (!r.optionalSp()) return null;
+    word = r.atom('sort key').toUpperCase();
+  }
+  if (!(SORT_KEYS as readonly string[]).includes(word)) throw r.error(`Unknown sort key ${word}`);
+  return { key: word as SortKey, reverse };
+}
+
+// THREAD algorithm charset keys   RFC 5256 3
+export const THREAD_ALGORITHMS = ['ORDEREDSUBJECT', 'REFERENCES'] as const;
+export type ThreadAlgorithm = (typeof THREAD_ALGORITHMS)[number];
+
+export interface ThreadCommand {
+  algorithm: ThreadAlgorithm;
+  charset: string;
+  query: SearchKey;
+}
+
+export function parseThread(r: ArgReader): ThreadCommand {
+  const algorithm = r.atom('thread algorithm').toUpperCase();
+  if (!(THREAD_ALGORITHMS as readonly string[]).includes(algorithm)) throw r.error(`Unknown thread algorithm ${algorithm}`);
+  r.sp('after thread algorithm');
+  const charset = r.astring('charset').toUpperCase();
+  if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
+    throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
+  }
+  r.sp('after charset');
+  const keys = [searchKey(r, 0)];
+  while (r.optionalSp()) keys.push(searchKey(r, 0));
+  r.end();
+  return { algorithm: algorithm as ThreadAlgorithm, charset, query: keys.length === 1 ? keys[0] : { type: 'and', keys } };
+}

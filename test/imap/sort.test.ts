@@ -1,0 +1,76 @@
+// SORT over raw transcripts: the exact response lines, ESORT's ESEARCH, errors that leave
+// the session usable, and a SORT that sees a flag change made by another session.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunningTestServer } from '../harness/server.js';
+import { Imap, startImapServer, USER } from './client.js';
+
+const mail = (subject: string, date: string, body: string) =>
+  `From: Bob <bob@example.test>\r\nTo: ${USER}\r\nSubject: ${subject}\r\nDate: ${date}\r\n\r\n${body}\r\n`;
+
+async function append(c: Imap, raw: string): Promise<void> {
+  await c.ok(`APPEND Sorted () {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+}
+
+describe('IMAP SORT (raw transcripts)', () => {
+  let server: RunningTestServer;
+  let c: Imap;
+  before(async () => {
+    server = await startImapServer();
+    c = await Imap.open(server.ports.imap!);
+    await c.ok('CREATE Sorted');
+    await append(c, mail('Re: beta', 'Tue, 2 Jan 2024 10:00:00 +0000', 'x'.repeat(30)));
+    await append(c, mail('alpha', 'Wed, 3 Jan 2024 10:00:00 +0000', 'x'));
+    await append(c, mail('[list] Fwd: Alpha', 'Mon, 1 Jan 2024 10:00:00 +0000', 'x'.repeat(10)));
+    await c.ok('SELECT Sorted');
+  });
+  after(async () => {
+    c?.close();
+    await server?.stop();
+  });
+
+  test('SORT and UID SORT lines', async () => {
+    assert.match(await c.ok('SORT (SUBJECT) UTF-8 ALL'), /^\* SORT 2 3 1\r\n/m);
+    assert.match(await c.ok('SORT (REVERSE DATE) US-ASCII ALL'), /^\* SORT 2 1 3\r\n/m);
+    assert.match(await c.ok('UID SORT (SIZE) UTF-8 NOT 2'), /^\* SORT 3 1\r\n/m);
+    assert.match(await c.ok('SORT (SIZE) UTF-8 SUBJECT nothing'), /^\* SORT\r\n/m);
+  });
+
+  test('ESORT answers ESEARCH in sort order', async () => {
+    const r = await c.cmd('SORT RETURN (MIN MAX COUNT ALL) (SUBJECT) UTF-8 ALL');
+    assert.equal(r.status, 'OK');
+    assert.match(r.text, /^\* ESEARCH \(TAG "t\d+"\) MIN 2 MAX 1 COUNT 3 ALL 2:3,1\r\n/m);
+    assert.match(await c.ok('UID SORT RETURN (COUNT) (DATE) UTF-8 SUBJECT nothing'), /^\* ESEARCH \(TAG "t\d+"\) UID COUNT 0\r\n/m);
+  });
+
+  test('SORT sees flags another session just changed', async () => {
+    const other = await Imap.open(server.ports.imap!);
+    await other.ok('SELECT Sorted');
+    await other.ok('STORE 1,3 +FLAGS (\\Flagged)');
+    other.close();
+    assert.match(await c.ok('SORT (REVERSE SIZE) UTF-8 FLAGGED'), /^\* SORT 1 3\r\n/m);
+  });
+
+  test('THREAD and UID THREAD lines, errors keep the session', async () => {
+    assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD \(3 2\)\(1\)\r\n/m);
+    // no Message-ID or References here: REFERENCES puts the Fwd: under the original by subject
+    assert.match(await c.ok('UID THREAD REFERENCES US-ASCII ALL'), /^\* THREAD \(1\)\(2 3\)\r\n/m);
+    assert.match(await c.ok('THREAD REFERENCES UTF-8 SUBJECT nothing'), /^\* THREAD\r\n/m);
+    assert.equal((await c.cmd('THREAD REFS UTF-8 ALL')).status, 'BAD', 'not advertised, not accepted');
+    assert.match((await c.cmd('THREAD REFERENCES KOI8-R ALL')).tagged, /^NO \[BADCHARSET/);
+    assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD /m);
+  });
+
+  test('bad SORT commands get BAD or NO [BADCHARSET] and the session goes on', async () => {
+    assert.equal((await c.cmd('SORT (NOSUCH) UTF-8 ALL')).status, 'BAD');
+    assert.equal((await c.cmd('SORT (REVERSE) UTF-8 ALL')).status, 'BAD');
+    assert.equal((await c.cmd('SORT (DATE) ALL')).status, 'NO', 'ALL read as the charset');
+    const bad = await c.cmd('SORT (DATE) KOI8-R ALL');
+    assert.match(bad.tagged, /^NO \[BADCHARSET \(UTF-8 US-ASCII\)\]/);
+    assert.equal((await c.cmd('SORT RETURN (SAVE) (DATE) UTF-8 ALL')).status, 'BAD');
+    await c.ok('UNSELECT');
+    assert.equal((await c.cmd('SORT (DATE) UTF-8 ALL')).status, 'BAD', 'no mailbox selected');
+    await c.ok('SELECT Sorted');
+    assert.match(await c.ok('SORT (ARRIVAL) UTF-8 ALL'), /^\* SORT 1 2 3\r\n/m);
+  });
+});
