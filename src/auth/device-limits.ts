@@ -17,7 +17,11 @@ export const REQUIRE_DEVICE_PASSWORDS = 'auth.require_device_passwords';
 export const DEVICE_SETTINGS: Record<string, string> = {
   protocols: 'a comma-separated subset of imap,pop3,smtp',
   readonly: 'yes | no',
+  delete: 'everywhere | device | trash',
 };
+
+/** What an expunge (IMAP EXPUNGE/CLOSE, POP3 DELE) by a device does: see src/mail/device-delete.ts. */
+export type DeviceDeleteMode = 'everywhere' | 'device' | 'trash';
 
 /** Validates and normalises one device setting; throws an Error naming what is accepted. */
 export function normaliseDeviceSetting(key: string, value: string): string {
@@ -32,6 +36,10 @@ export function normaliseDeviceSetting(key: string, value: string): string {
     if (['no', 'false', 'off', '0'].includes(v)) return 'no';
     throw new Error(`readonly must be yes or no, got ${JSON.stringify(value)}`);
   }
+  if (key === 'delete') {
+    if (v === 'everywhere' || v === 'device' || v === 'trash') return v;
+    throw new Error(`delete must be ${DEVICE_SETTINGS.delete}, got ${JSON.stringify(value)}`);
+  }
   throw new Error(`unknown device setting ${key}; known: ${Object.keys(DEVICE_SETTINGS).join(', ')}`);
 }
 
@@ -44,6 +52,12 @@ export function deviceAllows(settings: Record<string, string>, protocol: MailPro
 /** Whether a device with these settings may only read (`readonly=yes`). */
 export function deviceReadOnly(settings: Record<string, string> | undefined): boolean {
   return settings?.readonly === 'yes';
+}
+
+/** The device's `delete` mode; no device, no setting or a hand-edited value: everywhere (an ordinary expunge). */
+export function deviceDeleteMode(settings: Record<string, string> | undefined): DeviceDeleteMode {
+  const d = settings?.delete;
+  return d === 'device' || d === 'trash' ? d : 'everywhere';
 }
 
 /** Normalises the user setting `auth.require_device_passwords`. */

@@ -128,6 +128,8 @@ export class MailboxView {
   private rows = new Map<number, MessageRow>();
   /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
   saved: Uid[] = [];
+  /** UIDs hidden from this session's device (delete=device): changes to them are not news here. */
+  private readonly hiddenForDevice = new Set<number>();
   /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
   recentlyDeleted = false;
 
@@ -149,13 +151,23 @@ export class MailboxView {
   }
 
   /** Loads the mailbox in one snapshot; the caller sends the SELECT responses from `exists`, `flagList()` etc. */
-  static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
+  static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean, deviceId: Id | null = null): Promise<MailboxView> {
     const snap = await store.mailboxSnapshot(mailboxId, userId);
     const box = snap.mailbox;
+    // A device's own hidden set (delete=device) is read only for device logins: owner sessions pay nothing.
+    const hidden = deviceId === null ? [] : await store.deviceHiddenUids(deviceId, mailboxId);
+    if (hidden.length > 0) {
+      const gone = new Set<number>(hidden);
+      const keep: number[] = [];
+      for (let i = 0; i < snap.uids.length; i++) if (!gone.has(snap.uids[i])) keep.push(i);
+      snap.uids = Uint32Array.from(keep, (i) => snap.uids[i]);
+      snap.flagSet = Uint32Array.from(keep, (i) => snap.flagSet[i]);
+    }
     // Recently Deleted is always read-only: moving a message out of it is the one change (a restore).
     const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly || box.recentlyDeleted, userId, {
       uids: snap.uids, flagSets: snap.flagSets, flagSet: snap.flagSet, uidNext: box.uidNext, modSeq: box.highestModSeq,
     });
+    for (const u of hidden) view.hiddenForDevice.add(u);
     const mine = claimRecent(box, view.msgs.lastUid(), !view.readOnly);
     if (mine) view.recentRanges.push(mine);
     view.recentlyDeleted = box.recentlyDeleted;
@@ -315,6 +327,7 @@ export class MailboxView {
   private async apply(store: Store, ch: Changes): Promise<void> {
     const last = this.msgs.lastUid();
     for (const row of ch.changed) {
+      if (this.hiddenForDevice.size > 0 && this.hiddenForDevice.has(row.uid)) continue;
       if (row.uid > this.msgs.lastUid()) {
         this.msgs.push(row.uid, this.flagTable.intern(row.flags));
         this.learnKeywords(row.flags);
@@ -423,6 +436,12 @@ export class MailboxView {
    * Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051
    * 7.5.1 numbering, or with `vanished` (QRESYNC enabled) `* VANISHED uid-set` (RFC 7162 3.2.10).
    */
+  /** Messages this device just hid (delete=device): gone from the view like an expunge, and never back. */
+  hideUids(uids: readonly number[], vanished = false): string[] {
+    for (const u of uids) this.hiddenForDevice.add(u);
+    return this.removeUids(uids, vanished);
+  }
+
   removeUids(uids: readonly number[], vanished = false): string[] {
     const indexes = [...new Set(uids.map((u) => this.msgs.indexOf(u)).filter((i) => i >= 0))].sort((a, b) => a - b);
     if (indexes.length === 0) return [];

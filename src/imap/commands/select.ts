@@ -22,7 +22,7 @@ async function open({ session: s, args }: CommandContext, examine: boolean): Pro
     if (s.rev2 || s.qresync) s.send('* OK [CLOSED] Previous mailbox closed\r\n');
   }
   const box = await requireMailbox(s, name); // a failed SELECT leaves no mailbox selected (RFC 9051 6.3.2)
-  const view = await MailboxView.open(s.services.store, box.id, s.viewerId(), readOnly);
+  const view = await MailboxView.open(s.services.store, box.id, s.viewerId(), readOnly, s.login?.device?.id ?? null);
   // RFC 7162 3.2.5.1: a different UIDVALIDITY makes the client's cache worthless; plain SELECT then
   const q = params.qresync?.uidValidity === view.uidValidity ? params.qresync : undefined;
   const changes = q ? await view.catchUp(s.services.store, q.modSeq) : undefined;

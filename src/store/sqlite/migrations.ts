@@ -325,6 +325,21 @@ export const migrations: readonly Migration[] = [
         CREATE INDEX deleted_messages_user ON deleted_messages(user_id, deleted_at);
       `);
     },
+  },  {
+    version: 13,
+    description: 'Per-device hidden messages (device setting delete=device)',
+    up(db) {
+      // store/core/device-hidden.ts. Keyed by message row so an expunge elsewhere or a
+      // revoked device takes its entries with it.
+      db.exec(`
+        CREATE TABLE device_hidden (
+          device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+          PRIMARY KEY (device_id, message_id)
+        );
+        CREATE INDEX device_hidden_message ON device_hidden(message_id);
+      `);
+    },
   },
 ];
 
