@@ -5,6 +5,7 @@
  *
  * Never imports: store backends, protocols.
  */
+import { normalisePop3Setting, POP3_SETTINGS } from '../mail/pop3-policy.js';
 
 export type MailProtocol = 'imap' | 'pop3' | 'smtp';
 
@@ -18,7 +19,20 @@ export const DEVICE_SETTINGS: Record<string, string> = {
   protocols: 'a comma-separated subset of imap,pop3,smtp',
   readonly: 'yes | no',
   delete: 'everywhere | device | trash',
+  'pop3.deleteMode': `${POP3_SETTINGS['pop3.deleteMode']} (this device's own; hide: the device's own downloaded-and-deleted set)`,
+  'pop3.keepDays': POP3_SETTINGS['pop3.keepDays'],
 };
+
+/** The POP3 policy keys a device may set for itself, over the account's. */
+const DEVICE_POP3_KEYS = ['pop3.deleteMode', 'pop3.keepDays'];
+
+/** The settings a POP3 login's policy is made of: the account's, with the device's own POP3 keys over them. */
+export function pop3SettingsFor(account: Record<string, string>, device: Record<string, string> | undefined): Record<string, string> {
+  if (!device || !DEVICE_POP3_KEYS.some((k) => device[k] !== undefined)) return account;
+  const out = { ...account };
+  for (const k of DEVICE_POP3_KEYS) if (device[k] !== undefined) out[k] = device[k];
+  return out;
+}
 
 /** What an expunge (IMAP EXPUNGE/CLOSE, POP3 DELE) by a device does: see src/mail/device-delete.ts. */
 export type DeviceDeleteMode = 'everywhere' | 'device' | 'trash';
@@ -36,6 +50,7 @@ export function normaliseDeviceSetting(key: string, value: string): string {
     if (['no', 'false', 'off', '0'].includes(v)) return 'no';
     throw new Error(`readonly must be yes or no, got ${JSON.stringify(value)}`);
   }
+  if (DEVICE_POP3_KEYS.includes(key)) return normalisePop3Setting(key, value);
   if (key === 'delete') {
     if (v === 'everywhere' || v === 'device' || v === 'trash') return v;
     throw new Error(`delete must be ${DEVICE_SETTINGS.delete}, got ${JSON.stringify(value)}`);

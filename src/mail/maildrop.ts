@@ -215,6 +215,9 @@ export class Maildrop {
         const expired = doomed.filter((m) => !m.deleted).map((m) => m.uid);
         if (dele.length > 0) await this.store.expunge(this.inbox.id, dele, deletedBy('pop3', this.as.actor ?? this.user.address));
         if (expired.length > 0) await this.store.expunge(this.inbox.id, expired, deletedBy('retention', this.user.address));
+      } else if (this.as.deviceId != null) {
+        // A device's hide is its own: another POP3 computer still downloads the mail (IMAP keeps it).
+        await this.store.hideFromDevice(this.as.deviceId, this.inbox.id, uids);
       } else {
         await this.store.updateFlags({ mailboxId: this.inbox.id, uids, op: 'add', flags: [POP3_HIDDEN_KEYWORD], viewerId: this.user.id });
       }
