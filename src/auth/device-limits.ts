@@ -19,6 +19,7 @@ export const DEVICE_SETTINGS: Record<string, string> = {
   protocols: 'a comma-separated subset of imap,pop3,smtp',
   readonly: 'yes | no',
   delete: 'everywhere | device | trash',
+  window: 'Nd: only mail of the last N days (1-36500) by internal date',
   'pop3.deleteMode': `${POP3_SETTINGS['pop3.deleteMode']} (this device's own; hide: the device's own downloaded-and-deleted set)`,
   'pop3.keepDays': POP3_SETTINGS['pop3.keepDays'],
 };
@@ -51,6 +52,11 @@ export function normaliseDeviceSetting(key: string, value: string): string {
     throw new Error(`readonly must be yes or no, got ${JSON.stringify(value)}`);
   }
   if (DEVICE_POP3_KEYS.includes(key)) return normalisePop3Setting(key, value);
+  if (key === 'window') {
+    const m = /^(\d{1,5})d?$/.exec(v);
+    if (m && Number(m[1]) >= 1 && Number(m[1]) <= 36500) return `${Number(m[1])}d`;
+    throw new Error(`window must be a number of days like 90d (1-36500), got ${JSON.stringify(value)}`);
+  }
   if (key === 'delete') {
     if (v === 'everywhere' || v === 'device' || v === 'trash') return v;
     throw new Error(`delete must be ${DEVICE_SETTINGS.delete}, got ${JSON.stringify(value)}`);
@@ -73,6 +79,12 @@ export function deviceReadOnly(settings: Record<string, string> | undefined): bo
 export function deviceDeleteMode(settings: Record<string, string> | undefined): DeviceDeleteMode {
   const d = settings?.delete;
   return d === 'device' || d === 'trash' ? d : 'everywhere';
+}
+
+/** The oldest internal date a device with `window=Nd` sees; null without a (valid) window. */
+export function deviceWindowSince(settings: Record<string, string> | undefined, now = Date.now()): Date | null {
+  const m = settings?.window === undefined ? null : /^(\d{1,5})d$/.exec(settings.window);
+  return m ? new Date(now - Number(m[1]) * 86_400_000) : null;
 }
 
 /** Normalises the user setting `auth.require_device_passwords`. */

@@ -151,11 +151,13 @@ export class MailboxView {
   }
 
   /** Loads the mailbox in one snapshot; the caller sends the SELECT responses from `exists`, `flagList()` etc. */
-  static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean, deviceId: Id | null = null): Promise<MailboxView> {
+  static async open(store: Store, mailboxId: Id, userId: Id, readOnly: boolean, deviceId: Id | null = null, windowSince: Date | null = null): Promise<MailboxView> {
     const snap = await store.mailboxSnapshot(mailboxId, userId);
     const box = snap.mailbox;
     // A device's own hidden set (delete=device) is read only for device logins: owner sessions pay nothing.
     const hidden = deviceId === null ? [] : await store.deviceHiddenUids(deviceId, mailboxId);
+    // window=Nd: mail older than the window is out of this view like hidden mail (one query per SELECT, windowed devices only).
+    if (windowSince !== null) for (const r of await store.listMessages(mailboxId, userId)) if (r.internalDate < windowSince) hidden.push(r.uid);
     if (hidden.length > 0) {
       const gone = new Set<number>(hidden);
       const keep: number[] = [];

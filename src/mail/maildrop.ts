@@ -31,6 +31,8 @@ export interface MaildropViewer {
   /** The device logged in with (its hidden set is left out), and its `delete=` mode. */
   deviceId?: Id | null;
   deleteMode?: DeviceDeleteMode;
+  /** window=Nd: mail with an older internal date is not in the maildrop. */
+  windowSince?: Date | null;
 }
 
 export interface MaildropMessage {
@@ -109,7 +111,7 @@ export class Maildrop {
       if (!inbox) throw new Error('user has no INBOX');
       const deviceHidden = as.deviceId == null ? [] : await store.deviceHiddenUids(as.deviceId, inbox.id);
       const gone = new Set<number>(deviceHidden);
-      const rows = (await store.listMessages(inbox.id, as.viewerId)).filter((r) => !hidden(r) && (gone.size === 0 || !gone.has(r.uid)));
+      const rows = (await store.listMessages(inbox.id, as.viewerId)).filter((r) => !hidden(r) && (gone.size === 0 || !gone.has(r.uid)) && (!as.windowSince || r.internalDate >= as.windowSince));
       const messages: MaildropMessage[] = [];
       for (const r of rows) {
         const f = await factsOf(store, r.contentId, r.size);

@@ -1,5 +1,6 @@
 // STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID),
 // RFC7162 3.1.6 (HIGHESTMODSEQ)
+import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { recentClaim } from '../selected.js';
@@ -73,8 +74,12 @@ async function hiddenFromDevice(s: ImapSession, box: Mailbox, items: readonly st
   const deviceId = s.login?.device?.id;
   if (deviceId === undefined || !items.some((i) => i === 'MESSAGES' || i === 'UNSEEN' || i === 'DELETED' || i === 'SIZE')) return NOTHING;
   const uids = await s.services.store.deviceHiddenUids(deviceId, box.id);
-  if (uids.length === 0) return NOTHING;
-  const rows = await s.services.store.getMessages(box.id, uids, s.viewerId());
+  const since = deviceWindowSince(s.login?.device?.settings);
+  if (uids.length === 0 && since === null) return NOTHING;
+  const gone = new Set<number>(uids);
+  const rows = since === null
+    ? await s.services.store.getMessages(box.id, uids, s.viewerId())
+    : (await s.services.store.listMessages(box.id, s.viewerId())).filter((r) => gone.has(r.uid) || r.internalDate < since);
   const less = { ...NOTHING, messages: rows.length };
   for (const r of rows) {
     if (!r.flags.includes('\\Seen')) less.unseen++;
