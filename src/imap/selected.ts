@@ -129,6 +129,8 @@ export class MailboxView {
   private rows = new Map<number, MessageRow>();
   /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
   saved: Uid[] = [];
+  /** UIDs hidden from this session's device (delete=device): changes to them are not news here. */
+  private readonly hiddenForDevice = new Set<number>();
   /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
   recentlyDeleted = false;
 
@@ -154,21 +156,35 @@ export class MailboxView {
    * `box` is the mailbox row just read. When this process remembers the mailbox's state at
    * an earlier MODSEQ (snapshot-cache.ts), only the changes since are read and applied, as
    * if a view opened then had polled now; else one full snapshot. Either way the state is
-   * remembered for the next SELECT.
+   * remembered for the next SELECT. A device that hides messages (delete=device) or sees a
+   * window of days has a view of its own: never taken from or given to the shared cache.
    */
-  static async open(store: Store, box: Mailbox, userId: Id, readOnly: boolean): Promise<MailboxView> {
+  static async open(store: Store, box: Mailbox, userId: Id, readOnly: boolean, deviceId: Id | null = null, windowSince: Date | null = null): Promise<MailboxView> {
+    // A device's own hidden set is read only for device logins: owner sessions pay nothing.
+    const hidden = deviceId === null ? [] : await store.deviceHiddenUids(deviceId, box.id);
+    if (hidden.length > 0 || windowSince !== null) return MailboxView.fromSnapshot(store, box.id, userId, readOnly, hidden, windowSince);
     const view = (await MailboxView.fromCache(store, box, userId, readOnly)) ?? (await MailboxView.fromSnapshot(store, box.id, userId, readOnly));
     rememberSnapshot(store, view.mailboxId, userId, view.compactState());
     return view;
   }
 
-  private static async fromSnapshot(store: Store, mailboxId: Id, userId: Id, readOnly: boolean): Promise<MailboxView> {
+  private static async fromSnapshot(store: Store, mailboxId: Id, userId: Id, readOnly: boolean, hidden: number[] = [], windowSince: Date | null = null): Promise<MailboxView> {
     const snap = await store.mailboxSnapshot(mailboxId, userId);
     const box = snap.mailbox;
+    // window=Nd: mail older than the window is out of this view like hidden mail (one query per SELECT, windowed devices only).
+    if (windowSince !== null) for (const r of await store.listMessages(mailboxId, userId)) if (r.internalDate < windowSince) hidden.push(r.uid);
+    if (hidden.length > 0) {
+      const gone = new Set<number>(hidden);
+      const keep: number[] = [];
+      for (let i = 0; i < snap.uids.length; i++) if (!gone.has(snap.uids[i])) keep.push(i);
+      snap.uids = Uint32Array.from(keep, (i) => snap.uids[i]);
+      snap.flagSet = Uint32Array.from(keep, (i) => snap.flagSet[i]);
+    }
     // Recently Deleted is always read-only: moving a message out of it is the one change (a restore).
     const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly || box.recentlyDeleted, userId, {
       uids: snap.uids, flagSets: snap.flagSets, flagSet: snap.flagSet, uidNext: box.uidNext, modSeq: box.highestModSeq,
     });
+    for (const u of hidden) view.hiddenForDevice.add(u);
     const mine = claimRecent(box, view.msgs.lastUid(), !view.readOnly);
     if (mine) view.recentRanges.push(mine);
     view.recentlyDeleted = box.recentlyDeleted;
@@ -356,6 +372,7 @@ export class MailboxView {
   private async apply(store: Store, ch: Changes): Promise<void> {
     const last = this.msgs.lastUid();
     for (const row of ch.changed) {
+      if (this.hiddenForDevice.size > 0 && this.hiddenForDevice.has(row.uid)) continue;
       if (row.uid > this.msgs.lastUid()) {
         this.msgs.push(row.uid, this.flagTable.intern(row.flags));
         this.learnKeywords(row.flags);
@@ -464,6 +481,12 @@ export class MailboxView {
    * Removes UIDs (own EXPUNGE/MOVE or pending ones) and returns `* n EXPUNGE` lines, RFC 9051
    * 7.5.1 numbering, or with `vanished` (QRESYNC enabled) `* VANISHED uid-set` (RFC 7162 3.2.10).
    */
+  /** Messages this device just hid (delete=device): gone from the view like an expunge, and never back. */
+  hideUids(uids: readonly number[], vanished = false): string[] {
+    for (const u of uids) this.hiddenForDevice.add(u);
+    return this.removeUids(uids, vanished);
+  }
+
   removeUids(uids: readonly number[], vanished = false): string[] {
     const indexes = [...new Set(uids.map((u) => this.msgs.indexOf(u)).filter((i) => i >= 0))].sort((a, b) => a - b);
     if (indexes.length === 0) return [];

@@ -16,6 +16,8 @@ import { randomBytes } from 'node:crypto';
 import type { Id, Mailbox, MessageRow, Store, Uid, User } from '../store/types.js';
 import { POP3_HIDDEN_KEYWORD, type Pop3Policy } from './pop3-policy.js';
 import { deletedBy } from './recently-deleted.js';
+import { deleteForDevice } from './device-delete.js';
+import type { DeviceDeleteMode } from '../auth/device-limits.js';
 
 /** How long a maildrop lease lasts without renewal; renewed every third of it. */
 export const MAILDROP_LEASE_MS = 60_000;
@@ -26,6 +28,11 @@ export interface MaildropViewer {
   readOnly: boolean;
   /** Who deletes, for Recently Deleted (actorOf); default the account address. */
   actor?: string;
+  /** The device logged in with (its hidden set is left out), and its `delete=` mode. */
+  deviceId?: Id | null;
+  deleteMode?: DeviceDeleteMode;
+  /** window=Nd: mail with an older internal date is not in the maildrop. */
+  windowSince?: Date | null;
 }
 
 export interface MaildropMessage {
@@ -102,7 +109,9 @@ export class Maildrop {
       }
       const inbox = await store.getMailbox(user.id, 'INBOX');
       if (!inbox) throw new Error('user has no INBOX');
-      const rows = (await store.listMessages(inbox.id, as.viewerId)).filter((r) => !hidden(r));
+      const deviceHidden = as.deviceId == null ? [] : await store.deviceHiddenUids(as.deviceId, inbox.id);
+      const gone = new Set<number>(deviceHidden);
+      const rows = (await store.listMessages(inbox.id, as.viewerId)).filter((r) => !hidden(r) && (gone.size === 0 || !gone.has(r.uid)) && (!as.windowSince || r.internalDate >= as.windowSince));
       const messages: MaildropMessage[] = [];
       for (const r of rows) {
         const f = await factsOf(store, r.contentId, r.size);
@@ -194,12 +203,23 @@ export class Maildrop {
     // QUIT changes nothing, so it saves a write transaction and its fsync.
     if (uids.length > 0) {
       if (!(await this.store.renewLease(this.leaseKey, this.owner, MAILDROP_LEASE_MS))) throw new Error('maildrop lock lost');
-      if (this.policy.deleteMode === 'expunge') {
+      const mode = this.as.deleteMode ?? 'everywhere';
+      if (mode !== 'everywhere') {
+        // The device's own mode wins over the account's pop3.deleteMode (src/mail/device-delete.ts).
+        const dele = doomed.filter((m) => m.deleted).map((m) => m.uid);
+        const expired = doomed.filter((m) => !m.deleted).map((m) => m.uid);
+        const base = { mode, deviceId: this.as.deviceId ?? null, userId: this.user.id, mailbox: this.inbox, clearDeleted: false };
+        await deleteForDevice(this.store, { ...base, uids: dele, by: deletedBy('pop3', this.as.actor ?? this.user.address) });
+        await deleteForDevice(this.store, { ...base, uids: expired, by: deletedBy('retention', this.user.address) });
+      } else if (this.policy.deleteMode === 'expunge') {
         // Recently Deleted records DELE as POP3 and the EXPIRE policy as retention.
         const dele = doomed.filter((m) => m.deleted).map((m) => m.uid);
         const expired = doomed.filter((m) => !m.deleted).map((m) => m.uid);
         if (dele.length > 0) await this.store.expunge(this.inbox.id, dele, deletedBy('pop3', this.as.actor ?? this.user.address));
         if (expired.length > 0) await this.store.expunge(this.inbox.id, expired, deletedBy('retention', this.user.address));
+      } else if (this.as.deviceId != null) {
+        // A device's hide is its own: another POP3 computer still downloads the mail (IMAP keeps it).
+        await this.store.hideFromDevice(this.as.deviceId, this.inbox.id, uids);
       } else {
         await this.store.updateFlags({ mailboxId: this.inbox.id, uids, op: 'add', flags: [POP3_HIDDEN_KEYWORD], viewerId: this.user.id });
       }

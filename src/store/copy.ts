@@ -21,7 +21,7 @@ import { backfillTextIndex as sqliteBackfillTextIndex } from './sqlite/migration
 
 /** Tables in foreign-key order. Transient state (leases, login throttling) is not copied. */
 export const COPIED_TABLES = [
-  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blobs', 'messages', 'deleted_messages',
+  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blobs', 'messages', 'deleted_messages', 'device_hidden',
   'private_flags', 'expunged', 'thread_refs', 'user_logins', 'queue', 'queue_recipients',
 ] as const;
 

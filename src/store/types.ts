@@ -501,6 +501,10 @@ export interface Store {
   recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void>;
   /** Password hash, settings and existing devices of each user (unknown ids left out): open sessions check their login still holds. */
   liveCredentials(userIds: Id[]): Promise<CredentialState[]>;
+  /** Hides messages of a mailbox from one device only (device setting delete=device); unknown UIDs or device: nothing. */
+  hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void>;
+  /** UIDs of the mailbox hidden from the device, ascending. */
+  deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]>;
 
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
@@ -659,12 +663,12 @@ export type Directory = Pick<Store,
 /** Members and device passwords: the CLI and the authenticator. */
 export type People = Pick<Store,
   | 'addMember' | 'listMembers' | 'deleteMember' | 'addDevice' | 'listDevices' | 'deviceBySecret' | 'revokeDevice' | 'setDeviceSetting'
-  | 'recordDeviceLogin' | 'liveCredentials'>;
+  | 'recordDeviceLogin' | 'liveCredentials' | 'hideFromDevice' | 'deviceHiddenUids'>;
 
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl'
+  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
   | 'listDeleted' | 'restoreDeleted'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 

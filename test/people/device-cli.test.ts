@@ -82,7 +82,7 @@ describe('member and device commands', () => {
     await fails(/protocols must be/, 'device', 'set', ACCOUNT, 'Kiosk', 'readonly=yes', 'protocols=ftp');
     assert.doesNotMatch((await f.ok('device', 'list', ACCOUNT)).split('\n').find((l) => l.startsWith('Kiosk\t'))!, /readonly/, 'nothing was written');
     await fails(/readonly must be yes or no/, 'device', 'set', ACCOUNT, 'Kiosk', 'readonly=maybe');
-    await fails(/unknown device setting window/, 'device', 'set', ACCOUNT, 'Kiosk', 'window=90d');
+    await fails(/unknown device setting colour/, 'device', 'set', ACCOUNT, 'Kiosk', 'colour=blue');
     assert.match(await f.ok('device', 'set', ACCOUNT, 'kiosk', 'protocols=SMTP, imap', 'readonly=true'), /protocols=imap,smtp\n.*readonly=yes/);
     assert.match((await f.ok('device', 'list', ACCOUNT)).split('\n').find((l) => l.startsWith('Kiosk\t'))!, /\tprotocols=imap,smtp readonly=yes$/);
     await f.ok('device', 'set', ACCOUNT, 'Kiosk', 'readonly=');

@@ -18,6 +18,8 @@ export interface PyResult {
   error?: string;
   flags?: Record<string, string[]>;
   unseen?: number;
+  messages?: number;
+  expunged?: number[];
   count?: number;
 }
 

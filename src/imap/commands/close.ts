@@ -3,9 +3,24 @@
 //   RFC7162 3.2.7 (VANISHED and HIGHESTMODSEQ after EXPUNGE)
 import type { Uid } from '../../store/types.js';
 import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
+import { deleteForDevice } from '../../mail/device-delete.js';
+import { deviceDeleteMode } from '../../auth/device-limits.js';
 import type { ImapSession } from '../session.js';
 import { requireWritable } from './util.js';
 import type { ImapCommand } from './types.js';
+
+/** Expunges for this session's device: everywhere (the plain store expunge), for the device only, or to Trash. */
+async function remove(s: ImapSession, uids: Uid[]): Promise<Uid[]> {
+  const store = s.services.store;
+  const view = s.view();
+  const by = deletedBy('imap', actorOf(s.user().address, s.login));
+  const mode = deviceDeleteMode(s.login?.device?.settings);
+  if (uids.length === 0) return [];
+  if (mode === 'everywhere') return store.expunge(view.mailboxId, uids, by);
+  const mailbox = await store.getMailboxById(view.mailboxId);
+  if (!mailbox) return [];
+  return deleteForDevice(store, { mode, deviceId: s.login?.device?.id ?? null, userId: s.user().id, mailbox, uids, by, clearDeleted: true });
+}
 
 /** UIDs flagged \Deleted (optionally within `only`), after reading pending changes. */
 async function deletedUids(s: ImapSession, only?: Set<number>): Promise<Uid[]> {
@@ -31,7 +46,7 @@ export const close = {
     if (!view.readOnly) {
       const uids = await deletedUids(s);
       // RFC 9051 6.4.2: removes \Deleted messages silently, no EXPUNGE responses
-      if (uids.length > 0) await s.services.store.expunge(view.mailboxId, uids, deletedBy('imap', actorOf(s.user().address, s.login)));
+      await remove(s, uids);
     }
     s.state = { kind: 'authenticated', user: s.user() };
   },
@@ -56,8 +71,8 @@ export const expunge = {
     requireWritable(s);
     const view = s.view();
     const uids = await deletedUids(s, only);
-    const gone = uids.length > 0 ? await s.services.store.expunge(view.mailboxId, uids, deletedBy('imap', actorOf(s.user().address, s.login))) : [];
-    const lines = view.removeUids(gone, s.qresync);
+    const gone = await remove(s, uids);
+    const lines = deviceDeleteMode(s.login?.device?.settings) === 'device' ? view.hideUids(gone, s.qresync) : view.removeUids(gone, s.qresync);
     if (lines.length > 0) s.send(lines.join(''));
     return { reportModSeq: true };
   },

@@ -1,5 +1,6 @@
 // SELECT mailbox [SP "(" select-param ... ")"] / EXAMINE ...   RFC9051 6.3.2-6.3.3, RFC3501 6.3.1-6.3.2,
 // RFC7162 3.1.8 (CONDSTORE), 3.2.5 (QRESYNC), 3.2.11 (CLOSED)
+import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Changes } from '../../store/types.js';
 import { codes, formatFlagList, formatMailbox, parseSelectParams, seqSetHas, seqSetRanges, type QresyncParams, type SeqSet } from '../protocol/index.js';
 import { flagsWithRecent, MailboxView, vanishedLines } from '../selected.js';
@@ -22,7 +23,7 @@ async function open({ session: s, args }: CommandContext, examine: boolean): Pro
     if (s.rev2 || s.qresync) s.send('* OK [CLOSED] Previous mailbox closed\r\n');
   }
   const box = await requireMailbox(s, name); // a failed SELECT leaves no mailbox selected (RFC 9051 6.3.2)
-  const view = await MailboxView.open(s.services.store, box, s.viewerId(), readOnly);
+  const view = await MailboxView.open(s.services.store, box, s.viewerId(), readOnly, s.login?.device?.id ?? null, deviceWindowSince(s.login?.device?.settings));
   // RFC 7162 3.2.5.1: a different UIDVALIDITY makes the client's cache worthless; plain SELECT then
   const q = params.qresync?.uidValidity === view.uidValidity ? params.qresync : undefined;
   const changes = q ? await view.catchUp(s.services.store, q.modSeq) : undefined;

@@ -1,5 +1,6 @@
 // STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID),
 // RFC7162 3.1.6 (HIGHESTMODSEQ)
+import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { recentClaim } from '../selected.js';
@@ -34,20 +35,21 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
   // UNSEEN and DELETED need the rows' flags; MESSAGES and SIZE then come from the same snapshot.
   const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.viewerId()) : null;
   const recentCount = items.includes('RECENT') ? await recent(s, box) : 0;
+  const less = await hiddenFromDevice(s, box, items);
   const values = items.map((item) => {
     switch (item) {
       case 'MESSAGES':
-        return `MESSAGES ${counts?.messages ?? box.messageCount}`;
+        return `MESSAGES ${(counts?.messages ?? box.messageCount) - less.messages}`;
       case 'UIDNEXT':
         return `UIDNEXT ${box.uidNext}`;
       case 'UIDVALIDITY':
         return `UIDVALIDITY ${box.uidValidity}`;
       case 'UNSEEN':
-        return `UNSEEN ${counts!.unseen}`;
+        return `UNSEEN ${counts!.unseen - less.unseen}`;
       case 'DELETED':
-        return `DELETED ${counts!.deleted}`; // RFC9051 6.3.11: messages with \Deleted
+        return `DELETED ${counts!.deleted - less.deleted}`; // RFC9051 6.3.11: messages with \Deleted
       case 'SIZE':
-        return `SIZE ${counts?.size ?? box.totalSize}`;
+        return `SIZE ${(counts?.size ?? box.totalSize) - less.size}`;
       case 'MAILBOXID':
         return `MAILBOXID (${mailboxObjectId(box)})`;
       case 'HIGHESTMODSEQ':
@@ -60,6 +62,31 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
     }
   });
   return `* STATUS ${formatMailbox(box.name, s.utf8)} (${values.join(' ')})\r\n`;
+}
+
+const NOTHING = { messages: 0, unseen: 0, deleted: 0, size: 0 };
+
+/**
+ * What the device's hidden set (delete=device) takes off the counts: one indexed query for
+ * device logins asking for counts, rows only when something is hidden; nothing otherwise.
+ */
+async function hiddenFromDevice(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<typeof NOTHING> {
+  const deviceId = s.login?.device?.id;
+  if (deviceId === undefined || !items.some((i) => i === 'MESSAGES' || i === 'UNSEEN' || i === 'DELETED' || i === 'SIZE')) return NOTHING;
+  const uids = await s.services.store.deviceHiddenUids(deviceId, box.id);
+  const since = deviceWindowSince(s.login?.device?.settings);
+  if (uids.length === 0 && since === null) return NOTHING;
+  const gone = new Set<number>(uids);
+  const rows = since === null
+    ? await s.services.store.getMessages(box.id, uids, s.viewerId())
+    : (await s.services.store.listMessages(box.id, s.viewerId())).filter((r) => gone.has(r.uid) || r.internalDate < since);
+  const less = { ...NOTHING, messages: rows.length };
+  for (const r of rows) {
+    if (!r.flags.includes('\\Seen')) less.unseen++;
+    if (r.flags.includes('\\Deleted')) less.deleted++;
+    less.size += r.size;
+  }
+  return less;
 }
 
 /**

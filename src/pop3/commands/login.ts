@@ -7,7 +7,7 @@
 import { actorOf } from '../../mail/recently-deleted.js';
 import { SaslError, decodeLoginStep, decodePlain, LOGIN_PROMPTS } from '../../auth/sasl.js';
 import { Maildrop } from '../../mail/maildrop.js';
-import { deviceReadOnly } from '../../auth/device-limits.js';
+import { deviceDeleteMode, deviceReadOnly, deviceWindowSince, pop3SettingsFor } from '../../auth/device-limits.js';
 import { pop3Policy } from '../../mail/pop3-policy.js';
 import { SASL_MECHANISMS } from '../capabilities.js';
 import { continuation, multiline, ok } from '../protocol/responses.js';
@@ -26,9 +26,9 @@ async function login(s: Pop3Session, username: string, password: string): Promis
     return s.fail('invalid user name or password', 'AUTH'); // RFC 3206 4: [AUTH] = credentials problem
   }
   const user = result.user;
-  const policy = pop3Policy(config.pop3, user.settings);
   const login = result.login;
-  const opened = await Maildrop.open(store, user, policy, s.net.id, new Date(), { viewerId: login.viewerId, readOnly: deviceReadOnly(login.device?.settings), actor: actorOf(user.address, login) });
+  const policy = pop3Policy(config.pop3, pop3SettingsFor(user.settings, login.device?.settings));
+  const opened = await Maildrop.open(store, user, policy, s.net.id, new Date(), { viewerId: login.viewerId, readOnly: deviceReadOnly(login.device?.settings), actor: actorOf(user.address, login), deviceId: login.device?.id ?? null, deleteMode: deviceDeleteMode(login.device?.settings), windowSince: deviceWindowSince(login.device?.settings) });
   if (!opened.ok) {
     if (opened.reason === 'in-use') return s.fail('maildrop already locked by another POP3 session; try later', 'IN-USE'); // RFC 2449 8.1.1
     return s.fail(`logins are allowed at most every ${policy.loginDelay} seconds`, 'LOGIN-DELAY'); // RFC 2449 8.1.2

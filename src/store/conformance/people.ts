@@ -136,6 +136,30 @@ export function peopleConformanceSuite(backendName: string, open: () => Promise<
       });
     });
 
+    describe('messages hidden from one device (delete=device)', () => {
+      it('hides per device and mailbox; an expunge or a revoke takes the entries with it', async () => {
+        const phone = await store.addDevice(fam.id, { member: 'owner', name: 'Phone', secretDigest: digest('p') });
+        const laptop = await store.addDevice(fam.id, { member: 'owner', name: 'Laptop', secretDigest: digest('l') });
+        const archive = (await store.getMailbox(fam.id, 'Archive'))!;
+        const rows = [await append(inbox.id, 1), await append(inbox.id, 2), await append(inbox.id, 3)];
+        const other = await append(archive.id, 4);
+        await store.hideFromDevice(phone.id, inbox.id, [rows[2].uid, rows[0].uid, 999 as Uid]);
+        await store.hideFromDevice(phone.id, inbox.id, [rows[0].uid]); // twice: no error, no duplicate
+        await store.hideFromDevice(phone.id, inbox.id, []);
+        assert.deepEqual(await store.deviceHiddenUids(phone.id, inbox.id), [rows[0].uid, rows[2].uid]);
+        assert.deepEqual(await store.deviceHiddenUids(phone.id, archive.id), []);
+        assert.deepEqual(await store.deviceHiddenUids(laptop.id, inbox.id), [], 'another device still sees them');
+        assert.equal((await store.listMessages(inbox.id, fam.id)).length, 3, 'nothing is removed');
+        await store.hideFromDevice(laptop.id, archive.id, [other.uid]);
+        await store.expunge(inbox.id, [rows[0].uid]);
+        assert.deepEqual(await store.deviceHiddenUids(phone.id, inbox.id), [rows[2].uid]);
+        await store.revokeDevice(fam.id, 'Phone');
+        assert.deepEqual(await store.deviceHiddenUids(phone.id, inbox.id), []);
+        assert.deepEqual(await store.deviceHiddenUids(laptop.id, archive.id), [other.uid]);
+        await rejectsWith(store.hideFromDevice(laptop.id, inbox.id, [0 as Uid]), 'invalid');
+      });
+    });
+
     describe('private \\Seen per member', () => {
       let bob: Member;
       let alice: Member;

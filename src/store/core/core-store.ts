@@ -30,6 +30,7 @@ import * as deleted from './deleted.js';
 import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
 import * as people from './people.js';
+import * as deviceHidden from './device-hidden.js';
 import * as messages from './messages.js';
 import type { Driver } from './port.js';
 import * as queue from './queue.js';
@@ -183,6 +184,8 @@ export abstract class CoreStore implements Store {
     return this.write((tx) => people.recordDeviceLogin(tx, deviceId, at, protocol, address), 'ephemeral');
   }
   liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.read((tx) => people.liveCredentials(tx, userIds)); }
+  hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void> { return this.write((tx) => deviceHidden.hideFromDevice(tx, deviceId, mailboxId, uids)); }
+  deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.read((tx) => deviceHidden.deviceHiddenUids(tx, deviceId, mailboxId)); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }

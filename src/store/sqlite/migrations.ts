@@ -341,6 +341,21 @@ export const migrations: readonly Migration[] = [
           deleted_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND instr(' ' || m.flags || ' ', ' \\Deleted ') > 0);
       `);
     },
+  },  {
+    version: 13,
+    description: 'Per-device hidden messages (device setting delete=device)',
+    up(db) {
+      // store/core/device-hidden.ts. Keyed by message row so an expunge elsewhere or a
+      // revoked device takes its entries with it.
+      db.exec(`
+        CREATE TABLE device_hidden (
+          device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+          PRIMARY KEY (device_id, message_id)
+        );
+        CREATE INDEX device_hidden_message ON device_hidden(message_id);
+      `);
+    },
   },
 ];
 

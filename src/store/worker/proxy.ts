@@ -250,6 +250,8 @@ export class WorkerStore implements Store {
   setDeviceSetting(userId: Id, name: string, key: string, value: string | null): Promise<Device> { return this.call('setDeviceSetting', [userId, name, key, value]); }
   recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void> { return this.call('recordDeviceLogin', [deviceId, at, protocol, address]); }
   liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.call('liveCredentials', [userIds]); }
+  hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void> { return this.call('hideFromDevice', [deviceId, mailboxId, uids]); }
+  deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.call('deviceHiddenUids', [deviceId, mailboxId]); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }

@@ -21,7 +21,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'appendMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
-  'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials',
+  'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
   'retryQueueEntry', 'deleteQueueEntry', 'clearQueueDsn',

@@ -5,11 +5,13 @@ Usage: clients.py ACTION HOST PORT USER PASSWORD [ARGS...]
   imap-flags [MAILBOX]  LOGIN, SELECT (INBOX), UID FETCH 1:* (FLAGS); prints {"flags": {uid: [...]}, "unseen": n}
   imap-store UIDS FLAG  LOGIN, SELECT INBOX, UID STORE UIDS +FLAGS (FLAG); prints the flags after
   imap-read             LOGIN, SELECT INBOX, FETCH 1:* (BODY[]) (marks read); prints the flags after
+  imap-expunge UID      LOGIN, SELECT INBOX, UID STORE UID +FLAGS (\\Deleted), EXPUNGE; prints the flags after
   imap-login            LOGIN only; prints {"ok": bool, "error": text}
   imap-auth-plain       AUTHENTICATE PLAIN only; prints {"ok": bool, "error": text}
   pop3-user             USER/PASS, STAT; prints {"ok": bool, "count": n, "error": text}
   pop3-auth-plain       AUTH PLAIN, STAT
   pop3-retr             USER/PASS, RETR every message, QUIT
+  pop3-dele             USER/PASS, DELE every message, QUIT
   smtp-login            EHLO, AUTH; prints {"ok": bool, "error": text}
   smtp-send FROM TO     EHLO, AUTH, one message; prints {"ok": bool, "error": text}
 One JSON object on stdout; a protocol refusal is data, not a crash.
@@ -50,7 +52,7 @@ try:
         else:
             M.login(user, password)
         out["ok"] = True
-        if action in ("imap-flags", "imap-read", "imap-store"):
+        if action in ("imap-flags", "imap-read", "imap-store", "imap-expunge"):
             box = rest[0] if action == "imap-flags" and rest else "INBOX"
             typ, data = M.select(box)
             if action == "imap-read":
@@ -59,10 +61,17 @@ try:
                 typ, data = M.uid("STORE", rest[0], "+FLAGS", "(%s)" % rest[1])
                 if typ != "OK":
                     raise imaplib.IMAP4.error("STORE: %s %r" % (typ, data))
+            if action == "imap-expunge":
+                typ, data = M.uid("STORE", rest[0], "+FLAGS", "(\\Deleted)")
+                typ, data = M.expunge()
+                if typ != "OK":
+                    raise imaplib.IMAP4.error("EXPUNGE: %s %r" % (typ, data))
+                out["expunged"] = [int(x) for x in data if x]
             out["flags"] = imap_flags(M)
             M.close()
-            typ, data = M.status(box, "(UNSEEN)")
+            typ, data = M.status(box, "(UNSEEN MESSAGES)")
             out["unseen"] = int(re.search(rb"UNSEEN (\d+)", data[0]).group(1))
+            out["messages"] = int(re.search(rb"MESSAGES (\d+)", data[0]).group(1))
         M.logout()
     elif action.startswith("pop3"):
         P = poplib.POP3(host, port, timeout=30)
@@ -76,6 +85,9 @@ try:
         if action == "pop3-retr":
             for i in range(1, out["count"] + 1):
                 P.retr(i)
+        if action == "pop3-dele":
+            for i in range(1, out["count"] + 1):
+                P.dele(i)
         P.quit()
     elif action.startswith("smtp"):
         S = smtplib.SMTP(host, port, timeout=30)
