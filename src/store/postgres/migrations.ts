@@ -296,18 +296,6 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX deleted_messages_due ON deleted_messages (deleted_at);
       CREATE INDEX deleted_messages_user ON deleted_messages (user_id, deleted_at);
     `,
-  },  {
-    version: 13,
-    description: 'Per-device hidden messages (device setting delete=device)',
-    // As the SQLite migration (store/core/device-hidden.ts).
-    sql: `
-      CREATE TABLE device_hidden (
-        device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-        message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
-        PRIMARY KEY (device_id, message_id)
-      );
-      CREATE INDEX device_hidden_message ON device_hidden (message_id);
-    `,
   },
   {
     version: 11,
@@ -319,6 +307,19 @@ export const pgMigrations: readonly PgMigration[] = [
       UPDATE mailboxes SET
         seen_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND position(' \\Seen ' in ' ' || m.flags || ' ') > 0),
         deleted_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND position(' \\Deleted ' in ' ' || m.flags || ' ') > 0);
+    `,
+  },
+  {
+    version: 13,
+    description: 'Per-device hidden messages (device setting delete=device)',
+    // As the SQLite migration (store/core/device-hidden.ts).
+    sql: `
+      CREATE TABLE device_hidden (
+        device_id INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        message_id BIGINT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (device_id, message_id)
+      );
+      CREATE INDEX device_hidden_message ON device_hidden (message_id);
     `,
   },
 ];
