@@ -107,6 +107,13 @@ export function vanishedLines(uids: readonly number[], earlier: boolean): string
   return out;
 }
 
+/** Expunged UIDs plus the view's device-hidden ones, ascending and without repeats (for VANISHED (EARLIER)). */
+export function withHidden(view: MailboxView, expunged: readonly number[]): number[] {
+  const hidden = view.hiddenUids();
+  if (hidden.length === 0) return [...expunged];
+  return [...new Set([...expunged, ...hidden])].sort((a, b) => a - b);
+}
+
 /** Formats `(flags)` with \Recent added for rev1 clients. */
 export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2: boolean): string {
   return formatFlagList(recent && !rev2 ? [...flags, '\\Recent'] : flags);
@@ -133,6 +140,15 @@ export class MailboxView {
   private readonly hiddenForDevice = new Set<number>();
   /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
   recentlyDeleted = false;
+
+  /**
+   * The device's hidden UIDs (delete=device, window=Nd), ascending. A QRESYNC catch-up adds
+   * them to what vanished: the hide left no expunge record, and another session of the same
+   * device (or a window that moved on) may have hidden them since the client last synced.
+   */
+  hiddenUids(): number[] {
+    return [...this.hiddenForDevice].sort((a, b) => a - b);
+  }
 
   private constructor(
     readonly mailboxId: Id,

@@ -10,7 +10,7 @@ import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
 import { cachedIndexes, type CachedContent } from '../content-cache.js';
 import { knownContentId, noteContentIds } from '../content-ids.js';
-import { flagsWithRecent, vanishedLines, type MailboxView, type ViewMessage } from '../selected.js';
+import { flagsWithRecent, vanishedLines, withHidden, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
 import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
@@ -153,7 +153,7 @@ async function changedMessages(s: ImapSession, view: MailboxView, cmd: FetchComm
   if (cmd.vanished) {
     // `*` reaches to UIDNEXT-1 here: the highest UIDs may be the expunged ones
     const inSet = (u: number) => view.seqOf(u) === 0 && seqSetHas(cmd.set, u, view.uidNext - 1, view.saved);
-    const gone = ch.expungedComplete ? ch.expunged.filter(inSet) : absentInSet(view, inSet);
+    const gone = ch.expungedComplete ? withHidden(view, ch.expunged).filter(inSet) : absentInSet(view, inSet);
     s.send(vanishedLines(gone, true).join(''));
   }
   return out;

@@ -3,7 +3,7 @@
 import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Changes } from '../../store/types.js';
 import { codes, formatFlagList, formatMailbox, parseSelectParams, seqSetHas, seqSetRanges, type QresyncParams, type SeqSet } from '../protocol/index.js';
-import { flagsWithRecent, MailboxView, vanishedLines } from '../selected.js';
+import { flagsWithRecent, MailboxView, vanishedLines, withHidden } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { ImapNo } from '../errors.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
@@ -62,8 +62,8 @@ function resyncLines(s: ImapSession, view: MailboxView, q: QresyncParams, ch: Ch
   const lastUid = view.uidNext - 1;
   const known = (uid: number) => !q.knownUids || seqSetHas(q.knownUids, uid, lastUid);
   const out = ch.expungedComplete
-    ? vanishedLines(ch.expunged.filter((u) => known(u) && view.seqOf(u) === 0), true)
-    : vanishedRangeLines(absentRanges(view, q.knownUids));
+    ? vanishedLines(withHidden(view, ch.expunged).filter((u) => known(u) && view.seqOf(u) === 0), true)
+    : vanishedRangeLines(absentRanges(view, q.knownUids)); // hidden UIDs are absent from the view, so in the ranges
   for (const row of ch.changed) {
     const seq = view.seqOf(row.uid);
     if (seq === 0 || row.modSeq <= q.modSeq || !known(row.uid)) continue;
