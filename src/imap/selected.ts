@@ -138,6 +138,8 @@ export class MailboxView {
   saved: Uid[] = [];
   /** UIDs hidden from this session's device (delete=device): changes to them are not news here. */
   private readonly hiddenForDevice = new Set<number>();
+  /** The device this session logged in with (null for the account password): its hides are re-read on flag changes. */
+  private deviceId: Id | null = null;
   /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
   recentlyDeleted = false;
 
@@ -178,9 +180,14 @@ export class MailboxView {
   static async open(store: Store, box: Mailbox, userId: Id, readOnly: boolean, deviceId: Id | null = null, windowSince: Date | null = null): Promise<MailboxView> {
     // A device's own hidden set is read only for device logins: owner sessions pay nothing.
     const hidden = deviceId === null ? [] : await store.deviceHiddenUids(deviceId, box.id);
-    if (hidden.length > 0 || windowSince !== null) return MailboxView.fromSnapshot(store, box.id, userId, readOnly, hidden, windowSince);
+    if (hidden.length > 0 || windowSince !== null) {
+      const own = await MailboxView.fromSnapshot(store, box.id, userId, readOnly, hidden, windowSince);
+      own.deviceId = deviceId;
+      return own;
+    }
     const view = (await MailboxView.fromCache(store, box, userId, readOnly)) ?? (await MailboxView.fromSnapshot(store, box.id, userId, readOnly));
     rememberSnapshot(store, view.mailboxId, userId, view.compactState());
+    view.deviceId = deviceId;
     return view;
   }
 
@@ -363,7 +370,27 @@ export class MailboxView {
 
   /** Reads changes made elsewhere; nothing is announced until `flush`. Throws StoreError 'notfound' when the mailbox is gone. */
   async poll(store: Store): Promise<void> {
-    await this.apply(store, await sharedChangesSince(store, this.mailboxId, this.modSeq, this.userId));
+    const ch = await sharedChangesSince(store, this.mailboxId, this.modSeq, this.userId);
+    if (this.deviceId !== null && this.flagsChangedIn(ch)) await this.learnHidden(store, this.deviceId);
+    await this.apply(store, ch);
+  }
+
+  /**
+   * Another session of the same device hid messages (delete=device): a hide is not in the
+   * change log, but its \Deleted clearing is, so a flag change on a known message is the cue
+   * to re-read the device's hidden set. Deliveries alone cost device sessions nothing.
+   */
+  private flagsChangedIn(ch: Changes): boolean {
+    const last = this.msgs.lastUid();
+    return ch.changed.some((row) => row.uid <= last && !this.hiddenForDevice.has(row.uid));
+  }
+
+  private async learnHidden(store: Store, deviceId: Id): Promise<void> {
+    for (const uid of await store.deviceHiddenUids(deviceId, this.mailboxId)) {
+      if (this.hiddenForDevice.has(uid)) continue;
+      this.hiddenForDevice.add(uid);
+      if (this.msgs.indexOf(uid) >= 0) this.pendingExpunge.add(uid);
+    }
   }
 
   /**

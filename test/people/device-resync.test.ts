@@ -62,4 +62,34 @@ describe('QRESYNC on a device that hides what it deletes', () => {
     assert.doesNotMatch(ownerSync, /VANISHED/);
     owner.close();
   });
+
+  test('an open session of the same device sees the other session\'s hide as an EXPUNGE; the owner does not', { timeout: 60_000 }, async () => {
+    const acct = 'twosessions@example.test';
+    await f.ok('user', 'add', acct, '--password', 'owner-password');
+    for (const s of ['one', 'two', 'three']) await f.deliver(acct, s);
+    const phone = await f.device(acct, 'owner', 'Phone');
+    await f.ok('device', 'set', acct, 'Phone', 'delete=device');
+
+    const watching = await Imap.open(f.port.imap, { login: false });
+    await watching.ok(`LOGIN ${acct} "${phone}"`);
+    await watching.ok('SELECT INBOX');
+    const owner = await Imap.open(f.port.imap, { login: false });
+    await owner.ok(`LOGIN ${acct} owner-password`);
+    await owner.ok('SELECT INBOX');
+
+    const deleting = await Imap.open(f.port.imap, { login: false });
+    await deleting.ok(`LOGIN ${acct} "${phone}"`);
+    await deleting.ok('SELECT INBOX');
+    await deleting.ok('STORE 2 +FLAGS.SILENT (\\Deleted)');
+    assert.match(await deleting.ok('EXPUNGE'), /\* 2 EXPUNGE\r\n/);
+    deleting.close();
+
+    assert.match(await watching.ok('NOOP'), /\* 2 EXPUNGE\r\n/, 'the same device\'s open view drops it');
+    assert.match(await watching.ok('FETCH 1:* (UID)'), /^\* 1 FETCH \(UID 1\)\r\n\* 2 FETCH \(UID 3\)\r\n/);
+    const ownerNoop = await owner.ok('NOOP');
+    assert.doesNotMatch(ownerNoop, /EXPUNGE/, 'the owner keeps the message');
+    assert.match(await owner.ok('FETCH 1:* (UID)'), /\* 3 FETCH \(UID 3\)\r\n/);
+    watching.close();
+    owner.close();
+  });
 });
