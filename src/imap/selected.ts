@@ -140,6 +140,8 @@ export class MailboxView {
   private readonly hiddenForDevice = new Set<number>();
   /** The device this session logged in with (null for the account password): its hides are re-read on flag changes. */
   private deviceId: Id | null = null;
+  /** window=Nd: messages arriving later with an older internal date (an APPEND with a date, a MOVE in) stay out too. */
+  private windowSince: Date | null = null;
   /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
   recentlyDeleted = false;
 
@@ -183,6 +185,7 @@ export class MailboxView {
     if (hidden.length > 0 || windowSince !== null) {
       const own = await MailboxView.fromSnapshot(store, box.id, userId, readOnly, hidden, windowSince);
       own.deviceId = deviceId;
+      own.windowSince = windowSince;
       return own;
     }
     const view = (await MailboxView.fromCache(store, box, userId, readOnly)) ?? (await MailboxView.fromSnapshot(store, box.id, userId, readOnly));
@@ -417,6 +420,10 @@ export class MailboxView {
     for (const row of ch.changed) {
       if (this.hiddenForDevice.size > 0 && this.hiddenForDevice.has(row.uid)) continue;
       if (row.uid > this.msgs.lastUid()) {
+        if (this.windowSince !== null && row.internalDate < this.windowSince) {
+          this.hiddenForDevice.add(row.uid);
+          continue;
+        }
         this.msgs.push(row.uid, this.flagTable.intern(row.flags));
         this.learnKeywords(row.flags);
         this.remember([row]);

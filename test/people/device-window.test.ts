@@ -60,6 +60,30 @@ describe('device setting window=', () => {
     assert.equal((await f.py('pop3-user', f.port.pop3, ACCOUNT, 'owner-password')).count, 2);
   });
 
+  test('a windowed device\'s open view leaves out an old-dated APPEND and keeps a new one', { timeout: 60_000 }, async () => {
+    const pw = await f.device(ACCOUNT, 'owner', 'Tablet');
+    await f.ok('device', 'set', ACCOUNT, 'Tablet', 'window=90d');
+    const old = 'From: a@example.net\r\nSubject: old again\r\n\r\nold body 2\r\n';
+    const recent = 'From: a@example.net\r\nSubject: recent\r\n\r\nrecent body\r\n';
+    const out = await imap(pw, [
+      'SELECT INBOX',
+      `APPEND INBOX "02-Jan-2020 10:00:00 +0000" {${old.length}+}\r\n${old}`,
+      'NOOP',
+      `APPEND INBOX {${recent.length}+}\r\n${recent}`,
+      'NOOP',
+      'FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])',
+    ]);
+    const before = Number(/\* (\d+) EXISTS/.exec(out)![1]);
+    const uidOld = Number(/c1 OK \[APPENDUID \d+ (\d+)\]/.exec(out)![1]);
+    assert.doesNotMatch(out, new RegExp(`\\* ${before + 2} EXISTS`), 'only one message more');
+    assert.match(out, new RegExp(`\\* ${before + 1} EXISTS`), 'the recent APPEND is in the view');
+    assert.doesNotMatch(out, new RegExp(`UID ${uidOld}[ )]`), 'the old-dated one is not');
+    assert.match(out, /Subject: recent/);
+    assert.doesNotMatch(out, /old again/);
+    const again = await imap(pw, ['SELECT INBOX']);
+    assert.match(again, new RegExp(`\\* ${before + 1} EXISTS`), 'a new session agrees');
+  });
+
   test('window= accepts a number of days', async () => {
     const r = await f.cli('device', 'set', ACCOUNT, 'Phone', 'window=forever');
     assert.notEqual(r.code, 0);
