@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fc from 'fast-check';
 import { fetchSetsSeen, parseFetch, type FetchItem } from './fetch-parser.js';
 import { ImapParseError } from './errors.js';
-import { argsOf, onlyParseErrors } from './test-support.js';
+import { argsOf, assertParsesOrRejects } from './test-support.js';
 
 /** Wire att list → the response names, the compact view most rows need. */
 const names = (wire: string, uid = false): string[] => parseFetch(argsOf(`1 ${wire}`), { uid }).items.map((i) => i.name);
@@ -122,28 +121,5 @@ test('fetch parser: BAD texts', () => {
 const words = ['1', ':', '*', ' ', '(', ')', 'BODY', '.PEEK', '[', ']', '1.2', 'HEADER.FIELDS', '.MIME', 'TEXT', '<', '>', '0', '.', '5', 'FLAGS', 'ALL', 'CHANGEDSINCE', 'VANISHED', 'BINARY', '.SIZE', 'PREVIEW', '"a"'];
 
 test('fuzz: fetch parser throws only ImapParseError', () => {
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...words), { maxLength: 25 }), fc.boolean(), (parts, uid) => {
-      let r;
-      try {
-        r = argsOf(parts.join(''));
-      } catch {
-        return;
-      }
-      onlyParseErrors(() => parseFetch(r, { uid }));
-    }),
-    { numRuns: 1000 },
-  );
-  fc.assert(
-    fc.property(fc.string({ maxLength: 60 }), (s) => {
-      let r;
-      try {
-        r = argsOf(s.replace(/[\r\n]/g, ''));
-      } catch {
-        return;
-      }
-      onlyParseErrors(() => parseFetch(r));
-    }),
-    { numRuns: 500 },
-  );
+  assertParsesOrRejects((r, uid) => parseFetch(r, { uid }), words);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseSort, parseThread, type SortCommand } from './sort-parser.js';
 import { ImapParseError } from './errors.js';
-import { argsOf, badText, onlyParseErrors } from './test-support.js';
+import { argsOf, badText, onlyParseErrors, assertParsesOrRejects } from './test-support.js';
 
 const all = { type: 'all' } as const;
 const rows: [string, Partial<SortCommand>][] = [
@@ -50,30 +50,7 @@ test('parseSort refuses malformed commands with a parse error naming the problem
 
 test('parseSort: any input either parses or throws ImapParseError (property)', () => {
   const words = ['(', ')', ' ', 'REVERSE', 'DATE', 'SUBJECT', 'DISPLAYTO', 'RETURN', 'MIN', 'ALL', 'UTF-8', 'US-ASCII', 'FROM', '"x"', '{1+}\r\na', '1:*', 'NOT', 'OR', '$', '\\'];
-  fc.assert(
-    fc.property(fc.array(fc.constantFrom(...words), { maxLength: 20 }), (parts) => {
-      let r;
-      try {
-        r = argsOf(parts.join(''));
-      } catch {
-        return;
-      }
-      onlyParseErrors(() => parseSort(r));
-    }),
-    { numRuns: 1000 },
-  );
-  fc.assert(
-    fc.property(fc.string({ maxLength: 60 }), (s) => {
-      let r;
-      try {
-        r = argsOf(s.replace(/[\r\n]/g, ''));
-      } catch {
-        return;
-      }
-      onlyParseErrors(() => parseSort(r));
-    }),
-    { numRuns: 1000 },
-  );
+  assertParsesOrRejects((r) => parseSort(r), words, { maxWords: 20, stringRuns: 1000 });
 });
 
 test('parseThread reads the algorithm, charset and keys', () => {

@@ -4,6 +4,7 @@
  * without limits, for the argument parsers' tables; the real framing (CommandReader over
  * a connection) is tested in src/imap/command-input.test.ts.
  */
+import fc from 'fast-check';
 import { ArgReader, parseCommand, type ParserState } from './arg-reader.js';
 import { readTag, type Literal, type RawCommand } from './command-reader.js';
 import { ImapParseError } from './errors.js';
@@ -61,4 +62,29 @@ export function onlyParseErrors(fn: () => unknown): void {
   } catch (e) {
     if (!(e instanceof ImapParseError)) throw e;
   }
+}
+
+/**
+ * The fuzz property every argument parser shares: soups of its own `words` and arbitrary
+ * one-line strings, framed as a command's arguments (what does not frame is skipped), either
+ * parse or throw ImapParseError. `parse` gets a random boolean for a parser with a variant
+ * (UID FETCH against FETCH); `prefix` goes before the soup.
+ */
+export function assertParsesOrRejects(
+  parse: (r: ArgReader, variant: boolean) => unknown,
+  words: readonly string[],
+  opts: { prefix?: string; maxWords?: number; wordRuns?: number; stringRuns?: number } = {},
+): void {
+  const { prefix = '', maxWords = 25, wordRuns = 1000, stringRuns = 500 } = opts;
+  const check = (args: string, variant: boolean) => {
+    let r;
+    try {
+      r = argsOf(prefix + args);
+    } catch {
+      return;
+    }
+    onlyParseErrors(() => parse(r, variant));
+  };
+  fc.assert(fc.property(fc.array(fc.constantFrom(...words), { maxLength: maxWords }), fc.boolean(), (parts, v) => check(parts.join(''), v)), { numRuns: wordRuns });
+  fc.assert(fc.property(fc.string({ maxLength: 60 }), fc.boolean(), (str, v) => check(str.replace(/[\r\n]/g, ''), v)), { numRuns: stringRuns });
 }
