@@ -99,17 +99,27 @@ export function parseSearch(r: ArgReader, opts: { esearch?: boolean } = {}): Sea
   if (r.peekAtom() === 'CHARSET') {
     r.atom();
     r.sp('after CHARSET');
-    charset = r.astring('charset').toUpperCase();
-    if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
-      // RFC 9051 6.4.4: unsupported charset is a tagged NO with BADCHARSET
-      throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
-    }
+    charset = searchCharset(r);
     r.sp('after charset');
   }
+  return { charset, returnOptions, query: searchQuery(r) };
+}
+
+/** A charset SEARCH, SORT and THREAD accept; any other is a tagged NO with BADCHARSET (RFC 9051 6.4.4, RFC 5256 3). */
+export function searchCharset(r: ArgReader): string {
+  const charset = r.astring('charset').toUpperCase();
+  if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
+    throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
+  }
+  return charset;
+}
+
+/** The search keys up to the end of the command, ANDed (RFC 9051 6.4.4). */
+export function searchQuery(r: ArgReader): SearchKey {
   const keys = [searchKey(r, 0)];
   while (r.optionalSp()) keys.push(searchKey(r, 0));
   r.end();
-  return { charset, returnOptions, query: keys.length === 1 ? keys[0] : { type: 'and', keys } };
+  return keys.length === 1 ? keys[0] : { type: 'and', keys };
 }
 
 function returnOption(r: ArgReader): SearchReturnOption {

@@ -1,6 +1,6 @@
 // SORT [RETURN (opts)] (criteria) charset keys   RFC 5256 3, RFC 5957 (DISPLAYFROM/DISPLAYTO), RFC 5267 3 (ESORT)
 import type { ArgReader } from './arg-reader.js';
-import { SEARCH_CHARSETS, searchKey, type SearchKey, type SearchReturnOption } from './search-parser.js';
+import { searchCharset, searchQuery, type SearchKey, type SearchReturnOption } from './search-parser.js';
 
 export const SORT_KEYS = ['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -39,15 +39,10 @@ export function parseSort(r: ArgReader): SortCommand {
   const criteria = r.list((x) => criterion(x), { what: 'sort criteria' });
   if (criteria.some((c) => c === null)) throw r.error('REVERSE must be followed by a sort key');
   r.sp('after sort criteria');
-  const charset = r.astring('charset').toUpperCase();
-  if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
-    throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
-  }
+  const charset = searchCharset(r);
   r.sp('after charset');
-  const keys = [searchKey(r, 0)];
-  while (r.optionalSp()) keys.push(searchKey(r, 0));
-  r.end();
-  return { criteria: criteria as SortCriterion[], charset, returnOptions, query: keys.length === 1 ? keys[0] : { type: 'and', keys } };
+  const query = searchQuery(r);
+  return { criteria: criteria as SortCriterion[], charset, returnOptions, query };
 }
 
 /** One `[REVERSE SP] key`; the list reader splits on spaces, so REVERSE reads its key itself. */
@@ -77,13 +72,8 @@ export function parseThread(r: ArgReader): ThreadCommand {
   const algorithm = r.atom('thread algorithm').toUpperCase();
   if (!(THREAD_ALGORITHMS as readonly string[]).includes(algorithm)) throw r.error(`Unknown thread algorithm ${algorithm}`);
   r.sp('after thread algorithm');
-  const charset = r.astring('charset').toUpperCase();
-  if (!(SEARCH_CHARSETS as readonly string[]).includes(charset)) {
-    throw r.error(`Unsupported charset ${charset}`, { response: 'NO', code: `BADCHARSET (${SEARCH_CHARSETS.join(' ')})` });
-  }
+  const charset = searchCharset(r);
   r.sp('after charset');
-  const keys = [searchKey(r, 0)];
-  while (r.optionalSp()) keys.push(searchKey(r, 0));
-  r.end();
-  return { algorithm: algorithm as ThreadAlgorithm, charset, query: keys.length === 1 ? keys[0] : { type: 'and', keys } };
+  const query = searchQuery(r);
+  return { algorithm: algorithm as ThreadAlgorithm, charset, query };
 }
