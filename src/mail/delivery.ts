@@ -9,7 +9,8 @@ import type { Store, Uid, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
 import { ingest, type IngestOptions, type Ingested } from '../ingest.js';
 import { AddressError } from './address.js';
-import type { MessageSource } from './message-source.js';
+import { MessageSource } from './message-source.js';
+import { alreadyEncrypted, encryptionKeyOf, encryptToPgpMime } from './encryption/pgp-mime.js';
 import { resolveRecipient, type ResolveOptions } from './recipients.js';
 
 export interface DeliveryContext {
@@ -37,7 +38,7 @@ export type RecipientOutcome =
 export async function deliver(ctx: DeliveryContext, source: MessageSource, recipients: string[]): Promise<RecipientOutcome[]> {
   const plans = await Promise.all(recipients.map((r) => plan(ctx, r)));
   if (!plans.some((p) => 'users' in p)) return plans.map((p) => p as RecipientOutcome);
-  let item = await ingest(ctx.store, source, ctx.ingest);
+  const items = new Contents(ctx, source);
   const done = new Map<number, StoredCopy>();
   const outcomes: RecipientOutcome[] = [];
   for (const p of plans) {
@@ -45,11 +46,46 @@ export async function deliver(ctx: DeliveryContext, source: MessageSource, recip
       outcomes.push(p);
       continue;
     }
-    const result = await fileCopies(ctx, item, p.users, done);
-    item = result.item;
+    const result = await fileCopies(ctx, items, p.users, done);
     outcomes.push(result.error ? { recipient: p.recipient, ...result.error } : { recipient: p.recipient, status: 'delivered', copies: result.copies, remote: p.remote });
   }
   return outcomes;
+}
+
+/**
+ * The content each user gets, ingested once per form: the message as it came, or encrypted
+ * to a user's key (encryption at rest) when the user has one. Nothing is ingested for a form
+ * nobody needs.
+ */
+class Contents {
+  private readonly byKey = new Map<string, Ingested>();
+
+  constructor(
+    private readonly ctx: DeliveryContext,
+    private readonly source: MessageSource,
+  ) {}
+
+  async for(user: User): Promise<Ingested> {
+    const key = encryptionKeyOf(user) ?? '';
+    const known = this.byKey.get(key);
+    if (known) return known;
+    const item = key === '' ? await ingest(this.ctx.store, this.source, this.ctx.ingest) : await this.encrypted(key);
+    this.byKey.set(key, item);
+    return item;
+  }
+
+  /** After an append found the content released meanwhile: the same form written again. */
+  async refresh(user: User, stale: Ingested): Promise<Ingested> {
+    const item = await stale.fresh();
+    this.byKey.set(encryptionKeyOf(user) ?? '', item);
+    return item;
+  }
+
+  private async encrypted(key: string): Promise<Ingested> {
+    const raw = await this.source.all();
+    if (alreadyEncrypted(raw)) return ingest(this.ctx.store, this.source, this.ctx.ingest);
+    return ingest(this.ctx.store, MessageSource.fromBuffer(await encryptToPgpMime(raw, key)), { ...this.ctx.ingest, maxSize: 0 });
+  }
 }
 
 type Plan = { recipient: string; users: User[]; remote: string[] } | RecipientOutcome;
@@ -66,12 +102,11 @@ async function plan(ctx: DeliveryContext, recipient: string): Promise<Plan> {
 }
 
 interface FileResult {
-  item: Ingested;
   copies: StoredCopy[];
   error?: { status: 'overquota' | 'failed'; reason: string };
 }
 
-async function fileCopies(ctx: DeliveryContext, item: Ingested, users: User[], done: Map<number, StoredCopy>): Promise<FileResult> {
+async function fileCopies(ctx: DeliveryContext, items: Contents, users: User[], done: Map<number, StoredCopy>): Promise<FileResult> {
   const store = ctx.store;
   const copies: StoredCopy[] = [];
   for (const user of users) {
@@ -81,30 +116,30 @@ async function fileCopies(ctx: DeliveryContext, item: Ingested, users: User[], d
       continue;
     }
     const inbox = await store.getMailbox(user.id, 'INBOX');
-    if (!inbox) return { item, copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
+    if (!inbox) return { copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
     try {
-      const stored = await appendWithRetry(store, item, inbox.id, ctx.ignoreQuota ?? false);
-      item = stored.item;
-      const copy = { user: user.address, mailboxId: inbox.id, uid: stored.uid };
+      const uid = await appendWithRetry(store, items, user, inbox.id, ctx.ignoreQuota ?? false);
+      const copy = { user: user.address, mailboxId: inbox.id, uid };
       done.set(user.id, copy);
       copies.push(copy);
     } catch (err) {
-      if (isStoreError(err, 'overquota')) return { item, copies, error: { status: 'overquota', reason: `${user.address}: ${err.message}` } };
+      if (isStoreError(err, 'overquota')) return { copies, error: { status: 'overquota', reason: `${user.address}: ${err.message}` } };
       throw err;
     }
   }
-  return { item, copies };
+  return { copies };
 }
 
-async function appendWithRetry(store: Store, item: Ingested, mailboxId: number, ignoreQuota: boolean): Promise<{ item: Ingested; uid: Uid }> {
+async function appendWithRetry(store: Store, items: Contents, user: User, mailboxId: number, ignoreQuota: boolean): Promise<Uid> {
+  let item = await items.for(user);
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await store.appendMessage({ mailboxId, content: item.content, threadKeys: item.index.threadKeys, ignoreQuota });
-      return { item, uid: res.row.uid };
+      return res.row.uid;
     } catch (err) {
       // The content (or a blob) was released by a concurrent expunge between ingest and append.
       if (!isStoreError(err, 'notfound') || attempt >= 2) throw err;
-      item = await item.fresh();
+      item = await items.refresh(user, item);
     }
   }
 }
