@@ -20,6 +20,7 @@ import { registerStoreCommands } from './store-copy.js';
 import { registerDeletedCommands } from './deleted.js';
 import { registerArchiveCommands } from './archive.js';
 import { registerEncryptionCommands } from './encryption.js';
+import { registerVacationCommands } from './vacation.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -36,6 +37,7 @@ const commands: CommandRegistration[] = [
   registerDeletedCommands,
   registerArchiveCommands,
   registerEncryptionCommands,
+  registerVacationCommands,
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,

@@ -11,6 +11,7 @@ import { ingest, type IngestOptions, type Ingested } from '../ingest.js';
 import { AddressError } from './address.js';
 import { MessageSource } from './message-source.js';
 import { alreadyEncrypted, encryptionKeyOf, encryptToPgpMime } from './encryption/pgp-mime.js';
+import { activeVacation, type Vacation } from './vacation.js';
 import { resolveRecipient, type ResolveOptions } from './recipients.js';
 
 export interface DeliveryContext {
@@ -23,8 +24,11 @@ export interface DeliveryContext {
 
 export interface StoredCopy {
   user: string;
+  userId: number;
   mailboxId: number;
   uid: Uid;
+  /** The user's vacation auto-reply, when it is on (src/mail/vacation.ts). */
+  vacation?: Vacation;
 }
 
 export type RecipientOutcome =
@@ -119,7 +123,8 @@ async function fileCopies(ctx: DeliveryContext, items: Contents, users: User[], 
     if (!inbox) return { copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
     try {
       const uid = await appendWithRetry(store, items, user, inbox.id, ctx.ignoreQuota ?? false);
-      const copy = { user: user.address, mailboxId: inbox.id, uid };
+      const vacation = activeVacation(user.settings, new Date()) ?? undefined;
+      const copy: StoredCopy = { user: user.address, userId: user.id, mailboxId: inbox.id, uid, ...(vacation ? { vacation } : {}) };
       done.set(user.id, copy);
       copies.push(copy);
     } catch (err) {

@@ -27,6 +27,7 @@ import { receivedField, returnPathField, submissionFields, withProtocol } from '
 import { verifyMessage } from './auth-results.js';
 import { orcptText, sendSuccessDsns } from './success-dsn.js';
 import { forwardingSender } from '../mail/forward.js';
+import { sendVacationReplies } from './vacation-reply.js';
 import type { RemoteRecipient } from './remote.js';
 import { messageIdOf, resendKey } from '../mail/resend-guard.js';
 
@@ -87,12 +88,22 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   }
   if (outcomes.every((o) => o.status === 'delivered')) s.resend.remember(key, id);
   s.log.info({ id, from: sender, rcpts: tx.recipients.length, size: decoder.size }, 'message accepted');
-  if (s.lmtp) return acknowledge(s, id, replyPerRecipient(local, outcomes));
+  if (s.lmtp) {
+    await acknowledge(s, id, replyPerRecipient(local, outcomes));
+    return vacationReplies(s, sender, outcomes, source);
+  }
   const failure = singleFailure(outcomes);
   if (failure) return s.reply(failure.code, failure.enhanced, failure.text);
   if (s.opts.mode === 'submission') await sentCopy(s, source, added);
   await sendSuccessDsns(s, tx.mail, local, outcomes, source, now);
   await acknowledge(s, id, [{ code: 250, enhanced: '2.0.0', lines: [`Ok: queued as ${id}`] }]);
+  await vacationReplies(s, sender, outcomes, source);
+}
+
+/** RFC 3834 auto-replies of users on vacation, after the message is acknowledged (best effort, never delays the 250). */
+async function vacationReplies(s: SmtpSession, sender: string, outcomes: RecipientOutcome[], source: MessageSource): Promise<void> {
+  if (!outcomes.some((o) => o.status === 'delivered' && o.copies.some((c) => c.vacation))) return;
+  await sendVacationReplies(s, sender, outcomes, await source.head(64 * 1024));
 }
 
 /** Writes the replies for a stored message; a client already gone is logged (the copy is kept). */

@@ -506,6 +506,12 @@ export interface Store {
   /** UIDs of the mailbox hidden from the device, ascending. */
   deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]>;
 
+  // Vacation replies (RFC 3834)
+  /** True (and recorded) when no vacation reply went to `sender` (case-insensitive) within `everyMs`; unknown user: false. */
+  claimVacationReply(userId: Id, sender: string, now: Date, everyMs: number): Promise<boolean>;
+  /** Forgets the senders replied to (a new vacation answers everyone again). */
+  clearVacationReplies(userId: Id): Promise<void>;
+
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
   /**

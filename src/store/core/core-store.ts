@@ -38,6 +38,7 @@ import * as textSearch from './text-search.js';
 import { ReadTx, Tx } from './tx.js';
 import { mailboxSnapshot } from './snapshot.js';
 import * as users from './users.js';
+import * as vacation from './vacation.js';
 
 export abstract class CoreStore implements Store {
   abstract readonly blobs: BlobBackend;
@@ -186,6 +187,12 @@ export abstract class CoreStore implements Store {
   liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.read((tx) => people.liveCredentials(tx, userIds)); }
   hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void> { return this.write((tx) => deviceHidden.hideFromDevice(tx, deviceId, mailboxId, uids)); }
   deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.read((tx) => deviceHidden.deviceHiddenUids(tx, deviceId, mailboxId)); }
+
+  // Vacation replies
+  claimVacationReply(userId: Id, sender: string, now: Date, everyMs: number): Promise<boolean> {
+    return this.write((tx) => vacation.claimVacationReply(tx, userId, sender, now, everyMs));
+  }
+  clearVacationReplies(userId: Id): Promise<void> { return this.write((tx) => vacation.clearVacationReplies(tx, userId)); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }

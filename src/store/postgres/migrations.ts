@@ -322,6 +322,19 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX device_hidden_message ON device_hidden (message_id);
     `,
   },
+  {
+    version: 18,
+    description: 'Vacation replies: when each sender last got one (RFC 3834)',
+    // As the SQLite migration (store/core/vacation.ts).
+    sql: `
+      CREATE TABLE vacation_replies (
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        sender TEXT NOT NULL,
+        replied_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, sender)
+      );
+    `,
+  },
 ];
 
 /**

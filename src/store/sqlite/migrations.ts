@@ -357,6 +357,21 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 18,
+    description: 'Vacation replies: when each sender last got one (RFC 3834)',
+    up(db) {
+      // store/core/vacation.ts
+      db.exec(`
+        CREATE TABLE vacation_replies (
+          user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+          sender TEXT NOT NULL,
+          replied_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, sender)
+        );
+      `);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */

@@ -251,6 +251,8 @@ export class WorkerStore implements Store {
   recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void> { return this.call('recordDeviceLogin', [deviceId, at, protocol, address]); }
   liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.call('liveCredentials', [userIds]); }
   hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void> { return this.call('hideFromDevice', [deviceId, mailboxId, uids]); }
+  claimVacationReply(userId: Id, sender: string, now: Date, everyMs: number): Promise<boolean> { return this.call('claimVacationReply', [userId, sender, now, everyMs]); }
+  clearVacationReplies(userId: Id): Promise<void> { return this.call('clearVacationReplies', [userId]); }
   deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.call('deviceHiddenUids', [deviceId, mailboxId]); }
 
   // Content
