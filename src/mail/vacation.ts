@@ -98,7 +98,6 @@ export function buildVacationReply(v: Vacation, o: { from: string; to: string; h
 
 /** RFC 2047 B-encoding for a subject that is not plain ASCII. */
 function encodeWord(text: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(text)) return text;
   return `=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?=`;
 }
