@@ -1,0 +1,11 @@
+/**
+ * Every HTTP feature, one line each, asked in this order; the first that recognises a
+ * request answers it. To add a feature: write its module (a RouteModule, see route.ts)
+ * and add one line here.
+ */
+import type { RouteModule } from './route.js';
+import { healthzRoute } from './healthz.js';
+
+export const routeModules: RouteModule[] = [
+  healthzRoute,
+];
