@@ -5,7 +5,15 @@
  */
 import type { RouteModule } from './route.js';
 import { healthzRoute } from './healthz.js';
+import { autoconfigRoute } from './autoconfig.js';
+import { autodiscoverRoute } from './autodiscover.js';
+import { mobileconfigRoute } from './mobileconfig.js';
+import { mtaStsRoute } from './mta-sts.js';
 
 export const routeModules: RouteModule[] = [
   healthzRoute,
+  autoconfigRoute,
+  autodiscoverRoute,
+  mobileconfigRoute,
+  mtaStsRoute,
 ];
