@@ -24,7 +24,7 @@ export function registerDnsCommand(program: Command): void {
         for (const r of results) {
           const label = `${r.record.name} ${r.record.expected.type}`;
           if (r.status === 'ok') process.stdout.write(`ok       ${label}\n`);
-          else process.stdout.write(`${r.status === 'missing' ? 'MISSING ' : 'WRONG   '} ${label}${r.detail ? `: found ${r.detail}` : ''}\n         publish: ${zoneLine(r.record)}\n`);
+          else process.stdout.write(`${r.status === 'missing' ? 'MISSING ' : 'WRONG   '} ${label}${r.detail ? `: ${r.detail}` : ''}\n         publish: ${zoneLine(r.record)}\n`);
         }
         const bad = results.filter((r) => r.status !== 'ok');
         if (bad.length) throw new CliError(`${bad.length} of ${results.length} records are missing or wrong`);

@@ -12,7 +12,7 @@ export type CheckStatus = 'ok' | 'missing' | 'wrong';
 export interface CheckResult {
   record: DnsRecord;
   status: CheckStatus;
-  /** For `wrong` (and failed lookups): what was found, in a few words. */
+  /** For `wrong` (and failed lookups): what is wrong and what was found, in a few words. */
   detail?: string;
 }
 
@@ -58,7 +58,7 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<{ sta
       const found = await lookup<{ exchange: string; priority: number }>(resolver, record.name, 'MX');
       if (!found.length) return { status: 'missing' };
       if (found.some((m) => sameHost(m.exchange, e.exchange))) return { status: 'ok' };
-      return { status: 'wrong', detail: `MX ${found.map((m) => `${m.priority} ${m.exchange}`).join(', ')}` };
+      return { status: 'wrong', detail: `found MX ${found.map((m) => `${m.priority} ${m.exchange}`).join(', ')}` };
     }
     case 'TXT':
       return checkTxt(record, e, await lookup<string[]>(resolver, record.name, 'TXT'));
@@ -67,16 +67,16 @@ async function checkOne(record: DnsRecord, resolver: DnsResolver): Promise<{ sta
       // A service that is off may be left out as well as published as ".".
       if (!found.length) return e.target === '.' ? { status: 'ok' } : { status: 'missing' };
       if (found.some((s) => sameHost(s.name || '.', e.target) && (e.target === '.' || s.port === e.port))) return { status: 'ok' };
-      return { status: 'wrong', detail: `SRV ${found.map((s) => `${s.priority} ${s.weight} ${s.port} ${s.name || '.'}`).join(', ')}` };
+      return { status: 'wrong', detail: `found SRV ${found.map((s) => `${s.priority} ${s.weight} ${s.port} ${s.name || '.'}`).join(', ')}` };
     }
     case 'CNAME': {
       const found = await lookup<string>(resolver, record.name, 'CNAME');
       if (found.some((t) => sameHost(t, e.target))) return { status: 'ok' };
-      if (found.length) return { status: 'wrong', detail: `CNAME ${found.join(', ')}` };
+      if (found.length) return { status: 'wrong', detail: `found CNAME ${found.join(', ')}` };
       // Address records equal to the server's also reach it.
       const [own, target] = [await lookup<string>(resolver, record.name, 'A'), await lookup<string>(resolver, e.target, 'A')];
       if (own.length && target.length && own.every((a) => target.includes(a))) return { status: 'ok' };
-      return own.length ? { status: 'wrong', detail: `A ${own.join(', ')} (not ${e.target}'s address)` } : { status: 'missing' };
+      return own.length ? { status: 'wrong', detail: `found A ${own.join(', ')} (not ${e.target}'s address)` } : { status: 'missing' };
     }
   }
 }
@@ -91,7 +91,7 @@ function checkTxt(record: DnsRecord, e: Extract<Expected, { type: 'TXT' }>, answ
   if (ours.length > 1) return { status: 'wrong', detail: `${ours.length} ${e.kind} records; there must be one` };
   const [found] = ours;
   const tags = (t: string) => new Map(t.split(';').map((p) => p.trim().split('=')).filter((kv) => kv.length >= 2).map(([k, ...v]) => [k.trim().toLowerCase(), v.join('=').replace(/\s+/g, '')]));
-  const bad = (why: string) => ({ status: 'wrong' as const, detail: `${why}: "${found}"` });
+  const bad = (why: string) => ({ status: 'wrong' as const, detail: `${why} (found "${found}")` });
   switch (e.kind) {
     case 'spf':
       return spfAuthorisesMx(found, record.name) ? { status: 'ok' } : bad('does not authorise the MX (add "mx")');
