@@ -21,9 +21,16 @@ export class AutodiscoverRequestError extends Error {
 
 /** The address asked about; throws AutodiscoverRequestError when the request is not one Outlook would send. */
 export function parseAutodiscoverRequest(body: string): string {
+  // Outlook sends no DTD; refusing one means no entity of the sender's is ever expanded (billion laughs).
+  if (/<!DOCTYPE/i.test(body)) throw new AutodiscoverRequestError('a DOCTYPE is not accepted');
   if (XMLValidator.validate(body) !== true) throw new AutodiscoverRequestError('the request is not well-formed XML');
-  // Namespace prefixes vary between clients; only local names matter. Entities beyond XML's own are not expanded.
-  const doc = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, processEntities: true, htmlEntities: false }).parse(body) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    // Namespace prefixes vary between clients; only local names matter.
+    doc = new XMLParser({ removeNSPrefix: true, ignoreAttributes: true, parseTagValue: false, processEntities: true, htmlEntities: false }).parse(body) as Record<string, unknown>;
+  } catch (err) {
+    throw new AutodiscoverRequestError(`the request is not well-formed XML (${(err as Error).message})`);
+  }
   const request = (doc.Autodiscover as Record<string, unknown> | undefined)?.Request as Record<string, unknown> | undefined;
   if (!request || typeof request !== 'object') throw new AutodiscoverRequestError('expected <Autodiscover><Request>…</Request></Autodiscover>');
   const email = request.EMailAddress;
