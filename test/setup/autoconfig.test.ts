@@ -8,6 +8,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { ImapFlow } from 'imapflow';
+import nodemailer from 'nodemailer';
 import { makeChain, parsePlist, request, startSetupWorld, type SetupWorld } from './helpers.js';
 
 const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', parseTagValue: false, isArray: (name) => ['incomingServer', 'outgoingServer', 'Protocol'].includes(name) });
@@ -97,6 +98,19 @@ describe('client autoconfiguration (self-signed certificate)', () => {
         ],
       );
     }
+  });
+
+  it('the Autodiscover POP3 (STARTTLS) and SMTP (implicit TLS) settings work with real clients (python poplib, nodemailer)', async () => {
+    const a = await request(w.http, '/autodiscover/autodiscover.xml', { method: 'POST', body: autodiscoverRequest('alice@example.test') });
+    const protocols = ((xml.parse(a.text) as { Autodiscover: { Response: { Account: Node } } }).Autodiscover.Response.Account.Protocol as Node[]);
+    const pop3 = protocols.find((x) => x.Type === 'POP3')!;
+    assert.equal(pop3.Encryption, 'TLS');
+    const script = 'import poplib,ssl,sys\nc=ssl.create_default_context(); c.check_hostname=False; c.verify_mode=ssl.CERT_NONE\np=poplib.POP3("127.0.0.1", int(sys.argv[1])); p.stls(context=c); p.user(sys.argv[2]); p.pass_(sys.argv[3]); print(p.stat()[0]); p.quit()';
+    assert.equal(execFileSync('python3', ['-c', script, String(pop3.Port), String(pop3.LoginName), 'secret'], { encoding: 'utf8' }).trim(), '0');
+    const smtp = protocols.find((x) => x.Type === 'SMTP')!;
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: Number(smtp.Port), secure: smtp.Encryption === 'SSL', auth: { user: String(smtp.LoginName), pass: 'secret' }, tls: { rejectUnauthorized: false } });
+    assert.equal(await transport.verify(), true);
+    transport.close();
   });
 
   const badRequests: [string, string, number, string][] = [
