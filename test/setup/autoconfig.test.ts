@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import fc from 'fast-check';
+import net from 'node:net';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { makeChain, parsePlist, request, startSetupWorld, type SetupWorld } from './helpers.js';
@@ -206,6 +208,27 @@ describe('client autoconfiguration (self-signed certificate)', () => {
     assert.equal(a.text, 'version: STSv1\r\nmode: testing\r\nmx: mail.example.test\r\nmax_age: 604800\r\n');
     assert.equal((await request(w.http, '/.well-known/mta-sts.txt', { host: 'example.test' })).status, 404);
     assert.equal((await request(w.http, '/.well-known/mta-sts.txt', { host: 'mta-sts.elsewhere.test' })).status, 404);
+  });
+
+  it('property: any request target and Host get a clear 2xx/4xx answer, never a 500', async () => {
+    const raw = (target: string, host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(w.http, '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.setEncoding('latin1').on('data', (d: string) => (text += d));
+        socket.on('end', () => resolve(text.split('\r\n')[0]));
+        socket.on('error', reject);
+      });
+    const piece = fc.constantFrom('/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml', '/autodiscover/autodiscover.json', '/v1.0/', '/mobileconfig', '/.well-known/mta-sts.txt', '?', '&', '=', 'emailaddress', 'protocol', 'Email', 'alice%40example.test', '%', '%zz', '@', 'pop3', '..', '//', '#', 'x');
+    const hostPiece = fc.constantFrom('autoconfig.', 'mta-sts.', 'example.test', 'elsewhere.test', ':80', '[::1]', '', '.', '-', 'UPPER.');
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 8 }), fc.array(hostPiece, { maxLength: 4 }), async (parts, hostParts) => {
+        const status = await raw(`/${parts.join('')}`, hostParts.join(''));
+        assert.match(status, /^HTTP\/1\.1 (200|400|404|405) /, `${parts.join('')} @ ${hostParts.join('')}`);
+      }),
+      { numRuns: 300 },
+    );
+    assert.equal((await request(w.http, '/healthz')).status, 200);
   });
 
   it('/healthz still answers', async () => {
