@@ -18,6 +18,46 @@ export class ProfileSigningError extends Error {
   }
 }
 
+/**
+ * Runs at most `concurrent` signings at once with up to `waiting` more queued: the
+ * profile URL needs no login, so requests must not be able to start openssl processes
+ * without bound. Past the queue, `sign` throws SignerBusyError (the route answers 503).
+ */
+export class ProfileSigner {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(
+    private readonly concurrent = 2,
+    private readonly waiting = 32,
+    private readonly signer: typeof signProfile = signProfile,
+  ) {}
+
+  async sign(content: Buffer, chainPem: string, keyPem: string): Promise<Buffer> {
+    if (this.running >= this.concurrent) {
+      if (this.queue.length >= this.waiting) throw new SignerBusyError();
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await this.signer(content, chainPem, keyPem);
+    } finally {
+      const next = this.queue.shift();
+      // The slot passes straight to the next waiter; only when nobody waits is it freed.
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+export class SignerBusyError extends Error {
+  constructor() {
+    super('too many profile downloads at once');
+    this.name = 'SignerBusyError';
+  }
+}
+
 export async function signProfile(content: Buffer, chainPem: string, keyPem: string, timeoutMs = 10_000): Promise<Buffer> {
   const [leaf, ...intermediates] = pemBlocks(chainPem);
   if (!leaf) throw new ProfileSigningError('no certificate to sign with');
