@@ -1,12 +1,12 @@
 /**
  * Which handler serves each listener: IMAP, POP3, SMTP (MX, submission, LMTP), and
- * HTTP (src/http/healthz.ts). To add a protocol: import its factory and return it
+ * HTTP (src/http/server.ts, its features listed in src/http/routes.ts). To add a protocol: import its factory and return it
  * for its listener names. The `Protocol` shape lives next to the listeners
  * (src/net/protocol.ts).
  */
 import type { ListenerName } from './config/schema.js';
 import type { Protocol } from './net/protocol.js';
-import { httpProtocol } from './http/healthz.js';
+import { httpProtocol } from './http/server.js';
 import { imapProtocol } from './imap/server.js';
 import { pop3Protocol } from './pop3/server.js';
 import type { Services } from './services.js';
@@ -26,6 +26,6 @@ export function protocolFor(name: ListenerName, _services: Services): Protocol {
     case 'imaps':
       return imapProtocol(_services, { implicitTls: name === 'imaps' });
     case 'http':
-      return httpProtocol();
+      return httpProtocol(_services);
   }
 }

@@ -55,6 +55,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
   const { cache_size, cache_ttl_s, hash_workers, hash_queue } = config.auth;
   const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue });
   try {
+    const listening: Services['listening'] = {};
     const services: Services = {
       config,
       store,
@@ -64,6 +65,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       delivery: deliveryContext(store, config),
       log,
       tls: { cert: tls.cert, key: tls.key },
+      listening,
     };
     const proxy = proxySettings(config.proxy); // PROXY protocol from trusted load balancers (HAProxy)
     const specs: ListenerSpec[] = [];
@@ -79,6 +81,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
+    Object.assign(listening, listeners.addresses); // client autoconfiguration advertises these
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
     // Kept deleted mail past retention.deleted_days goes; one node at a time (a store lease).
     const purgeLog = log.child({ component: 'recently-deleted' });

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
+import type { ListenAddress, ListenerName } from './config/schema.js';
 import type { ChangeBus } from './store/bus.js';
 import type { Store } from './store/types.js';
 import type { Authenticator } from './auth/authenticate.js';
@@ -23,4 +24,6 @@ export interface Services {
   log: Logger;
   /** PEM certificate and key, for STARTTLS/STLS (the listener framework also offers `session.secureContext`). */
   tls: { cert: string; key: string };
+  /** Bound address of each listener that is on, filled in once they all listen (port 0 in the config becomes the real port); absent: the configured addresses. */
+  listening?: Partial<Record<ListenerName, ListenAddress>>;
 }

@@ -16,6 +16,7 @@ import { registerMailboxCommands } from './mailboxes.js';
 import { registerDeliverCommand } from './deliver.js';
 import { registerQueueCommands } from './queue.js';
 import { registerDkimCommands } from './dkim.js';
+import { registerDnsCommand } from './dns.js';
 import { registerStoreCommands } from './store-copy.js';
 import { registerDeletedCommands } from './deleted.js';
 import { registerArchiveCommands } from './archive.js';
@@ -41,6 +42,7 @@ const commands: CommandRegistration[] = [
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,
+  registerDnsCommand,
   registerStoreCommands,
 ];
 

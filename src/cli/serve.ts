@@ -75,6 +75,11 @@ function banner(server: RunningServer, dataDir: string): string {
     lines.push(`  ${LABELS[name].padEnd(17)} ${name === 'http' ? `http://${where}/healthz` : where}`);
   }
   if (server.selfSignedCert) lines.push(`TLS uses a self-signed certificate (${server.selfSignedCert}); clients will ask to trust it.`);
-  lines.push(`Add a user:  npx mailroom user add alice@example.test --password 'secret'`, 'Stop with Ctrl+C (or SIGTERM).', '');
+  lines.push(
+    `Add a user:  npx mailroom user add alice@example.test --password 'secret'`,
+    'DNS records to publish for a domain:  npx mailroom dns example.test   (mail apps then set themselves up from the address; README, "Your first hour")',
+    'Stop with Ctrl+C (or SIGTERM).',
+    '',
+  );
   return lines.join('\n') + '\n';
 }

@@ -59,11 +59,13 @@ export function registerUserCommands(program: Command): void {
   const domain = program.command('domain').description('manage mail domains');
   domain
     .command('add <name>')
-    .description('add a domain this server receives mail for')
+    .description('add a domain this server receives mail for, and print the DNS records to publish for it (as `mailroom dns`)')
     .action((name: string, _opts: unknown, cmd: Command) =>
-      runWithStore(globalOptions(cmd), async ({ store }) => {
+      runWithStore(globalOptions(cmd), async ({ config, store }) => {
         const d = await store.addDomain(normaliseDomain(name));
         console.log(`added domain ${d.name}`);
+        const { domainRecords, zoneText } = await import('../setup/domain-records.js'); // crypto and DNS code only here
+        process.stdout.write(`\n${zoneText(d.name, await domainRecords(config, d.name))}Check them once published: mailroom dns ${d.name} --check\n`);
       }),
     );
   domain

@@ -127,7 +127,7 @@ export const listenKeys = {
   submission: listenKey('MAILROOM_SUBMISSION', 1587, 'Authenticated submission with STARTTLS (standard port 587).'),
   submissions: listenKey('MAILROOM_SUBMISSIONS', 1465, 'Authenticated submission over implicit TLS (standard port 465).'),
   lmtp: listenKey('MAILROOM_LMTP', 2424, 'LMTP for delivery from a local MTA (no standard port; keep it on loopback).'),
-  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`), later autoconfig and metrics.'),
+  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`), client autoconfiguration (Thunderbird, Outlook Autodiscover, Apple profiles) and the MTA-STS policy; put a TLS reverse proxy in front of it (see README, Client autoconfiguration).'),
 };
 
 export const tlsKeys = {
@@ -249,7 +249,7 @@ export const smtpKeys = {
   max_recipients: intKey('MAILROOM_SMTP_MAX_RECIPIENTS', 100, 1, 'Recipients accepted per message (advertised as LIMITS RCPTMAX); more get 452 4.5.3.'),
   max_errors: intKey('MAILROOM_SMTP_MAX_ERRORS', 20, 1, 'Error replies in one session after which the server says 421 4.7.0 and closes (as Postfix\'s smtpd_hard_error_limit; unknown recipients count too).'),
   timeout_ms: intKey('MAILROOM_SMTP_TIMEOUT_MS', 300000, 1000, 'How long the server waits for a command or for more message data before it says 421 and closes (RFC 5321 4.5.3.2 asks for at least 5 minutes).'),
-  dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use).'),
+  dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks and `mailroom dns --check` ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use), in node:dns shapes (MX `[{"exchange","priority"}]`, SRV `[{"name","port","priority","weight"}]`, CNAME `["host"]`).'),
   resend_window_s: intKey('MAILROOM_SMTP_RESEND_WINDOW_S', 300, 0, 'A message re-sent within this many seconds with the same Message-ID by the same sender (submission: the logged-in user; MX/LMTP: client IP, MAIL FROM and recipients) is answered 250 again but stored once: the client did not see the first 250. The same window applies to IMAP APPEND of the same bytes with the same Message-ID by the same user to the same mailbox (answered with the first UID). 0 turns this off.'),
   sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
 };

@@ -1,60 +1,9 @@
-/**
- * The HTTP listener: `GET /healthz` → 200 `ok`, anything else 404. Served on sockets
- * the listener accepted, so HTTP shares the per-IP limit and the graceful shutdown.
- *
- * Never imports: the store, mail services, other protocols.
- * Invariant: on shutdown, idle keep-alive connections close at once and busy ones
- * after their response.
- */
-import http from 'node:http';
-import type net from 'node:net';
-import type { ConnectionHandler } from '../net/listeners.js';
-import { busyLines, type Protocol } from '../net/protocol.js';
+/** `GET /healthz` → 200 `ok`: for load balancers and process supervisors. */
+import type { RouteModule } from './route.js';
+import { isRead, send } from './route.js';
 
-/** The handler and busy line for the `http` listener. */
-export function httpProtocol(): Protocol {
-  return { handler: httpHandler(healthRoutes), busyLine: busyLines.http };
-}
-
-function healthRoutes(req: http.IncomingMessage, res: http.ServerResponse): void {
-  const path = (req.url ?? '/').split('?')[0];
-  if ((req.method === 'GET' || req.method === 'HEAD') && path === '/healthz') {
-    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
-    return;
-  }
-  res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-}
-
-/**
- * Serves `routes` on accepted sockets. (http.Server tracks idle connections only when it
- * listens itself, so busy-ness is counted here.)
- */
-export function httpHandler(routes: http.RequestListener): ConnectionHandler {
-  let closing = false;
-  const inFlight = new Map<net.Socket, number>();
-  const server = http.createServer((req, res) => {
-    const socket = req.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      const left = (inFlight.get(socket) ?? 1) - 1;
-      inFlight.set(socket, left);
-      if (closing && left === 0) socket.end();
-    });
-    if (closing) res.setHeader('Connection', 'close');
-    routes(req, res);
-  });
-  let watching = false;
-  return (socket, session) => {
-    if (!watching) {
-      // One listener for the whole HTTP listener, not one per connection.
-      watching = true;
-      session.signal.addEventListener('abort', () => {
-        closing = true;
-        for (const [s, n] of inFlight) if (n === 0) s.end();
-      });
-    }
-    inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
-    server.emit('connection', socket);
-  };
-}
+export const healthzRoute: RouteModule = () => (request, res) => {
+  if (request.url.pathname !== '/healthz' || !isRead(request.req)) return false;
+  send(res, 200, 'text/plain', 'ok\n');
+  return true;
+};

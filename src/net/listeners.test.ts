@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { createLogger } from '../log/logger.js';
 import { ListenError, limitKey, startListeners, type ListenerSpec, type Session } from './listeners.js';
 import { loadTlsMaterial } from './tls.js';
-import { httpProtocol } from '../http/healthz.js';
+import { httpProtocol } from '../http/server.js';
+import type { Services } from '../services.js';
 import { connect } from '../../test/harness/transcript.js';
 
 function capture() {
@@ -239,7 +240,7 @@ function get(port: number, path: string, agent: http.Agent): Promise<{ status: n
 
 test('HTTP: /healthz is 200 ok, others 404; idle keep-alive connections close promptly on shutdown', async () => {
   const { log } = capture();
-  const l = await startListeners([{ name: 'http', address: any, tls: 'none', ...httpProtocol() }], { ...ctxBase, shutdownTimeoutMs: 30_000, log });
+  const l = await startListeners([{ name: 'http', address: any, tls: 'none', ...httpProtocol({ log } as Services) }], { ...ctxBase, shutdownTimeoutMs: 30_000, log }); // /healthz needs nothing else
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const port = l.addresses.http.port;
   assert.deepEqual(await get(port, '/healthz', agent), { status: 200, body: 'ok\n' });

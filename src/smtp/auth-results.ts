@@ -1,35 +1,16 @@
 /**
  * SPF, DKIM, DMARC and ARC verification of inbound MX mail with mailauth, giving
  * the `Authentication-Results:` (RFC 8601) and `Received-SPF:` fields to prepend.
- * The DNS resolver is injectable: node:dns in production, a JSON file of answers
- * (`smtp.dns_file`) for tests and offline use, so tests never touch the network.
+ * The DNS resolver is injectable (src/net/dns-resolver.ts), so tests never touch the network.
  *
  * A verification failure (DNS timeouts…) never loses mail: the message is accepted
  * with whatever results came back (temperror), as other MTAs do.
  */
-import { promises as dns } from 'node:dns';
-import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { authenticate } from 'mailauth';
+import type { DnsResolver } from '../net/dns-resolver.js';
 
-export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
-
-/** The system resolver, shaped as mailauth expects (`dns.resolve`). */
-export const systemResolver: DnsResolver = (name, rrtype) => dns.resolve(name, rrtype);
-
-/**
- * A resolver answering from a JSON file: `{ "example.test": { "TXT": [["v=spf1 ip4:127.0.0.1 -all"]] } }`.
- * Names are matched case-insensitively; anything missing is ENOTFOUND, as from DNS.
- */
-export function fileResolver(path: string): DnsResolver {
-  const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, Record<string, unknown>>;
-  const table = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase().replace(/\.$/, ''), v]));
-  return async (name, rrtype) => {
-    const answer = table.get(name.toLowerCase().replace(/\.$/, ''))?.[rrtype.toUpperCase()];
-    if (answer === undefined) throw Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
-    return answer;
-  };
-}
+export { fileResolver, systemResolver, type DnsResolver } from '../net/dns-resolver.js';
 
 export interface VerifyInput {
   message: Readable;
