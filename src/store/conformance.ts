@@ -18,6 +18,7 @@ import { textSearchConformanceSuite } from './conformance/text-search.js';
 import { deletedConformanceSuite } from './conformance/deleted.js';
 import { peopleConformanceSuite } from './conformance/people.js';
 import { countsConformanceSuite } from './conformance/counts.js';
+import { metadataConformanceSuite } from './conformance/metadata.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -901,4 +902,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   deletedConformanceSuite(backendName, open);
   peopleConformanceSuite(backendName, open);
   countsConformanceSuite(backendName, open);
+  metadataConformanceSuite(backendName, open);
 }

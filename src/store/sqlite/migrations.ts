@@ -357,6 +357,24 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 17,
+    description: 'METADATA entries on mailboxes and the server (RFC 5464)',
+    up(db) {
+      // store/core/metadata.ts. mailbox_id 0 is the server, owner 0 is /shared, else the
+      // viewer whose /private entry it is; rows go with the mailbox, member or user.
+      db.exec(`
+        CREATE TABLE metadata (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          mailbox_id INTEGER NOT NULL,
+          owner INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          value BLOB NOT NULL,
+          PRIMARY KEY (user_id, mailbox_id, owner, name)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
