@@ -24,6 +24,7 @@ const AFTER_AUTH = [
   'LIST-EXTENDED',
   'LIST-STATUS',
   'SPECIAL-USE',
+  'CREATE-SPECIAL-USE', // RFC 6154 3: CREATE name (USE (\Sent)); \All and \Flagged refused with NO [USEATTR]
   'ESEARCH',
   'SORT', // RFC 5256 3: UID SORT too; search keys as SEARCH
   'SORT=DISPLAY', // RFC 5957: DISPLAYFROM, DISPLAYTO
