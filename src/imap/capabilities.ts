@@ -31,6 +31,7 @@ const AFTER_AUTH = [
   'ESORT', // RFC 5267 3: SORT RETURN (MIN MAX COUNT ALL) answers ESEARCH
   'THREAD=ORDEREDSUBJECT', // RFC 5256 3, UID THREAD too
   'THREAD=REFERENCES', // RFC 5256 3: the JWZ algorithm with subject grouping
+  'THREAD=REFS', // draft-ietf-morg-inthread: REFERENCES without subject grouping, threads by their latest message (as Dovecot 2.3)
   'SEARCHRES',
   'STATUS=SIZE',
   'BINARY',

@@ -1,9 +1,10 @@
-// THREAD / UID THREAD   RFC 5256 3 (ORDEREDSUBJECT, REFERENCES)
+// THREAD / UID THREAD   RFC 5256 3 (ORDEREDSUBJECT, REFERENCES), draft-ietf-morg-inthread (REFS)
 import { parseThread } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import { headerToText } from '../../mime/decode.js';
 import { cachedContent } from '../content-cache.js';
 import { formatThreads, threadOrderedSubject, threadReferences, type ThreadFacts } from '../sort/thread.js';
+import { threadRefs } from '../sort/thread-refs.js';
 import { searchMatches } from './search.js';
 import type { ImapCommand } from './types.js';
 
@@ -34,7 +35,7 @@ export const thread = {
         references: meta ? referencesOf(meta.headerText) : null,
       });
     }
-    const roots = cmd.algorithm === 'REFERENCES' ? threadReferences(facts) : threadOrderedSubject(facts);
+    const roots = cmd.algorithm === 'REFERENCES' ? threadReferences(facts) : cmd.algorithm === 'REFS' ? threadRefs(facts) : threadOrderedSubject(facts);
     s.send(`* THREAD${roots.length ? ` ${formatThreads(roots)}` : ''}\r\n`);
   },
 } as const satisfies ImapCommand;

@@ -63,8 +63,8 @@ function criterion(r: ArgReader): SortCriterion | null {
   return { key: word as SortKey, reverse };
 }
 
-// THREAD algorithm charset keys   RFC 5256 3
-export const THREAD_ALGORITHMS = ['ORDEREDSUBJECT', 'REFERENCES'] as const;
+// THREAD algorithm charset keys   RFC 5256 3; REFS: draft-ietf-morg-inthread
+export const THREAD_ALGORITHMS = ['ORDEREDSUBJECT', 'REFERENCES', 'REFS'] as const;
 export type ThreadAlgorithm = (typeof THREAD_ALGORITHMS)[number];
 
 export interface ThreadCommand {
