@@ -29,6 +29,8 @@ const AFTER_AUTH = [
   'SORT', // RFC 5256 3: UID SORT too; search keys as SEARCH
   'SORT=DISPLAY', // RFC 5957: DISPLAYFROM, DISPLAYTO
   'ESORT', // RFC 5267 3: SORT RETURN (MIN MAX COUNT ALL) answers ESEARCH
+  'CONTEXT=SEARCH', // RFC 5267 4: UID SEARCH RETURN (UPDATE), ESEARCH ADDTO/REMOVEFROM, CANCELUPDATE
+  'CONTEXT=SORT', // RFC 5267 4: the same for UID SORT, with positions in sort order
   'THREAD=ORDEREDSUBJECT', // RFC 5256 3, UID THREAD too
   'THREAD=REFERENCES', // RFC 5256 3: the JWZ algorithm with subject grouping
   'THREAD=REFS', // draft-ietf-morg-inthread: REFERENCES without subject grouping, threads by their latest message (as Dovecot 2.3)

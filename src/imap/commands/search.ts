@@ -7,6 +7,7 @@ import type { Store } from '../../store/types.js';
 import { contentIdsOf, noteContentIds } from '../content-ids.js';
 import { boundingUids, ContentCache, ContentNotLoaded, matches, needsContent, needsFlags, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
+import { registerContext } from './search-updates.js';
 import type { ImapSession } from '../session.js';
 
 export const search = {
@@ -29,7 +30,8 @@ export const search = {
       return;
     }
     if (opts.includes('SAVE')) view.saved = saveResult(opts, hits.map((h) => h.uid)) as typeof view.saved; // RFC 5182 2.1
-    const shown: SearchReturnOption[] = opts.filter((o) => o !== 'SAVE');
+    if (opts.includes('UPDATE')) registerContext(s, view, { tag, uid, query: cmd.query, sort: null, uids: hits.map((h) => h.uid) }); // RFC 5267 4
+    const shown: SearchReturnOption[] = opts.filter((o) => o !== 'SAVE' && o !== 'UPDATE');
     if (shown.length === 0 && cmd.returnOptions) return; // SAVE alone: no ESEARCH response
     const has = (o: SearchReturnOption) => shown.includes(o);
     s.send(
