@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningTestServer } from '../harness/server.js';
-import { Imap, startImapServer, USER } from './client.js';
+import { execFile } from 'node:child_process';
+import { Imap, PASS, startImapServer, USER } from './client.js';
 
 const mail = (subject: string, date: string) => `From: Bob <bob@example.test>\r\nTo: ${USER}\r\nSubject: ${subject}\r\nDate: ${date}\r\n\r\nbody\r\n`;
 
@@ -87,5 +88,26 @@ describe('IMAP CONTEXT=SEARCH / CONTEXT=SORT', () => {
     assert.doesNotMatch(await c.ok('NOOP'), /ESEARCH/, 'a new SELECT drops the contexts');
     assert.equal((await c.cmd('UID SEARCH RETURN (UPDATE FOO) ALL')).status, 'BAD');
     assert.equal((await c.cmd('CANCELUPDATE')).status, 'BAD');
+  });
+
+  test('python imaplib: UID SEARCH RETURN (UPDATE), then an APPEND by another client arrives as ADDTO on NOOP', async () => {
+    const py = [
+      'import imaplib, sys',
+      'M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); M.login(sys.argv[2], sys.argv[3])',
+      'N = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); N.login(sys.argv[2], sys.argv[3])',
+      'M.create("PyLive"); M.select("PyLive")',
+      'typ, dat = M.uid("SEARCH", "RETURN", "(UPDATE)", "ALL")',
+      'print(typ, M.untagged_responses.pop("ESEARCH", []))',
+      'N.append("PyLive", None, None, b"Subject: x\\r\\n\\r\\nbody\\r\\n")',
+      'M.noop()',
+      'print(M.untagged_responses.pop("ESEARCH", []))',
+      'M.logout(); N.logout()',
+    ].join('\n');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile('python3', ['-c', py, String(server.ports.imap), USER, PASS], { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)));
+    });
+    const [first, second] = out.trim().split('\n');
+    assert.match(first, /^OK \[b'\(TAG "[A-Z0-9]+"\) UID'\]$/, 'an empty mailbox: ESEARCH without ALL');
+    assert.match(second, /^\[b'\(TAG "[A-Z0-9]+"\) UID ADDTO \(0 1\)'\]$/);
   });
 });
