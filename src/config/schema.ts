@@ -186,6 +186,7 @@ export const imapKeys = {
   idle_timeout_s: intKey('MAILROOM_IMAP_IDLE_TIMEOUT_S', 1800, 1800, 'Seconds of silence after which an authenticated session is closed (RFC 9051 5.4: at least 30 minutes).'),
   preauth_timeout_s: intKey('MAILROOM_IMAP_PREAUTH_TIMEOUT_S', 60, 5, 'Seconds of silence after which a session that has not logged in is closed.'),
   idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 60000, 30000, 'Safety net: during IDLE, how often a session re-checks its mailbox without being told. Changes arrive on the change bus at once (this process), through `database.change_poll_ms` (other processes on SQLite) or LISTEN/NOTIFY (PostgreSQL); this only bounds the delay of a lost notification.'),
+  inprogress_ms: intKey('MAILROOM_IMAP_INPROGRESS_MS', 2000, 0, 'While a SEARCH, SORT, THREAD, COPY or MOVE runs, how often (milliseconds) to send `* OK [INPROGRESS ("tag" done total)]` (RFC 9585) so clients and middleboxes see it is alive. 0: never.'),
   metadata_max_size: z
     .number()
     .int()

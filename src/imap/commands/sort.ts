@@ -5,13 +5,14 @@ import { sortMessages, type SortFacts } from '../sort/sort-order.js';
 import type { MailboxView } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { registerContext } from './search-updates.js';
+import { withProgress, type Progress } from '../progress.js';
 import { searchMatches } from './search.js';
 import type { ImapCommand } from './types.js';
 
 /** The messages matching `query` in `criteria` order (RFC 5256 3); SORT and CONTEXT=SORT updates share it. */
-export async function sortedMatches(s: ImapSession, view: MailboxView, query: SearchKey, criteria: SortCriterion[]): Promise<{ seq: number; uid: number }[]> {
+export async function sortedMatches(s: ImapSession, view: MailboxView, query: SearchKey, criteria: SortCriterion[], progress?: Progress): Promise<{ seq: number; uid: number }[]> {
   const store = s.services.store;
-  const matched = await searchMatches(s, view, query);
+  const matched = await searchMatches(s, view, query, progress);
   // Sorting reads rows and MIME indexes only, each in one batch: never a message body.
   const missing = matched.filter((c) => c.row === null).map((c) => c.uid as Uid);
   const fetched = missing.length ? new Map((await store.getMessages(view.mailboxId, missing, s.viewerId())).map((r) => [r.uid as number, r])) : new Map<number, MessageRow>();
@@ -42,7 +43,7 @@ export const sort = {
   async run({ session: s, args, uid, tag }) {
     const cmd = parseSort(args);
     const view = s.view();
-    const sorted = await sortedMatches(s, view, cmd.query, cmd.criteria);
+    const sorted = await withProgress((l) => s.send(l), tag, s.services.config.imap.inprogress_ms, (p) => sortedMatches(s, view, cmd.query, cmd.criteria, p));
     const numbers = sorted.map((m) => (uid ? m.uid : m.seq));
     const opts = cmd.returnOptions;
     // RFC 5267 4: remembered before the ESEARCH is sent, so the next announcement reports changes since it
