@@ -4,7 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningTestServer } from '../harness/server.js';
-import { Imap, startImapServer, USER } from './client.js';
+import { execFile } from 'node:child_process';
+import { Imap, PASS, startImapServer, USER } from './client.js';
 
 const COUNT = 120;
 
@@ -60,6 +61,24 @@ describe('IMAP INPROGRESS', () => {
     for (const l of progressOf(copy, /^t\d+ OK/)) assert.match(l, /\(("t\d+") NIL NIL\)/);
     const move = await c.ok('MOVE 1:10 Other');
     progressOf(move, /^\* OK \[COPYUID/);
+  });
+
+  test('python imaplib takes the INPROGRESS lines in its stride and records them', async () => {
+    const py = [
+      'import imaplib, sys',
+      'M = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); M.login(sys.argv[2], sys.argv[3])',
+      'M.select("Big", readonly=True)',
+      'typ, dat = M.thread("REFERENCES", "UTF-8", "ALL")',
+      'print(typ, len(dat[0]) > 0)',
+      'print(M.untagged_responses.get("INPROGRESS", [])[:1])',
+      'M.logout()',
+    ].join('\n');
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile('python3', ['-c', py, String(server.ports.imap), USER, PASS], { timeout: 30_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout)));
+    });
+    const [result, progress] = out.trim().split('\n');
+    assert.equal(result, 'OK True');
+    assert.match(progress, /^\[b'\("[A-Z0-9]+" \d+ \d+\)'\]$/);
   });
 });
 
