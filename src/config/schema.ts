@@ -186,6 +186,21 @@ export const imapKeys = {
   idle_timeout_s: intKey('MAILROOM_IMAP_IDLE_TIMEOUT_S', 1800, 1800, 'Seconds of silence after which an authenticated session is closed (RFC 9051 5.4: at least 30 minutes).'),
   preauth_timeout_s: intKey('MAILROOM_IMAP_PREAUTH_TIMEOUT_S', 60, 5, 'Seconds of silence after which a session that has not logged in is closed.'),
   idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 60000, 30000, 'Safety net: during IDLE, how often a session re-checks its mailbox without being told. Changes arrive on the change bus at once (this process), through `database.change_poll_ms` (other processes on SQLite) or LISTEN/NOTIFY (PostgreSQL); this only bounds the delay of a lost notification.'),
+  inprogress_ms: intKey('MAILROOM_IMAP_INPROGRESS_MS', 2000, 0, 'While a SEARCH, SORT, THREAD, COPY or MOVE runs, how often (milliseconds) to send `* OK [INPROGRESS ("tag" done total)]` (RFC 9585) so clients and middleboxes see it is alive. 0: never.'),
+  metadata_max_size: z
+    .number()
+    .int()
+    .min(1)
+    .max(65536)
+    .default(65536)
+    .register(keyInfo, {
+      env: 'MAILROOM_IMAP_METADATA_MAX_SIZE',
+      description: 'Largest METADATA value in bytes (RFC 5464): SETMETADATA with a bigger one gets `NO [METADATA MAXSIZE n]`. At most 64 KiB, the size above which a literal is spooled to disk.',
+      expected: 'an integer from 1 to 65536',
+      kind: 'int',
+    }),
+  metadata_max_entries: intKey('MAILROOM_IMAP_METADATA_MAX_ENTRIES', 200, 1, 'Most METADATA entries one login sees on one mailbox or on the server (its /private ones plus the /shared ones); SETMETADATA beyond gets `NO [METADATA TOOMANY]`.'),
+  metadata_admin: stringKey('MAILROOM_IMAP_METADATA_ADMIN', '', 'The server entry /shared/admin (RFC 5464 3.2.1.1): how to reach the administrator, e.g. `mailto:postmaster@example.org`. Read-only over IMAP; empty: no such entry.'),
 };
 
 /** Login rules shared by IMAP, POP3 and submission. */

@@ -24,12 +24,17 @@ const AFTER_AUTH = [
   'LIST-EXTENDED',
   'LIST-STATUS',
   'SPECIAL-USE',
+  'CREATE-SPECIAL-USE', // RFC 6154 3: CREATE name (USE (\Sent)); \All and \Flagged refused with NO [USEATTR]
   'ESEARCH',
   'SORT', // RFC 5256 3: UID SORT too; search keys as SEARCH
   'SORT=DISPLAY', // RFC 5957: DISPLAYFROM, DISPLAYTO
   'ESORT', // RFC 5267 3: SORT RETURN (MIN MAX COUNT ALL) answers ESEARCH
+  'CONTEXT=SEARCH', // RFC 5267 4: UID SEARCH RETURN (UPDATE), ESEARCH ADDTO/REMOVEFROM, CANCELUPDATE
+  'CONTEXT=SORT', // RFC 5267 4: the same for UID SORT, with positions in sort order
+  'INPROGRESS', // RFC 9585: * OK [INPROGRESS ("tag" done total)] during long SEARCH/SORT/THREAD/COPY/MOVE (imap.inprogress_ms)
   'THREAD=ORDEREDSUBJECT', // RFC 5256 3, UID THREAD too
   'THREAD=REFERENCES', // RFC 5256 3: the JWZ algorithm with subject grouping
+  'THREAD=REFS', // draft-ietf-morg-inthread: REFERENCES without subject grouping, threads by their latest message (as Dovecot 2.3)
   'SEARCHRES',
   'STATUS=SIZE',
   'BINARY',
@@ -39,6 +44,9 @@ const AFTER_AUTH = [
   'WITHIN', // RFC 5032: SEARCH OLDER/YOUNGER
   'CONDSTORE', // RFC 7162 3.1: MODSEQ per message, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ, never NOMODSEQ
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
+  'METADATA', // RFC 5464: GETMETADATA/SETMETADATA on mailboxes, /private per login (member), /shared per account
+  'METADATA-SERVER', // RFC 5464 1: the same on the server (mailbox ""), /shared/admin from the configuration
+  'LIST-METADATA', // RFC 9590: LIST ... RETURN (METADATA (entries [MAXSIZE n]))
 ];
 
 /** The capability atoms for the current state, in a stable order. */

@@ -17,6 +17,7 @@ import type { Changes, Id, Mailbox, MessageRow, ModSeq, Store, Uid } from '../st
 import { ImapNo } from './errors.js';
 import { FlagTable, MessageColumns } from './message-columns.js';
 import { cachedSnapshot, rememberSnapshot, type CachedSnapshot } from './snapshot-cache.js';
+import type { SearchContext } from './search-context.js';
 import { expandSeqSet, formatFlagList, formatSeqSet, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
 
 /**
@@ -120,6 +121,8 @@ export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2:
 }
 
 export class MailboxView {
+  /** Live SEARCH/SORT results by tag (RFC 5267 4); they end with the view. */
+  readonly contexts = new Map<string, SearchContext>();
   private readonly msgs: MessageColumns;
   private readonly flagTable: FlagTable;
   /** UID ranges [lo, hi] this session claimed as \Recent (usually one: the claim at SELECT). */

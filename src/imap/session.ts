@@ -32,6 +32,7 @@ import { failureLine, ImapNo } from './errors.js';
 import type { MailboxView, SyncMode } from './selected.js';
 import type { SessionState } from './state.js';
 import { COMMANDS } from './commands/index.js';
+import { contextUpdateLines } from './commands/search-updates.js';
 import type { Completion } from './commands/types.js';
 
 /** Unread input (pipelined commands) above which the socket is paused. */
@@ -439,6 +440,8 @@ export class ImapSession {
       throw err;
     }
     const lines = view.flush(allowExpunge, this.rev2, this.sync);
+    // RFC 5267 4.3: context updates only where an EXPUNGE may go, after it, so a REMOVEFROM never names a message the client still sees
+    if (allowExpunge && view.contexts.size > 0) lines.push(...(await contextUpdateLines(this, view)));
     if (lines.length > 0) this.send(lines.join(''));
   }
 

@@ -19,6 +19,7 @@ import { deletedConformanceSuite } from './conformance/deleted.js';
 import { peopleConformanceSuite } from './conformance/people.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
+import { metadataConformanceSuite } from './conformance/metadata.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -903,4 +904,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   peopleConformanceSuite(backendName, open);
   countsConformanceSuite(backendName, open);
   vacationConformanceSuite(backendName, open);
+  metadataConformanceSuite(backendName, open);
 }

@@ -62,6 +62,36 @@ export interface User {
  * positive, so a viewer id names either the account itself (the owner) or one member, and
  * the store keeps `\Seen` private for a negative viewer (see MessageRow).
  */
+/** Where metadata entries live (RFC 5464): a mailbox of the user, or the server (null); /private entries are the viewer's own. */
+export interface MetadataScope {
+  userId: Id;
+  /** The account owner (user id) or a member's viewer id: whose /private entries. */
+  viewerId: Id;
+  mailboxId: Id | null;
+}
+
+/** One entry with its value; names come back lower-case. */
+export interface MetadataEntry {
+  name: string;
+  value: Buffer;
+}
+
+/** A SETMETADATA item: a null value removes the entry. */
+export interface MetadataChange {
+  name: string;
+  value: Buffer | Uint8Array | null;
+}
+
+/** What getMetadata returns below a named entry: only it (0), its children (1), or all descendants. */
+export type MetadataDepth = 0 | 1 | 'infinity';
+
+export interface MetadataLimits {
+  /** Largest value in bytes. */
+  maxValueSize: number;
+  /** Most entries a viewer sees on one mailbox or on the server (its /private plus the /shared ones). */
+  maxEntries: number;
+}
+
 export interface Member {
   id: Id;
   userId: Id;
@@ -511,6 +541,20 @@ export interface Store {
   claimVacationReply(userId: Id, sender: string, now: Date, everyMs: number): Promise<boolean>;
   /** Forgets the senders replied to (a new vacation answers everyone again). */
   clearVacationReplies(userId: Id): Promise<void>;
+  // Metadata (RFC 5464 annotations)
+  /**
+   * Values of the named entries (`/private`, `/shared` or below) and, by `depth`, their
+   * descendants, sorted by name; entries without a value are left out. 'invalid' for a bad
+   * name, 'notfound' for a mailbox that is not the user's.
+   */
+  getMetadata(scope: MetadataScope, names: string[], depth: MetadataDepth): Promise<MetadataEntry[]>;
+  /**
+   * Sets or removes entries, all or nothing: 'toomany' (nothing changed) when the mailbox or
+   * server would hold more than `limits.maxEntries` the viewer sees; 'invalid' for a bad name
+   * or a value over `limits.maxValueSize`. Entries stay with a renamed mailbox and go with
+   * a deleted mailbox, member or user.
+   */
+  setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'>;
 
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
@@ -675,7 +719,7 @@ export type People = Pick<Store,
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
   | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
-  | 'listDeleted' | 'restoreDeleted'
+  | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */

@@ -56,7 +56,9 @@ describe('IMAP SORT (raw transcripts)', () => {
     // no Message-ID or References here: REFERENCES puts the Fwd: under the original by subject
     assert.match(await c.ok('UID THREAD REFERENCES US-ASCII ALL'), /^\* THREAD \(1\)\(2 3\)\r\n/m);
     assert.match(await c.ok('THREAD REFERENCES UTF-8 SUBJECT nothing'), /^\* THREAD\r\n/m);
-    assert.equal((await c.cmd('THREAD REFS UTF-8 ALL')).status, 'BAD', 'not advertised, not accepted');
+    assert.equal((await c.cmd('THREAD NOSUCH UTF-8 ALL')).status, 'BAD', 'unknown algorithm');
+    // REFS: no subject grouping, the thread with the newest message last
+    assert.match(await c.ok('UID THREAD REFS US-ASCII ALL'), /^\* THREAD \(3\)\(1\)\(2\)\r\n/m);
     assert.match((await c.cmd('THREAD REFERENCES KOI8-R ALL')).tagged, /^NO \[BADCHARSET/);
     assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD /m);
   });

@@ -3,8 +3,15 @@ import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/inde
 import { ImapNo } from '../errors.js';
 import type { CommandContext, Completion, ImapCommand } from './types.js';
 import { refuseRecentlyDeleted, requireWritable } from './util.js';
+import { withProgress } from '../progress.js';
+import type { ImapSession } from '../session.js';
 
-async function transfer({ session: s, args, uid, name }: CommandContext, move: boolean): Promise<Completion> {
+/** One store transaction (all or nothing), so INPROGRESS can only say it is alive: counts NIL. */
+function busy<T>(s: ImapSession, tag: string, work: () => Promise<T>): Promise<T> {
+  return withProgress((l) => s.send(l), tag, s.services.config.imap.inprogress_ms, () => work());
+}
+
+async function transfer({ session: s, args, uid, name, tag }: CommandContext, move: boolean): Promise<Completion> {
   const set = args.seqSet();
   args.sp('after sequence set');
   const target = normalizeMailboxName(args.mailbox());
@@ -23,12 +30,12 @@ async function transfer({ session: s, args, uid, name }: CommandContext, move: b
   if (msgs.length === 0) return { text: `${uid ? 'UID ' : ''}${name} completed, nothing to do` };
   const uids = msgs.map((m) => m.uid);
   if (!move && !restore) {
-    const r = await store.copyMessages(view.mailboxId, uids, dest.id);
+    const r = await busy(s, tag, () => store.copyMessages(view.mailboxId, uids, dest.id));
     return { code: codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to)) };
   }
   // RFC 6851 3.3: MOVE is COPY plus expunge, also into the selected mailbox itself: the messages
   // get new UIDs (announced as EXISTS after the EXPUNGEs), nothing allows refusing it
-  const r = await store.moveMessages(view.mailboxId, uids, dest.id);
+  const r = await busy(s, tag, () => store.moveMessages(view.mailboxId, uids, dest.id));
   const copyUid = codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to));
   if (!move) {
     // A restoring COPY: the messages left Recently Deleted; COPY may announce that (RFC 9051 7.5.1)

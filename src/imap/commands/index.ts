@@ -22,6 +22,8 @@ import { thread } from './thread.js';
 import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
+import { getmetadata, setmetadata } from './metadata.js';
+import { cancelupdate } from './search-updates.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -30,6 +32,7 @@ const ALL: ImapCommand[] = [
   capability, noop, logout, id, starttls, login, authenticate, enable,
   select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
   check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
+  getmetadata, writing(setmetadata), cancelupdate,
 ];
 
 /** Commands by upper-case name. */

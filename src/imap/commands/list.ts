@@ -1,7 +1,8 @@
 // LIST [select-opts] reference patterns [RETURN (opts)]   RFC9051 6.3.9, RFC5258 (LIST-EXTENDED),
-// RFC6154 (SPECIAL-USE), RFC5819 (LIST-STATUS), RFC3348 (CHILDREN); LSUB RFC3501 6.3.9; NAMESPACE RFC2342
+// RFC6154 (SPECIAL-USE), RFC5819 (LIST-STATUS), RFC9590 (LIST-METADATA), RFC3348 (CHILDREN); LSUB RFC3501 6.3.9; NAMESPACE RFC2342
 import type { Mailbox } from '../../store/types.js';
-import { formatMailbox, normalizeMailboxName, type ArgReader } from '../protocol/index.js';
+import { formatMailbox, normalizeMailboxName, parseListMetadata, type ArgReader, type ListMetadataOption } from '../protocol/index.js';
+import { lookupMetadata, metadataResponse, metadataScope } from './metadata.js';
 import { parseStatusItems, statusLine } from './status.js';
 import type { ImapCommand } from './types.js';
 
@@ -11,6 +12,8 @@ interface ListOptions {
   specialUseOnly: boolean;
   returnSubscribed: boolean;
   returnStatus: string[] | null;
+  /** RFC 9590: METADATA responses after each mailbox's LIST. */
+  returnMetadata: ListMetadataOption | null;
   extended: boolean;
 }
 
@@ -27,7 +30,7 @@ function matches(re: RegExp, name: string): boolean {
 }
 
 function parseOptions(args: ArgReader): { opts: ListOptions; reference: string; patterns: string[] } {
-  const opts: ListOptions = { subscribedOnly: false, recursive: false, specialUseOnly: false, returnSubscribed: false, returnStatus: null, extended: false };
+  const opts: ListOptions = { subscribedOnly: false, recursive: false, specialUseOnly: false, returnSubscribed: false, returnStatus: null, returnMetadata: null, extended: false };
   if (args.peekByte() === 0x28) {
     opts.extended = true;
     for (const o of args.list((r) => r.atom('selection option').toUpperCase(), { allowEmpty: true, what: 'selection options' })) {
@@ -59,6 +62,9 @@ function parseOptions(args: ArgReader): { opts: ListOptions; reference: string; 
         else if (o === 'STATUS') {
           r.sp('after STATUS');
           opts.returnStatus = parseStatusItems(r);
+        } else if (o === 'METADATA' && !opts.returnMetadata) {
+          r.sp('after METADATA');
+          opts.returnMetadata = parseListMetadata(r);
         } else if (o !== 'CHILDREN' && o !== 'SPECIAL-USE') throw r.error(`Unknown LIST return option ${o.slice(0, 30)}`);
         return o;
       },
@@ -95,7 +101,8 @@ export const list = {
     if (!opts.subscribedOnly && wildcardPercent) for (const n of boxes.keys()) for (const p of parentsOf(n)) names.add(p);
     if (opts.recursive) for (const n of subs) for (const p of parentsOf(n)) names.add(p);
     const hasChildren = (n: string) => [...boxes.keys()].some((b) => b.startsWith(`${n}/`));
-    const out: string[] = [];
+    const out: (string | Buffer)[] = [];
+    let longest = 0;
     for (const name of [...names].sort(byName)) {
       if (!regexes.some((re) => matches(re, name))) continue;
       const box = boxes.get(name);
@@ -113,8 +120,15 @@ export const list = {
       const ext = subscribedChild ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
       out.push(`* LIST (${attrs.join(' ')}) "/" ${formatMailbox(name, s.utf8)}${ext}\r\n`);
       if (opts.returnStatus && box) out.push(await statusLine(s, box, opts.returnStatus)); // RFC 5819: after its LIST
+      if (opts.returnMetadata && box) {
+        const m = opts.returnMetadata;
+        const r = metadataResponse(s, box.name, await lookupMetadata(s, metadataScope(s, box), m.entries, 0), m.maxSize);
+        if (r.bytes) out.push(r.bytes);
+        longest = Math.max(longest, r.longest);
+      }
     }
-    s.send(out.join(''));
+    s.sendBytes(Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x) : x))));
+    if (longest > 0) return { code: `METADATA LONGENTRIES ${longest}` }; // RFC 9590 3 with MAXSIZE
   },
 } as const satisfies ImapCommand;
 

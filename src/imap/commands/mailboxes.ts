@@ -1,14 +1,32 @@
-// CREATE mailbox / DELETE mailbox / RENAME existing new / SUBSCRIBE / UNSUBSCRIBE
-//   RFC9051 6.3.4-6.3.8, RFC3501 6.3.3-6.3.7
-import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
+// CREATE mailbox [(USE (attrs))] / DELETE mailbox / RENAME existing new / SUBSCRIBE / UNSUBSCRIBE
+//   RFC9051 6.3.4-6.3.8, RFC3501 6.3.3-6.3.7, RFC6154 3 (CREATE-SPECIAL-USE)
+import { codes, isUndecodableName, normalizeMailboxName, parseCreateParams } from '../protocol/index.js';
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
 import { checkNewName, mailboxObjectId, refuseRecentlyDeleted, requireMailbox, shown } from './util.js';
 import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
+import type { SpecialUse } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
 import type { ImapCommand } from './types.js';
 
 const AUTHED = ['authenticated', 'selected'] as const;
+
+/**
+ * Special uses CREATE may give: real mailboxes only. \All and \Flagged would promise a
+ * virtual mailbox Mailroom does not keep.
+ */
+const CREATABLE_USES: readonly SpecialUse[] = ['\\Sent', '\\Drafts', '\\Trash', '\\Junk', '\\Archive'];
+
+/** The one special use CREATE (USE (...)) asks for, or NO [USEATTR] (RFC 6154 3) before anything is created. */
+async function specialUseFor(s: ImapSession, use: string[]): Promise<SpecialUse | null> {
+  if (use.length === 0) return null;
+  if (use.length > 1) throw new ImapNo('Only one special use per mailbox', 'USEATTR');
+  const attr = CREATABLE_USES.find((u) => u.toLowerCase() === use[0].toLowerCase());
+  if (!attr) throw new ImapNo(`Special use ${shown(use[0])} is not supported; one of ${CREATABLE_USES.join(' ')}`, 'USEATTR');
+  const holder = (await s.services.store.listMailboxes(s.user().id)).find((b) => b.specialUse === attr);
+  if (holder) throw new ImapNo(`${attr} is already the special use of ${shown(holder.name)}`, 'USEATTR');
+  return attr;
+}
 
 /** Recently Deleted has no inferiors (LIST shows \Noinferiors): NO [CANNOT] for a name under it. */
 async function refuseUnderRecentlyDeleted(s: ImapSession, name: string): Promise<void> {
@@ -21,12 +39,14 @@ export const create = {
   states: AUTHED,
   async run({ session: s, args }) {
     const name = checkNewName(args.mailbox());
+    const params = parseCreateParams(args);
     args.end();
     if (name === 'INBOX') throw new ImapNo('INBOX always exists', 'ALREADYEXISTS');
     const store = s.services.store;
     const user = s.user();
     if (await store.getMailbox(user.id, name)) throw new ImapNo(`Mailbox already exists: ${shown(name)}`, 'ALREADYEXISTS');
     await refuseUnderRecentlyDeleted(s, name);
+    const specialUse = await specialUseFor(s, params.use);
     // RFC 9051 6.3.4: superior names needed for the new name are created too
     const levels = name.split('/');
     for (let i = 1; i < levels.length; i++) {
@@ -35,7 +55,7 @@ export const create = {
         if (!isStoreError(e, 'exists')) throw e;
       });
     }
-    const box = await store.createMailbox(user.id, name);
+    const box = await store.createMailbox(user.id, name, specialUse);
     return { code: codes.mailboxId(mailboxObjectId(box)) }; // RFC 8474 4.1: MUST in the tagged OK of CREATE
   },
 } as const satisfies ImapCommand;

@@ -7,6 +7,8 @@ import type { Store } from '../../store/types.js';
 import { contentIdsOf, noteContentIds } from '../content-ids.js';
 import { boundingUids, ContentCache, ContentNotLoaded, matches, needsContent, needsFlags, needsRows, textHits, type Candidate, type SearchEnv } from './search-eval.js';
 import type { ImapCommand } from './types.js';
+import { registerContext } from './search-updates.js';
+import { withProgress, type Progress } from '../progress.js';
 import type { ImapSession } from '../session.js';
 
 export const search = {
@@ -18,7 +20,7 @@ export const search = {
     const withModSeq = hasModSeqKey(cmd.query);
     if (withModSeq) s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
     const view = s.view();
-    const hits = await searchMatches(s, view, cmd.query);
+    const hits = await withProgress((l) => s.send(l), tag, s.services.config.imap.inprogress_ms, (p) => searchMatches(s, view, cmd.query, p));
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
     const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
     // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
@@ -29,7 +31,8 @@ export const search = {
       return;
     }
     if (opts.includes('SAVE')) view.saved = saveResult(opts, hits.map((h) => h.uid)) as typeof view.saved; // RFC 5182 2.1
-    const shown: SearchReturnOption[] = opts.filter((o) => o !== 'SAVE');
+    if (opts.includes('UPDATE')) registerContext(s, view, { tag, uid, query: cmd.query, sort: null, uids: hits.map((h) => h.uid) }); // RFC 5267 4
+    const shown: SearchReturnOption[] = opts.filter((o) => o !== 'SAVE' && o !== 'UPDATE');
     if (shown.length === 0 && cmd.returnOptions) return; // SAVE alone: no ESEARCH response
     const has = (o: SearchReturnOption) => shown.includes(o);
     s.send(
@@ -67,7 +70,7 @@ export interface Match {
  * The messages matching a query, in sequence order; SORT and THREAD use this, so every
  * command means the same by a search key.
  */
-export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey): Promise<Match[]> {
+export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey, progress?: Progress): Promise<Match[]> {
   const store = s.services.store;
   const env: SearchEnv = {
     view,
@@ -78,7 +81,7 @@ export async function searchMatches(s: ImapSession, view: MailboxView, query: Se
   };
   const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
   const found = await candidates(view, env, query, rows, (uids) => contentIdsOf(store, view, uids, s.viewerId()), store);
-  return evaluate(query, found, env);
+  return evaluate(query, found, env, progress);
 }
 
 /** Candidates whose contents are read from the store together, when not cached. */
@@ -101,7 +104,7 @@ interface CandidateList {
  * Candidate; a message whose keys reach a content not cached waits for the batch of such
  * contents to be read at once.
  */
-async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv): Promise<Match[]> {
+async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv, progress?: Progress): Promise<Match[]> {
   const out: Match[] = [];
   const c: Candidate = { seq: 0, uid: 0, row: null, contentId: undefined };
   const at = (i: number): Candidate => {
@@ -113,6 +116,7 @@ async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv): 
   };
   const total = list.seqs.length;
   for (let start = 0; start < total; start += LOAD_BATCH) {
+    progress?.set(start, total);
     const end = Math.min(total, start + LOAD_BATCH);
     const verdicts = new Array<boolean | undefined>(end - start);
     for (let round = 0; ; round++) {

@@ -1,9 +1,40 @@
 // SORT / UID SORT   RFC 5256 3, RFC 5957 (SORT=DISPLAY), RFC 5267 3 (ESORT)
-import { parseSort, untagged, formatString } from '../protocol/index.js';
+import { parseSort, untagged, formatString, type SearchKey, type SortCriterion } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import { sortMessages, type SortFacts } from '../sort/sort-order.js';
+import type { MailboxView } from '../selected.js';
+import type { ImapSession } from '../session.js';
+import { registerContext } from './search-updates.js';
+import { withProgress, type Progress } from '../progress.js';
 import { searchMatches } from './search.js';
 import type { ImapCommand } from './types.js';
+
+/** The messages matching `query` in `criteria` order (RFC 5256 3); SORT and CONTEXT=SORT updates share it. */
+export async function sortedMatches(s: ImapSession, view: MailboxView, query: SearchKey, criteria: SortCriterion[], progress?: Progress): Promise<{ seq: number; uid: number }[]> {
+  const store = s.services.store;
+  const matched = await searchMatches(s, view, query, progress);
+  // Sorting reads rows and MIME indexes only, each in one batch: never a message body.
+  const missing = matched.filter((c) => c.row === null).map((c) => c.uid as Uid);
+  const fetched = missing.length ? new Map((await store.getMessages(view.mailboxId, missing, s.viewerId())).map((r) => [r.uid as number, r])) : new Map<number, MessageRow>();
+  const rows: { seq: number; uid: number; row: MessageRow }[] = [];
+  for (const c of matched) {
+    const row = c.row ?? fetched.get(c.uid);
+    if (row) rows.push({ seq: c.seq, uid: c.uid, row }); // else expunged elsewhere meanwhile
+  }
+  const indexes = await store.getIndexes([...new Set(rows.map((r) => r.row.contentId))]);
+  const facts: (SortFacts & { uid: number })[] = rows.map(({ seq, uid: u, row }) => {
+    const index = indexes.get(row.contentId)?.index;
+    return {
+      seq,
+      uid: u,
+      internalDate: row.internalDate.getTime(),
+      sentDate: index?.sentDate ?? null,
+      size: row.size,
+      envelope: index?.envelope ?? { subject: null, from: null, to: null, cc: null },
+    };
+  });
+  return sortMessages(facts, criteria);
+}
 
 export const sort = {
   name: 'SORT',
@@ -12,30 +43,11 @@ export const sort = {
   async run({ session: s, args, uid, tag }) {
     const cmd = parseSort(args);
     const view = s.view();
-    const store = s.services.store;
-    const matched = await searchMatches(s, view, cmd.query);
-    // Sorting reads rows and MIME indexes only, each in one batch: never a message body.
-    const missing = matched.filter((c) => c.row === null).map((c) => c.uid as Uid);
-    const fetched = missing.length ? new Map((await store.getMessages(view.mailboxId, missing, s.viewerId())).map((r) => [r.uid as number, r])) : new Map<number, MessageRow>();
-    const rows: { seq: number; uid: number; row: MessageRow }[] = [];
-    for (const c of matched) {
-      const row = c.row ?? fetched.get(c.uid);
-      if (row) rows.push({ seq: c.seq, uid: c.uid, row }); // else expunged elsewhere meanwhile
-    }
-    const indexes = await store.getIndexes([...new Set(rows.map((r) => r.row.contentId))]);
-    const facts: (SortFacts & { uid: number })[] = rows.map(({ seq, uid: u, row }) => {
-      const index = indexes.get(row.contentId)?.index;
-      return {
-        seq,
-        uid: u,
-        internalDate: row.internalDate.getTime(),
-        sentDate: index?.sentDate ?? null,
-        size: row.size,
-        envelope: index?.envelope ?? { subject: null, from: null, to: null, cc: null },
-      };
-    });
-    const numbers = sortMessages(facts, cmd.criteria).map((m) => (uid ? m.uid : m.seq));
+    const sorted = await withProgress((l) => s.send(l), tag, s.services.config.imap.inprogress_ms, (p) => sortedMatches(s, view, cmd.query, cmd.criteria, p));
+    const numbers = sorted.map((m) => (uid ? m.uid : m.seq));
     const opts = cmd.returnOptions;
+    // RFC 5267 4: remembered before the ESEARCH is sent, so the next announcement reports changes since it
+    if (opts?.includes('UPDATE')) registerContext(s, view, { tag, uid, query: cmd.query, sort: cmd.criteria, uids: sorted.map((m) => m.uid) });
     if (!opts) {
       s.send(`* SORT${numbers.map((n) => ` ${n}`).join('')}\r\n`);
       return;

@@ -9,6 +9,8 @@
  *   fetch-parser    FETCH items with their response names, CHANGEDSINCE/VANISHED
  *   store-parser    STORE flags with UNCHANGEDSINCE
  *   select-params   SELECT/EXAMINE (CONDSTORE) and (QRESYNC (...))
+ *   metadata-parser GETMETADATA/SETMETADATA arguments, LIST RETURN (METADATA (...))
+ *   create-params   CREATE (USE (...)) of CREATE-SPECIAL-USE
  *   response        tagged/untagged/continuation lines, response codes, ESEARCH
  *
  * Never imports: store, net, mail (ESLint enforces it); no I/O, no clocks.
@@ -27,6 +29,8 @@ export * from './search-parser.js';
 export * from './fetch-parser.js';
 export * from './store-parser.js';
 export * from './select-params.js';
+export * from './metadata-parser.js';
+export * from './create-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';
 export * from './sort-parser.js';

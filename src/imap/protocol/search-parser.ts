@@ -37,7 +37,7 @@ export type SearchKey =
   | { type: 'age'; cmp: 'older' | 'younger'; seconds: number };
 
 /** ESEARCH result options (RFC 4731 3.1, RFC 5182 2.2). */
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE';
 
 /** A parsed SEARCH command. */
 export interface SearchCommand {
@@ -50,7 +50,7 @@ export interface SearchCommand {
 
 /** Charsets the search parser accepts; anything else is NO [BADCHARSET (...)]. */
 export const SEARCH_CHARSETS = ['UTF-8', 'US-ASCII'] as const;
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE']);
 const MAX_DEPTH = 64;
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
@@ -93,6 +93,7 @@ export function parseSearch(r: ArgReader, opts: { esearch?: boolean } = {}): Sea
     r.sp('after RETURN');
     returnOptions = r.list((x) => returnOption(x), { allowEmpty: true, what: 'RETURN options' });
     if (returnOptions.length === 0) returnOptions = ['ALL']; // RFC 4731 3.1: RETURN () is RETURN (ALL)
+    if (returnOptions.length === 1 && returnOptions[0] === 'UPDATE') returnOptions.push('ALL'); // RFC 5267 4: the updates start from the full result
     r.sp('after RETURN options');
   }
   let charset: string | undefined;

@@ -18,7 +18,7 @@ export interface SortCommand {
   query: SearchKey;
 }
 
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'UPDATE']);
 
 export function parseSort(r: ArgReader): SortCommand {
   let returnOptions: SearchReturnOption[] | undefined;
@@ -34,6 +34,7 @@ export function parseSort(r: ArgReader): SortCommand {
       { allowEmpty: true, what: 'RETURN options' },
     );
     if (returnOptions.length === 0) returnOptions = ['ALL']; // RFC 5267 3 via RFC 4731 3.1
+    if (returnOptions.length === 1 && returnOptions[0] === 'UPDATE') returnOptions.push('ALL'); // RFC 5267 4: the updates start from the full result
     r.sp('after RETURN options');
   }
   const criteria = r.list((x) => criterion(x), { what: 'sort criteria' });
@@ -58,8 +59,8 @@ function criterion(r: ArgReader): SortCriterion | null {
   return { key: word as SortKey, reverse };
 }
 
-// THREAD algorithm charset keys   RFC 5256 3
-export const THREAD_ALGORITHMS = ['ORDEREDSUBJECT', 'REFERENCES'] as const;
+// THREAD algorithm charset keys   RFC 5256 3; REFS: draft-ietf-morg-inthread
+export const THREAD_ALGORITHMS = ['ORDEREDSUBJECT', 'REFERENCES', 'REFS'] as const;
 export type ThreadAlgorithm = (typeof THREAD_ALGORITHMS)[number];
 
 export interface ThreadCommand {

@@ -38,7 +38,7 @@ function messageIdOf(value: string | null): string | null {
 }
 
 /** Sorts siblings by sent date, a dummy by its (sorted) first child's, ties by mailbox order. */
-function sortTree(nodes: ThreadNode[]): void {
+export function sortTree(nodes: ThreadNode[]): void {
   for (const n of nodes) sortTree(n.children);
   const first = (n: ThreadNode): ThreadFacts | null => n.msg ?? (n.children[0] ? first(n.children[0]) : null);
   nodes.sort((a, b) => {
@@ -66,7 +66,7 @@ export function threadOrderedSubject(messages: readonly ThreadFacts[]): ThreadNo
   return roots;
 }
 
-interface Container {
+export interface Container {
   msg: ThreadFacts | null;
   parent: Container | null;
   children: Container[];
@@ -90,8 +90,8 @@ function link(parent: Container, child: Container): void {
   parent.children.push(child);
 }
 
-/** RFC 5256 3 REFERENCES. */
-export function threadReferences(messages: readonly ThreadFacts[]): ThreadNode[] {
+/** Steps 1 and 2 of RFC 5256 REFERENCES (shared with REFS): containers linked along each References chain; the roots. */
+export function rootSet(messages: readonly ThreadFacts[]): Container[] {
   // step 1: containers by msg-id, linked along each References chain
   const byId = new Map<string, Container>();
   const all: Container[] = [];
@@ -128,24 +128,29 @@ export function threadReferences(messages: readonly ThreadFacts[]): ThreadNode[]
     else if (!prev) unlink(own);
   }
   // step 2: the root set
-  let roots = all.filter((c) => c.parent === null);
-  // step 4: prune dummies
-  const prune = (list: Container[], atRoot: boolean): Container[] => {
-    const out: Container[] = [];
-    for (const c of list) {
-      c.children = prune(c.children, false);
-      for (const k of c.children) k.parent = c;
-      if (c.msg === null && c.children.length === 0) continue;
-      if (c.msg === null && (!atRoot || c.children.length === 1)) {
-        for (const k of c.children) k.parent = atRoot ? null : c.parent;
-        out.push(...c.children);
-        continue;
-      }
-      out.push(c);
+  return all.filter((c) => c.parent === null);
+}
+
+/** Step 4: empty dummies go; a dummy's children take its place unless it is a root with several. */
+export function prune(list: Container[], atRoot: boolean): Container[] {
+  const out: Container[] = [];
+  for (const c of list) {
+    c.children = prune(c.children, false);
+    for (const k of c.children) k.parent = c;
+    if (c.msg === null && c.children.length === 0) continue;
+    if (c.msg === null && (!atRoot || c.children.length === 1)) {
+      for (const k of c.children) k.parent = atRoot ? null : c.parent;
+      out.push(...c.children);
+      continue;
     }
-    return out;
-  };
-  roots = prune(roots, true);
+    out.push(c);
+  }
+  return out;
+}
+
+/** RFC 5256 3 REFERENCES. */
+export function threadReferences(messages: readonly ThreadFacts[]): ThreadNode[] {
+  const roots = prune(rootSet(messages), true);
   // step 5: gather the root set by base subject
   const subjectOf = (c: Container): string | null => (c.msg ?? c.children[0]?.msg)?.subject ?? null;
   const table = new Map<string, Container>();
@@ -188,11 +193,12 @@ export function threadReferences(messages: readonly ThreadFacts[]): ThreadNode[]
   }
   const finalRoots = [...roots, ...extra].filter((c) => !removed.has(c));
   // step 6: sort siblings by sent date
-  const toNode = (c: Container): ThreadNode => ({ msg: c.msg, children: c.children.map(toNode) });
   const nodes = finalRoots.map(toNode);
   sortTree(nodes);
   return nodes;
 }
+
+export const toNode = (c: Container): ThreadNode => ({ msg: c.msg, children: c.children.map(toNode) });
 
 /** The THREAD response data: `(1 2 (3)(4))(5)`; a dummy shows only its children. */
 export function formatThreads(roots: readonly ThreadNode[]): string {

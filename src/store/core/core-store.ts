@@ -22,7 +22,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MailboxSnapshot, Member, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  MailboxCounts, MailboxSnapshot, Member, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
@@ -31,6 +31,7 @@ import * as leases from './leases.js';
 import * as mailboxes from './mailboxes.js';
 import * as people from './people.js';
 import * as deviceHidden from './device-hidden.js';
+import * as metadata from './metadata.js';
 import * as messages from './messages.js';
 import type { Driver } from './port.js';
 import * as queue from './queue.js';
@@ -193,6 +194,11 @@ export abstract class CoreStore implements Store {
     return this.write((tx) => vacation.claimVacationReply(tx, userId, sender, now, everyMs));
   }
   clearVacationReplies(userId: Id): Promise<void> { return this.write((tx) => vacation.clearVacationReplies(tx, userId)); }
+  // Metadata
+  getMetadata(scope: MetadataScope, names: string[], depth: MetadataDepth): Promise<MetadataEntry[]> { return this.read((tx) => metadata.getMetadata(tx, scope, names, depth)); }
+  setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'> {
+    return this.write((tx) => metadata.setMetadata(tx, scope, changes, limits));
+  }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }

@@ -108,6 +108,7 @@ export async function deleteMember(tx: Tx, userId: Id, name: string): Promise<De
   const devices = (await tx.query<DeviceRecord>(`${DEVICE_SELECT} WHERE d.member_id = ?`, [m.id])).map(toDevice);
   await tx.exec('DELETE FROM devices WHERE member_id = ?', [m.id]);
   await tx.exec('DELETE FROM private_flags WHERE user_id = ?', [memberViewer(m.id)]);
+  await tx.exec('DELETE FROM metadata WHERE user_id = ? AND owner = ?', [userId, memberViewer(m.id)]);
   await tx.exec('DELETE FROM members WHERE id = ?', [m.id]);
   touchCredentials(tx, userId);
   return devices;

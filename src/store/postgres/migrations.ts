@@ -323,6 +323,21 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   {
+    version: 17,
+    description: 'METADATA entries on mailboxes and the server (RFC 5464)',
+    // As the SQLite migration (store/core/metadata.ts).
+    sql: `
+      CREATE TABLE metadata (
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        mailbox_id BIGINT NOT NULL,
+        owner BIGINT NOT NULL,
+        name TEXT NOT NULL,
+        value BYTEA NOT NULL,
+        PRIMARY KEY (user_id, mailbox_id, owner, name)
+      );
+    `,
+  },
+  {
     version: 18,
     description: 'Vacation replies: when each sender last got one (RFC 3834)',
     // As the SQLite migration (store/core/vacation.ts).

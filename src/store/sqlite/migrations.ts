@@ -358,6 +358,24 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 17,
+    description: 'METADATA entries on mailboxes and the server (RFC 5464)',
+    up(db) {
+      // store/core/metadata.ts. mailbox_id 0 is the server, owner 0 is /shared, else the
+      // viewer whose /private entry it is; rows go with the mailbox, member or user.
+      db.exec(`
+        CREATE TABLE metadata (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          mailbox_id INTEGER NOT NULL,
+          owner INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          value BLOB NOT NULL,
+          PRIMARY KEY (user_id, mailbox_id, owner, name)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
     version: 18,
     description: 'Vacation replies: when each sender last got one (RFC 3834)',
     up(db) {

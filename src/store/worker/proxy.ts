@@ -25,7 +25,7 @@ import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
-  Member, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
+  Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
 import { fromWire, SEGMENTS, type ContentLayout, type ForwardedMethod, type HostOptions, type Reply, type Request } from './wire.js';
@@ -254,6 +254,13 @@ export class WorkerStore implements Store {
   claimVacationReply(userId: Id, sender: string, now: Date, everyMs: number): Promise<boolean> { return this.call('claimVacationReply', [userId, sender, now, everyMs]); }
   clearVacationReplies(userId: Id): Promise<void> { return this.call('clearVacationReplies', [userId]); }
   deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.call('deviceHiddenUids', [deviceId, mailboxId]); }
+
+  // Metadata: a Buffer crosses the thread boundary as a plain Uint8Array
+  async getMetadata(scope: MetadataScope, names: string[], depth: MetadataDepth): Promise<MetadataEntry[]> {
+    const entries = await this.call<MetadataEntry[]>('getMetadata', [scope, names, depth]);
+    return entries.map((e) => ({ name: e.name, value: Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength) }));
+  }
+  setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'> { return this.call('setMetadata', [scope, changes, limits]); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }
