@@ -17,6 +17,7 @@ import { queueConformanceSuite } from './conformance/queue.js';
 import { textSearchConformanceSuite } from './conformance/text-search.js';
 import { deletedConformanceSuite } from './conformance/deleted.js';
 import { peopleConformanceSuite } from './conformance/people.js';
+import { loginEventsConformanceSuite } from './conformance/login-events.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
@@ -900,5 +901,6 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   textSearchConformanceSuite(backendName, open);
   deletedConformanceSuite(backendName, open);
   peopleConformanceSuite(backendName, open);
+  loginEventsConformanceSuite(backendName, open);
   countsConformanceSuite(backendName, open);
 }

@@ -22,6 +22,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
+  'recordFailedLogin', 'listFailedLogins', 'noteLoginOrigin',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
   'retryQueueEntry', 'deleteQueueEntry', 'clearQueueDsn',
