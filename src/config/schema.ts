@@ -201,6 +201,7 @@ export const authKeys = {
     }),
   cache_size: intKey('MAILROOM_AUTH_CACHE_SIZE', 10000, 0, 'Successful logins remembered (as an HMAC with a per-process secret, never the password) so that logging in again with the same password costs no new scrypt; the least recently used are dropped first. 0 turns the cache off. Wrong passwords are never cached.'),
   cache_ttl_s: intKey('MAILROOM_AUTH_CACHE_TTL_S', 300, 0, 'Seconds a remembered login stays valid (counted from the verification, not the last use). A changed password takes effect at once regardless. 0 turns the cache off.'),
+  new_login_notice: boolKey('MAILROOM_AUTH_NEW_LOGIN_NOTICE', true, 'Send an account a short notice into its INBOX when it logs in from a device password used for the first time, or with the account password from a client address it never used before (IPv6: its /64). The account\'s very first login sends none. Per user: `mailroom user set ADDRESS new_login_notice=off|on`.'),
   hash_workers: z
     .number()
     .int()
