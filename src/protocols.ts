@@ -7,6 +7,7 @@
 import type { ListenerName } from './config/schema.js';
 import type { Protocol } from './net/protocol.js';
 import { httpProtocol } from './http/healthz.js';
+import { adminRoutes } from './http/admin/router.js';
 import { imapProtocol } from './imap/server.js';
 import { pop3Protocol } from './pop3/server.js';
 import type { Services } from './services.js';
@@ -26,6 +27,6 @@ export function protocolFor(name: ListenerName, _services: Services): Protocol {
     case 'imaps':
       return imapProtocol(_services, { implicitTls: name === 'imaps' });
     case 'http':
-      return httpProtocol();
+      return httpProtocol(adminRoutes(_services));
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The HTTP listener: `GET /healthz` → 200 `ok`, anything else 404. Served on sockets
+ * The HTTP listener: `GET /healthz` → 200 `ok`, `/admin…` the admin page (./admin/), anything else 404. Served on sockets
  * the listener accepted, so HTTP shares the per-IP limit and the graceful shutdown.
  *
  * Never imports: the store, mail services, other protocols.
@@ -10,14 +10,16 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { ConnectionHandler } from '../net/listeners.js';
 import { busyLines, type Protocol } from '../net/protocol.js';
+import { isAdminPath } from './admin/router.js';
 
 /** The handler and busy line for the `http` listener. */
-export function httpProtocol(): Protocol {
-  return { handler: httpHandler(healthRoutes), busyLine: busyLines.http };
+export function httpProtocol(admin?: http.RequestListener): Protocol {
+  return { handler: httpHandler((req, res) => healthRoutes(req, res, admin)), busyLine: busyLines.http };
 }
 
-function healthRoutes(req: http.IncomingMessage, res: http.ServerResponse): void {
+function healthRoutes(req: http.IncomingMessage, res: http.ServerResponse, admin?: http.RequestListener): void {
   const path = (req.url ?? '/').split('?')[0];
+  if (admin && isAdminPath(path)) return void admin(req, res); // the admin page (src/http/admin/)
   if ((req.method === 'GET' || req.method === 'HEAD') && path === '/healthz') {
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     return;
