@@ -33,7 +33,8 @@ const MAX_BODY = 64 * 1024;
 const HEADERS: http.OutgoingHttpHeaders = {
   'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: with it a browser sends `Origin: null` on form posts, and the origin check needs the real one.
+  'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
 };
 
