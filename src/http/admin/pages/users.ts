@@ -47,9 +47,10 @@ export const usersPage: AdminPage = {
       await store.setQuota(user.id, { bytes, messages });
       return { flash: `quota for ${user.address}: storage ${formatSize(bytes)}, messages ${messages ?? 'unlimited'}` };
     },
-    async delete({ services: { store } }, form) {
+    async delete({ services: { store, auth } }, form) {
       const user = await requireUser(store, field(form, 'address'));
       await store.deleteUser(user.address);
+      auth.forgetUser(user.id); // its cached logins go too (open sessions end through the credentials event)
       return { flash: `deleted user ${user.address}` };
     },
   },
