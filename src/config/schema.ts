@@ -127,7 +127,7 @@ export const listenKeys = {
   submission: listenKey('MAILROOM_SUBMISSION', 1587, 'Authenticated submission with STARTTLS (standard port 587).'),
   submissions: listenKey('MAILROOM_SUBMISSIONS', 1465, 'Authenticated submission over implicit TLS (standard port 465).'),
   lmtp: listenKey('MAILROOM_LMTP', 2424, 'LMTP for delivery from a local MTA (no standard port; keep it on loopback).'),
-  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`), later autoconfig and metrics.'),
+  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`) and the admin page (`/admin`, served only over loopback or TLS), later autoconfig and metrics.'),
 };
 
 export const tlsKeys = {
