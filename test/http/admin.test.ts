@@ -146,3 +146,30 @@ describe('admin page: escaping', () => {
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
   });
 });
+
+describe('admin page: members and devices', () => {
+  test('revoking a device on the user page ends its open IMAP session at once and refuses its next login', async () => {
+    await cli('user', 'add', 'family@example.test', '--password', 'family-secret');
+    const out = await cli('device', 'add', 'family@example.test', '--member', 'owner', '--name', 'Old phone');
+    const password = out.trimEnd().split('\n').pop()!;
+    const t = await connect(server.ports.imap!, { timeoutMs: 15_000 });
+    await t.readLine();
+    t.send(`a LOGIN family@example.test "${password}"\r\nb SELECT INBOX\r\nc IDLE\r\n`);
+    await t.readUntil(/\+ [^\r]*\r\n/);
+
+    const c = await signedIn();
+    const page = await c.get('/admin/user?address=family@example.test');
+    assert.match(page.body, /<td>Old phone<\/td><td>owner<\/td>/);
+    const r = await c.post('/admin/user?address=family@example.test', '/admin/user/revoke', { address: 'family@example.test', device: 'Old phone' });
+    assert.equal(r.status, 303);
+    assert.equal(r.location, `/admin/user?address=family%40example.test&msg=${encodeURIComponent('revoked device Old phone of family@example.test').replace(/%20/g, '+')}`);
+    assert.match(await t.readUntil(/\* BYE[^\r]*\r\n/), /\* BYE/);
+    t.socket.destroy();
+    const again = await connect(server.ports.imap!);
+    await again.readLine();
+    again.send(`a LOGIN family@example.test "${password}"\r\n`);
+    assert.match(await again.readUntil(/a (OK|NO)[^\r]*\r\n/), /a NO/);
+    again.socket.destroy();
+    assert.doesNotMatch((await c.get('/admin/user?address=family@example.test')).body, /Old phone/);
+  });
+});

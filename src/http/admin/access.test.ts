@@ -4,7 +4,7 @@ import type http from 'node:http';
 import fc from 'fast-check';
 import { adminReachable, isLoopback } from './access.js';
 import { escapeHtml, html, raw } from './html.js';
-import { AdminSessions, sameToken } from './sessions.js';
+import { AdminSessions, cookie, sameToken } from './sessions.js';
 
 const req = (remote: string, local: string, encrypted = false) => ({ socket: { remoteAddress: remote, localAddress: local, encrypted } }) as unknown as http.IncomingMessage;
 
@@ -66,6 +66,11 @@ describe('admin page: sessions', () => {
     s.closeUser(3);
     assert.equal(s.find(c.token), null);
     assert.equal(s.find(undefined), null);
+  });
+  it('cookies are HttpOnly, SameSite=Strict, scoped to /admin, and Secure over TLS', () => {
+    assert.equal(cookie('a', 'b', false), 'a=b; Path=/admin; HttpOnly; SameSite=Strict');
+    assert.equal(cookie('a', 'b', true), 'a=b; Path=/admin; HttpOnly; SameSite=Strict; Secure');
+    assert.equal(cookie('a', '', true, 0), 'a=; Path=/admin; HttpOnly; SameSite=Strict; Secure; Max-Age=0');
   });
   it('compares tokens exactly', () => {
     assert.equal(sameToken('abc', 'abc'), true);
