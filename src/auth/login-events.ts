@@ -39,13 +39,23 @@ function addressKey(ip: string): string {
   return v4 ? v4[1] : limitKey(ip); // the per-IP limit's key: an IPv4 address or an IPv6 /64
 }
 
+/** Origins remembered in memory per process. */
+const KNOWN_ORIGINS = 10_000;
+
 export function loginEventRecorder(store: Pick<Store, 'recordFailedLogin' | 'noteLoginOrigin'>, options: LoginEventOptions = {}): LoginObserver {
   const onError = options.onError ?? (() => {});
   const notice = options.notice;
+  // Origins this process already recorded: a repeat login costs no store write (bounded, oldest dropped first).
+  const known = new Set<string>();
 
   async function noteOrigin(user: User, login: LoginIdentity, remoteAddress: string): Promise<void> {
     const at = new Date();
-    const origin = await store.noteLoginOrigin(user.id, loginOrigin(login, remoteAddress), at);
+    const key = loginOrigin(login, remoteAddress);
+    const cacheKey = `${user.id} ${key}`;
+    if (known.has(cacheKey)) return;
+    const origin = await store.noteLoginOrigin(user.id, key, at);
+    known.add(cacheKey);
+    if (known.size > KNOWN_ORIGINS) known.delete(known.values().next().value!);
     // The account's first login is its setting up: nothing to compare it with, nothing to warn of.
     if (origin.isNew && !origin.firstForAccount && notice) await notice({ user, login, remoteAddress, at });
   }
