@@ -14,6 +14,8 @@ import { loadTlsMaterial } from './net/tls.js';
 import { openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { LiveLogins } from './auth/live-logins.js';
+import { loginEventRecorder } from './auth/login-events.js';
+import { newLoginNotifier } from './mail/new-login-notice.js';
 import { deliveryContext } from './mail/delivery-context.js';
 import { retentionSettings, startDeletedPurge } from './mail/recently-deleted.js';
 import { protocolFor } from './protocols.js';
@@ -53,7 +55,14 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
   const { store, bus } = backend;
   // Password hashes run on their own threads (never in the libuv pool that file I/O uses); verified logins are cached.
   const { cache_size, cache_ttl_s, hash_workers, hash_queue } = config.auth;
-  const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue });
+  const delivery = deliveryContext(store, config);
+  // Failed logins are recorded; a login from a new device or address tells the account (issue 12).
+  const loginLog = log.child({ component: 'login-events' });
+  const observer = loginEventRecorder(store, {
+    notice: newLoginNotifier(delivery, { hostname: config.hostname, serverDefault: config.auth.new_login_notice }),
+    onError: (err, what) => loginLog.warn({ err }, `${what} failed`),
+  });
+  const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue }, observer);
   try {
     const listening: Services['listening'] = {};
     const services: Services = {
@@ -62,7 +71,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       bus,
       auth,
       logins: new LiveLogins(store, bus, (err) => log.warn({ err }, 'could not check open sessions against changed credentials')),
-      delivery: deliveryContext(store, config),
+      delivery,
       log,
       tls: { cert: tls.cert, key: tls.key },
       listening,

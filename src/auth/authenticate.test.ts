@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createAuthenticator } from './authenticate.js';
+import { createAuthenticator, type LoginObserver } from './authenticate.js';
 import { CredentialCache } from './credential-cache.js';
 import { HashPoolBusy } from './hash-pool.js';
 import { hashPassword, libuvScrypt, type Scrypt } from './password.js';
@@ -33,7 +33,12 @@ async function fixture(options: { busy?: () => boolean } = {}) {
     hashes++;
     return libuvScrypt(...args);
   };
-  const auth = createAuthenticator(store, throttle, { scrypt, cache: new CredentialCache({ size: 100, ttlMs: 60_000 }) });
+  const observed: string[] = [];
+  const observer: LoginObserver = {
+    succeeded: (u, l, address) => void observed.push(`ok ${u.address} ${l.member} ${l.device?.name ?? '-'} ${l.protocol} ${address}`),
+    failed: (a) => void observed.push(`failed ${a.username} ${a.user?.id ?? 'none'} ${a.device ?? '-'} ${a.protocol} ${a.remoteAddress} ${a.reason}`),
+  };
+  const auth = createAuthenticator(store, throttle, { scrypt, cache: new CredentialCache({ size: 100, ttlMs: 60_000 }), observer });
   const login = async (password: string, username = user.address, protocol: MailProtocol = 'imap') => {
     const r = await auth.authenticate({ username, password, remoteAddress: IP, protocol });
     return r.ok ? 'ok' : r.reason;
@@ -43,7 +48,7 @@ async function fixture(options: { busy?: () => boolean } = {}) {
     devices.set(devicePasswordDigest(password), device);
     return device;
   };
-  return { user, auth, login, events, hashes: () => hashes, addDevice, devices, recorded };
+  return { user, auth, login, events, hashes: () => hashes, addDevice, devices, recorded, observed };
 }
 
 describe('authenticator with the credential cache', () => {
@@ -149,5 +154,28 @@ describe('authenticator with device passwords', () => {
     assert.equal(seen.size, 200);
     assert.ok(!looksLikeDevicePassword('correct horse battery staple'));
     assert.equal(devicePasswordDigest('abcd-efgh'), devicePasswordDigest('ABCDEFGH'));
+  });
+});
+
+describe('authenticator: the login observer (failed logins, new-login notice)', () => {
+  it('is told every decided outcome with the account, device, protocol, address and reason; never a throttled or unavailable one', async () => {
+    const f = await fixture();
+    const pw = generateDevicePassword();
+    f.addDevice(pw, { name: 'phone', settings: { protocols: 'pop3' } });
+    assert.equal(await f.login('old-pw'), 'ok');
+    assert.equal(await f.login('wrong'), 'invalid');
+    assert.equal(await f.login('wrong', 'nobody@example.test', 'smtp'), 'invalid');
+    assert.equal(await f.login(pw, undefined, 'imap'), 'invalid');
+    assert.equal(await f.login(pw, undefined, 'pop3'), 'ok');
+    f.user.settings = { 'auth.require_device_passwords': 'yes' };
+    assert.equal(await f.login('old-pw'), 'invalid');
+    assert.deepEqual(f.observed, [
+      `ok alice@example.test owner - imap ${IP}`,
+      `failed alice@example.test 7 - imap ${IP} invalid`,
+      `failed nobody@example.test none - smtp ${IP} invalid`,
+      `failed alice@example.test 7 phone imap ${IP} protocol`,
+      `ok alice@example.test bob phone pop3 ${IP}`,
+      `failed alice@example.test 7 - imap ${IP} device-password-required`,
+    ]);
   });
 });

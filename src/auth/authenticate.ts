@@ -65,7 +65,29 @@ export interface Authenticator {
   forgetUser(userId: Id): void;
 }
 
+/** A login refused for its credentials (never for the throttle or an outage). */
+export interface FailedAttempt {
+  /** The name as sent (trimmed). */
+  username: string;
+  /** The account the name belongs to, when it is one. */
+  user: User | null;
+  protocol: MailProtocol;
+  remoteAddress: string;
+  /** The device password's name, when the password was one. */
+  device: string | null;
+  /** `invalid` (wrong password or no such account), `protocol` (device not allowed on it), `device-password-required`. */
+  reason: 'invalid' | 'protocol' | 'device-password-required';
+}
+
+/** Told of every login's outcome after it is decided (./login-events.ts records them); must not throw or block. */
+export interface LoginObserver {
+  succeeded(user: User, login: LoginIdentity, remoteAddress: string): void;
+  failed(attempt: FailedAttempt): void;
+}
+
 export interface AuthenticatorOptions {
+  /** Who is told of each login's outcome (failed logins, the new-device notice); default nobody. */
+  observer?: LoginObserver;
   /** Where scrypt runs; default node's async scrypt (libuv pool). The server passes HashPool.scrypt. */
   scrypt?: Scrypt;
   /** Verified-credential cache; default none (every login hashes). */
@@ -78,6 +100,7 @@ export interface AuthenticatorOptions {
 export function createAuthenticator(store: Store, throttle: AuthThrottle, options: AuthenticatorOptions = {}): Authenticator {
   const scrypt = options.scrypt ?? libuvScrypt;
   const cache = options.cache;
+  const observer = options.observer;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let dummyHash: Promise<string> | undefined;
   const dummy = () => (dummyHash ??= hashPassword('unused', scrypt).catch((err: unknown) => ((dummyHash = undefined), Promise.reject(err))));
@@ -130,9 +153,14 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
       if (user && device) {
         await throttle.succeeded(remoteAddress, account);
         // A device limited to other protocols gets the protocol's usual failure; it is no guess, so the throttle does not count it.
-        if (!deviceAllows(device.settings, protocol)) return { ok: false, reason: 'invalid' };
+        if (!deviceAllows(device.settings, protocol)) {
+          observer?.failed({ username: account, user, protocol, remoteAddress, device: device.name, reason: 'protocol' });
+          return { ok: false, reason: 'invalid' };
+        }
         recordDeviceLogin(device, protocol, remoteAddress);
-        return { ok: true, user, login: deviceLogin(device, protocol) };
+        const login = deviceLogin(device, protocol);
+        observer?.succeeded(user, login, remoteAddress);
+        return { ok: true, user, login };
       }
       let good: boolean;
       try {
@@ -145,10 +173,16 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
       if (user && good) {
         await throttle.succeeded(remoteAddress, account);
         // auth.require_device_passwords: the account password no longer opens mail protocols.
-        if (user.settings[REQUIRE_DEVICE_PASSWORDS] === 'yes') return { ok: false, reason: 'invalid' };
-        return { ok: true, user, login: ownerLogin(user, protocol) };
+        if (user.settings[REQUIRE_DEVICE_PASSWORDS] === 'yes') {
+          observer?.failed({ username: account, user, protocol, remoteAddress, device: null, reason: 'device-password-required' });
+          return { ok: false, reason: 'invalid' };
+        }
+        const login = ownerLogin(user, protocol);
+        observer?.succeeded(user, login, remoteAddress);
+        return { ok: true, user, login };
       }
       await throttle.failed(remoteAddress, account);
+      observer?.failed({ username: account, user, protocol, remoteAddress, device: null, reason: 'invalid' });
       return { ok: false, reason: 'invalid' };
     },
     forgetUser(userId) {
@@ -166,8 +200,8 @@ export interface LoginSettings {
 }
 
 /** The server's authenticator: scrypt on its own worker threads, plus the credential cache. close() stops the workers. */
-export function startAuthenticator(store: Store, throttle: AuthThrottle, settings: LoginSettings): Authenticator & { close(): Promise<void> } {
+export function startAuthenticator(store: Store, throttle: AuthThrottle, settings: LoginSettings, observer?: LoginObserver): Authenticator & { close(): Promise<void> } {
   const pool = new HashPool({ workers: settings.hashWorkers, maxQueue: settings.hashQueue });
   const cache = new CredentialCache({ size: settings.cacheSize, ttlMs: settings.cacheTtlS * 1000 });
-  return { ...createAuthenticator(store, throttle, { scrypt: pool.scrypt, cache }), close: () => pool.close() };
+  return { ...createAuthenticator(store, throttle, { scrypt: pool.scrypt, cache, observer }), close: () => pool.close() };
 }

@@ -10,13 +10,18 @@ import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../m
 import { normaliseRequireDevicePasswords, REQUIRE_DEVICE_PASSWORDS } from '../auth/device-limits.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 import { deviceLine } from './people.js';
+import { NEW_LOGIN_NOTICE_SETTING, normaliseNewLoginNotice, wantsNewLoginNotice } from '../mail/new-login-notice.js';
+import { failedLoginLine } from './login-lines.js';
+import { ADMIN_SETTING, normaliseAdminSetting } from '../auth/admin-users.js';
 
 /** Every per-user key with what it accepts. */
-const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no' };
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [NEW_LOGIN_NOTICE_SETTING]: 'on | off', [ADMIN_SETTING]: 'yes | no' };
 
 function normalise(key: string, value: string): string {
   if (key === SENT_COPY_SETTING) return normaliseSentCopySetting(value);
   if (key === REQUIRE_DEVICE_PASSWORDS) return normaliseRequireDevicePasswords(value);
+  if (key === NEW_LOGIN_NOTICE_SETTING) return normaliseNewLoginNotice(value);
+  if (key === ADMIN_SETTING) return normaliseAdminSetting(value);
   return normalisePop3Setting(key, value);
 }
 
@@ -52,7 +57,7 @@ export function registerUserSettingCommands(program: Command): void {
     );
   user
     .command('show <address>')
-    .description("show a user's storage use and effective policies")
+    .description("show a user's storage use, effective policies, members, devices with their last login, and the last 20 failed logins")
     .action((address: string, _opts: unknown, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store, config }) => {
         const found = await requireUser(store, address);
@@ -67,9 +72,14 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
         console.log(`${SENT_COPY_SETTING}\t${wantsSentCopy(found, config.smtp.sent_copies) ? 'on' : 'off'}\t(${origin(SENT_COPY_SETTING)})`);
         console.log(`${REQUIRE_DEVICE_PASSWORDS}\t${found.settings[REQUIRE_DEVICE_PASSWORDS] ?? 'no'}\t(${origin(REQUIRE_DEVICE_PASSWORDS)})`);
+        console.log(`${NEW_LOGIN_NOTICE_SETTING}\t${wantsNewLoginNotice(found, config.auth.new_login_notice) ? 'on' : 'off'}\t(${origin(NEW_LOGIN_NOTICE_SETTING)})`);
+        console.log(`${ADMIN_SETTING}\t${found.settings[ADMIN_SETTING] ?? 'no'}\t(${origin(ADMIN_SETTING)})`);
         const members = await store.listMembers(found.id);
         console.log(`members\towner${members.map((m) => `, ${m.name}`).join('')}`);
         for (const d of await store.listDevices(found.id)) console.log(`device\t${deviceLine(d)}`);
+        const failed = await store.listFailedLogins(found.id, 20);
+        console.log(`failed logins\t${failed.length === 0 ? 'none' : `${failed.length} (newest first)`}`);
+        for (const f of failed) console.log(`failed\t${failedLoginLine(f)}`);
       }),
     );
 }

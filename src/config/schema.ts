@@ -127,7 +127,7 @@ export const listenKeys = {
   submission: listenKey('MAILROOM_SUBMISSION', 1587, 'Authenticated submission with STARTTLS (standard port 587).'),
   submissions: listenKey('MAILROOM_SUBMISSIONS', 1465, 'Authenticated submission over implicit TLS (standard port 465).'),
   lmtp: listenKey('MAILROOM_LMTP', 2424, 'LMTP for delivery from a local MTA (no standard port; keep it on loopback).'),
-  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`), client autoconfiguration (Thunderbird, Outlook Autodiscover, Apple profiles) and the MTA-STS policy; put a TLS reverse proxy in front of it (see README, Client autoconfiguration).'),
+  http: listenKey('MAILROOM_HTTP', 8080, 'HTTP: health check (`GET /healthz`), client autoconfiguration (Thunderbird, Outlook Autodiscover, Apple profiles), the MTA-STS policy and the admin page (`/admin`, served only over loopback or TLS); put a TLS reverse proxy in front of it (see README, Client autoconfiguration).'),
 };
 
 export const tlsKeys = {
@@ -216,6 +216,7 @@ export const authKeys = {
     }),
   cache_size: intKey('MAILROOM_AUTH_CACHE_SIZE', 10000, 0, 'Successful logins remembered (as an HMAC with a per-process secret, never the password) so that logging in again with the same password costs no new scrypt; the least recently used are dropped first. 0 turns the cache off. Wrong passwords are never cached.'),
   cache_ttl_s: intKey('MAILROOM_AUTH_CACHE_TTL_S', 300, 0, 'Seconds a remembered login stays valid (counted from the verification, not the last use). A changed password takes effect at once regardless. 0 turns the cache off.'),
+  new_login_notice: boolKey('MAILROOM_AUTH_NEW_LOGIN_NOTICE', true, 'Send an account a short notice into its INBOX when it logs in from a device password used for the first time, or with the account password from a client address it never used before (IPv6: its /64). The account\'s very first login sends none. Per user: `mailroom user set ADDRESS new_login_notice=off|on`.'),
   hash_workers: z
     .number()
     .int()

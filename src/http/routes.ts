@@ -9,6 +9,7 @@ import { autoconfigRoute } from './autoconfig.js';
 import { autodiscoverRoute } from './autodiscover.js';
 import { mobileconfigRoute } from './mobileconfig.js';
 import { mtaStsRoute } from './mta-sts.js';
+import { adminRoute } from './admin-route.js';
 
 export const routeModules: RouteModule[] = [
   healthzRoute,
@@ -16,4 +17,5 @@ export const routeModules: RouteModule[] = [
   autodiscoverRoute,
   mobileconfigRoute,
   mtaStsRoute,
+  adminRoute,
 ];

@@ -17,6 +17,7 @@ import { queueConformanceSuite } from './conformance/queue.js';
 import { textSearchConformanceSuite } from './conformance/text-search.js';
 import { deletedConformanceSuite } from './conformance/deleted.js';
 import { peopleConformanceSuite } from './conformance/people.js';
+import { loginEventsConformanceSuite } from './conformance/login-events.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
@@ -902,6 +903,7 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   textSearchConformanceSuite(backendName, open);
   deletedConformanceSuite(backendName, open);
   peopleConformanceSuite(backendName, open);
+  loginEventsConformanceSuite(backendName, open);
   countsConformanceSuite(backendName, open);
   vacationConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);

@@ -137,6 +137,24 @@ export interface CredentialState {
   devices: { id: Id; memberId: Id | null; settings: Record<string, string> }[];
 }
 
+/** A failed login as recorded (Store.recordFailedLogin); text from the client is clipped, never trusted. */
+export interface NewFailedLogin {
+  at: Date;
+  /** The account the name belongs to; null when the name is no account. */
+  userId: Id | null;
+  /** The name as the client sent it. */
+  username: string;
+  protocol: string;
+  /** Client address. */
+  address: string;
+  /** The device password's name when it was one (e.g. a device limited to other protocols). */
+  device: string | null;
+  /** Why: `invalid` (wrong password or no such account), `protocol` (device not allowed here), `device-password-required`. */
+  reason: string;
+}
+
+export type FailedLogin = NewFailedLogin;
+
 /** source is `local@domain` or `@domain` (catch-all); target is any address. */
 export interface Alias {
   source: string;
@@ -531,6 +549,15 @@ export interface Store {
   recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void>;
   /** Password hash, settings and existing devices of each user (unknown ids left out): open sessions check their login still holds. */
   liveCredentials(userIds: Id[]): Promise<CredentialState[]>;
+  /** Records a failed login (ephemeral); keeps the newest 20 per account and a bounded list for unknown names. */
+  recordFailedLogin(f: NewFailedLogin): Promise<void>;
+  /** Newest first: one account's failed logins, or with null every recent one (accounts and unknown names). */
+  listFailedLogins(userId: Id | null, limit?: number): Promise<FailedLogin[]>;
+  /**
+   * Records a login origin (`device:ID` or `address:…`) of the account; `isNew` when never seen
+   * before, `firstForAccount` when the account had none. 'notfound' for an unknown user.
+   */
+  noteLoginOrigin(userId: Id, origin: string, at: Date): Promise<{ isNew: boolean; firstForAccount: boolean }>;
   /** Hides messages of a mailbox from one device only (device setting delete=device); unknown UIDs or device: nothing. */
   hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void>;
   /** UIDs of the mailbox hidden from the device, ascending. */
@@ -713,7 +740,8 @@ export type Directory = Pick<Store,
 /** Members and device passwords: the CLI and the authenticator. */
 export type People = Pick<Store,
   | 'addMember' | 'listMembers' | 'deleteMember' | 'addDevice' | 'listDevices' | 'deviceBySecret' | 'revokeDevice' | 'setDeviceSetting'
-  | 'recordDeviceLogin' | 'liveCredentials' | 'hideFromDevice' | 'deviceHiddenUids'>;
+  | 'recordDeviceLogin' | 'liveCredentials' | 'hideFromDevice' | 'deviceHiddenUids'
+  | 'recordFailedLogin' | 'listFailedLogins' | 'noteLoginOrigin'>;
 
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,

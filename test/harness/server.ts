@@ -4,7 +4,8 @@
  * and stops it. Also runs one-shot CLI commands. Tests speak to it over real sockets.
  *
  * The child's environment is the parent's minus every MAILROOM_* variable (except
- * MAILROOM_DEBUG), plus what the test passes, so a developer's shell cannot leak in.
+ * MAILROOM_DEBUG), plus what the test passes, so a developer's shell cannot leak in;
+ * new-login notices are off unless the test turns them on.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,9 @@ export function childEnv(dataDir: string, extra: Record<string, string> = {}): N
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('MAILROOM_') || k === 'MAILROOM_DEBUG') env[k] = v;
   env.MAILROOM_DATA = dataDir;
   for (const name of LISTENERS) env[`MAILROOM_${name.toUpperCase()}`] = '127.0.0.1:0';
+  // A new-login notice lands in INBOX and would change what every other test sees there;
+  // the tests of the notice turn it on (test/people/new-login-notice.test.ts).
+  env.MAILROOM_AUTH_NEW_LOGIN_NOTICE = 'false';
   return { ...env, ...extra };
 }
 

@@ -22,12 +22,13 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MailboxSnapshot, Member, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  MailboxCounts, MailboxSnapshot, Member, FailedLogin, NewFailedLogin, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
 import * as deleted from './deleted.js';
 import * as leases from './leases.js';
+import * as loginEvents from './login-events.js';
 import * as mailboxes from './mailboxes.js';
 import * as people from './people.js';
 import * as deviceHidden from './device-hidden.js';
@@ -186,6 +187,11 @@ export abstract class CoreStore implements Store {
     return this.write((tx) => people.recordDeviceLogin(tx, deviceId, at, protocol, address), 'ephemeral');
   }
   liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.read((tx) => people.liveCredentials(tx, userIds)); }
+  recordFailedLogin(f: NewFailedLogin): Promise<void> { return this.write((tx) => loginEvents.recordFailedLogin(tx, f), 'ephemeral'); }
+  listFailedLogins(userId: Id | null, limit = loginEvents.FAILED_KEEP): Promise<FailedLogin[]> { return this.read((tx) => loginEvents.listFailedLogins(tx, userId, limit)); }
+  noteLoginOrigin(userId: Id, origin: string, at: Date): Promise<{ isNew: boolean; firstForAccount: boolean }> {
+    return this.write((tx) => loginEvents.noteLoginOrigin(tx, userId, origin, at), 'ephemeral');
+  }
   hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void> { return this.write((tx) => deviceHidden.hideFromDevice(tx, deviceId, mailboxId, uids)); }
   deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.read((tx) => deviceHidden.deviceHiddenUids(tx, deviceId, mailboxId)); }
 

@@ -323,6 +323,30 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   {
+    version: 15,
+    description: 'Failed logins and the devices and addresses an account logged in from',
+    // As the SQLite migration (store/core/login-events.ts).
+    sql: `
+      CREATE TABLE login_failures (
+        id BIGSERIAL PRIMARY KEY,
+        user_id INTEGER,
+        at BIGINT NOT NULL,
+        username TEXT NOT NULL,
+        protocol TEXT NOT NULL,
+        address TEXT NOT NULL,
+        device TEXT,
+        reason TEXT NOT NULL
+      );
+      CREATE INDEX login_failures_user ON login_failures (user_id, id);
+      CREATE TABLE login_origins (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        origin TEXT NOT NULL,
+        first_at BIGINT NOT NULL,
+        PRIMARY KEY (user_id, origin)
+      );
+    `,
+  },
+  {
     version: 17,
     description: 'METADATA entries on mailboxes and the server (RFC 5464)',
     // As the SQLite migration (store/core/metadata.ts).

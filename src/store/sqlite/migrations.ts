@@ -358,6 +358,34 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 15,
+    description: 'Failed logins and the devices and addresses an account logged in from',
+    up(db) {
+      // store/core/login-events.ts. Failed logins: the newest 20 per account and a bounded
+      // list for names that are no account (user_id NULL). Origins: the first time each
+      // device or client address logged in, so the first login from a new one is noticed.
+      db.exec(`
+        CREATE TABLE login_failures (
+          id INTEGER PRIMARY KEY,
+          user_id INTEGER,
+          at INTEGER NOT NULL,
+          username TEXT NOT NULL,
+          protocol TEXT NOT NULL,
+          address TEXT NOT NULL,
+          device TEXT,
+          reason TEXT NOT NULL
+        );
+        CREATE INDEX login_failures_user ON login_failures(user_id, id);
+        CREATE TABLE login_origins (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          origin TEXT NOT NULL,
+          first_at INTEGER NOT NULL,
+          PRIMARY KEY (user_id, origin)
+        );
+      `);
+    },
+  },
+  {
     version: 17,
     description: 'METADATA entries on mailboxes and the server (RFC 5464)',
     up(db) {

@@ -24,6 +24,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
+  FailedLogin, NewFailedLogin,
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
   Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
 } from '../types.js';
@@ -250,6 +251,9 @@ export class WorkerStore implements Store {
   setDeviceSetting(userId: Id, name: string, key: string, value: string | null): Promise<Device> { return this.call('setDeviceSetting', [userId, name, key, value]); }
   recordDeviceLogin(deviceId: Id, at: Date, protocol: string, address: string): Promise<void> { return this.call('recordDeviceLogin', [deviceId, at, protocol, address]); }
   liveCredentials(userIds: Id[]): Promise<CredentialState[]> { return this.call('liveCredentials', [userIds]); }
+  recordFailedLogin(f: NewFailedLogin): Promise<void> { return this.call('recordFailedLogin', [f]); }
+  listFailedLogins(userId: Id | null, limit?: number): Promise<FailedLogin[]> { return this.call('listFailedLogins', limit === undefined ? [userId] : [userId, limit]); }
+  noteLoginOrigin(userId: Id, origin: string, at: Date): Promise<{ isNew: boolean; firstForAccount: boolean }> { return this.call('noteLoginOrigin', [userId, origin, at]); }
   hideFromDevice(deviceId: Id, mailboxId: Id, uids: Uid[]): Promise<void> { return this.call('hideFromDevice', [deviceId, mailboxId, uids]); }
   claimVacationReply(userId: Id, sender: string, now: Date, everyMs: number): Promise<boolean> { return this.call('claimVacationReply', [userId, sender, now, everyMs]); }
   clearVacationReplies(userId: Id): Promise<void> { return this.call('clearVacationReplies', [userId]); }

@@ -23,6 +23,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
   'getMetadata', 'setMetadata',
+  'recordFailedLogin', 'listFailedLogins', 'noteLoginOrigin',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'claimVacationReply', 'clearVacationReplies',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
