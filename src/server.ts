@@ -11,7 +11,7 @@ import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } fr
 import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
 import { loadTlsMaterial } from './net/tls.js';
-import { openBackend } from './store/open.js';
+import { backendOf, openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { LiveLogins } from './auth/live-logins.js';
 import { deliveryContext } from './mail/delivery-context.js';
@@ -22,6 +22,19 @@ import type { Services } from './services.js';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sweepTemp } from './mail/temp-sweep.js';
+import { observedLogins } from './auth/observed-logins.js';
+import { timedStore } from './metrics/timed-store.js';
+import { watchStore } from './metrics/store-gauges.js';
+import { connectionOpened } from './metrics/registry.js';
+import type { ConnectionHandler } from './net/listeners.js';
+
+/** The handler, with its open connections counted in `mailroom_connections{listener}`. */
+function countedConnections(listener: ListenerName, handler: ConnectionHandler): ConnectionHandler {
+  return (socket, session) => {
+    socket.once('close', connectionOpened(listener));
+    handler(socket, session);
+  };
+}
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
 const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
@@ -50,10 +63,12 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     retention: retentionSettings(config),
     onBusState: (state, err) => (state === 'lost' ? log.warn({ err }, 'change bus: lost PostgreSQL, reconnecting') : log.info('change bus: listening')),
   });
-  const { store, bus } = backend;
+  const { bus } = backend;
+  const store = timedStore(backend.store); // every call the server makes is timed for /metrics
   // Password hashes run on their own threads (never in the libuv pool that file I/O uses); verified logins are cached.
   const { cache_size, cache_ttl_s, hash_workers, hash_queue } = config.auth;
-  const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue });
+  const auth = observedLogins(startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue }), log.child({ component: 'auth' }));
+  const unwatch = watchStore({ store, sqliteDir: backendOf(config.database_url) === 'sqlite' ? config.data : undefined });
   try {
     const services: Services = {
       config,
@@ -70,7 +85,8 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       if (address === 'off') continue;
-      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), exemptFromTotal: name === 'http', ...protocolFor(name, services) });
+      const protocol = protocolFor(name, services);
+      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), exemptFromTotal: name === 'http', ...protocol, handler: countedConnections(name, protocol.handler) });
     }
     const listeners = await startListeners(specs, {
       log,
@@ -97,10 +113,12 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
         await queue.stop();
         await purge.stop();
         await auth.close();
+        unwatch();
         await backend.close();
       },
     };
   } catch (err) {
+    unwatch();
     await auth.close();
     await backend.close();
     throw err;

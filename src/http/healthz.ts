@@ -10,6 +10,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import type { ConnectionHandler } from '../net/listeners.js';
 import { busyLines, type Protocol } from '../net/protocol.js';
+import { metricsRoute } from './metrics.js';
 
 /** The handler and busy line for the `http` listener. */
 export function httpProtocol(): Protocol {
@@ -22,6 +23,7 @@ function healthRoutes(req: http.IncomingMessage, res: http.ServerResponse): void
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
     return;
   }
+  if (metricsRoute(req, res, path)) return;
   res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
 }
 
