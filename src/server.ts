@@ -7,7 +7,7 @@
  * Invariants: on a failed start everything already opened is closed again.
  */
 import type { Logger } from 'pino';
-import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
+import { formatListenAddress, LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
 import { loadTlsMaterial } from './net/tls.js';
@@ -25,7 +25,8 @@ import { sweepTemp } from './mail/temp-sweep.js';
 import { observedLogins } from './auth/observed-logins.js';
 import { timedStore } from './metrics/timed-store.js';
 import { watchStore } from './metrics/store-gauges.js';
-import { connectionOpened } from './metrics/registry.js';
+import { connectionOpened, openCounts } from './metrics/registry.js';
+import { startAdminSocket } from './admin/socket.js';
 import type { ConnectionHandler } from './net/listeners.js';
 
 /** The handler, with its open connections counted in `mailroom_connections{listener}`. */
@@ -95,6 +96,9 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
+    const startedAt = new Date().toISOString();
+    const listening = Object.fromEntries(Object.entries(listeners.addresses).map(([k, v]) => [k, formatListenAddress(v)]));
+    const admin = await startAdminSocket(config.data, async () => ({ pid: process.pid, startedAt, listeners: listening, ...(await openCounts()) }), log);
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
     // Kept deleted mail past retention.deleted_days goes; one node at a time (a store lease).
     const purgeLog = log.child({ component: 'recently-deleted' });
@@ -109,6 +113,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
       async close() {
+        await admin?.close();
         await listeners.close();
         await queue.stop();
         await purge.stop();
