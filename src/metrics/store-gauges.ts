@@ -27,9 +27,25 @@ let storage = { at: 0, logical: 0, blobs: 0, database: 0 };
 export function watchStore(src: StoreGaugeSource): () => void {
   source = src;
   storage = { at: 0, logical: 0, blobs: 0, database: 0 };
+  queueRead = undefined;
   return () => {
     if (source === src) source = undefined;
   };
+}
+
+/** The queue's size and oldest entry, read once per scrape (both gauges ask within the same second). */
+let queueRead: { at: number; figures: Promise<{ entries: number; oldestMs: number } | null> } | undefined;
+function queueFigures(): Promise<{ entries: number; oldestMs: number } | null> {
+  const src = source;
+  if (!src) return Promise.resolve({ entries: 0, oldestMs: Date.now() });
+  if (!queueRead || Date.now() - queueRead.at > 1000) {
+    const figures = src.store.listQueueEntries().then(
+      (entries) => ({ entries: entries.length, oldestMs: entries.reduce((min, e) => Math.min(min, e.createdAt.getTime()), Date.now()) }),
+      () => null, // store briefly down: keep the last values
+    );
+    queueRead = { at: Date.now(), figures };
+  }
+  return queueRead.figures;
 }
 
 new Gauge({
@@ -37,8 +53,8 @@ new Gauge({
   help: 'Messages in the outbound queue',
   registers: [registry],
   async collect() {
-    const entries = source ? await source.store.listQueueEntries().catch(() => null) : [];
-    if (entries) this.set(entries.length);
+    const q = await queueFigures();
+    if (q) this.set(q.entries);
   },
 });
 
@@ -47,10 +63,8 @@ new Gauge({
   help: 'Age of the oldest message in the outbound queue (0 when empty)',
   registers: [registry],
   async collect() {
-    const entries = source ? await source.store.listQueueEntries().catch(() => null) : [];
-    if (!entries) return;
-    const oldest = entries.reduce((min, e) => Math.min(min, e.createdAt.getTime()), Date.now());
-    this.set((Date.now() - oldest) / 1000);
+    const q = await queueFigures();
+    if (q) this.set(Math.max(0, Date.now() - q.oldestMs) / 1000);
   },
 });
 
