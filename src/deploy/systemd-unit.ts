@@ -100,6 +100,8 @@ RemoveIPC=yes
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
 SystemCallFilter=~@privileged
+# A call outside the filter fails (libuv and V8 probe some, e.g. io_uring) instead of killing the server.
+SystemCallErrorNumber=EPERM
 UMask=0077
 
 [Install]
