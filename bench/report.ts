@@ -28,6 +28,15 @@ const ROWS: Record<string, Row[]> = {
     { figure: (r) => `IMAP mix, ${String(at('clients')(r))} clients, server CPU per command`, unit: 'ms', higherIsBetter: false, ours: at('mailroom.serverCpuMsPerCommand'), peer: at('dovecot.serverCpuMsPerCommand'), peerName: 'Dovecot' },
     { figure: (r) => `IMAP mix, ${String(at('runs.1.clients')(r))} clients, server CPU per command`, unit: 'ms', higherIsBetter: false, ours: at('runs.1.mailroom.serverCpuMsPerCommand'), peer: at('runs.1.dovecot.serverCpuMsPerCommand'), peerName: 'Dovecot' },
   ],
+  'cli-startup': [
+    { figure: '`mailroom --help`, median wall time', unit: 'ms', higherIsBetter: false, ours: at('help.wallMs.median') },
+    { figure: '`mailroom user add`, median wall time', unit: 'ms', higherIsBetter: false, ours: at('user add.wallMs.median') },
+    { figure: '`mailroom user list`, median wall time', unit: 'ms', higherIsBetter: false, ours: at('user list.wallMs.median') },
+    { figure: '`mailroom --help`, median CPU time (less disturbed by a busy machine)', unit: 'ms', higherIsBetter: false, ours: at('help.cpuMs.median') },
+    { figure: '`mailroom user add`, median CPU time (one scrypt included)', unit: 'ms', higherIsBetter: false, ours: at('user add.cpuMs.median') },
+    { figure: '`mailroom user list`, median CPU time', unit: 'ms', higherIsBetter: false, ours: at('user list.cpuMs.median') },
+    { figure: '`user add --from-file`, per user', unit: 'ms', higherIsBetter: false, ours: at('fromFile.perUserMs') },
+  ],
   pop3: [
     { figure: 'POP3 sessions/s', unit: 'sessions/s', higherIsBetter: true, ours: at('mailroom.sessionsPerSecond'), peer: at('dovecot.sessionsPerSecond'), peerName: 'Dovecot' },
     { figure: 'POP3 MB/s', unit: 'MB/s', higherIsBetter: true, ours: at('mailroom.megabytesPerSecond'), peer: at('dovecot.megabytesPerSecond'), peerName: 'Dovecot' },

@@ -9,6 +9,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBigbox } from './bigbox.js';
+import { benchCliStartup } from './cli-startup.js';
 import { benchDeliver } from './deliver.js';
 import { benchDiskWrites } from './disk-writes.js';
 import { benchIdle } from './idle.js';
@@ -28,6 +29,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const workloads: Record<string, () => Promise<object>> = {
   bigbox: () => benchBigbox(),
+  'cli-startup': () => benchCliStartup(),
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   'disk-writes': () => benchDiskWrites(),
   idle: () => benchIdle(),

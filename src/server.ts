@@ -7,11 +7,11 @@
  * Invariants: on a failed start everything already opened is closed again.
  */
 import type { Logger } from 'pino';
-import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
+import { formatListenAddress, LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
 import { loadTlsMaterial } from './net/tls.js';
-import { openBackend } from './store/open.js';
+import { backendOf, openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { LiveLogins } from './auth/live-logins.js';
 import { loginEventRecorder } from './auth/login-events.js';
@@ -24,6 +24,20 @@ import type { Services } from './services.js';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sweepTemp } from './mail/temp-sweep.js';
+import { observedLogins } from './auth/observed-logins.js';
+import { timedStore } from './metrics/timed-store.js';
+import { watchStore } from './metrics/store-gauges.js';
+import { connectionOpened, openCounts } from './metrics/registry.js';
+import { startAdminSocket } from './admin/socket.js';
+import type { ConnectionHandler } from './net/listeners.js';
+
+/** The handler, with its open connections counted in `mailroom_connections{listener}`. */
+function countedConnections(listener: ListenerName, handler: ConnectionHandler): ConnectionHandler {
+  return (socket, session) => {
+    socket.once('close', connectionOpened(listener));
+    handler(socket, session);
+  };
+}
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
 const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
@@ -52,7 +66,8 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     retention: retentionSettings(config),
     onBusState: (state, err) => (state === 'lost' ? log.warn({ err }, 'change bus: lost PostgreSQL, reconnecting') : log.info('change bus: listening')),
   });
-  const { store, bus } = backend;
+  const { bus } = backend;
+  const store = timedStore(backend.store); // every call the server makes is timed for /metrics
   // Password hashes run on their own threads (never in the libuv pool that file I/O uses); verified logins are cached.
   const { cache_size, cache_ttl_s, hash_workers, hash_queue } = config.auth;
   const delivery = deliveryContext(store, config);
@@ -62,7 +77,8 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     notice: newLoginNotifier(delivery, { hostname: config.hostname, serverDefault: config.auth.new_login_notice }),
     onError: (err, what) => loginLog.warn({ err }, `${what} failed`),
   });
-  const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue }, observer);
+  const auth = observedLogins(startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue }, observer), log.child({ component: 'auth' }));
+  const unwatch = watchStore({ store, sqliteDir: backendOf(config.database_url) === 'sqlite' ? config.data : undefined });
   try {
     const listening: Services['listening'] = {};
     const services: Services = {
@@ -81,7 +97,8 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     for (const name of LISTENER_NAMES) {
       const address = config.listen[name];
       if (address === 'off') continue;
-      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), exemptFromTotal: name === 'http', ...protocolFor(name, services) });
+      const protocol = protocolFor(name, services);
+      specs.push({ name, address, tls: IMPLICIT_TLS.has(name) ? 'implicit' : 'none', proxy: proxy(name), exemptFromTotal: name === 'http', ...protocol, handler: countedConnections(name, protocol.handler) });
     }
     const listeners = await startListeners(specs, {
       log,
@@ -91,6 +108,9 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
     Object.assign(listening, listeners.addresses); // client autoconfiguration advertises these
+    const startedAt = new Date().toISOString();
+    const listeningText = Object.fromEntries(Object.entries(listeners.addresses).map(([k, v]) => [k, formatListenAddress(v)]));
+    const admin = await startAdminSocket(config.data, async () => ({ pid: process.pid, startedAt, listeners: listeningText, ...(await openCounts()) }), log);
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
     // Kept deleted mail past retention.deleted_days goes; one node at a time (a store lease).
     const purgeLog = log.child({ component: 'recently-deleted' });
@@ -105,14 +125,17 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
       async close() {
+        await admin?.close();
         await listeners.close();
         await queue.stop();
         await purge.stop();
         await auth.close();
+        unwatch();
         await backend.close();
       },
     };
   } catch (err) {
+    unwatch();
     await auth.close();
     await backend.close();
     throw err;

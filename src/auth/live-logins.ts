@@ -17,6 +17,7 @@ import type { ChangeBus, ChangeEvent } from '../store/bus.js';
 import type { CredentialState, Id, Store } from '../store/types.js';
 import type { LoginIdentity } from './authenticate.js';
 import { deviceAllows, REQUIRE_DEVICE_PASSWORDS } from './device-limits.js';
+import { sessionOpened } from '../metrics/registry.js';
 
 interface Live {
   login: LoginIdentity;
@@ -59,7 +60,12 @@ export class LiveLogins {
     }
     const live: Live = { login, end };
     entry.sessions.add(live);
-    return () => this.remove(login.userId, live);
+    let closeGauge: (() => void) | undefined = sessionOpened(login.protocol);
+    return () => {
+      closeGauge?.();
+      closeGauge = undefined;
+      this.remove(login.userId, live);
+    };
   }
 
   /** Open sessions tracked (tests, diagnostics). */

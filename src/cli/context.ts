@@ -75,7 +75,7 @@ export async function runWithStore(opts: GlobalOptions, fn: (ctx: CliContext) =>
     const config = loadCliConfig(opts);
     // Info lines (migrations, …) would drown a command's output; debug/trace still come through.
     const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
-    const log = createLogger({ level, destination: 'stderr' });
+    const log = createLogger({ level, destination: 'stderr', format: config.log.format });
     // Loaded here, not at the top: the store drivers are most of the CLI's start-up time, and --help needs none of them.
     const [{ openStore }, { LocalChangeBus }] = await Promise.all([import('../store/open.js'), import('../store/bus.js')]);
     const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, database: config.database, bus: new LocalChangeBus(), retention: retentionSettings(config) });

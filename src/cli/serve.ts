@@ -38,7 +38,7 @@ async function serve(command: Command): Promise<number> {
   let log;
   try {
     const config = loadCliConfig(globalOptions(command));
-    log = createLogger({ level: config.log.level });
+    log = createLogger({ level: config.log.level, format: config.log.format });
     const { startMailroom } = await import('../server.js'); // every protocol: loaded only by `serve`
     const serverLog = log;
     // A promise nobody awaited failed: one session's bug, not a reason to drop every other session.

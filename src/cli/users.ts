@@ -9,11 +9,19 @@ export function registerUserCommands(program: Command): void {
   const user = program.command('user').description('manage users (mail accounts)');
 
   user
-    .command('add <address>')
-    .description('create a user and its mailboxes (the domain is created if missing)')
-    .requiredOption('--password <password>', 'login password')
-    .action((address: string, opts: { password: string }, cmd: Command) =>
+    .command('add [address]')
+    .description('create a user and its mailboxes (the domain is created if missing); --from-file creates many')
+    .option('--password <password>', 'login password')
+    .option('--from-file <file>', 'CSV, one user a line: address[,password[,quota]]; an empty password is generated and printed')
+    .action((address: string | undefined, opts: { password?: string; fromFile?: string }, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store }) => {
+        if (opts.fromFile !== undefined) {
+          if (address !== undefined || opts.password !== undefined) throw new CliError('--from-file takes no address and no --password');
+          const { addUsersFromFile } = await import('./users-add-many.js');
+          return addUsersFromFile(store, opts.fromFile);
+        }
+        if (address === undefined) throw new CliError('missing address (or --from-file FILE)');
+        if (opts.password === undefined) throw new CliError("required option '--password <password>' not specified");
         if (await store.getUser(address.trim())) throw new CliError(`user already exists: ${address}`);
         const created = await createUser(store, address, opts.password);
         console.log(`added user ${created.address}`);

@@ -152,8 +152,17 @@ export const logKeys = {
     .default('info')
     .register(keyInfo, {
       env: 'MAILROOM_LOG_LEVEL',
-      description: 'Log level of the JSON lines written to stdout.',
+      description: 'Log level of the lines written to stdout.',
       expected: `one of ${LOG_LEVELS.join(', ')}`,
+      kind: 'string',
+    }),
+  format: z
+    .enum(['auto', 'json', 'pretty'])
+    .default('auto')
+    .register(keyInfo, {
+      env: 'MAILROOM_LOG_FORMAT',
+      description: '`json`: one JSON object per line (for journald, Loki, files). `pretty`: one readable line per event (time, level, where, message, key=value). `auto`: pretty when stdout is a terminal, else JSON.',
+      expected: 'one of auto, json, pretty',
       kind: 'string',
     }),
   trace: boolKey('MAILROOM_LOG_TRACE', false, 'Log every protocol line (passwords and SASL exchanges redacted). For debugging clients.'),

@@ -10,9 +10,11 @@ import { autodiscoverRoute } from './autodiscover.js';
 import { mobileconfigRoute } from './mobileconfig.js';
 import { mtaStsRoute } from './mta-sts.js';
 import { adminRoute } from './admin-route.js';
+import { metricsRouteModule } from './metrics.js';
 
 export const routeModules: RouteModule[] = [
   healthzRoute,
+  metricsRouteModule,
   autoconfigRoute,
   autodiscoverRoute,
   mobileconfigRoute,

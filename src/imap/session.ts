@@ -33,6 +33,9 @@ import type { MailboxView, SyncMode } from './selected.js';
 import type { SessionState } from './state.js';
 import { COMMANDS } from './commands/index.js';
 import { contextUpdateLines } from './commands/search-updates.js';
+import { commandTimer } from '../metrics/registry.js';
+
+const imapCommands = commandTimer('imap', COMMANDS.keys());
 import type { Completion } from './commands/types.js';
 
 /** Unread input (pipelined commands) above which the socket is paused. */
@@ -368,6 +371,7 @@ export class ImapSession {
   }
 
   private async execute(raw: RawCommand): Promise<void> {
+    const started = performance.now();
     let parsed;
     try {
       parsed = parseCommand(raw, { utf8: this.utf8 });
@@ -377,7 +381,10 @@ export class ImapSession {
     }
     const { tag, name, uid, args } = parsed;
     const cmd = COMMANDS.get(name);
-    if (!cmd) return this.badInput(tag, new ImapParseError(`Unknown command ${name.slice(0, 40)}`));
+    if (!cmd) {
+      imapCommands.observe(name, started);
+      return this.badInput(tag, new ImapParseError(`Unknown command ${name.slice(0, 40)}`));
+    }
     if (!cmd.states.includes(this.state.kind)) {
       const where = this.state.kind === 'notAuthenticated' ? 'before login' : this.state.kind === 'authenticated' ? 'without a selected mailbox' : 'in this state';
       return this.badInput(tag, new ImapParseError(`${name} is not allowed ${where}`, { code: 'CLIENTBUG' }));
@@ -414,6 +421,8 @@ export class ImapSession {
         await this.announce(allowExpunge).catch(() => {});
         this.send(failureLine(tag, err, this.info.log, this.info.id));
       }
+    } finally {
+      imapCommands.observe(name, started);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * The logger: pino, JSON lines, one per event. The server writes to stdout; CLI
+ * The logger: pino, JSON lines, one per event (readable lines on a terminal, pretty.ts). The server writes to stdout; CLI
  * commands write to stderr so their stdout stays the command's output.
  * Per-connection child loggers carry `listener` and a short random `session` id,
  * so every line of one conversation can be grepped together.
@@ -8,6 +8,9 @@
  * Invariants: never log a password or SASL payload (use trace.ts for protocol lines).
  */
 import { randomBytes } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import { prettyLine } from './pretty.js';
 import { pino, type Logger, type DestinationStream } from 'pino';
 import type { LogLevel } from '../config/schema.js';
 
@@ -17,12 +20,29 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where lines go; defaults to stdout (fd 1), written synchronously so nothing is lost at exit. */
   destination?: DestinationStream | 'stdout' | 'stderr';
+  /** JSON lines, or readable ones (see LogFormat); default auto. */
+  format?: LogFormat;
+}
+
+/**
+ * `pretty` for a person at a terminal, `json` for log collectors and files; `auto` (the
+ * default) picks pretty when the destination is a terminal.
+ */
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/** Writes each JSON line as a readable one (pretty.ts), synchronously like pino.destination({ sync: true }). */
+function prettyDestination(fd: number): DestinationStream {
+  const colour = isatty(fd) && !process.env.NO_COLOR;
+  return { write: (line: string) => void writeSync(fd, prettyLine(line, colour)) };
 }
 
 /** Creates the root logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const dest = options.destination ?? 'stdout';
-  const stream = dest === 'stdout' ? pino.destination({ fd: 1, sync: true }) : dest === 'stderr' ? pino.destination({ fd: 2, sync: true }) : dest;
+  const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
+  const format = options.format ?? 'auto';
+  const pretty = fd !== undefined && (format === 'pretty' || (format === 'auto' && isatty(fd)));
+  const stream = fd === undefined ? (dest as DestinationStream) : pretty ? prettyDestination(fd) : pino.destination({ fd, sync: true });
   return pino(
     {
       level: options.level ?? 'info',

@@ -19,8 +19,14 @@ export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[
 
 /** Creates the user, and its domain when missing. */
 export async function createUser(store: Store, address: string, password: string): Promise<User> {
-  const parsed = parseAddress(address);
+  parseAddress(address);
   if (password.length === 0) throw new AccountError('password must not be empty');
+  return createUserWithHash(store, address, await hashPassword(password));
+}
+
+/** createUser with the password already hashed (hashPassword), so many users' hashes can be computed in parallel. */
+export async function createUserWithHash(store: Store, address: string, passwordHash: string): Promise<User> {
+  const parsed = parseAddress(address);
   if (!(await store.getDomain(parsed.domain))) {
     try {
       await store.addDomain(parsed.domain);
@@ -28,7 +34,7 @@ export async function createUser(store: Store, address: string, password: string
       if (!isStoreError(err, 'exists')) throw err; // created meanwhile by someone else: fine
     }
   }
-  const user = await store.addUser(parsed.address, await hashPassword(password), DEFAULT_MAILBOXES);
+  const user = await store.addUser(parsed.address, passwordHash, DEFAULT_MAILBOXES);
   for (const mb of DEFAULT_MAILBOXES) await store.setSubscribed(user.id, mb.name, true);
   return user;
 }

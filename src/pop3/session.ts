@@ -26,8 +26,11 @@ import type { Services } from '../services.js';
 import type { LoginIdentity } from '../auth/authenticate.js';
 import { capabilities } from './capabilities.js';
 import { commandTable } from './commands/index.js';
+import { commandTimer } from '../metrics/registry.js';
 import { parseCommand } from './protocol/command.js';
 import { err, ok, type RespCode } from './protocol/responses.js';
+
+const pop3Commands = commandTimer('pop3', Object.keys(commandTable));
 
 /** Longest command or SASL line in octets, CRLF included (RFC 2449 4 says 255 for commands; SASL needs more). */
 export const MAX_LINE = 4096;
@@ -129,15 +132,23 @@ export class Pop3Session {
   }
 
   private async dispatch(line: string): Promise<void> {
+    const started = performance.now();
     const parsed = parseCommand(line);
-    if (!parsed.ok) return this.fail(parsed.error);
+    if (!parsed.ok) {
+      pop3Commands.observe('', started);
+      return this.fail(parsed.error);
+    }
     const entry = commandTable[parsed.command.keyword];
     const state = this.state.name;
     if (state === 'closed') return;
     if (!entry.states.includes(state)) {
       return this.fail(`${parsed.command.keyword} is not valid in the ${state.toUpperCase()} state`);
     }
-    await entry.run(this, parsed.command);
+    try {
+      await entry.run(this, parsed.command);
+    } finally {
+      pop3Commands.observe(parsed.command.keyword, started);
+    }
   }
 
   /** Queues protocol text (traced now, so the trace keeps the conversation's order); written with the next flush. */

@@ -30,6 +30,8 @@ import { forwardingSender } from '../mail/forward.js';
 import { sendVacationReplies } from './vacation-reply.js';
 import type { RemoteRecipient } from './remote.js';
 import { messageIdOf, resendKey } from '../mail/resend-guard.js';
+import { countMessage } from '../metrics/registry.js';
+import { logDelivery } from '../log/delivery-log.js';
 
 let counter = 0;
 
@@ -37,9 +39,15 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   const tx = s.tx!;
   s.tx = undefined; // whatever happens now, the transaction is over (RFC 5321 4.1.1.4)
   const max = s.services.config.smtp.max_message_size;
-  if (decoder.size > max) return s.reply(552, '5.3.4', `Message size exceeds fixed maximum message size of ${max} bytes`); // RFC 1870 6.3
+  if (decoder.size > max) {
+    countMessage('rejected');
+    return s.reply(552, '5.3.4', `Message size exceeds fixed maximum message size of ${max} bytes`); // RFC 1870 6.3
+  }
   const refusal = decoder.refusal();
-  if (refusal) return s.reply(refusal.code, refusal.enhanced, refusal.text);
+  if (refusal) {
+    countMessage('rejected');
+    return s.reply(refusal.code, refusal.enhanced, refusal.text);
+  }
   let source = await spool.seal();
 
   const now = new Date();
@@ -82,12 +90,18 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
     }
   } catch (err) {
     s.log.error({ err, id }, 'delivery failed');
+    countMessage('rejected');
     if (s.lmtp) for (const _ of local) s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
     else s.reply(451, '4.3.0', 'Temporary failure storing the message; try again later');
     return;
   }
   if (outcomes.every((o) => o.status === 'delivered')) s.resend.remember(key, id);
   s.log.info({ id, from: sender, rcpts: tx.recipients.length, size: decoder.size }, 'message accepted');
+  countMessage('accepted');
+  for (const o of outcomes) {
+    const failed = o.status !== 'delivered';
+    logDelivery(s.log, { queueId: id, from: sender, to: o.recipient, size: decoder.size, relay: 'local', result: failed ? 'rejected' : 'delivered', detail: failed ? `${o.status}: ${o.reason}` : undefined });
+  }
   if (s.lmtp) {
     await acknowledge(s, id, replyPerRecipient(local, outcomes));
     return vacationReplies(s, sender, outcomes, source);

@@ -16,6 +16,7 @@ import { splitCommand, SmtpSyntaxError, type MailFrom, type RcptTo } from './pro
 import type { DataDecoder } from './protocol/data-decoder.js';
 import type { MessageSpool } from '../mail/message-source.js';
 import { COMMANDS } from './commands/index.js';
+import { commandTimer } from '../metrics/registry.js';
 import type { RemoteQueue } from './remote.js';
 import type { DnsResolver } from './auth-results.js';
 import type { ResendGuard } from '../mail/resend-guard.js';
@@ -51,6 +52,8 @@ export interface Reply {
   enhanced?: string;
   lines: string[];
 }
+
+const smtpCommands = commandTimer('smtp', Object.keys(COMMANDS));
 
 /** Longest command line accepted, CRLF included: RFC 5321 4.5.3.1.4 says 512, extensions add to it (RFC 5321 4.5.3.1, RFC 3461 ORCPT/ENVID). */
 export const MAX_COMMAND_LINE = 2048;
@@ -203,15 +206,19 @@ export class SmtpSession {
       this.reply(500, '5.5.2', 'NUL byte in command');
       return;
     }
+    const started = performance.now();
     const { verb, args } = splitCommand(line);
     const command = COMMANDS[verb];
     if (!command || (command.modes && !command.modes.includes(this.opts.mode))) {
+      smtpCommands.observe('', started);
       this.reply(500, '5.5.2', 'Syntax error, command unrecognized'); // RFC 5321 4.2.4
       return;
     }
     try {
       await command.run(this, args);
+      smtpCommands.observe(verb, started);
     } catch (err) {
+      smtpCommands.observe(verb, started);
       if (err instanceof SmtpSyntaxError) this.reply(err.code, err.enhanced, err.message);
       // The store is down (e.g. PostgreSQL restarting): a 4xx the client retries, and the session lives on.
       else if (isStoreError(err, 'unavailable')) this.reply(451, '4.3.0', 'Temporary failure: mail store unavailable; try again later'); // RFC 3463 4.3.0

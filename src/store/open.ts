@@ -14,13 +14,10 @@ import path from 'node:path';
 import { MemoryThrottle, type AuthThrottle } from '../auth/throttle.js';
 import { LocalChangeBus, RECHECK, type ChangeBus } from './bus.js';
 import { StoreError } from './errors.js';
-import { PostgresChangeBus } from './postgres/change-bus.js';
-import { PostgresStore } from './postgres/postgres-store.js';
-import { PgThrottle } from './postgres/throttle.js';
+import type { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { RetentionSettings, Store } from './types.js';
 import { startChangePoller } from './worker/poller.js';
-import { WorkerStore } from './worker/proxy.js';
 
 /** PostgreSQL tuning (config section `database`). */
 export interface DatabaseTuning {
@@ -60,6 +57,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   let store: Store;
   if (backendOf(opts.databaseUrl) === 'postgres') {
     const d = opts.database ?? {};
+    // Loaded only for PostgreSQL: the driver is a good part of a CLI command's start-up time.
+    const { PostgresStore } = await import('./postgres/postgres-store.js');
     store = new PostgresStore({
       url: opts.databaseUrl!.trim(),
       bus: opts.bus,
@@ -95,6 +94,7 @@ export interface Backend {
  */
 export async function openBackend(opts: Omit<OpenStoreOptions, 'bus'> & { onBusState?: (state: 'listening' | 'lost', err?: Error) => void }): Promise<Backend> {
   if (backendOf(opts.databaseUrl) === 'sqlite') return openSqliteBackend(opts);
+  const [{ PostgresChangeBus }, { PgThrottle }] = await Promise.all([import('./postgres/change-bus.js'), import('./postgres/throttle.js')]);
   let lost = false;
   const bus = new PostgresChangeBus(opts.databaseUrl!.trim(), (state, err) => {
     // Events NOTIFYed while LISTEN was down are gone: everyone re-checks once.
@@ -139,6 +139,7 @@ async function openSqliteBackend(opts: Omit<OpenStoreOptions, 'bus'>): Promise<B
     };
   }
   fs.mkdirSync(opts.dataDir, { recursive: true });
+  const { WorkerStore } = await import('./worker/proxy.js');
   const store = await WorkerStore.open({ file: path.join(opts.dataDir, 'mailroom.db'), blobDir: path.join(opts.dataDir, 'blobs'), bus, changePollMs: pollMs });
   try {
     await store.migrate();

@@ -29,7 +29,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-const deliveredIn = (lines: LogLine[]) => new Set(lines.filter((l) => l.msg === 'queue delivery result' && l.state === 'delivered').map((l) => String(l.rcpt)));
+const deliveredIn = (lines: LogLine[]) => new Set(lines.filter((l) => l.msg === 'delivery' && l.result === 'delivered').map((l) => String(l.to)));
 
 describe('outbound queue across crashes and processes (mailroom serve)', { timeout: 300_000 }, () => {
   const sink = new Sink();

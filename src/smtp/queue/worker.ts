@@ -17,6 +17,7 @@ import type { Config } from '../../config/load.js';
 import type { DeliveryContext } from '../../mail/delivery.js';
 import type { DsnAction, DsnRecipient } from '../../mail/dsn.js';
 import type { QueueEntry, QueueRecipient, QueueRecipientResult, Store } from '../../store/types.js';
+import { logDelivery } from '../../log/delivery-log.js';
 import { sendDsn, wants } from './bounce.js';
 import { SmtpClient, SmtpClientError } from './client.js';
 import { parseRoutes, routeFor, type Hop, type QueueResolver } from './routes.js';
@@ -214,7 +215,10 @@ export class QueueWorker {
     // The null sender gets no DSN (RFC 5321 4.5.5), so none is owed.
     if (job.entry.from === '') results = results.map((r) => ({ ...r, dsn: false }));
     await this.deps.store.recordQueueResults(job.entry.id, results, at);
-    for (const r of results) this.deps.log.info({ queueId: job.entry.id, rcpt: r.address, state: r.state, status: r.status, remote: r.remoteMta }, 'queue delivery result');
+    for (const r of results) {
+      const result = r.state === 'delivered' ? 'delivered' : r.state === 'failed' ? 'bounced' : 'deferred';
+      logDelivery(this.deps.log, { queueId: job.entry.id, from: job.entry.from, to: r.address, size: job.entry.size, relay: r.remoteMta, result, status: r.status, detail: r.result });
+    }
   }
 
   /** After an attempt: bounce, delay-notify, reschedule or delete. */
