@@ -171,6 +171,14 @@ describe('admin page: members and devices', () => {
     assert.match(await again.readUntil(/a (OK|NO)[^\r]*\r\n/), /a NO/);
     again.socket.destroy();
     assert.doesNotMatch((await c.get('/admin/user?address=family@example.test')).body, /Old phone/);
+    // Revoking it again fails, and says so on the same user's page.
+    const twice = await c.post('/admin/user?address=family@example.test', '/admin/user/revoke', { address: 'family@example.test', device: 'Old phone' });
+    const back = new URL(twice.location!, 'http://x');
+    assert.equal(back.searchParams.get('address'), 'family@example.test');
+    assert.match(back.searchParams.get('error') ?? '', /no device Old phone/);
+    const shown = await c.get(`${back.pathname}${back.search}`);
+    assert.match(shown.body, /class="flash error" role="status">no device Old phone/);
+    assert.match(shown.body, /<h2>family@example\.test<\/h2>/);
   });
 });
 
