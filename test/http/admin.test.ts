@@ -171,5 +171,33 @@ describe('admin page: members and devices', () => {
     assert.match(await again.readUntil(/a (OK|NO)[^\r]*\r\n/), /a NO/);
     again.socket.destroy();
     assert.doesNotMatch((await c.get('/admin/user?address=family@example.test')).body, /Old phone/);
+    // Revoking it again fails, and says so on the same user's page.
+    const twice = await c.post('/admin/user?address=family@example.test', '/admin/user/revoke', { address: 'family@example.test', device: 'Old phone' });
+    const back = new URL(twice.location!, 'http://x');
+    assert.equal(back.searchParams.get('address'), 'family@example.test');
+    assert.match(back.searchParams.get('error') ?? '', /no device Old phone/);
+    const shown = await c.get(`${back.pathname}${back.search}`);
+    assert.match(shown.body, /class="flash error" role="status">no device Old phone/);
+    assert.match(shown.body, /<h2>family@example\.test<\/h2>/);
+  });
+});
+
+describe('admin page: domains and aliases', () => {
+  test('add a domain and an alias, see them listed, delete them; a domain with users cannot go', async () => {
+    const c = await signedIn();
+    const flash = (r: { location: string | null }) => new URL(r.location!, base).searchParams;
+    assert.equal(flash(await c.post('/admin/domains', '/admin/domains/add', { name: 'Lists.Example.TEST' })).get('msg'), 'added domain lists.example.test');
+    assert.match((await c.get('/admin/domains')).body, /<td>lists\.example\.test<\/td><td>0<\/td>/);
+    assert.equal(flash(await c.post('/admin/aliases', '/admin/aliases/add', { source: 'team@lists.example.test', target: 'root@example.test' })).get('msg'), 'added alias team@lists.example.test → root@example.test');
+    assert.match((await c.get('/admin/aliases')).body, /<td>team@lists\.example\.test<\/td><td>root@example\.test<\/td>/);
+    assert.match(await cli('alias', 'list'), /team@lists\.example\.test/);
+    const refused = flash(await c.post('/admin/domains', '/admin/domains/delete', { name: 'example.test' })).get('error');
+    assert.ok(refused && refused.length > 0, 'a domain with users is refused with a message');
+    assert.match((await c.get('/admin/domains')).body, /<td>example\.test<\/td>/);
+    assert.equal(flash(await c.post('/admin/aliases', '/admin/aliases/delete', { source: 'team@lists.example.test', target: 'root@example.test' })).get('msg'), 'deleted alias team@lists.example.test');
+    assert.equal(flash(await c.post('/admin/domains', '/admin/domains/delete', { name: 'lists.example.test' })).get('msg'), 'deleted domain lists.example.test');
+    assert.doesNotMatch((await c.get('/admin/domains')).body, /lists\.example\.test/);
+    const bad = flash(await c.post('/admin/users', '/admin/users/quota', { address: 'root@example.test', storage: 'lots' })).get('error');
+    assert.match(bad ?? '', /invalid size "lots"/);
   });
 });

@@ -132,7 +132,7 @@ export function adminRoutes(services: Services): http.RequestListener {
       log.info({ admin: ctx.session.address, action: path, result: done.flash }, 'admin action');
       redirect(res, withFlash(done.to ?? owner.path, 'msg', done.flash));
     } catch (err) {
-      redirect(res, withFlash(owner.path, 'error', (err as Error).message));
+      redirect(res, withFlash(owner.back?.(form) ?? owner.path, 'error', (err as Error).message));
     }
   }
 

@@ -20,6 +20,8 @@ export interface AdminPage {
   render(ctx: AdminContext, query: URLSearchParams): Promise<Html>;
   /** Form actions by name; an Error's message is shown as the page's error. */
   actions?: Record<string, (ctx: AdminContext, form: URLSearchParams) => Promise<ActionResult>>;
+  /** Where a failed action returns to (default `path`): a page that needs a query says which. */
+  back?: (form: URLSearchParams) => string;
 }
 
 /** A required form field, trimmed; a clear message when it is missing. */

@@ -25,6 +25,7 @@ ${devices.map((d) => html`<tr><td>${d.name}</td><td>${d.member}</td><td>${when(d
 </tbody></table>
 <h2>Last failed logins</h2>${failedLoginsTable(failed)}`;
   },
+  back: (form) => `/admin/user?address=${encodeURIComponent(form.get('address') ?? '')}`,
   actions: {
     async revoke({ services: { store } }, form) {
       const user = await requireUser(store, field(form, 'address'));
