@@ -19,6 +19,7 @@ import { registerDkimCommands } from './dkim.js';
 import { registerStoreCommands } from './store-copy.js';
 import { registerDeletedCommands } from './deleted.js';
 import { registerArchiveCommands } from './archive.js';
+import { registerBackupCommands } from './backup.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -38,6 +39,7 @@ const commands: CommandRegistration[] = [
   registerQueueCommands,
   registerDkimCommands,
   registerStoreCommands,
+  registerBackupCommands,
 ];
 
 function version(): string {
