@@ -94,12 +94,12 @@ function count(boxes: BoxExport[]): number {
 function registerExport(program: Command): void {
   program
     .command('export')
-    .description("write a user's mail to mbox or maildir, byte for byte, with flags and keywords")
+    .description("write a user's mail to mbox, maildir or a zip of .eml files, byte for byte, with flags and keywords")
     .requiredOption('--user <address>', 'the user')
     .option('--mailbox <name>', 'only this mailbox')
     .option('--before <date>', 'only messages received before this date (YYYY-MM-DD or ISO 8601)')
-    .requiredOption('--format <format>', 'mbox or maildir')
-    .requiredOption('--out <path>', 'mbox: a file with --mailbox, else a directory; maildir: a directory')
+    .requiredOption('--format <format>', 'mbox, maildir or eml-zip')
+    .requiredOption('--out <path>', 'mbox: a file with --mailbox, else a directory; maildir: a directory; eml-zip: a zip file')
     .action((opts: { user: string; mailbox?: string; before?: string; format: string; out: string }, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store }) => {
         const fmt = format(opts.format);
@@ -127,11 +127,11 @@ function readSource(fmt: Format, from: string, into: string | undefined): Map<st
 function registerImport(program: Command): void {
   program
     .command('import')
-    .description('read mbox or maildir (as written by export, mutt, Thunderbird, Dovecot or python) into a user\'s mailboxes, with flags')
+    .description('read mbox, maildir or eml-zip (as written by export, mutt, Thunderbird, Dovecot or python) into a user\'s mailboxes, with flags')
     .requiredOption('--user <address>', 'the user')
-    .requiredOption('--format <format>', 'mbox or maildir')
+    .requiredOption('--format <format>', 'mbox, maildir or eml-zip')
     .option('--mailbox <name>', 'put everything into this mailbox (made if missing)')
-    .argument('<path>', 'an mbox file, a directory of .mbox files, or a maildir tree')
+    .argument('<path>', 'an mbox file, a directory of .mbox files, a maildir tree, or a zip of .eml files')
     .action((from: string, opts: { user: string; format: string; mailbox?: string }, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store, config }) => {
         const fmt = format(opts.format);
@@ -201,7 +201,7 @@ function registerArchive(program: Command): void {
     .requiredOption('--older-than <age>', 'e.g. 2y, 18m (months), 6w, 90d, or a date YYYY-MM-DD')
     .option('--mailbox <name>', 'only this mailbox')
     .requiredOption('--out <path>', 'where to write the archive (must not exist yet)')
-    .option('--format <format>', 'mbox or maildir', 'maildir')
+    .option('--format <format>', 'mbox, maildir or eml-zip', 'maildir')
     .option('--purge-now', 'remove for good instead of keeping the messages in Recently Deleted')
     .action((opts: { user: string; olderThan: string; mailbox?: string; out: string; format: string; purgeNow?: boolean }, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store, config }) => {

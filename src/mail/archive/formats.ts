@@ -11,8 +11,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { encodeMessage, parseMbox, type MailEntry } from './mbox.js';
 import { findMaildirs, readMaildir, writeMaildir } from './maildir.js';
+import { readEmlZip, writeEmlZip } from './eml-zip.js';
 
-export const FORMATS = ['mbox', 'maildir'] as const;
+export const FORMATS = ['mbox', 'maildir', 'eml-zip'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export type NamedEntry = MailEntry & { name: string };
@@ -32,6 +33,11 @@ export function parseFormat(text: string): Format {
 /** Writes every mailbox; returns warnings (keywords a maildir could not keep). */
 export function writeExport(fmt: Format, out: string, boxes: BoxExport[], single: boolean): string[] {
   const warnings: string[] = [];
+  if (fmt === 'eml-zip') {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    writeEmlZip(out, boxes);
+    return warnings;
+  }
   for (const box of boxes) {
     if (fmt === 'maildir') {
       const dropped = writeMaildir(path.join(out, ...box.mailbox.split('/')), box.entries);
@@ -50,6 +56,13 @@ export function readExport(fmt: Format, from: string, into: string | undefined):
   if (!fs.existsSync(from)) throw new ArchiveFormatError(`cannot read ${from}`);
   const out = new Map<string, MailEntry[]>();
   const add = (name: string, e: MailEntry[]) => out.set(name, [...(out.get(name) ?? []), ...e]);
+  if (fmt === 'eml-zip') {
+    try {
+      return readEmlZip(from, into);
+    } catch (err) {
+      throw new ArchiveFormatError(`cannot read ${from} as eml-zip: ${(err as Error).message}`);
+    }
+  }
   if (fmt === 'maildir') {
     const dirs = findMaildirs(from);
     if (dirs.length === 0) throw new ArchiveFormatError(`no maildir under ${from} (a maildir has a cur/ directory)`);
