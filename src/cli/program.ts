@@ -11,7 +11,7 @@ import { registerUserCommands } from './users.js';
 import { registerUserSettingCommands } from './user-settings.js';
 import { registerPeopleCommands } from './people.js';
 import { registerAliasCommands } from './aliases.js';
-import { registerQuotaCommands } from './quota.js';
+import { registerQuotaCommands, registerUsageCommand } from './quota.js';
 import { registerMailboxCommands } from './mailboxes.js';
 import { registerDeliverCommand } from './deliver.js';
 import { registerQueueCommands } from './queue.js';
@@ -32,6 +32,7 @@ const commands: CommandRegistration[] = [
   registerPeopleCommands,
   registerAliasCommands,
   registerQuotaCommands,
+  registerUsageCommand,
   registerMailboxCommands,
   registerDeletedCommands,
   registerArchiveCommands,
