@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { readManifest, sha256File, syncDir, writeManifest, type Manifest, type ManifestFile } from './manifest.js';
-import { dataFiles, isBlobName, walkBlobs } from './layout.js';
+import { dataFiles, walkBlobs } from './layout.js';
 
 export interface BackupResult {
   database: string;
@@ -40,8 +40,9 @@ export function makeBackup(dataDir: string, outDir: string, progress?: Progress)
   const known = new Map((previous?.files ?? []).map((f) => [f.path, f]));
   const liveBlobs = path.join(dataDir, 'blobs');
   const stats = { blobsNew: 0, bytesNew: 0 };
-  const stage = (hash: string): boolean => {
-    const rel = blobPath(hash);
+  /** Puts the blob file `name` into the backup; false when it is not in the data directory (any more). */
+  const stageFile = (name: string): boolean => {
+    const rel = blobPath(name);
     const target = path.join(outDir, ...rel.split('/'));
     if (fs.existsSync(target)) return true;
     const copied = linkOrCopy(path.join(liveBlobs, ...rel.split('/').slice(1)), target);
@@ -51,10 +52,16 @@ export function makeBackup(dataDir: string, outDir: string, progress?: Progress)
     }
     return copied;
   };
+  /** The file name a referenced blob has in the backup (plain or compressed), or null when neither could be staged. */
+  const stage = (hash: string): string | null => {
+    for (const name of [hash, `${hash}.br`]) if (fs.existsSync(path.join(outDir, ...blobPath(name).split('/')))) return name;
+    for (const name of [hash, `${hash}.br`]) if (stageFile(name)) return name;
+    return null;
+  };
 
   const before = walkBlobs(liveBlobs);
-  before.forEach((hash, i) => {
-    stage(hash);
+  before.forEach((name, i) => {
+    stageFile(name);
     progress?.(i + 1, before.length);
   });
 
@@ -73,7 +80,8 @@ export function makeBackup(dataDir: string, outDir: string, progress?: Progress)
     fsyncFile(tmp);
     fs.renameSync(tmp, snapshot);
     const { hashes, schemaVersion } = snapshotFacts(snapshot);
-    const missing = hashes.filter((h) => !stage(h));
+    const names = hashes.map(stage);
+    const missing = names.filter((n) => n === null);
     if (missing.length > 0) {
       fs.rmSync(snapshot, { force: true });
       if (attempt >= ATTEMPTS) throw new Error(`blobs vanished while backing up (${missing.length}); is the data directory being deleted?`);
@@ -81,10 +89,9 @@ export function makeBackup(dataDir: string, outDir: string, progress?: Progress)
     }
     syncTree(path.join(outDir, 'blobs'));
     const files: ManifestFile[] = [entry(outDir, name)];
-    for (const h of hashes) {
-      const rel = blobPath(h);
-      const old = known.get(rel);
-      files.push(old ?? entry(outDir, rel));
+    for (const name of names as string[]) {
+      const rel = blobPath(name);
+      files.push(known.get(rel) ?? entry(outDir, rel));
     }
     const extra = copyDataFiles(dataDir, outDir);
     files.push(...extra.map((rel) => entry(outDir, rel)));
@@ -92,16 +99,14 @@ export function makeBackup(dataDir: string, outDir: string, progress?: Progress)
     syncDir(outDir);
     writeManifest(outDir, manifest);
     removeUnlisted(outDir, manifest);
-    return { database: name, blobsNew: stats.blobsNew, blobsKept: hashes.length - countNew(hashes, known), files: files.length, bytesNew: stats.bytesNew };
+    const kept = (names as string[]).filter((n) => known.has(blobPath(n))).length;
+    return { database: name, blobsNew: stats.blobsNew, blobsKept: kept, files: files.length, bytesNew: stats.bytesNew };
   }
 }
 
-function countNew(hashes: string[], known: Map<string, ManifestFile>): number {
-  return hashes.filter((h) => !known.has(blobPath(h))).length;
-}
-
-export function blobPath(hash: string): string {
-  return `blobs/${hash.slice(0, 2)}/${hash.slice(2, 4)}/${hash}`;
+/** Backup path of a blob file by its name (`<hash>` or `<hash>.br`). */
+export function blobPath(name: string): string {
+  return `blobs/${name.slice(0, 2)}/${name.slice(2, 4)}/${name}`;
 }
 
 function entry(dir: string, rel: string): ManifestFile {
@@ -113,7 +118,7 @@ function entry(dir: string, rel: string): ManifestFile {
 function snapshotFacts(file: string): { hashes: string[]; schemaVersion: number } {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    const hashes = (db.prepare(`SELECT hash FROM blobs ${blobFileFilter(db)}`).pluck().all() as string[]).filter(isBlobName);
+    const hashes = (db.prepare(`SELECT hash FROM blobs ${blobFileFilter(db)}`).pluck().all() as string[]).filter((h) => /^[0-9a-f]{64}$/.test(h));
     const schemaVersion = (db.prepare('SELECT max(version) FROM schema_migrations').pluck().get() as number | null) ?? 0;
     return { hashes, schemaVersion };
   } finally {
@@ -121,10 +126,10 @@ function snapshotFacts(file: string): { hashes: string[]; schemaVersion: number 
   }
 }
 
-/** Blobs kept inside the database (schema 12: inline) need no file. */
+/** Blobs kept inside the database (a column `inline` = 1, should a schema add one) need no file. */
 function blobFileFilter(db: Database.Database): string {
   const cols = db.prepare('PRAGMA table_info(blobs)').all() as { name: string }[];
-  return cols.some((c) => c.name === 'data') ? 'WHERE data IS NULL' : '';
+  return cols.some((c) => c.name === 'inline') ? 'WHERE inline = 0' : '';
 }
 
 /** Hard link (same file system) or copy through a temp file; false when the source is gone. */
@@ -185,8 +190,8 @@ function removeUnlisted(outDir: string, m: Manifest): void {
   for (const name of fs.readdirSync(outDir)) {
     if (/^mailroom-.*\.db(\.tmp)?$/.test(name) && !listed.has(name)) fs.rmSync(path.join(outDir, name), { force: true });
   }
-  for (const hash of walkBlobs(path.join(outDir, 'blobs'))) {
-    if (!listed.has(blobPath(hash))) fs.rmSync(path.join(outDir, ...blobPath(hash).split('/')), { force: true });
+  for (const name of walkBlobs(path.join(outDir, 'blobs'))) {
+    if (!listed.has(blobPath(name))) fs.rmSync(path.join(outDir, ...blobPath(name).split('/')), { force: true });
   }
   const walk = (rel: string) => {
     const dir = path.join(outDir, rel);

@@ -5,13 +5,14 @@ import path from 'node:path';
 /** Not copied as plain files: the database (copied as a snapshot), blobs (by hash), the spool. */
 const SPECIAL = new Set(['mailroom.db', 'mailroom.db-wal', 'mailroom.db-shm', 'mailroom.db-journal', 'blobs', 'tmp']);
 
-const BLOB = /^[0-9a-f]{64}$/;
+const BLOB = /^[0-9a-f]{64}(\.br)?$/;
 
+/** A blob file's name: its sha256 hex, `.br` when kept compressed (store/blob/compressed.ts). */
 export function isBlobName(name: string): boolean {
   return BLOB.test(name);
 }
 
-/** Hashes of the blob files under `dir` (`ab/cd/<hash>`); temp files are skipped. */
+/** Names of the blob files under `dir` (`ab/cd/<name>`); temp files are skipped. */
 export function walkBlobs(dir: string): string[] {
   const out: string[] = [];
   const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);

@@ -43,7 +43,8 @@ export async function fixQuota(tx: Tx, userId: Id): Promise<QuotaCheck> {
  * (what those blobs take at rest: after compression; see blobs.stored_size, schema 12).
  */
 export async function usage(tx: ReadTx, userId: Id | null): Promise<StorageUsage> {
-  const storedCol = await storedSizeColumn(tx);
+  // Schema 12 records compressed sizes; NULL means the blob takes its logical size.
+  const storedCol = 'coalesce(stored_size, size)';
   if (userId === null) {
     const m = (await tx.get<{ n: number | string; bytes: number | string }>('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM messages'))!;
     const b = (await tx.get<{ bytes: number | string; stored: number | string }>(`SELECT coalesce(sum(size), 0) AS bytes, coalesce(sum(${storedCol}), 0) AS stored FROM blobs`))!;
@@ -74,8 +75,4 @@ export async function usage(tx: ReadTx, userId: Id | null): Promise<StorageUsage
     }
   }
   return { messages: Number(m.n), logicalBytes: Number(m.bytes), uniqueBytes: unique, storedBytes: stored };
-}
-
-async function storedSizeColumn(_tx: ReadTx): Promise<string> {
-  return 'size';
 }
