@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { runCli, startServer, tempDirs, type RunningTestServer } from '../harness/server.js';
+import { childEnv, runCli, startServer, tempDirs, type RunningTestServer } from '../harness/server.js';
+import { mainJs } from '../harness/repo-root.js';
 
 const T = { timeout: 120_000 };
 let server: RunningTestServer;
@@ -110,5 +111,19 @@ print(1)
     const bad = await runCli(['import', '--user', user, '--format', 'eml-zip', path.join(dir, 'nothing.zip')], { dataDir: server.dataDir });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /cannot read/);
+  });
+
+  test('on a terminal (util-linux script gives a pty) export draws a progress bar on stderr', T, async () => {
+    const user = await newUser();
+    const c = await client(user);
+    for (let i = 0; i < 5; i++) await c.append('INBOX', `Subject: p${i}\r\n\r\nbody\r\n`);
+    await c.logout();
+    const out = path.join(tempDirs().dir, 'p.zip');
+    const cmd = [process.execPath, mainJs, 'export', '--user', user, '--format', 'eml-zip', '--out', out].map((a) => `'${a}'`).join(' ');
+    const tty = await new Promise<string>((resolve, reject) =>
+      execFile('script', ['-qec', cmd, '/dev/null'], { env: childEnv(server.dataDir), timeout: 60_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    assert.match(tty, /\rexport \[#{30}\] 5\/5\r?\n/);
+    assert.match(tty, /exported 5 messages/);
   });
 });
