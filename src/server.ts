@@ -18,6 +18,7 @@ import { loginEventRecorder } from './auth/login-events.js';
 import { newLoginNotifier } from './mail/new-login-notice.js';
 import { deliveryContext } from './mail/delivery-context.js';
 import { retentionSettings, startDeletedPurge } from './mail/recently-deleted.js';
+import { startQuotaCheck } from './mail/quota-check-job.js';
 import { protocolFor } from './protocols.js';
 import { startQueue } from './smtp/queue/index.js';
 import type { Services } from './services.js';
@@ -121,6 +122,14 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       onRun: (n) => (n ? purgeLog.info({ purged: n }, 'purged deleted mail past its retention') : undefined),
       onError: (err) => purgeLog.warn({ err }, 'purge of deleted mail failed; retried at the next interval'),
     });
+    // Quota counters recounted from the rows and repaired if they drifted; one node at a time.
+    const quotaLog = log.child({ component: 'quota-check' });
+    const quotaCheck = startQuotaCheck({
+      store,
+      intervalMs: config.retention.quota_check_interval_s * 1000,
+      onRepaired: (fixed) => quotaLog.warn({ users: fixed.map((c) => ({ user: c.address, recorded: c.recorded, actual: c.actual })) }, 'quota counters had drifted; repaired'),
+      onError: (err) => quotaLog.warn({ err }, 'quota check failed; retried at the next interval'),
+    });
     return {
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
@@ -129,6 +138,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
         await listeners.close();
         await queue.stop();
         await purge.stop();
+        await quotaCheck.stop();
         await auth.close();
         unwatch();
         await backend.close();

@@ -47,13 +47,20 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => [(await import('./people.js')).registerPeopleCommands],
   },
   { commands: [{ name: 'alias', summary: 'manage aliases (source@domain or @domain for a catch-all)' }], load: async () => [(await import('./aliases.js')).registerAliasCommands] },
-  { commands: [{ name: 'quota', summary: 'storage and message-count limits' }], load: async () => [(await import('./quota.js')).registerQuotaCommands] },
+  {
+    commands: [
+      { name: 'quota', summary: 'storage and message-count limits' },
+      { name: 'usage', usage: '[options]', summary: 'what mail takes: logical size, stored size, saved by deduplication and by compression (all users, or one)' },
+    ],
+    load: async () => { const m = await import('./quota.js'); return [m.registerQuotaCommands, m.registerUsageCommand]; },
+  },
   { commands: [{ name: 'mailbox', summary: "inspect a user's mailboxes" }], load: async () => [(await import('./mailboxes.js')).registerMailboxCommands] },
   { commands: [{ name: 'deleted', summary: "a user's Recently Deleted mail: list, restore, purge" }], load: async () => [(await import('./deleted.js')).registerDeletedCommands] },
   {
     commands: [
-      { name: 'export', usage: '[options]', summary: "write a user's mail to mbox or maildir, byte for byte, with flags and keywords" },
-      { name: 'import', usage: '[options] <path>', summary: "read mbox or maildir (as written by export, mutt, Thunderbird, Dovecot or python) into a user's mailboxes, with flags" },
+      { name: 'export', usage: '[options]', summary: "write a user's mail to mbox, maildir or a zip of .eml files, byte for byte, with flags and keywords" },
+      { name: 'import', usage: '[options] <path>', summary: "read mbox, maildir or eml-zip (as written by export, mutt, Thunderbird, Dovecot or python) into a user's mailboxes, with flags" },
+      { name: 'archive', usage: '[options]', summary: 'export mail older than AGE, verify the export, then remove it from the server (through Recently Deleted unless --purge-now)' },
     ],
     load: async () => [(await import('./archive.js')).registerArchiveCommands],
   },
@@ -70,6 +77,13 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => [(await import('./dns.js')).registerDnsCommand],
   },
   { commands: [{ name: 'store', summary: 'whole-installation operations on the mail store' }], load: async () => [(await import('./store-copy.js')).registerStoreCommands] },
+  {
+    commands: [
+      { name: 'backup', usage: '[options]', summary: 'consistent online backup of the data directory into DIR (incremental when DIR holds a previous backup)' },
+      { name: 'restore-backup', usage: '[options] <dir>', summary: 'verify a backup against its manifest and restore it into the data directory (server stopped)' },
+    ],
+    load: async () => [(await import('./backup.js')).registerBackupCommands],
+  },
   {
     commands: [{ name: 'status', usage: '[options]', summary: 'ask the running server (over <data>/admin.sock) what it listens on and how many sessions are open' }],
     load: async () => [(await import('./status.js')).registerStatusCommand],

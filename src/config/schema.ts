@@ -312,6 +312,7 @@ export const retentionKeys = {
   deleted_counts_quota: boolKey('MAILROOM_RETENTION_DELETED_COUNTS_QUOTA', false, 'Whether kept deleted mail still counts against the user\'s quota (false: deleting frees the space at once).'),
   deleted_mailbox: stringKey('MAILROOM_RETENTION_DELETED_MAILBOX', 'Recently Deleted', 'Name given to a user\'s Recently Deleted mailbox when it is made (at the first kept deletion); a top-level name. Existing ones keep their name.'),
   purge_interval_s: intKey('MAILROOM_RETENTION_PURGE_INTERVAL_S', 3600, 1, 'How often the purge of kept deleted mail runs. One node at a time runs it (a lease in the store); running it on several nodes at once is safe too.'),
+  quota_check_interval_s: intKey('MAILROOM_RETENTION_QUOTA_CHECK_INTERVAL_S', 86400, 1, 'How often the server recounts every user\'s quota usage from the messages and repairs counters that drifted (as `mailroom quota check --fix`). One node at a time (a lease in the store).'),
 };
 
 /** Sections in document order; '' is the top level. The loader and the docs walk this. */

@@ -203,7 +203,8 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
     await dst.clear('leases');
     for (const t of COPIED_TABLES) {
       const targetCols = new Set(await dst.columns(t));
-      const columns = (await src.columns(t)).filter((c) => targetCols.has(c));
+      // blobs.stored_size describes the source's files; the target stores the bytes its own way (NULL: logical size).
+      const columns = (await src.columns(t)).filter((c) => targetCols.has(c) && !(t === 'blobs' && c === 'stored_size'));
       const total = await src.count(t);
       let done = 0;
       for await (const page of src.read(t, columns)) {

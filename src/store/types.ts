@@ -44,6 +44,27 @@ export interface QuotaUsage extends QuotaLimits {
   usedMessages: number;
 }
 
+/** Quota counters against a recount of the rows (Store.checkQuota). */
+export interface QuotaCheck {
+  userId: Id;
+  address: string;
+  recorded: { bytes: number; messages: number };
+  actual: { bytes: number; messages: number };
+  /** The counters were set to `actual` (fix requested and they differed). */
+  fixed: boolean;
+}
+
+/** Storage taken by a user's (or all) mail: logical, after dedup (unique), at rest (stored). */
+export interface StorageUsage {
+  messages: number;
+  /** Sum of message sizes (RFC822.SIZE), every row counted. */
+  logicalBytes: number;
+  /** Each distinct blob once: logical − unique is what deduplication saves. */
+  uniqueBytes: number;
+  /** What those blobs take at rest: unique − stored is what compression saves. */
+  storedBytes: number;
+}
+
 export interface User {
   id: Id;
   /** local@domain, lower-case domain; the local part keeps its case as given. */
@@ -430,6 +451,14 @@ export interface Store {
   setPassword(userId: Id, passwordHash: string): Promise<void>;
   setQuota(userId: Id, limits: QuotaLimits): Promise<void>;
   getQuota(userId: Id): Promise<QuotaUsage>;
+  /**
+   * Recounts the user's usage from the rows (rows of Recently Deleted count only while
+   * charged) and compares it with the quota counters; with `fix`, sets the counters to
+   * the recount under the user's row lock. 'notfound' for an unknown user.
+   */
+  checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck>;
+  /** Logical, unique (after dedup) and stored (at rest) bytes of a user's mail, or of all mail with null. */
+  usage(userId: Id | null): Promise<StorageUsage>;
   /** value null removes the key. */
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void>;
 
@@ -734,7 +763,7 @@ export interface QueueReschedule {
 /** Domains, users, aliases, quota limits and settings: auth, recipient resolution, the CLI. */
 export type Directory = Pick<Store,
   | 'addDomain' | 'getDomain' | 'listDomains' | 'deleteDomain'
-  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'setUserSetting'
+  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'checkQuota' | 'usage' | 'setUserSetting'
   | 'addAlias' | 'deleteAlias' | 'listAliases' | 'aliasTargets' | 'recordLogin'>;
 
 /** Members and device passwords: the CLI and the authenticator. */

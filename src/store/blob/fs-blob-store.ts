@@ -9,13 +9,18 @@
  *   temp file in the same directory, fsynced, renamed, then the directory fsynced.
  * - A file's bytes always hash to its name (checked on `put`), so rewriting is harmless.
  * - Names are validated (64 lower-case hex) before they touch a path: no traversal.
+ * - A large compressible blob is kept as `<hash>.br` instead (compressed.ts); every read
+ *   gives the logical bytes, so nothing above this file knows.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
 import { StoreError } from '../errors.js';
+import { BROTLI_OPTIONS, COMPRESS_MIN, compressedLogicalSize, readCompressed, sampleOf, sizeHeader, worthCompressing } from './compressed.js';
 import type { BlobBytes, BlobStore } from '../types.js';
 
 type FileRange = Exclude<BlobBytes, Readable>;
@@ -80,16 +85,25 @@ export class FsBlobStore implements BlobStore {
     return path.join(this.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
   }
 
+  /** Where the compressed form of the blob lives, when it is kept compressed. */
+  compressedPathOf(hash: string): string {
+    return `${this.pathOf(hash)}.br`;
+  }
+
   async put(hash: string, bytes: BlobBytes): Promise<void> {
     const file = this.pathOf(hash);
     const range = isFileRange(bytes) ? checkRange(bytes) : undefined;
     const existing = await fsp.stat(file).catch(() => null);
-    if (existing && (!range || existing.size === range.end - range.start)) {
+    if ((existing && (!range || existing.size === range.end - range.start)) || (!existing && this.sizeSync(hash) !== null)) {
       if (!range) (bytes as Readable).destroy(); // content-addressed: already there, same bytes
       return;
     }
     const dir = path.dirname(file);
     await fsp.mkdir(dir, { recursive: true });
+    if (range && range.end - range.start >= COMPRESS_MIN && worthCompressingRange(range)) {
+      await this.putCompressed(hash, readFileRange(range), range.end - range.start);
+      return syncDir(dir);
+    }
     if (range && (await this.link(hash, range, file))) return syncDir(dir);
     // Same directory as the target, so rename is atomic (never a half-written blob visible).
     const tmp = path.join(dir, `.tmp-${hash.slice(0, 8)}-${randomBytes(6).toString('hex')}`);
@@ -102,13 +116,60 @@ export class FsBlobStore implements BlobStore {
       } finally {
         await fh.close();
       }
-      await fsp.rename(tmp, file);
+      const size = (await fsp.stat(tmp)).size;
+      if (size >= COMPRESS_MIN && worthCompressing(sampleOf(tmp, 0, size), size)) {
+        await this.putCompressed(hash, fs.createReadStream(tmp, { highWaterMark: 256 * 1024 }), size);
+        await fsp.rm(tmp, { force: true });
+      } else {
+        await fsp.rename(tmp, file);
+      }
     } catch (err) {
       await fsp.rm(tmp, { force: true });
       if (err instanceof StoreError) throw err;
       throw new StoreError('unavailable', `cannot write blob ${hash}: ${(err as Error).message}`, { cause: err });
     }
     await syncDir(dir);
+  }
+
+  /** Writes `<hash>.br` from the logical bytes in `source` (hash checked), by temp file and rename. */
+  private async putCompressed(hash: string, source: AsyncIterable<unknown>, size: number): Promise<void> {
+    const target = this.compressedPathOf(hash);
+    const tmp = path.join(path.dirname(target), `.tmp-${hash.slice(0, 8)}-${randomBytes(6).toString('hex')}.br`);
+    const h = createHash('sha256');
+    let seen = 0;
+    try {
+      const fh = await fsp.open(tmp, 'w', 0o600);
+      try {
+        await fh.write(sizeHeader(size));
+        const br = zlib.createBrotliCompress({ ...BROTLI_OPTIONS, params: { ...BROTLI_OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size } });
+        const hashing = async function* (chunks: AsyncIterable<unknown>) {
+          for await (const c of chunks) {
+            const chunk = c as Buffer;
+            h.update(chunk);
+            seen += chunk.length;
+            yield chunk;
+          }
+        };
+        // Fed and drained at once: a source error destroys br, which ends the loop below with it.
+        const fed = pipeline(source, hashing, br);
+        fed.catch(() => {}); // awaited below; the loop sees the same error first
+        for await (const out of br) {
+          const chunk = out as Buffer;
+          let off = 0;
+          while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+        }
+        await fed;
+        if (h.digest('hex') !== hash || seen !== size) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, target);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      if (err instanceof StoreError) throw err;
+      throw new StoreError('unavailable', `cannot write blob ${hash}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   /**
@@ -142,19 +203,28 @@ export class FsBlobStore implements BlobStore {
   }
 
   async has(hash: string): Promise<boolean> {
-    return fsp.access(this.pathOf(hash)).then(
-      () => true,
-      () => false,
-    );
+    return this.sizeSync(hash) !== null;
   }
 
-  /** Size of the blob file, or null when it does not exist. */
+  /** Logical size of the blob (compressed or not), or null when it does not exist. */
   sizeSync(hash: string): number | null {
     try {
       return fs.statSync(this.pathOf(hash)).size;
     } catch {
-      return null;
+      return fs.existsSync(this.compressedPathOf(hash)) ? compressedLogicalSize(this.compressedPathOf(hash)) : null;
     }
+  }
+
+  /** Bytes the blob takes at rest (its file), or null when it does not exist. */
+  storedSizeSync(hash: string): number | null {
+    for (const f of [this.pathOf(hash), this.compressedPathOf(hash)]) {
+      try {
+        return fs.statSync(f).size;
+      } catch {
+        // try the other form
+      }
+    }
+    return null;
   }
 
   hasSync(hash: string): boolean {
@@ -165,16 +235,18 @@ export class FsBlobStore implements BlobStore {
     const file = this.pathOf(hash);
     if (start < 0 || (end !== undefined && end < start)) throw new StoreError('invalid', `bad byte range [${start}, ${end})`);
     if (end === start) return Readable.from([]);
-    return Readable.from(readRange(file, hash, start, end), { objectMode: false });
+    return Readable.from(readEither(file, this.compressedPathOf(hash), hash, start, end), { objectMode: false });
   }
 
   async delete(hash: string): Promise<void> {
     await fsp.rm(this.pathOf(hash), { force: true });
+    await fsp.rm(this.compressedPathOf(hash), { force: true });
   }
 
   /** Synchronous delete for use under a database write lock (see sqlite/blobs.ts). */
   deleteSync(hash: string): void {
     fs.rmSync(this.pathOf(hash), { force: true });
+    fs.rmSync(this.compressedPathOf(hash), { force: true });
   }
 }
 
@@ -184,6 +256,30 @@ export class FsBlobStore implements BlobStore {
  * under it, and a POP3 RETR or IMAP BODY[] of a 300 KB message was five reads and a stream.
  */
 export const SMALL_READ = 1024 * 1024;
+
+function worthCompressingRange(r: FileRange): boolean {
+  try {
+    return worthCompressing(sampleOf(r.path, r.start, r.end), r.end - r.start);
+  } catch {
+    return false; // unreadable here: the plain path reports the error
+  }
+}
+
+/** The plain file when there is one (most blobs), else the compressed form. */
+async function* readEither(file: string, compressed: string, hash: string, start: number, end: number | undefined): AsyncGenerator<Buffer> {
+  try {
+    yield* readRange(file, hash, start, end);
+    return;
+  } catch (err) {
+    if (!(err instanceof StoreError && err.code === 'notfound')) throw err;
+  }
+  try {
+    yield* readCompressed(compressed, start, end);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'notfound' : 'unavailable';
+    throw new StoreError(code, `cannot read blob ${hash}: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 async function* readRange(file: string, hash: string, start: number, end: number | undefined): AsyncGenerator<Buffer> {
   if (end !== undefined && end - start <= SMALL_READ) {

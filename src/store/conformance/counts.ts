@@ -99,6 +99,8 @@ export function countsConformanceSuite(backendName: string, open: () => Promise<
             }
             await assertCounts(boxes, `step ${n++} ${JSON.stringify(step)}`);
           }
+          const q = await store.checkQuota(alice.id, false);
+          assert.deepEqual(q.recorded, q.actual, 'the quota counters equal a recount of the rows');
         }),
         { numRuns: 30 },
       );

@@ -14,6 +14,8 @@ export interface BlobBackend extends BlobStore {
   lockedSize(tx: Tx, hash: string): Promise<number | null>;
   /** The last reference to the blob went in this transaction (delete now, or add to tx.unlink). */
   dropped(tx: Tx, hash: string): Promise<void>;
+  /** Bytes the blob takes at rest, when this backend knows (a compressed file); null: its logical size. */
+  storedSizeSync?(hash: string): number | null;
   /** Runs after commit with the transaction's `tx.unlink`; never throws (a file left behind is only garbage). */
   afterCommit(hashes: Set<string>): Promise<void>;
 }

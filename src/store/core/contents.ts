@@ -75,7 +75,8 @@ async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void
   const size = await tx.blobs.lockedSize(tx, seg.hash);
   if (size === null) throw new StoreError('notfound', `blob ${seg.hash} is not in the blob store; write it and retry`);
   if (size !== seg.size) throw new StoreError('invalid', `blob ${seg.hash} has ${size} bytes, segment says ${seg.size}`);
-  await tx.exec('INSERT INTO blobs (hash, size, refcount) VALUES (?, ?, 1) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1', [seg.hash, seg.size]);
+  const stored = tx.blobs.storedSizeSync?.(seg.hash) ?? null;
+  await tx.exec('INSERT INTO blobs (hash, size, refcount, stored_size) VALUES (?, ?, 1, ?) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1', [seg.hash, seg.size, stored === seg.size ? null : stored]);
   tx.unlink.delete(seg.hash); // released earlier in this transaction and taken again: keep the bytes
 }
 

@@ -22,7 +22,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MailboxSnapshot, Member, FailedLogin, NewFailedLogin, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, Store, Uid, User,
+  MailboxCounts, MailboxSnapshot, Member, FailedLogin, NewFailedLogin, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as contents from './contents.js';
@@ -36,6 +36,7 @@ import * as metadata from './metadata.js';
 import * as messages from './messages.js';
 import type { Driver } from './port.js';
 import * as queue from './queue.js';
+import * as quotaCheck from './quota-check.js';
 import * as textSearch from './text-search.js';
 import { ReadTx, Tx } from './tx.js';
 import { mailboxSnapshot } from './snapshot.js';
@@ -101,6 +102,10 @@ export abstract class CoreStore implements Store {
   setPassword(userId: Id, hash: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash)); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.write((tx) => users.setQuota(tx, userId, limits)); }
   getQuota(userId: Id): Promise<QuotaUsage> { return this.read((tx) => users.getQuota(tx, userId)); }
+  checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck> {
+    return fix ? this.write((tx) => quotaCheck.fixQuota(tx, userId)) : this.read((tx) => quotaCheck.checkQuota(tx, userId));
+  }
+  usage(userId: Id | null): Promise<StorageUsage> { return this.read((tx) => quotaCheck.usage(tx, userId)); }
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void> {
     return this.write((tx) => users.setUserSetting(tx, userId, key, value));
   }

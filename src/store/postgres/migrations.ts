@@ -310,6 +310,15 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   {
+    version: 12,
+    description: 'bytes each blob takes at rest (compression)',
+    // As the SQLite migration. NULL: the logical size (blobs in the database, which TOAST
+    // already compresses, and every blob stored before this version).
+    sql: `
+      ALTER TABLE blobs ADD COLUMN stored_size BIGINT;
+    `,
+  },
+  {
     version: 13,
     description: 'Per-device hidden messages (device setting delete=device)',
     // As the SQLite migration (store/core/device-hidden.ts).

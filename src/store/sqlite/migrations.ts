@@ -341,7 +341,18 @@ export const migrations: readonly Migration[] = [
           deleted_count = (SELECT count(*) FROM messages m WHERE m.mailbox_id = mailboxes.id AND instr(' ' || m.flags || ' ', ' \\Deleted ') > 0);
       `);
     },
-  },  {
+  },
+  {
+    version: 12,
+    description: 'bytes each blob takes at rest (compression)',
+    up(db) {
+      // store/blob/compressed.ts keeps large compressible blobs as brotli files; core/contents.ts
+      // records the file's size here when the blob row is made, for `mailroom usage`. NULL: the
+      // logical size (every blob stored before this version is a plain file).
+      db.exec('ALTER TABLE blobs ADD COLUMN stored_size INTEGER');
+    },
+  },
+  {
     version: 13,
     description: 'Per-device hidden messages (device setting delete=device)',
     up(db) {

@@ -26,7 +26,7 @@ import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
   FailedLogin, NewFailedLogin,
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
-  Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, Store, Uid, User,
+  Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
 import { fromWire, SEGMENTS, type ContentLayout, type ForwardedMethod, type HostOptions, type Reply, type Request } from './wire.js';
@@ -191,6 +191,8 @@ export class WorkerStore implements Store {
   setPassword(userId: Id, hash: string): Promise<void> { return this.call('setPassword', [userId, hash]); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.call('setQuota', [userId, limits]); }
   getQuota(userId: Id): Promise<QuotaUsage> { return this.call('getQuota', [userId]); }
+  checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck> { return this.call('checkQuota', [userId, fix]); }
+  usage(userId: Id | null): Promise<StorageUsage> { return this.call('usage', [userId]); }
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void> { return this.call('setUserSetting', [userId, key, value]); }
 
   // Aliases
