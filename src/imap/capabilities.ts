@@ -31,6 +31,7 @@ const AFTER_AUTH = [
   'ESORT', // RFC 5267 3: SORT RETURN (MIN MAX COUNT ALL) answers ESEARCH
   'CONTEXT=SEARCH', // RFC 5267 4: UID SEARCH RETURN (UPDATE), ESEARCH ADDTO/REMOVEFROM, CANCELUPDATE
   'CONTEXT=SORT', // RFC 5267 4: the same for UID SORT, with positions in sort order
+  'UTF8=ACCEPT', // RFC 6855: ENABLE UTF8=ACCEPT, then UTF-8 mailbox names and APPEND ... UTF8 (~{n})
   'INPROGRESS', // RFC 9585: * OK [INPROGRESS ("tag" done total)] during long SEARCH/SORT/THREAD/COPY/MOVE (imap.inprogress_ms)
   'THREAD=ORDEREDSUBJECT', // RFC 5256 3, UID THREAD too
   'THREAD=REFERENCES', // RFC 5256 3: the JWZ algorithm with subject grouping

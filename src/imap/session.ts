@@ -120,6 +120,8 @@ export class ImapSession {
   condstore = false;
   /** QRESYNC enabled (RFC 7162 3.2.3, only by ENABLE): VANISHED instead of EXPUNGE, CLOSED on reselect. */
   qresync = false;
+  /** UTF8=ACCEPT enabled (RFC 6855 3): UTF-8 mailbox names and strings, APPEND ... UTF8 (literal8). */
+  utf8Accept = false;
   tls: boolean;
   readonly tracer: Tracer;
   private readonly conn: Connection;
@@ -193,9 +195,9 @@ export class ImapSession {
     return ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
   }
 
-  /** UTF-8 mailbox names (RFC 9051 5.1 once IMAP4rev2 is enabled). */
+  /** UTF-8 mailbox names (RFC 9051 5.1 once IMAP4rev2 is enabled, RFC 6855 3 once UTF8=ACCEPT is). */
   get utf8(): boolean {
-    return this.rev2;
+    return this.rev2 || this.utf8Accept;
   }
 
   user(): User {

@@ -1,9 +1,9 @@
 // APPEND mailbox [SP flag-list] [SP date-time] SP literal   RFC9051 6.3.12, RFC4315 3 (APPENDUID),
-// RFC7888 (LITERAL+), RFC7889 (APPENDLIMIT), RFC3516 4.4 (literal8)
+// RFC7888 (LITERAL+), RFC7889 (APPENDLIMIT), RFC3516 4.4 (literal8), RFC6855 4 (UTF8 (literal8))
 import { ingest, type Ingested } from '../../ingest.js';
 import { MessageSource } from '../../mail/message-source.js';
 import { isStoreError } from '../../store/errors.js';
-import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
+import { codes, isUndecodableName, normalizeMailboxName, type ArgReader, type Literal } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { ImapCommand } from './types.js';
@@ -13,6 +13,18 @@ import { resendGuardOf } from '../../mail/resend-guard.js';
 import type { Uid } from '../../store/types.js';
 import { seedContent } from '../content-cache.js';
 
+/** The message: a literal (literal8 allowed), or with UTF8=ACCEPT enabled `UTF8 (literal8)` (RFC 6855 4). */
+function messageLiteral(args: ArgReader, utf8Accept: boolean): Literal {
+  if (args.peekAtom()?.toUpperCase() !== 'UTF8') return args.literal({ binary: true });
+  if (!utf8Accept) throw args.error('APPEND ... UTF8 needs ENABLE UTF8=ACCEPT first');
+  args.atom();
+  args.sp('after UTF8');
+  args.expect('(', 'before the UTF8 message');
+  if (!args.peekLiteral()?.binary) throw args.error('UTF8 takes a literal8 (~{n})');
+  const lit = args.literal({ binary: true });
+  args.expect(')', 'after the UTF8 message');
+  return lit;
+}
 
 export const append = {
   name: 'APPEND',
@@ -30,7 +42,7 @@ export const append = {
       date = args.dateTime();
       args.sp('after date-time');
     }
-    const lit = args.literal({ binary: true });
+    const lit = messageLiteral(args, s.utf8Accept);
     args.end();
     const store = s.services.store;
     // RFC 9051 6.3.12: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)

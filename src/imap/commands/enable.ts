@@ -1,4 +1,5 @@
-// ENABLE capability *(SP capability)   RFC5161 3.1, RFC9051 6.3.1, RFC7162 3.1.8 (CONDSTORE), 3.2.3 (QRESYNC)
+// ENABLE capability *(SP capability)   RFC5161 3.1, RFC9051 6.3.1, RFC7162 3.1.8 (CONDSTORE), 3.2.3 (QRESYNC),
+//   RFC6855 3 (UTF8=ACCEPT)
 import type { ImapCommand } from './types.js';
 
 export const enable = {
@@ -22,6 +23,9 @@ export const enable = {
         session.qresync = true; // RFC 7162 3.2.3: QRESYNC implies CONDSTORE
         session.condstore = true;
         enabled.push('QRESYNC');
+      } else if (c === 'UTF8=ACCEPT' && !session.utf8Accept) {
+        session.utf8Accept = true; // later commands' mailbox names are parsed and sent as UTF-8
+        enabled.push('UTF8=ACCEPT');
       }
     }
     session.send(`* ENABLED${enabled.map((c) => ` ${c}`).join('')}\r\n`);

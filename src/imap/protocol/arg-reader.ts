@@ -80,6 +80,11 @@ export class ArgReader {
     return this.pos >= this.cur.length && this.seg < this.cmd.literals.length;
   }
 
+  /** The next literal's framing (size, literal8) without consuming it; null when no literal is next. */
+  peekLiteral(): Literal | null {
+    return this.atLiteral() ? this.cmd.literals[this.seg] : null;
+  }
+
   /** Describes the cursor position for error texts. */
   where(): string {
     if (this.atEnd()) return 'at end of command';
