@@ -442,6 +442,16 @@ export class ImapSession {
     if (lines.length > 0) this.send(lines.join(''));
   }
 
+  /** COMPRESS=DEFLATE is active on this connection (RFC 4978). */
+  get compressed(): boolean {
+    return this.conn.compressed;
+  }
+
+  /** COMPRESS DEFLATE after its tagged OK was written: both directions are raw DEFLATE from now on (RFC 4978 3). */
+  startCompression(): void {
+    this.conn.startCompression();
+  }
+
   /**
    * STARTTLS (RFC 9051 6.2.1): after the tagged OK, the same socket speaks TLS. The
    * connection drops the plaintext that arrived after the command, so nothing injected

@@ -22,6 +22,7 @@ import { thread } from './thread.js';
 import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
+import { compress } from './compress.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -30,6 +31,7 @@ const ALL: ImapCommand[] = [
   capability, noop, logout, id, starttls, login, authenticate, enable,
   select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
   check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
+  compress,
 ];
 
 /** Commands by upper-case name. */
