@@ -39,6 +39,7 @@ const AFTER_AUTH = [
   'WITHIN', // RFC 5032: SEARCH OLDER/YOUNGER
   'CONDSTORE', // RFC 7162 3.1: MODSEQ per message, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ, never NOMODSEQ
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
+  'UNAUTHENTICATE', // RFC 8437: back to not authenticated; mailbox closed, login released, ENABLEs reset
   'COMPRESS=DEFLATE', // RFC 4978: raw DEFLATE both ways, flushed after every write burst; a second COMPRESS gets NO [COMPRESSIONACTIVE]
 ];
 

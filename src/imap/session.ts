@@ -217,6 +217,23 @@ export class ImapSession {
     this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included
   }
 
+  /**
+   * UNAUTHENTICATE (RFC 8437 3): back to the state of a new connection, except for TLS and
+   * compression: no mailbox, no login (its revocation no longer concerns this session), no
+   * ENABLEd extensions, the short pre-login timeout.
+   */
+  loggedOut(): void {
+    this.state = { kind: 'notAuthenticated' };
+    this.unregisterLogin?.();
+    this.unregisterLogin = undefined;
+    this.login = undefined;
+    this.revoked = undefined;
+    this.rev2 = false;
+    this.condstore = false;
+    this.qresync = false;
+    this.conn.setIdleTimeout(this.cfg.preauth_timeout_s * 1000);
+  }
+
   /** Whose `\Seen` this session reads and writes (the member's; the account's own for the owner). */
   viewerId(): Id {
     return this.login?.viewerId ?? this.user().id;

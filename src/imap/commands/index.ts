@@ -23,6 +23,7 @@ import { fetch } from './fetch.js';
 import { store } from './store.js';
 import { copy, move } from './copy.js';
 import { compress } from './compress.js';
+import { unauthenticate } from './unauthenticate.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -32,6 +33,7 @@ const ALL: ImapCommand[] = [
   select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
   check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
   compress,
+  unauthenticate,
 ];
 
 /** Commands by upper-case name. */
