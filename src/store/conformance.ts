@@ -670,6 +670,34 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await assertExact(alice);
       });
 
+      it('claimQuotaWarning: 80 and 95 % once per crossing, by bytes or messages; freeing quota or a higher limit re-arms', async () => {
+        assert.equal(await store.claimQuotaWarning(alice.id), null, 'no limit, no warning');
+        await store.setQuota(alice.id, { bytes: null, messages: 10 });
+        for (let i = 1; i <= 7; i++) await append(inbox.id, i);
+        assert.equal(await store.claimQuotaWarning(alice.id), null, '70 %');
+        await append(inbox.id, 8);
+        assert.equal(await store.claimQuotaWarning(alice.id), 80);
+        assert.equal(await store.claimQuotaWarning(alice.id), null, 'announced once');
+        await append(inbox.id, 9);
+        assert.equal(await store.claimQuotaWarning(alice.id), null, '90 %: still 80');
+        await append(inbox.id, 10);
+        assert.equal(await store.claimQuotaWarning(alice.id), 95);
+        await store.expunge(inbox.id, uids(1, 2, 3));
+        assert.equal(await store.claimQuotaWarning(alice.id), null, '70 % after the expunge');
+        await append(inbox.id, 11);
+        assert.equal(await store.claimQuotaWarning(alice.id), 80, 're-armed by the expunge');
+        await store.setQuota(alice.id, { bytes: null, messages: 100 });
+        await store.setQuota(alice.id, { bytes: null, messages: 10 });
+        assert.equal(await store.claimQuotaWarning(alice.id), 80, 're-armed by the raised limit');
+        // bytes: the higher of both resources counts; a jump past both thresholds warns at 95 once
+        const size = (await store.getQuota(alice.id)).usedBytes;
+        await store.setQuota(alice.id, { bytes: size, messages: null });
+        assert.equal(await store.claimQuotaWarning(alice.id), 95);
+        assert.equal(await store.claimQuotaWarning(alice.id), null);
+        const [a, b] = await Promise.all([store.claimQuotaWarning(alice.id), store.claimQuotaWarning(alice.id)]);
+        assert.deepEqual([a, b], [null, null]);
+      });
+
       it('usage stays exact through a random sequence of operations', async () => {
         let seed = 12345;
         const rand = (n: number): number => {

@@ -382,6 +382,13 @@ export interface Store {
   setPassword(userId: Id, passwordHash: string): Promise<void>;
   setQuota(userId: Id, limits: QuotaLimits): Promise<void>;
   getQuota(userId: Id): Promise<QuotaUsage>;
+  /**
+   * The quota warning level (80 or 95, % of a limit) usage has reached and that was not yet
+   * announced, marked announced in the same step, so exactly one caller gets it and delivers
+   * the warning; null when there is nothing new. Freeing quota (expunge, purge, move away)
+   * or raising a limit re-arms the levels usage is below again.
+   */
+  claimQuotaWarning(userId: Id): Promise<number | null>;
   /** value null removes the key. */
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void>;
 
@@ -657,7 +664,7 @@ export interface QueueReschedule {
 /** Domains, users, aliases, quota limits and settings: auth, recipient resolution, the CLI. */
 export type Directory = Pick<Store,
   | 'addDomain' | 'getDomain' | 'listDomains' | 'deleteDomain'
-  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'setUserSetting'
+  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'claimQuotaWarning' | 'setUserSetting'
   | 'addAlias' | 'deleteAlias' | 'listAliases' | 'aliasTargets' | 'recordLogin'>;
 
 /** Members and device passwords: the CLI and the authenticator. */

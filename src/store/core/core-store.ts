@@ -38,6 +38,7 @@ import * as textSearch from './text-search.js';
 import { ReadTx, Tx } from './tx.js';
 import { mailboxSnapshot } from './snapshot.js';
 import * as users from './users.js';
+import { claimQuotaWarning } from './quota-warning.js';
 
 export abstract class CoreStore implements Store {
   abstract readonly blobs: BlobBackend;
@@ -98,6 +99,7 @@ export abstract class CoreStore implements Store {
   setPassword(userId: Id, hash: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash)); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.write((tx) => users.setQuota(tx, userId, limits)); }
   getQuota(userId: Id): Promise<QuotaUsage> { return this.read((tx) => users.getQuota(tx, userId)); }
+  claimQuotaWarning(userId: Id): Promise<number | null> { return this.write((tx) => claimQuotaWarning(tx, userId)); }
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void> {
     return this.write((tx) => users.setUserSetting(tx, userId, key, value));
   }

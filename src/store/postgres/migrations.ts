@@ -322,6 +322,12 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX device_hidden_message ON device_hidden (message_id);
     `,
   },
+  {
+    version: 16,
+    description: 'Quota warning level already announced per user (80/95 %)',
+    // As the SQLite migration (store/core/quota-warning.ts).
+    sql: 'ALTER TABLE users ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0',
+  },
 ];
 
 /**

@@ -357,6 +357,15 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 16,
+    description: 'Quota warning level already announced per user (80/95 %)',
+    up(db) {
+      // store/core/quota-warning.ts: raised by claimQuotaWarning, lowered when usage drops
+      // below a threshold (or a limit is raised), so each crossing is announced once.
+      db.exec('ALTER TABLE users ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */

@@ -190,6 +190,7 @@ export class WorkerStore implements Store {
   setPassword(userId: Id, hash: string): Promise<void> { return this.call('setPassword', [userId, hash]); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.call('setQuota', [userId, limits]); }
   getQuota(userId: Id): Promise<QuotaUsage> { return this.call('getQuota', [userId]); }
+  claimQuotaWarning(userId: Id): Promise<number | null> { return this.call('claimQuotaWarning', [userId]); }
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void> { return this.call('setUserSetting', [userId, key, value]); }
 
   // Aliases
