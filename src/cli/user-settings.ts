@@ -8,15 +8,17 @@ import { requireUser } from '../mail/accounts.js';
 import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
 import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copy-setting.js';
 import { normaliseRequireDevicePasswords, REQUIRE_DEVICE_PASSWORDS } from '../auth/device-limits.js';
+import { normaliseQuotaAdmin, QUOTA_ADMIN } from '../mail/quota-admin.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 import { deviceLine } from './people.js';
 
 /** Every per-user key with what it accepts. */
-const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no' };
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [QUOTA_ADMIN]: 'yes | no' };
 
 function normalise(key: string, value: string): string {
   if (key === SENT_COPY_SETTING) return normaliseSentCopySetting(value);
   if (key === REQUIRE_DEVICE_PASSWORDS) return normaliseRequireDevicePasswords(value);
+  if (key === QUOTA_ADMIN) return normaliseQuotaAdmin(value);
   return normalisePop3Setting(key, value);
 }
 
@@ -67,6 +69,7 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
         console.log(`${SENT_COPY_SETTING}\t${wantsSentCopy(found, config.smtp.sent_copies) ? 'on' : 'off'}\t(${origin(SENT_COPY_SETTING)})`);
         console.log(`${REQUIRE_DEVICE_PASSWORDS}\t${found.settings[REQUIRE_DEVICE_PASSWORDS] ?? 'no'}\t(${origin(REQUIRE_DEVICE_PASSWORDS)})`);
+        console.log(`${QUOTA_ADMIN}\t${found.settings[QUOTA_ADMIN] ?? 'no'}\t(${origin(QUOTA_ADMIN)})`);
         const members = await store.listMembers(found.id);
         console.log(`members\towner${members.map((m) => `, ${m.name}`).join('')}`);
         for (const d of await store.listDevices(found.id)) console.log(`device\t${deviceLine(d)}`);

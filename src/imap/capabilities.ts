@@ -12,6 +12,8 @@ export interface CapabilityFacts {
   /** LOGIN/AUTHENTICATE are allowed now (TLS, loopback or config). */
   plaintextAllowed: boolean;
   appendLimit: number;
+  /** The login may change quotas (src/mail/quota-admin.ts): SETQUOTA is offered (QUOTASET). */
+  quotaAdmin: boolean;
 }
 
 const BASE = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE'];
@@ -40,6 +42,9 @@ const AFTER_AUTH = [
   'CONDSTORE', // RFC 7162 3.1: MODSEQ per message, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ, never NOMODSEQ
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
   'UNAUTHENTICATE', // RFC 8437: back to not authenticated; mailbox closed, login released, ENABLEs reset
+  'QUOTA', // RFC 9208: GETQUOTA, GETQUOTAROOT (one root "" per user), SETQUOTA for the quota admin, [OVERQUOTA]
+  'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
+  'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED
   'COMPRESS=DEFLATE', // RFC 4978: raw DEFLATE both ways, flushed after every write burst; a second COMPRESS gets NO [COMPRESSIONACTIVE]
 ];
 
@@ -52,5 +57,5 @@ export function capabilities(f: CapabilityFacts): string[] {
     else caps.push('LOGINDISABLED'); // RFC 9051 6.2.3: LOGIN refused before TLS
     return caps;
   }
-  return [...caps, ...AFTER_AUTH, `APPENDLIMIT=${f.appendLimit}`];
+  return [...caps, ...AFTER_AUTH, ...(f.quotaAdmin ? ['QUOTASET'] : []), `APPENDLIMIT=${f.appendLimit}`];
 }

@@ -26,6 +26,7 @@ import { isStoreError } from '../store/errors.js';
 import type { Id, User } from '../store/types.js';
 import type { LoginIdentity } from '../auth/authenticate.js';
 import { deviceReadOnly } from '../auth/device-limits.js';
+import { isQuotaAdmin } from '../mail/quota-admin.js';
 import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, codes, type LiteralHeader, type LiteralSink, type RawCommand } from './protocol/index.js';
 import { capabilities } from './capabilities.js';
 import { failureLine, ImapNo } from './errors.js';
@@ -176,6 +177,7 @@ export class ImapSession {
       canStartTls: !this.tls && this.info.secureContext !== undefined,
       plaintextAllowed: this.plaintextAllowed(),
       appendLimit: this.cfg.max_literal_size,
+      quotaAdmin: this.state.kind !== 'notAuthenticated' && this.state.kind !== 'logout' && isQuotaAdmin(this.state.user, this.login),
     });
   }
 

@@ -10,6 +10,7 @@ import { isStoreError } from '../store/errors.js';
 import { ingest, type IngestOptions, type Ingested } from '../ingest.js';
 import { AddressError } from './address.js';
 import type { MessageSource } from './message-source.js';
+import { warnIfQuotaCrossed } from './quota-warning.js';
 import { resolveRecipient, type ResolveOptions } from './recipients.js';
 
 export interface DeliveryContext {
@@ -88,6 +89,9 @@ async function fileCopies(ctx: DeliveryContext, item: Ingested, users: User[], d
       const copy = { user: user.address, mailboxId: inbox.id, uid: stored.uid };
       done.set(user.id, copy);
       copies.push(copy);
+      // Only users with a limit can cross one (no extra write per delivery otherwise). The copy is
+      // durable whatever happens to the warning; a failed one is not retried (its crossing was claimed).
+      if (user.quota.bytes !== null || user.quota.messages !== null) await warnIfQuotaCrossed(store, ctx.ingest, user).catch(() => undefined);
     } catch (err) {
       if (isStoreError(err, 'overquota')) return { item, copies, error: { status: 'overquota', reason: `${user.address}: ${err.message}` } };
       throw err;

@@ -12,6 +12,7 @@ import { appendDuplicateOf } from '../../mail/sent-copies.js';
 import { resendGuardOf } from '../../mail/resend-guard.js';
 import type { Uid } from '../../store/types.js';
 import { seedContent } from '../content-cache.js';
+import { warnQuota } from './util.js';
 
 
 export const append = {
@@ -77,6 +78,7 @@ export const append = {
     }
     const uid = result.row.uid;
     guard.remember(key, String(uid));
+    await warnQuota(s);
     // Another session may expunge it before this client fetches its headers: keep them servable (RFC 2180 4.1.1).
     if ('searchText' in ingested.content) seedContent(store, ingested.content, lit.data ?? undefined);
     return {

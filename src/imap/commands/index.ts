@@ -24,6 +24,7 @@ import { store } from './store.js';
 import { copy, move } from './copy.js';
 import { compress } from './compress.js';
 import { unauthenticate } from './unauthenticate.js';
+import { getquota, getquotaroot, setquota } from './quota.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -34,6 +35,7 @@ const ALL: ImapCommand[] = [
   check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
   compress,
   unauthenticate,
+  getquota, getquotaroot, setquota,
 ];
 
 /** Commands by upper-case name. */

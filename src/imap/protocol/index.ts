@@ -10,6 +10,7 @@
  *   store-parser    STORE flags with UNCHANGEDSINCE
  *   select-params   SELECT/EXAMINE (CONDSTORE) and (QRESYNC (...))
  *   response        tagged/untagged/continuation lines, response codes, ESEARCH
+ *   quota           SETQUOTA resource lists, QUOTA/QUOTAROOT responses (RFC 9208)
  *
  * Never imports: store, net, mail (ESLint enforces it); no I/O, no clocks.
  * Invariants:
@@ -30,3 +31,4 @@ export * from './select-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';
 export * from './sort-parser.js';
+export * from './quota.js';
