@@ -670,6 +670,24 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await assertExact(alice);
       });
 
+      it('appendMessages stores all in order with consecutive UIDs, or nothing (overquota, a bad date, an empty list)', async () => {
+        await append(inbox.id, 1);
+        const contents = [await makeContent(store, [rawMessage('m1')]), await makeContent(store, [rawMessage('m2')]), await makeContent(store, [rawMessage('m3')])];
+        await store.setQuota(alice.id, { bytes: null, messages: 3 });
+        await rejectsWith(store.appendMessages(contents.map((content) => ({ mailboxId: inbox.id, content }))), 'overquota');
+        await rejectsWith(store.appendMessages([{ mailboxId: inbox.id, content: contents[0] }, { mailboxId: inbox.id, content: contents[1], internalDate: new Date(NaN) }]), 'invalid');
+        await rejectsWith(store.appendMessages([]), 'invalid');
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((r) => r.uid), [1], 'nothing of the failed batches');
+        assert.equal((await store.getQuota(alice.id)).usedMessages, 1);
+        for (const c of contents) assert.equal(await store.hasContent(c.id), false, 'no content left behind');
+        const res = await store.appendMessages(contents.slice(0, 2).map((content, i) => ({ mailboxId: inbox.id, content, flags: i === 0 ? ['\\Seen'] : [] })));
+        assert.deepEqual(res.map((r) => r.row.uid), [2, 3]);
+        assert.deepEqual(res.map((r) => r.row.flags), [['\\Seen'], []]);
+        assert.equal(res[0].row.modSeq, res[1].row.modSeq, 'one transaction, one MODSEQ');
+        assert.equal((await store.getMailboxById(inbox.id))!.uidNext, 4);
+        await assertExact(alice);
+      });
+
       it('claimQuotaWarning: 80 and 95 % once per crossing, by bytes or messages; freeing quota or a higher limit re-arms', async () => {
         assert.equal(await store.claimQuotaWarning(alice.id), null, 'no limit, no warning');
         await store.setQuota(alice.id, { bytes: null, messages: 10 });

@@ -418,6 +418,12 @@ export interface Store {
   // Messages
   /** Stores one message; checks quota ('overquota') unless ignoreQuota. */
   appendMessage(req: AppendRequest): Promise<AppendResult>;
+  /**
+   * Several appends in one transaction, in order (IMAP MULTIAPPEND): every message is stored
+   * or none is (any error, 'overquota' included, leaves nothing). UIDs of one mailbox follow
+   * each other. 'invalid' for an empty list.
+   */
+  appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]>;
   /** All rows of a mailbox, ascending UID. */
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]>;
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]>;
@@ -675,7 +681,7 @@ export type People = Pick<Store,
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
+  | 'appendMessage' | 'appendMessages' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
   | 'listDeleted' | 'restoreDeleted'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 

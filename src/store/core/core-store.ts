@@ -126,6 +126,7 @@ export abstract class CoreStore implements Store {
 
   // Messages
   appendMessage(req: AppendRequest): Promise<AppendResult> { return this.write((tx) => messages.appendMessage(tx, req)); }
+  appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]> { return this.write((tx) => messages.appendMessages(tx, reqs)); }
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.read((tx) => messages.listMessages(tx, mailboxId, viewerId)); }
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
     return this.read((tx) => messages.getMessages(tx, mailboxId, uids, viewerId));

@@ -211,6 +211,14 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   return { row, uidValidity: box.uid_validity };
 }
 
+/** Several appends in one transaction (IMAP MULTIAPPEND, RFC 3502): all are stored, or none. */
+export async function appendMessages(tx: Tx, reqs: AppendRequest[]): Promise<AppendResult[]> {
+  if (!Array.isArray(reqs) || reqs.length === 0) throw new StoreError('invalid', 'appendMessages needs at least one message');
+  const out: AppendResult[] = [];
+  for (const req of reqs) out.push(await appendMessage(tx, req));
+  return out;
+}
+
 export async function listMessages(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MessageRow[]> {
   await requireMailbox(tx, mailboxId);
   return (await tx.query<MessageRecord>(`${MESSAGE_SELECT} WHERE m.mailbox_id = ? ORDER BY m.uid`, [viewerId, mailboxId])).map((r) => toMessage(r, viewerId));
