@@ -42,6 +42,7 @@ const AFTER_AUTH = [
   'CONDSTORE', // RFC 7162 3.1: MODSEQ per message, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ, never NOMODSEQ
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
   'UNAUTHENTICATE', // RFC 8437: back to not authenticated; mailbox closed, login released, ENABLEs reset
+  'MULTIAPPEND', // RFC 3502: several messages in one APPEND, stored in one transaction, one APPENDUID
   'QUOTA', // RFC 9208: GETQUOTA, GETQUOTAROOT (one root "" per user), SETQUOTA for the quota admin, [OVERQUOTA]
   'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
   'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED
