@@ -688,6 +688,29 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await assertExact(alice);
       });
 
+      it('replaceMessage appends and expunges in one step; nothing happens when the old message is gone or the append fails', async () => {
+        await append(inbox.id, 1);
+        await append(inbox.id, 2);
+        const fresh = await makeContent(store, [rawMessage('new')]);
+        const r = await store.replaceMessage({ mailboxId: archive.id, content: fresh, flags: ['\\Flagged'] }, { mailboxId: inbox.id, uid: 1 as Uid });
+        assert.equal(r.row.uid, 1);
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((x) => x.uid), [2]);
+        assert.deepEqual((await store.listMessages(archive.id, alice.id)).map((x) => [x.uid, x.flags]), [[1, ['\\Flagged']]]);
+        const other = await makeContent(store, [rawMessage('other')]);
+        await rejectsWith(store.replaceMessage({ mailboxId: inbox.id, content: other }, { mailboxId: inbox.id, uid: 1 as Uid }), 'conflict');
+        assert.equal(await store.hasContent(other.id), false, 'the append was rolled back');
+        await store.setQuota(alice.id, { bytes: null, messages: 2 });
+        const swapped = await store.replaceMessage({ mailboxId: archive.id, content: other }, { mailboxId: archive.id, uid: 1 as Uid });
+        assert.equal(swapped.row.uid, 2, 'at the limit: the room the old one frees counts');
+        await store.setQuota(alice.id, { bytes: null, messages: 1 });
+        await rejectsWith(store.replaceMessage({ mailboxId: inbox.id, content: other }, { mailboxId: inbox.id, uid: 2 as Uid }), 'overquota');
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((x) => x.uid), [2], 'the old one stays when the append fails');
+        await store.setQuota(alice.id, { bytes: null, messages: null });
+        const same = await store.replaceMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage('third')]) }, { mailboxId: inbox.id, uid: 2 as Uid });
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((x) => x.uid), [same.row.uid], 'into the same mailbox');
+        await assertExact(alice);
+      });
+
       it('claimQuotaWarning: 80 and 95 % once per crossing, by bytes or messages; freeing quota or a higher limit re-arms', async () => {
         assert.equal(await store.claimQuotaWarning(alice.id), null, 'no limit, no warning');
         await store.setQuota(alice.id, { bytes: null, messages: 10 });

@@ -424,6 +424,12 @@ export interface Store {
    * each other. 'invalid' for an empty list.
    */
   appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]>;
+  /**
+   * Appends `req` and expunges `old` (as `expunge` does: Recently Deleted keeps it when
+   * retention is on) in one transaction (IMAP REPLACE, RFC 8508): both happen or neither;
+   * 'conflict' when `old` is no longer there, and then nothing is stored.
+   */
+  replaceMessage(req: AppendRequest, old: { mailboxId: Id; uid: Uid; by?: DeletedBy }): Promise<AppendResult>;
   /** All rows of a mailbox, ascending UID. */
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]>;
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]>;
@@ -681,7 +687,7 @@ export type People = Pick<Store,
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'appendMessages' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
+  | 'appendMessage' | 'appendMessages' | 'replaceMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
   | 'listDeleted' | 'restoreDeleted'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 

@@ -137,6 +137,14 @@ export abstract class CoreStore implements Store {
   expunge(mailboxId: Id, uids: Uid[], by: DeletedBy = deleted.STORE_DELETION): Promise<Uid[]> {
     return this.write((tx) => messages.expunge(tx, mailboxId, uids, this.retention, by, this.expungeLogKeep));
   }
+  replaceMessage(req: AppendRequest, old: { mailboxId: Id; uid: Uid; by?: DeletedBy }): Promise<AppendResult> {
+    return this.write(async (tx) => {
+      // The expunge first, so the quota sees the room it frees; a failed append rolls it back.
+      const gone = await messages.expunge(tx, old.mailboxId, [old.uid], this.retention, old.by ?? deleted.STORE_DELETION, this.expungeLogKeep);
+      if (gone.length === 0) throw new StoreError('conflict', `message ${old.uid} to replace is gone`);
+      return messages.appendMessage(tx, req);
+    });
+  }
   copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.copyMessages(tx, from, uids, to)); }
   moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> {
     return this.write((tx) => messages.moveMessages(tx, from, uids, to, this.expungeLogKeep));

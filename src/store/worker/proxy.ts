@@ -212,6 +212,7 @@ export class WorkerStore implements Store {
   // Messages
   appendMessage(req: AppendRequest): Promise<AppendResult> { return this.call('appendMessage', [req]); }
   appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]> { return this.call('appendMessages', [reqs]); }
+  replaceMessage(req: AppendRequest, old: { mailboxId: Id; uid: Uid; by?: DeletedBy }): Promise<AppendResult> { return this.call('replaceMessage', [req, old]); }
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.call('listMessages', [mailboxId, viewerId]); }
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> { return this.call('getMessages', [mailboxId, uids, viewerId]); }
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.call('mailboxSnapshot', [mailboxId, viewerId]); } // typed arrays clone as one copy each
