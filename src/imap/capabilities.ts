@@ -43,6 +43,7 @@ const AFTER_AUTH = [
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
   'UNAUTHENTICATE', // RFC 8437: back to not authenticated; mailbox closed, login released, ENABLEs reset
   'MULTIAPPEND', // RFC 3502: several messages in one APPEND, stored in one transaction, one APPENDUID
+  'REPLACE', // RFC 8508: REPLACE / UID REPLACE, append + expunge in one store transaction (device delete modes respected)
   'QUOTA', // RFC 9208: GETQUOTA, GETQUOTAROOT (one root "" per user), SETQUOTA for the quota admin, [OVERQUOTA]
   'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
   'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED

@@ -17,13 +17,13 @@ import { warnQuota } from './util.js';
 
 
 /** One message of an APPEND: its flags, date and literal (RFC 3502 2: MULTIAPPEND repeats these). */
-interface AppendItem {
+export interface AppendItem {
   flags: string[];
   date: Date | undefined;
   lit: Literal;
 }
 
-function parseItem(args: ArgReader): AppendItem {
+export function parseItem(args: ArgReader): AppendItem {
   let flags: string[] = [];
   if (args.peekByte() === 0x28) {
     flags = args.flagList();
@@ -38,7 +38,7 @@ function parseItem(args: ArgReader): AppendItem {
 }
 
 /** The literal as a message source (the spool file of a big one, the bytes of a small one). */
-async function sourceOf(lit: Literal): Promise<MessageSource> {
+export async function sourceOf(lit: Literal): Promise<MessageSource> {
   if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');
   if (lit.sink instanceof SpoolSink) {
     await lit.sink.finished;

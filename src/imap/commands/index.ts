@@ -25,6 +25,7 @@ import { copy, move } from './copy.js';
 import { compress } from './compress.js';
 import { unauthenticate } from './unauthenticate.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
+import { replace } from './replace.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -36,6 +37,7 @@ const ALL: ImapCommand[] = [
   compress,
   unauthenticate,
   getquota, getquotaroot, setquota,
+  writing(replace),
 ];
 
 /** Commands by upper-case name. */
