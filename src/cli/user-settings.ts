@@ -8,6 +8,7 @@ import { requireUser } from '../mail/accounts.js';
 import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
 import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copy-setting.js';
 import { normaliseRequireDevicePasswords, REQUIRE_DEVICE_PASSWORDS } from '../auth/device-limits.js';
+import { normaliseQuotaAdmin, QUOTA_ADMIN } from '../mail/quota-admin.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 import { deviceLine } from './people.js';
 import { NEW_LOGIN_NOTICE_SETTING, normaliseNewLoginNotice, wantsNewLoginNotice } from '../mail/new-login-notice.js';
@@ -15,13 +16,14 @@ import { failedLoginLine } from './login-lines.js';
 import { ADMIN_SETTING, normaliseAdminSetting } from '../auth/admin-users.js';
 
 /** Every per-user key with what it accepts. */
-const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [NEW_LOGIN_NOTICE_SETTING]: 'on | off', [ADMIN_SETTING]: 'yes | no' };
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [NEW_LOGIN_NOTICE_SETTING]: 'on | off', [ADMIN_SETTING]: 'yes | no', [QUOTA_ADMIN]: 'yes | no' };
 
 function normalise(key: string, value: string): string {
   if (key === SENT_COPY_SETTING) return normaliseSentCopySetting(value);
   if (key === REQUIRE_DEVICE_PASSWORDS) return normaliseRequireDevicePasswords(value);
   if (key === NEW_LOGIN_NOTICE_SETTING) return normaliseNewLoginNotice(value);
   if (key === ADMIN_SETTING) return normaliseAdminSetting(value);
+  if (key === QUOTA_ADMIN) return normaliseQuotaAdmin(value);
   return normalisePop3Setting(key, value);
 }
 
@@ -74,6 +76,7 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`${REQUIRE_DEVICE_PASSWORDS}\t${found.settings[REQUIRE_DEVICE_PASSWORDS] ?? 'no'}\t(${origin(REQUIRE_DEVICE_PASSWORDS)})`);
         console.log(`${NEW_LOGIN_NOTICE_SETTING}\t${wantsNewLoginNotice(found, config.auth.new_login_notice) ? 'on' : 'off'}\t(${origin(NEW_LOGIN_NOTICE_SETTING)})`);
         console.log(`${ADMIN_SETTING}\t${found.settings[ADMIN_SETTING] ?? 'no'}\t(${origin(ADMIN_SETTING)})`);
+        console.log(`${QUOTA_ADMIN}\t${found.settings[QUOTA_ADMIN] ?? 'no'}\t(${origin(QUOTA_ADMIN)})`);
         const members = await store.listMembers(found.id);
         console.log(`members\towner${members.map((m) => `, ${m.name}`).join('')}`);
         for (const d of await store.listDevices(found.id)) console.log(`device\t${deviceLine(d)}`);

@@ -12,6 +12,8 @@ export interface CapabilityFacts {
   /** LOGIN/AUTHENTICATE are allowed now (TLS, loopback or config). */
   plaintextAllowed: boolean;
   appendLimit: number;
+  /** The login may change quotas (src/mail/quota-admin.ts): SETQUOTA is offered (QUOTASET). */
+  quotaAdmin: boolean;
 }
 
 const BASE = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE'];
@@ -48,6 +50,13 @@ const AFTER_AUTH = [
   'METADATA', // RFC 5464: GETMETADATA/SETMETADATA on mailboxes, /private per login (member), /shared per account
   'METADATA-SERVER', // RFC 5464 1: the same on the server (mailbox ""), /shared/admin from the configuration
   'LIST-METADATA', // RFC 9590: LIST ... RETURN (METADATA (entries [MAXSIZE n]))
+  'UNAUTHENTICATE', // RFC 8437: back to not authenticated; mailbox closed, login released, ENABLEs reset
+  'MULTIAPPEND', // RFC 3502: several messages in one APPEND, stored in one transaction, one APPENDUID
+  'REPLACE', // RFC 8508: REPLACE / UID REPLACE, append + expunge in one store transaction (device delete modes respected)
+  'QUOTA', // RFC 9208: GETQUOTA, GETQUOTAROOT (one root "" per user), SETQUOTA for the quota admin, [OVERQUOTA]
+  'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
+  'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED
+  'COMPRESS=DEFLATE', // RFC 4978: raw DEFLATE both ways, flushed after every write burst; a second COMPRESS gets NO [COMPRESSIONACTIVE]
 ];
 
 /** The capability atoms for the current state, in a stable order. */
@@ -59,5 +68,5 @@ export function capabilities(f: CapabilityFacts): string[] {
     else caps.push('LOGINDISABLED'); // RFC 9051 6.2.3: LOGIN refused before TLS
     return caps;
   }
-  return [...caps, ...AFTER_AUTH, `APPENDLIMIT=${f.appendLimit}`];
+  return [...caps, ...AFTER_AUTH, ...(f.quotaAdmin ? ['QUOTASET'] : []), `APPENDLIMIT=${f.appendLimit}`];
 }

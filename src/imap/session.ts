@@ -26,6 +26,7 @@ import { isStoreError } from '../store/errors.js';
 import type { Id, User } from '../store/types.js';
 import type { LoginIdentity } from '../auth/authenticate.js';
 import { deviceReadOnly } from '../auth/device-limits.js';
+import { isQuotaAdmin } from '../mail/quota-admin.js';
 import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, codes, type LiteralHeader, type LiteralSink, type RawCommand } from './protocol/index.js';
 import { capabilities } from './capabilities.js';
 import { failureLine, ImapNo } from './errors.js';
@@ -182,6 +183,7 @@ export class ImapSession {
       canStartTls: !this.tls && this.info.secureContext !== undefined,
       plaintextAllowed: this.plaintextAllowed(),
       appendLimit: this.cfg.max_literal_size,
+      quotaAdmin: this.state.kind !== 'notAuthenticated' && this.state.kind !== 'logout' && isQuotaAdmin(this.state.user, this.login),
     });
   }
 
@@ -221,6 +223,23 @@ export class ImapSession {
     this.login = login;
     this.unregisterLogin = this.services.logins.register(login, (why) => this.revoke(why));
     this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included
+  }
+
+  /**
+   * UNAUTHENTICATE (RFC 8437 3): back to the state of a new connection, except for TLS and
+   * compression: no mailbox, no login (its revocation no longer concerns this session), no
+   * ENABLEd extensions, the short pre-login timeout.
+   */
+  loggedOut(): void {
+    this.state = { kind: 'notAuthenticated' };
+    this.unregisterLogin?.();
+    this.unregisterLogin = undefined;
+    this.login = undefined;
+    this.revoked = undefined;
+    this.rev2 = false;
+    this.condstore = false;
+    this.qresync = false;
+    this.conn.setIdleTimeout(this.cfg.preauth_timeout_s * 1000);
   }
 
   /** Whose `\Seen` this session reads and writes (the member's; the account's own for the owner). */
@@ -454,6 +473,16 @@ export class ImapSession {
     // RFC 5267 4.3: context updates only where an EXPUNGE may go, after it, so a REMOVEFROM never names a message the client still sees
     if (allowExpunge && view.contexts.size > 0) lines.push(...(await contextUpdateLines(this, view)));
     if (lines.length > 0) this.send(lines.join(''));
+  }
+
+  /** COMPRESS=DEFLATE is active on this connection (RFC 4978). */
+  get compressed(): boolean {
+    return this.conn.compressed;
+  }
+
+  /** COMPRESS DEFLATE after its tagged OK was written: both directions are raw DEFLATE from now on (RFC 4978 3). */
+  startCompression(): void {
+    this.conn.startCompression();
   }
 
   /**

@@ -12,6 +12,7 @@ import { AddressError } from './address.js';
 import { MessageSource } from './message-source.js';
 import { alreadyEncrypted, encryptionKeyOf, encryptToPgpMime } from './encryption/pgp-mime.js';
 import { activeVacation, type Vacation } from './vacation.js';
+import { warnIfQuotaCrossed } from './quota-warning.js';
 import { resolveRecipient, type ResolveOptions } from './recipients.js';
 
 export interface DeliveryContext {
@@ -127,6 +128,9 @@ async function fileCopies(ctx: DeliveryContext, items: Contents, users: User[], 
       const copy: StoredCopy = { user: user.address, userId: user.id, mailboxId: inbox.id, uid, ...(vacation ? { vacation } : {}) };
       done.set(user.id, copy);
       copies.push(copy);
+      // Only users with a limit can cross one (no extra write per delivery otherwise). The copy is
+      // durable whatever happens to the warning; a failed one is not retried (its crossing was claimed).
+      if (user.quota.bytes !== null || user.quota.messages !== null) await warnIfQuotaCrossed(store, ctx.ingest, user).catch(() => undefined);
     } catch (err) {
       if (isStoreError(err, 'overquota')) return { copies, error: { status: 'overquota', reason: `${user.address}: ${err.message}` } };
       throw err;

@@ -31,7 +31,8 @@
  *     drain()          resolves when the socket can take more (after cork/uncork loops)
  *     cork() / uncork(), end(lastWords?) (graceful, destroyed after 5 s), destroy()
  *     Writing to a gone connection is a no-op, never a throw: the read side reports it.
- *   state: startTls(secureContext), secure, setIdleTimeout(ms) (per protocol
+ *   state: startTls(secureContext), startCompression() (raw DEFLATE both ways from
+ *     now on, IMAP COMPRESS), compressed, secure, setIdleTimeout(ms) (per protocol
  *     state, e.g. pre-auth vs authenticated), tracer, gone, closed (a promise),
  *     onClose(fn), onShutdown(fn) (instead of a session's own signal listener)
  *
@@ -55,6 +56,7 @@
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Tracer } from '../log/trace.js';
+import { DeflateStream } from './deflate-stream.js';
 import { InputBuffer } from './input-buffer.js';
 
 export type CloseReason = 'eof' | 'timeout' | 'shutdown' | 'error';
@@ -178,9 +180,14 @@ export class Connection {
     if (socket.destroyed) queueMicrotask(() => this.onSocketClose());
   }
 
-  /** Whether the current socket is TLS (implicit or after STARTTLS). */
+  /** Whether the connection is TLS (implicit or after STARTTLS), also under compression. */
   get secure(): boolean {
-    return this.socket instanceof tls.TLSSocket && this.socket.encrypted;
+    return this.sockets.some((s) => s instanceof tls.TLSSocket && s.encrypted);
+  }
+
+  /** Whether startCompression() switched the connection to DEFLATE. */
+  get compressed(): boolean {
+    return this.socket instanceof DeflateStream;
   }
 
   /** True once the connection closed or failed: nothing written now reaches the client. */
@@ -471,6 +478,27 @@ export class Connection {
       this.destroy();
       throw this.failure ?? new ConnectionClosed(failed);
     }
+  }
+
+  // ---- compression ---------------------------------------------------------
+
+  /**
+   * Switches to raw DEFLATE both ways after the protocol's "go ahead" reply was written
+   * (RFC 4978 3): that reply leaves uncompressed, everything written later is compressed,
+   * and every byte read from now on, including those already buffered (a client may send
+   * compressed data right behind the command), is inflated first.
+   */
+  startCompression(): void {
+    if (this.failure) throw this.failure;
+    if (this.compressed) throw new Error('compression is already active');
+    const pending = this.input.length > 0 ? this.input.take(this.input.length) : undefined;
+    this.input.clear();
+    for (const off of this.readingOffs) off();
+    this.readingOffs = [];
+    const inner = this.socket;
+    const stream = new DeflateStream(inner, pending);
+    this.socket = stream as unknown as net.Socket; // only the Duplex side of it is used after this
+    this.attach(stream as unknown as net.Socket);
   }
 
   // ---- socket events -------------------------------------------------------

@@ -673,6 +673,75 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await assertExact(alice);
       });
 
+      it('appendMessages stores all in order with consecutive UIDs, or nothing (overquota, a bad date, an empty list)', async () => {
+        await append(inbox.id, 1);
+        const contents = [await makeContent(store, [rawMessage('m1')]), await makeContent(store, [rawMessage('m2')]), await makeContent(store, [rawMessage('m3')])];
+        await store.setQuota(alice.id, { bytes: null, messages: 3 });
+        await rejectsWith(store.appendMessages(contents.map((content) => ({ mailboxId: inbox.id, content }))), 'overquota');
+        await rejectsWith(store.appendMessages([{ mailboxId: inbox.id, content: contents[0] }, { mailboxId: inbox.id, content: contents[1], internalDate: new Date(NaN) }]), 'invalid');
+        await rejectsWith(store.appendMessages([]), 'invalid');
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((r) => r.uid), [1], 'nothing of the failed batches');
+        assert.equal((await store.getQuota(alice.id)).usedMessages, 1);
+        for (const c of contents) assert.equal(await store.hasContent(c.id), false, 'no content left behind');
+        const res = await store.appendMessages(contents.slice(0, 2).map((content, i) => ({ mailboxId: inbox.id, content, flags: i === 0 ? ['\\Seen'] : [] })));
+        assert.deepEqual(res.map((r) => r.row.uid), [2, 3]);
+        assert.deepEqual(res.map((r) => r.row.flags), [['\\Seen'], []]);
+        assert.equal(res[0].row.modSeq, res[1].row.modSeq, 'one transaction, one MODSEQ');
+        assert.equal((await store.getMailboxById(inbox.id))!.uidNext, 4);
+        await assertExact(alice);
+      });
+
+      it('replaceMessage appends and expunges in one step; nothing happens when the old message is gone or the append fails', async () => {
+        await append(inbox.id, 1);
+        await append(inbox.id, 2);
+        const fresh = await makeContent(store, [rawMessage('new')]);
+        const r = await store.replaceMessage({ mailboxId: archive.id, content: fresh, flags: ['\\Flagged'] }, { mailboxId: inbox.id, uid: 1 as Uid });
+        assert.equal(r.row.uid, 1);
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((x) => x.uid), [2]);
+        assert.deepEqual((await store.listMessages(archive.id, alice.id)).map((x) => [x.uid, x.flags]), [[1, ['\\Flagged']]]);
+        const other = await makeContent(store, [rawMessage('other')]);
+        await rejectsWith(store.replaceMessage({ mailboxId: inbox.id, content: other }, { mailboxId: inbox.id, uid: 1 as Uid }), 'conflict');
+        assert.equal(await store.hasContent(other.id), false, 'the append was rolled back');
+        await store.setQuota(alice.id, { bytes: null, messages: 2 });
+        const swapped = await store.replaceMessage({ mailboxId: archive.id, content: other }, { mailboxId: archive.id, uid: 1 as Uid });
+        assert.equal(swapped.row.uid, 2, 'at the limit: the room the old one frees counts');
+        await store.setQuota(alice.id, { bytes: null, messages: 1 });
+        await rejectsWith(store.replaceMessage({ mailboxId: inbox.id, content: other }, { mailboxId: inbox.id, uid: 2 as Uid }), 'overquota');
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((x) => x.uid), [2], 'the old one stays when the append fails');
+        await store.setQuota(alice.id, { bytes: null, messages: null });
+        const same = await store.replaceMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage('third')]) }, { mailboxId: inbox.id, uid: 2 as Uid });
+        assert.deepEqual((await store.listMessages(inbox.id, alice.id)).map((x) => x.uid), [same.row.uid], 'into the same mailbox');
+        await assertExact(alice);
+      });
+
+      it('claimQuotaWarning: 80 and 95 % once per crossing, by bytes or messages; freeing quota or a higher limit re-arms', async () => {
+        assert.equal(await store.claimQuotaWarning(alice.id), null, 'no limit, no warning');
+        await store.setQuota(alice.id, { bytes: null, messages: 10 });
+        for (let i = 1; i <= 7; i++) await append(inbox.id, i);
+        assert.equal(await store.claimQuotaWarning(alice.id), null, '70 %');
+        await append(inbox.id, 8);
+        assert.equal(await store.claimQuotaWarning(alice.id), 80);
+        assert.equal(await store.claimQuotaWarning(alice.id), null, 'announced once');
+        await append(inbox.id, 9);
+        assert.equal(await store.claimQuotaWarning(alice.id), null, '90 %: still 80');
+        await append(inbox.id, 10);
+        assert.equal(await store.claimQuotaWarning(alice.id), 95);
+        await store.expunge(inbox.id, uids(1, 2, 3));
+        assert.equal(await store.claimQuotaWarning(alice.id), null, '70 % after the expunge');
+        await append(inbox.id, 11);
+        assert.equal(await store.claimQuotaWarning(alice.id), 80, 're-armed by the expunge');
+        await store.setQuota(alice.id, { bytes: null, messages: 100 });
+        await store.setQuota(alice.id, { bytes: null, messages: 10 });
+        assert.equal(await store.claimQuotaWarning(alice.id), 80, 're-armed by the raised limit');
+        // bytes: the higher of both resources counts; a jump past both thresholds warns at 95 once
+        const size = (await store.getQuota(alice.id)).usedBytes;
+        await store.setQuota(alice.id, { bytes: size, messages: null });
+        assert.equal(await store.claimQuotaWarning(alice.id), 95);
+        assert.equal(await store.claimQuotaWarning(alice.id), null);
+        const [a, b] = await Promise.all([store.claimQuotaWarning(alice.id), store.claimQuotaWarning(alice.id)]);
+        assert.deepEqual([a, b], [null, null]);
+      });
+
       it('usage stays exact through a random sequence of operations', async () => {
         let seed = 12345;
         const rand = (n: number): number => {

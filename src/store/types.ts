@@ -459,6 +459,13 @@ export interface Store {
   checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck>;
   /** Logical, unique (after dedup) and stored (at rest) bytes of a user's mail, or of all mail with null. */
   usage(userId: Id | null): Promise<StorageUsage>;
+  /**
+   * The quota warning level (80 or 95, % of a limit) usage has reached and that was not yet
+   * announced, marked announced in the same step, so exactly one caller gets it and delivers
+   * the warning; null when there is nothing new. Freeing quota (expunge, purge, move away)
+   * or raising a limit re-arms the levels usage is below again.
+   */
+  claimQuotaWarning(userId: Id): Promise<number | null>;
   /** value null removes the key. */
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void>;
 
@@ -488,6 +495,18 @@ export interface Store {
   // Messages
   /** Stores one message; checks quota ('overquota') unless ignoreQuota. */
   appendMessage(req: AppendRequest): Promise<AppendResult>;
+  /**
+   * Several appends in one transaction, in order (IMAP MULTIAPPEND): every message is stored
+   * or none is (any error, 'overquota' included, leaves nothing). UIDs of one mailbox follow
+   * each other. 'invalid' for an empty list.
+   */
+  appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]>;
+  /**
+   * Appends `req` and expunges `old` (as `expunge` does: Recently Deleted keeps it when
+   * retention is on) in one transaction (IMAP REPLACE, RFC 8508): both happen or neither;
+   * 'conflict' when `old` is no longer there, and then nothing is stored.
+   */
+  replaceMessage(req: AppendRequest, old: { mailboxId: Id; uid: Uid; by?: DeletedBy }): Promise<AppendResult>;
   /** All rows of a mailbox, ascending UID. */
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]>;
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]>;
@@ -763,7 +782,7 @@ export interface QueueReschedule {
 /** Domains, users, aliases, quota limits and settings: auth, recipient resolution, the CLI. */
 export type Directory = Pick<Store,
   | 'addDomain' | 'getDomain' | 'listDomains' | 'deleteDomain'
-  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'checkQuota' | 'usage' | 'setUserSetting'
+  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'checkQuota' | 'usage' | 'claimQuotaWarning' | 'setUserSetting'
   | 'addAlias' | 'deleteAlias' | 'listAliases' | 'aliasTargets' | 'recordLogin'>;
 
 /** Members and device passwords: the CLI and the authenticator. */
@@ -775,7 +794,7 @@ export type People = Pick<Store,
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
+  | 'appendMessage' | 'appendMessages' | 'replaceMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
   | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 

@@ -225,6 +225,37 @@ describe('imapflow', () => {
     }
   });
 
+  test('COMPRESS=DEFLATE is negotiated in every mode; a big message reads the same with and without it', T, async () => {
+    const body = Array.from({ length: 5000 }, (_, i) => `line ${i} of a long and quite repetitive message body`).join('\r\n');
+    const { user, pass, c } = await userWith('compress', [message({ subject: 'big one', body })]);
+    const compressed = (x: ImapFlow) => (x as unknown as { _deflate: unknown })._deflate != null;
+    const read = async (x: ImapFlow): Promise<Buffer> => {
+      await x.mailboxOpen('INBOX');
+      const m = await x.fetchOne('1', { source: true }, { uid: true });
+      return m ? m.source! : Buffer.alloc(0);
+    };
+    try {
+      if (target.name === 'mailroom') assert.ok(c.capabilities.has('COMPRESS=DEFLATE'), 'advertised');
+      assert.equal(compressed(c), true, 'STARTTLS session compressed');
+      const viaCompressed = await read(c);
+      assert.ok(viaCompressed.toString().includes('line 4999 of a long'), 'whole message');
+      for (const mode of ['implicit', 'plain'] as const) {
+        const x = client(user, pass, mode);
+        await x.connect();
+        assert.equal(compressed(x), true, `${mode} session compressed`);
+        assert.deepEqual(await read(x), viaCompressed);
+        await x.logout();
+      }
+      const plain = client(user, pass, 'plain', { disableCompression: true });
+      await plain.connect();
+      assert.equal(compressed(plain), false);
+      assert.deepEqual(await read(plain), viaCompressed);
+      await plain.logout();
+    } finally {
+      await c.logout();
+    }
+  });
+
   test('IDLE: exists event within one second of a delivery from another process and of an APPEND by a second client', { timeout: 120_000 }, async () => {
     const { user, pass, c } = await userWith('idle', [message({ subject: 'first' })]);
     const other = client(user, pass, 'implicit');

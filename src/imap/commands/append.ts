@@ -1,17 +1,19 @@
 // APPEND mailbox [SP flag-list] [SP date-time] SP literal   RFC9051 6.3.12, RFC4315 3 (APPENDUID),
-// RFC7888 (LITERAL+), RFC7889 (APPENDLIMIT), RFC3516 4.4 (literal8), RFC6855 4 (UTF8 (literal8))
+// RFC7888 (LITERAL+), RFC7889 (APPENDLIMIT), RFC3516 4.4 (literal8), RFC6855 4 (UTF8 (literal8)), RFC3502 (MULTIAPPEND)
 import { ingest, type Ingested } from '../../ingest.js';
 import { MessageSource } from '../../mail/message-source.js';
 import { isStoreError } from '../../store/errors.js';
 import { codes, isUndecodableName, normalizeMailboxName, type ArgReader, type Literal } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
-import type { ImapCommand } from './types.js';
+import type { Completion, ImapCommand } from './types.js';
+import type { ImapSession } from '../session.js';
 import { refuseRecentlyDeleted } from './util.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
 import { resendGuardOf } from '../../mail/resend-guard.js';
-import type { Uid } from '../../store/types.js';
+import type { Mailbox, Uid } from '../../store/types.js';
 import { seedContent } from '../content-cache.js';
+import { warnQuota } from './util.js';
 
 /** The message: a literal (literal8 allowed), or with UTF8=ACCEPT enabled `UTF8 (literal8)` (RFC 6855 4). */
 function messageLiteral(args: ArgReader, utf8Accept: boolean): Literal {
@@ -26,23 +28,47 @@ function messageLiteral(args: ArgReader, utf8Accept: boolean): Literal {
   return lit;
 }
 
+/** One message of an APPEND: its flags, date and literal (RFC 3502 2: MULTIAPPEND repeats these). */
+export interface AppendItem {
+  flags: string[];
+  date: Date | undefined;
+  lit: Literal;
+}
+
+export function parseItem(args: ArgReader, utf8Accept = false): AppendItem {
+  let flags: string[] = [];
+  if (args.peekByte() === 0x28) {
+    flags = args.flagList();
+    args.sp('after flag list');
+  }
+  let date: Date | undefined;
+  if (args.peekByte() === 0x22) {
+    date = args.dateTime();
+    args.sp('after date-time');
+  }
+  return { flags, date, lit: messageLiteral(args, utf8Accept) };
+}
+
+/** The literal as a message source (the spool file of a big one, the bytes of a small one). */
+export async function sourceOf(lit: Literal): Promise<MessageSource> {
+  if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');
+  if (lit.sink instanceof SpoolSink) {
+    await lit.sink.finished;
+    // The literal's spool is the message's one copy on disk; the session removes it after the command.
+    return MessageSource.fromFile(lit.sink.path, lit.size, { hash: lit.sink.sha256(), immutable: true });
+  }
+  if (lit.data) return MessageSource.fromBuffer(lit.data);
+  throw new ImapNo('Message could not be read', 'CANNOT');
+}
+
 export const append = {
   name: 'APPEND',
   states: ['authenticated', 'selected'],
   async run({ session: s, args }) {
     const name = normalizeMailboxName(args.mailbox());
     args.sp('after mailbox name');
-    let flags: string[] = [];
-    if (args.peekByte() === 0x28) {
-      flags = args.flagList();
-      args.sp('after flag list');
-    }
-    let date: Date | undefined;
-    if (args.peekByte() === 0x22) {
-      date = args.dateTime();
-      args.sp('after date-time');
-    }
-    const lit = messageLiteral(args, s.utf8Accept);
+    const items = [parseItem(args, s.utf8Accept)];
+    while (args.optionalSp()) items.push(parseItem(args, s.utf8Accept)); // RFC 3502 MULTIAPPEND
     args.end();
     const store = s.services.store;
     // RFC 9051 6.3.12: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)
@@ -50,14 +76,9 @@ export const append = {
     const box = await store.getMailbox(s.user().id, name);
     if (!box) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.3.12 MUST
     refuseRecentlyDeleted(box, 'APPEND');
-    if (lit.size === 0) throw new ImapNo('Empty message', 'CANNOT');
-    let source: MessageSource;
-    if (lit.sink instanceof SpoolSink) {
-      await lit.sink.finished;
-      // The literal's spool is the message's one copy on disk; the session removes it after the command.
-      source = MessageSource.fromFile(lit.sink.path, lit.size, { hash: lit.sink.sha256(), immutable: true });
-    } else if (lit.data) source = MessageSource.fromBuffer(lit.data);
-    else throw new ImapNo('Message could not be read', 'CANNOT');
+    if (items.length > 1) return multiAppend(s, box, items);
+    const { flags, date, lit } = items[0];
+    const source = await sourceOf(lit);
     let ingested: Ingested = await ingest(store, source, { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size });
     // A client saving its own copy of a message the server already filed at submission (src/mail/sent-copies.ts).
     const dup = await appendDuplicateOf(store, s.user().id, box, ingested.index, source);
@@ -89,6 +110,7 @@ export const append = {
     }
     const uid = result.row.uid;
     guard.remember(key, String(uid));
+    await warnQuota(s);
     // Another session may expunge it before this client fetches its headers: keep them servable (RFC 2180 4.1.1).
     if ('searchText' in ingested.content) seedContent(store, ingested.content, lit.data ?? undefined);
     return {
@@ -99,3 +121,36 @@ export const append = {
     };
   },
 } as const satisfies ImapCommand;
+
+/**
+ * MULTIAPPEND (RFC 3502 3): every message is stored, in one store transaction, or none is;
+ * one APPENDUID names the new UIDs in order. Each message is ingested first (a failing one
+ * stores nothing); the Sent-copy and resend rules of a single APPEND do not apply to a batch.
+ */
+async function multiAppend(s: ImapSession, box: Mailbox, items: AppendItem[]): Promise<Completion> {
+  const store = s.services.store;
+  const opts = { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size };
+  const sources: MessageSource[] = [];
+  for (const item of items) sources.push(await sourceOf(item.lit));
+  let ingested: Ingested[] = [];
+  for (const source of sources) ingested.push(await ingest(store, source, opts));
+  if (s.isClosed) throw new ImapNo('Client gone before the messages were stored', 'UNAVAILABLE');
+  const reqs = () =>
+    ingested.map((x, i) => ({ mailboxId: box.id, content: x.content, flags: items[i].flags, internalDate: items[i].date, threadKeys: x.index.threadKeys, viewerId: s.viewerId() }));
+  let results;
+  try {
+    results = await store.appendMessages(reqs());
+  } catch (err) {
+    if (!isStoreError(err, 'notfound') || !ingested.some((x) => 'existing' in x.content)) throw err;
+    ingested = await Promise.all(ingested.map((x) => ('existing' in x.content ? x.fresh() : x))); // shared content expunged meanwhile
+    results = await store.appendMessages(reqs());
+  }
+  ingested.forEach((x, i) => 'searchText' in x.content && seedContent(store, x.content, items[i].lit.data ?? undefined));
+  await warnQuota(s);
+  const uids = results.map((r) => r.row.uid);
+  return {
+    code: codes.appendUid(results[0].uidValidity, uids),
+    text: `APPEND completed (${uids.length} messages)`,
+    onUndelivered: () => s.info.log.warn({ mailbox: box.id, uids }, 'messages stored by MULTIAPPEND, but the client left before the OK could be written'),
+  };
+}

@@ -10,7 +10,7 @@ import { requireWritable } from './util.js';
 import type { ImapCommand } from './types.js';
 
 /** Expunges for this session's device: everywhere (the plain store expunge), for the device only, or to Trash. */
-async function remove(s: ImapSession, uids: Uid[]): Promise<Uid[]> {
+export async function remove(s: ImapSession, uids: Uid[]): Promise<Uid[]> {
   const store = s.services.store;
   const view = s.view();
   const by = deletedBy('imap', actorOf(s.user().address, s.login));

@@ -2,7 +2,7 @@
 import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import type { CommandContext, Completion, ImapCommand } from './types.js';
-import { refuseRecentlyDeleted, requireWritable } from './util.js';
+import { refuseRecentlyDeleted, requireWritable, warnQuota } from './util.js';
 import { withProgress } from '../progress.js';
 import type { ImapSession } from '../session.js';
 
@@ -31,6 +31,7 @@ async function transfer({ session: s, args, uid, name, tag }: CommandContext, mo
   const uids = msgs.map((m) => m.uid);
   if (!move && !restore) {
     const r = await busy(s, tag, () => store.copyMessages(view.mailboxId, uids, dest.id));
+    await warnQuota(s);
     return { code: codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to)) };
   }
   // RFC 6851 3.3: MOVE is COPY plus expunge, also into the selected mailbox itself: the messages

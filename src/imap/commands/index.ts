@@ -24,6 +24,10 @@ import { store } from './store.js';
 import { copy, move } from './copy.js';
 import { getmetadata, setmetadata } from './metadata.js';
 import { cancelupdate } from './search-updates.js';
+import { compress } from './compress.js';
+import { unauthenticate } from './unauthenticate.js';
+import { getquota, getquotaroot, setquota } from './quota.js';
+import { replace } from './replace.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -33,6 +37,10 @@ const ALL: ImapCommand[] = [
   select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
   check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
   getmetadata, writing(setmetadata), cancelupdate,
+  compress,
+  unauthenticate,
+  getquota, getquotaroot, setquota,
+  writing(replace),
 ];
 
 /** Commands by upper-case name. */

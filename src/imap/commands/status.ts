@@ -1,5 +1,5 @@
 // STATUS mailbox (status-att ...)   RFC9051 6.3.11, RFC3501 6.3.10, RFC8438 (SIZE), RFC7889 (APPENDLIMIT), RFC8474 4.3 (MAILBOXID),
-// RFC7162 3.1.6 (HIGHESTMODSEQ)
+// RFC7162 3.1.6 (HIGHESTMODSEQ), RFC9208 4.2.2 (DELETED-STORAGE)
 import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
@@ -9,7 +9,7 @@ import type { ImapSession } from '../session.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
 import type { ImapCommand } from './types.js';
 
-const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID', 'HIGHESTMODSEQ']);
+const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID', 'HIGHESTMODSEQ', 'DELETED-STORAGE']);
 
 /** Reads `(status-att *(SP status-att))`. */
 export function parseStatusItems(args: ArgReader): string[] {
@@ -36,6 +36,7 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
   const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.viewerId()) : null;
   const recentCount = items.includes('RECENT') ? await recent(s, box) : 0;
   const less = await hiddenFromDevice(s, box, items);
+  const deletedKib = items.includes('DELETED-STORAGE') ? await deletedStorage(s, box) : 0;
   const values = items.map((item) => {
     switch (item) {
       case 'MESSAGES':
@@ -50,6 +51,8 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
         return `DELETED ${counts!.deleted - less.deleted}`; // RFC9051 6.3.11: messages with \Deleted
       case 'SIZE':
         return `SIZE ${(counts?.size ?? box.totalSize) - less.size}`;
+      case 'DELETED-STORAGE':
+        return `DELETED-STORAGE ${deletedKib}`;
       case 'MAILBOXID':
         return `MAILBOXID (${mailboxObjectId(box)})`;
       case 'HIGHESTMODSEQ':
@@ -65,6 +68,23 @@ export async function statusLine(s: ImapSession, box: Mailbox, items: readonly s
 }
 
 const NOTHING = { messages: 0, unseen: 0, deleted: 0, size: 0 };
+
+/**
+ * DELETED-STORAGE (RFC 9208 4.2.2): what an EXPUNGE would free, in units of 1024 octets as
+ * the STORAGE resource. No counter holds it, so the rows are read, only when it is asked for;
+ * a device's view leaves out what that device does not see.
+ */
+async function deletedStorage(s: ImapSession, box: Mailbox): Promise<number> {
+  const store = s.services.store;
+  let rows = (await store.listMessages(box.id, s.viewerId())).filter((r) => r.flags.includes('\\Deleted'));
+  const device = s.login?.device;
+  if (device && rows.length > 0) {
+    const hidden = new Set<number>(await store.deviceHiddenUids(device.id, box.id));
+    const since = deviceWindowSince(device.settings);
+    rows = rows.filter((r) => !hidden.has(r.uid) && (since === null || r.internalDate >= since));
+  }
+  return Math.ceil(rows.reduce((sum, r) => sum + r.size, 0) / 1024);
+}
 
 /**
  * What the device's hidden set (delete=device) takes off the counts: one indexed query for

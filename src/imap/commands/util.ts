@@ -3,6 +3,7 @@ import type { Mailbox } from '../../store/types.js';
 import { isUndecodableName, normalizeMailboxName, validateMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import type { ImapSession } from '../session.js';
+import { warnIfQuotaCrossed } from '../../mail/quota-warning.js';
 
 /** The mailbox by name, or NO [NONEXISTENT] (RFC 5530). */
 export async function requireMailbox(s: ImapSession, name: string, code = 'NONEXISTENT'): Promise<Mailbox> {
@@ -46,4 +47,16 @@ export function requireWritable(s: ImapSession): void {
 /** NO [CANNOT] for anything that would put messages into, rename, delete or nest under Recently Deleted. */
 export function refuseRecentlyDeleted(box: Mailbox | null | undefined, what: string): void {
   if (box?.recentlyDeleted) throw new ImapNo(`${what}: Recently Deleted is read-only; messages arrive there only when expunged`, 'CANNOT');
+}
+
+/**
+ * After APPEND/COPY added to the user's usage: files the 80/95 % warning when a threshold was
+ * just crossed (src/mail/quota-warning.ts). The command succeeded whatever happens here.
+ */
+export async function warnQuota(s: ImapSession): Promise<void> {
+  try {
+    await warnIfQuotaCrossed(s.services.store, s.services.delivery.ingest, s.user());
+  } catch (err) {
+    s.info.log.warn({ err }, 'quota warning could not be filed');
+  }
 }

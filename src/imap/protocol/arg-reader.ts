@@ -444,7 +444,7 @@ export class ArgReader {
 }
 
 /** UID-prefixed commands (RFC 9051 6.4.9, RFC 6851 MOVE, RFC 5256 SORT/THREAD). */
-const UID_COMMANDS = new Set(['FETCH', 'STORE', 'COPY', 'MOVE', 'SEARCH', 'EXPUNGE', 'SORT', 'THREAD']);
+const UID_COMMANDS = new Set(['FETCH', 'STORE', 'COPY', 'MOVE', 'SEARCH', 'EXPUNGE', 'SORT', 'THREAD', 'REPLACE']);
 
 /** A command with its tag and name read; `args` is positioned after the SP that follows the name. */
 export interface ParsedCommand {

@@ -12,6 +12,7 @@
  *   metadata-parser GETMETADATA/SETMETADATA arguments, LIST RETURN (METADATA (...))
  *   create-params   CREATE (USE (...)) of CREATE-SPECIAL-USE
  *   response        tagged/untagged/continuation lines, response codes, ESEARCH
+ *   quota           SETQUOTA resource lists, QUOTA/QUOTAROOT responses (RFC 9208)
  *
  * Never imports: store, net, mail (ESLint enforces it); no I/O, no clocks.
  * Invariants:
@@ -34,3 +35,4 @@ export * from './create-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';
 export * from './sort-parser.js';
+export * from './quota.js';

@@ -42,6 +42,7 @@ import { ReadTx, Tx } from './tx.js';
 import { mailboxSnapshot } from './snapshot.js';
 import * as users from './users.js';
 import * as vacation from './vacation.js';
+import { claimQuotaWarning } from './quota-warning.js';
 
 export abstract class CoreStore implements Store {
   abstract readonly blobs: BlobBackend;
@@ -106,6 +107,7 @@ export abstract class CoreStore implements Store {
     return fix ? this.write((tx) => quotaCheck.fixQuota(tx, userId)) : this.read((tx) => quotaCheck.checkQuota(tx, userId));
   }
   usage(userId: Id | null): Promise<StorageUsage> { return this.read((tx) => quotaCheck.usage(tx, userId)); }
+  claimQuotaWarning(userId: Id): Promise<number | null> { return this.write((tx) => claimQuotaWarning(tx, userId)); }
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void> {
     return this.write((tx) => users.setUserSetting(tx, userId, key, value));
   }
@@ -132,6 +134,7 @@ export abstract class CoreStore implements Store {
 
   // Messages
   appendMessage(req: AppendRequest): Promise<AppendResult> { return this.write((tx) => messages.appendMessage(tx, req)); }
+  appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]> { return this.write((tx) => messages.appendMessages(tx, reqs)); }
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.read((tx) => messages.listMessages(tx, mailboxId, viewerId)); }
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> {
     return this.read((tx) => messages.getMessages(tx, mailboxId, uids, viewerId));
@@ -141,6 +144,14 @@ export abstract class CoreStore implements Store {
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
   expunge(mailboxId: Id, uids: Uid[], by: DeletedBy = deleted.STORE_DELETION): Promise<Uid[]> {
     return this.write((tx) => messages.expunge(tx, mailboxId, uids, this.retention, by, this.expungeLogKeep));
+  }
+  replaceMessage(req: AppendRequest, old: { mailboxId: Id; uid: Uid; by?: DeletedBy }): Promise<AppendResult> {
+    return this.write(async (tx) => {
+      // The expunge first, so the quota sees the room it frees; a failed append rolls it back.
+      const gone = await messages.expunge(tx, old.mailboxId, [old.uid], this.retention, old.by ?? deleted.STORE_DELETION, this.expungeLogKeep);
+      if (gone.length === 0) throw new StoreError('conflict', `message ${old.uid} to replace is gone`);
+      return messages.appendMessage(tx, req);
+    });
   }
   copyMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> { return this.write((tx) => messages.copyMessages(tx, from, uids, to)); }
   moveMessages(from: Id, uids: Uid[], to: Id): Promise<CopyResult> {

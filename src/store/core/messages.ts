@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
+import { rearmQuotaWarning } from './quota-warning.js';
 import type { AppendRequest, AppendResult, Changes, CopyResult, DeletedBy, RetentionSettings, FlagUpdate, FlagUpdateResult, Id, MailboxCounts, MessageRow, ModSeq, Uid } from '../types.js';
 import { acquireContent, addContentRefs, countContents, releaseContents } from './contents.js';
 import { removeRows, restoreRows, retainRows, withoutRecord } from './deleted.js';
@@ -51,6 +52,7 @@ export async function checkQuota(tx: Tx, userId: Id, bytes: number, messages: nu
 
 export async function chargeUser(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
   await tx.exec('UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ?', [bytes, messages, userId]);
+  if (bytes < 0 || messages < 0) await rearmQuotaWarning(tx, userId); // below a threshold again: the next crossing warns again
 }
 
 /**
@@ -207,6 +209,14 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
     size, contentId: req.content.id, emailId, threadId, uidl,
   };
   return { row, uidValidity: box.uid_validity };
+}
+
+/** Several appends in one transaction (IMAP MULTIAPPEND, RFC 3502): all are stored, or none. */
+export async function appendMessages(tx: Tx, reqs: AppendRequest[]): Promise<AppendResult[]> {
+  if (!Array.isArray(reqs) || reqs.length === 0) throw new StoreError('invalid', 'appendMessages needs at least one message');
+  const out: AppendResult[] = [];
+  for (const req of reqs) out.push(await appendMessage(tx, req));
+  return out;
 }
 
 export async function listMessages(tx: ReadTx, mailboxId: Id, viewerId: Id): Promise<MessageRow[]> {

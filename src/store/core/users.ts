@@ -5,6 +5,7 @@ import { createMailboxRow } from './mailboxes.js';
 import { deleteMailboxRow } from './messages.js';
 import { normalizeDomain, parseAddress, parseTarget, validId } from './names.js';
 import { toDomain, toUser, type DomainRecord, type UserRecord } from './rows.js';
+import { rearmQuotaWarning } from './quota-warning.js';
 import type { ReadTx, Tx } from './tx.js';
 
 // Domains
@@ -111,6 +112,7 @@ export async function setQuota(tx: Tx, userId: Id, limits: QuotaLimits): Promise
   const messages = checkLimit(limits.messages, 'messages');
   await requireUser(tx, userId);
   await tx.exec('UPDATE users SET quota_bytes = ?, quota_messages = ? WHERE id = ?', [bytes, messages, userId]);
+  await rearmQuotaWarning(tx, userId); // a raised limit: usage may be below a threshold again
 }
 
 export async function getQuota(tx: ReadTx, userId: Id): Promise<QuotaUsage> {

@@ -356,6 +356,12 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   {
+    version: 16,
+    description: 'Quota warning level already announced per user (80/95 %)',
+    // As the SQLite migration (store/core/quota-warning.ts).
+    sql: 'ALTER TABLE users ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0',
+  },
+  {
     version: 17,
     description: 'METADATA entries on mailboxes and the server (RFC 5464)',
     // As the SQLite migration (store/core/metadata.ts).

@@ -397,6 +397,15 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 16,
+    description: 'Quota warning level already announced per user (80/95 %)',
+    up(db) {
+      // store/core/quota-warning.ts: raised by claimQuotaWarning, lowered when usage drops
+      // below a threshold (or a limit is raised), so each crossing is announced once.
+      db.exec('ALTER TABLE users ADD COLUMN quota_warned INTEGER NOT NULL DEFAULT 0');
+    },
+  },
+  {
     version: 17,
     description: 'METADATA entries on mailboxes and the server (RFC 5464)',
     up(db) {

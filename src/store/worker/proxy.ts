@@ -193,6 +193,7 @@ export class WorkerStore implements Store {
   getQuota(userId: Id): Promise<QuotaUsage> { return this.call('getQuota', [userId]); }
   checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck> { return this.call('checkQuota', [userId, fix]); }
   usage(userId: Id | null): Promise<StorageUsage> { return this.call('usage', [userId]); }
+  claimQuotaWarning(userId: Id): Promise<number | null> { return this.call('claimQuotaWarning', [userId]); }
   setUserSetting(userId: Id, key: string, value: string | null): Promise<void> { return this.call('setUserSetting', [userId, key, value]); }
 
   // Aliases
@@ -213,6 +214,8 @@ export class WorkerStore implements Store {
 
   // Messages
   appendMessage(req: AppendRequest): Promise<AppendResult> { return this.call('appendMessage', [req]); }
+  appendMessages(reqs: AppendRequest[]): Promise<AppendResult[]> { return this.call('appendMessages', [reqs]); }
+  replaceMessage(req: AppendRequest, old: { mailboxId: Id; uid: Uid; by?: DeletedBy }): Promise<AppendResult> { return this.call('replaceMessage', [req, old]); }
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.call('listMessages', [mailboxId, viewerId]); }
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> { return this.call('getMessages', [mailboxId, uids, viewerId]); }
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.call('mailboxSnapshot', [mailboxId, viewerId]); } // typed arrays clone as one copy each

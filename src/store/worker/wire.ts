@@ -15,10 +15,10 @@ export type ForwardedMethod = Exclude<{ [K in keyof Store]: Store[K] extends (..
 export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'migrate', 'schemaVersion', 'close',
   'addDomain', 'getDomain', 'listDomains', 'deleteDomain',
-  'addUser', 'getUser', 'getUserById', 'listUsers', 'deleteUser', 'setPassword', 'setQuota', 'getQuota', 'checkQuota', 'usage', 'setUserSetting',
+  'addUser', 'getUser', 'getUserById', 'listUsers', 'deleteUser', 'setPassword', 'setQuota', 'getQuota', 'checkQuota', 'usage', 'claimQuotaWarning', 'setUserSetting',
   'addAlias', 'deleteAlias', 'listAliases', 'aliasTargets',
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
-  'appendMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
+  'appendMessage', 'appendMessages', 'replaceMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
   'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
