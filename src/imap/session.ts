@@ -38,6 +38,8 @@ import type { Completion } from './commands/types.js';
 const MAX_BUFFERED = 256 * 1024;
 /** Literals before login are for LOGIN/AUTHENTICATE only; bigger ones are refused. */
 const PREAUTH_LITERAL_MAX = 8 * 1024;
+/** A whole command before login, text and literals: all an unknown client can make the server hold. */
+export const PREAUTH_COMMAND_MAX = 64 * 1024;
 
 /**
  * A large literal written to a temp file as it arrives (APPEND), hashed on the way (the
@@ -150,6 +152,7 @@ export class ImapSession {
       {
         continuation: () => this.send('+ Ready for literal data\r\n'), // RFC 9051 7.5
         checkLiteral: (l) => this.checkLiteral(l),
+        commandLimit: () => (this.state.kind === 'notAuthenticated' ? PREAUTH_COMMAND_MAX : undefined),
         openSink: () => this.openSpool(),
       },
       { maxLineLength: this.cfg.max_line_length, maxLiteralSize: this.cfg.max_literal_size, nonSyncLiterals: 'plus' },
