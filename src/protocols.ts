@@ -26,6 +26,6 @@ export function protocolFor(name: ListenerName, _services: Services): Protocol {
     case 'imaps':
       return imapProtocol(_services, { implicitTls: name === 'imaps' });
     case 'http':
-      return httpProtocol();
+      return httpProtocol(_services.config.limits.http_request_timeout_s * 1000);
   }
 }

@@ -78,6 +78,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsPerIp: config.limits.connections_per_ip,
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
+      handshakeTimeoutMs: config.limits.tls_handshake_timeout_s * 1000,
     });
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
     // Kept deleted mail past retention.deleted_days goes; one node at a time (a store lease).

@@ -143,6 +143,11 @@ export const tlsKeys = {
 export const limitsKeys = {
   connections_per_ip: intKey('MAILROOM_LIMITS_CONNECTIONS_PER_IP', 50, 1, 'Open connections allowed from one IP address (an IPv6 client: its /64), counted across all listeners from the moment TCP connects (TLS handshakes included); more are refused politely.'),
   connections_total: intKey('MAILROOM_LIMITS_CONNECTIONS_TOTAL', 20000, 1, 'Open connections allowed at once over all mail listeners (TLS handshakes included); more are refused. The HTTP listener is not counted, so health checks still answer. Keep it below the process file-descriptor limit (`ulimit -n`).'),
+  line_timeout_s: intKey('MAILROOM_LIMITS_LINE_TIMEOUT_S', 60, 1, 'Slowloris bound, every mail protocol: a command line must be complete this many seconds after its first byte, however steadily the bytes trickle in (the idle timeouts reset on each byte); else the connection is closed as on an idle timeout.'),
+  payload_timeout_s: intKey('MAILROOM_LIMITS_PAYLOAD_TIMEOUT_S', 900, 1, 'Slowloris bound: an IMAP literal (APPEND) or an SMTP/LMTP message body (DATA, each BDAT chunk) must arrive within this many seconds (900 s is 50 MiB at ~57 KB/s).'),
+  login_timeout_s: intKey('MAILROOM_LIMITS_LOGIN_TIMEOUT_S', 120, 1, 'IMAP, POP3 and submission: a client must have logged in this many seconds after it connected, else the connection is closed.'),
+  tls_handshake_timeout_s: intKey('MAILROOM_LIMITS_TLS_HANDSHAKE_TIMEOUT_S', 30, 1, 'A TLS handshake (implicit TLS or STARTTLS/STLS) must be done within this many seconds, else the socket is destroyed.'),
+  http_request_timeout_s: intKey('MAILROOM_LIMITS_HTTP_REQUEST_TIMEOUT_S', 10, 1, 'HTTP: a request\'s headers must have arrived this many seconds after the connection opened or the previous response ended (keep-alive idle included), else the socket is destroyed.'),
   shutdown_timeout_ms: intKey('MAILROOM_LIMITS_SHUTDOWN_TIMEOUT_MS', 10000, 0, 'On SIGTERM/SIGINT, how long open sessions may finish before they are cut.'),
 };
 

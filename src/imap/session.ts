@@ -19,6 +19,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
 import { Connection, ConnectionClosed } from '../net/connection.js';
+import { deadlineOptions } from '../net/deadlines.js';
 import type { Session } from '../net/listeners.js';
 import type { Services } from '../services.js';
 import { createTracer, type Tracer } from '../log/trace.js';
@@ -146,7 +147,9 @@ export class ImapSession {
     this.tls = implicitTls;
     this.tracer = createTracer('imap', info.log, services.config.log.trace);
     // RFC 9051 5.4: the autologout timer before login is short, and at least 30 minutes after
-    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer, highWater: MAX_BUFFERED });
+    const limits = services.config.limits;
+    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer, highWater: MAX_BUFFERED, ...deadlineOptions(limits) });
+    this.conn.setDeadline(limits.login_timeout_s * 1000); // however busy the client keeps it, the pre-login phase ends
     this.reader = new CommandReader(
       this.conn,
       {
@@ -218,6 +221,7 @@ export class ImapSession {
     this.login = login;
     this.unregisterLogin = this.services.logins.register(login, (why) => this.revoke(why));
     this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included
+    this.conn.setDeadline(undefined);
   }
 
   /** Whose `\Seen` this session reads and writes (the member's; the account's own for the owner). */
