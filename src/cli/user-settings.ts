@@ -8,15 +8,17 @@ import { requireUser } from '../mail/accounts.js';
 import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../mail/pop3-policy.js';
 import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copy-setting.js';
 import { normaliseRequireDevicePasswords, REQUIRE_DEVICE_PASSWORDS } from '../auth/device-limits.js';
+import { normaliseSendAsSetting, SEND_AS_SETTING } from '../mail/send-as-setting.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 import { deviceLine } from './people.js';
 
 /** Every per-user key with what it accepts. */
-const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no' };
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [SEND_AS_SETTING]: 'addresses or @domains, comma-separated' };
 
 function normalise(key: string, value: string): string {
   if (key === SENT_COPY_SETTING) return normaliseSentCopySetting(value);
   if (key === REQUIRE_DEVICE_PASSWORDS) return normaliseRequireDevicePasswords(value);
+  if (key === SEND_AS_SETTING) return normaliseSendAsSetting(value);
   return normalisePop3Setting(key, value);
 }
 
@@ -66,6 +68,7 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`pop3.keepDays\t${expireText(p.keepDays).toLowerCase()}\t(${origin('pop3.keepDays')})`);
         console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
         console.log(`${SENT_COPY_SETTING}\t${wantsSentCopy(found, config.smtp.sent_copies) ? 'on' : 'off'}\t(${origin(SENT_COPY_SETTING)})`);
+        console.log(`${SEND_AS_SETTING}\t${found.settings[SEND_AS_SETTING] ?? '(none)'}\t(${origin(SEND_AS_SETTING)})`);
         console.log(`${REQUIRE_DEVICE_PASSWORDS}\t${found.settings[REQUIRE_DEVICE_PASSWORDS] ?? 'no'}\t(${origin(REQUIRE_DEVICE_PASSWORDS)})`);
         const members = await store.listMembers(found.id);
         console.log(`members\towner${members.map((m) => `, ${m.name}`).join('')}`);

@@ -257,6 +257,15 @@ export const smtpKeys = {
   timeout_ms: intKey('MAILROOM_SMTP_TIMEOUT_MS', 300000, 1000, 'How long the server waits for a command or for more message data before it says 421 and closes (RFC 5321 4.5.3.2 asks for at least 5 minutes).'),
   dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use).'),
   resend_window_s: intKey('MAILROOM_SMTP_RESEND_WINDOW_S', 300, 0, 'A message re-sent within this many seconds with the same Message-ID by the same sender (submission: the logged-in user; MX/LMTP: client IP, MAIL FROM and recipients) is answered 250 again but stored once: the client did not see the first 250. The same window applies to IMAP APPEND of the same bytes with the same Message-ID by the same user to the same mailbox (answered with the first UID). 0 turns this off.'),
+  local_sender_policy: z
+    .enum(['reject', 'junk'])
+    .default('reject')
+    .register(keyInfo, {
+      env: 'MAILROOM_SMTP_LOCAL_SENDER_POLICY',
+      description: 'MX: a message from outside that claims one of our domains (MAIL FROM or header From) without passing SPF, DKIM or DMARC for it: `reject` (`550 5.7.1` after the data) or `junk` (accepted and filed into each recipient\'s Junk mailbox, not forwarded).',
+      expected: 'one of reject, junk',
+      kind: 'string',
+    }),
   sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
 };
 
