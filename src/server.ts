@@ -22,6 +22,7 @@ import type { Services } from './services.js';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sweepTemp } from './mail/temp-sweep.js';
+import { clearStaleLeases, leaseOwnerPrefix, nodeId } from './mail/lease-owner.js';
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
 const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
@@ -55,7 +56,11 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
   const { cache_size, cache_ttl_s, hash_workers, hash_queue } = config.auth;
   const auth = startAuthenticator(store, backend.throttle, { cacheSize: cache_size, cacheTtlS: cache_ttl_s, hashWorkers: hash_workers, hashQueue: hash_queue });
   try {
+    const node = nodeId(config.data);
+    const stale = await clearStaleLeases(store, node);
+    if (stale > 0) log.info({ leases: stale }, 'released leases this node held before a crash (POP3 maildrop locks)');
     const services: Services = {
+      leaseOwner: leaseOwnerPrefix(node),
       config,
       store,
       bus,

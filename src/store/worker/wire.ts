@@ -20,7 +20,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
   'appendMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
-  'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
+  'acquireLease', 'renewLease', 'releaseLease', 'listLeases', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'enqueueMessage', 'getQueueEntry', 'listQueueEntries', 'claimQueueEntries', 'recordQueueResults', 'releaseQueueEntry',
