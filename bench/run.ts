@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { benchBigbox } from './bigbox.js';
 import { benchDeliver } from './deliver.js';
 import { benchDiskWrites } from './disk-writes.js';
+import { benchFuzz } from './fuzz.js';
 import { benchIdle } from './idle.js';
 import { benchImap } from './imap.js';
 import { benchLmtp } from './lmtp.js';
@@ -30,6 +31,7 @@ const workloads: Record<string, () => Promise<object>> = {
   bigbox: () => benchBigbox(),
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   'disk-writes': () => benchDiskWrites(),
+  fuzz: () => benchFuzz(),
   idle: () => benchIdle(),
   imap: () => benchImap(),
   lmtp: () => benchLmtp(),
