@@ -13,6 +13,7 @@ import { benchDeliver } from './deliver.js';
 import { benchDiskWrites } from './disk-writes.js';
 import { benchFuzz } from './fuzz.js';
 import { benchIdle } from './idle.js';
+import { benchKillSoak } from './kill-soak.js';
 import { benchImap } from './imap.js';
 import { benchLmtp } from './lmtp.js';
 import { benchLogin } from './login.js';
@@ -33,6 +34,7 @@ const workloads: Record<string, () => Promise<object>> = {
   'disk-writes': () => benchDiskWrites(),
   fuzz: () => benchFuzz(),
   idle: () => benchIdle(),
+  'kill-soak': () => benchKillSoak(),
   imap: () => benchImap(),
   lmtp: () => benchLmtp(),
   login: () => benchLogin(),
