@@ -12,7 +12,9 @@ import { benchBigbox } from './bigbox.js';
 import { benchCliStartup } from './cli-startup.js';
 import { benchDeliver } from './deliver.js';
 import { benchDiskWrites } from './disk-writes.js';
+import { benchFuzz } from './fuzz.js';
 import { benchIdle } from './idle.js';
+import { benchKillSoak } from './kill-soak.js';
 import { benchImap } from './imap.js';
 import { benchLmtp } from './lmtp.js';
 import { benchLogin } from './login.js';
@@ -32,7 +34,9 @@ const workloads: Record<string, () => Promise<object>> = {
   'cli-startup': () => benchCliStartup(),
   deliver: () => benchDeliver(Number(process.env.BENCH_MESSAGES ?? 10000)),
   'disk-writes': () => benchDiskWrites(),
+  fuzz: () => benchFuzz(),
   idle: () => benchIdle(),
+  'kill-soak': () => benchKillSoak(),
   imap: () => benchImap(),
   lmtp: () => benchLmtp(),
   login: () => benchLogin(),

@@ -39,6 +39,7 @@ function countedConnections(listener: ListenerName, handler: ConnectionHandler):
     handler(socket, session);
   };
 }
+import { clearStaleLeases, leaseOwnerPrefix, nodeId } from './mail/lease-owner.js';
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
 const IMPLICIT_TLS: ReadonlySet<ListenerName> = new Set(['imaps', 'pop3s', 'submissions']);
@@ -82,7 +83,11 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
   const unwatch = watchStore({ store, sqliteDir: backendOf(config.database_url) === 'sqlite' ? config.data : undefined });
   try {
     const listening: Services['listening'] = {};
+    const node = nodeId(config.data);
+    const stale = await clearStaleLeases(store, node);
+    if (stale > 0) log.info({ leases: stale }, 'released leases this node held before a crash (POP3 maildrop locks)');
     const services: Services = {
+      leaseOwner: leaseOwnerPrefix(node),
       config,
       store,
       bus,
@@ -107,6 +112,7 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsPerIp: config.limits.connections_per_ip,
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
+      handshakeTimeoutMs: config.limits.tls_handshake_timeout_s * 1000,
     });
     Object.assign(listening, listeners.addresses); // client autoconfiguration advertises these
     const startedAt = new Date().toISOString();

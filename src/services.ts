@@ -22,6 +22,8 @@ export interface Services {
   logins: LiveLogins;
   delivery: DeliveryContext;
   log: Logger;
+  /** Owner prefix of this process's store leases (src/mail/lease-owner.ts); a session appends its id. */
+  leaseOwner: string;
   /** PEM certificate and key, for STARTTLS/STLS (the listener framework also offers `session.secureContext`). */
   tls: { cert: string; key: string };
   /** Bound address of each listener that is on, filled in once they all listen (port 0 in the config becomes the real port); absent: the configured addresses. */

@@ -9,6 +9,7 @@ import { normalisePop3Setting, POP3_SETTINGS, pop3Policy, expireText } from '../
 import { normaliseSentCopySetting, SENT_COPY_SETTING, wantsSentCopy } from '../mail/sent-copy-setting.js';
 import { normaliseRequireDevicePasswords, REQUIRE_DEVICE_PASSWORDS } from '../auth/device-limits.js';
 import { normaliseQuotaAdmin, QUOTA_ADMIN } from '../mail/quota-admin.js';
+import { normaliseSendAsSetting, SEND_AS_SETTING } from '../mail/send-as-setting.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 import { deviceLine } from './people.js';
 import { NEW_LOGIN_NOTICE_SETTING, normaliseNewLoginNotice, wantsNewLoginNotice } from '../mail/new-login-notice.js';
@@ -16,7 +17,7 @@ import { failedLoginLine } from './login-lines.js';
 import { ADMIN_SETTING, normaliseAdminSetting } from '../auth/admin-users.js';
 
 /** Every per-user key with what it accepts. */
-const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [NEW_LOGIN_NOTICE_SETTING]: 'on | off', [ADMIN_SETTING]: 'yes | no', [QUOTA_ADMIN]: 'yes | no' };
+const SETTINGS: Record<string, string> = { ...POP3_SETTINGS, [SENT_COPY_SETTING]: 'on | off', [REQUIRE_DEVICE_PASSWORDS]: 'yes | no', [NEW_LOGIN_NOTICE_SETTING]: 'on | off', [ADMIN_SETTING]: 'yes | no', [QUOTA_ADMIN]: 'yes | no', [SEND_AS_SETTING]: 'addresses or @domains, comma-separated' };
 
 function normalise(key: string, value: string): string {
   if (key === SENT_COPY_SETTING) return normaliseSentCopySetting(value);
@@ -24,6 +25,7 @@ function normalise(key: string, value: string): string {
   if (key === NEW_LOGIN_NOTICE_SETTING) return normaliseNewLoginNotice(value);
   if (key === ADMIN_SETTING) return normaliseAdminSetting(value);
   if (key === QUOTA_ADMIN) return normaliseQuotaAdmin(value);
+  if (key === SEND_AS_SETTING) return normaliseSendAsSetting(value);
   return normalisePop3Setting(key, value);
 }
 
@@ -73,6 +75,7 @@ export function registerUserSettingCommands(program: Command): void {
         console.log(`pop3.keepDays\t${expireText(p.keepDays).toLowerCase()}\t(${origin('pop3.keepDays')})`);
         console.log(`pop3.loginDelay\t${p.loginDelay}\t(${origin('pop3.loginDelay')})`);
         console.log(`${SENT_COPY_SETTING}\t${wantsSentCopy(found, config.smtp.sent_copies) ? 'on' : 'off'}\t(${origin(SENT_COPY_SETTING)})`);
+        console.log(`${SEND_AS_SETTING}\t${found.settings[SEND_AS_SETTING] ?? '(none)'}\t(${origin(SEND_AS_SETTING)})`);
         console.log(`${REQUIRE_DEVICE_PASSWORDS}\t${found.settings[REQUIRE_DEVICE_PASSWORDS] ?? 'no'}\t(${origin(REQUIRE_DEVICE_PASSWORDS)})`);
         console.log(`${NEW_LOGIN_NOTICE_SETTING}\t${wantsNewLoginNotice(found, config.auth.new_login_notice) ? 'on' : 'off'}\t(${origin(NEW_LOGIN_NOTICE_SETTING)})`);
         console.log(`${ADMIN_SETTING}\t${found.settings[ADMIN_SETTING] ?? 'no'}\t(${origin(ADMIN_SETTING)})`);

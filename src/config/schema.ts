@@ -143,6 +143,11 @@ export const tlsKeys = {
 export const limitsKeys = {
   connections_per_ip: intKey('MAILROOM_LIMITS_CONNECTIONS_PER_IP', 50, 1, 'Open connections allowed from one IP address (an IPv6 client: its /64), counted across all listeners from the moment TCP connects (TLS handshakes included); more are refused politely.'),
   connections_total: intKey('MAILROOM_LIMITS_CONNECTIONS_TOTAL', 20000, 1, 'Open connections allowed at once over all mail listeners (TLS handshakes included); more are refused. The HTTP listener is not counted, so health checks still answer. Keep it below the process file-descriptor limit (`ulimit -n`).'),
+  line_timeout_s: intKey('MAILROOM_LIMITS_LINE_TIMEOUT_S', 60, 1, 'Slowloris bound, every mail protocol: a command line must be complete this many seconds after its first byte, however steadily the bytes trickle in (the idle timeouts reset on each byte); else the connection is closed as on an idle timeout.'),
+  payload_timeout_s: intKey('MAILROOM_LIMITS_PAYLOAD_TIMEOUT_S', 900, 1, 'Slowloris bound: an IMAP literal (APPEND) or an SMTP/LMTP message body (DATA, each BDAT chunk) must arrive within this many seconds (900 s is 50 MiB at ~57 KB/s).'),
+  login_timeout_s: intKey('MAILROOM_LIMITS_LOGIN_TIMEOUT_S', 120, 1, 'IMAP, POP3 and submission: a client must have logged in this many seconds after it connected, else the connection is closed.'),
+  tls_handshake_timeout_s: intKey('MAILROOM_LIMITS_TLS_HANDSHAKE_TIMEOUT_S', 30, 1, 'A TLS handshake (implicit TLS or STARTTLS/STLS) must be done within this many seconds, else the socket is destroyed.'),
+  http_request_timeout_s: intKey('MAILROOM_LIMITS_HTTP_REQUEST_TIMEOUT_S', 10, 1, 'HTTP: a request\'s headers must have arrived this many seconds after the connection opened or the previous response ended (keep-alive idle included), else the socket is destroyed.'),
   shutdown_timeout_ms: intKey('MAILROOM_LIMITS_SHUTDOWN_TIMEOUT_MS', 10000, 0, 'On SIGTERM/SIGINT, how long open sessions may finish before they are cut.'),
 };
 
@@ -194,6 +199,7 @@ export const imapKeys = {
   max_bad_commands: intKey('MAILROOM_IMAP_MAX_BAD_COMMANDS', 20, 1, 'Syntax errors in a row after which the connection is closed with BYE.'),
   idle_timeout_s: intKey('MAILROOM_IMAP_IDLE_TIMEOUT_S', 1800, 1800, 'Seconds of silence after which an authenticated session is closed (RFC 9051 5.4: at least 30 minutes).'),
   preauth_timeout_s: intKey('MAILROOM_IMAP_PREAUTH_TIMEOUT_S', 60, 5, 'Seconds of silence after which a session that has not logged in is closed.'),
+  search_timeout_ms: intKey('MAILROOM_IMAP_SEARCH_TIMEOUT_MS', 10000, 100, 'How long one SEARCH, SORT or THREAD may run (wall time, store lookups included) before it ends with `NO [LIMIT]`; long ones also yield to other sessions every few milliseconds.'),
   idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 60000, 30000, 'Safety net: during IDLE, how often a session re-checks its mailbox without being told. Changes arrive on the change bus at once (this process), through `database.change_poll_ms` (other processes on SQLite) or LISTEN/NOTIFY (PostgreSQL); this only bounds the delay of a lost notification.'),
   inprogress_ms: intKey('MAILROOM_IMAP_INPROGRESS_MS', 2000, 0, 'While a SEARCH, SORT, THREAD, COPY or MOVE runs, how often (milliseconds) to send `* OK [INPROGRESS ("tag" done total)]` (RFC 9585) so clients and middleboxes see it is alive. 0: never.'),
   metadata_max_size: z
@@ -276,6 +282,15 @@ export const smtpKeys = {
   timeout_ms: intKey('MAILROOM_SMTP_TIMEOUT_MS', 300000, 1000, 'How long the server waits for a command or for more message data before it says 421 and closes (RFC 5321 4.5.3.2 asks for at least 5 minutes).'),
   dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks and `mailroom dns --check` ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use), in node:dns shapes (MX `[{"exchange","priority"}]`, SRV `[{"name","port","priority","weight"}]`, CNAME `["host"]`).'),
   resend_window_s: intKey('MAILROOM_SMTP_RESEND_WINDOW_S', 300, 0, 'A message re-sent within this many seconds with the same Message-ID by the same sender (submission: the logged-in user; MX/LMTP: client IP, MAIL FROM and recipients) is answered 250 again but stored once: the client did not see the first 250. The same window applies to IMAP APPEND of the same bytes with the same Message-ID by the same user to the same mailbox (answered with the first UID). 0 turns this off.'),
+  local_sender_policy: z
+    .enum(['reject', 'junk'])
+    .default('reject')
+    .register(keyInfo, {
+      env: 'MAILROOM_SMTP_LOCAL_SENDER_POLICY',
+      description: 'MX: a message from outside that claims one of our domains (MAIL FROM or header From) without passing SPF, DKIM or DMARC for it: `reject` (`550 5.7.1` after the data) or `junk` (accepted and filed into each recipient\'s Junk mailbox, not forwarded).',
+      expected: 'one of reject, junk',
+      kind: 'string',
+    }),
   sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
 };
 

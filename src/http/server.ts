@@ -19,7 +19,8 @@ import { routeModules } from './routes.js';
 export function httpProtocol(services: Services): Protocol {
   const routes = routeModules.map((make) => make(services));
   const log = services.log.child({ component: 'http' });
-  return { handler: httpHandler((req, res) => void dispatch(routes, req, res).catch((err: unknown) => failed(log, req, res, err))), busyLine: busyLines.http };
+  const timeoutMs = (services.config?.limits.http_request_timeout_s ?? 10) * 1000;
+  return { handler: httpHandler((req, res) => void dispatch(routes, req, res).catch((err: unknown) => failed(log, req, res, err)), timeoutMs), busyLine: busyLines.http };
 }
 
 async function dispatch(routes: Route[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -51,18 +52,28 @@ function failed(log: Services['log'], req: http.IncomingMessage, res: http.Serve
 
 /**
  * Serves `routes` on accepted sockets. (http.Server tracks idle connections only when it
- * listens itself, so busy-ness is counted here.)
+ * listens itself, so busy-ness is counted here, and so is its headers timeout, which it
+ * would not enforce either.) A request's headers must arrive within `requestTimeoutMs`
+ * of the connection opening or the previous response ending, so neither a slowloris
+ * client nor an idle keep-alive holds a socket longer; default 10 s.
  */
-export function httpHandler(routes: http.RequestListener): ConnectionHandler {
+export function httpHandler(routes: http.RequestListener, requestTimeoutMs = 10_000): ConnectionHandler {
+  const deadlines = new Map<net.Socket, NodeJS.Timeout>();
+  const awaitRequest = (socket: net.Socket) => {
+    clearTimeout(deadlines.get(socket));
+    deadlines.set(socket, setTimeout(() => socket.destroy(), requestTimeoutMs));
+  };
   let closing = false;
   const inFlight = new Map<net.Socket, number>();
   const server = http.createServer((req, res) => {
     const socket = req.socket;
+    clearTimeout(deadlines.get(socket)); // the headers are in
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     res.once('close', () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       inFlight.set(socket, left);
       if (closing && left === 0) socket.end();
+      else if (left === 0 && !socket.destroyed) awaitRequest(socket);
     });
     if (closing) res.setHeader('Connection', 'close');
     routes(req, res);
@@ -78,7 +89,12 @@ export function httpHandler(routes: http.RequestListener): ConnectionHandler {
       });
     }
     inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
+    awaitRequest(socket);
+    socket.once('close', () => {
+      inFlight.delete(socket);
+      clearTimeout(deadlines.get(socket));
+      deadlines.delete(socket);
+    });
     server.emit('connection', socket);
   };
 }

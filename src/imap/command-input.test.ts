@@ -153,6 +153,25 @@ test('checkLiteral refuses a literal: no continuation for a synchronizing one, a
   assert.deepEqual(await run({}, [Buffer.from('a1 LOGIN {4}\r\nabcd\r\n')], refuse), [cont('a1', 4), cmd('a1', ['a1 LOGIN ', ''], [['abcd', false, false, false]])]);
 });
 
+test('commandLimit bounds a whole command, text and literals together (IMAP before login)', async () => {
+  const limit = { commandLimit: () => 60 };
+  const tooLarge = (tag: string | null) => err('Command too large (limit 60 bytes, literals included)', tag, 'TOOBIG');
+  const table: [input: string, expected: unknown[]][] = [
+    ['a1 LOGIN {10+}\r\n0123456789 {10+}\r\n0123456789\r\na2 NOOP\r\n', [cmd('a1', ['a1 LOGIN ', ' ', ''], [['0123456789', false, true, false], ['0123456789', false, true, false]]), cmd('a2', ['a2 NOOP'])]],
+    // many small literals: each passes alone, their sum does not; the rest is skipped, not kept
+    [`a1 LOGIN${' {8+}\r\nxxxxxxxx'.repeat(9)}\r\na2 NOOP\r\n`, [tooLarge('a1'), cmd('a2', ['a2 NOOP'])]],
+    // a synchronizing one gets no continuation: the client's next line is a command
+    ['a1 LOGIN {10}\r\na2 NOOP\r\n'.replace('{10}', '{50}'), [tooLarge('a1'), cmd('a2', ['a2 NOOP'])]],
+    [`a1 LOGIN ${'x'.repeat(60)}\r\na2 NOOP\r\n`, [tooLarge('a1'), cmd('a2', ['a2 NOOP'])]],
+    // text after a literal counts too
+    [`a1 LOGIN {20+}\r\n${'y'.repeat(20)} ${'x'.repeat(30)}\r\na2 NOOP\r\n`, [tooLarge('a1'), cmd('a2', ['a2 NOOP'])]],
+  ];
+  for (const [input, expected] of table) assert.deepEqual(await run({}, [Buffer.from(input)], limit), expected, input.slice(0, 40));
+  // without the hook, the same many literals are one command
+  const many = await run({}, [Buffer.from(`a1 LOGIN${' {8+}\r\nxxxxxxxx'.repeat(9)}\r\n`)]);
+  assert.equal(many.length, 1);
+});
+
 test('an over-long line ending in a literal marker still skips that literal', async () => {
   const long = `a1 APPEND INBOX ${'x'.repeat(5000)} {12+}\r\na9 LOGOUT\r\n\r\na2 NOOP\r\n`;
   const bytes = Buffer.from(long);

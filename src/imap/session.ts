@@ -19,6 +19,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
 import { Connection, ConnectionClosed } from '../net/connection.js';
+import { deadlineOptions } from '../net/deadlines.js';
 import type { Session } from '../net/listeners.js';
 import type { Services } from '../services.js';
 import { createTracer, type Tracer } from '../log/trace.js';
@@ -43,6 +44,8 @@ import type { Completion } from './commands/types.js';
 const MAX_BUFFERED = 256 * 1024;
 /** Literals before login are for LOGIN/AUTHENTICATE only; bigger ones are refused. */
 const PREAUTH_LITERAL_MAX = 8 * 1024;
+/** A whole command before login, text and literals: all an unknown client can make the server hold. */
+export const PREAUTH_COMMAND_MAX = 64 * 1024;
 
 /**
  * A large literal written to a temp file as it arrives (APPEND), hashed on the way (the
@@ -151,12 +154,15 @@ export class ImapSession {
     this.tls = implicitTls;
     this.tracer = createTracer('imap', info.log, services.config.log.trace);
     // RFC 9051 5.4: the autologout timer before login is short, and at least 30 minutes after
-    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer, highWater: MAX_BUFFERED });
+    const limits = services.config.limits;
+    this.conn = new Connection(raw, { idleTimeoutMs: this.cfg.preauth_timeout_s * 1000, signal: info.signal, tracer: this.tracer, highWater: MAX_BUFFERED, ...deadlineOptions(limits) });
+    this.conn.setDeadline(limits.login_timeout_s * 1000); // however busy the client keeps it, the pre-login phase ends
     this.reader = new CommandReader(
       this.conn,
       {
         continuation: () => this.send('+ Ready for literal data\r\n'), // RFC 9051 7.5
         checkLiteral: (l) => this.checkLiteral(l),
+        commandLimit: () => (this.state.kind === 'notAuthenticated' ? PREAUTH_COMMAND_MAX : undefined),
         openSink: () => this.openSpool(),
       },
       { maxLineLength: this.cfg.max_line_length, maxLiteralSize: this.cfg.max_literal_size, nonSyncLiterals: 'plus' },
@@ -223,6 +229,7 @@ export class ImapSession {
     this.login = login;
     this.unregisterLogin = this.services.logins.register(login, (why) => this.revoke(why));
     this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included
+    this.conn.setDeadline(undefined);
   }
 
   /**

@@ -5,7 +5,7 @@
  * 'delivered' only once that copy is durable. A user reached through several
  * recipients (alias + direct) gets one copy.
  */
-import type { Store, Uid, User } from '../store/types.js';
+import type { Mailbox, SpecialUse, Store, Uid, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
 import { ingest, type IngestOptions, type Ingested } from '../ingest.js';
 import { AddressError } from './address.js';
@@ -21,6 +21,8 @@ export interface DeliveryContext {
   resolve?: ResolveOptions;
   /** Store even past the quota (SMTP: quota was checked at RCPT; a race after it must not lose or duplicate mail). */
   ignoreQuota?: boolean;
+  /** File into the user's mailbox with this special use (e.g. a quarantined message into Junk) instead of INBOX, when they have one. */
+  specialUse?: SpecialUse;
 }
 
 export interface StoredCopy {
@@ -120,7 +122,7 @@ async function fileCopies(ctx: DeliveryContext, items: Contents, users: User[], 
       copies.push(already);
       continue;
     }
-    const inbox = await store.getMailbox(user.id, 'INBOX');
+    const inbox = await targetMailbox(store, user, ctx.specialUse);
     if (!inbox) return { copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
     try {
       const uid = await appendWithRetry(store, items, user, inbox.id, ctx.ignoreQuota ?? false);
@@ -137,6 +139,14 @@ async function fileCopies(ctx: DeliveryContext, items: Contents, users: User[], 
     }
   }
   return { copies };
+}
+
+async function targetMailbox(store: Store, user: User, specialUse: SpecialUse | undefined): Promise<Mailbox | null> {
+  if (specialUse) {
+    const special = (await store.listMailboxes(user.id)).find((m) => m.specialUse === specialUse);
+    if (special) return special;
+  }
+  return store.getMailbox(user.id, 'INBOX');
 }
 
 async function appendWithRetry(store: Store, items: Contents, user: User, mailboxId: number, ignoreQuota: boolean): Promise<Uid> {

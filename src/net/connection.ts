@@ -5,7 +5,8 @@
  * to the socket through it.
  *
  * API (settled; later changes are additive only):
- *   new Connection(socket, { idleTimeoutMs, signal?, highWater?, tracer? })
+ *   new Connection(socket, { idleTimeoutMs, signal?, highWater?, tracer?, lineTimeoutMs?,
+ *                            payloadTimeoutMs?, handshakeTimeoutMs? })
  *   reads (one reader at a time; buffered input is always read first, then a read
  *   throws ConnectionClosed with reason eof | error | timeout | shutdown):
  *     readLine(max, { trace?, keep? })   → { line } without CRLF or bare LF, or
@@ -33,7 +34,8 @@
  *     Writing to a gone connection is a no-op, never a throw: the read side reports it.
  *   state: startTls(secureContext), startCompression() (raw DEFLATE both ways from
  *     now on, IMAP COMPRESS), compressed, secure, setIdleTimeout(ms) (per protocol
- *     state, e.g. pre-auth vs authenticated), tracer, gone, closed (a promise),
+ *     state, e.g. pre-auth vs authenticated), setDeadline(ms?) (an overall bound on a
+ *     phase, e.g. until login: slowloris), tracer, gone, closed (a promise),
  *     onClose(fn), onShutdown(fn) (instead of a session's own signal listener)
  *
  * Never imports: the store, mail services, protocol code (imap/, pop3/, smtp/).
@@ -132,6 +134,15 @@ export interface ConnectionOptions {
   highWater?: number;
   /** Protocol trace: `readLine` reports client lines, `send` server lines. */
   tracer?: Tracer;
+  /**
+   * Slowloris bound: a line must be complete this long after its first byte arrived,
+   * however steadily the bytes trickle in (the idle timeout resets on each of them).
+   */
+  lineTimeoutMs?: number;
+  /** The same for a payload read whole: a literal (`readExactly`) or a message body (`readUntilTerminator`). */
+  payloadTimeoutMs?: number;
+  /** How long a STARTTLS handshake may take; default the idle timeout. */
+  handshakeTimeoutMs?: number;
 }
 
 const LF = 0x0a;
@@ -151,6 +162,12 @@ export class Connection {
   private readonly input = new InputBuffer();
   private readonly highWater: number;
   private idleTimeoutMs: number;
+  private readonly lineTimeoutMs: number | undefined;
+  private readonly payloadTimeoutMs: number | undefined;
+  private readonly handshakeTimeoutMs: number | undefined;
+  /** The running read's overall deadline (line or payload), and the phase deadline (e.g. until login). */
+  private readTimer: NodeJS.Timeout | undefined;
+  private phaseTimer: NodeJS.Timeout | undefined;
   private failure: ConnectionClosed | undefined;
   private waiter: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -170,6 +187,9 @@ export class Connection {
   constructor(socket: net.Socket, opts: ConnectionOptions) {
     this.socket = socket;
     this.idleTimeoutMs = opts.idleTimeoutMs;
+    this.lineTimeoutMs = opts.lineTimeoutMs;
+    this.payloadTimeoutMs = opts.payloadTimeoutMs;
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.highWater = opts.highWater ?? 1 << 20;
     this.tracer = opts.tracer ?? NO_TRACE;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -218,6 +238,19 @@ export class Connection {
     this.idleTimeoutMs = ms;
   }
 
+  /**
+   * An overall deadline for a phase of the session (e.g. connect to login): when it
+   * passes, reads throw ConnectionClosed('timeout') as for the idle timeout. `undefined`
+   * clears it.
+   */
+  setDeadline(ms: number | undefined): void {
+    clearTimeout(this.phaseTimer);
+    this.phaseTimer = undefined;
+    if (ms === undefined || this.isGone) return;
+    this.phaseTimer = setTimeout(() => this.fail('timeout'), ms);
+    this.phaseTimer.unref();
+  }
+
   /** Runs `fn` once when the connection closes (at once, on a microtask, if it has). */
   onClose(fn: () => void): void {
     if (this.isGone) queueMicrotask(fn);
@@ -237,6 +270,14 @@ export class Connection {
    * A line cut off by the end of input is not returned: the read throws.
    */
   async readLine(max: number, opts: { trace?: boolean; keep?: number } = {}): Promise<LineResult> {
+    try {
+      return await this.readLineUntimed(max, opts);
+    } finally {
+      this.clearReadDeadline();
+    }
+  }
+
+  private async readLineUntimed(max: number, opts: { trace?: boolean; keep?: number }): Promise<LineResult> {
     const keep = opts.keep ?? 0;
     let skipping = false;
     let scanned = 0;
@@ -272,6 +313,8 @@ export class Connection {
         skipping = true;
         this.afterTake();
       }
+      // the line has begun (bytes of it are here or were dropped): from now on it has lineTimeoutMs
+      if (this.input.length > 0 || skipping) this.armReadDeadline(this.lineTimeoutMs);
       await this.waitForInput();
     }
   }
@@ -282,6 +325,15 @@ export class Connection {
    * and the position in the stream is lost: the caller should close the connection.
    */
   async readExactly(n: number, consume: Consumer): Promise<void> {
+    if (n > 0) this.armReadDeadline(this.payloadTimeoutMs);
+    try {
+      await this.readExactlyUntimed(n, consume);
+    } finally {
+      this.clearReadDeadline();
+    }
+  }
+
+  private async readExactlyUntimed(n: number, consume: Consumer): Promise<void> {
     let left = n;
     while (left > 0) {
       if (this.input.length === 0) {
@@ -300,6 +352,15 @@ export class Connection {
    * reports the terminator; the bytes after it stay buffered for the next read.
    */
   async readUntilTerminator(decoder: TerminatorDecoder, consume: Consumer): Promise<void> {
+    this.armReadDeadline(this.payloadTimeoutMs);
+    try {
+      await this.readUntilTerminatorUntimed(decoder, consume);
+    } finally {
+      this.clearReadDeadline();
+    }
+  }
+
+  private async readUntilTerminatorUntimed(decoder: TerminatorDecoder, consume: Consumer): Promise<void> {
     while (true) {
       if (this.input.length === 0) {
         await this.waitForInput();
@@ -329,6 +390,17 @@ export class Connection {
         resolve();
       };
     });
+  }
+
+  /** Starts the running read's overall deadline, unless one runs already. */
+  private armReadDeadline(ms: number | undefined): void {
+    if (ms === undefined || this.readTimer) return;
+    this.readTimer = setTimeout(() => this.fail('timeout'), ms);
+  }
+
+  private clearReadDeadline(): void {
+    clearTimeout(this.readTimer);
+    this.readTimer = undefined;
   }
 
   private wake(): void {
@@ -468,7 +540,7 @@ export class Connection {
       };
       const ok = () => finish(undefined);
       const bad = () => finish('error');
-      const timer = setTimeout(() => finish('timeout'), this.idleTimeoutMs);
+      const timer = setTimeout(() => finish('timeout'), this.handshakeTimeoutMs ?? this.idleTimeoutMs);
       secure.once('secure', ok);
       secure.once('error', bad);
       secure.once('close', bad);
@@ -535,6 +607,8 @@ export class Connection {
     this.fail('eof');
     clearTimeout(this.timer);
     clearTimeout(this.graceTimer);
+    clearTimeout(this.readTimer);
+    clearTimeout(this.phaseTimer);
     for (const off of [...this.readingOffs, ...this.offs]) off();
     this.readingOffs = [];
     this.offs.length = 0;

@@ -56,6 +56,8 @@ export interface ListenerContext {
   /** Connections open at once over all listeners but the exempt ones; default unlimited. */
   connectionsTotal?: number;
   shutdownTimeoutMs: number;
+  /** How long an implicit-TLS handshake may take before the socket is destroyed; default 30 s. */
+  handshakeTimeoutMs?: number;
 }
 
 export interface RunningListeners {
@@ -244,7 +246,7 @@ function acceptProxied(
     const secure = new tls.TLSSocket(bytesThen(raw, rest), { isServer: true, secureContext });
     secure.once('close', () => raw.destroy());
     raw.once('close', () => secure.destroy());
-    const handshake = setTimeout(() => secure.destroy(), 30_000);
+    const handshake = setTimeout(() => secure.destroy(), ctx.handshakeTimeoutMs ?? 30_000);
     secure.once('secure', () => (clearTimeout(handshake), onSession(secure, address)));
     secure.once('error', (err) => (clearTimeout(handshake), ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed'), raw.destroy()));
   };
@@ -277,8 +279,11 @@ function serverTlsOptions(t: NonNullable<ListenerContext['tls']>): tls.SecureCon
 function createServer(spec: ListenerSpec, ctx: ListenerContext, onSession: (socket: net.Socket) => void): net.Server {
   if (spec.tls === 'none' || spec.proxy) return net.createServer();
   if (!ctx.tls) throw new ListenError(`cannot listen for ${spec.name}: implicit TLS needs a certificate`);
-  const server = tls.createServer({ ...serverTlsOptions(ctx.tls), handshakeTimeout: 30_000 }, onSession);
-  server.on('tlsClientError', (err) => ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed'));
+  const server = tls.createServer({ ...serverTlsOptions(ctx.tls), handshakeTimeout: ctx.handshakeTimeoutMs ?? 30_000 }, onSession);
+  server.on('tlsClientError', (err, socket) => {
+    ctx.log.debug({ listener: spec.name, err: err.message }, 'TLS handshake failed');
+    socket.destroy(); // node reports a handshake timeout here but leaves the socket open
+  });
   return server;
 }
 

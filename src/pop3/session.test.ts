@@ -65,6 +65,7 @@ describe('POP3 session on the connection layer', () => {
     secureContext = tls.createSecureContext({ cert: material.cert, key: material.key });
     services = {
       config,
+      leaseOwner: `node:test:${process.pid}:`,
       store: backend.store,
       bus: backend.bus,
       auth: createAuthenticator(backend.store, backend.throttle),

@@ -19,6 +19,7 @@
 import type { Socket } from 'node:net';
 import type { Session } from '../net/listeners.js';
 import { Connection, ConnectionClosed } from '../net/connection.js';
+import { deadlineOptions } from '../net/deadlines.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import type { Maildrop } from '../mail/maildrop.js';
 import { pop3Policy, type Pop3Policy } from '../mail/pop3-policy.js';
@@ -68,7 +69,9 @@ export class Pop3Session {
     this.idleMs = services.config.pop3.idle_timeout_s * 1000;
     this.trace = createTracer('pop3', net.log, services.config.log.trace);
     // RFC 1939 3: the autologout timer; it runs while the server waits for the client.
-    this.conn = new Connection(socket, { idleTimeoutMs: this.idleMs, signal: net.signal, tracer: this.trace });
+    const limits = services.config.limits;
+    this.conn = new Connection(socket, { idleTimeoutMs: this.idleMs, signal: net.signal, tracer: this.trace, ...deadlineOptions(limits) });
+    this.conn.setDeadline(limits.login_timeout_s * 1000); // the authorization state ends, however busy the client keeps it
     this.conn.onShutdown(() => (this.shutdownRequested = true));
   }
 
@@ -204,6 +207,7 @@ export class Pop3Session {
 
   /** Ends the session (no UPDATE) when this login is revoked; a POP3 server may close with a last -ERR, as at shutdown. */
   watchLogin(login: LoginIdentity): void {
+    this.conn.setDeadline(undefined);
     this.unregisterLogin = this.services.logins.register(login, (why) => {
       this.net.log.info({ why }, 'login revoked; ending pop3 session');
       void this.close(err(`logged out: ${why}`, 'AUTH')).catch(() => {});

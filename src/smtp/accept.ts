@@ -32,6 +32,7 @@ import type { RemoteRecipient } from './remote.js';
 import { messageIdOf, resendKey } from '../mail/resend-guard.js';
 import { countMessage } from '../metrics/registry.js';
 import { logDelivery } from '../log/delivery-log.js';
+import { claimedLocalDomains, foreignHeaderSender, isAuthenticated } from './sender-claims.js';
 
 let counter = 0;
 
@@ -55,9 +56,24 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
   const sender = tx.mail.sender.address;
   const protocol = withProtocol({ lmtp: s.lmtp, esmtp: s.esmtp, tls: s.secure, auth: !!s.user, utf8: tx.mail.smtputf8 });
   const received = receivedField({ helo: s.helo ?? '', remoteAddress: s.net.remoteAddress, hostname: s.hostname, protocol, id, recipients: tx.recipients.map((r) => r.address), date: now });
+  if (s.opts.mode === 'submission' && s.user) {
+    const foreign = await foreignHeaderSender(s.services.store, s.user, await source.head(256 * 1024));
+    if (foreign !== undefined) return s.reply(550, '5.7.1', `Header sender <${foreign}> is not yours`); // as MAIL FROM (RFC 6409 6.1)
+  }
   const added = s.opts.mode === 'submission' ? submissionFields(await source.head(256 * 1024), s.hostname, now) : '';
   let verdict = '';
-  if (s.opts.mode === 'mx') ({ source, verdict } = await authResults(s, source, sender));
+  let quarantine = false;
+  if (s.opts.mode === 'mx') {
+    let authenticated: Set<string> | undefined;
+    ({ source, verdict, authenticated } = await authResults(s, source, sender));
+    const unproven = (await claimedLocalDomains(s.services.store, sender, await source.head(256 * 1024))).filter((d) => !authenticated || !isAuthenticated(d, authenticated));
+    if (unproven.length > 0) {
+      s.log.warn({ from: sender, domains: unproven, checked: !!authenticated }, 'message from outside claims a local domain it is not authenticated for');
+      if (!authenticated) return s.reply(451, '4.7.0', 'Sender authentication could not be checked; try again later');
+      if (s.services.config.smtp.local_sender_policy === 'reject') return s.reply(550, '5.7.1', `Sender domain ${unproven[0]} is ours, and this message is not authenticated for it (SPF, DKIM, DMARC)`);
+      quarantine = true;
+    }
+  }
   const transit = received + added;
 
   const local = tx.recipients.filter((r) => r.kind === 'local');
@@ -77,10 +93,11 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
     if (local.length > 0) {
       // One view for both passes: the quota retry finds the content stored by the first by its hash.
       const delivered = source.prepend(Buffer.from(returnPathField(sender) + verdict + transit));
-      outcomes = await deliver(s.services.delivery, delivered, local.map((r) => r.address));
+      const ctx = quarantine ? { ...s.services.delivery, specialUse: '\\Junk' as const } : s.services.delivery;
+      outcomes = await deliver(ctx, delivered, local.map((r) => r.address));
       outcomes = await absorbQuotaRace(s, delivered, outcomes, !s.lmtp && outcomes.some((o) => o.status === 'delivered'));
     }
-    const to = remoteRecipients(tx.recipients, local, outcomes);
+    const to = quarantine ? [] : remoteRecipients(tx.recipients, local, outcomes); // a quarantined message is not sent on
     if (to.length > 0) {
       const eightBit = tx.mail.body === '8BITMIME' || tx.mail.body === 'BINARYMIME';
       // MX/LMTP reach the queue only through forwarding aliases: src/mail/forward.ts picks the envelope sender (SPF).
@@ -126,14 +143,17 @@ async function acknowledge(s: SmtpSession, id: string, replies: Reply[]): Promis
   s.log.warn({ id }, 'message stored, but its acceptance reply could not be written: the client is gone (a re-send is recognised by Message-ID)');
 }
 
-/** The message with forged results obscured (a view when the header changed), and the results to prepend. */
-async function authResults(s: SmtpSession, source: MessageSource, sender: string): Promise<{ source: MessageSource; verdict: string }> {
+/**
+ * The message with forged results obscured (a view when the header changed), the results
+ * to prepend, and the domains it is authenticated for (undefined when the checks failed).
+ */
+async function authResults(s: SmtpSession, source: MessageSource, sender: string): Promise<{ source: MessageSource; verdict: string; authenticated?: Set<string> }> {
   // RFC 8601 5: a result claiming our authserv-id did not come from us: obscure it (renamed, kept for forensics).
   const forged = new RegExp(`^Authentication-Results:(?=\\s*${s.hostname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s+\\d+)?\\s*;)`, 'gim');
   const checked = await editHeader(source, 256 * 1024, (h) => h.replace(forged, 'X-Forged-Authentication-Results:'));
   try {
-    const verdict = await verifyMessage({ message: checked.stream(), ip: s.net.remoteAddress, helo: s.helo ?? '', sender, hostname: s.hostname, resolver: s.resolver });
-    return { source: checked, verdict };
+    const v = await verifyMessage({ message: checked.stream(), ip: s.net.remoteAddress, helo: s.helo ?? '', sender, hostname: s.hostname, resolver: s.resolver });
+    return { source: checked, verdict: v.headers, authenticated: v.authenticated };
   } catch (err) {
     s.log.warn({ err }, 'authentication checks failed');
     return { source: checked, verdict: `Authentication-Results: ${s.hostname}; none (checks failed: temporary error)\r\n` };

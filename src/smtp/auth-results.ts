@@ -23,8 +23,17 @@ export interface VerifyInput {
   resolver: DnsResolver;
 }
 
-/** Returns the header fields to prepend (each ending in CRLF). */
-export async function verifyMessage(v: VerifyInput): Promise<string> {
+export interface Verification {
+  /** The header fields to prepend (each ending in CRLF). */
+  headers: string;
+  /**
+   * The domains this message is proven to come from: the MAIL FROM domain when SPF passed,
+   * each domain whose DKIM signature verified, the header From domain when DMARC passed.
+   */
+  authenticated: Set<string>;
+}
+
+export async function verifyMessage(v: VerifyInput): Promise<Verification> {
   const result = await authenticate(v.message, {
     ip: v.ip,
     helo: v.helo,
@@ -33,5 +42,13 @@ export async function verifyMessage(v: VerifyInput): Promise<string> {
     resolver: v.resolver as never,
     disableBimi: true, // BIMI is for display in webmail, not part of this check
   });
-  return result.headers.replace(/(\r?\n)*$/, '\r\n');
+  const authenticated = new Set<string>();
+  const add = (d: string | undefined) => d && authenticated.add(d.toLowerCase().replace(/\.$/, ''));
+  if (result.spf && result.spf.status.result === 'pass') add(result.spf.domain);
+  for (const r of result.dkim?.results ?? []) if (r.status.result === 'pass') add(r.signingDomain);
+  if (result.dmarc && result.dmarc.status.result === 'pass') {
+    const header = (result.dmarc.status as { header?: { d?: string; from?: string } }).header;
+    add(header?.d ?? header?.from ?? result.dmarc.domain); // d: the header From domain itself, not its organisation's
+  }
+  return { headers: result.headers.replace(/(\r?\n)*$/, '\r\n'), authenticated };
 }

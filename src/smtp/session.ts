@@ -11,6 +11,7 @@ import type { Session as NetSession } from '../net/listeners.js';
 import type { User } from '../store/types.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import { Connection, ConnectionClosed } from '../net/connection.js';
+import { deadlineOptions } from '../net/deadlines.js';
 import { isStoreError } from '../store/errors.js';
 import { splitCommand, SmtpSyntaxError, type MailFrom, type RcptTo } from './protocol/command.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
@@ -101,7 +102,9 @@ export class SmtpSession {
     this.resend = shared.resend;
     this.log = net.log;
     this.trace = createTracer(opts.mode === 'lmtp' ? 'lmtp' : 'smtp', net.log, services.config.log.trace);
-    this.io = new Connection(socket, { idleTimeoutMs: services.config.smtp.timeout_ms, signal: net.signal, tracer: this.trace });
+    const limits = services.config.limits;
+    this.io = new Connection(socket, { idleTimeoutMs: services.config.smtp.timeout_ms, signal: net.signal, tracer: this.trace, ...deadlineOptions(limits) });
+    if (opts.mode === 'submission') this.io.setDeadline(limits.login_timeout_s * 1000); // until AUTH succeeds
   }
 
   get lmtp(): boolean {
@@ -151,6 +154,7 @@ export class SmtpSession {
 
   /** Logged in with AUTH: the session ends (421) when this login is revoked. */
   loggedIn(user: User, login: LoginIdentity): void {
+    this.io.setDeadline(undefined);
     this.user = user;
     this.login = login;
     this.unregisterLogin = this.services.logins.register(login, (why) => {

@@ -901,6 +901,19 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await rejectsWith(store.acquireLease('k', 'x', 0), 'invalid');
       });
 
+      it('listLeases finds the leases of an owner prefix, expired ones too', async () => {
+        assert.equal(await store.acquireLease('lp:1', 'node:a:1:s1', 60_000), true);
+        assert.equal(await store.acquireLease('lp:2', 'node:a:2:s2', 1), true);
+        assert.equal(await store.acquireLease('lp:3', 'node:ab:1:s3', 60_000), true);
+        assert.equal(await store.acquireLease('lp:4', 'x-node:a:1', 60_000), true);
+        await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(await store.listLeases('node:a:'), [{ key: 'lp:1', owner: 'node:a:1:s1' }, { key: 'lp:2', owner: 'node:a:2:s2' }]);
+        assert.deepEqual(await store.listLeases('node:%'), [], 'the prefix is literal, not a pattern');
+        await store.releaseLease('lp:1', 'node:a:1:s1');
+        assert.deepEqual(await store.listLeases('node:a:'), [{ key: 'lp:2', owner: 'node:a:2:s2' }]);
+        await rejectsWith(store.listLeases(''), 'invalid');
+      });
+
       it('concurrent acquires: exactly one wins', async () => {
         const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.acquireLease('race', `o${i}`, 60_000)));
         assert.equal(results.filter(Boolean).length, 1);

@@ -570,6 +570,8 @@ export interface Store {
   renewLease(key: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Drops the lease if `owner` holds it; otherwise does nothing. */
   releaseLease(key: string, owner: string): Promise<void>;
+  /** Leases (expired or not) whose owner starts with `ownerPrefix`: a restarted node finds those it held before a crash. */
+  listLeases(ownerPrefix: string): Promise<{ key: string; owner: string }[]>;
 
   /**
    * Records a successful login of `kind` (e.g. 'pop3') at `at`, atomically, unless the
@@ -799,7 +801,7 @@ export type MailStore = Pick<Store,
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */
-export type Leases = Pick<Store, 'acquireLease' | 'renewLease' | 'releaseLease'>;
+export type Leases = Pick<Store, 'acquireLease' | 'renewLease' | 'releaseLease' | 'listLeases'>;
 
 /** The outbound queue: SMTP submission enqueues, the queue worker claims and reports. */
 export type OutboundQueue = Pick<Store,

@@ -77,6 +77,7 @@ describe('IMAP session lifecycle (in process)', () => {
     const log = pino({ level: 'silent' });
     services = {
       config,
+      leaseOwner: `node:test:${process.pid}:`,
       store: backend.store,
       bus: backend.bus,
       auth: createAuthenticator(backend.store, backend.throttle),

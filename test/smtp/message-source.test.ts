@@ -56,7 +56,8 @@ class Client {
 
 /** Text lines (never starting with a dot) adding up to about `size` bytes. */
 function message(subject: string, size: number): Buffer {
-  const head = `From: alice@example.test\r\nTo: bob@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@client.test>\r\n\r\n`;
+  // From someone outside (the MX refuses a local From it cannot authenticate); alice may send as it (send.as)
+  const head = `From: someone@remote.test\r\nTo: bob@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject.replace(/\W/g, '')}@client.test>\r\n\r\n`;
   const line = 'The quick brown fox jumps over the lazy dog. 0123456789 abcdefghijklmnopqrstu\r\n';
   return Buffer.from(head + line.repeat(Math.ceil(size / line.length)));
 }
@@ -73,6 +74,7 @@ describe('SMTP: one message source per message', () => {
     const data = join(dir, 'data');
     const setup = await openStore({ dataDir: data, bus: new LocalChangeBus() });
     for (const u of ['alice', 'bob', 'carol']) await createUser(setup, `${u}@example.test`, 'secret');
+    await setup.setUserSetting((await setup.getUser('alice@example.test'))!.id, 'send.as', 'someone@remote.test');
     await setup.close();
     writeFileSync(join(dir, 'dns.json'), '{}');
     const env: Record<string, string> = { MAILROOM_DATA: data, MAILROOM_HOSTNAME: 'mx.example.test', MAILROOM_SMTP_DNS_FILE: join(dir, 'dns.json'), MAILROOM_SMTP: '127.0.0.1:0', MAILROOM_SUBMISSION: '127.0.0.1:0', MAILROOM_SMTP_MAX_MESSAGE_SIZE: String(60 * MB) };

@@ -44,6 +44,7 @@ describe('SMTP MX', () => {
         'sel._domainkey.remote.test': { TXT: [[`v=DKIM1; k=rsa; p=${p}`]] },
         '_dmarc.remote.test': { TXT: [['v=DMARC1; p=reject']] },
         'spoof.test': { TXT: [['v=spf1 ip4:192.0.2.1 -all']] },
+        'example.test': { TXT: [['v=spf1 ip4:127.0.0.1 -all']] }, // ours: a local sender from 127.0.0.1 passes SPF (the DSN test)
       }),
     );
     w = await startWorld({ MAILROOM_SMTP_DNS_FILE: dnsFile });

@@ -10,6 +10,7 @@ import type { ImapCommand } from './types.js';
 import { registerContext } from './search-updates.js';
 import { withProgress, type Progress } from '../progress.js';
 import type { ImapSession } from '../session.js';
+import { SearchBudget } from './search-budget.js';
 
 export const search = {
   name: 'SEARCH',
@@ -72,16 +73,18 @@ export interface Match {
  */
 export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey, progress?: Progress): Promise<Match[]> {
   const store = s.services.store;
+  const budget = new SearchBudget(s.services.config.imap.search_timeout_ms);
   const env: SearchEnv = {
     view,
     contents: new ContentCache(store),
     max: view.exists,
     savedSeqs: savedSeqs(view),
-    hits: await textHits(store, view.mailboxId, query, view.exists > HEADER_NARROW_FROM),
+    hits: await textHits(budget.textSearch(store), view.mailboxId, query, view.exists > HEADER_NARROW_FROM),
   };
   const rows = (only: readonly Uid[] | null) => (only ? store.getMessages(view.mailboxId, [...only], s.viewerId()) : store.listMessages(view.mailboxId, s.viewerId()));
   const found = await candidates(view, env, query, rows, (uids) => contentIdsOf(store, view, uids, s.viewerId()), store);
-  return evaluate(query, found, env, progress);
+  budget.check();
+  return evaluate(query, found, env, budget, progress);
 }
 
 /** Candidates whose contents are read from the store together, when not cached. */
@@ -104,7 +107,7 @@ interface CandidateList {
  * Candidate; a message whose keys reach a content not cached waits for the batch of such
  * contents to be read at once.
  */
-async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv, progress?: Progress): Promise<Match[]> {
+async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv, budget: SearchBudget, progress?: Progress): Promise<Match[]> {
   const out: Match[] = [];
   const c: Candidate = { seq: 0, uid: 0, row: null, contentId: undefined };
   const at = (i: number): Candidate => {
@@ -132,12 +135,14 @@ async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv, p
       }
       if (need.size === 0) break;
       await env.contents.load([...need]);
+      budget.check();
     }
     for (let i = start; i < end; i++) {
       // a MODSEQ key needs rows (needsRows), so with one every candidate has its row
       if (verdicts[i - start]) out.push({ seq: list.seqs[i], uid: list.uids[i], modSeq: list.rows ? list.rows[i].modSeq : 0, row: list.rows ? list.rows[i] : null });
     }
     env.contents.release();
+    await budget.pause();
   }
   return out;
 }

@@ -88,6 +88,12 @@ export interface CommandReaderHooks {
   continuation(info: LiteralHeader): Promise<void> | void;
   /** A refusal beyond the built-in limits (e.g. big literals before login), or undefined. */
   checkLiteral?(info: LiteralHeader): ImapParseError | undefined;
+  /**
+   * A bound on the whole command, text and literals together, asked once per command
+   * (before login it is small: nobody may make the server buffer megabytes unknown), or
+   * undefined for none beyond the line and literal limits.
+   */
+  commandLimit?(): number | undefined;
   /** A sink for a literal larger than `streamThreshold`, or undefined to have it buffered. */
   openSink?(info: LiteralInfo): LiteralSink | undefined;
 }
@@ -143,6 +149,10 @@ function marker(lineEnd: Buffer): Marker | undefined {
   return { text: m[0], size: digits.length > 15 ? Number.POSITIVE_INFINITY : Number(digits), binary: m[1] === '~', nonSync: m[3] === '+' };
 }
 
+function tooLargeCommand(limit: number, tag: string | undefined): ImapParseError {
+  return new ImapParseError(`Command too large (limit ${limit} bytes, literals included)`, { tag, code: 'TOOBIG' });
+}
+
 /** Frames the commands of one connection; see the file header for the contract. */
 export class CommandReader {
   private readonly maxLine: number;
@@ -175,13 +185,16 @@ export class CommandReader {
     const segments: Buffer[] = [];
     const literals: Literal[] = [];
     let textLen = 0; // command text so far, counting a CR per line as the limit always did
+    let literalLen = 0;
     let tag: string | undefined;
+    const commandMax = this.hooks.commandLimit?.() ?? Number.POSITIVE_INFINITY;
     for (;;) {
-      const r = await this.source.readLine(Math.max(0, this.maxLine - textLen), { keep: KEEP });
+      const lineMax = Math.min(this.maxLine - textLen, commandMax - textLen - literalLen);
+      const r = await this.source.readLine(Math.max(0, lineMax), { keep: KEEP });
       if ('tooLong' in r) {
         const first = segments[0] ?? r.head ?? Buffer.alloc(0);
         tag ??= readTag(first.subarray(0, Math.min(this.maxLine, 256)), true);
-        const error = new ImapParseError(`Command line too long (limit ${this.maxLine} bytes)`, { tag, code: 'TOOBIG' });
+        const error = commandMax - literalLen < this.maxLine ? tooLargeCommand(commandMax, tag) : new ImapParseError(`Command line too long (limit ${this.maxLine} bytes)`, { tag, code: 'TOOBIG' });
         return this.refuse(error, marker(r.tail ?? Buffer.alloc(0)));
       }
       const line = r.line;
@@ -197,13 +210,15 @@ export class CommandReader {
       }
       segments.push(line.subarray(0, line.length - m.text.length));
       const header: LiteralHeader = { tag, size: m.size, binary: m.binary, nonSync: m.nonSync, index: literals.length };
-      const error = this.check(m, literals.length) ?? this.hooks.checkLiteral?.(header);
+      const over = textLen + literalLen + m.size > commandMax ? tooLargeCommand(commandMax, tag) : undefined;
+      const error = this.check(m, literals.length) ?? this.hooks.checkLiteral?.(header) ?? over;
       if (error) {
         error.tag ??= tag;
         return this.refuse(error, m);
       }
       if (!m.nonSync) await this.hooks.continuation(header); // RFC 9051 7.5
       literals.push(await this.readLiteral(header, segments));
+      literalLen += m.size;
     }
   }
 

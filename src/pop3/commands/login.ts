@@ -28,7 +28,7 @@ async function login(s: Pop3Session, username: string, password: string): Promis
   const user = result.user;
   const login = result.login;
   const policy = pop3Policy(config.pop3, pop3SettingsFor(user.settings, login.device?.settings));
-  const opened = await Maildrop.open(store, user, policy, s.net.id, new Date(), { viewerId: login.viewerId, readOnly: deviceReadOnly(login.device?.settings), actor: actorOf(user.address, login), deviceId: login.device?.id ?? null, deleteMode: deviceDeleteMode(login.device?.settings), windowSince: deviceWindowSince(login.device?.settings) });
+  const opened = await Maildrop.open(store, user, policy, `${s.services.leaseOwner}${s.net.id}`, new Date(), { viewerId: login.viewerId, readOnly: deviceReadOnly(login.device?.settings), actor: actorOf(user.address, login), deviceId: login.device?.id ?? null, deleteMode: deviceDeleteMode(login.device?.settings), windowSince: deviceWindowSince(login.device?.settings) });
   if (!opened.ok) {
     if (opened.reason === 'in-use') return s.fail('maildrop already locked by another POP3 session; try later', 'IN-USE'); // RFC 2449 8.1.1
     return s.fail(`logins are allowed at most every ${policy.loginDelay} seconds`, 'LOGIN-DELAY'); // RFC 2449 8.1.2

@@ -184,6 +184,7 @@ export abstract class CoreStore implements Store {
   acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.acquireLease(tx, key, owner, ttlMs), 'ephemeral'); }
   renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.write((tx) => leases.renewLease(tx, key, owner, ttlMs), 'ephemeral'); }
   releaseLease(key: string, owner: string): Promise<void> { return this.write((tx) => leases.releaseLease(tx, key, owner), 'ephemeral'); }
+  listLeases(ownerPrefix: string): Promise<{ key: string; owner: string }[]> { return this.read((tx) => leases.listLeases(tx, ownerPrefix)); }
   recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
     return this.write((tx) => leases.recordLogin(tx, userId, kind, at, minIntervalMs), 'ephemeral');
   }

@@ -6,7 +6,7 @@
  */
 import { StoreError } from '../errors.js';
 import type { Id } from '../types.js';
-import type { Tx } from './tx.js';
+import type { ReadTx, Tx } from './tx.js';
 import { requireUser } from './users.js';
 
 function checkLease(key: string, owner: string, ttlMs?: number): void {
@@ -38,6 +38,11 @@ export async function renewLease(tx: Tx, key: string, owner: string, ttlMs: numb
 export async function releaseLease(tx: Tx, key: string, owner: string): Promise<void> {
   checkLease(key, owner);
   await tx.exec('DELETE FROM leases WHERE key = ? AND owner = ?', [key, owner]);
+}
+
+export async function listLeases(tx: ReadTx, ownerPrefix: string): Promise<{ key: string; owner: string }[]> {
+  if (typeof ownerPrefix !== 'string' || ownerPrefix === '' || ownerPrefix.length > 500) throw new StoreError('invalid', 'lease owner prefix must be 1-500 characters');
+  return tx.query<{ key: string; owner: string }>('SELECT key, owner FROM leases WHERE substr(owner, 1, ?) = ? ORDER BY key', [ownerPrefix.length, ownerPrefix]);
 }
 
 export async function recordLogin(tx: Tx, userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {

@@ -241,6 +241,7 @@ export class WorkerStore implements Store {
   acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.call('acquireLease', [key, owner, ttlMs]); }
   renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> { return this.call('renewLease', [key, owner, ttlMs]); }
   releaseLease(key: string, owner: string): Promise<void> { return this.call('releaseLease', [key, owner]); }
+  listLeases(ownerPrefix: string): Promise<{ key: string; owner: string }[]> { return this.call('listLeases', [ownerPrefix]); }
   recordLogin(userId: Id, kind: string, at: Date, minIntervalMs: number): Promise<{ ok: boolean; previous: Date | null }> {
     return this.call('recordLogin', [userId, kind, at, minIntervalMs]);
   }

@@ -20,7 +20,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
   'appendMessage', 'appendMessages', 'replaceMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
-  'acquireLease', 'renewLease', 'releaseLease', 'recordLogin',
+  'acquireLease', 'renewLease', 'releaseLease', 'listLeases', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
   'getMetadata', 'setMetadata',
   'recordFailedLogin', 'listFailedLogins', 'noteLoginOrigin',
