@@ -19,6 +19,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type net from 'node:net';
 import { Connection, ConnectionClosed } from '../net/connection.js';
+import { channelBindingOf } from '../auth/channel-binding.js';
+import type { ChannelBinding } from '../auth/scram.js';
 import type { Session } from '../net/listeners.js';
 import type { Services } from '../services.js';
 import { createTracer, type Tracer } from '../log/trace.js';
@@ -177,6 +179,11 @@ export class ImapSession {
       plaintextAllowed: this.plaintextAllowed(),
       appendLimit: this.cfg.max_literal_size,
     });
+  }
+
+  /** What a SCRAM -PLUS exchange binds to on this connection (null before TLS). */
+  channelBinding(): ChannelBinding | null {
+    return channelBindingOf(this.conn.socket);
   }
 
   /** LOGIN/AUTHENTICATE allowed: over TLS, from loopback, or when the config says so. */

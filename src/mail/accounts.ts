@@ -6,6 +6,7 @@
 import type { SpecialUse, Store, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
 import { hashPassword } from '../auth/password.js';
+import { scramKeysFor } from '../auth/scram-keys.js';
 import { parseAddress } from './address.js';
 
 export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[] = [
@@ -28,7 +29,7 @@ export async function createUser(store: Store, address: string, password: string
       if (!isStoreError(err, 'exists')) throw err; // created meanwhile by someone else: fine
     }
   }
-  const user = await store.addUser(parsed.address, await hashPassword(password), DEFAULT_MAILBOXES);
+  const user = await store.addUser(parsed.address, await hashPassword(password), DEFAULT_MAILBOXES, await scramKeysFor(password));
   for (const mb of DEFAULT_MAILBOXES) await store.setSubscribed(user.id, mb.name, true);
   return user;
 }
@@ -36,7 +37,7 @@ export async function createUser(store: Store, address: string, password: string
 export async function changePassword(store: Store, address: string, password: string): Promise<void> {
   if (password.length === 0) throw new AccountError('password must not be empty');
   const user = await requireUser(store, address);
-  await store.setPassword(user.id, await hashPassword(password));
+  await store.setPassword(user.id, await hashPassword(password), await scramKeysFor(password));
 }
 
 export async function requireUser(store: Store, address: string): Promise<User> {

@@ -19,6 +19,8 @@
 import type { Socket } from 'node:net';
 import type { Session } from '../net/listeners.js';
 import { Connection, ConnectionClosed } from '../net/connection.js';
+import { channelBindingOf } from '../auth/channel-binding.js';
+import type { ChannelBinding } from '../auth/scram.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import type { Maildrop } from '../mail/maildrop.js';
 import { pop3Policy, type Pop3Policy } from '../mail/pop3-policy.js';
@@ -221,6 +223,11 @@ export class Pop3Session {
     return mode === 'always' || (mode === 'loopback' && isLoopback(this.net.remoteAddress));
   }
 
+  /** What a SCRAM -PLUS exchange binds to on this connection (null before TLS). */
+  channelBinding(): ChannelBinding | null {
+    return channelBindingOf(this.conn.socket);
+  }
+
   canStls(): boolean {
     return !this.tls && this.net.secureContext !== undefined && this.state.name === 'authorization';
   }
@@ -231,7 +238,7 @@ export class Pop3Session {
   }
 
   capabilities(): string[] {
-    return capabilities({ authenticated: this.state.name === 'transaction', plaintextAllowed: this.plaintextAllowed(), canStls: this.canStls(), policy: this.policy() });
+    return capabilities({ authenticated: this.state.name === 'transaction', tls: this.tls, plaintextAllowed: this.plaintextAllowed(), canStls: this.canStls(), policy: this.policy() });
   }
 
   /**

@@ -322,6 +322,12 @@ export const pgMigrations: readonly PgMigration[] = [
       CREATE INDEX device_hidden_message ON device_hidden (message_id);
     `,
   },
+  {
+    version: 14,
+    description: 'SCRAM verifiers per user (salt, iterations, StoredKey, ServerKey per mechanism)',
+    // As the SQLite migration (src/auth/scram-keys.ts).
+    sql: `ALTER TABLE users ADD COLUMN scram_keys TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 /**

@@ -357,6 +357,15 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 14,
+    description: 'SCRAM verifiers per user (salt, iterations, StoredKey, ServerKey per mechanism)',
+    up(db) {
+      // src/auth/scram-keys.ts writes and reads the text; '' = none yet (a password set before
+      // this version): SCRAM refuses such a user until a PLAIN/LOGIN login or a new password.
+      db.exec(`ALTER TABLE users ADD COLUMN scram_keys TEXT NOT NULL DEFAULT ''`);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
