@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import { LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
-import { loadTlsMaterial } from './net/tls.js';
+import { fingerprint, loadTlsMaterial, type TlsMaterial } from './net/tls.js';
+import { watchFiles, type FileWatch } from './net/cert-watch.js';
 import { openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { LiveLogins } from './auth/live-logins.js';
@@ -20,7 +21,7 @@ import { protocolFor } from './protocols.js';
 import { startQueue } from './smtp/queue/index.js';
 import type { Services } from './services.js';
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sweepTemp } from './mail/temp-sweep.js';
 
 /** Listeners that speak TLS from the first byte (the others offer STARTTLS, or nothing). */
@@ -31,6 +32,12 @@ export interface RunningServer {
   addresses: Partial<Record<ListenerName, ListenAddress>>;
   /** Self-signed certificate path, or undefined when the configured one is used. */
   selfSignedCert: string | undefined;
+  /**
+   * SIGHUP: applies what can change live from a freshly loaded config — the TLS certificate,
+   * key and ciphers (re-read from disk) and the log level. Open sessions are not dropped.
+   * Rejects, keeping everything as it was, when the new certificate cannot be used.
+   */
+  reload(next: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +86,23 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
+    let tlsConfig = config.tls;
+    /** The files a certificate renewal replaces: the configured pair, or the self-signed one under <data>/tls. */
+    const certFiles = (m: TlsMaterial) => (m.selfSigned ? [m.certPath, join(dirname(m.certPath), 'key.pem')] : [tlsConfig.cert, tlsConfig.key]);
+    const reloadTls = async (why: string) => {
+      const m = await loadTlsMaterial({ cert: tlsConfig.cert, key: tlsConfig.key, dataDir: config.data, hostname: config.hostname, log });
+      listeners.reloadTls({ cert: m.cert, key: m.key, ciphers: tlsConfig.ciphers });
+      services.tls = { cert: m.cert, key: m.key };
+      log.info({ cert: m.certPath, sha256: fingerprint(m.cert), why }, 'reloaded TLS certificate');
+      return m;
+    };
+    const watchCerts = (m: TlsMaterial): FileWatch =>
+      watchFiles(
+        certFiles(m),
+        () => void reloadTls('file change').catch((err: unknown) => log.warn({ err }, 'changed certificate files not usable (yet); keeping the current certificate')),
+        (err) => log.warn({ err }, 'cannot watch the certificate files; SIGHUP still reloads them'),
+      );
+    let certWatch = watchCerts(tls);
     const queue = startQueue({ store, config, delivery: services.delivery, log: log.child({ component: 'queue' }) });
     // Kept deleted mail past retention.deleted_days goes; one node at a time (a store lease).
     const purgeLog = log.child({ component: 'recently-deleted' });
@@ -92,7 +116,22 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     return {
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
+      async reload(next) {
+        log.level = next.log.level;
+        const previous = tlsConfig;
+        tlsConfig = next.tls;
+        let m: TlsMaterial;
+        try {
+          m = await reloadTls('SIGHUP');
+        } catch (err) {
+          tlsConfig = previous;
+          throw err;
+        }
+        certWatch.close();
+        certWatch = watchCerts(m);
+      },
       async close() {
+        certWatch.close();
         await listeners.close();
         await queue.stop();
         await purge.stop();
