@@ -12,6 +12,7 @@ import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
 import { fingerprint, loadTlsMaterial, type TlsMaterial } from './net/tls.js';
 import { watchFiles, type FileWatch } from './net/cert-watch.js';
+import { dropPrivileges } from './net/privileges.js';
 import { openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { LiveLogins } from './auth/live-logins.js';
@@ -86,6 +87,15 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       connectionsTotal: config.limits.connections_total,
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
     });
+    // Listening first (ports below 1024 need root), then never root again.
+    try {
+      const who = await dropPrivileges({ user: config.user, group: config.group, dataDir: config.data });
+      if (who.dropped) log.info({ user: config.user, uid: who.uid, gid: who.gid }, 'dropped privileges');
+      else if (who.uid === 0) log.warn('running as root; set `user` (MAILROOM_USER) to switch to an unprivileged user after binding');
+    } catch (err) {
+      await listeners.close();
+      throw err;
+    }
     let tlsConfig = config.tls;
     /** The files a certificate renewal replaces: the configured pair, or the self-signed one under <data>/tls. */
     const certFiles = (m: TlsMaterial) => (m.selfSigned ? [m.certPath, join(dirname(m.certPath), 'key.pem')] : [tlsConfig.cert, tlsConfig.key]);
