@@ -10,7 +10,9 @@ import type { Logger } from 'pino';
 import { formatListenAddress, LISTENER_NAMES, type Config, type ListenAddress, type ListenerName } from './config/schema.js';
 import { startListeners, type ListenerSpec } from './net/listeners.js';
 import { proxySettings } from './net/proxy-config.js';
-import { loadTlsMaterial } from './net/tls.js';
+import { fingerprint, loadTlsMaterial, type TlsMaterial } from './net/tls.js';
+import { watchFiles, type FileWatch } from './net/cert-watch.js';
+import { dropPrivileges } from './net/privileges.js';
 import { backendOf, openBackend } from './store/open.js';
 import { startAuthenticator } from './auth/authenticate.js';
 import { LiveLogins } from './auth/live-logins.js';
@@ -23,7 +25,7 @@ import { protocolFor } from './protocols.js';
 import { startQueue } from './smtp/queue/index.js';
 import type { Services } from './services.js';
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { sweepTemp } from './mail/temp-sweep.js';
 import { observedLogins } from './auth/observed-logins.js';
 import { timedStore } from './metrics/timed-store.js';
@@ -49,6 +51,12 @@ export interface RunningServer {
   addresses: Partial<Record<ListenerName, ListenAddress>>;
   /** Self-signed certificate path, or undefined when the configured one is used. */
   selfSignedCert: string | undefined;
+  /**
+   * SIGHUP: applies what can change live from a freshly loaded config — the TLS certificate,
+   * key and ciphers (re-read from disk) and the log level. Open sessions are not dropped.
+   * Rejects, keeping everything as it was, when the new certificate cannot be used.
+   */
+  reload(next: Config): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -114,6 +122,32 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
       shutdownTimeoutMs: config.limits.shutdown_timeout_ms,
       handshakeTimeoutMs: config.limits.tls_handshake_timeout_s * 1000,
     });
+    // Listening first (ports below 1024 need root), then never root again.
+    try {
+      const who = await dropPrivileges({ user: config.user, group: config.group, dataDir: config.data });
+      if (who.dropped) log.info({ user: config.user, uid: who.uid, gid: who.gid }, 'dropped privileges');
+      else if (who.uid === 0) log.warn('running as root; set `user` (MAILROOM_USER) to switch to an unprivileged user after binding');
+    } catch (err) {
+      await listeners.close();
+      throw err;
+    }
+    let tlsConfig = config.tls;
+    /** The files a certificate renewal replaces: the configured pair, or the self-signed one under <data>/tls. */
+    const certFiles = (m: TlsMaterial) => (m.selfSigned ? [m.certPath, join(dirname(m.certPath), 'key.pem')] : [tlsConfig.cert, tlsConfig.key]);
+    const reloadTls = async (why: string) => {
+      const m = await loadTlsMaterial({ cert: tlsConfig.cert, key: tlsConfig.key, dataDir: config.data, hostname: config.hostname, log });
+      listeners.reloadTls({ cert: m.cert, key: m.key, ciphers: tlsConfig.ciphers });
+      Object.assign(services.tls, { cert: m.cert, key: m.key }); // in place: routes hold the object
+      log.info({ cert: m.certPath, sha256: fingerprint(m.cert), why }, 'reloaded TLS certificate');
+      return m;
+    };
+    const watchCerts = (m: TlsMaterial): FileWatch =>
+      watchFiles(
+        certFiles(m),
+        () => void reloadTls('file change').catch((err: unknown) => log.warn({ err }, 'changed certificate files not usable (yet); keeping the current certificate')),
+        (err) => log.warn({ err }, 'cannot watch the certificate files; SIGHUP still reloads them'),
+      );
+    let certWatch = watchCerts(tls);
     Object.assign(listening, listeners.addresses); // client autoconfiguration advertises these
     const startedAt = new Date().toISOString();
     const listeningText = Object.fromEntries(Object.entries(listeners.addresses).map(([k, v]) => [k, formatListenAddress(v)]));
@@ -139,8 +173,23 @@ export async function startMailroom(config: Config, log: Logger): Promise<Runnin
     return {
       addresses: listeners.addresses as RunningServer['addresses'],
       selfSignedCert: tls.selfSigned ? tls.certPath : undefined,
+      async reload(next) {
+        log.level = next.log.level;
+        const previous = tlsConfig;
+        tlsConfig = next.tls;
+        let m: TlsMaterial;
+        try {
+          m = await reloadTls('SIGHUP');
+        } catch (err) {
+          tlsConfig = previous;
+          throw err;
+        }
+        certWatch.close();
+        certWatch = watchCerts(m);
+      },
       async close() {
         await admin?.close();
+        certWatch.close();
         await listeners.close();
         await queue.stop();
         await purge.stop();

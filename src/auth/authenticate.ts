@@ -18,6 +18,8 @@ import type { AuthThrottle } from './throttle.js';
 import { isStoreError } from '../store/errors.js';
 import { CredentialCache } from './credential-cache.js';
 import { HashPool, HashPoolBusy } from './hash-pool.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { DEFAULT_ITERATIONS, parseScramKeys, scramKeysFor, type ScramHash, type ScramKey } from './scram-keys.js';
 
 /**
  * Who logged in: the account, the member (`owner` for the account's own password) and the
@@ -59,8 +61,26 @@ function deviceLogin(device: Device, protocol: MailProtocol): LoginIdentity {
   };
 }
 
+/**
+ * A SCRAM login in progress: `key` is what the server-first message needs (salt, iterations);
+ * `finish` is called with the proof check and does the accounting. For an unknown user or one
+ * without SCRAM keys, `key` is a made-up one with a stable salt that no proof matches.
+ */
+export type ScramStart =
+  | { ok: false; reason: 'throttled' | 'unavailable' }
+  | { ok: true; key: ScramKey; finish(verified: boolean): Promise<AuthResult> };
+
+export interface ScramRequest {
+  username: string;
+  hash: ScramHash;
+  remoteAddress: string;
+  protocol: MailProtocol;
+}
+
 export interface Authenticator {
   authenticate(creds: Credentials): Promise<AuthResult>;
+  /** The lookup half of a SCRAM login (src/auth/scram-login.ts runs the exchange). */
+  scramStart(req: ScramRequest): Promise<ScramStart>;
   /** Forgets cached verifications of a user; call it where this process changes a password or deletes a user. */
   forgetUser(userId: Id): void;
 }
@@ -121,6 +141,23 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
   }
 
   /** A real scrypt, unless this exact password was verified against this exact stored hash within the TTL. */
+  /** Keys an attacker cannot tell from real ones: the salt is stable per name, the StoredKey matches nothing. */
+  const fakeSecret = randomBytes(32);
+  function fakeKey(hash: ScramHash, account: string): ScramKey {
+    const salt = createHmac('sha256', fakeSecret).update(`${hash}\0${account.toLowerCase()}`).digest().subarray(0, 16);
+    const len = hash === 'SHA-1' ? 20 : 32;
+    return { salt, iterations: DEFAULT_ITERATIONS, storedKey: randomBytes(len), serverKey: randomBytes(len) };
+  }
+
+  /** A password set before SCRAM keys existed gets them at its first verified PLAIN/LOGIN (compare-and-set on the hash). */
+  function addScramKeys(user: User, password: string): void {
+    if (user.scramKeys !== '') return;
+    // Not awaited: the login does not wait for it; a lost write is retried at the next login.
+    scramKeysFor(password)
+      .then((keys) => store.setScramKeys(user.id, user.passwordHash, keys))
+      .catch(() => {});
+  }
+
   async function verify(user: User, password: string): Promise<boolean> {
     if (cache?.has(user.id, password, user.passwordHash)) return true;
     const good = await verifyPassword(password, user.passwordHash, scrypt);
@@ -172,6 +209,7 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
       }
       if (user && good) {
         await throttle.succeeded(remoteAddress, account);
+        addScramKeys(user, password);
         // auth.require_device_passwords: the account password no longer opens mail protocols.
         if (user.settings[REQUIRE_DEVICE_PASSWORDS] === 'yes') {
           observer?.failed({ username: account, user, protocol, remoteAddress, device: null, reason: 'device-password-required' });
@@ -184,6 +222,34 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
       await throttle.failed(remoteAddress, account);
       observer?.failed({ username: account, user, protocol, remoteAddress, device: null, reason: 'invalid' });
       return { ok: false, reason: 'invalid' };
+    },
+    async scramStart({ username, hash, remoteAddress, protocol }): Promise<ScramStart> {
+      const account = username.trim();
+      const verdict = await throttle.before(remoteAddress, account);
+      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      if (verdict.blocked) return { ok: false, reason: 'throttled' };
+      let user: User | null = null;
+      try {
+        user = account.includes('@') && account.length <= 320 ? await store.getUser(account) : null;
+      } catch (err) {
+        if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
+        user = null;
+      }
+      // Device passwords have no SCRAM keys: the salt is sent before we could know which password the client holds.
+      const real = user ? parseScramKeys(user.scramKeys)[hash] : undefined;
+      return {
+        ok: true,
+        key: real ?? fakeKey(hash, account),
+        async finish(verified: boolean): Promise<AuthResult> {
+          if (user && real && verified) {
+            await throttle.succeeded(remoteAddress, account);
+            if (user.settings[REQUIRE_DEVICE_PASSWORDS] === 'yes') return { ok: false, reason: 'invalid' };
+            return { ok: true, user, login: ownerLogin(user, protocol) };
+          }
+          await throttle.failed(remoteAddress, account);
+          return { ok: false, reason: 'invalid' };
+        },
+      };
     },
     forgetUser(userId) {
       cache?.forgetUser(userId);

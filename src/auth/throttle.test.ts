@@ -30,12 +30,38 @@ describe('MemoryThrottle', () => {
     assert.equal(v.delayMs, DEFAULT_THROTTLE.accountDelayMs);
   });
 
-  it('a success forgives the IP', async () => {
+  it('a success forgives that account from that address, not the address', async () => {
     const t = new MemoryThrottle();
     for (let i = 0; i < 8; i++) await t.failed('1.1.1.1', 'a@x');
     assert.ok((await t.before('1.1.1.1', 'b@x')).delayMs > 0);
     await t.succeeded('1.1.1.1', 'a@x');
-    assert.equal((await t.before('1.1.1.1', 'b@x')).delayMs, 0);
+    assert.ok((await t.before('1.1.1.1', 'b@x')).delayMs > 0, 'someone else may be guessing from there');
+    assert.deepEqual(await t.before('1.1.1.1', 'a@x'), { delayMs: 0, blocked: false });
+  });
+
+  it('counts per /24 and IPv6 /64: many addresses of one network get blocked together', async () => {
+    const t = new MemoryThrottle();
+    for (let i = 0; i < DEFAULT_THROTTLE.netBlockFailures; i++) await t.failed(`192.0.2.${i % 50}`, `u${i}@x`);
+    assert.equal((await t.before('192.0.2.200', 'new@x')).blocked, true, 'a fresh address of the same /24');
+    assert.equal((await t.before('192.0.3.1', 'new@x')).blocked, false, 'the next /24 is not');
+    for (let i = 0; i < DEFAULT_THROTTLE.ipBlockFailures; i++) await t.failed(`2001:db8:1:2::${i.toString(16)}`, 'v@x');
+    for (let i = 0; i < DEFAULT_THROTTLE.netBlockFailures; i++) await t.failed(`2001:db8:1:2:${i.toString(16)}::1`, 'v@x');
+    assert.equal((await t.before('2001:db8:1:2:ffff::9', 'new@x')).blocked, true, 'the whole /64');
+    assert.equal((await t.before('2001:db8:1:3::1', 'new@x')).blocked, false);
+  });
+
+  it('known-good: an address an account logged in from before passes a blocked address, network and account', async () => {
+    const t = new MemoryThrottle();
+    await t.succeeded('198.51.100.7', 'owner@x');
+    await t.succeeded('2001:db8:5:5::1', 'owner@x');
+    for (let i = 0; i < 200; i++) await t.failed('198.51.100.7', `guess${i}@x`); // the NAT is attacked
+    for (let i = 0; i < 50; i++) await t.failed(`203.0.113.${i}`, 'owner@x'); // and the account too
+    assert.equal((await t.before('198.51.100.7', 'colleague@x')).blocked, true, 'a never-seen account from the attacked address');
+    assert.deepEqual(await t.before('198.51.100.7', 'owner@x'), { delayMs: 0, blocked: false });
+    assert.deepEqual(await t.before('2001:db8:5:5::abcd', 'owner@x'), { delayMs: 0, blocked: false }, 'IPv6: the same /64');
+    assert.equal((await t.before('192.0.2.1', 'owner@x')).delayMs, DEFAULT_THROTTLE.accountDelayMs, 'elsewhere the account is slowed');
+    for (let i = 0; i < DEFAULT_THROTTLE.knownGoodMaxFailures; i++) await t.failed('198.51.100.7', 'owner@x');
+    assert.equal((await t.before('198.51.100.7', 'owner@x')).blocked, true, 'the pair itself failing loses the pass');
   });
 
   it('keeps at most maxKeys entries', async () => {

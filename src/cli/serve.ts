@@ -34,6 +34,9 @@ async function serve(command: Command): Promise<number> {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);
   });
+  // SIGHUP reloads (below); until the server is up it must not kill the process either.
+  let onHangup = () => {};
+  process.on('SIGHUP', () => onHangup());
   let server: RunningServer;
   let log;
   try {
@@ -44,6 +47,19 @@ async function serve(command: Command): Promise<number> {
     // A promise nobody awaited failed: one session's bug, not a reason to drop every other session.
     process.on('unhandledRejection', (err) => serverLog.error({ err }, 'unhandled promise rejection (server keeps running)'));
     server = await startMailroom(config, log);
+    const running = server;
+    onHangup = () => {
+      let next;
+      try {
+        next = loadCliConfig(globalOptions(command));
+      } catch (err) {
+        return serverLog.error({ err }, 'SIGHUP: config not reloaded (keeping the running one)');
+      }
+      running.reload(next).then(
+        () => serverLog.info('SIGHUP: reloaded'),
+        (err: unknown) => serverLog.error({ err }, 'SIGHUP: reload failed (keeping the running certificate)'),
+      );
+    };
     process.stderr.write(banner(server, config.data));
     log.info({ listeners: Object.fromEntries(Object.entries(server.addresses).map(([k, v]) => [k, formatListenAddress(v)])), data: config.data }, 'ready');
   } catch (err) {

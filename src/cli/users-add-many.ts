@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { hashPassword } from '../auth/password.js';
 import { createUserWithHash } from '../mail/accounts.js';
+import { scramKeysFor } from '../auth/scram-keys.js';
 import type { Store } from '../store/types.js';
 import { CliError } from './context.js';
 import { parseUsersFile, type UserLine } from './users-file.js';
@@ -48,9 +49,10 @@ export async function addUsersFromFile(store: Store, file: string): Promise<void
   }
   const passwords = fresh.map((u) => u.password ?? generatedPassword());
   const hashes = await mapLimited(passwords, Math.max(2, availableParallelism()), (p) => hashPassword(p));
+  const scram = await mapLimited(passwords, Math.max(2, availableParallelism()), (p) => scramKeysFor(p));
   for (let i = 0; i < fresh.length; i++) {
     const u = fresh[i];
-    const created = await createUserWithHash(store, u.address, hashes[i]);
+    const created = await createUserWithHash(store, u.address, hashes[i], scram[i]);
     if (u.quota !== undefined) {
       const q = await store.getQuota(created.id);
       await store.setQuota(created.id, { bytes: u.quota, messages: q.messages });

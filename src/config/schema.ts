@@ -115,6 +115,8 @@ export const topKeys = {
       kind: 'string',
       docDefault: 'the machine host name (os.hostname())',
     }),
+  user: stringKey('MAILROOM_USER', '', 'Started as root: after binding the listeners, switch to this user (name or uid); the data directory is handed to it first. Empty: keep running as started (a warning when that is root). If set and the switch fails, the server does not start. Certificate files must stay readable by this user for reloads.'),
+  group: stringKey('MAILROOM_GROUP', '', 'Group (name or gid) to switch to with `user`. Empty: the user\'s primary group.'),
 };
 
 /** Listener addresses, each `host:port` or `off`. The env names are a contract (DESIGN.md). */

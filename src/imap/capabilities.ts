@@ -16,6 +16,8 @@ export interface CapabilityFacts {
   quotaAdmin: boolean;
 }
 
+import { scramMechanisms } from '../auth/scram.js';
+
 const BASE = ['IMAP4rev1', 'IMAP4rev2', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE'];
 const AFTER_AUTH = [
   'NAMESPACE',
@@ -64,7 +66,9 @@ export function capabilities(f: CapabilityFacts): string[] {
   const caps = [...BASE];
   if (!f.authenticated) {
     if (f.canStartTls && !f.tls) caps.push('STARTTLS');
-    if (f.plaintextAllowed) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
+    // SCRAM follows the plaintext policy too: an eavesdropper could test guesses offline against
+    // a SCRAM exchange seen in the clear. -PLUS needs a channel to bind to.
+    if (f.plaintextAllowed) caps.push(...scramMechanisms(f.tls).map((m) => `AUTH=${m}`), 'AUTH=PLAIN', 'AUTH=LOGIN');
     else caps.push('LOGINDISABLED'); // RFC 9051 6.2.3: LOGIN refused before TLS
     return caps;
   }

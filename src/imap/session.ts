@@ -20,6 +20,8 @@ import { join } from 'node:path';
 import type net from 'node:net';
 import { Connection, ConnectionClosed } from '../net/connection.js';
 import { deadlineOptions } from '../net/deadlines.js';
+import { channelBindingOf } from '../auth/channel-binding.js';
+import type { ChannelBinding } from '../auth/scram.js';
 import type { Session } from '../net/listeners.js';
 import type { Services } from '../services.js';
 import { createTracer, type Tracer } from '../log/trace.js';
@@ -191,6 +193,11 @@ export class ImapSession {
       appendLimit: this.cfg.max_literal_size,
       quotaAdmin: this.state.kind !== 'notAuthenticated' && this.state.kind !== 'logout' && isQuotaAdmin(this.state.user, this.login),
     });
+  }
+
+  /** What a SCRAM -PLUS exchange binds to on this connection (null before TLS). */
+  channelBinding(): ChannelBinding | null {
+    return channelBindingOf(this.conn.socket);
   }
 
   /** LOGIN/AUTHENTICATE allowed: over TLS, from loopback, or when the config says so. */

@@ -6,6 +6,7 @@
 import type { SpecialUse, Store, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
 import { hashPassword } from '../auth/password.js';
+import { scramKeysFor } from '../auth/scram-keys.js';
 import { parseAddress } from './address.js';
 
 export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[] = [
@@ -21,11 +22,11 @@ export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[
 export async function createUser(store: Store, address: string, password: string): Promise<User> {
   parseAddress(address);
   if (password.length === 0) throw new AccountError('password must not be empty');
-  return createUserWithHash(store, address, await hashPassword(password));
+  return createUserWithHash(store, address, await hashPassword(password), await scramKeysFor(password));
 }
 
-/** createUser with the password already hashed (hashPassword), so many users' hashes can be computed in parallel. */
-export async function createUserWithHash(store: Store, address: string, passwordHash: string): Promise<User> {
+/** createUser with the password already hashed (hashPassword) and its SCRAM keys (scramKeysFor), so many users' can be computed in parallel. */
+export async function createUserWithHash(store: Store, address: string, passwordHash: string, scramKeys?: string): Promise<User> {
   const parsed = parseAddress(address);
   if (!(await store.getDomain(parsed.domain))) {
     try {
@@ -34,7 +35,7 @@ export async function createUserWithHash(store: Store, address: string, password
       if (!isStoreError(err, 'exists')) throw err; // created meanwhile by someone else: fine
     }
   }
-  const user = await store.addUser(parsed.address, passwordHash, DEFAULT_MAILBOXES);
+  const user = await store.addUser(parsed.address, passwordHash, DEFAULT_MAILBOXES, scramKeys);
   for (const mb of DEFAULT_MAILBOXES) await store.setSubscribed(user.id, mb.name, true);
   return user;
 }
@@ -42,7 +43,7 @@ export async function createUserWithHash(store: Store, address: string, password
 export async function changePassword(store: Store, address: string, password: string): Promise<void> {
   if (password.length === 0) throw new AccountError('password must not be empty');
   const user = await requireUser(store, address);
-  await store.setPassword(user.id, await hashPassword(password));
+  await store.setPassword(user.id, await hashPassword(password), await scramKeysFor(password));
 }
 
 export async function requireUser(store: Store, address: string): Promise<User> {

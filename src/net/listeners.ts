@@ -65,6 +65,11 @@ export interface RunningListeners {
   addresses: Record<string, ListenAddress>;
   /** Number of open connections (including TLS handshakes in progress). */
   openConnections(): number;
+  /**
+   * New certificate, key or ciphers for connections accepted from now on (implicit TLS and
+   * STARTTLS); open sessions keep theirs. Throws (and keeps the old ones) when they are unusable.
+   */
+  reloadTls(material: NonNullable<ListenerContext['tls']>): void;
   /** Stops accepting, aborts sessions' signal, waits up to shutdownTimeoutMs, then destroys the rest. */
   close(): Promise<void>;
 }
@@ -87,7 +92,8 @@ const BIND_ERRORS: Record<string, string> = {
 
 /** Binds every spec in order; on the first failure closes those already bound and throws ListenError. */
 export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext): Promise<RunningListeners> {
-  const secureContext = ctx.tls ? tls.createSecureContext(serverTlsOptions(ctx.tls)) : undefined;
+  let secureContext = ctx.tls ? tls.createSecureContext(serverTlsOptions(ctx.tls)) : undefined;
+  const tlsServers: tls.Server[] = [];
   const shutdown = new AbortController();
   // Each open session listens once (its Connection removes the listener on close), so
   // more than 10 at a time is normal, not a leak; the per-IP limit bounds them.
@@ -170,6 +176,7 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
         if (spec.tls === 'none') accept(spec, raw);
       });
       servers.push(server);
+      if (server instanceof tls.Server) tlsServers.push(server);
       const bound = await bind(server, spec);
       addresses[spec.name] = bound;
       // After binding, errors (e.g. EMFILE on accept) are logged; an unhandled 'error' would kill the process.
@@ -184,6 +191,12 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
   return {
     addresses,
     openConnections: () => open.size,
+    reloadTls(material) {
+      const options = serverTlsOptions(material);
+      const fresh = tls.createSecureContext(options); // throws on a bad pair before anything changes
+      secureContext = fresh;
+      for (const server of tlsServers) server.setSecureContext(options);
+    },
     async close() {
       for (const server of servers) server.close();
       shutdown.abort();

@@ -20,6 +20,8 @@ import type { Socket } from 'node:net';
 import type { Session } from '../net/listeners.js';
 import { Connection, ConnectionClosed } from '../net/connection.js';
 import { deadlineOptions } from '../net/deadlines.js';
+import { channelBindingOf } from '../auth/channel-binding.js';
+import type { ChannelBinding } from '../auth/scram.js';
 import { createTracer, type Tracer } from '../log/trace.js';
 import type { Maildrop } from '../mail/maildrop.js';
 import { pop3Policy, type Pop3Policy } from '../mail/pop3-policy.js';
@@ -236,6 +238,11 @@ export class Pop3Session {
     return mode === 'always' || (mode === 'loopback' && isLoopback(this.net.remoteAddress));
   }
 
+  /** What a SCRAM -PLUS exchange binds to on this connection (null before TLS). */
+  channelBinding(): ChannelBinding | null {
+    return channelBindingOf(this.conn.socket);
+  }
+
   canStls(): boolean {
     return !this.tls && this.net.secureContext !== undefined && this.state.name === 'authorization';
   }
@@ -246,7 +253,7 @@ export class Pop3Session {
   }
 
   capabilities(): string[] {
-    return capabilities({ authenticated: this.state.name === 'transaction', plaintextAllowed: this.plaintextAllowed(), canStls: this.canStls(), policy: this.policy() });
+    return capabilities({ authenticated: this.state.name === 'transaction', tls: this.tls, plaintextAllowed: this.plaintextAllowed(), canStls: this.canStls(), policy: this.policy() });
   }
 
   /**

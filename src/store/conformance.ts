@@ -133,6 +133,19 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         assert.deepEqual(await store.listUsers('none.test'), []);
       });
 
+      it('SCRAM keys: none at first, set with a password, added only while the hash is unchanged, cleared by a new password', async () => {
+        assert.equal((await store.getUserById(alice.id))!.scramKeys, '');
+        await store.setPassword(alice.id, 'hash-1', 'keys-1');
+        assert.equal((await store.getUserById(alice.id))!.scramKeys, 'keys-1');
+        await store.setPassword(alice.id, 'hash-2');
+        assert.equal((await store.getUserById(alice.id))!.scramKeys, '', 'old keys never outlive their password');
+        assert.equal(await store.setScramKeys(alice.id, 'hash-1', 'stale'), false, 'derived from a replaced password');
+        assert.equal((await store.getUserById(alice.id))!.scramKeys, '');
+        assert.equal(await store.setScramKeys(alice.id, 'hash-2', 'keys-2'), true);
+        assert.equal((await store.getUser('alice@example.test'))!.scramKeys, 'keys-2');
+        await assert.rejects(store.setScramKeys(999_999, 'h', 'k'), (e: Error) => isStoreError(e, 'notfound'));
+      });
+
       it('password, quota and settings round-trip', async () => {
         await store.setPassword(alice.id, 'hash-b');
         await store.setQuota(alice.id, { bytes: 1000, messages: 5 });

@@ -71,6 +71,8 @@ export interface User {
   address: string;
   domainId: Id;
   passwordHash: string;
+  /** SCRAM verifiers (src/auth/scram-keys.ts), '' when the password predates them (migration 14). */
+  scramKeys: string;
   quota: QuotaLimits;
   /** Per-user overrides of config policies, e.g. { 'pop3.deleteMode': 'hide' }. */
   settings: Record<string, string>;
@@ -442,13 +444,20 @@ export interface Store {
 
   // Users
   /** Creates the user and the given mailboxes (always INBOX first) in one transaction. Domain must exist. */
-  addUser(address: string, passwordHash: string, mailboxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User>;
+  addUser(address: string, passwordHash: string, mailboxes: { name: string; specialUse: SpecialUse | null }[], scramKeys?: string): Promise<User>;
   getUser(address: string): Promise<User | null>; // case-insensitive
   getUserById(id: Id): Promise<User | null>;
   listUsers(domain?: string): Promise<User[]>;
   /** Removes the user with all mailboxes and messages; releases content and blob references. */
   deleteUser(address: string): Promise<void>;
-  setPassword(userId: Id, passwordHash: string): Promise<void>;
+  /** Replaces the password hash and the SCRAM keys ('' when none are given: old keys never outlive their password). */
+  setPassword(userId: Id, passwordHash: string, scramKeys?: string): Promise<void>;
+  /**
+   * Adds SCRAM keys to a password that has none yet (computed at a successful PLAIN/LOGIN); written only
+   * while the stored hash is still `passwordHash`, so a concurrent password change wins. True when written.
+   * Live sessions are not ended (the password did not change).
+   */
+  setScramKeys(userId: Id, passwordHash: string, scramKeys: string): Promise<boolean>;
   setQuota(userId: Id, limits: QuotaLimits): Promise<void>;
   getQuota(userId: Id): Promise<QuotaUsage>;
   /**
@@ -784,7 +793,7 @@ export interface QueueReschedule {
 /** Domains, users, aliases, quota limits and settings: auth, recipient resolution, the CLI. */
 export type Directory = Pick<Store,
   | 'addDomain' | 'getDomain' | 'listDomains' | 'deleteDomain'
-  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setQuota' | 'getQuota' | 'checkQuota' | 'usage' | 'claimQuotaWarning' | 'setUserSetting'
+  | 'addUser' | 'getUser' | 'getUserById' | 'listUsers' | 'deleteUser' | 'setPassword' | 'setScramKeys' | 'setQuota' | 'getQuota' | 'checkQuota' | 'usage' | 'claimQuotaWarning' | 'setUserSetting'
   | 'addAlias' | 'deleteAlias' | 'listAliases' | 'aliasTargets' | 'recordLogin'>;
 
 /** Members and device passwords: the CLI and the authenticator. */

@@ -21,10 +21,10 @@ describe('IMAP session', () => {
   test('greeting and CAPABILITY before and after login (loopback may log in without TLS)', async () => {
     const t = await connect(server.ports.imap!);
     const greeting = await t.readLine();
-    assert.match(greeting, /^\* OK \[CAPABILITY IMAP4rev1 IMAP4rev2 [^\]]*STARTTLS AUTH=PLAIN AUTH=LOGIN\] .* Mailroom IMAP ready\r\n$/);
+    assert.match(greeting, /^\* OK \[CAPABILITY IMAP4rev1 IMAP4rev2 [^\]]*STARTTLS AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-1 AUTH=PLAIN AUTH=LOGIN\] .* Mailroom IMAP ready\r\n$/);
     t.send('a CAPABILITY\r\n');
     const caps = await t.readUntil('a OK CAPABILITY completed\r\n');
-    assert.match(caps, /^\* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ SASL-IR ID ENABLE IDLE STARTTLS AUTH=PLAIN AUTH=LOGIN\r\n/);
+    assert.match(caps, /^\* CAPABILITY IMAP4rev1 IMAP4rev2 LITERAL\+ SASL-IR ID ENABLE IDLE STARTTLS AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-1 AUTH=PLAIN AUTH=LOGIN\r\n/);
     assert.doesNotMatch(caps, /LOGINDISABLED/);
     t.send(`b LOGIN ${USER} ${PASS}\r\n`);
     const ok = await t.readLine();

@@ -35,7 +35,7 @@ describe('POP3 server', () => {
     const c = await Pop3Client.open(port);
     const capa = await c.multi('CAPA');
     assert.equal(capa.status, '+OK capability list follows');
-    assert.deepEqual(capa.lines, ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER USER', 'LOGIN-DELAY 0 USER', 'UTF8', 'IMPLEMENTATION Mailroom', 'USER', 'SASL PLAIN LOGIN', 'STLS']);
+    assert.deepEqual(capa.lines, ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER USER', 'LOGIN-DELAY 0 USER', 'UTF8', 'IMPLEMENTATION Mailroom', 'USER', 'SASL SCRAM-SHA-256 SCRAM-SHA-1 PLAIN LOGIN', 'STLS']);
     assert.equal(await c.cmd('STAT'), '-ERR STAT is not valid in the AUTHORIZATION state');
     assert.equal(await c.cmd('PASS x'), '-ERR send USER first');
     assert.equal(await c.cmd('APOP a b'), '-ERR APOP is not supported; use USER/PASS or AUTH over TLS');
@@ -198,11 +198,11 @@ describe('POP3 server', () => {
     const user = await newUser(CRLF);
     const plain = Buffer.from(`\0${user}\0secret`).toString('base64');
     const a = await Pop3Client.open(port);
-    assert.deepEqual((await a.multi('AUTH')).lines, ['PLAIN', 'LOGIN']);
+    assert.deepEqual((await a.multi('AUTH')).lines, ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN', 'LOGIN']);
     assert.equal(await a.cmd('AUTH PLAIN'), '+ ');
     assert.equal(await a.cmd('*'), '-ERR authentication cancelled');
     assert.equal(await a.cmd('AUTH PLAIN !!!'), '-ERR [AUTH] authentication failed: invalid base64');
-    assert.equal(await a.cmd('AUTH CRAM-MD5'), '-ERR unsupported SASL mechanism CRAM-MD5; supported: PLAIN LOGIN');
+    assert.equal(await a.cmd('AUTH CRAM-MD5'), '-ERR unsupported SASL mechanism CRAM-MD5; supported: SCRAM-SHA-256 SCRAM-SHA-1 PLAIN LOGIN');
     assert.match(await a.cmd(`AUTH PLAIN ${plain}`), /^\+OK .* has 1 message/);
     await a.cmd('QUIT');
     const b = await Pop3Client.open(port);

@@ -35,7 +35,7 @@ describe('SMTP submission', () => {
     assert.equal(await cmd(t, 'MAIL FROM:<alice@example.test>'), '530 5.7.0 Authentication required\r\n');
     await cmd(t, 'STARTTLS');
     const s = await upgrade(t);
-    assert.match(await cmd(s, 'EHLO client.test'), /\r\n250-DSN\r\n250-REQUIRETLS\r\n250 AUTH PLAIN LOGIN\r\n$/);
+    assert.match(await cmd(s, 'EHLO client.test'), /\r\n250-DSN\r\n250-REQUIRETLS\r\n250 AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1 PLAIN LOGIN\r\n$/);
     assert.equal(await cmd(s, `AUTH PLAIN ${Buffer.from('\0alice@example.test\0wrong').toString('base64')}`), '535 5.7.8 Authentication credentials invalid\r\n');
     assert.equal(await cmd(s, 'AUTH LOGIN'), '334 VXNlcm5hbWU6\r\n');
     assert.equal(await cmd(s, '*'), '501 5.0.0 Authentication cancelled\r\n');

@@ -3,6 +3,9 @@
 import { codes } from '../protocol/index.js';
 import { decodeLoginStep, decodePlain, LOGIN_PROMPTS, SaslError } from '../../auth/sasl.js';
 import { ImapNo } from '../errors.js';
+import { isScramMechanism } from '../../auth/scram.js';
+import { scramLogin } from '../../auth/scram-login.js';
+import type { AuthResult } from '../../auth/authenticate.js';
 import type { ImapSession } from '../session.js';
 import type { Completion, ImapCommand } from './types.js';
 
@@ -12,7 +15,11 @@ function requirePlaintextAllowed(s: ImapSession): void {
 }
 
 async function check(s: ImapSession, username: string, password: string): Promise<Completion> {
-  const result = await s.services.auth.authenticate({ username, password, remoteAddress: s.info.remoteAddress, protocol: 'imap' });
+  return conclude(s, await s.services.auth.authenticate({ username, password, remoteAddress: s.info.remoteAddress, protocol: 'imap' }));
+}
+
+async function conclude(s: ImapSession, result: AuthResult | null): Promise<Completion> {
+  if (result === null) throw new ImapNo('Authentication cancelled', undefined, 'BAD');
   if (!result.ok) {
     if (result.reason === 'unavailable') throw new ImapNo('Account database temporarily unavailable; try again', 'UNAVAILABLE'); // RFC 5530 3
     if (result.reason === 'throttled') throw new ImapNo('Too many failed logins; try again later', 'UNAVAILABLE');
@@ -53,6 +60,16 @@ export const authenticate = {
     let initial: string | undefined;
     if (args.optionalSp()) initial = args.token('initial response'); // RFC 4959: SASL-IR, "=" is empty
     args.end();
+    if (isScramMechanism(mech) && (!mech.endsWith('-PLUS') || session.tls)) {
+      requirePlaintextAllowed(session); // a SCRAM exchange in the clear allows offline guessing
+      try {
+        const ctx = { remoteAddress: session.info.remoteAddress, protocol: 'imap' as const, binding: session.channelBinding() };
+        return await conclude(session, await scramLogin(session.services.auth, mech, initial, (c) => response(session, c), ctx));
+      } catch (err) {
+        if (err instanceof SaslError) throw new ImapNo(`Invalid SASL response: ${err.message}`, undefined, 'BAD');
+        throw err;
+      }
+    }
     if (mech !== 'PLAIN' && mech !== 'LOGIN') throw new ImapNo(`Unsupported mechanism ${mech.slice(0, 30)}`, 'CANNOT');
     requirePlaintextAllowed(session);
     try {

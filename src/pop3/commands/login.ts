@@ -9,7 +9,10 @@ import { SaslError, decodeLoginStep, decodePlain, LOGIN_PROMPTS } from '../../au
 import { Maildrop } from '../../mail/maildrop.js';
 import { deviceDeleteMode, deviceReadOnly, deviceWindowSince, pop3SettingsFor } from '../../auth/device-limits.js';
 import { pop3Policy } from '../../mail/pop3-policy.js';
-import { SASL_MECHANISMS } from '../capabilities.js';
+import { saslMechanisms } from '../capabilities.js';
+import { isScramMechanism } from '../../auth/scram.js';
+import { scramLogin } from '../../auth/scram-login.js';
+import type { AuthResult } from '../../auth/authenticate.js';
 import { continuation, multiline, ok } from '../protocol/responses.js';
 import type { Pop3Session } from '../session.js';
 import type { CommandEntry } from './types.js';
@@ -18,8 +21,12 @@ const PLAINTEXT_REFUSED = 'plaintext authentication disallowed on non-secure con
 
 /** Checks the password and opens the maildrop; answers either way. */
 async function login(s: Pop3Session, username: string, password: string): Promise<void> {
-  const { auth, store, config, log } = s.services;
-  const result = await auth.authenticate({ username, password, remoteAddress: s.net.remoteAddress, protocol: 'pop3' });
+  return open(s, await s.services.auth.authenticate({ username, password, remoteAddress: s.net.remoteAddress, protocol: 'pop3' }));
+}
+
+/** Answers a login attempt's result; on success locks and opens the maildrop. */
+async function open(s: Pop3Session, result: AuthResult): Promise<void> {
+  const { store, config, log } = s.services;
   if (!result.ok) {
     if (result.reason === 'unavailable') return s.fail('account database temporarily unavailable; try again later', 'SYS/TEMP'); // RFC 3206 4
     if (result.reason === 'throttled') return s.fail('too many failed logins; try again later', 'SYS/TEMP');
@@ -76,12 +83,24 @@ export const auth: CommandEntry = {
   async run(s, cmd) {
     if (cmd.args.length === 0) {
       if (!s.plaintextAllowed()) return s.send(multiline('no mechanisms before STLS', []));
-      return s.send(multiline('SASL mechanisms follow', [...SASL_MECHANISMS])); // pre-RFC 5034 clients list this way
+      return s.send(multiline('SASL mechanisms follow', saslMechanisms(s.tls, true))); // pre-RFC 5034 clients list this way
     }
     if (!s.plaintextAllowed()) return s.fail(PLAINTEXT_REFUSED, 'AUTH');
+    const offered = saslMechanisms(s.tls, true);
     if (cmd.args.length > 2) return s.fail('AUTH takes a mechanism and an optional initial response');
     const mechanism = cmd.args[0].toUpperCase();
     const initial = cmd.args[1];
+    if (isScramMechanism(mechanism) && offered.includes(mechanism)) {
+      try {
+        const ctx = { remoteAddress: s.net.remoteAddress, protocol: 'pop3' as const, binding: s.channelBinding() };
+        const result = await scramLogin(s.services.auth, mechanism, initial, (c) => saslStep(s, c), ctx);
+        if (result === null) return s.fail('authentication cancelled');
+        return await open(s, result);
+      } catch (e) {
+        if (e instanceof SaslError) return s.fail(`authentication failed: ${e.message}`, 'AUTH');
+        throw e;
+      }
+    }
     try {
       if (mechanism === 'PLAIN') {
         const response = initial ?? (await saslStep(s, ''));
@@ -101,7 +120,7 @@ export const auth: CommandEntry = {
       if (e instanceof SaslError) return s.fail(`authentication failed: ${e.message}`, 'AUTH');
       throw e;
     }
-    return s.fail(`unsupported SASL mechanism ${mechanism.slice(0, 20)}; supported: ${SASL_MECHANISMS.join(' ')}`);
+    return s.fail(`unsupported SASL mechanism ${mechanism.slice(0, 20)}; supported: ${offered.join(' ')}`);
   },
 };
 

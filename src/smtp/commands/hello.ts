@@ -1,7 +1,7 @@
 // HELO domain / EHLO domain / LHLO domain   RFC 5321 4.1.1.1, RFC 2033 4.1
 import type { SmtpSession } from '../session.js';
 import { parseHello } from '../protocol/command.js';
-import { plaintextAuthAllowed } from './auth.js';
+import { authMechanisms } from './auth.js';
 
 /** EHLO keywords for this session's state: only what fully works is listed. */
 export function extensions(s: SmtpSession): string[] {
@@ -20,7 +20,8 @@ export function extensions(s: SmtpSession): string[] {
   if (s.opts.mode !== 'lmtp' && !s.secure && s.net.secureContext) list.push('STARTTLS'); // RFC 3207
   // RFC 8689 4.1: REQUIRETLS only on TLS sessions; local delivery keeps it trivially, the queue enforces it onward.
   if (s.opts.mode !== 'lmtp' && s.secure) list.push('REQUIRETLS');
-  if (s.opts.mode === 'submission' && (s.secure || plaintextAuthAllowed(s))) list.push('AUTH PLAIN LOGIN'); // RFC 4954
+  const mechanisms = authMechanisms(s);
+  if (s.opts.mode === 'submission' && mechanisms.length > 0) list.push(`AUTH ${mechanisms.join(' ')}`); // RFC 4954
   return list;
 }
 

@@ -93,14 +93,15 @@ export abstract class CoreStore implements Store {
   deleteDomain(name: string): Promise<void> { return this.write((tx) => users.deleteDomain(tx, name)); }
 
   // Users
-  addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User> {
-    return this.write((tx) => users.addUser(tx, address, passwordHash, boxes));
+  addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[], scramKeys?: string): Promise<User> {
+    return this.write((tx) => users.addUser(tx, address, passwordHash, boxes, scramKeys));
   }
   getUser(address: string): Promise<User | null> { return this.readOne((tx) => users.getUser(tx, address)); }
   getUserById(id: Id): Promise<User | null> { return this.readOne((tx) => users.getUserById(tx, id)); }
   listUsers(domain?: string): Promise<User[]> { return this.read((tx) => users.listUsers(tx, domain)); }
   deleteUser(address: string): Promise<void> { return this.write((tx) => users.deleteUser(tx, address)); }
-  setPassword(userId: Id, hash: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash)); }
+  setPassword(userId: Id, hash: string, scramKeys?: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash, scramKeys)); }
+  setScramKeys(userId: Id, hash: string, scramKeys: string): Promise<boolean> { return this.write((tx) => users.setScramKeys(tx, userId, hash, scramKeys)); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.write((tx) => users.setQuota(tx, userId, limits)); }
   getQuota(userId: Id): Promise<QuotaUsage> { return this.read((tx) => users.getQuota(tx, userId)); }
   checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck> {

@@ -12,6 +12,7 @@ export interface UserRecord {
   address: string;
   domain_id: number;
   password_hash: string;
+  scram_keys: string;
   quota_bytes: number | null;
   quota_messages: number | null;
   used_bytes: number;
@@ -80,6 +81,7 @@ export function toUser(r: UserRecord): User {
     address: r.address,
     domainId: r.domain_id,
     passwordHash: r.password_hash,
+    scramKeys: r.scram_keys ?? '',
     quota: { bytes: r.quota_bytes, messages: r.quota_messages },
     settings: JSON.parse(r.settings) as Record<string, string>,
     createdAt: new Date(r.created_at),

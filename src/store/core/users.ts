@@ -36,16 +36,17 @@ export async function deleteDomain(tx: Tx, name: string): Promise<void> {
 
 // Users
 
-export async function addUser(tx: Tx, address: string, passwordHash: string, mailboxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User> {
+export async function addUser(tx: Tx, address: string, passwordHash: string, mailboxes: { name: string; specialUse: SpecialUse | null }[], scramKeys = ''): Promise<User> {
   const a = parseAddress(address);
   if (typeof passwordHash !== 'string') throw new StoreError('invalid', 'password hash must be a string');
+  if (typeof scramKeys !== 'string') throw new StoreError('invalid', 'SCRAM keys must be a string');
   // FOR SHARE: a concurrent deleteDomain waits for us (and then sees our user).
   const domain = await tx.get<DomainRecord>(`SELECT * FROM domains WHERE name = ?${tx.d.lock('share')}`, [a.domain]);
   if (!domain) throw new StoreError('notfound', `no domain ${a.domain}`);
   const r = await tx.get<UserRecord>(
-    `INSERT INTO users (address, address_key, domain_id, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+    `INSERT INTO users (address, address_key, domain_id, password_hash, scram_keys, created_at) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (address_key) DO NOTHING RETURNING *`,
-    [a.address, a.key, domain.id, passwordHash, Date.now()],
+    [a.address, a.key, domain.id, passwordHash, scramKeys, Date.now()],
   );
   if (!r) throw new StoreError('exists', `user ${a.address} exists`);
   // INBOX always first, even when the caller did not name it.
@@ -94,11 +95,20 @@ export async function deleteUser(tx: Tx, address: string): Promise<void> {
   tx.touch('credentials', u.id, 0);
 }
 
-export async function setPassword(tx: Tx, userId: Id, passwordHash: string): Promise<void> {
+export async function setPassword(tx: Tx, userId: Id, passwordHash: string, scramKeys = ''): Promise<void> {
   if (typeof passwordHash !== 'string') throw new StoreError('invalid', 'password hash must be a string');
+  if (typeof scramKeys !== 'string') throw new StoreError('invalid', 'SCRAM keys must be a string');
   await requireUser(tx, userId);
-  await tx.exec('UPDATE users SET password_hash = ? WHERE id = ?', [passwordHash, userId]);
+  await tx.exec('UPDATE users SET password_hash = ?, scram_keys = ? WHERE id = ?', [passwordHash, scramKeys, userId]);
   tx.touch('credentials', userId, 0); // sessions logged in with the old password end (src/auth/live-logins.ts)
+}
+
+export async function setScramKeys(tx: Tx, userId: Id, passwordHash: string, scramKeys: string): Promise<boolean> {
+  if (typeof passwordHash !== 'string' || typeof scramKeys !== 'string') throw new StoreError('invalid', 'password hash and SCRAM keys must be strings');
+  await requireUser(tx, userId);
+  // Compare-and-set on the hash: keys derived from an old password must never land on a new one.
+  const r = await tx.get<{ id: number }>('UPDATE users SET scram_keys = ? WHERE id = ? AND password_hash = ? RETURNING id', [scramKeys, userId, passwordHash]);
+  return r !== undefined;
 }
 
 function checkLimit(v: number | null, what: string): number | null {

@@ -332,6 +332,12 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },
   {
+    version: 14,
+    description: 'SCRAM verifiers per user (salt, iterations, StoredKey, ServerKey per mechanism)',
+    // As the SQLite migration (src/auth/scram-keys.ts).
+    sql: `ALTER TABLE users ADD COLUMN scram_keys TEXT NOT NULL DEFAULT '';`,
+  },
+  {
     version: 15,
     description: 'Failed logins and the devices and addresses an account logged in from',
     // As the SQLite migration (store/core/login-events.ts).

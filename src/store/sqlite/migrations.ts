@@ -369,6 +369,15 @@ export const migrations: readonly Migration[] = [
     },
   },
   {
+    version: 14,
+    description: 'SCRAM verifiers per user (salt, iterations, StoredKey, ServerKey per mechanism)',
+    up(db) {
+      // src/auth/scram-keys.ts writes and reads the text; '' = none yet (a password set before
+      // this version): SCRAM refuses such a user until a PLAIN/LOGIN login or a new password.
+      db.exec(`ALTER TABLE users ADD COLUMN scram_keys TEXT NOT NULL DEFAULT ''`);
+    },
+  },
+  {
     version: 15,
     description: 'Failed logins and the devices and addresses an account logged in from',
     up(db) {

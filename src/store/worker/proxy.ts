@@ -181,14 +181,15 @@ export class WorkerStore implements Store {
   deleteDomain(name: string): Promise<void> { return this.call('deleteDomain', [name]); }
 
   // Users
-  addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[]): Promise<User> {
-    return this.call('addUser', [address, passwordHash, boxes]);
+  addUser(address: string, passwordHash: string, boxes: { name: string; specialUse: SpecialUse | null }[], scramKeys?: string): Promise<User> {
+    return this.call('addUser', [address, passwordHash, boxes, scramKeys]);
   }
   getUser(address: string): Promise<User | null> { return this.call('getUser', [address]); }
   getUserById(id: Id): Promise<User | null> { return this.call('getUserById', [id]); }
   listUsers(domain?: string): Promise<User[]> { return this.call('listUsers', [domain]); }
   deleteUser(address: string): Promise<void> { return this.call('deleteUser', [address]); }
-  setPassword(userId: Id, hash: string): Promise<void> { return this.call('setPassword', [userId, hash]); }
+  setPassword(userId: Id, hash: string, scramKeys?: string): Promise<void> { return this.call('setPassword', [userId, hash, scramKeys]); }
+  setScramKeys(userId: Id, hash: string, scramKeys: string): Promise<boolean> { return this.call('setScramKeys', [userId, hash, scramKeys]); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.call('setQuota', [userId, limits]); }
   getQuota(userId: Id): Promise<QuotaUsage> { return this.call('getQuota', [userId]); }
   checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck> { return this.call('checkQuota', [userId, fix]); }

@@ -15,7 +15,7 @@ export type ForwardedMethod = Exclude<{ [K in keyof Store]: Store[K] extends (..
 export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'migrate', 'schemaVersion', 'close',
   'addDomain', 'getDomain', 'listDomains', 'deleteDomain',
-  'addUser', 'getUser', 'getUserById', 'listUsers', 'deleteUser', 'setPassword', 'setQuota', 'getQuota', 'checkQuota', 'usage', 'claimQuotaWarning', 'setUserSetting',
+  'addUser', 'getUser', 'getUserById', 'listUsers', 'deleteUser', 'setPassword', 'setScramKeys', 'setQuota', 'getQuota', 'checkQuota', 'usage', 'claimQuotaWarning', 'setUserSetting',
   'addAlias', 'deleteAlias', 'listAliases', 'aliasTargets',
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
   'appendMessage', 'appendMessages', 'replaceMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
