@@ -158,6 +158,24 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
       .catch(() => {});
   }
 
+  /**
+   * The throttle's verdict for this attempt (waited out here), then the account, null when
+   * there is none. A store outage must not read as a wrong password (clients would drop the
+   * saved one) nor count towards the throttle; any other lookup failure (a malformed name)
+   * is "no such user".
+   */
+  async function admitted(account: string, remoteAddress: string): Promise<{ ok: true; user: User | null } | { ok: false; reason: 'throttled' | 'unavailable' }> {
+    const verdict = await throttle.before(remoteAddress, account);
+    if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+    if (verdict.blocked) return { ok: false, reason: 'throttled' };
+    try {
+      return { ok: true, user: account.includes('@') && account.length <= 320 ? await store.getUser(account) : null };
+    } catch (err) {
+      if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
+      return { ok: true, user: null };
+    }
+  }
+
   async function verify(user: User, password: string): Promise<boolean> {
     if (cache?.has(user.id, password, user.passwordHash)) return true;
     const good = await verifyPassword(password, user.passwordHash, scrypt);
@@ -168,18 +186,9 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
   return {
     async authenticate({ username, password, remoteAddress, protocol }): Promise<AuthResult> {
       const account = username.trim();
-      const verdict = await throttle.before(remoteAddress, account);
-      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-      if (verdict.blocked) return { ok: false, reason: 'throttled' };
-      let user: User | null = null;
-      try {
-        user = account.includes('@') && account.length <= 320 ? await store.getUser(account) : null;
-      } catch (err) {
-        // An outage must not read as a wrong password (clients would drop the saved one)
-        // nor count towards the brute-force throttle.
-        if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
-        user = null; // any other lookup failure (e.g. a malformed name) is "no such user", as before
-      }
+      const found = await admitted(account, remoteAddress);
+      if (!found.ok) return found;
+      const user = found.user;
       let device: Device | null = null;
       try {
         device = user ? await findDevice(user, password) : null;
@@ -225,16 +234,9 @@ export function createAuthenticator(store: Store, throttle: AuthThrottle, option
     },
     async scramStart({ username, hash, remoteAddress, protocol }): Promise<ScramStart> {
       const account = username.trim();
-      const verdict = await throttle.before(remoteAddress, account);
-      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
-      if (verdict.blocked) return { ok: false, reason: 'throttled' };
-      let user: User | null = null;
-      try {
-        user = account.includes('@') && account.length <= 320 ? await store.getUser(account) : null;
-      } catch (err) {
-        if (isStoreError(err, 'unavailable')) return { ok: false, reason: 'unavailable' };
-        user = null;
-      }
+      const found = await admitted(account, remoteAddress);
+      if (!found.ok) return found;
+      const user = found.user;
       // Device passwords have no SCRAM keys: the salt is sent before we could know which password the client holds.
       const real = user ? parseScramKeys(user.scramKeys)[hash] : undefined;
       return {
