@@ -54,6 +54,7 @@ const AFTER_AUTH = [
   'LIST-METADATA', // RFC 9590: LIST ... RETURN (METADATA (entries [MAXSIZE n]))
   'UNAUTHENTICATE', // RFC 8437: back to not authenticated; mailbox closed, login released, ENABLEs reset
   'MULTIAPPEND', // RFC 3502: several messages in one APPEND, stored in one transaction, one APPENDUID
+  'CATENATE', // RFC 4469: APPEND ... CATENATE (TEXT literal / URL imap-url), URLs to the user's own messages and sections, [BADURL], [TOOBIG]
   'REPLACE', // RFC 8508: REPLACE / UID REPLACE, append + expunge in one store transaction (device delete modes respected)
   'QUOTA', // RFC 9208: GETQUOTA, GETQUOTAROOT (one root "" per user), SETQUOTA for the quota admin, [OVERQUOTA]
   'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
