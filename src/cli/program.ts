@@ -19,6 +19,7 @@ import { registerDkimCommands } from './dkim.js';
 import { registerStoreCommands } from './store-copy.js';
 import { registerDeletedCommands } from './deleted.js';
 import { registerArchiveCommands } from './archive.js';
+import { registerImportImapCommand } from './import-imap.js';
 
 /** Adds one command (with its subcommands) to the program. */
 export type CommandRegistration = (program: Command) => void;
@@ -34,6 +35,7 @@ const commands: CommandRegistration[] = [
   registerMailboxCommands,
   registerDeletedCommands,
   registerArchiveCommands,
+  registerImportImapCommand,
   registerDeliverCommand,
   registerQueueCommands,
   registerDkimCommands,
