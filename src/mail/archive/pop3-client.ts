@@ -15,7 +15,7 @@ export class Pop3Error extends Error {
 }
 
 /** Reads CRLF lines and dot-terminated blocks off a socket. */
-class LineReader {
+export class LineReader {
   private buf = Buffer.alloc(0);
   private waiting: (() => void) | undefined;
   private failure: Error | undefined;
