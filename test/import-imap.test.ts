@@ -4,12 +4,13 @@
 // run resumed without duplicates; and python's poplib UIDL equal on both servers afterwards.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImapFlow } from 'imapflow';
-import { runCli, startServer, type RunningTestServer } from './harness/server.js';
+import { childEnv, runCli, startServer, type RunningTestServer } from './harness/server.js';
 import { startDovecot, type RunningDovecot } from './harness/dovecot.js';
+import { mainJs } from './harness/repo-root.js';
 
 const T = { timeout: 180_000 };
 const OLD_USER = 'old@example.test';
@@ -103,11 +104,25 @@ async function cli(args: string[]): Promise<{ code: number | null; stdout: strin
   return runCli(args, { dataDir: server!.dataDir, timeoutMs: 120_000 });
 }
 
-function importArgs(extra: string[] = []): string[] {
+function importArgs(extra: string[] = [], user = NEW_USER): string[] {
   return [
     'import-imap', '--from', `imaps://${OLD_USER}@127.0.0.1:${dovecot!.ports.imaps}`, '--insecure',
-    '--password-file', passwordFile, '--user', NEW_USER, ...extra,
+    '--password-file', passwordFile, '--user', user, ...extra,
   ];
+}
+
+/** Runs the import and SIGKILLs it as soon as it reports the first finished mailbox; resolves with its stderr. */
+function importKilledAfterFirstMailbox(user: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [mainJs, ...importArgs([], user)], { env: childEnv(server!.dataDir), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (/^INBOX: /m.test(stderr)) child.kill('SIGKILL');
+    });
+    child.once('error', reject);
+    child.once('close', () => resolve(stderr));
+  });
 }
 
 before(async () => {
@@ -175,6 +190,19 @@ describe('import-imap from Dovecot', () => {
     assert.match(third.stdout, /imported 0 messages from 7 mailboxes, 9 were already here/);
     assert.match(third.stdout, /POP3: 0 UIDLs taken over, 6 already/);
     assert.deepEqual(await python(SNAPSHOT, [String(s.ports.imap!), NEW_USER, NEW_PASS, BOXES.join(',')]), old);
+  });
+
+  test('killed with SIGKILL in the middle, run again: identical, nothing twice', T, async (t) => {
+    if (skip) return t.skip(skip);
+    const user = 'killed@example.test';
+    const add = await cli(['user', 'add', user, '--password', NEW_PASS]);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(await importKilledAfterFirstMailbox(user), /^INBOX: 6 copied/m);
+    const again = await cli(importArgs([], user));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /, \d+ were already here/);
+    const old = await python(SNAPSHOT, [String(dovecot!.ports.imap), OLD_USER, OLD_PASS, BOXES.join(',')]);
+    assert.deepEqual(await python(SNAPSHOT, [String(server!.ports.imap!), user, NEW_PASS, BOXES.join(',')]), old);
   });
 
   test('bad input: a wrong password, a certificate that does not verify, a URL with a password', T, async (t) => {
