@@ -73,7 +73,15 @@ export async function connectImap(account: RemoteAccount): Promise<ImapFlow> {
     disableAutoIdle: true,
   });
   client.on('error', () => {}); // socket errors also reject the pending command, which reports them
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (err) {
+    client.close(); // a refused login leaves the connection open (the server allows a retry), and with it the process
+    const e = err as { authenticationFailed?: boolean; responseText?: string; message?: string };
+    // imapflow says only "Command failed"; the server's own words say why.
+    if (e.authenticationFailed) throw new Error(`the old server refused the login of ${account.user}: ${e.responseText ?? e.message ?? ''}`);
+    throw err;
+  }
   return client;
 }
 
