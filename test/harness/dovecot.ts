@@ -142,7 +142,17 @@ export async function startDovecot(users: Record<string, string>): Promise<Runni
     fs.closeSync(fd);
   }
   const pidFile = path.join(dir, 'run/master.pid');
+  // Even if the test process ends without its after() hook, the master does not outlive it.
+  const killOnExit = () => {
+    try {
+      process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGTERM');
+    } catch {
+      /* gone already */
+    }
+  };
+  process.once('exit', killOnExit);
   const stop = async () => {
+    process.off('exit', killOnExit);
     const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : 0;
     if (pid > 0) {
       try {
