@@ -84,11 +84,17 @@ export class Pop3Client {
   static async connect(account: RemoteAccount): Promise<Pop3Client> {
     const tlsOptions = { rejectUnauthorized: !account.insecure, servername: net.isIP(account.host) ? undefined : account.host };
     const socket = account.tls ? tls.connect({ host: account.host, port: account.port, ...tlsOptions }) : net.connect({ host: account.host, port: account.port });
+    socket.setTimeout(60_000, () => socket.destroy(new Pop3Error('the POP3 server did not answer for 60 s')));
     const client = new Pop3Client(socket, new LineReader(socket));
-    await client.status();
-    if (!account.tls) await client.startTlsIfOffered(tlsOptions);
-    await client.command(`USER ${account.user}`);
-    await client.command(`PASS ${account.password}`);
+    try {
+      await client.status();
+      if (!account.tls) await client.startTlsIfOffered(tlsOptions);
+      await client.command(`USER ${account.user}`);
+      await client.command(`PASS ${account.password}`);
+    } catch (err) {
+      client.socket.destroy(); // an open connection would keep the process alive
+      throw err;
+    }
     return client;
   }
 
@@ -101,6 +107,7 @@ export class Pop3Client {
     const plain = this.reader.detach();
     const secure = tls.connect({ socket: plain, ...options });
     await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+    secure.setTimeout(60_000, () => secure.destroy(new Pop3Error('the POP3 server did not answer for 60 s')));
     this.socket = secure;
     this.reader = new LineReader(secure);
   }
