@@ -67,6 +67,10 @@ export const COMMAND_GROUPS: CommandGroup[] = [
   { commands: [{ name: 'encryption', summary: "encrypt new mail at rest to an account's OpenPGP public key" }], load: async () => [(await import('./encryption.js')).registerEncryptionCommands] },
   { commands: [{ name: 'vacation', summary: 'automatic "away" replies (RFC 3834), per user' }], load: async () => [(await import('./vacation.js')).registerVacationCommands] },
   {
+    commands: [{ name: 'import-imap', usage: '[options]', summary: "copy a user's mail from another IMAP server (flags, keywords, dates, byte for byte); run again to resume" }],
+    load: async () => [(await import('./import-imap.js')).registerImportImapCommand],
+  },
+  {
     commands: [{ name: 'deliver', usage: '[options] [file]', summary: 'deliver a message (from FILE, or stdin when FILE is - or missing) to each recipient: local INBOXes, remote alias targets through the queue' }],
     load: async () => [(await import('./deliver.js')).registerDeliverCommand],
   },
