@@ -80,6 +80,16 @@ describe('IMAP RETURN (PARTIAL) (raw transcripts)', () => {
     assert.equal(esearchItems(await c.ok('UID SEARCH RETURN (PARTIAL 1:1) ALL')), 'UID PARTIAL (1:1 2)');
   });
 
+  test('FETCH and UID FETCH with the PARTIAL modifier (RFC 9394 3.2)', async () => {
+    const uids = (text: string) => [...text.matchAll(/^\* (\d+) FETCH \(UID (\d+)\)\r\n/gm)].map((m) => `${m[1]}/${m[2]}`);
+    assert.deepEqual(uids(await c.ok('UID FETCH 1:* (UID) (PARTIAL -1:-2)')), ['5/6', '6/7']);
+    assert.deepEqual(uids(await c.ok('UID FETCH 3:* (UID) (PARTIAL 1:2)')), ['2/3', '3/4']);
+    assert.deepEqual(uids(await c.ok('FETCH 2:5 (UID) (PARTIAL 2:3)')), ['3/4', '4/5']);
+    assert.deepEqual(uids(await c.ok('UID FETCH 1:* (UID) (PARTIAL 10:20)')), []);
+    const r = await c.cmd('UID FETCH 1:* (UID) (PARTIAL 0:2)');
+    assert.equal(r.status, 'BAD', r.text);
+  });
+
   test('python imaplib pages through UID SEARCH RETURN (PARTIAL)', () => {
     const script = [
       'import imaplib, sys',
