@@ -34,6 +34,10 @@ describe('IMAP RETURN (PARTIAL) (raw transcripts)', () => {
     await server?.stop();
   });
 
+  test('PARTIAL is advertised after login', async () => {
+    assert.match(await c.ok('CAPABILITY'), /^\* CAPABILITY .* PARTIAL[ \r]/m);
+  });
+
   test('windows from the start and from the end, by UID and by sequence number', async () => {
     const cases: [string, string][] = [
       ['UID SEARCH RETURN (PARTIAL 1:3) ALL', 'UID PARTIAL (1:3 2:4)'],
