@@ -3,7 +3,7 @@
 // Messages are read in batches; each response is written as it is built and the socket's
 // backpressure is awaited between messages, so 10,000 BODY[] stream with bounded memory.
 import type { MessageRow, Store } from '../../store/types.js';
-import { fetchSetsSeen, parseFetch, seqSetHas, seqSetMaxNumber, type FetchCommand, type FetchItem } from '../protocol/index.js';
+import { fetchSetsSeen, parseFetch, partialSlice, seqSetHas, seqSetMaxNumber, type FetchCommand, type FetchItem } from '../protocol/index.js';
 import { formatEnvelope } from '../protocol/envelope.js';
 import { formatBodyStructure } from '../protocol/body-structure.js';
 import { ImapNo } from '../errors.js';
@@ -90,7 +90,9 @@ export const fetch = {
     if (cmd.vanished && !s.qresync) throw args.error('VANISHED needs ENABLE QRESYNC'); // RFC 7162 3.2.6 MUST
     if (cmd.changedSince !== undefined || cmd.items.some((i) => i.type === 'simple' && i.attr === 'MODSEQ')) s.condstore = true; // RFC 7162 3.1
     const view = s.view();
-    const msgs = cmd.changedSince === undefined ? view.resolve(cmd.set, uid) : await changedMessages(s, view, cmd, uid);
+    const all = cmd.changedSince === undefined ? view.resolve(cmd.set, uid) : await changedMessages(s, view, cmd, uid);
+    // RFC 9394 3.2: positions count over the set's messages in ascending order
+    const msgs = cmd.partial ? partialSlice([...all].sort((a, b) => a.uid - b.uid), cmd.partial) : all;
     // FLAGS/UID only: from the view. CHANGEDSINCE always asks for MODSEQ (fetch-parser), which the view does not hold.
     if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only

@@ -1,6 +1,6 @@
 // SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES),
 // RFC7162 3.1.5 (MODSEQ)
-import { esearch, parseSearch, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
+import { esearch, formatSeqSet, parseSearch, partialSlice, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
 import type { Store } from '../../store/types.js';
@@ -31,7 +31,9 @@ export const search = {
       s.send(`* SEARCH${numbers.map((n) => ` ${n}`).join('')}${mod === undefined ? '' : ` (MODSEQ ${mod})`}\r\n`);
       return;
     }
-    if (opts.includes('SAVE')) view.saved = saveResult(opts, hits.map((h) => h.uid)) as typeof view.saved; // RFC 5182 2.1
+    const window = cmd.partial ? partialSlice(hits, cmd.partial) : null; // RFC 9394 3.1: positions in the ascending result
+    // RFC 5182 2.1; RFC 9394 3.1: with PARTIAL the messages returned are what is saved
+    if (opts.includes('SAVE')) view.saved = (window ? window.map((h) => h.uid) : saveResult(opts, hits.map((h) => h.uid))) as typeof view.saved;
     if (opts.includes('UPDATE')) registerContext(s, view, { tag, uid, query: cmd.query, sort: null, uids: hits.map((h) => h.uid) }); // RFC 5267 4
     const shown: SearchReturnOption[] = opts.filter((o) => o !== 'SAVE' && o !== 'UPDATE');
     if (shown.length === 0 && cmd.returnOptions) return; // SAVE alone: no ESEARCH response
@@ -44,8 +46,9 @@ export const search = {
         max: has('MAX') && numbers.length ? Math.max(...numbers) : undefined,
         count: has('COUNT') ? numbers.length : undefined,
         all: has('ALL') ? numbers : undefined,
-        // MIN/MAX alone return one or two messages: the MODSEQ is theirs (RFC 7162 3.1.5)
-        modseq: highest(has('ALL') || has('COUNT') ? hits : [hits[0], hits[hits.length - 1]].filter((h, i) => h && (i === 0 ? has('MIN') : has('MAX')))),
+        partial: window && cmd.partial ? { range: cmd.partial.text, set: window.length ? formatSeqSet(window.map((h) => (uid ? h.uid : h.seq))) : 'NIL' } : undefined,
+        // MIN/MAX (and a PARTIAL window) return only some messages: the MODSEQ is theirs (RFC 7162 3.1.5)
+        modseq: highest(has('ALL') || has('COUNT') ? hits : [...(window ?? []), ...[hits[0], hits[hits.length - 1]].filter((h, i) => h && (i === 0 ? has('MIN') : has('MAX')))]),
       }),
     );
   },

@@ -1,5 +1,5 @@
 // SORT / UID SORT   RFC 5256 3, RFC 5957 (SORT=DISPLAY), RFC 5267 3 (ESORT)
-import { parseSort, untagged, formatString, type SearchKey, type SortCriterion } from '../protocol/index.js';
+import { parseSort, partialSlice, untagged, formatString, type SearchKey, type SortCriterion } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import { sortMessages, type SortFacts } from '../sort/sort-order.js';
 import type { MailboxView } from '../selected.js';
@@ -58,6 +58,11 @@ export const sort = {
     if (opts.includes('MAX') && numbers.length) out += ` MAX ${numbers[numbers.length - 1]}`;
     if (opts.includes('COUNT')) out += ` COUNT ${numbers.length}`;
     if (opts.includes('ALL') && numbers.length) out += ` ALL ${orderedSet(numbers)}`;
+    if (cmd.partial) {
+      // RFC 9394 3.1: positions count in sort order, and the window keeps that order
+      const window = partialSlice(numbers, cmd.partial);
+      out += ` PARTIAL (${cmd.partial.text} ${window.length ? orderedSet(window) : 'NIL'})`;
+    }
     s.send(untagged(out));
   },
 } as const satisfies ImapCommand;

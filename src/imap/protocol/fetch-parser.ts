@@ -5,6 +5,7 @@
  * Extensions: BINARY (RFC 3516), CONDSTORE/QRESYNC modifiers (RFC 7162 3.1.4, 3.2.6),
  * OBJECTID (RFC 8474 5), SAVEDATE (RFC 8514), PREVIEW (RFC 8970).
  */
+import { partialRange, type PartialRange } from './partial-range.js';
 import type { ArgReader } from './arg-reader.js';
 import { formatString } from './imap-string.js';
 import type { SeqSet } from './seq-set.js';
@@ -59,6 +60,8 @@ export interface FetchCommand {
   changedSince?: number;
   /** VANISHED modifier (RFC 7162 3.2.6): only with UID FETCH and CHANGEDSINCE. */
   vanished: boolean;
+  /** PARTIAL modifier (RFC 9394 3.2): only this window of the set's messages, by position. */
+  partial?: PartialRange;
 }
 
 const SIMPLE = new Set<string>(['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'UID', 'MODSEQ', 'EMAILID', 'THREADID', 'SAVEDATE', 'RFC822', 'RFC822.HEADER', 'RFC822.TEXT']);
@@ -109,6 +112,9 @@ function fetchModifier(r: ArgReader, cmd: FetchCommand): void {
     cmd.changedSince = r.number64('mod-sequence value');
   } else if (m === 'VANISHED') {
     cmd.vanished = true;
+  } else if (m === 'PARTIAL' && !cmd.partial) {
+    r.sp('after PARTIAL');
+    cmd.partial = partialRange(r);
   } else {
     throw r.error(`Unknown fetch modifier ${m.slice(0, 40)}`);
   }

@@ -35,4 +35,5 @@ export * from './create-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';
 export * from './sort-parser.js';
+export * from './partial-range.js';
 export * from './quota.js';

@@ -103,6 +103,8 @@ export interface EsearchResult {
   max?: number;
   count?: number;
   all?: readonly number[];
+  /** RFC 9394 3.1: the range as asked and the set it selects, already formatted (NIL when empty). */
+  partial?: { range: string; set: string };
   modseq?: number;
 }
 
@@ -114,6 +116,7 @@ export function esearch(r: EsearchResult): string {
   if (r.max !== undefined) out += ` MAX ${r.max}`;
   if (r.count !== undefined) out += ` COUNT ${r.count}`;
   if (r.all !== undefined && r.all.length > 0) out += ` ALL ${formatSeqSet(r.all)}`;
+  if (r.partial !== undefined) out += ` PARTIAL (${r.partial.range} ${r.partial.set})`;
   if (r.modseq !== undefined) out += ` MODSEQ ${r.modseq}`;
   return untagged(out);
 }

@@ -69,6 +69,8 @@ const rows: [string, SearchCommand][] = [
   ['CHARSET "us-ascii" ALL', q({ type: 'all' }, { charset: 'US-ASCII' })],
   ['RETURN (MIN MAX) UNSEEN', q(flag('\\Seen', false), { returnOptions: ['MIN', 'MAX'] })],
   ['RETURN () ALL', q({ type: 'all' }, { returnOptions: ['ALL'] })],
+  ['RETURN (PARTIAL 1:100) ALL', q({ type: 'all' }, { returnOptions: ['PARTIAL'], partial: { text: '1:100', fromEnd: false, low: 1, high: 100 } })],
+  ['RETURN (min partial -1:-100 count save) SEEN', q(flag('\\Seen', true), { returnOptions: ['MIN', 'PARTIAL', 'COUNT', 'SAVE'], partial: { text: '-1:-100', fromEnd: true, low: 1, high: 100 } })],
   ['RETURN (count save all) CHARSET UTF-8 1:5', q(seq(1, 5), { returnOptions: ['COUNT', 'SAVE', 'ALL'], charset: 'UTF-8' })],
 ];
 
@@ -88,6 +90,11 @@ const bad: [string, string][] = [
   ['KEYWORD \\Seen', 'Expected keyword near "\\Seen"'],
   ['RETURN (FIRST) ALL', 'Unknown RETURN option FIRST'],
   ['RETURN ALL', 'Expected "(" to open RETURN options near "ALL"'],
+  ['RETURN (PARTIAL 1:10 ALL) ALL', 'PARTIAL and ALL cannot be combined'],
+  ['RETURN (PARTIAL 1:10 UPDATE) ALL', 'PARTIAL cannot be combined with UPDATE'],
+  ['RETURN (PARTIAL 1:10 PARTIAL 2:3) ALL', 'PARTIAL given twice'],
+  ['RETURN (PARTIAL 1:-10) ALL', 'Bad PARTIAL range 1:-10: expected n:m or -n:-m'],
+  ['RETURN (PARTIAL) ALL', 'Expected SP after PARTIAL'],
   ['MODSEQ "/flags/x" bogus 5', 'Invalid MODSEQ entry type bogus'],
   ['MODSEQ "/other/x" all 5', 'Invalid MODSEQ entry name "/other/x"'],
   ['EMAILID a.b', 'Invalid object id "a.b"'],
@@ -123,7 +130,7 @@ test('search parser: unknown charset is NO [BADCHARSET] (RFC 9051 6.4.4)', () =>
   assert.throws(() => parseSearch(argsOf('RETURN (MIN) ALL'), { esearch: false }), /RETURN is not supported/);
 });
 
-const words = ['ALL', 'OR', 'NOT', '(', ')', ' ', 'SEEN', 'FROM', '"x"', '1:*', '$', 'UID', 'HEADER', 'BEFORE', '1-Jan-2000', 'MODSEQ', '5', 'CHARSET', 'UTF-8', 'RETURN', '{1+}\r\na', 'KEYWORD', 'x'];
+const words = ['PARTIAL', '1:100', '-1:-5', '-3:2', 'ALL', 'OR', 'NOT', '(', ')', ' ', 'SEEN', 'FROM', '"x"', '1:*', '$', 'UID', 'HEADER', 'BEFORE', '1-Jan-2000', 'MODSEQ', '5', 'CHARSET', 'UTF-8', 'RETURN', '{1+}\r\na', 'KEYWORD', 'x'];
 
 test('fuzz: search parser throws only ImapParseError', () => {
   assertParsesOrRejects((r) => parseSearch(r), words);

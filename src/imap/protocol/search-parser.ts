@@ -10,6 +10,7 @@
  */
 import type { ArgReader, CalendarDate } from './arg-reader.js';
 import type { SeqSet } from './seq-set.js';
+import { partialRange, type PartialRange } from './partial-range.js';
 
 /** A search key; `and` holds a parenthesised list or the top-level list. */
 export type SearchKey =
@@ -37,7 +38,7 @@ export type SearchKey =
   | { type: 'age'; cmp: 'older' | 'younger'; seconds: number };
 
 /** ESEARCH result options (RFC 4731 3.1, RFC 5182 2.2). */
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE';
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE' | 'PARTIAL';
 
 /** A parsed SEARCH command. */
 export interface SearchCommand {
@@ -45,12 +46,14 @@ export interface SearchCommand {
   charset: string | undefined;
   /** RETURN options; undefined means a plain SEARCH response, `RETURN ()` means [ALL] (RFC 4731 3.1). */
   returnOptions: SearchReturnOption[] | undefined;
+  /** The window of RETURN (PARTIAL range), RFC 9394 3.1; set exactly when returnOptions holds PARTIAL. */
+  partial?: PartialRange;
   query: SearchKey;
 }
 
 /** Charsets the search parser accepts; anything else is NO [BADCHARSET (...)]. */
 export const SEARCH_CHARSETS = ['UTF-8', 'US-ASCII'] as const;
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE', 'PARTIAL']);
 const MAX_DEPTH = 64;
 
 const FLAG_KEYS: Record<string, [string, boolean]> = {
@@ -86,15 +89,10 @@ const DATE_KEY: Record<string, { field: 'internal' | 'sent' | 'saved'; cmp: 'bef
  * `esearch` false refuses RETURN (when ESEARCH is not advertised).
  */
 export function parseSearch(r: ArgReader, opts: { esearch?: boolean } = {}): SearchCommand {
-  let returnOptions: SearchReturnOption[] | undefined;
+  let returned: ReturnOptions | undefined;
   if (r.peekAtom() === 'RETURN') {
     if (opts.esearch === false) throw r.error('RETURN is not supported');
-    r.atom();
-    r.sp('after RETURN');
-    returnOptions = r.list((x) => returnOption(x), { allowEmpty: true, what: 'RETURN options' });
-    if (returnOptions.length === 0) returnOptions = ['ALL']; // RFC 4731 3.1: RETURN () is RETURN (ALL)
-    if (returnOptions.length === 1 && returnOptions[0] === 'UPDATE') returnOptions.push('ALL'); // RFC 5267 4: the updates start from the full result
-    r.sp('after RETURN options');
+    returned = parseReturnOptions(r, RETURN_OPTIONS, 'RETURN option');
   }
   let charset: string | undefined;
   if (r.peekAtom() === 'CHARSET') {
@@ -103,7 +101,45 @@ export function parseSearch(r: ArgReader, opts: { esearch?: boolean } = {}): Sea
     charset = searchCharset(r);
     r.sp('after charset');
   }
-  return { charset, returnOptions, query: searchQuery(r) };
+  const query = searchQuery(r);
+  return returned?.partial ? { charset, returnOptions: returned.options, partial: returned.partial, query } : { charset, returnOptions: returned?.options, query };
+}
+
+/** RETURN options with the PARTIAL window when one was asked for. */
+export interface ReturnOptions {
+  options: SearchReturnOption[];
+  partial?: PartialRange;
+}
+
+/**
+ * Reads `RETURN (opts) SP` (RFC 4731 3.1, RFC 5267 3 and 4, RFC 9394 3.1) for SEARCH and SORT,
+ * each passing the options it knows; `what` names an unknown one in the BAD text.
+ */
+export function parseReturnOptions(r: ArgReader, known: ReadonlySet<string>, what: string): ReturnOptions {
+  r.atom();
+  r.sp('after RETURN');
+  let partial: PartialRange | undefined;
+  let options = r.list(
+    (x) => {
+      const o = x.atom(what).toUpperCase();
+      if (!known.has(o)) throw x.error(`Unknown ${what} ${o}`);
+      if (o === 'PARTIAL') {
+        if (partial) throw x.error('PARTIAL given twice');
+        x.sp('after PARTIAL');
+        partial = partialRange(x);
+      }
+      return o as SearchReturnOption;
+    },
+    { allowEmpty: true, what: 'RETURN options' },
+  );
+  if (options.length === 0) options = ['ALL']; // RFC 4731 3.1: RETURN () is RETURN (ALL)
+  if (options.length === 1 && options[0] === 'UPDATE') options.push('ALL'); // RFC 5267 4: the updates start from the full result
+  // RFC 9394 3.1: ALL and PARTIAL answer the same question two ways; one command asks one of them
+  if (partial && options.includes('ALL')) throw r.error('PARTIAL and ALL cannot be combined');
+  // Updates to a window would need positions re-counted on every change; RFC 9394 does not require it
+  if (partial && options.includes('UPDATE')) throw r.error('PARTIAL cannot be combined with UPDATE');
+  r.sp('after RETURN options');
+  return partial ? { options, partial } : { options };
 }
 
 /** A charset SEARCH, SORT and THREAD accept; any other is a tagged NO with BADCHARSET (RFC 9051 6.4.4, RFC 5256 3). */
@@ -121,12 +157,6 @@ export function searchQuery(r: ArgReader): SearchKey {
   while (r.optionalSp()) keys.push(searchKey(r, 0));
   r.end();
   return keys.length === 1 ? keys[0] : { type: 'and', keys };
-}
-
-function returnOption(r: ArgReader): SearchReturnOption {
-  const o = r.atom('RETURN option').toUpperCase();
-  if (!RETURN_OPTIONS.has(o)) throw r.error(`Unknown RETURN option ${o}`);
-  return o as SearchReturnOption;
 }
 
 /** Reads one search-key (RFC 9051 9), recursing for NOT, OR and parentheses up to a fixed depth. */

@@ -17,6 +17,7 @@ const rows: [string, Partial<SortCommand>][] = [
   }],
   ['RETURN (MIN MAX) (SIZE) UTF-8 ALL', { returnOptions: ['MIN', 'MAX'], criteria: [{ key: 'SIZE', reverse: false }] }],
   ['RETURN () (SIZE) UTF-8 ALL', { returnOptions: ['ALL'] }],
+  ['RETURN (COUNT PARTIAL -1:-10) (DATE) UTF-8 ALL', { returnOptions: ['COUNT', 'PARTIAL'], partial: { text: '-1:-10', fromEnd: true, low: 1, high: 10 } }],
 ];
 
 test('parseSort reads criteria, REVERSE, charset and RETURN', () => {
@@ -38,6 +39,8 @@ test('parseSort refuses malformed commands with a parse error naming the problem
   assert.match(badText(() => parseSort(argsOf('DATE UTF-8 ALL'))), /\(/);
   assert.match(badText(() => parseSort(argsOf('(DATE) UTF-8'))), /./);
   assert.match(badText(() => parseSort(argsOf('RETURN (SAVE) (DATE) UTF-8 ALL'))), /Unknown SORT RETURN option SAVE/);
+  assert.match(badText(() => parseSort(argsOf('RETURN (ALL PARTIAL 1:5) (DATE) UTF-8 ALL'))), /PARTIAL and ALL cannot be combined/);
+  assert.match(badText(() => parseSort(argsOf('RETURN (PARTIAL 0:5) (DATE) UTF-8 ALL'))), /Bad PARTIAL range/);
   try {
     parseSort(argsOf('(DATE) KOI8-R ALL'));
     assert.fail('KOI8-R accepted');
@@ -49,7 +52,7 @@ test('parseSort refuses malformed commands with a parse error naming the problem
 });
 
 test('parseSort: any input either parses or throws ImapParseError (property)', () => {
-  const words = ['(', ')', ' ', 'REVERSE', 'DATE', 'SUBJECT', 'DISPLAYTO', 'RETURN', 'MIN', 'ALL', 'UTF-8', 'US-ASCII', 'FROM', '"x"', '{1+}\r\na', '1:*', 'NOT', 'OR', '$', '\\'];
+  const words = ['(', ')', ' ', 'REVERSE', 'DATE', 'SUBJECT', 'DISPLAYTO', 'RETURN', 'MIN', 'ALL', 'PARTIAL', '1:5', '-2:-1', 'UTF-8', 'US-ASCII', 'FROM', '"x"', '{1+}\r\na', '1:*', 'NOT', 'OR', '$', '\\'];
   assertParsesOrRejects((r) => parseSort(r), words, { maxWords: 20, stringRuns: 1000 });
 });
 

@@ -1,6 +1,7 @@
 // SORT [RETURN (opts)] (criteria) charset keys   RFC 5256 3, RFC 5957 (DISPLAYFROM/DISPLAYTO), RFC 5267 3 (ESORT)
 import type { ArgReader } from './arg-reader.js';
-import { searchCharset, searchQuery, type SearchKey, type SearchReturnOption } from './search-parser.js';
+import { parseReturnOptions, searchCharset, searchQuery, type SearchKey, type SearchReturnOption } from './search-parser.js';
+import type { PartialRange } from './partial-range.js';
 
 export const SORT_KEYS = ['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -15,35 +16,24 @@ export interface SortCommand {
   charset: string;
   /** RFC 5267 3: ESORT's RETURN options (SAVE is not among them for SORT here). */
   returnOptions?: SearchReturnOption[];
+  /** RFC 9394 3.1: the window of RETURN (PARTIAL range), positions in sort order. */
+  partial?: PartialRange;
   query: SearchKey;
 }
 
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'UPDATE']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'UPDATE', 'PARTIAL']);
 
 export function parseSort(r: ArgReader): SortCommand {
-  let returnOptions: SearchReturnOption[] | undefined;
-  if (r.peekAtom() === 'RETURN') {
-    r.atom();
-    r.sp('after RETURN');
-    returnOptions = r.list(
-      (x) => {
-        const o = x.atom('RETURN option').toUpperCase();
-        if (!RETURN_OPTIONS.has(o)) throw x.error(`Unknown SORT RETURN option ${o}`);
-        return o as SearchReturnOption;
-      },
-      { allowEmpty: true, what: 'RETURN options' },
-    );
-    if (returnOptions.length === 0) returnOptions = ['ALL']; // RFC 5267 3 via RFC 4731 3.1
-    if (returnOptions.length === 1 && returnOptions[0] === 'UPDATE') returnOptions.push('ALL'); // RFC 5267 4: the updates start from the full result
-    r.sp('after RETURN options');
-  }
+  const returned = r.peekAtom() === 'RETURN' ? parseReturnOptions(r, RETURN_OPTIONS, 'SORT RETURN option') : undefined;
   const criteria = r.list((x) => criterion(x), { what: 'sort criteria' });
   if (criteria.some((c) => c === null)) throw r.error('REVERSE must be followed by a sort key');
   r.sp('after sort criteria');
   const charset = searchCharset(r);
   r.sp('after charset');
   const query = searchQuery(r);
-  return { criteria: criteria as SortCriterion[], charset, returnOptions, query };
+  const cmd: SortCommand = { criteria: criteria as SortCriterion[], charset, returnOptions: returned?.options, query };
+  if (returned?.partial) cmd.partial = returned.partial;
+  return cmd;
 }
 
 /** One `[REVERSE SP] key`; the list reader splits on spaces, so REVERSE reads its key itself. */
