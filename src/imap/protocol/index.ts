@@ -36,3 +36,4 @@ export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';
 export * from './sort-parser.js';
 export * from './quota.js';
+export * from './notify-parser.js';
