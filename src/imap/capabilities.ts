@@ -60,6 +60,7 @@ const AFTER_AUTH = [
   'QUOTA', // RFC 9208: GETQUOTA, GETQUOTAROOT (one root "" per user), SETQUOTA for the quota admin, [OVERQUOTA]
   'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
   'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED
+  'NOTIFY', // RFC 5465: SELECTED(-DELAYED), INBOXES, PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (fetch-att), MessageExpunge, FlagChange, MailboxName, SubscriptionChange; others BADEVENT
   'COMPRESS=DEFLATE', // RFC 4978: raw DEFLATE both ways, flushed after every write burst; a second COMPRESS gets NO [COMPRESSIONACTIVE]
 ];
 

@@ -34,6 +34,7 @@ import { CommandReader, ImapParseError, parseCommand, tagged, untaggedStatus, co
 import { capabilities } from './capabilities.js';
 import { failureLine, ImapNo } from './errors.js';
 import type { MailboxView, SyncMode } from './selected.js';
+import type { Notifier } from './notifier.js';
 import type { SessionState } from './state.js';
 import { COMMANDS } from './commands/index.js';
 import { contextUpdateLines } from './commands/search-updates.js';
@@ -146,6 +147,8 @@ export class ImapSession {
   /** A command is running: a revocation's BYE waits for its end (a response is never cut). */
   private running = false;
   private revoked: string | undefined;
+  /** NOTIFY SET in force (RFC 5465): pushes changes between commands and during IDLE. */
+  notifier: Notifier | undefined;
 
   constructor(
     readonly services: Services,
@@ -253,6 +256,7 @@ export class ImapSession {
     this.rev2 = false;
     this.condstore = false;
     this.qresync = false;
+    this.setNotifier(undefined);
     this.conn.setIdleTimeout(this.cfg.preauth_timeout_s * 1000);
   }
 
@@ -276,6 +280,17 @@ export class ImapSession {
     this.info.log.info({ why }, 'login revoked; ending session');
     this.revoked = why;
     if (!this.running || this.idling) this.bye(`Logged out: ${why}`);
+  }
+
+  /** Replaces the NOTIFY setting (undefined: NOTIFY NONE). */
+  setNotifier(n: Notifier | undefined): void {
+    this.notifier?.stop();
+    this.notifier = n;
+  }
+
+  /** Unsolicited data may be written now: between commands or during IDLE (RFC 5465 3, RFC 9051 7.5.1). */
+  mayNotify(): boolean {
+    return !this.closed && (!this.running || this.idling);
   }
 
   // ---- output -------------------------------------------------------------
@@ -333,6 +348,7 @@ export class ImapSession {
     this.closed = true;
     this.removeSpools();
     this.unregisterLogin?.();
+    this.setNotifier(undefined);
   }
 
   // ---- input --------------------------------------------------------------
@@ -354,6 +370,7 @@ export class ImapSession {
           this.removeSpools(); // a refused command's literal spool
           continue;
         }
+        if (this.notifier) await this.notifier.settled(); // a notification being written ends before the command starts
         this.running = true;
         try {
           await this.execute(ev.command);
@@ -361,6 +378,7 @@ export class ImapSession {
           this.running = false;
           this.removeSpools();
         }
+        this.notifier?.afterCommand();
         if (this.revoked !== undefined) this.bye(`Logged out: ${this.revoked}`);
         if (this.shuttingDown) this.bye('Server shutting down', 'UNAVAILABLE');
       }

@@ -9,13 +9,16 @@
  * cross-node listener reconnected), every subscriber re-check once". It reaches every
  * subscriber, whatever user it subscribed for.
  *
+ * `subscription` (mailboxId 0) says a user's subscriptions changed (IMAP NOTIFY SubscriptionChange);
+ * rung by the IMAP command in this process only: other nodes learn of it at their next RECHECK.
+ *
  * `credentials` (mailboxId 0) says a user's password, devices, members or login settings
  * changed: open sessions of that user check that their login still holds.
  */
 import { EventEmitter } from 'node:events';
 import type { Id, ModSeq } from './types.js';
 
-export type ChangeKind = 'append' | 'expunge' | 'flags' | 'mailbox-created' | 'mailbox-renamed' | 'mailbox-deleted' | 'credentials' | 'recheck';
+export type ChangeKind = 'append' | 'expunge' | 'flags' | 'mailbox-created' | 'mailbox-renamed' | 'mailbox-deleted' | 'subscription' | 'credentials' | 'recheck';
 
 export interface ChangeEvent {
   kind: ChangeKind;

@@ -15,14 +15,16 @@ export const idle = {
     args.end();
     s.send('+ idling\r\n');
     s.idling = true;
+    s.notifier?.afterCommand(); // what piled up before IDLE goes out now
     let busy: Promise<void> = Promise.resolve();
     let lastModSeq = -1;
     const check = (force: boolean) => {
+      if (s.notifier?.watchesSelected()) return;
       busy = busy.then(() => push(s, force, lastModSeq).then((m) => void (lastModSeq = m))).catch(() => {});
     };
     const view = s.state.kind === 'selected' ? s.state.view : null;
     const unsubscribe = s.services.bus.subscribe(s.user().id, (e) => {
-      if (!view) return;
+      if (!view || s.notifier?.watchesSelected()) return; // NOTIFY SELECTED: the notifier announces (notifier.ts)
       if (e.mailboxId === view.mailboxId) check(true);
       else if (e.kind === 'recheck') check(false); // someone else committed something: announce only if our mailbox moved
     });
@@ -34,6 +36,7 @@ export const idle = {
       unsubscribe();
       if (timer) clearInterval(timer);
       await busy;
+      await s.notifier?.settled(); // a notification under way is written before the tagged OK
       s.idling = false;
     }
     return { text: 'IDLE terminated' };

@@ -28,6 +28,7 @@ import { compress } from './compress.js';
 import { unauthenticate } from './unauthenticate.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
 import { replace } from './replace.js';
+import { notify } from './notify.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -41,6 +42,7 @@ const ALL: ImapCommand[] = [
   unauthenticate,
   getquota, getquotaroot, setquota,
   writing(replace),
+  notify,
 ];
 
 /** Commands by upper-case name. */

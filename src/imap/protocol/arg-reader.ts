@@ -128,6 +128,17 @@ export class ArgReader {
     if (!this.accept(ch)) this.expected(ch === '"' ? 'DQUOTE' : `"${ch}"`, context);
   }
 
+  /** Where the cursor is, for `textSince` (NOTIFY keeps a fetch-att list as the client wrote it). */
+  mark(): { seg: number; pos: number } {
+    return { seg: this.seg, pos: this.pos };
+  }
+
+  /** The command text from `m` to the cursor; null when a literal lies between. */
+  textSince(m: { seg: number; pos: number }): string | null {
+    if (m.seg !== this.seg) return null;
+    return this.cur.toString('latin1', m.pos, this.pos);
+  }
+
   /** Requires the end of the command. */
   end(): void {
     if (!this.atEnd()) throw this.error(`Unexpected extra arguments ${this.where()}`);

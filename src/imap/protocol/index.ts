@@ -37,3 +37,4 @@ export { formatString, formatNString } from './imap-string.js';
 export * from './sort-parser.js';
 export * from './partial-range.js';
 export * from './quota.js';
+export * from './notify-parser.js';
