@@ -71,7 +71,7 @@ describe('IMAP INPROGRESS', () => {
       // A run answered from warm caches may end before the first 1 ms tick: ask until one reported.
       'for i in range(30):',
       '    typ, dat = M.thread("REFERENCES", "UTF-8", "ALL")',
-      '    M.search(None, "BODY", "word %d" % i)',
+      '    M.search(None, "BODY", "word")',
       '    if M.untagged_responses.get("INPROGRESS"): break',
       'print(typ, len(dat[0]) > 0)',
       'print(M.untagged_responses.get("INPROGRESS", [])[:1])',
