@@ -66,6 +66,13 @@ test('a whole spool file that compresses is compressed, not linked; random bytes
   const noise = randomBytes(100_000);
   await store.put(sha(noise), Readable.from([noise]));
   assert.ok(fs.existsSync(store.pathOf(sha(noise))), 'incompressible: plain file');
+  // Base64 of incompressible bytes (a photo, a PDF) shrinks only to ~76 %: not worth a decompression per read.
+  const b64noise = Buffer.from(randomBytes(75_000).toString('base64').replace(/.{76}/g, '$&\r\n'));
+  await store.put(sha(b64noise), Readable.from([b64noise]));
+  assert.ok(fs.existsSync(store.pathOf(sha(b64noise))), 'base64 of noise: plain file');
+  const b64text = Buffer.from(csv(150_000).toString('base64').replace(/.{76}/g, '$&\r\n'));
+  await store.put(sha(b64text), Readable.from([b64text]));
+  assert.ok(fs.existsSync(store.compressedPathOf(sha(b64text))), 'base64 of text (a CSV attachment): compressed');
   const small = csv(10_000);
   await store.put(sha(small), Readable.from([small]));
   assert.ok(fs.existsSync(store.pathOf(sha(small))), 'small: plain file');
