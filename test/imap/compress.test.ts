@@ -36,7 +36,12 @@ class RawClient {
         this.inflate.write(chunk);
       } else this.received(chunk);
     });
-    socket.on('close', () => ((this.closed = true), this.wake()));
+    socket.on('close', () => {
+      // zlib inflates off the main thread: what arrived last may still be coming out of it.
+      if (!this.inflate) return void ((this.closed = true), this.wake());
+      this.inflate.once('close', () => ((this.closed = true), this.wake()));
+      this.inflate.end();
+    });
     socket.on('error', () => {});
   }
 
