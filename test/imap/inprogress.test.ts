@@ -51,8 +51,10 @@ describe('IMAP INPROGRESS', () => {
     const s = await c.ok('SEARCH BODY word');
     progressOf(s, /^\* SEARCH /);
     assert.match(s, new RegExp(`^\\* SEARCH 1:${COUNT}|^\\* SEARCH 1 2 3`, 'm'));
-    const t = await c.ok('THREAD REFERENCES UTF-8 ALL');
-    assert.ok(progressOf(t, /^\* THREAD /).length > 0, 'THREAD reads a header per message: long enough to report');
+    // A run may end before the first 1 ms tick (warm caches, a fast machine): ask until one reports.
+    let reported = 0;
+    for (let i = 0; i < 30 && reported === 0; i++) reported = progressOf(await c.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD /).length;
+    assert.ok(reported > 0, 'THREAD reads a header per message: long enough to report at least once in 30 runs');
     progressOf(await c.ok('SORT (SUBJECT) UTF-8 BODY word'), /^\* SORT /);
   });
 
