@@ -78,6 +78,9 @@ export function httpHandler(routes: http.RequestListener, requestTimeoutMs = 10_
     if (closing) res.setHeader('Connection', 'close');
     routes(req, res);
   });
+  // A client may half-close right after its request (`printf … | nc`, some probes); its
+  // answer, often written after a store lookup, must still reach it before the socket ends.
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true; // in node since 0.x, not in its types
   let watching = false;
   return (socket, session) => {
     if (!watching) {
@@ -88,6 +91,7 @@ export function httpHandler(routes: http.RequestListener, requestTimeoutMs = 10_
         for (const [s, n] of inFlight) if (n === 0) s.end();
       });
     }
+    socket.allowHalfOpen = true; // node's http server ends the socket once the answer is out
     inFlight.set(socket, 0);
     awaitRequest(socket);
     socket.once('close', () => {

@@ -231,6 +231,22 @@ describe('client autoconfiguration (self-signed certificate)', () => {
     assert.equal((await request(w.http, '/healthz')).status, 200);
   });
 
+  it('a client that half-closes right after its request still gets the answer a store lookup gives', async () => {
+    for (let i = 0; i < 20; i++) {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(w.http, '127.0.0.1', () =>
+          socket.end('GET /mail/config-v1.1.xml?emailaddress=alice%40example.test HTTP/1.1\r\nHost: autoconfig.example.test\r\n\r\n'),
+        );
+        let got = '';
+        socket.setEncoding('utf8').on('data', (d: string) => (got += d));
+        socket.on('end', () => resolve(got));
+        socket.on('error', reject);
+      });
+      assert.match(text, /^HTTP\/1\.1 200 /, `round ${i}: ${JSON.stringify(text.slice(0, 80))}`);
+      assert.match(text, /<emailProvider id="example\.test">/);
+    }
+  });
+
   it('/healthz still answers', async () => {
     const a = await request(w.http, '/healthz');
     assert.deepEqual([a.status, a.text], [200, 'ok\n']);
