@@ -10,7 +10,7 @@
  * subscriber, whatever user it subscribed for.
  *
  * `subscription` (mailboxId 0) says a user's subscriptions changed (IMAP NOTIFY SubscriptionChange);
- * rung by the IMAP command in this process only: other nodes learn of it at their next RECHECK.
+ * rung by the store's commit like the others, so other nodes hear it through NOTIFY.
  *
  * `credentials` (mailboxId 0) says a user's password, devices, members or login settings
  * changed: open sessions of that user check that their login still holds.

@@ -835,8 +835,10 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
         await store.createMailbox(alice.id, 'N');
         await store.renameMailbox(alice.id, 'N', 'M');
         await store.deleteMailbox(alice.id, 'M');
+        await store.setSubscribed(alice.id, 'M', true);
+        await store.setSubscribed(alice.id, 'M', false);
         off();
-        assert.deepEqual(kinds, ['mailbox-created', 'mailbox-renamed', 'mailbox-deleted']);
+        assert.deepEqual(kinds, ['mailbox-created', 'mailbox-renamed', 'mailbox-deleted', 'subscription', 'subscription']);
       });
     });
 

@@ -134,6 +134,21 @@ describe('several nodes on one PostgreSQL database', { skip: pgSkip, timeout: 30
     await actor.ok('LOGOUT');
   });
 
+  it('NOTIFY on node A hears a SUBSCRIBE and an UNSUBSCRIBE made on node B (SubscriptionChange crosses nodes)', async () => {
+    const watcher = await Imap.open(a.ports.imap!);
+    const actor = await Imap.open(b.ports.imap!);
+    try {
+      await watcher.ok('NOTIFY SET (PERSONAL (SubscriptionChange))');
+      await actor.ok('SUBSCRIBE "Cross Node"');
+      assert.match(await watcher.t.readUntil('\r\n', 10_000), /^\* LIST \(\\Subscribed\) "\/" "Cross Node"\r\n$/);
+      await actor.ok('UNSUBSCRIBE "Cross Node"');
+      assert.match(await watcher.t.readUntil('\r\n', 10_000), /^\* LIST \(\) "\/" "Cross Node"\r\n$/);
+    } finally {
+      watcher.close();
+      actor.close();
+    }
+  });
+
   it('the POP3 maildrop lock holds across nodes and is free again after QUIT', async () => {
     const one = await Pop3Client.open(a.ports.pop3!);
     assert.match(await one.login(USER, PASS), /^\+OK/);

@@ -109,7 +109,6 @@ export const subscribe = {
     args.end();
     if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT'); // RFC 3501 5.1.3
     await s.services.store.setSubscribed(s.user().id, name, true);
-    s.services.bus.publish({ kind: 'subscription', userId: s.user().id, mailboxId: 0, modSeq: 0 }); // NOTIFY SubscriptionChange
   },
 } as const satisfies ImapCommand;
 
@@ -121,6 +120,5 @@ export const unsubscribe = {
     args.end();
     if (isUndecodableName(name)) throw new ImapNo('Not subscribed: the name is not valid modified UTF-7', 'NONEXISTENT'); // it cannot have been subscribed
     await s.services.store.setSubscribed(s.user().id, name, false); // RFC 9051 6.3.8: also for names that no longer exist
-    s.services.bus.publish({ kind: 'subscription', userId: s.user().id, mailboxId: 0, modSeq: 0 }); // NOTIFY SubscriptionChange
   },
 } as const satisfies ImapCommand;

@@ -165,6 +165,7 @@ export async function setSubscribed(tx: Tx, userId: Id, name: string, subscribed
   await requireUserRow(tx, userId);
   if (subscribed) await tx.exec('INSERT INTO subscriptions (user_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING', [userId, n]);
   else await tx.exec('DELETE FROM subscriptions WHERE user_id = ? AND name = ?', [userId, n]);
+  tx.touch('subscription', userId, 0); // NOTIFY SubscriptionChange, in every process and on every node
 }
 
 export async function listSubscriptions(tx: ReadTx, userId: Id): Promise<string[]> {

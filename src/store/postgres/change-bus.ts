@@ -16,7 +16,7 @@ import { LocalChangeBus, type ChangeBus, type ChangeEvent, type ChangeListener }
 /** The NOTIFY channel every node LISTENs on (PostgresStore NOTIFYs inside its write transactions). */
 export const CHANGE_CHANNEL = 'mailroom_changes';
 
-const KINDS = new Set(['append', 'expunge', 'flags', 'mailbox-created', 'mailbox-renamed', 'mailbox-deleted', 'credentials']);
+const KINDS = new Set(['append', 'expunge', 'flags', 'mailbox-created', 'mailbox-renamed', 'mailbox-deleted', 'subscription', 'credentials']);
 
 /** Parses a NOTIFY payload; null for anything that is not a well-formed event. */
 export function parseChangePayload(payload: string | undefined): (ChangeEvent & { origin: string }) | null {
