@@ -115,6 +115,8 @@ describe('URLAUTH', { timeout: 90_000 }, () => {
       flipped,
       good.replace(':internal:', ':xsample:'),
       good.slice(0, -2), // still 32+ hex digits, but not the token
+      good.replace(enc, enc.toUpperCase()), // RFC 4467 6: the rump is taken as it is, no case-folding (the owner is still found)
+      good.replace('/Drafts/', '/Dr%61fts/'), // nor percent-decoding (the mailbox is still found)
       missing,
       noSection,
       `imap://${enc}@h/Nowhere/;uid=${uid};urlauth=authuser:internal:${token}`,

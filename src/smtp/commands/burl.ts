@@ -9,14 +9,9 @@
 import type { SmtpSession } from '../session.js';
 import { acceptMessage } from '../accept.js';
 import { newChunking } from './data.js';
+import { parseBurl } from '../protocol/command.js';
 import { parseAuthUrl } from '../../imap/url/auth-url.js';
 import { accessAllows, resolveAuthUrl, type UrlRequester } from '../../imap/url/url-fetch.js';
-
-/** The BURL line's URL and LAST marker; null when malformed. */
-export function parseBurl(args: string): { url: string; last: boolean } | null {
-  const m = /^([A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+?)(?: +(LAST))? *$/i.exec(args);
-  return m ? { url: m[1], last: m[2] !== undefined } : null;
-}
 
 /** Fails the whole mail transaction with one reply (RFC 4468 3.2 "the server will fail the entire transaction"). */
 async function failTransaction(s: SmtpSession, code: number, enhanced: string, text: string): Promise<void> {
@@ -26,7 +21,6 @@ async function failTransaction(s: SmtpSession, code: number, enhanced: string, t
 
 export async function burl(s: SmtpSession, args: string): Promise<void> {
   const parsed = parseBurl(args);
-  if (!parsed) return s.reply(501, '5.5.4', 'Syntax: BURL absolute-URI [LAST]');
   if (!s.user) return s.reply(530, '5.7.0', 'Authentication required'); // RFC 4468 3.1: BURL needs AUTH
   const tx = s.tx;
   if (!tx) return s.reply(503, '5.5.1', 'Need MAIL command first');
@@ -37,14 +31,19 @@ export async function burl(s: SmtpSession, args: string): Promise<void> {
   if (!auth || auth.token === undefined) return failTransaction(s, 554, '5.7.8', 'URL resolution requires trust relationship');
   const who: UrlRequester = { kind: 'submit', onBehalfOf: s.user };
   if (!accessAllows(auth.access, who)) return failTransaction(s, 554, '5.7.0', 'IMAP URL authorization failed'); // RFC 4468 3.3
-  const data = await resolveAuthUrl(s.services.store, parsed.url, who);
-  if (!data) return failTransaction(s, 554, '5.6.6', 'IMAP URL resolution failed'); // RFC 4468 6 (wrong token, expired, no such message: one answer)
   const c = (tx.chunking ??= newChunking(s, tx.mail.body === 'BINARYMIME'));
   const max = s.services.config.smtp.max_message_size;
-  const pieces = data.kind === 'bytes' ? [data.bytes] : await data.open();
-  for await (const piece of pieces) {
-    const { out } = c.decoder.push(piece as Buffer);
-    if (c.decoder.size <= max) await c.spool.write(out);
+  try {
+    const data = await resolveAuthUrl(s.services.store, parsed.url, who);
+    if (!data) return failTransaction(s, 554, '5.6.6', 'IMAP URL resolution failed'); // RFC 4468 6 (wrong token, expired, no such message: one answer)
+    const pieces = data.kind === 'bytes' ? [data.bytes] : await data.open();
+    for await (const piece of pieces) {
+      const { out } = c.decoder.push(piece as Buffer);
+      if (c.decoder.size <= max) await c.spool.write(out);
+    }
+  } catch (err) {
+    await s.resetTransaction(); // half a URL's bytes must not become part of a message (the session maps the error)
+    throw err;
   }
   if (c.decoder.size > max) return failTransaction(s, 554, '5.3.4', 'Message too big for system'); // RFC 4468 6
   s.log.info({ user: s.user.address, url: auth.rump, last: parsed.last }, 'BURL resolved');
