@@ -4,10 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { connect, type Transcript } from '../harness/transcript.js';
 import { Imap } from '../imap/client.js';
 import { cmd, reply, startWorld, type World } from './setup.js';
 
+const run = promisify(execFile);
 const ALICE = 'alice@example.test';
 const ENC = encodeURIComponent(ALICE);
 const plain = (user: string) => Buffer.from(`\0${user}\0secret`).toString('base64');
@@ -155,6 +158,32 @@ describe('SMTP BURL', { timeout: 90_000 }, () => {
     assert.match(await cmd(b, `RCPT TO:<${ALICE}>`), /^250 /);
     assert.equal(await cmd(b, `BURL ${url} LAST`), '554 5.7.0 IMAP URL authorization failed\r\n');
     b.close();
+  });
+
+  it('python3 smtplib: sees BURL imap after login and sends a draft with docmd', async () => {
+    const draft = DRAFT.replace('draft-1@', 'draft-3@').replace('Subject: big draft', 'Subject: python draft');
+    const appended = await imap.ok(`APPEND Drafts (\\Draft) {${Buffer.byteLength(draft)}+}\r\n${draft}`);
+    const uid3 = Number(/APPENDUID \d+ (\d+)\]/.exec(appended)![1]);
+    const url = await gen(`imap://${ENC}@127.0.0.1/Drafts/;uid=${uid3};urlauth=submit+${ENC}`);
+    const script = [
+      'import smtplib, sys',
+      `s = smtplib.SMTP('127.0.0.1', ${w.server.ports.submission}, timeout=60)`,
+      's.ehlo()',
+      "print('before', s.esmtp_features.get('burl'))",
+      `s.login('${ALICE}', 'secret')`,
+      's.ehlo()',
+      "print('after', s.esmtp_features.get('burl'))",
+      `s.mail('${ALICE}')`,
+      "s.rcpt('bob@example.test')",
+      'code, text = s.docmd("BURL", sys.argv[1] + " LAST")',
+      "print(code, text.decode().split(' ')[0])",
+      's.quit()',
+    ].join('\n');
+    const { stdout } = await run('python3', ['-c', script, url], { timeout: 60_000 });
+    assert.deepEqual(stdout.trim().split('\n'), ['before ', 'after imap', '250 2.0.0']);
+    const [raw] = await received('python draft', 1);
+    assert.ok(raw);
+    assertDraftAtEnd(raw, draft);
   });
 
   it('not on port 25 and not before AUTH', async () => {
