@@ -8,8 +8,9 @@
  * in lower-case hex. The version lets a later algorithm live beside this one (RFC 4467 10).
  *
  * Invariant: every failure of resolution is the same `null`, and a URL whose owner or
- * mailbox does not exist still costs an HMAC (with a random key), so neither the answer
- * nor its timing tells an unknown mailbox from a wrong key or a missing message (RFC 4467 6).
+ * mailbox does not exist still costs the same lookups and an HMAC (with a random key), so
+ * neither the answer nor its timing tells an unknown mailbox from a wrong key (RFC 4467 6).
+ * A missing message is only learnt with a valid token, by whoever the URL authorizes.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Id, Store, Uid, User } from '../../store/types.js';
@@ -61,12 +62,18 @@ export function accessAllows(access: UrlAccess, who: UrlRequester): boolean {
   }
 }
 
-/** Owner and mailbox of a URL, when both exist. */
-async function locate(store: Store, url: AuthUrl): Promise<{ owner: User; mailboxId: Id; uidValidity: number } | null> {
+/** No row has this id (ids are 31-bit and start at 1): a lookup with it finds nothing, at the usual cost. */
+const NO_ROW = 2 ** 31 - 1;
+
+/**
+ * Owner, mailbox and key of a URL. The same three lookups run whether or not the owner
+ * and mailbox exist, so their cost does not tell which one is missing.
+ */
+async function locate(store: Store, url: AuthUrl): Promise<{ owner: User; mailboxId: Id; uidValidity: number; key: Buffer } | null> {
   const owner = await store.getUser(url.target.user);
-  if (!owner) return null;
-  const box = await store.getMailbox(owner.id, normalizeMailboxName(url.target.mailbox));
-  return box ? { owner, mailboxId: box.id, uidValidity: box.uidValidity } : null;
+  const box = await store.getMailbox(owner?.id ?? NO_ROW, normalizeMailboxName(url.target.mailbox));
+  const key = await store.getUrlAuthKey(owner?.id ?? NO_ROW, box?.id ?? NO_ROW);
+  return owner && box && key ? { owner, mailboxId: box.id, uidValidity: box.uidValidity, key } : null;
 }
 
 /**
@@ -78,9 +85,8 @@ export async function resolveAuthUrl(store: Store, text: string, who: UrlRequest
   const url = parseAuthUrl(text);
   if (!url || url.token === undefined || url.mechanism?.toUpperCase() !== INTERNAL) return null;
   const where = await locate(store, url);
-  const key = where ? await store.getUrlAuthKey(where.owner.id, where.mailboxId) : null;
-  const valid = tokenMatches(key ?? PLAUSIBLE_KEY, url.rump, url.token);
-  if (!where || !key || !valid) return null;
+  const valid = tokenMatches(where?.key ?? PLAUSIBLE_KEY, url.rump, url.token);
+  if (!where || !valid) return null;
   if (url.expire && url.expire.getTime() < now.getTime()) return null; // RFC 4467 3: MUST reject after EXPIRE
   if (!accessAllows(url.access, who)) return null;
   const t = url.target;
