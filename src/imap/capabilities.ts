@@ -61,6 +61,7 @@ const AFTER_AUTH = [
   'QUOTA=RES-STORAGE', // RFC 9208 5.1: in KiB; STATUS DELETED-STORAGE
   'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED
   'NOTIFY', // RFC 5465: SELECTED(-DELAYED), INBOXES, PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (fetch-att), MessageExpunge, FlagChange, MailboxName, SubscriptionChange; others BADEVENT
+  'URLAUTH', // RFC 4467: GENURLAUTH (mechanism INTERNAL, HMAC-SHA1 with a per-user per-mailbox key), RESETKEY, URLFETCH; the user's own mailboxes
   'COMPRESS=DEFLATE', // RFC 4978: raw DEFLATE both ways, flushed after every write burst; a second COMPRESS gets NO [COMPRESSIONACTIVE]
 ];
 

@@ -21,6 +21,7 @@ import { loginEventsConformanceSuite } from './conformance/login-events.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
+import { urlAuthKeysConformanceSuite } from './conformance/urlauth-keys.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -1004,4 +1005,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   countsConformanceSuite(backendName, open);
   vacationConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);
+  urlAuthKeysConformanceSuite(backendName, open);
 }

@@ -642,6 +642,17 @@ export interface Store {
    */
   setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'>;
 
+  // URLAUTH mailbox access keys (RFC 4467 2.2)
+  /** The user's access key for the mailbox, or null when none exists (never made, or reset away). */
+  getUrlAuthKey(userId: Id, mailboxId: Id): Promise<Buffer | null>;
+  /** The user's access key for the mailbox, made (random, 256 bits) when there is none. 'notfound' for a mailbox not the user's. */
+  ensureUrlAuthKey(userId: Id, mailboxId: Id): Promise<Buffer>;
+  /**
+   * RESETKEY: replaces the mailbox's key with a new random one, or with `mailboxId` null
+   * removes every key of the user. Keys go with their mailbox and user. 'notfound' for a mailbox not the user's.
+   */
+  resetUrlAuthKeys(userId: Id, mailboxId: Id | null): Promise<void>;
+
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
   /**
@@ -806,7 +817,7 @@ export type People = Pick<Store,
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
   | 'appendMessage' | 'appendMessages' | 'replaceMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
-  | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata'
+  | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata' | 'getUrlAuthKey' | 'ensureUrlAuthKey' | 'resetUrlAuthKeys'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */

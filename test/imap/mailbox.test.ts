@@ -23,7 +23,7 @@ describe('IMAP mailbox commands', () => {
     const text = await c.ok('SELECT INBOX');
     assert.match(
       text,
-      /^\* 2 EXISTS\r\n\* 2 RECENT\r\n\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft\)\r\n\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\\*\)\] Flags permitted\r\n\* OK \[UNSEEN 1\] First unseen\r\n\* OK \[UIDVALIDITY \d+\] UIDs valid\r\n\* OK \[UIDNEXT 3\] Predicted next UID\r\n\* OK \[HIGHESTMODSEQ \d+\] Highest\r\n\* OK \[MAILBOXID \(F\d+-\d+\)\] Mailbox id\r\nt\d+ OK \[READ-WRITE\] SELECT completed\r\n$/,
+      /^\* 2 EXISTS\r\n\* 2 RECENT\r\n\* FLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft\)\r\n\* OK \[PERMANENTFLAGS \(\\Answered \\Flagged \\Deleted \\Seen \\Draft \\\*\)\] Flags permitted\r\n\* OK \[UNSEEN 1\] First unseen\r\n\* OK \[UIDVALIDITY \d+\] UIDs valid\r\n\* OK \[UIDNEXT 3\] Predicted next UID\r\n\* OK \[HIGHESTMODSEQ \d+\] Highest\r\n\* OK \[MAILBOXID \(F\d+-\d+\)\] Mailbox id\r\n\* OK \[URLMECH INTERNAL\] URLAUTH mechanisms\r\nt\d+ OK \[READ-WRITE\] SELECT completed\r\n$/,
     );
     // a second session does not see them as \Recent any more (the first session claimed them)
     const d = await Imap.open(server.ports.imap!);

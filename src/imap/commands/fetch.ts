@@ -318,10 +318,10 @@ function formattedItem(meta: CachedContent, attr: 'ENVELOPE' | 'BODY' | 'BODYSTR
 }
 
 /**
- * Writes `{n}\r\n` and exactly n bytes. The length guard pads with spaces or cuts, so a
+ * Writes `{n}\r\n` and exactly n bytes (the caller has corked the session). The length guard pads with spaces or cuts, so a
  * bug in a size computation can never desync the protocol (STYLE.md 4).
  */
-async function sendBody(s: ImapSession, body: BodyData): Promise<void> {
+export async function sendBody(s: ImapSession, body: BodyData): Promise<void> {
   if (body.kind === 'bytes') {
     s.sendBytes(Buffer.concat([Buffer.from(`{${body.bytes.length}}\r\n`, 'latin1'), body.bytes]));
     return;

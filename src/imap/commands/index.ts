@@ -29,6 +29,7 @@ import { unauthenticate } from './unauthenticate.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
 import { replace } from './replace.js';
 import { notify } from './notify.js';
+import { genurlauth, resetkey, urlfetch } from './urlauth.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -43,6 +44,7 @@ const ALL: ImapCommand[] = [
   getquota, getquotaroot, setquota,
   writing(replace),
   notify,
+  genurlauth, resetkey, urlfetch,
 ];
 
 /** Commands by upper-case name. */

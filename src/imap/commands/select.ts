@@ -45,6 +45,7 @@ function sendSelectData(s: ImapSession, view: MailboxView, specialUse: string | 
   // RFC 7162 3.1.2.1: on every SELECT/EXAMINE, since every mailbox keeps MODSEQs (never NOMODSEQ)
   lines.push(`* OK [${codes.highestModSeq(view.highestModSeq)}] Highest\r\n`);
   lines.push(`* OK [${codes.mailboxId(mailboxObjectId({ id: view.mailboxId, uidValidity: view.uidValidity }))}] Mailbox id\r\n`); // RFC 8474 4.2: MUST
+  lines.push(`* OK [URLMECH INTERNAL] URLAUTH mechanisms\r\n`); // RFC 4467 8 (BASE.7.1): on SELECT and EXAMINE
   if (s.rev2) {
     // RFC 9051 6.3.2: the mailbox name in a LIST response
     const attrs = specialUse ? specialUse : '';

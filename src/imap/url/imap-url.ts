@@ -2,7 +2,8 @@
  * IMAP URLs (RFC 5092) naming one message or part of a message, as CATENATE (RFC 4469 5)
  * takes them: absolute `imap://[user@]host[:port]/mailbox[;UIDVALIDITY=n]/;UID=m[/;SECTION=s][/;PARTIAL=o[.l]]`,
  * or relative to the selected mailbox (`;UID=m...`, RFC 4469 5 "the selected mailbox is the base").
- * A `;URLAUTH=` URL is refused: URLAUTH (RFC 4467) is not offered.
+ * A `;URLAUTH=` URL is refused here: those are parsed by auth-url.ts for URLFETCH and BURL;
+ * CATENATE covers the session's own messages only (RFC 4469 3).
  */
 import { parseSectionSpec } from '../../mime/sections.js';
 import type { Partial, Section } from '../protocol/index.js';

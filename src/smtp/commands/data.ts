@@ -12,6 +12,11 @@ function newSpool(s: SmtpSession): MessageSpool {
   return new MessageSpool(join(s.services.config.data, 'tmp'), { prefix: s.lmtp ? 'lmtp' : 'smtp' });
 }
 
+/** The chunk state BDAT and BURL (RFC 4468 3.2) add to: one decoder, one spool. */
+export function newChunking(s: SmtpSession, binary: boolean): { decoder: DataDecoder; spool: MessageSpool; failed: boolean } {
+  return { decoder: new DataDecoder({ mode: 'raw', binary }), spool: newSpool(s), failed: false };
+}
+
 export async function data(s: SmtpSession, args: string): Promise<void> {
   if (args !== '') return s.reply(501, '5.5.4', 'DATA takes no arguments');
   const tx = s.tx;
@@ -48,7 +53,7 @@ export async function bdat(s: SmtpSession, args: string): Promise<void> {
     await s.io.readExactly(size, async () => {}); // RFC 3030 2: the chunk is read even when refused
     return s.reply(problem?.[0] ?? 503, '5.5.1', problem?.[1] ?? 'Need MAIL command first');
   }
-  const c = (tx.chunking ??= { decoder: new DataDecoder({ mode: 'raw', binary: tx.mail.body === 'BINARYMIME' }), spool: newSpool(s), failed: false });
+  const c = (tx.chunking ??= newChunking(s, tx.mail.body === 'BINARYMIME'));
   const max = s.services.config.smtp.max_message_size;
   await s.io.readExactly(size, async (piece) => {
     const { out } = c.decoder.push(piece);

@@ -16,6 +16,9 @@ export function extensions(s: SmtpSession): string[] {
     'BINARYMIME', // RFC 3030
     `LIMITS RCPTMAX=${limits.max_recipients}`, // RFC 9422
   ];
+  // RFC 4468 3.1, 3.3: BURL with no argument says "after AUTH"; once authenticated, `imap` says
+  // URLAUTH URLs to this server are resolved (in process, by URLFETCH's own code).
+  if (s.opts.mode === 'submission') list.push(s.user ? 'BURL imap' : 'BURL');
   if (s.opts.mode !== 'lmtp') list.push('DSN'); // RFC 3461
   if (s.opts.mode !== 'lmtp' && !s.secure && s.net.secureContext) list.push('STARTTLS'); // RFC 3207
   // RFC 8689 4.1: REQUIRETLS only on TLS sessions; local delivery keeps it trivially, the queue enforces it onward.

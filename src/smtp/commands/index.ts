@@ -9,6 +9,7 @@ import { ehlo, helo, lhlo } from './hello.js';
 import { mail } from './mail.js';
 import { rcpt } from './rcpt.js';
 import { bdat, data } from './data.js';
+import { burl } from './burl.js';
 import { auth } from './auth.js';
 import { starttls } from './starttls.js';
 import { expn, help, noop, quit, rset, vrfy } from './simple.js';
@@ -27,6 +28,7 @@ export const COMMANDS: Record<string, SmtpCommand> = {
   RCPT: { run: rcpt },
   DATA: { run: data },
   BDAT: { run: bdat },
+  BURL: { modes: ['submission'], run: burl },
   AUTH: { modes: ['submission'], run: auth },
   STARTTLS: { modes: ['mx', 'submission'], run: starttls },
   RSET: { run: rset },

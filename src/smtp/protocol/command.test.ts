@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeXtext, parseBdat, parseHello, parseMailFrom, parseRcptTo, splitCommand, SmtpSyntaxError } from './command.js';
+import { decodeXtext, parseBdat, parseBurl, parseHello, parseMailFrom, parseRcptTo, splitCommand, SmtpSyntaxError } from './command.js';
 
 const fails = (fn: () => unknown, code: number, enhanced: string, text?: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof SmtpSyntaxError && e.code === code && e.enhanced === enhanced && (!text || text.test(e.message)));
@@ -123,5 +123,29 @@ describe('fuzz', () => {
         assert.equal(parseRcptTo(`TO:<${address}>`, false).recipient.address, address);
       }),
     );
+  });
+});
+
+describe('BURL', () => {
+  const url = 'imap://a%40b.test@h/Drafts/;UID=5;URLAUTH=submit+a%40b.test:internal:0123456789abcdef0123456789abcdef';
+  it('accepts a URL with and without LAST (any case), trailing spaces', () => {
+    assert.deepEqual(parseBurl(url), { url, last: false });
+    assert.deepEqual(parseBurl(`${url} LAST`), { url, last: true });
+    assert.deepEqual(parseBurl(`${url}  last  `), { url, last: true });
+    assert.deepEqual(parseBurl('https://example.com/x'), { url: 'https://example.com/x', last: false });
+  });
+  it('refuses no URL, a relative one, spaces or controls inside, other words after it', () => {
+    for (const bad of ['', 'LAST', '/INBOX/;UID=1', `${url} NOW`, `${url} LAST x`, 'imap://a b', 'imap://a\u0001b', ':x']) fails(() => parseBurl(bad), 501, '5.5.4');
+  });
+  it('property: any argument gives a URL or 501 5.5.4, and a URL is printable ASCII found in the argument', () => {
+    fc.assert(fc.property(fc.oneof(fc.string(), fc.constantFrom(url, `${url} LAST`).chain((u) => fc.string().map((x) => u + x))), (args) => {
+      try {
+        const got = parseBurl(args);
+        assert.ok(args.startsWith(got.url));
+        assert.match(got.url, /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+$/);
+      } catch (e) {
+        assert.ok(e instanceof SmtpSyntaxError && e.code === 501 && e.enhanced === '5.5.4');
+      }
+    }), { numRuns: 2000 });
   });
 });

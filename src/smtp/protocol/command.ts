@@ -276,6 +276,13 @@ export function parseBdat(args: string): { size: number; last: boolean } {
   return { size: Number(m[1]), last: m[2] !== undefined };
 }
 
+/** `BURL absolute-URI [SP "LAST"]`, RFC 4468 3.5: the URI is any RFC 3986 scheme and printable ASCII. */
+export function parseBurl(args: string): { url: string; last: boolean } {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]+?)(?: +(LAST))? *$/i.exec(args);
+  if (!m) syntax(501, '5.5.4', 'Syntax: BURL absolute-URI [LAST]');
+  return { url: m[1], last: m[2] !== undefined };
+}
+
 /** The domain or address literal after HELO/EHLO/LHLO. */
 export function parseHello(args: string): string {
   const name = args.split(' ')[0] ?? '';

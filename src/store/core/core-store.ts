@@ -33,6 +33,7 @@ import * as mailboxes from './mailboxes.js';
 import * as people from './people.js';
 import * as deviceHidden from './device-hidden.js';
 import * as metadata from './metadata.js';
+import * as urlAuthKeys from './urlauth-keys.js';
 import * as messages from './messages.js';
 import type { Driver } from './port.js';
 import * as queue from './queue.js';
@@ -223,6 +224,10 @@ export abstract class CoreStore implements Store {
   setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'> {
     return this.write((tx) => metadata.setMetadata(tx, scope, changes, limits));
   }
+  // URLAUTH keys
+  getUrlAuthKey(userId: Id, mailboxId: Id): Promise<Buffer | null> { return this.readOne((tx) => urlAuthKeys.getUrlAuthKey(tx, userId, mailboxId)); }
+  ensureUrlAuthKey(userId: Id, mailboxId: Id): Promise<Buffer> { return this.write((tx) => urlAuthKeys.ensureUrlAuthKey(tx, userId, mailboxId)); }
+  resetUrlAuthKeys(userId: Id, mailboxId: Id | null): Promise<void> { return this.write((tx) => urlAuthKeys.resetUrlAuthKeys(tx, userId, mailboxId)); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.readOne((tx) => contents.getContent(tx, id)); }

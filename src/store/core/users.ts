@@ -90,7 +90,7 @@ export async function deleteUser(tx: Tx, address: string): Promise<void> {
   const boxes = await tx.query<{ id: number }>('SELECT id FROM mailboxes WHERE user_id = ? ORDER BY id', [u.id]);
   for (const b of boxes) await deleteMailboxRow(tx, u.id, b.id);
   // Members' private flags went with the messages (ON DELETE CASCADE).
-  for (const table of ['private_flags', 'metadata', 'subscriptions', 'thread_refs', 'user_logins', 'devices', 'members', 'login_failures', 'login_origins']) await tx.exec(`DELETE FROM ${table} WHERE user_id = ?`, [u.id]);
+  for (const table of ['private_flags', 'metadata', 'urlauth_keys', 'subscriptions', 'thread_refs', 'user_logins', 'devices', 'members', 'login_failures', 'login_origins']) await tx.exec(`DELETE FROM ${table} WHERE user_id = ?`, [u.id]);
   await tx.exec('DELETE FROM users WHERE id = ?', [u.id]);
   tx.touch('credentials', u.id, 0);
 }

@@ -395,6 +395,19 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 21,
+    description: 'URLAUTH mailbox access keys, per user per mailbox (RFC 4467 2.2)',
+    // As the SQLite migration (store/core/urlauth-keys.ts).
+    sql: `
+      CREATE TABLE urlauth_keys (
+        user_id BIGINT NOT NULL REFERENCES users(id),
+        mailbox_id BIGINT NOT NULL,
+        access_key BYTEA NOT NULL,
+        PRIMARY KEY (user_id, mailbox_id)
+      );
+    `,
+  },
 ];
 
 /**

@@ -447,6 +447,22 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 21,
+    description: 'URLAUTH mailbox access keys, per user per mailbox (RFC 4467 2.2)',
+    up(db) {
+      // store/core/urlauth-keys.ts: one random key per (user, mailbox); RESETKEY replaces or drops
+      // them, and they go with the mailbox and the user.
+      db.exec(`
+        CREATE TABLE urlauth_keys (
+          user_id INTEGER NOT NULL REFERENCES users(id),
+          mailbox_id INTEGER NOT NULL,
+          access_key BLOB NOT NULL,
+          PRIMARY KEY (user_id, mailbox_id)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */

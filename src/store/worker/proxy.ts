@@ -272,6 +272,13 @@ export class WorkerStore implements Store {
     return entries.map((e) => ({ name: e.name, value: Buffer.from(e.value.buffer, e.value.byteOffset, e.value.byteLength) }));
   }
   setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'> { return this.call('setMetadata', [scope, changes, limits]); }
+  // URLAUTH keys: a Buffer crosses the thread boundary as a plain Uint8Array
+  async getUrlAuthKey(userId: Id, mailboxId: Id): Promise<Buffer | null> {
+    const key = await this.call<Uint8Array | null>('getUrlAuthKey', [userId, mailboxId]);
+    return key ? Buffer.from(key) : null;
+  }
+  async ensureUrlAuthKey(userId: Id, mailboxId: Id): Promise<Buffer> { return Buffer.from(await this.call<Uint8Array>('ensureUrlAuthKey', [userId, mailboxId])); }
+  resetUrlAuthKeys(userId: Id, mailboxId: Id | null): Promise<void> { return this.call('resetUrlAuthKeys', [userId, mailboxId]); }
 
   // Content
   getContent(id: string): Promise<ContentMeta | null> { return this.call('getContent', [id]); }
