@@ -9,6 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalChangeBus } from './bus.js';
 import { makeContent, rawMessage, readAll } from './conformance.js';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { COPIED_TABLES, NOT_COPIED_TABLES } from './copy.js';
 import { openStore } from './open.js';
 import type { Store, Uid } from './types.js';
 import { freshDatabase, pgSkip, type FreshDatabase } from '../../test/harness/pg.js';
@@ -44,6 +47,13 @@ async function populate(store: Store): Promise<void> {
   // One message kept in Recently Deleted, with its record (a sixth mailbox)
   await store.setRetention({ keepDeleted: true, countQuota: false, mailboxName: 'Recently Deleted' });
   await store.expunge(inbox.id, [9] as Uid[], { protocol: 'imap', actor: 'Alice@example.test' });
+  // Per-user state a client would miss after a move: annotations, vacation memory, URLAUTH keys, login history.
+  await store.setMetadata({ userId: alice.id, viewerId: alice.id, mailboxId: inbox.id }, [{ name: '/private/comment', value: Buffer.from('mine') }, { name: '/shared/comment', value: Buffer.from('ours') }], { maxValueSize: 1024, maxEntries: 10 });
+  await store.setMetadata({ userId: alice.id, viewerId: alice.id, mailboxId: null }, [{ name: '/private/vendor/x/colour', value: Buffer.from('red') }], { maxValueSize: 1024, maxEntries: 10 });
+  await store.claimVacationReply(alice.id, 'friend@remote.test', new Date(Date.UTC(2024, 0, 1)), 86_400_000);
+  await store.ensureUrlAuthKey(alice.id, inbox.id);
+  await store.noteLoginOrigin(alice.id, 'address:192.0.2.7', new Date(Date.UTC(2024, 0, 2)));
+  await store.recordFailedLogin({ at: new Date(Date.UTC(2024, 0, 3)), userId: alice.id, username: 'Alice@example.test', protocol: 'imap', address: '192.0.2.9', device: null, reason: 'invalid' });
   const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
   await store.appendMessage({ mailboxId: bobInbox.id, content: await makeContent(store, [rawMessage('bob')]) });
   await store.enqueueMessage({ content: await makeContent(store, [rawMessage('queued')]), from: 'alice@example.test', recipients: [{ address: 'x@remote.test', notify: ['FAILURE'] }], params: { envid: 'E1' } });
@@ -63,11 +73,53 @@ async function snapshot(store: Store): Promise<unknown> {
       }
       boxes.push({ box: b, rows, contents, changes: await store.changesSince(b.id, 0, u.id), search: await store.searchText(b.id, 'text', 'TEXT 1') });
     }
-    users.push({ user: u, quota: await store.getQuota(u.id), boxes, subs: await store.listSubscriptions(u.id), deleted: await store.listDeleted(u.id) });
+    const inbox = (await store.getMailbox(u.id, 'INBOX'))!;
+    const notes = {
+      mailbox: await store.getMetadata({ userId: u.id, viewerId: u.id, mailboxId: inbox.id }, ['/private', '/shared'], 'infinity'),
+      server: await store.getMetadata({ userId: u.id, viewerId: u.id, mailboxId: null }, ['/private', '/shared'], 'infinity'),
+      urlauthKey: (await store.getUrlAuthKey(u.id, inbox.id))?.toString('hex') ?? null,
+      failedLogins: await store.listFailedLogins(u.id),
+    };
+    users.push({ user: u, quota: await store.getQuota(u.id), boxes, subs: await store.listSubscriptions(u.id), deleted: await store.listDeleted(u.id), notes });
   }
   const queue = (await store.listQueueEntries()).map((e) => ({ ...e, id: 'id' }));
   return { domains: await store.listDomains(), aliases: await store.listAliases(), users, queue, stats: await store.stats() };
 }
+
+describe('store copy: every table of the schema is copied or left behind for a stated reason', () => {
+  const listed = (name: string) => (COPIED_TABLES as readonly string[]).includes(name) || name in NOT_COPIED_TABLES;
+
+  it('SQLite', async () => {
+    const dir = path.join(root, 'schema');
+    await (await openStore({ dataDir: dir, bus: new LocalChangeBus() })).close();
+    const db = new Database(path.join(dir, 'mailroom.db'), { readonly: true });
+    try {
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name);
+      assert.ok(tables.includes('messages'));
+      assert.deepEqual(tables.filter((t) => !listed(t)), []);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('PostgreSQL', { skip: pgSkip }, async () => {
+    const fresh = await freshDatabase();
+    try {
+      await (await openStore({ dataDir: '', databaseUrl: fresh.url, bus: new LocalChangeBus() })).close();
+      const client = new pg.Client({ connectionString: fresh.url });
+      await client.connect();
+      try {
+        const tables = (await client.query<{ name: string }>("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")).rows.map((t) => t.name);
+        assert.ok(tables.includes('messages'));
+        assert.deepEqual(tables.filter((t) => !listed(t)), []);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
 
 describe('store copy between SQLite and PostgreSQL', { skip: pgSkip, timeout: 240_000 }, () => {
   let db: FreshDatabase | undefined;
@@ -103,6 +155,11 @@ describe('store copy between SQLite and PostgreSQL', { skip: pgSkip, timeout: 24
     try {
       assert.deepEqual(await snapshot(pg), expected, 'PostgreSQL copy');
       assert.deepEqual(await snapshot(b), expected, 'SQLite copy of the PostgreSQL copy');
+      for (const [side, store] of [['PostgreSQL', pg], ['SQLite', b]] as const) {
+        const id = (await store.getUser('alice@example.test'))!.id;
+        assert.equal(await store.claimVacationReply(id, 'friend@remote.test', new Date(Date.UTC(2024, 0, 1, 12)), 86_400_000), false, `${side}: the vacation reply already sent is remembered`);
+        assert.equal((await store.noteLoginOrigin(id, 'address:192.0.2.7', new Date(Date.UTC(2024, 0, 4)))).isNew, false, `${side}: a known login origin stays known (no new-device notice)`);
+      }
       // The copies keep working: the next UID continues where the source left off.
       const alice = (await b.getUser('alice@example.test'))!;
       const inbox = (await b.getMailbox(alice.id, 'INBOX'))!;
