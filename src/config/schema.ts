@@ -25,6 +25,10 @@ export interface KeyInfo {
   docDefault?: string;
 }
 
+// The config is parsed once per process (and per reload): zod's JIT, which compiles each
+// object schema with new Function on its first parse, costs more than it saves here.
+z.config({ jitless: true });
+
 /** Metadata for every leaf key, looked up by the leaf schema. */
 export const keyInfo = z.registry<KeyInfo>();
 
