@@ -66,6 +66,20 @@ export function reportError(err: unknown, env: NodeJS.ProcessEnv = process.env):
   return exitCodeFor(err);
 }
 
+/** The context a command gets; its logger is made on first use (pino is a good part of a start-up, and most commands never log). */
+function cliContext(config: Config, store: Store): CliContext {
+  let log: Logger | undefined;
+  return {
+    config,
+    store,
+    get log(): Logger {
+      // Info lines (migrations, …) would drown a command's output; debug/trace still come through.
+      const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
+      return (log ??= createLogger({ level, destination: 'stderr', format: config.log.format }));
+    },
+  };
+}
+
 /**
  * Loads config, opens the store, runs `fn`, closes the store. Any error becomes one
  * stderr line and `process.exitCode`; it never throws.
@@ -73,14 +87,11 @@ export function reportError(err: unknown, env: NodeJS.ProcessEnv = process.env):
 export async function runWithStore(opts: GlobalOptions, fn: (ctx: CliContext) => Promise<void>): Promise<void> {
   try {
     const config = loadCliConfig(opts);
-    // Info lines (migrations, …) would drown a command's output; debug/trace still come through.
-    const level = config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn';
-    const log = createLogger({ level, destination: 'stderr', format: config.log.format });
     // Loaded here, not at the top: the store drivers are most of the CLI's start-up time, and --help needs none of them.
     const [{ openStore }, { LocalChangeBus }] = await Promise.all([import('../store/open.js'), import('../store/bus.js')]);
     const store = await openStore({ dataDir: config.data, databaseUrl: config.database_url, database: config.database, bus: new LocalChangeBus(), retention: retentionSettings(config) });
     try {
-      await fn({ config, store, log });
+      await fn(cliContext(config, store));
     } finally {
       await store.close();
     }

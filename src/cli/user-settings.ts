@@ -12,7 +12,7 @@ import { normaliseQuotaAdmin, QUOTA_ADMIN } from '../mail/quota-admin.js';
 import { normaliseSendAsSetting, SEND_AS_SETTING } from '../mail/send-as-setting.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 import { deviceLine } from './people.js';
-import { NEW_LOGIN_NOTICE_SETTING, normaliseNewLoginNotice, wantsNewLoginNotice } from '../mail/new-login-notice.js';
+import { NEW_LOGIN_NOTICE_SETTING, normaliseNewLoginNotice, wantsNewLoginNotice } from '../mail/new-login-notice-setting.js';
 import { failedLoginLine } from './login-lines.js';
 import { ADMIN_SETTING, normaliseAdminSetting } from '../auth/admin-users.js';
 

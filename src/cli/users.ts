@@ -1,6 +1,6 @@
 /** `mailroom user add|del|passwd|list` and `mailroom domain add|list|del`. */
 import type { Command } from 'commander';
-import { changePassword, createUser, requireUser } from '../mail/accounts.js';
+import { changePassword, createUser, passwordHashes, requireUser } from '../mail/accounts.js';
 import { normaliseDomain } from '../mail/address.js';
 import { formatSize } from './sizes.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
@@ -13,8 +13,12 @@ export function registerUserCommands(program: Command): void {
     .description('create a user and its mailboxes (the domain is created if missing); --from-file creates many')
     .option('--password <password>', 'login password')
     .option('--from-file <file>', 'CSV, one user a line: address[,password[,quota]]; an empty password is generated and printed')
-    .action((address: string | undefined, opts: { password?: string; fromFile?: string }, cmd: Command) =>
-      runWithStore(globalOptions(cmd), async ({ store }) => {
+    .action((address: string | undefined, opts: { password?: string; fromFile?: string }, cmd: Command) => {
+      // The hash (scrypt: its cost is a security setting) is computed in the libuv pool
+      // while this thread loads the config and the store, not after.
+      const hashing = address !== undefined && opts.fromFile === undefined && opts.password ? passwordHashes(opts.password) : undefined;
+      hashing?.catch(() => {}); // awaited (and any failure reported) by createUser; unused when the command fails first
+      return runWithStore(globalOptions(cmd), async ({ store }) => {
         if (opts.fromFile !== undefined) {
           if (address !== undefined || opts.password !== undefined) throw new CliError('--from-file takes no address and no --password');
           const { addUsersFromFile } = await import('./users-add-many.js');
@@ -23,10 +27,10 @@ export function registerUserCommands(program: Command): void {
         if (address === undefined) throw new CliError('missing address (or --from-file FILE)');
         if (opts.password === undefined) throw new CliError("required option '--password <password>' not specified");
         if (await store.getUser(address.trim())) throw new CliError(`user already exists: ${address}`);
-        const created = await createUser(store, address, opts.password);
+        const created = await createUser(store, address, opts.password, hashing);
         console.log(`added user ${created.address}`);
-      }),
-    );
+      });
+    });
 
   user
     .command('del <address>')

@@ -7,9 +7,13 @@
  * Invariants: returns only values the schema accepted; `data` is an absolute path.
  */
 import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
 import { configSchema, leafKeys, type Config, type LeafKey } from './schema.js';
+
+// The TOML parser is required only when there is a file to parse (most CLI runs have none),
+// and as smol-toml's one-file CommonJS build, which loads faster than its eight ES modules.
+const require = createRequire(import.meta.url);
 
 export type { Config } from './schema.js';
 
@@ -91,6 +95,7 @@ function readFile(configPath: string | undefined, cwd: string): { raw: Raw; file
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new ConfigError(`cannot read config file ${path}: ${why}`);
   }
+  const { parse: parseToml, TomlError } = require('smol-toml') as typeof import('smol-toml');
   try {
     return { raw: parseToml(text) as Raw, fileLabel: path };
   } catch (err) {

@@ -9,12 +9,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { prettyLine } from './pretty.js';
-import { pino, type Logger, type DestinationStream } from 'pino';
+import type { Logger, DestinationStream } from 'pino';
 import type { LogLevel } from '../config/schema.js';
 
 export type { Logger } from 'pino';
+
+// pino is required on the first createLogger, not imported: a CLI command that never logs
+// (most of them) starts without it.
+const require = createRequire(import.meta.url);
+let pinoModule: typeof import('pino') | undefined;
+function loadPino(): typeof import('pino') {
+  return (pinoModule ??= require('pino') as typeof import('pino'));
+}
 
 export interface LoggerOptions {
   level?: LogLevel;
@@ -38,6 +47,7 @@ function prettyDestination(fd: number): DestinationStream {
 
 /** Creates the root logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const { pino } = loadPino();
   const dest = options.destination ?? 'stdout';
   const fd = dest === 'stdout' ? 1 : dest === 'stderr' ? 2 : undefined;
   const format = options.format ?? 'auto';

@@ -11,13 +11,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MemoryThrottle, type AuthThrottle } from '../auth/throttle.js';
+import type { AuthThrottle } from '../auth/throttle.js';
 import { LocalChangeBus, RECHECK, type ChangeBus } from './bus.js';
 import { StoreError } from './errors.js';
 import type { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { RetentionSettings, Store } from './types.js';
-import { startChangePoller } from './worker/poller.js';
 
 /** PostgreSQL tuning (config section `database`). */
 export interface DatabaseTuning {
@@ -123,6 +122,8 @@ export async function openBackend(opts: Omit<OpenStoreOptions, 'bus'> & { onBusS
  * there), or in process with the poller on this thread when `sqlite_worker` is off.
  */
 async function openSqliteBackend(opts: Omit<OpenStoreOptions, 'bus'>): Promise<Backend> {
+  // Loaded here, not at the top: a CLI command (openStore only) needs neither (node:net among them).
+  const [{ MemoryThrottle }, { startChangePoller }] = await Promise.all([import('../auth/throttle.js'), import('./worker/poller.js')]);
   const bus = new LocalChangeBus();
   const pollMs = opts.database?.change_poll_ms ?? 250;
   if (opts.database?.sqlite_worker === false) {
