@@ -50,6 +50,7 @@ const AFTER_AUTH = [
   'WITHIN', // RFC 5032: SEARCH OLDER/YOUNGER
   'CONDSTORE', // RFC 7162 3.1: MODSEQ per message, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ, never NOMODSEQ
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
+  'UIDONLY', // RFC 9586: ENABLE UIDONLY; then BAD [UIDREQUIRED] for numbers, * uid UIDFETCH, VANISHED for expunges
   'METADATA', // RFC 5464: GETMETADATA/SETMETADATA on mailboxes, /private per login (member), /shared per account
   'METADATA-SERVER', // RFC 5464 1: the same on the server (mailbox ""), /shared/admin from the configuration
   'LIST-METADATA', // RFC 9590: LIST ... RETURN (METADATA (entries [MAXSIZE n]))

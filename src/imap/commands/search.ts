@@ -11,6 +11,7 @@ import { registerContext } from './search-updates.js';
 import { withProgress, type Progress } from '../progress.js';
 import type { ImapSession } from '../session.js';
 import { SearchBudget } from './search-budget.js';
+import { ImapNo } from '../errors.js';
 
 export const search = {
   name: 'SEARCH',
@@ -75,6 +76,10 @@ export interface Match {
  * command means the same by a search key.
  */
 export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey, progress?: Progress): Promise<Match[]> {
+  // RFC 9586 3: a sequence set among the keys names messages by number (`$` does not)
+  if (s.uidOnly && someKey(query, (k) => k.type === 'seq' && k.set.kind === 'ranges')) {
+    throw new ImapNo('Message sequence numbers in search keys are not allowed with UIDONLY', 'UIDREQUIRED', 'BAD');
+  }
   const store = s.services.store;
   const budget = new SearchBudget(s.services.config.imap.search_timeout_ms);
   const env: SearchEnv = {
@@ -152,15 +157,19 @@ async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv, b
 
 /** True when a MODSEQ key appears anywhere in the query. */
 function hasModSeqKey(k: SearchKey): boolean {
+  return someKey(k, (x) => x.type === 'modseq');
+}
+
+/** True when `test` holds for some key of the query, looking inside AND, OR and NOT. */
+export function someKey(k: SearchKey, test: (k: SearchKey) => boolean): boolean {
+  if (test(k)) return true;
   switch (k.type) {
-    case 'modseq':
-      return true;
     case 'and':
-      return k.keys.some(hasModSeqKey);
+      return k.keys.some((x) => someKey(x, test));
     case 'or':
-      return hasModSeqKey(k.left) || hasModSeqKey(k.right);
+      return someKey(k.left, test) || someKey(k.right, test);
     case 'not':
-      return hasModSeqKey(k.key);
+      return someKey(k.key, test);
     default:
       return false;
   }
