@@ -30,6 +30,7 @@ const AFTER_AUTH = [
   'SPECIAL-USE',
   'CREATE-SPECIAL-USE', // RFC 6154 3: CREATE name (USE (\Sent)); \All and \Flagged refused with NO [USEATTR]
   'ESEARCH',
+  'MULTISEARCH', // RFC 7377: ESEARCH IN (selected inboxes personal subscribed subtree subtree-one mailboxes) in authenticated and selected state
   'SORT', // RFC 5256 3: UID SORT too; search keys as SEARCH
   'SORT=DISPLAY', // RFC 5957: DISPLAYFROM, DISPLAYTO
   'ESORT', // RFC 5267 3: SORT RETURN (MIN MAX COUNT ALL) answers ESEARCH
