@@ -113,7 +113,8 @@ function fetchModifier(r: ArgReader, cmd: FetchCommand): void {
     cmd.changedSince = r.number64('mod-sequence value');
   } else if (m === 'VANISHED') {
     cmd.vanished = true;
-  } else if (m === 'PARTIAL' && !cmd.partial) {
+  } else if (m === 'PARTIAL') {
+    if (cmd.partial) throw r.error('PARTIAL given twice');
     r.sp('after PARTIAL');
     cmd.partial = partialRange(r);
   } else {
