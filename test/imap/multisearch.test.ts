@@ -1,11 +1,12 @@
 // MULTISEARCH (RFC 7377) over raw transcripts: ESEARCH IN (...) with every source filter, in
 // authenticated and selected state, the (TAG MAILBOX UIDVALIDITY) correlator with exact bytes,
 // result options MIN MAX COUNT ALL PARTIAL and SAVE, the errors the RFC names; then python
-// imaplib sending ESEARCH with _simple_command.
+// imaplib (_simple_command) and imapflow (exec) sending ESEARCH.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { RunningTestServer } from '../harness/server.js';
+import { ImapFlow } from 'imapflow';
 import { Imap, message, PASS, startImapServer, USER } from './client.js';
 
 let server: RunningTestServer;
@@ -146,5 +147,38 @@ describe('MULTISEARCH (RFC 7377)', () => {
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trim().split('\n').map((l) => l.replace(/TAG "[^"]+"/, 'TAG x').replace(/UIDVALIDITY \d+/, 'UIDVALIDITY n'));
     assert.deepEqual(lines, ['(TAG x MAILBOX "INBOX" UIDVALIDITY n) UID COUNT 1', '(TAG x MAILBOX "Lists" UIDVALIDITY n) UID COUNT 1']);
+  });
+
+  test('imapflow exec("ESEARCH") gets one ESEARCH per mailbox with its correlator', async () => {
+    const flow = new ImapFlow({ host: '127.0.0.1', port: server.ports.imap!, secure: false, doSTARTTLS: false, auth: { user: USER, pass: PASS }, logger: false });
+    await flow.connect();
+    try {
+      const seen: string[] = [];
+      const attrs = [
+        { type: 'ATOM', value: 'IN' },
+        [{ type: 'ATOM', value: 'subtree-one' }, { type: 'STRING', value: 'Work' }],
+        { type: 'ATOM', value: 'RETURN' },
+        [{ type: 'ATOM', value: 'MAX' }],
+        { type: 'ATOM', value: 'SUBJECT' },
+        { type: 'STRING', value: 'alpha' },
+      ];
+      /* eslint-disable @typescript-eslint/no-explicit-any */
+      const untagged = {
+        ESEARCH: async (u: any) => {
+          const corr = u.attributes[0] as any[];
+          const rest = (u.attributes as any[]).slice(1).map((a) => a.value).join(' ');
+          seen.push(`${corr.map((a) => a.value).join(' ')} | ${rest}`);
+        },
+      };
+      /* eslint-enable @typescript-eslint/no-explicit-any */
+      const r = await (flow as unknown as { exec: (c: string, a: unknown[], o: unknown) => Promise<{ next: () => void; response: { command: string } }> }).exec('ESEARCH', attrs, { untagged });
+      r.next();
+      assert.equal(r.response.command, 'OK');
+      assert.equal(seen.length, 2, seen.join('\n'));
+      assert.match(seen[0], new RegExp(`^TAG [0-9A-F]+ MAILBOX Work UIDVALIDITY ${validity.get('Work')} \\| UID MAX 3$`));
+      assert.match(seen[1], new RegExp(`^TAG [0-9A-F]+ MAILBOX Work/A UIDVALIDITY ${validity.get('Work/A')} \\| UID MAX 1$`));
+    } finally {
+      await flow.logout();
+    }
   });
 });
