@@ -1,11 +1,12 @@
 // UIDONLY (RFC 9586) over raw transcripts: ENABLE, BAD [UIDREQUIRED] for every way of naming a
 // message by number, `* uid UIDFETCH (...)` with exact bytes from FETCH, STORE, SELECT (QRESYNC)
 // and unsolicited flag changes, VANISHED instead of EXPUNGE, a second session's changes reaching
-// an IDLEing UIDONLY session and a NOTIFY MessageNew push; then python imaplib.
+// an IDLEing UIDONLY session and a NOTIFY MessageNew push; then python imaplib and imapflow (exec).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { RunningTestServer } from '../harness/server.js';
+import { ImapFlow } from 'imapflow';
 import { deliver, Imap, message, PASS, startImapServer, USER } from './client.js';
 
 let server: RunningTestServer;
@@ -225,5 +226,33 @@ describe('UIDONLY (RFC 9586)', () => {
     assert.equal(enabled, 'UIDONLY');
     assert.equal(fetched, '1 (FLAGS (\\Seen))|2 (FLAGS ())');
     assert.match(refused, /^refused .*UIDREQUIRED/);
+  });
+
+  test('imapflow exec: ENABLE UIDONLY, then UID FETCH answers UIDFETCH and FETCH is BAD [UIDREQUIRED]', async () => {
+    const { c, name } = await uidOnlyBox(2);
+    c.close();
+    const flow = new ImapFlow({ host: '127.0.0.1', port: server.ports.imap!, secure: false, doSTARTTLS: false, auth: { user: USER, pass: PASS }, logger: false });
+    await flow.connect();
+    type Exec = (c: string, a: unknown[], o?: unknown) => Promise<{ next: () => void; response: { command: string } }>;
+    const exec = (flow as unknown as { exec: Exec }).exec.bind(flow);
+    try {
+      (await exec('ENABLE', [{ type: 'ATOM', value: 'UIDONLY' }])).next();
+      await flow.mailboxOpen(name);
+      const seen: string[] = [];
+      const untagged = {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        UIDFETCH: async (u: any) => seen.push(`${u.command} ${JSON.stringify(u.attributes.slice(1).map((a: any) => (Array.isArray(a) ? a.map((x: any) => (Array.isArray(x) ? x.map((y: any) => y.value) : x.value)) : a.value)))}`),
+      };
+      const r = await exec('UID', [{ type: 'ATOM', value: 'FETCH' }, { type: 'SEQUENCE', value: '1:*' }, [{ type: 'ATOM', value: 'FLAGS' }]], { untagged });
+      r.next();
+      assert.deepEqual(seen, ['1 [["FLAGS",["\\\\Seen"]]]', '2 [["FLAGS",[]]]']);
+      await assert.rejects(exec('FETCH', [{ type: 'SEQUENCE', value: '1' }, [{ type: 'ATOM', value: 'FLAGS' }]]), (err: Error & { responseStatus?: string; response?: unknown }) => {
+        assert.equal(err.responseStatus, 'BAD');
+        assert.match(JSON.stringify(err.response), /UIDREQUIRED/); // the response code, as imapflow parsed it
+        return true;
+      });
+    } finally {
+      await flow.logout();
+    }
   });
 });
