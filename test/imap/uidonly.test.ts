@@ -111,7 +111,7 @@ describe('UIDONLY (RFC 9586)', () => {
     }
   });
 
-  test('expunges are VANISHED: EXPUNGE, UID EXPUNGE, UID MOVE; no UNSEEN code in a rev1 SELECT', async () => {
+  test('expunges are VANISHED: EXPUNGE, UID EXPUNGE, UID MOVE, UID REPLACE; no UNSEEN code in a rev1 SELECT', async () => {
     const { c, name } = await uidOnlyBox(5, 'ENABLE UIDONLY'); // rev1: SELECT would send [UNSEEN n]
     try {
       await c.ok(`CREATE ${name}-moved`);
@@ -123,9 +123,13 @@ describe('UIDONLY (RFC 9586)', () => {
       const mv = untagged(await c.ok(`UID MOVE 5 ${name}-moved`));
       assert.match(mv[0], /^\* OK \[COPYUID \d+ 5 1\]/);
       assert.deepEqual(mv.slice(1), ['* VANISHED 5']);
+      const raw = message('replacement');
+      const rep = untagged(await c.ok(`UID REPLACE 1 ${name} {${Buffer.byteLength(raw)}+}\r\n${raw}`));
+      assert.match(rep[0], /^\* OK \[APPENDUID \d+ 6\]/);
+      assert.deepEqual(rep.slice(1).filter((l) => !/(EXISTS|RECENT)$/.test(l)), ['* VANISHED 1']);
       await c.ok(`APPEND ${name} () {${Buffer.byteLength(message('unseen'))}+}\r\n${message('unseen')}`);
       const again = await c.ok(`SELECT ${name}`);
-      assert.match(again, /^\* 2 EXISTS\r\n/m);
+      assert.match(again, /^\* 2 EXISTS\r\n/m); // the replacement and the new one
       assert.doesNotMatch(again, /\[UNSEEN /);
     } finally {
       c.close();
