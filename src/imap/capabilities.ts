@@ -30,6 +30,7 @@ const AFTER_AUTH = [
   'SPECIAL-USE',
   'CREATE-SPECIAL-USE', // RFC 6154 3: CREATE name (USE (\Sent)); \All and \Flagged refused with NO [USEATTR]
   'ESEARCH',
+  'MULTISEARCH', // RFC 7377: ESEARCH IN (selected inboxes personal subscribed subtree subtree-one mailboxes) in authenticated and selected state
   'SORT', // RFC 5256 3: UID SORT too; search keys as SEARCH
   'SORT=DISPLAY', // RFC 5957: DISPLAYFROM, DISPLAYTO
   'ESORT', // RFC 5267 3: SORT RETURN (MIN MAX COUNT ALL) answers ESEARCH
@@ -50,6 +51,7 @@ const AFTER_AUTH = [
   'WITHIN', // RFC 5032: SEARCH OLDER/YOUNGER
   'CONDSTORE', // RFC 7162 3.1: MODSEQ per message, CHANGEDSINCE, UNCHANGEDSINCE, SEARCH MODSEQ, never NOMODSEQ
   'QRESYNC', // RFC 7162 3.2: SELECT (QRESYNC ...), VANISHED, UID FETCH ... (CHANGEDSINCE n VANISHED); expunge log kept per mailbox
+  'UIDONLY', // RFC 9586: ENABLE UIDONLY; then BAD [UIDREQUIRED] for numbers, * uid UIDFETCH, VANISHED for expunges
   'METADATA', // RFC 5464: GETMETADATA/SETMETADATA on mailboxes, /private per login (member), /shared per account
   'METADATA-SERVER', // RFC 5464 1: the same on the server (mailbox ""), /shared/admin from the configuration
   'LIST-METADATA', // RFC 9590: LIST ... RETURN (METADATA (entries [MAXSIZE n]))

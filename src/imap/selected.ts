@@ -92,9 +92,19 @@ export interface SyncMode {
   condstore: boolean;
   /** `* VANISHED uid-set` instead of `* n EXPUNGE`. */
   qresync: boolean;
+  /** UIDONLY (RFC 9586): `* uid UIDFETCH` and VANISHED; no sequence number is ever sent. */
+  uidOnly?: boolean;
 }
 
 const PLAIN: SyncMode = { condstore: false, qresync: false };
+
+/**
+ * The start of a FETCH response: `* seq FETCH (`, or with UIDONLY `* uid UIDFETCH (`
+ * (RFC 9586 3.1), where the UID item is left out unless asked for: the number already is the UID.
+ */
+export function fetchHead(m: ViewMessage, uidOnly: boolean): string {
+  return uidOnly ? `* ${m.uid} UIDFETCH (` : `* ${m.seq} FETCH (`;
+}
 
 /** UIDs per `* VANISHED` line, so a line stays far below common client limits (RFC 7162 4). */
 const VANISHED_PER_LINE = 1000;
@@ -504,7 +514,7 @@ export class MailboxView {
    */
   flush(allowExpunge: boolean, rev2: boolean, sync: SyncMode = PLAIN): string[] {
     const out: string[] = [];
-    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], sync.qresync));
+    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], sync.qresync || sync.uidOnly));
     out.push(...this.flagsAnnouncement());
     if (this.msgs.length !== this.announcedExists) {
       this.announcedExists = this.msgs.length;
@@ -515,7 +525,8 @@ export class MailboxView {
     for (const [uid, modSeq] of this.pendingFlags) {
       const seq = this.seqOf(uid);
       const mod = sync.condstore ? ` MODSEQ (${modSeq})` : ''; // RFC 7162 3.1: UID and MODSEQ once enabled
-      if (seq > 0) out.push(`* ${seq} FETCH (UID ${uid} FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)}${mod})\r\n`);
+      const flags = `FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)}${mod})\r\n`;
+      if (seq > 0) out.push(sync.uidOnly ? `${fetchHead({ seq, uid: uid as Uid }, true)}${flags}` : `* ${seq} FETCH (UID ${uid} ${flags}`);
     }
     this.pendingFlags.clear();
     return out;

@@ -129,6 +129,8 @@ export class ImapSession {
   qresync = false;
   /** UTF8=ACCEPT enabled (RFC 6855 3): UTF-8 mailbox names and strings, APPEND ... UTF8 (literal8). */
   utf8Accept = false;
+  /** UIDONLY enabled (RFC 9586): no sequence number is accepted or sent; UIDFETCH and VANISHED instead. */
+  uidOnly = false;
   tls: boolean;
   readonly tracer: Tracer;
   private readonly conn: Connection;
@@ -230,7 +232,12 @@ export class ImapSession {
 
   /** What the view needs to know of CONDSTORE/QRESYNC when it writes unsolicited responses. */
   get sync(): SyncMode {
-    return { condstore: this.condstore, qresync: this.qresync };
+    return { condstore: this.condstore, qresync: this.qresync, uidOnly: this.uidOnly };
+  }
+
+  /** Expunges go out as `* VANISHED uid-set` (RFC 7162 3.2.10 with QRESYNC, RFC 9586 3 with UIDONLY), not `* n EXPUNGE`. */
+  get vanishedExpunges(): boolean {
+    return this.qresync || this.uidOnly;
   }
 
   /** Logged in: the autologout timer becomes the long one, and the session ends when this login is revoked. */
@@ -256,6 +263,7 @@ export class ImapSession {
     this.rev2 = false;
     this.condstore = false;
     this.qresync = false;
+    this.uidOnly = false;
     this.setNotifier(undefined);
     this.conn.setIdleTimeout(this.cfg.preauth_timeout_s * 1000);
   }
@@ -444,6 +452,8 @@ export class ImapSession {
     }
     const allowExpunge = !(cmd.usesSeqs && !uid);
     try {
+      // RFC 9586 3: once UIDONLY is on, a command addressing messages by number is a client error
+      if (this.uidOnly && cmd.usesSeqs && !uid) throw new ImapNo(`${name} with sequence numbers is not allowed with UIDONLY; use UID ${name}`, 'UIDREQUIRED', 'BAD');
       if (cmd.writes) this.requireWritable();
       const done = await cmd.run({ session: this, tag, name, uid, args });
       this.badInRow = 0;

@@ -47,6 +47,19 @@ describe('IMAP INPROGRESS', () => {
     assert.match(await c.ok('CAPABILITY'), /^\* CAPABILITY .* INPROGRESS /m);
   });
 
+  test('ESEARCH IN (personal) (MULTISEARCH) reports progress in mailboxes before its results', async () => {
+    let reported: string[] = [];
+    for (let i = 0; i < 30 && reported.length === 0; i++) {
+      const text = await c.ok('ESEARCH IN (personal) RETURN (COUNT) BODY word');
+      reported = progressOf(text, /^t\d+ OK /); // between mailboxes' results too, each line whole, never after the tagged OK
+      assert.match(text, new RegExp(`^\\* ESEARCH \\(TAG "t\\d+" MAILBOX "Big" UIDVALIDITY \\d+\\) UID COUNT ${COUNT}\r\n`, 'm'));
+    }
+    assert.ok(reported.length > 0, 'a body search of every mailbox is long enough to report at least once in 30 runs');
+    // counted in mailboxes: done < total, and the total is the number of the user's mailboxes
+    const boxes = (await c.ok('LIST "" *')).split('\r\n').filter((l) => l.startsWith('* LIST ')).length;
+    for (const l of reported) assert.match(l, new RegExp(`\\("t\\d+" (NIL NIL|[0-9]+ ${boxes})\\)`), l);
+  });
+
   test('SEARCH, SORT and THREAD report progress before their result', async () => {
     const s = await c.ok('SEARCH BODY word');
     progressOf(s, /^\* SEARCH /);

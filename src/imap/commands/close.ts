@@ -72,7 +72,7 @@ export const expunge = {
     const view = s.view();
     const uids = await deletedUids(s, only);
     const gone = await remove(s, uids);
-    const lines = deviceDeleteMode(s.login?.device?.settings) === 'device' ? view.hideUids(gone, s.qresync) : view.removeUids(gone, s.qresync);
+    const lines = deviceDeleteMode(s.login?.device?.settings) === 'device' ? view.hideUids(gone, s.vanishedExpunges) : view.removeUids(gone, s.vanishedExpunges);
     if (lines.length > 0) s.send(lines.join(''));
     return { reportModSeq: true };
   },

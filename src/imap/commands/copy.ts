@@ -40,13 +40,13 @@ async function transfer({ session: s, args, uid, name, tag }: CommandContext, mo
   const copyUid = codes.copyUid(r.uidValidity, r.mapping.map((p) => p.from), r.mapping.map((p) => p.to));
   if (!move) {
     // A restoring COPY: the messages left Recently Deleted; COPY may announce that (RFC 9051 7.5.1)
-    const lines = view.removeUids(r.mapping.map((p) => p.from), s.qresync);
+    const lines = view.removeUids(r.mapping.map((p) => p.from), s.vanishedExpunges);
     if (lines.length > 0) s.send(lines.join(''));
     return { code: copyUid };
   }
   // RFC 6851 4.3: COPYUID in an untagged OK before the EXPUNGEs
   s.send(`* OK [${copyUid}] Moved\r\n`);
-  const lines = view.removeUids(r.mapping.map((p) => p.from), s.qresync); // RFC 7162 3.2.10: VANISHED with QRESYNC
+  const lines = view.removeUids(r.mapping.map((p) => p.from), s.vanishedExpunges); // RFC 7162 3.2.10, RFC 9586 3: VANISHED with QRESYNC or UIDONLY
   if (lines.length > 0) s.send(lines.join(''));
   return { reportModSeq: true };
 }

@@ -1,5 +1,5 @@
 // ENABLE capability *(SP capability)   RFC5161 3.1, RFC9051 6.3.1, RFC7162 3.1.8 (CONDSTORE), 3.2.3 (QRESYNC),
-//   RFC6855 3 (UTF8=ACCEPT)
+//   RFC6855 3 (UTF8=ACCEPT), RFC9586 3 (UIDONLY)
 import type { ImapCommand } from './types.js';
 
 export const enable = {
@@ -26,6 +26,9 @@ export const enable = {
       } else if (c === 'UTF8=ACCEPT' && !session.utf8Accept) {
         session.utf8Accept = true; // later commands' mailbox names are parsed and sent as UTF-8
         enabled.push('UTF8=ACCEPT');
+      } else if (c === 'UIDONLY' && !session.uidOnly) {
+        session.uidOnly = true; // from the next command on: UID forms only, UIDFETCH and VANISHED responses
+        enabled.push('UIDONLY');
       }
     }
     session.send(`* ENABLED${enabled.map((c) => ` ${c}`).join('')}\r\n`);

@@ -46,8 +46,8 @@ export async function fetchFlagsFromView(s: ImapSession, msgs: readonly ViewMess
       out = new ChunkWriter(Math.max(CHUNK_BYTES, need));
     }
     out.ascii('* ');
-    out.int(m.seq);
-    out.ascii(' FETCH (');
+    out.int(s.uidOnly ? m.uid : m.seq); // RFC 9586 3.1: `* uid UIDFETCH (...)`
+    out.ascii(s.uidOnly ? ' UIDFETCH (' : ' FETCH (');
     for (let a = 0; a < parts.length; a++) {
       if (a > 0) out.byte(0x20);
       const p = parts[a];

@@ -10,7 +10,7 @@ import { ImapNo } from '../errors.js';
 import { isStoreError } from '../../store/errors.js';
 import { cachedIndexes, type CachedContent } from '../content-cache.js';
 import { knownContentId, noteContentIds } from '../content-ids.js';
-import { flagsWithRecent, vanishedLines, withHidden, type MailboxView, type ViewMessage } from '../selected.js';
+import { fetchHead, flagsWithRecent, vanishedLines, withHidden, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
 import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
@@ -86,7 +86,7 @@ export const fetch = {
   states: ['selected'],
   usesSeqs: true,
   async run({ session: s, args, uid }) {
-    const cmd = parseFetch(args, { uid });
+    const cmd = parseFetch(args, { uid, uidOnly: s.uidOnly });
     if (cmd.vanished && !s.qresync) throw args.error('VANISHED needs ENABLE QRESYNC'); // RFC 7162 3.2.6 MUST
     if (cmd.changedSince !== undefined || cmd.items.some((i) => i.type === 'simple' && i.attr === 'MODSEQ')) s.condstore = true; // RFC 7162 3.1
     const view = s.view();
@@ -221,7 +221,7 @@ async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, r
     if (isStoreError(err, 'notfound')) return false;
     throw err;
   }
-  let text = `* ${m.seq} FETCH (`; // latin1 text is gathered and written in as few pieces as possible
+  let text = fetchHead(m, s.uidOnly); // latin1 text is gathered and written in as few pieces as possible
   for (const p of pieces) {
     if (typeof p === 'string') text += p;
     else if (Buffer.isBuffer(p)) {

@@ -17,6 +17,7 @@ import { append } from './append.js';
 import { idle } from './idle.js';
 import { check, close, expunge, unselect } from './close.js';
 import { search } from './search.js';
+import { multisearch } from './multisearch.js';
 import { sort } from './sort.js';
 import { thread } from './thread.js';
 import { fetch } from './fetch.js';
@@ -37,7 +38,7 @@ const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
 const ALL: ImapCommand[] = [
   capability, noop, logout, id, starttls, login, authenticate, enable,
   select, examine, writing(create), writing(del), writing(rename), subscribe, unsubscribe, list, lsub, namespace, status, writing(append), idle,
-  check, close, unselect, writing(expunge), search, sort, thread, fetch, writing(store), writing(copy), writing(move),
+  check, close, unselect, writing(expunge), search, multisearch, sort, thread, fetch, writing(store), writing(copy), writing(move),
   getmetadata, writing(setmetadata), cancelupdate,
   compress,
   unauthenticate,

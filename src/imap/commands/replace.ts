@@ -62,7 +62,7 @@ export const replace = {
     await warnQuota(s);
     // RFC 8508 3.3: APPENDUID in an untagged OK before the EXPUNGE (VANISHED with QRESYNC)
     s.send(`* OK [${codes.appendUid(result.uidValidity, [result.row.uid])}] Replacement Message ready\r\n`);
-    const lines = deviceDeleteMode(s.login?.device?.settings) === 'device' ? view.hideUids(gone, s.qresync) : view.removeUids(gone, s.qresync);
+    const lines = deviceDeleteMode(s.login?.device?.settings) === 'device' ? view.hideUids(gone, s.vanishedExpunges) : view.removeUids(gone, s.vanishedExpunges);
     if (lines.length > 0) s.send(lines.join(''));
     return { reportModSeq: true };
   },

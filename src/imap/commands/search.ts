@@ -1,6 +1,6 @@
 // SEARCH [RETURN (opts)] [CHARSET x] keys   RFC9051 6.4.4, RFC3501 6.4.4, RFC4731 (ESEARCH), RFC5182 (SEARCHRES),
 // RFC7162 3.1.5 (MODSEQ)
-import { esearch, formatSeqSet, parseSearch, partialSlice, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
+import { esearch, formatSeqSet, parseSearch, partialSlice, type EsearchResult, type PartialRange, type SearchKey, type SearchReturnOption } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import type { MailboxView } from '../selected.js';
 import type { Store } from '../../store/types.js';
@@ -11,6 +11,7 @@ import { registerContext } from './search-updates.js';
 import { withProgress, type Progress } from '../progress.js';
 import type { ImapSession } from '../session.js';
 import { SearchBudget } from './search-budget.js';
+import { ImapNo } from '../errors.js';
 
 export const search = {
   name: 'SEARCH',
@@ -37,22 +38,33 @@ export const search = {
     if (opts.includes('UPDATE')) registerContext(s, view, { tag, uid, query: cmd.query, sort: null, uids: hits.map((h) => h.uid) }); // RFC 5267 4
     const shown: SearchReturnOption[] = opts.filter((o) => o !== 'SAVE' && o !== 'UPDATE');
     if (shown.length === 0 && cmd.returnOptions) return; // SAVE alone: no ESEARCH response
-    const has = (o: SearchReturnOption) => shown.includes(o);
-    s.send(
-      esearch({
-        tag,
-        uid,
-        min: has('MIN') && numbers.length ? Math.min(...numbers) : undefined,
-        max: has('MAX') && numbers.length ? Math.max(...numbers) : undefined,
-        count: has('COUNT') ? numbers.length : undefined,
-        all: has('ALL') ? numbers : undefined,
-        partial: window && cmd.partial ? { range: cmd.partial.text, set: window.length ? formatSeqSet(window.map((h) => (uid ? h.uid : h.seq))) : 'NIL' } : undefined,
-        // MIN/MAX (and a PARTIAL window) return only some messages: the MODSEQ is theirs (RFC 7162 3.1.5)
-        modseq: highest(has('ALL') || has('COUNT') ? hits : [...(window ?? []), ...[hits[0], hits[hits.length - 1]].filter((h, i) => h && (i === 0 ? has('MIN') : has('MAX')))]),
-      }),
-    );
+    s.send(esearch({ tag, uid, ...esearchData(hits, shown, cmd.partial, uid, withModSeq) }));
   },
 } as const satisfies ImapCommand;
+
+/**
+ * What an ESEARCH response says of `hits` for the options shown (RFC 4731 3.1, RFC 9394 3.1
+ * PARTIAL, RFC 7162 3.1.5 MODSEQ), numbers as UIDs or sequence numbers.
+ */
+export function esearchData(hits: readonly Match[], shown: readonly SearchReturnOption[], partial: PartialRange | undefined, uid: boolean, withModSeq: boolean): Omit<EsearchResult, 'tag' | 'uid'> {
+  const numbers = hits.map((h) => (uid ? h.uid : h.seq));
+  const has = (o: SearchReturnOption) => shown.includes(o);
+  const window = partial ? partialSlice(hits, partial) : null; // RFC 9394 3.1: positions in the ascending result
+  // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
+  const highest = (list: readonly (Match | undefined)[]) => {
+    const present = list.filter((h): h is Match => h !== undefined);
+    return withModSeq && present.length > 0 ? present.reduce((m, h) => Math.max(m, h.modSeq), 0) : undefined;
+  };
+  return {
+    min: has('MIN') && numbers.length ? Math.min(...numbers) : undefined,
+    max: has('MAX') && numbers.length ? Math.max(...numbers) : undefined,
+    count: has('COUNT') ? numbers.length : undefined,
+    all: has('ALL') ? numbers : undefined,
+    partial: window && partial ? { range: partial.text, set: window.length ? formatSeqSet(window.map((h) => (uid ? h.uid : h.seq))) : 'NIL' } : undefined,
+    // MIN/MAX (and a PARTIAL window) return only some messages: the MODSEQ is theirs (RFC 7162 3.1.5)
+    modseq: highest(has('ALL') || has('COUNT') ? hits : [...(window ?? []), has('MIN') ? hits[0] : undefined, has('MAX') ? hits[hits.length - 1] : undefined]),
+  };
+}
 
 /**
  * Below this many messages a header key (SUBJECT x) is checked on every message's cached
@@ -74,9 +86,12 @@ export interface Match {
  * The messages matching a query, in sequence order; SORT and THREAD use this, so every
  * command means the same by a search key.
  */
-export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey, progress?: Progress): Promise<Match[]> {
+export async function searchMatches(s: ImapSession, view: MailboxView, query: SearchKey, progress?: Progress, budget = new SearchBudget(s.services.config.imap.search_timeout_ms)): Promise<Match[]> {
+  // RFC 9586 3: a sequence set among the keys names messages by number (`$` does not)
+  if (s.uidOnly && someKey(query, (k) => k.type === 'seq' && k.set.kind === 'ranges')) {
+    throw new ImapNo('Message sequence numbers in search keys are not allowed with UIDONLY', 'UIDREQUIRED', 'BAD');
+  }
   const store = s.services.store;
-  const budget = new SearchBudget(s.services.config.imap.search_timeout_ms);
   const env: SearchEnv = {
     view,
     contents: new ContentCache(store),
@@ -152,22 +167,26 @@ async function evaluate(query: SearchKey, list: CandidateList, env: SearchEnv, b
 
 /** True when a MODSEQ key appears anywhere in the query. */
 function hasModSeqKey(k: SearchKey): boolean {
+  return someKey(k, (x) => x.type === 'modseq');
+}
+
+/** True when `test` holds for some key of the query, looking inside AND, OR and NOT. */
+export function someKey(k: SearchKey, test: (k: SearchKey) => boolean): boolean {
+  if (test(k)) return true;
   switch (k.type) {
-    case 'modseq':
-      return true;
     case 'and':
-      return k.keys.some(hasModSeqKey);
+      return k.keys.some((x) => someKey(x, test));
     case 'or':
-      return hasModSeqKey(k.left) || hasModSeqKey(k.right);
+      return someKey(k.left, test) || someKey(k.right, test);
     case 'not':
-      return hasModSeqKey(k.key);
+      return someKey(k.key, test);
     default:
       return false;
   }
 }
 
 /** RFC 5182 2.1: with SAVE plus only MIN and/or MAX, just those are saved. */
-function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number[] {
+export function saveResult(opts: readonly SearchReturnOption[], uids: number[]): number[] {
   if (opts.includes('ALL') || opts.includes('COUNT') || !(opts.includes('MIN') || opts.includes('MAX'))) return uids;
   const out: number[] = [];
   if (uids.length && opts.includes('MIN')) out.push(uids[0]);

@@ -3,7 +3,7 @@
 import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Changes } from '../../store/types.js';
 import { codes, formatFlagList, formatMailbox, parseSelectParams, seqSetHas, seqSetRanges, type QresyncParams, type SeqSet } from '../protocol/index.js';
-import { flagsWithRecent, MailboxView, vanishedLines, withHidden } from '../selected.js';
+import { fetchHead, flagsWithRecent, MailboxView, vanishedLines, withHidden } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { ImapNo } from '../errors.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
@@ -15,6 +15,8 @@ async function open({ session: s, args }: CommandContext, examine: boolean): Pro
   const params = parseSelectParams(args);
   // RFC 7162 3.2.5 MUST: the QRESYNC parameter only after ENABLE QRESYNC
   if (params.qresync && !s.qresync) throw new ImapNo('QRESYNC parameter without ENABLE QRESYNC', 'CLIENTBUG', 'BAD');
+  // RFC 9586 3: sequence match data names message numbers
+  if (params.qresync?.seqMatch && s.uidOnly) throw new ImapNo('Sequence match data is not allowed with UIDONLY', 'UIDREQUIRED', 'BAD');
   if (params.condstore) s.condstore = true; // RFC 7162 3.1.8: a CONDSTORE enabling command
   const user = s.user();
   if (s.state.kind === 'selected') {
@@ -38,8 +40,8 @@ function sendSelectData(s: ImapSession, view: MailboxView, specialUse: string | 
   if (!s.rev2) lines.push(`* ${view.recentCount()} RECENT\r\n`); // RFC 3501 7.3.2; gone in rev2
   lines.push(`* FLAGS ${formatFlagList(view.flagList())}\r\n`);
   lines.push(`* OK [${codes.permanentFlags(view.permanentFlags())}] Flags permitted\r\n`);
-  const unseen = view.firstUnseen();
-  if (!s.rev2 && unseen > 0) lines.push(`* OK [${codes.unseen(unseen)}] First unseen\r\n`);
+  const unseen = view.firstUnseen(); // a sequence number: never sent with UIDONLY (RFC 9586 3)
+  if (!s.rev2 && !s.uidOnly && unseen > 0) lines.push(`* OK [${codes.unseen(unseen)}] First unseen\r\n`);
   lines.push(`* OK [${codes.uidValidity(view.uidValidity)}] UIDs valid\r\n`);
   lines.push(`* OK [${codes.uidNext(view.uidNext)}] Predicted next UID\r\n`);
   // RFC 7162 3.1.2.1: on every SELECT/EXAMINE, since every mailbox keeps MODSEQs (never NOMODSEQ)
@@ -68,7 +70,8 @@ function resyncLines(s: ImapSession, view: MailboxView, q: QresyncParams, ch: Ch
   for (const row of ch.changed) {
     const seq = view.seqOf(row.uid);
     if (seq === 0 || row.modSeq <= q.modSeq || !known(row.uid)) continue;
-    out.push(`* ${seq} FETCH (UID ${row.uid} FLAGS ${flagsWithRecent(view.flagsOf(row.uid), view.isRecent(row.uid), s.rev2)} MODSEQ (${row.modSeq}))\r\n`);
+    const data = `FLAGS ${flagsWithRecent(view.flagsOf(row.uid), view.isRecent(row.uid), s.rev2)} MODSEQ (${row.modSeq}))\r\n`;
+    out.push(s.uidOnly ? `${fetchHead({ seq, uid: row.uid }, true)}${data}` : `* ${seq} FETCH (UID ${row.uid} ${data}`);
   }
   return out;
 }

@@ -2,7 +2,7 @@
 //   RFC9051 6.4.6, RFC7162 3.1.3 (UNCHANGEDSINCE, MODIFIED)
 import type { MessageRow } from '../../store/types.js';
 import { codes, parseStore } from '../protocol/index.js';
-import { flagsWithRecent, type ViewMessage } from '../selected.js';
+import { fetchHead, flagsWithRecent, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { requireWritable } from './util.js';
 import type { ImapCommand } from './types.js';
@@ -56,9 +56,10 @@ async function fetchLines(s: ImapSession, msgs: ViewMessage[], changed: Map<numb
   for (const x of msgs) {
     const row = rows.get(x.uid);
     const parts = silent ? [] : [`FLAGS ${flagsWithRecent(view.flagsOf(x.uid), view.isRecent(x.uid), s.rev2)}`];
-    if (uid || s.condstore) parts.push(`UID ${x.uid}`);
+    if ((uid || s.condstore) && !s.uidOnly) parts.push(`UID ${x.uid}`); // UIDONLY: the UIDFETCH number is the UID (RFC 9586 3.1)
     if (s.condstore && row) parts.push(`MODSEQ (${row.modSeq})`);
-    out.push(`* ${x.seq} FETCH (${parts.join(' ')})\r\n`);
+    if (parts.length === 0) continue; // a UIDFETCH with nothing to say (silent, row gone) would be malformed
+    out.push(`${fetchHead(x, s.uidOnly)}${parts.join(' ')})\r\n`);
   }
   return out;
 }

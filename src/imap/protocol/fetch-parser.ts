@@ -76,10 +76,11 @@ const simple = (attr: SimpleFetchAttr): FetchItem => ({ type: 'simple', attr, na
 
 /**
  * Parses `sequence-set SP (macro / fetch-att / "(" fetch-att *(SP fetch-att) ")") [SP modifiers]`
- * to the end of the command. With `uid`, a UID item is added when missing (RFC 9051 6.4.9 MUST);
+ * to the end of the command. With `uid`, a UID item is added when missing (RFC 9051 6.4.9 MUST),
+ * except with `uidOnly`, where the UIDFETCH response's number is the UID (RFC 9586 3.1);
  * with CHANGEDSINCE, a MODSEQ item is added when missing (RFC 7162 3.1.4.1).
  */
-export function parseFetch(r: ArgReader, opts: { uid?: boolean } = {}): FetchCommand {
+export function parseFetch(r: ArgReader, opts: { uid?: boolean; uidOnly?: boolean } = {}): FetchCommand {
   const set = r.seqSet();
   r.sp('after sequence set');
   let items: FetchItem[];
@@ -112,7 +113,8 @@ function fetchModifier(r: ArgReader, cmd: FetchCommand): void {
     cmd.changedSince = r.number64('mod-sequence value');
   } else if (m === 'VANISHED') {
     cmd.vanished = true;
-  } else if (m === 'PARTIAL' && !cmd.partial) {
+  } else if (m === 'PARTIAL') {
+    if (cmd.partial) throw r.error('PARTIAL given twice');
     r.sp('after PARTIAL');
     cmd.partial = partialRange(r);
   } else {
@@ -120,9 +122,9 @@ function fetchModifier(r: ArgReader, cmd: FetchCommand): void {
   }
 }
 
-function finish(cmd: FetchCommand, opts: { uid?: boolean }): FetchCommand {
+function finish(cmd: FetchCommand, opts: { uid?: boolean; uidOnly?: boolean }): FetchCommand {
   const has = (a: SimpleFetchAttr): boolean => cmd.items.some((i) => i.type === 'simple' && i.attr === a);
-  if (opts.uid && !has('UID')) cmd.items.push(simple('UID'));
+  if (opts.uid && !opts.uidOnly && !has('UID')) cmd.items.push(simple('UID'));
   if (cmd.changedSince !== undefined && !has('MODSEQ')) cmd.items.push(simple('MODSEQ'));
   return cmd;
 }

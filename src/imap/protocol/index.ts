@@ -38,3 +38,4 @@ export * from './sort-parser.js';
 export * from './partial-range.js';
 export * from './quota.js';
 export * from './notify-parser.js';
+export * from './multisearch-parser.js';

@@ -98,6 +98,8 @@ export const codes = {
 /** The ESEARCH result fields (RFC 4731 3.1, RFC 7162 3.1.5 MODSEQ). */
 export interface EsearchResult {
   tag: string;
+  /** RFC 7377 2.1: the mailbox searched (already formatted as a mailbox) and its UIDVALIDITY, for ESEARCH IN. */
+  mailbox?: { name: string; uidValidity: number };
   uid: boolean;
   min?: number;
   max?: number;
@@ -110,7 +112,8 @@ export interface EsearchResult {
 
 /** `* ESEARCH (TAG "a1") UID MIN 2 MAX 9 COUNT 3 ALL 2,5:6\r\n`; empty results omit MIN/MAX/ALL (RFC 4731 3.1). */
 export function esearch(r: EsearchResult): string {
-  let out = `ESEARCH (TAG ${formatString(r.tag)})`;
+  const where = r.mailbox ? ` MAILBOX ${r.mailbox.name} UIDVALIDITY ${r.mailbox.uidValidity}` : '';
+  let out = `ESEARCH (TAG ${formatString(r.tag)}${where})`;
   if (r.uid) out += ' UID';
   if (r.min !== undefined) out += ` MIN ${r.min}`;
   if (r.max !== undefined) out += ` MAX ${r.max}`;
