@@ -191,9 +191,10 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
     await src.begin(true);
     // Blob bytes first, outside the target transaction: content-addressed, so harmless if the copy fails later.
     const blobTotal = await src.count('blobs');
-    for await (const page of src.read('blobs', ['hash'])) {
-      for (const [hash] of page) {
-        await to.blobs.put(hash as string, from.blobs.read(hash as string));
+    // A blob kept inline (blobs.data) travels with its row below; only files are copied here.
+    for await (const page of src.read('blobs', ['hash', 'data'])) {
+      for (const [hash, data] of page) {
+        if (data === null || data === undefined) await to.blobs.put(hash as string, from.blobs.read(hash as string));
         progress('blobs', ++summary.blobs, blobTotal);
       }
     }

@@ -7,7 +7,8 @@
  * transactions never deadlock on them.
  */
 import { StoreError } from '../errors.js';
-import { checkHash } from '../blob/fs-blob-store.js';
+import { checkHash, sha256Hex } from '../blob/fs-blob-store.js';
+import { decodeInline, encodeInline, INLINE_MAX } from '../blob/inline.js';
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
 import { indexContent, unindexContent } from './text-search.js';
@@ -70,6 +71,7 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
 
 async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void> {
   if (!likelyNew && (await tx.exec('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ?', [seg.hash])).changes > 0) return;
+  if (seg.bytes) return addInlineBlob(tx, seg, seg.bytes);
   // A new blob row: the ingest wrote the bytes before calling, but a concurrent release may
   // have removed them since. Checked under a lock; 'notfound' makes the caller rewrite and retry.
   const size = await tx.blobs.lockedSize(tx, seg.hash);
@@ -80,12 +82,31 @@ async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void
   tx.unlink.delete(seg.hash); // released earlier in this transaction and taken again: keep the bytes
 }
 
+/**
+ * A new blob kept in the database (blob/inline.ts): its bytes go into the row, in this
+ * transaction, so they are durable exactly when the content is. The bytes come from the
+ * caller, so they are checked against the name here as a file's are on put.
+ */
+async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array): Promise<void> {
+  if (bytes.byteLength !== seg.size || seg.size > INLINE_MAX) throw new StoreError('invalid', `inline blob ${seg.hash}: ${bytes.byteLength} bytes, segment says ${seg.size} (at most ${INLINE_MAX})`);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (sha256Hex(view) !== seg.hash) throw new StoreError('invalid', `blob bytes do not hash to ${seg.hash}`);
+  const data = encodeInline(view);
+  // A row there already (a file blob, or one a concurrent transaction made): one more reference to it.
+  await tx.exec(
+    'INSERT INTO blobs (hash, size, refcount, stored_size, data) VALUES (?, ?, 1, ?, ?) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1',
+    [seg.hash, seg.size, data.length, data],
+  );
+  tx.unlink.delete(seg.hash);
+}
+
 async function releaseBlobs(tx: Tx, segments: Segment[]): Promise<void> {
   for (const seg of [...segments].sort(byHash)) {
-    const b = await tx.get<{ refcount: number }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ? RETURNING refcount', [seg.hash]);
+    const b = await tx.get<{ refcount: number; inline: number | boolean }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ? RETURNING refcount, data IS NOT NULL AS inline', [seg.hash]);
     if (b && b.refcount <= 0) {
       await tx.exec('DELETE FROM blobs WHERE hash = ?', [seg.hash]);
-      await tx.blobs.dropped(tx, seg.hash);
+      // An inline blob's bytes went with its row; only a file (or blob_data row) is left to drop.
+      if (!b.inline) await tx.blobs.dropped(tx, seg.hash);
     }
   }
 }
@@ -141,11 +162,35 @@ export async function hasContent(tx: ReadTx, id: string): Promise<boolean> {
   return (await tx.get('SELECT 1 FROM contents WHERE id = ?', [id])) !== undefined;
 }
 
-/** The segments of a content, for streaming; 'notfound' when it is not stored. */
+/**
+ * The segments of a content, for streaming; 'notfound' when it is not stored. One
+ * statement: the bytes of a one-segment content kept inline (the segment is the whole
+ * message, so its hash is the content id) come with it; `inlineSegments` fills in those
+ * of the other segments.
+ */
 export async function contentSegments(tx: ReadTx, id: string): Promise<{ size: number; segments: Segment[] }> {
-  const r = await tx.get<{ size: number; segments: string }>('SELECT size, segments FROM contents WHERE id = ?', [id]);
+  const r = await tx.get<{ size: number; segments: string; data: Uint8Array | null }>(
+    'SELECT c.size, c.segments, b.data FROM contents c LEFT JOIN blobs b ON b.hash = c.id WHERE c.id = ?',
+    [id],
+  );
   if (!r) throw new StoreError('notfound', `no content ${id}`);
-  return { size: r.size, segments: JSON.parse(r.segments) as Segment[] };
+  const segments = JSON.parse(r.segments) as Segment[];
+  if (r.data && segments.length === 1 && segments[0].hash === id) segments[0].bytes = decodeInline(r.data, id);
+  return { size: r.size, segments };
+}
+
+/** Whether some segment of a layout may be kept inline without its bytes given yet. */
+export function mayHaveInlineSegments(segments: Segment[]): boolean {
+  return segments.length > 1 && segments.some((s) => !s.bytes && s.size <= INLINE_MAX);
+}
+
+/** Gives the segments kept inline their bytes (one statement); segments kept as files stay as they are. */
+export async function inlineSegments(tx: ReadTx, segments: Segment[]): Promise<void> {
+  const wanted = [...new Set(segments.filter((s) => !s.bytes && s.size <= INLINE_MAX).map((s) => s.hash))];
+  if (wanted.length === 0) return;
+  const rows = await tx.query<{ hash: string; data: Uint8Array }>(`SELECT hash, data FROM blobs WHERE data IS NOT NULL AND hash ${tx.d.inList('text')}`, [tx.d.listParam(wanted)]);
+  const bytes = new Map(rows.map((r) => [r.hash, decodeInline(r.data, r.hash)]));
+  for (const s of segments) if (!s.bytes && bytes.has(s.hash)) s.bytes = bytes.get(s.hash);
 }
 
 export async function stats(tx: ReadTx): Promise<StorageStats> {

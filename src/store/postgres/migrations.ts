@@ -394,6 +394,15 @@ export const pgMigrations: readonly PgMigration[] = [
         PRIMARY KEY (user_id, sender)
       );
     `,
+  },  {
+    version: 20,
+    description: 'Small blobs inside the database (blobs.data)',
+    // As the SQLite migration (store/blob/inline.ts). Already compressed by the codec, so
+    // PostgreSQL is told not to try again (EXTERNAL: out of line only when the row is big).
+    sql: `
+      ALTER TABLE blobs ADD COLUMN data BYTEA;
+      ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+    `,
   },
 ];
 

@@ -446,6 +446,14 @@ export const migrations: readonly Migration[] = [
         );
       `);
     },
+  },  {
+    version: 20,
+    description: 'Small blobs inside the database (blobs.data)',
+    // store/blob/inline.ts: a blob of up to 16 KiB is kept in its blobs row (a codec byte
+    // and the bytes, brotli-compressed when that pays) instead of a file; NULL: a file.
+    up(db) {
+      db.exec('ALTER TABLE blobs ADD COLUMN data BLOB');
+    },
   },
 ];
 
