@@ -21,6 +21,7 @@ import { loginEventsConformanceSuite } from './conformance/login-events.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
+import { inlineBlobsConformanceSuite } from './conformance/inline-blobs.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -1002,4 +1003,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   countsConformanceSuite(backendName, open);
   vacationConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);
+  inlineBlobsConformanceSuite(backendName, open);
 }

@@ -396,12 +396,13 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
   },  {
     version: 20,
-    description: 'Small blobs inside the database (blobs.data)',
+    description: 'Small blobs inside the database (blob_inline)',
     // As the SQLite migration (store/blob/inline.ts). Already compressed by the codec, so
     // PostgreSQL is told not to try again (EXTERNAL: out of line only when the row is big).
     sql: `
-      ALTER TABLE blobs ADD COLUMN data BYTEA;
-      ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
+      CREATE TABLE blob_inline (id BIGSERIAL PRIMARY KEY, data BYTEA NOT NULL);
+      ALTER TABLE blob_inline ALTER COLUMN data SET STORAGE EXTERNAL;
+      ALTER TABLE blobs ADD COLUMN inline_id BIGINT;
     `,
   },
 ];
