@@ -4,10 +4,14 @@
  * the data directory measured as `du` counts it, divided by the messages' logical size.
  * Measured twice: while the server runs (the WAL as it is) and after it stopped (WAL
  * checkpointed into the main file); the second gives the per-table split from dbstat.
+ * Then the same messages into PostgreSQL (when one is reachable; BENCH_DENSITY_PG=0 skips
+ * it): the sum of pg_total_relation_size of its tables after VACUUM.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import pg from 'pg';
 import { diskUsage, tableSizes, type DiskUsage } from '../test/harness/disk-usage.js';
+import { freshDatabase, pgSkip } from '../test/harness/pg.js';
 import { prng } from './corpus.js';
 import { withLmtpNodes } from './lmtp.js';
 import { load } from './smtp-load.js';
@@ -51,6 +55,37 @@ export interface DensityResult {
   running: DiskUsage & { ratio: number };
   stopped: DiskUsage & { ratio: number };
   tables: { name: string; bytes: number; perMessage: number }[];
+  /** The same messages into PostgreSQL: pg_total_relation_size (heap, TOAST, indexes) of the tables. */
+  postgres: { ratio: number; totalBytes: number; tables: { name: string; bytes: number; perMessage: number }[] } | { skipped: string };
+}
+
+/** Delivers `wire` into a fresh PostgreSQL database and sums what its tables take. */
+async function postgresDensity(wire: Buffer[], logicalBytes: number): Promise<DensityResult['postgres']> {
+  if (pgSkip) return { skipped: String(pgSkip) };
+  const db = await freshDatabase();
+  try {
+    await withLmtpNodes(1, [USER], db.url, async ([port]) => {
+      const r = await load(port, 4, wire.length, wire, 'LHLO', () => USER);
+      if (r.accepted !== wire.length) throw new Error(`${r.failures} failures: ${r.firstFailures.join(' | ')}`);
+    });
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      await c.query('VACUUM');
+      const rows = (
+        await c.query<{ name: string; bytes: string }>(
+          `SELECT c.relname AS name, pg_total_relation_size(c.oid) AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind = 'r' AND n.nspname = current_schema() ORDER BY 2 DESC`,
+        )
+      ).rows.map((r) => ({ name: r.name, bytes: Number(r.bytes), perMessage: Math.round(Number(r.bytes) / wire.length) }));
+      const totalBytes = rows.reduce((a, r) => a + r.bytes, 0);
+      return { ratio: Math.round((totalBytes / logicalBytes) * 100) / 100, totalBytes, tables: rows.filter((r) => r.perMessage > 0) };
+    } finally {
+      await c.end();
+    }
+  } finally {
+    await db.drop();
+  }
 }
 
 export async function benchStorageDensity(): Promise<DensityResult> {
@@ -80,8 +115,10 @@ export async function benchStorageDensity(): Promise<DensityResult> {
     running: { ...running!, ratio: ratio(running!) },
     stopped: { ...stopped, ratio: ratio(stopped) },
     tables,
+    postgres: process.env.BENCH_DENSITY_PG === '0' ? { skipped: 'BENCH_DENSITY_PG=0' } : await postgresDensity(wire, logicalBytes),
   };
   process.stderr.write(`  running: ${result.running.ratio}× (${JSON.stringify(running)})\n  stopped: ${result.stopped.ratio}× (${JSON.stringify(stopped)})\n`);
   for (const t of tables.slice(0, 12)) process.stderr.write(`    ${t.name}: ${t.bytes} B, ${t.perMessage} B/message\n`);
+  process.stderr.write(`  postgres: ${JSON.stringify(result.postgres)}\n`);
   return result;
 }

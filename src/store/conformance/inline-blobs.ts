@@ -121,15 +121,24 @@ export function inlineBlobsConformanceSuite(backendName: string, open: () => Pro
       assert.deepEqual(await bytesOf(b.id), Buffer.concat([Buffer.from('B: 2\r\n'), shared]));
     });
 
-    it('takes a reference on a blob already stored as a file instead of storing its bytes again', async () => {
+    it('a blob stored as a file (before schema 20) that is taken again with its bytes moves into the database', async () => {
       const piece = text(5, 3);
       const asFile = await content(store, [{ bytes: Buffer.from('X: 1\r\n'), inline: false }, { bytes: piece, inline: false }]);
       const asInline = await content(store, [{ bytes: Buffer.from('Y: 1\r\n'), inline: true }, { bytes: piece, inline: true }]);
+      const whole = await content(store, [{ bytes: piece, inline: false }], 'the quick brown fox');
       const r1 = await append(asFile);
+      assert.equal(await store.blobs.has(sha(piece)), true);
       await append(asInline);
-      assert.equal((await store.stats()).blobs, 3);
+      assert.equal((await store.stats()).blobs, 3, 'one row for the shared piece');
+      assert.equal(await store.blobs.has(sha(piece)), false, 'its file went: the bytes are in the database now');
+      assert.deepEqual(await bytesOf(asFile.id), Buffer.concat([Buffer.from('X: 1\r\n'), piece]), 'the older content reads them there');
       await store.expunge(inbox.id, [r1.uid]);
-      assert.deepEqual(await bytesOf(asInline.id), Buffer.concat([Buffer.from('Y: 1\r\n'), piece]), 'the file still serves it');
+      assert.deepEqual(await bytesOf(asInline.id), Buffer.concat([Buffer.from('Y: 1\r\n'), piece]));
+      // The whole message is that blob: a content made with its bytes later reads its search text against them.
+      const inlineWhole: NewContent = { ...whole, segments: [{ ...whole.segments[0], bytes: Buffer.from(piece) }] };
+      await append(inlineWhole);
+      assert.equal((await store.getContent(whole.id))!.searchText, 'the quick brown fox');
+      assert.equal((await store.searchText(inbox.id, 'text', 'QUICK BROWN')).length, 1);
     });
 
     it('keeps inline blobs while a message sits in Recently Deleted and drops them on purge', async () => {

@@ -85,8 +85,8 @@ export function inlineMessage(id: string, data: Uint8Array | null | undefined): 
 }
 
 async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void> {
+  if (seg.bytes) return addInlineBlob(tx, seg, seg.bytes, likelyNew);
   if (!likelyNew && (await tx.exec('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ?', [seg.hash])).changes > 0) return;
-  if (seg.bytes) return addInlineBlob(tx, seg, seg.bytes);
   // A new blob row: the ingest wrote the bytes before calling, but a concurrent release may
   // have removed them since. Checked under a lock; 'notfound' makes the caller rewrite and retry.
   const size = await tx.blobs.lockedSize(tx, seg.hash);
@@ -98,24 +98,44 @@ async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void
 }
 
 /**
- * A new blob kept in the database (blob/inline.ts): its bytes go into a `blob_inline` row
- * that the `blobs` row points at, in this transaction, so they are durable exactly when
- * the content is. The bytes come from the caller, so they are checked against the name
- * here as a file's are on put.
+ * A reference to a blob kept in the database (blob/inline.ts), whose bytes the caller
+ * gives: a new blob's bytes go into a `blob_inline` row that its `blobs` row points at, in
+ * this transaction, so they are durable exactly when the content is. They are checked
+ * against the name here, as a file's are on put.
  */
-async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array): Promise<void> {
+async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array, likelyNew: boolean): Promise<void> {
   if (bytes.byteLength !== seg.size || seg.size > INLINE_MAX) throw new StoreError('invalid', `inline blob ${seg.hash}: ${bytes.byteLength} bytes, segment says ${seg.size} (at most ${INLINE_MAX})`);
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (sha256Hex(view) !== seg.hash) throw new StoreError('invalid', `blob bytes do not hash to ${seg.hash}`);
+  if (!likelyNew) {
+    const had = await tx.get<{ inline_id: number | string | null }>('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ? RETURNING inline_id', [seg.hash]);
+    if (had && had.inline_id !== null) return;
+    if (had) return moveIntoDatabase(tx, seg.hash, encodeInline(view));
+  }
   const data = encodeInline(view);
   const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
   const row = (await tx.get<{ inline_id: number | string | null }>(
     'INSERT INTO blobs (hash, size, refcount, stored_size, inline_id) VALUES (?, ?, 1, ?, ?) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1 RETURNING inline_id',
     [seg.hash, seg.size, data.length, made.id],
   ))!;
-  // A row was there already (a file blob, or one a concurrent transaction made): it keeps its own bytes.
-  if (row.inline_id === null || String(row.inline_id) !== String(made.id)) await tx.exec('DELETE FROM blob_inline WHERE id = ?', [made.id]);
-  tx.unlink.delete(seg.hash);
+  if (row.inline_id === null) {
+    await tx.exec('DELETE FROM blob_inline WHERE id = ?', [made.id]);
+    await moveIntoDatabase(tx, seg.hash, data);
+  } else if (String(row.inline_id) !== String(made.id)) {
+    await tx.exec('DELETE FROM blob_inline WHERE id = ?', [made.id]); // made inline meanwhile (a concurrent transaction): one copy
+  }
+  // No tx.unlink.delete: a file released earlier in this transaction is not needed any more.
+}
+
+/**
+ * A blob stored as a file (before schema 20) taken again with its bytes becomes inline:
+ * a reader of the new content's packed search text needs them in the database, and
+ * the file goes after commit (BlobBackend.dropped; the backends keep files of inline rows no more).
+ */
+async function moveIntoDatabase(tx: Tx, hash: string, data: Buffer): Promise<void> {
+  const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
+  await tx.exec('UPDATE blobs SET inline_id = ?, stored_size = ? WHERE hash = ?', [made.id, data.length, hash]);
+  await tx.blobs.dropped(tx, hash);
 }
 
 async function releaseBlobs(tx: Tx, segments: Segment[]): Promise<void> {
