@@ -128,7 +128,7 @@ describe('small messages inside the database', () => {
   });
 
   test('300 small messages over LMTP take at most 3× their size on disk (data directory, server stopped)', T, async () => {
-    // Measured with `npm run bench storage-density`: 2.4× at 2,000 messages (8.7× with one file per blob).
+    // Measured with `npm run bench storage-density`: 2.17× at 5,000 messages (8.65× with one file per blob).
     const env = { MAILROOM_IMAP: 'off', MAILROOM_IMAPS: 'off', MAILROOM_POP3: 'off', MAILROOM_POP3S: 'off', MAILROOM_SMTP: 'off', MAILROOM_SUBMISSION: 'off', MAILROOM_SUBMISSIONS: 'off', MAILROOM_HTTP: 'off' };
     const first = await startServer({ env });
     const dataDir = first.dataDir;
