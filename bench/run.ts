@@ -24,6 +24,7 @@ import { renderReport } from './report.js';
 import { benchQueue } from './queue.js';
 import { benchSearch } from './search.js';
 import { benchSmtp } from './smtp.js';
+import { benchStorageDensity } from './storage-density.js';
 import { benchStore } from './store.js';
 import { benchStoreWorker } from './store-worker.js';
 
@@ -45,6 +46,7 @@ const workloads: Record<string, () => Promise<object>> = {
   queue: () => benchQueue(Number(process.env.BENCH_QUEUE_MESSAGES ?? 1000), Number(process.env.BENCH_QUEUE_CONCURRENCY ?? 4)),
   search: () => benchSearch(),
   smtp: () => benchSmtp(),
+  'storage-density': () => benchStorageDensity(),
   store: () => benchStore(),
   'store-worker': () => benchStoreWorker(),
 };

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { ingest, segmentRanges } from './ingest.js';
 import { LocalChangeBus } from './store/bus.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { NewContent } from './store/types.js';
+import { INLINE_MAX } from './store/blob/inline.js';
 import { MessageSource } from './mail/message-source.js';
 
 describe('segmentRanges', () => {
@@ -55,7 +56,9 @@ describe('ingest into a store', () => {
     let store = new SqliteStore({ file: join(dir, 'db.sqlite'), blobDir: join(dir, 'blobs'), bus: new LocalChangeBus() });
     await store.migrate();
     const opts = { spoolDir: join(dir, 'spool'), largePartThreshold: 4096 };
-    for (const raw of [mime([big('one'), big('two'), big('one'), big('three'), big('four')]), Buffer.from('Subject: small\r\n\r\nhi\r\n')]) {
+    // Large bodies cut out; a small message (kept in the database); one above INLINE_MAX without large bodies (a file, linked from a spool).
+    const plainBig = Buffer.from(`Subject: plain\r\n\r\n${randomBytes(30_000).toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`);
+    for (const raw of [mime([big('one'), big('two'), big('one'), big('three'), big('four')]), Buffer.from('Subject: small\r\n\r\nhi\r\n'), plainBig]) {
       const spooled = () => MessageSource.fromStream(Readable.from([raw.subarray(0, 100), raw.subarray(100)]), opts.spoolDir, { memoryLimit: 0 });
       const sources: [string, () => Promise<MessageSource>][] = [
         ['memory', async () => MessageSource.fromBuffer(raw)],
@@ -71,23 +74,29 @@ describe('ingest into a store', () => {
         store = new SqliteStore({ file: join(dir, 'db.sqlite'), blobDir: join(dir, 'blobs'), bus: new LocalChangeBus() });
         await store.migrate();
         const source = await make();
-        const got = await ingest(store, source, opts);
+        const got = await ingest(store, source, raw === plainBig ? { ...opts, largePartThreshold: 1 << 20 } : opts); // plainBig: no large body
         const content = got.content as NewContent;
         assert.equal(content.id, createHash('sha256').update(raw).digest('hex'), name);
         const pieces: Buffer[] = [];
         for (const seg of content.segments) {
           const chunks: Buffer[] = [];
-          for await (const c of store.blobs.read(seg.hash)) chunks.push(c as Buffer);
+          // A small segment travels with the content (stored in the database), a large one is a blob file.
+          assert.equal(seg.bytes !== undefined, seg.size <= INLINE_MAX, `${name}: inline exactly when small`);
+          assert.equal(await store.blobs.has(seg.hash), seg.bytes === undefined, `${name}: a file exactly when not inline`);
+          if (seg.bytes) chunks.push(Buffer.from(seg.bytes));
+          else for await (const c of store.blobs.read(seg.hash)) chunks.push(c as Buffer);
           const bytes = Buffer.concat(chunks);
           assert.equal(createHash('sha256').update(bytes).digest('hex'), seg.hash);
           assert.equal(bytes.length, seg.size);
           pieces.push(bytes);
         }
         assert.deepEqual(Buffer.concat(pieces), raw);
-        if (raw.length < 1000 && name !== 'prefix + spool file') assert.deepEqual(content.segments, [{ hash: content.id, size: raw.length }]);
-        else if (raw.length < 1000) assert.deepEqual(content.segments.map((s) => s.size), [10, raw.length - 10], 'cut where the spool file starts');
+        const shape = content.segments.map((g) => ({ hash: g.hash, size: g.size }));
+        const single = raw.length < 1000 || raw === plainBig;
+        if (single && name !== 'prefix + spool file') assert.deepEqual(shape, [{ hash: content.id, size: raw.length }]);
+        else if (single) assert.deepEqual(shape.map((s) => s.size), [10, raw.length - 10], 'cut where the spool file starts');
         else assert.ok(content.segments.length >= 9, `large bodies cut out: ${content.segments.length}`);
-        if (raw.length < 1000 && name !== 'memory') {
+        if (raw === plainBig && name !== 'memory') {
           // The segment that is the whole spool file was linked, not copied: one inode, two names.
           const last = content.segments[content.segments.length - 1];
           assert.equal((await stat(store.blobs.pathOf(last.hash))).nlink, 2, `${name}: spool linked as the blob`);

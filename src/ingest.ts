@@ -18,6 +18,7 @@ import type { MessageIndex } from './mime/types.js';
 import type { MessageSource } from './mail/message-source.js';
 import { indexMessage } from './mime/index-message.js';
 import { searchText } from './mime/search-text.js';
+import { isInlineSize } from './store/blob/inline.js';
 
 export interface IngestOptions {
   /** Where spool files go (created if missing); use a directory on the data volume, next to the blobs, so a spool can become a blob by a link. */
@@ -79,6 +80,9 @@ async function build(store: Store, source: MessageSource, raw: Buffer, opts: Ing
   const ranges = segmentRanges(raw.length, index.largeBodies, cuts);
   // A message without large bodies is one segment: its hash is the content id, already computed.
   const segments: Segment[] = ranges.map(([start, end]) => ({ hash: start === 0 && end === raw.length ? hash : sha256(raw.subarray(start, end)), size: end - start }));
+  // Small blobs go into the database with the content (store/blob/inline.ts): a copy, so
+  // the message's buffer is not kept alive by a segment.
+  for (const [i, seg] of segments.entries()) if (isInlineSize(seg.size)) seg.bytes = Buffer.from(raw.subarray(ranges[i][0], ranges[i][1]));
   await putAll(store, source, segments, ranges);
   const content: NewContent = { id: hash, size: raw.length, segments, index, searchText: searchText(raw, index) };
   return { content, index, size: raw.length, fresh };
@@ -87,16 +91,17 @@ async function build(store: Store, source: MessageSource, raw: Buffer, opts: Ing
 /** Blob writes in flight at once for one message: each waits on its own fsyncs, so they overlap. */
 const PUT_CONCURRENCY = 4;
 
-/** Writes every segment's blob (durable when this resolves), a few at a time. */
+/** Writes the blob file of every segment not kept inline (durable when this resolves), a few at a time. */
 async function putAll(store: Store, source: MessageSource, segments: Segment[], ranges: [number, number][]): Promise<void> {
+  const files = segments.flatMap((seg, i) => (seg.bytes ? [] : [i]));
   let next = 0;
   const worker = async () => {
-    while (next < segments.length) {
-      const i = next++;
+    while (next < files.length) {
+      const i = files[next++];
       await store.blobs.put(segments[i].hash, source.blobBytes(ranges[i][0], ranges[i][1]));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, segments.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, files.length) }, worker));
 }
 
 /**

@@ -126,10 +126,10 @@ function snapshotFacts(file: string): { hashes: string[]; schemaVersion: number 
   }
 }
 
-/** Blobs kept inside the database (a column `inline` = 1, should a schema add one) need no file. */
+/** Blobs kept inside the database (`blobs.inline_id`, schema 20: store/blob/inline.ts) need no file: the snapshot has them. */
 function blobFileFilter(db: Database.Database): string {
   const cols = db.prepare('PRAGMA table_info(blobs)').all() as { name: string }[];
-  return cols.some((c) => c.name === 'inline') ? 'WHERE inline = 0' : '';
+  return cols.some((c) => c.name === 'inline_id') ? 'WHERE inline_id IS NULL' : '';
 }
 
 /** Hard link (same file system) or copy through a temp file; false when the source is gone. */

@@ -22,6 +22,7 @@ import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
 import { urlAuthKeysConformanceSuite } from './conformance/urlauth-keys.js';
+import { inlineBlobsConformanceSuite } from './conformance/inline-blobs.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
 
@@ -1006,4 +1007,5 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   vacationConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);
   urlAuthKeysConformanceSuite(backendName, open);
+  inlineBlobsConformanceSuite(backendName, open);
 }

@@ -15,13 +15,14 @@ import { openStore } from './open.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
+import { needsMessage, unpackIndex, unpackSearchText } from './core/packed-text.js';
 import { PgConn, type Client } from './postgres/db.js';
 import { backfillTextIndex as pgBackfillTextIndex } from './postgres/migrations.js';
 import { backfillTextIndex as sqliteBackfillTextIndex } from './sqlite/migrations.js';
 
 /** Tables in foreign-key order. */
 export const COPIED_TABLES = [
-  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blobs', 'messages', 'deleted_messages', 'device_hidden',
+  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blob_inline', 'blobs', 'messages', 'deleted_messages', 'device_hidden',
   'private_flags', 'expunged', 'thread_refs', 'user_logins', 'login_failures', 'login_origins', 'metadata', 'vacation_replies', 'urlauth_keys',
   'queue', 'queue_recipients',
 ] as const;
@@ -58,6 +59,36 @@ export interface CopyProgress {
 export interface CopyResultSummary {
   rows: Record<string, number>;
   blobs: number;
+}
+
+/**
+ * A blobs row as the target should hold it: stored_size describes the source's file, and
+ * the target stores the bytes its own way (NULL: logical size); an inline blob's row is
+ * the same on both (its stored size is its data's), so it keeps it.
+ */
+function fileSizeDropped(columns: string[], row: unknown[]): unknown[] {
+  const stored = columns.indexOf('stored_size');
+  const inline = columns.indexOf('inline_id');
+  if (stored < 0 || (inline >= 0 && row[inline] !== null && row[inline] !== undefined)) return row;
+  const out = [...row];
+  out[stored] = null;
+  return out;
+}
+
+/**
+ * A contents row with its index and search text in the plain form, which every backend
+ * reads (a packed one, core/packed-text.ts, is SQLite's; PostgreSQL's columns are text).
+ */
+async function plainContent(from: Store, columns: string[], row: unknown[]): Promise<unknown[]> {
+  const [id, idx, text] = ['id', 'idx', 'search_text'].map((c) => columns.indexOf(c));
+  if (idx < 0 || text < 0 || (typeof row[idx] === 'string' && typeof row[text] === 'string')) return row;
+  const contentId = String(row[id]);
+  const out = [...row];
+  out[idx] = unpackIndex(row[idx] as string | Uint8Array, contentId);
+  const packed = row[text] as string | Uint8Array;
+  const message = needsMessage(packed) ? Buffer.concat(await (await from.openContent(contentId)).toArray()) : undefined;
+  out[text] = unpackSearchText(packed, contentId, () => message);
+  return out;
 }
 
 /** `sqlite:DIR`, a plain directory, or a postgres:// URL. */
@@ -170,7 +201,7 @@ function postgresSide(client: Client): RowSide {
     },
     async commit() {
       // Serial ids were given explicitly: move each sequence past the copied ids.
-      for (const t of ['domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'messages', 'login_failures']) {
+      for (const t of ['domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'messages', 'login_failures', 'blob_inline']) {
         await client.query(`SELECT setval(pg_get_serial_sequence('${t}', 'id'), coalesce((SELECT max(id) FROM ${t}), 0) + 1, false)`);
       }
       await client.query('COMMIT');
@@ -213,9 +244,10 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
     await src.begin(true);
     // Blob bytes first, outside the target transaction: content-addressed, so harmless if the copy fails later.
     const blobTotal = await src.count('blobs');
-    for await (const page of src.read('blobs', ['hash'])) {
-      for (const [hash] of page) {
-        await to.blobs.put(hash as string, from.blobs.read(hash as string));
+    // A blob kept inline (blob_inline) travels with the rows below; only files are copied here.
+    for await (const page of src.read('blobs', ['hash', 'inline_id'])) {
+      for (const [hash, inlineId] of page) {
+        if (inlineId === null || inlineId === undefined) await to.blobs.put(hash as string, from.blobs.read(hash as string));
         progress('blobs', ++summary.blobs, blobTotal);
       }
     }
@@ -225,12 +257,11 @@ export async function copyStore(from: Store, to: Store, opts: { force?: boolean;
     await dst.clear('leases');
     for (const t of COPIED_TABLES) {
       const targetCols = new Set(await dst.columns(t));
-      // blobs.stored_size describes the source's files; the target stores the bytes its own way (NULL: logical size).
-      const columns = (await src.columns(t)).filter((c) => targetCols.has(c) && !(t === 'blobs' && c === 'stored_size'));
+      const columns = (await src.columns(t)).filter((c) => targetCols.has(c));
       const total = await src.count(t);
       let done = 0;
       for await (const page of src.read(t, columns)) {
-        await dst.insert(t, columns, page);
+        await dst.insert(t, columns, t === 'blobs' ? page.map((row) => fileSizeDropped(columns, row)) : t === 'contents' ? await Promise.all(page.map((row) => plainContent(from, columns, row))) : page);
         done += page.length;
         progress(t, done, total);
       }

@@ -282,6 +282,13 @@ export type ContentIndex = Omit<ContentMeta, 'searchText'>;
 export interface Segment {
   hash: string; // sha256 hex of this segment's bytes
   size: number;
+  /**
+   * The segment's bytes, for a blob small enough to be kept inside the database
+   * (store/blob/inline.ts): on a NewContent, the ingest gives them instead of writing a
+   * blob file, and the store writes them in the content's transaction; on a content
+   * layout, the store gives them so a reader needs no blob file. Never in `segments` JSON.
+   */
+  bytes?: Uint8Array;
 }
 
 /**

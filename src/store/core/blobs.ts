@@ -20,7 +20,10 @@ export interface BlobBackend extends BlobStore {
   afterCommit(hashes: Set<string>): Promise<void>;
 }
 
-/** Streams bytes [start, end) across segments, one blob range at a time (never the whole message in memory). */
+/**
+ * Streams bytes [start, end) across segments, one blob range at a time (never the whole
+ * message in memory); a segment that carries its bytes (kept inline) is served from them.
+ */
 export function streamSegments(blobs: BlobStore, segments: Segment[], size: number, start = 0, end = size): Readable {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
     throw new StoreError('invalid', `bad byte range [${start}, ${end})`);
@@ -34,7 +37,10 @@ export function streamSegments(blobs: BlobStore, segments: Segment[], size: numb
       offset += seg.size;
       if (offset <= from || seg.size === 0) continue;
       if (segStart >= stop) break;
-      yield* blobs.read(seg.hash, Math.max(from - segStart, 0), Math.min(stop, offset) - segStart);
+      const a = Math.max(from - segStart, 0);
+      const b = Math.min(stop, offset) - segStart;
+      if (seg.bytes) yield Buffer.from(seg.bytes.buffer, seg.bytes.byteOffset + a, b - a); // kept inline: no file to read
+      else yield* blobs.read(seg.hash, a, b);
     }
   }
   return Readable.from(chunks(), { objectMode: false });

@@ -7,7 +7,9 @@
  * transactions never deadlock on them.
  */
 import { StoreError } from '../errors.js';
-import { checkHash } from '../blob/fs-blob-store.js';
+import { checkHash, sha256Hex } from '../blob/fs-blob-store.js';
+import { decodeInline, encodeInline, INLINE_MAX } from '../blob/inline.js';
+import { packIndex, packSearchText, unpackIndex, unpackSearchText } from './packed-text.js';
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
 import { indexContent, unindexContent } from './text-search.js';
@@ -51,7 +53,7 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
   // order releaseContents takes them in.
   const { changes } = await tx.exec(
     'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-    [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), JSON.stringify(content.index), content.searchText],
+    [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), ...packedColumns(tx, content)],
   );
   if (changes === 0) {
     // Stored meanwhile (another session or node): take references on that row instead.
@@ -68,7 +70,22 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
   return content.size;
 }
 
+/** idx and search_text as this backend stores them (./packed-text.ts). */
+function packedColumns(tx: Tx, c: NewContent): [string | Buffer, string | Buffer] {
+  const json = JSON.stringify(c.index);
+  if (!tx.d.packsText) return [json, c.searchText];
+  // The whole message in one inline blob: the search text is packed against it.
+  const whole = c.segments.length === 1 && c.segments[0].hash === c.id ? c.segments[0].bytes : undefined;
+  return [packIndex(json), packSearchText(c.searchText, whole)];
+}
+
+/** The message bytes of a one-blob content kept inline, from a joined `blob_inline.data`. */
+export function inlineMessage(id: string, data: Uint8Array | null | undefined): () => Buffer | undefined {
+  return () => (data ? decodeInline(data, id) : undefined);
+}
+
 async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void> {
+  if (seg.bytes) return addInlineBlob(tx, seg, seg.bytes, likelyNew);
   if (!likelyNew && (await tx.exec('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ?', [seg.hash])).changes > 0) return;
   // A new blob row: the ingest wrote the bytes before calling, but a concurrent release may
   // have removed them since. Checked under a lock; 'notfound' makes the caller rewrite and retry.
@@ -80,12 +97,55 @@ async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void
   tx.unlink.delete(seg.hash); // released earlier in this transaction and taken again: keep the bytes
 }
 
+/**
+ * A reference to a blob kept in the database (blob/inline.ts), whose bytes the caller
+ * gives: a new blob's bytes go into a `blob_inline` row that its `blobs` row points at, in
+ * this transaction, so they are durable exactly when the content is. They are checked
+ * against the name here, as a file's are on put.
+ */
+async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array, likelyNew: boolean): Promise<void> {
+  if (bytes.byteLength !== seg.size || seg.size > INLINE_MAX) throw new StoreError('invalid', `inline blob ${seg.hash}: ${bytes.byteLength} bytes, segment says ${seg.size} (at most ${INLINE_MAX})`);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (sha256Hex(view) !== seg.hash) throw new StoreError('invalid', `blob bytes do not hash to ${seg.hash}`);
+  if (!likelyNew) {
+    const had = await tx.get<{ inline_id: number | string | null }>('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ? RETURNING inline_id', [seg.hash]);
+    if (had && had.inline_id !== null) return;
+    if (had) return moveIntoDatabase(tx, seg.hash, encodeInline(view));
+  }
+  const data = encodeInline(view);
+  const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
+  const row = (await tx.get<{ inline_id: number | string | null }>(
+    'INSERT INTO blobs (hash, size, refcount, stored_size, inline_id) VALUES (?, ?, 1, ?, ?) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1 RETURNING inline_id',
+    [seg.hash, seg.size, data.length, made.id],
+  ))!;
+  if (row.inline_id === null) {
+    await tx.exec('DELETE FROM blob_inline WHERE id = ?', [made.id]);
+    await moveIntoDatabase(tx, seg.hash, data);
+  } else if (String(row.inline_id) !== String(made.id)) {
+    await tx.exec('DELETE FROM blob_inline WHERE id = ?', [made.id]); // made inline meanwhile (a concurrent transaction): one copy
+  }
+  // No tx.unlink.delete: a file released earlier in this transaction is not needed any more.
+}
+
+/**
+ * A blob stored as a file (before schema 20) taken again with its bytes becomes inline:
+ * a reader of the new content's packed search text needs them in the database, and
+ * the file goes after commit (BlobBackend.dropped; the backends keep files of inline rows no more).
+ */
+async function moveIntoDatabase(tx: Tx, hash: string, data: Buffer): Promise<void> {
+  const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
+  await tx.exec('UPDATE blobs SET inline_id = ?, stored_size = ? WHERE hash = ?', [made.id, data.length, hash]);
+  await tx.blobs.dropped(tx, hash);
+}
+
 async function releaseBlobs(tx: Tx, segments: Segment[]): Promise<void> {
   for (const seg of [...segments].sort(byHash)) {
-    const b = await tx.get<{ refcount: number }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ? RETURNING refcount', [seg.hash]);
+    const b = await tx.get<{ refcount: number; inline_id: number | string | null }>('UPDATE blobs SET refcount = refcount - 1 WHERE hash = ? RETURNING refcount, inline_id', [seg.hash]);
     if (b && b.refcount <= 0) {
       await tx.exec('DELETE FROM blobs WHERE hash = ?', [seg.hash]);
-      await tx.blobs.dropped(tx, seg.hash);
+      // An inline blob's bytes go in this transaction; a file (or blob_data row) through the backend.
+      if (b.inline_id !== null) await tx.exec('DELETE FROM blob_inline WHERE id = ?', [b.inline_id]);
+      else await tx.blobs.dropped(tx, seg.hash);
     }
   }
 }
@@ -113,10 +173,16 @@ export function countContents(rows: { content_id: string }[]): Map<string, numbe
   return counts;
 }
 
+/** SELECT list and joins that give a content row with the bytes of its one inline blob, if any (`data`). */
+export const WITH_INLINE_MESSAGE = 'contents c LEFT JOIN blobs b ON b.hash = c.id LEFT JOIN blob_inline i ON i.id = b.inline_id';
+
 export async function getContent(tx: ReadTx, id: string): Promise<ContentMeta | null> {
-  const r = await tx.get<{ id: string; size: number; idx: string; search_text: string }>('SELECT id, size, idx, search_text FROM contents WHERE id = ?', [id]);
+  const r = await tx.get<{ id: string; size: number; idx: string | Uint8Array; search_text: string | Uint8Array; data: Uint8Array | null }>(
+    `SELECT c.id, c.size, c.idx, c.search_text, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id = ?`,
+    [id],
+  );
   if (!r) return null;
-  return { id: r.id, size: r.size, index: JSON.parse(r.idx) as MessageIndex, searchText: r.search_text };
+  return { id: r.id, size: r.size, index: JSON.parse(unpackIndex(r.idx, r.id)) as MessageIndex, searchText: unpackSearchText(r.search_text, r.id, inlineMessage(r.id, r.data)) };
 }
 
 /** Ids per query of getIndexes: bounds one statement's parameter and result. */
@@ -128,11 +194,11 @@ export async function getIndexes(tx: ReadTx, ids: string[]): Promise<Map<string,
   const out = new Map<string, ContentIndex>();
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += INDEX_BATCH) {
-    const rows = await tx.query<{ id: string; size: number; idx: string }>(
+    const rows = await tx.query<{ id: string; size: number; idx: string | Uint8Array }>(
       `SELECT id, size, idx FROM contents WHERE id ${tx.d.inList('text')}`,
       [tx.d.listParam(unique.slice(i, i + INDEX_BATCH))],
     );
-    for (const r of rows) out.set(r.id, { id: r.id, size: r.size, index: JSON.parse(r.idx) as MessageIndex });
+    for (const r of rows) out.set(r.id, { id: r.id, size: r.size, index: JSON.parse(unpackIndex(r.idx, r.id)) as MessageIndex });
   }
   return out;
 }
@@ -141,11 +207,35 @@ export async function hasContent(tx: ReadTx, id: string): Promise<boolean> {
   return (await tx.get('SELECT 1 FROM contents WHERE id = ?', [id])) !== undefined;
 }
 
-/** The segments of a content, for streaming; 'notfound' when it is not stored. */
+/**
+ * The segments of a content, for streaming; 'notfound' when it is not stored. One
+ * statement: the bytes of a one-segment content kept inline (the segment is the whole
+ * message, so its hash is the content id) come with it; `inlineSegments` fills in those
+ * of the other segments.
+ */
 export async function contentSegments(tx: ReadTx, id: string): Promise<{ size: number; segments: Segment[] }> {
-  const r = await tx.get<{ size: number; segments: string }>('SELECT size, segments FROM contents WHERE id = ?', [id]);
+  const r = await tx.get<{ size: number; segments: string; data: Uint8Array | null }>(
+    `SELECT c.size, c.segments, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id = ?`,
+    [id],
+  );
   if (!r) throw new StoreError('notfound', `no content ${id}`);
-  return { size: r.size, segments: JSON.parse(r.segments) as Segment[] };
+  const segments = JSON.parse(r.segments) as Segment[];
+  if (r.data && segments.length === 1 && segments[0].hash === id) segments[0].bytes = decodeInline(r.data, id);
+  return { size: r.size, segments };
+}
+
+/** Whether some segment of a layout may be kept inline without its bytes given yet. */
+export function mayHaveInlineSegments(segments: Segment[]): boolean {
+  return segments.length > 1 && segments.some((s) => !s.bytes && s.size <= INLINE_MAX);
+}
+
+/** Gives the segments kept inline their bytes (one statement); segments kept as files stay as they are. */
+export async function inlineSegments(tx: ReadTx, segments: Segment[]): Promise<void> {
+  const wanted = [...new Set(segments.filter((s) => !s.bytes && s.size <= INLINE_MAX).map((s) => s.hash))];
+  if (wanted.length === 0) return;
+  const rows = await tx.query<{ hash: string; data: Uint8Array }>(`SELECT b.hash, i.data FROM blobs b JOIN blob_inline i ON i.id = b.inline_id WHERE b.hash ${tx.d.inList('text')}`, [tx.d.listParam(wanted)]);
+  const bytes = new Map(rows.map((r) => [r.hash, decodeInline(r.data, r.hash)]));
+  for (const s of segments) if (!s.bytes && bytes.has(s.hash)) s.bytes = bytes.get(s.hash);
 }
 
 export async function stats(tx: ReadTx): Promise<StorageStats> {

@@ -237,12 +237,15 @@ export abstract class CoreStore implements Store {
     return this.read((tx) => textSearch.searchText(tx, mailboxId, part, value));
   }
   /** A content's size and segments (for a host that streams the blobs itself); 'notfound' when not stored. */
-  contentLayout(id: string): Promise<{ size: number; segments: Segment[] }> {
-    return this.readOne((tx) => contents.contentSegments(tx, id));
+  async contentLayout(id: string): Promise<{ size: number; segments: Segment[] }> {
+    const c = await this.readOne((tx) => contents.contentSegments(tx, id));
+    // A second statement only for a content cut in segments (a large attachment): most are one.
+    if (contents.mayHaveInlineSegments(c.segments)) await this.readOne((tx) => contents.inlineSegments(tx, c.segments));
+    return c;
   }
 
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
-    const c = await this.readOne((tx) => contents.contentSegments(tx, id));
+    const c = await this.contentLayout(id);
     return streamSegments(this.blobs, c.segments, c.size, start, end);
   }
 

@@ -76,6 +76,12 @@ export interface Dialect {
   position(expr: string): string;
   /** The full-text index over contents' search text (the rule is in ./text-search.ts). */
   readonly textIndex: TextIndexDialect;
+  /**
+   * Whether contents.idx and search_text are stored packed (./packed-text.ts): SQLite, whose
+   * columns take bytes and whose WITHOUT ROWID rows spill over ~1 KB; PostgreSQL's are text,
+   * compressed by TOAST past 2 KB.
+   */
+  readonly packsText: boolean;
 }
 
 /** One SQL statement with its parameters. */

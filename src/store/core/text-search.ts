@@ -20,6 +20,8 @@
 import { StoreError } from '../errors.js';
 import type { Id, Uid } from '../types.js';
 import type { ReadTx, Tx } from './tx.js';
+import { inlineMessage, WITH_INLINE_MESSAGE } from './contents.js';
+import { unpackSearchText } from './packed-text.js';
 
 /**
  * Which text a term is looked for in: the whole search text (TEXT) or the body after the
@@ -83,11 +85,11 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
 async function contentsHaving(tx: ReadTx, ids: string[], part: Exclude<TextPart, 'candidates'>, value: string): Promise<Set<string>> {
   const hits = new Set<string>();
   for (let i = 0; i < ids.length; i += CHECK_BATCH) {
-    const batch = await tx.query<{ id: string; search_text: string }>(
-      `SELECT id, search_text FROM contents WHERE id ${tx.d.inList('text')}`,
+    const batch = await tx.query<{ id: string; search_text: string | Uint8Array; data: Uint8Array | null }>(
+      `SELECT c.id, c.search_text, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id ${tx.d.inList('text')}`,
       [tx.d.listParam(ids.slice(i, i + CHECK_BATCH))],
     );
-    for (const c of batch) if (textHas(c.search_text, part, value)) hits.add(c.id);
+    for (const c of batch) if (textHas(unpackSearchText(c.search_text, c.id, inlineMessage(c.id, c.data)), part, value)) hits.add(c.id);
   }
   return hits;
 }

@@ -128,7 +128,8 @@ export class SharedDirBlobStore extends FsBlobStore implements PgBlobBackend {
       await client.query('BEGIN');
       for (const hash of hashes) {
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [hash]);
-        if ((await client.query('SELECT 1 FROM blobs WHERE hash = $1', [hash])).rowCount === 0) this.deleteSync(hash);
+        // A row kept inline (store/blob/inline.ts) needs no file either.
+        if ((await client.query('SELECT 1 FROM blobs WHERE hash = $1 AND inline_id IS NULL', [hash])).rowCount === 0) this.deleteSync(hash);
       }
       await client.query('COMMIT');
     } catch {

@@ -18,6 +18,7 @@ export const postgresDialect: Dialect = {
   // A lower-cased copy of the search text with a pg_trgm GIN index (migration 6): LIKE is
   // exact on it and uses the index from three characters on; shorter terms still narrow
   // (a scan inside the database is cheaper than shipping every text to the checker).
+  packsText: false,
   textIndex: {
     minTerm: 1,
     add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],

@@ -394,6 +394,16 @@ export const pgMigrations: readonly PgMigration[] = [
         PRIMARY KEY (user_id, sender)
       );
     `,
+  },  {
+    version: 20,
+    description: 'Small blobs inside the database (blob_inline)',
+    // As the SQLite migration (store/blob/inline.ts). Already compressed by the codec, so
+    // PostgreSQL is told not to try again (EXTERNAL: out of line only when the row is big).
+    sql: `
+      CREATE TABLE blob_inline (id BIGSERIAL PRIMARY KEY, data BYTEA NOT NULL);
+      ALTER TABLE blob_inline ALTER COLUMN data SET STORAGE EXTERNAL;
+      ALTER TABLE blobs ADD COLUMN inline_id BIGINT;
+    `,
   },
   {
     version: 21,

@@ -32,7 +32,8 @@ export class SqliteBlobs extends FsBlobStore implements BlobBackend {
       // Under the write lock: a transaction that re-creates the blob row checks the file
       // under the same lock, so it either keeps our file or sees it gone and retries.
       await this.driver.transaction('write', async (c) => {
-        for (const hash of hashes) if (!(await c.get('SELECT 1 FROM blobs WHERE hash = ?', [hash]))) this.deleteSync(hash);
+        // A row kept inline (store/blob/inline.ts) needs no file either.
+        for (const hash of hashes) if (!(await c.get('SELECT 1 FROM blobs WHERE hash = ? AND inline_id IS NULL', [hash]))) this.deleteSync(hash);
       });
     } catch {
       // A file left behind is only garbage: its row is gone and a re-put is idempotent.

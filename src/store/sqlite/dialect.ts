@@ -17,6 +17,7 @@ export const sqliteDialect: Dialect = {
   // contents.search_text) and without positions (detail=none), keyed by content_search.doc
   // because a WITHOUT ROWID table has no rowid to point at. A term is asked as the AND of its
   // trigrams: every text containing the term contains them all.
+  packsText: true,
   textIndex: {
     minTerm: 3,
     add: (contentId, text) => [

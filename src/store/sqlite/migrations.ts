@@ -7,6 +7,8 @@ import { StoreError } from '../errors.js';
 import type { Db } from './driver.js';
 import { sqliteDialect } from './dialect.js';
 import { indexForm } from '../core/text-search.js';
+import { inlineMessage, WITH_INLINE_MESSAGE } from '../core/contents.js';
+import { unpackSearchText } from '../core/packed-text.js';
 
 export interface Migration {
   version: number;
@@ -446,6 +448,20 @@ export const migrations: readonly Migration[] = [
         );
       `);
     },
+  },  {
+    version: 20,
+    description: 'Small blobs inside the database (blob_inline)',
+    // store/blob/inline.ts: a blob of up to 16 KiB is a blob_inline row (a codec byte and
+    // the bytes, brotli-compressed when that pays) that blobs.inline_id points at, instead
+    // of a file; NULL: a file. A rowid table, not a column of blobs: blobs is WITHOUT
+    // ROWID, where a row over ~1,000 bytes spills into an overflow page of its own (4 KiB
+    // for a 1 KB blob, measured); a rowid table keeps rows up to ~4 KB in its leaf pages.
+    up(db) {
+      db.exec(`
+        CREATE TABLE blob_inline (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+        ALTER TABLE blobs ADD COLUMN inline_id INTEGER;
+      `);
+    },
   },
   {
     version: 21,
@@ -467,13 +483,20 @@ export const migrations: readonly Migration[] = [
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
 export function backfillTextIndex(db: Db): void {
-  const next = db.prepare('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500');
+  // Before migration 20 there is no blob_inline to join, and no packed text to read with it.
+  const packed = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'blob_inline'`).get() !== undefined;
+  const next = db.prepare(
+    packed
+      ? `SELECT c.id, c.search_text, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id > ? ORDER BY c.id LIMIT 500`
+      : 'SELECT id, search_text, NULL AS data FROM contents WHERE id > ? ORDER BY id LIMIT 500',
+  );
   let after = '';
   for (;;) {
-    const rows = next.all(after) as { id: string; search_text: string }[];
+    const rows = next.all(after) as { id: string; search_text: string | Buffer; data: Buffer | null }[];
     if (rows.length === 0) return;
     for (const r of rows) {
-      for (const s of sqliteDialect.textIndex.add(r.id, indexForm(r.search_text))) db.prepare(s.sql).run(...s.params);
+      const text = unpackSearchText(r.search_text, r.id, inlineMessage(r.id, r.data));
+      for (const s of sqliteDialect.textIndex.add(r.id, indexForm(text))) db.prepare(s.sql).run(...s.params);
     }
     after = rows[rows.length - 1].id;
   }

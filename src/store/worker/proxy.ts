@@ -7,9 +7,11 @@
  * Never imports: protocol code, src/mail, src/net, a SQL driver (the worker has it).
  *
  * Invariants:
- * - Message bytes never cross the thread boundary: `blobs` is a file BlobStore on the
- *   same directory, and `openContent` asks the worker only for the segment list and
- *   streams the blob files here with async I/O.
+ * - Large message bytes never cross the thread boundary: `blobs` is a file BlobStore on
+ *   the same directory, and `openContent` asks the worker only for the segment list and
+ *   streams the blob files here with async I/O. Blobs of up to 16 KiB live in the database
+ *   (store/blob/inline.ts): they go to the worker with the content they belong to, and come
+ *   back, decoded there, with the segment list.
  * - Change events from the worker are published on the caller's bus in arrival order,
  *   before the reply of the call that caused them (publish after commit holds).
  * - A StoreError keeps its code across the boundary; a worker that dies fails the calls
