@@ -20,6 +20,7 @@ import { peopleConformanceSuite } from './conformance/people.js';
 import { loginEventsConformanceSuite } from './conformance/login-events.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
+import { aclConformanceSuite } from './conformance/acl.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
@@ -1001,5 +1002,6 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   loginEventsConformanceSuite(backendName, open);
   countsConformanceSuite(backendName, open);
   vacationConformanceSuite(backendName, open);
+  aclConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);
 }

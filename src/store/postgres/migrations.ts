@@ -395,6 +395,21 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 19,
+    description: 'Mailbox sharing: access control lists (RFC 4314)',
+    // As the SQLite migration (store/core/acl.ts).
+    sql: `
+      CREATE TABLE acl (
+        mailbox_id BIGINT NOT NULL,
+        owner_id BIGINT NOT NULL,
+        grantee_id BIGINT NOT NULL,
+        rights TEXT NOT NULL,
+        PRIMARY KEY (mailbox_id, grantee_id)
+      );
+      CREATE INDEX acl_grantee ON acl(grantee_id);
+    `,
+  },
 ];
 
 /**
