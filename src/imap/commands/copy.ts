@@ -2,7 +2,8 @@
 import { codes, isUndecodableName, normalizeMailboxName } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import type { CommandContext, Completion, ImapCommand } from './types.js';
-import { refuseRecentlyDeleted, requireWritable, warnQuota } from './util.js';
+import { refuseRecentlyDeleted, requireRights, requireWritable, warnQuota } from './util.js';
+import { resolveMailbox } from '../mailbox-access.js';
 import { withProgress } from '../progress.js';
 import type { ImapSession } from '../session.js';
 
@@ -24,9 +25,11 @@ async function transfer({ session: s, args, uid, name, tag }: CommandContext, mo
   const store = s.services.store;
   // RFC 9051 6.4.7: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)
   if (isUndecodableName(target)) throw new ImapNo('Target mailbox name is not valid modified UTF-7', 'NONEXISTENT');
-  const dest = await store.getMailbox(s.user().id, target);
+  const dest = await resolveMailbox(s, target);
   if (!dest) throw new ImapNo('Target mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.4.7 MUST
   refuseRecentlyDeleted(dest, name);
+  requireRights(dest, 'i'); // RFC 4314 4: COPY and MOVE need i on the target
+  if (move && !restore) requireRights(view, 'te'); // RFC 6851 (RFC 4314 4): and t e on the source
   if (msgs.length === 0) return { text: `${uid ? 'UID ' : ''}${name} completed, nothing to do` };
   const uids = msgs.map((m) => m.uid);
   if (!move && !restore) {

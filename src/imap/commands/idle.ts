@@ -23,7 +23,8 @@ export const idle = {
       busy = busy.then(() => push(s, force, lastModSeq).then((m) => void (lastModSeq = m))).catch(() => {});
     };
     const view = s.state.kind === 'selected' ? s.state.view : null;
-    const unsubscribe = s.services.bus.subscribe(s.user().id, (e) => {
+    // another user's mailbox rings on its owner's channel (mailbox-access.ts)
+    const unsubscribe = s.services.bus.subscribe(view?.ownerId || s.user().id, (e) => {
       if (!view || s.notifier?.watchesSelected()) return; // NOTIFY SELECTED: the notifier announces (notifier.ts)
       if (e.mailboxId === view.mailboxId) check(true);
       else if (e.kind === 'recheck') check(false); // someone else committed something: announce only if our mailbox moved

@@ -29,6 +29,7 @@ import { unauthenticate } from './unauthenticate.js';
 import { getquota, getquotaroot, setquota } from './quota.js';
 import { replace } from './replace.js';
 import { notify } from './notify.js';
+import { deleteacl, getacl, listrights, myrights, setacl } from './acl.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -43,6 +44,7 @@ const ALL: ImapCommand[] = [
   getquota, getquotaroot, setquota,
   writing(replace),
   notify,
+  writing(setacl), writing(deleteacl), getacl, listrights, myrights,
 ];
 
 /** Commands by upper-case name. */
