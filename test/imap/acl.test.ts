@@ -129,6 +129,28 @@ describe('IMAP sharing (RFC 4314)', () => {
     }
   });
 
+  test("IDLE in a shared mailbox hears the owner's APPEND; share del takes the mailbox away", async () => {
+    const bob = await login(port, BOB);
+    try {
+      await bob.ok(`EXAMINE ${SHARED}`);
+      bob.t.send('idl IDLE\r\n');
+      await bob.t.readUntil(/\+ [^\r\n]*\r\n/);
+      await appendTo(alice, 'Projects', 'plan three');
+      assert.match(await bob.t.readUntil(/\* \d+ EXISTS\r\n/), /\* 3 EXISTS/, "the owner's change rings on the grantee's IDLE");
+      bob.t.send('DONE\r\n');
+      assert.equal((await bob.readTagged('idl')).status, 'OK');
+      assert.match(await share(server, 'del', ALICE, 'Projects', BOB), /no longer shared with bob@example\.test/);
+      assert.match((await bob.cmd(`STATUS ${SHARED} (MESSAGES)`)).tagged, /^NO \[NONEXISTENT\]/);
+      assert.doesNotMatch(await bob.ok('LIST "" "*"'), /Projects/);
+      const r = await runCli(['share', 'del', ALICE, 'Projects', BOB], { dataDir: server.dataDir });
+      assert.notEqual(r.code, 0, 'nothing left to delete');
+      assert.match(r.stderr, /not shared with/);
+    } finally {
+      bob.close();
+      await share(server, 'add', ALICE, 'Projects', BOB, 'lrs');
+    }
+  });
+
   test('LIST RETURN (MYRIGHTS) and a mailbox shared with anyone under Shared/', async () => {
     await alice.ok('CREATE Notices');
     await alice.ok('SETACL Notices anyone lr');
