@@ -5,6 +5,9 @@
  * and `Shared/<owner address>/<name>` when only `anyone` has rights on it (RFC 2342
  * NAMESPACE). Both prefixes resolve the same way; LIST shows each mailbox under one of them.
  *
+ * A personal mailbox whose name happens to lie under one of those prefixes (made before
+ * sharing existed) still resolves to the user's own; new ones cannot be made there.
+ *
  * Invariant: a mailbox on which the user has neither `l` nor `r` resolves exactly as a name
  * that does not exist (RFC 4314 4: no information leaks), so every command answers the same
  * for both.
@@ -67,13 +70,11 @@ export async function resolveMailbox(s: ImapSession, raw: string): Promise<Acces
   const name = normalizeMailboxName(raw);
   const store = s.services.store;
   const user = s.user();
+  // The user's own mailbox first: one made before sharing existed may be called "Shared/..."
+  const own = await store.getMailbox(user.id, name);
+  if (own) return { ...own, rights: ALL_RIGHTS, path: own.name, own: true, viewerId: s.login?.viewerId ?? user.id };
   const shared = splitSharedName(name);
-  if (!shared) {
-    if (name === OTHER_USERS || name === SHARED) return null;
-    const box = await store.getMailbox(user.id, name);
-    return box ? { ...box, rights: ALL_RIGHTS, path: box.name, own: true, viewerId: s.login?.viewerId ?? user.id } : null;
-  }
-  if (shared.rest === '') return null;
+  if (!shared || shared.rest === '') return null;
   const owner = await store.getUser(shared.owner);
   if (!owner || owner.id === user.id) return null;
   const box = await store.getMailbox(owner.id, shared.rest);

@@ -44,7 +44,7 @@ async function childParent(s: ImapSession, name: string): Promise<AccessibleMail
 
 /** RENAME of another user's mailbox: within his account, x on it (checked) and k on the new parent. */
 async function renameShared(s: ImapSession, box: AccessibleMailbox, to: string): Promise<void> {
-  if (box.own || box.path === 'INBOX') throw new ImapNo('A mailbox cannot move between accounts', 'CANNOT');
+  if (box.path === 'INBOX') throw new ImapNo("Another user's INBOX cannot be renamed", 'CANNOT');
   const parent = await childParent(s, to);
   if (parent.userId !== box.userId) throw new ImapNo('A mailbox cannot move between accounts', 'CANNOT');
   const target = `${parent.path}/${to.slice(to.lastIndexOf('/') + 1)}`;
@@ -115,7 +115,8 @@ export const rename = {
     const store = s.services.store;
     const user = s.user();
     const box = await requireMailbox(s, from, 'NONEXISTENT', 'x'); // RFC 4314 4: x on the old name, k on the new parent
-    if (!box.own || isSharedNamespaceName(to)) return renameShared(s, box, to);
+    if (!box.own) return renameShared(s, box, to);
+    if (isSharedNamespaceName(to) && !(await resolveMailbox(s, parentName(to)))?.own) throw new ImapNo('A mailbox cannot move between accounts', 'CANNOT');
     refuseRecentlyDeleted(box, 'RENAME');
     await refuseUnderRecentlyDeleted(s, to);
     if (to === 'INBOX' || (await store.getMailbox(user.id, to))) throw new ImapNo(`Mailbox already exists: ${shown(to)}`, 'ALREADYEXISTS');
