@@ -165,4 +165,18 @@ describe('IMAP sharing (RFC 4314)', () => {
       carol.close();
     }
   });
+
+  test('COPY out of a shared mailbox carries his read state, not the owner\'s', async () => {
+    const bob = await login(port, BOB);
+    try {
+      await bob.ok('ENABLE IMAP4rev2');
+      await bob.ok(`EXAMINE ${SHARED}`);
+      assert.match(await bob.ok('FETCH 1:3 (FLAGS)'), /\* 1 FETCH \(FLAGS \(\\Seen\)\)\r\n\* 2 FETCH \(FLAGS \(\)\)\r\n\* 3 FETCH \(FLAGS \(\)\)/);
+      await bob.ok('COPY 1:3 INBOX');
+      await bob.ok('SELECT INBOX');
+      assert.match(await bob.ok('FETCH 1:3 (FLAGS)'), /\* 1 FETCH \(FLAGS \(\\Seen\)\)\r\n\* 2 FETCH \(FLAGS \(\)\)\r\n\* 3 FETCH \(FLAGS \(\)\)/, 'alice had read 2; he had not');
+    } finally {
+      bob.close();
+    }
+  });
 });
