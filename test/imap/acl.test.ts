@@ -179,4 +179,22 @@ describe('IMAP sharing (RFC 4314)', () => {
       bob.close();
     }
   });
+
+  test('METADATA on a shared mailbox: the owner\'s /shared entries, his own /private ones, /shared writes need n', async () => {
+    await alice.ok(`SETACL Projects ${BOB} lrs`);
+    await alice.ok('SETMETADATA Projects (/shared/comment "team plans")');
+    const bob = await login(port, BOB);
+    try {
+      assert.match(await bob.ok(`GETMETADATA ${SHARED} /shared/comment`), /\* METADATA "Other Users\/alice@example\.test\/Projects" \(\/shared\/comment "team plans"\)/);
+      assert.match((await bob.cmd(`SETMETADATA ${SHARED} (/shared/comment "mine now")`)).tagged, /^NO \[NOPERM\]/);
+      await bob.ok(`SETMETADATA ${SHARED} (/private/comment "bob's note")`);
+      assert.match(await alice.ok('GETMETADATA Projects /private/comment'), /\(\/private\/comment NIL\)/, "his /private entry is not hers");
+      await alice.ok(`SETACL Projects ${BOB} +n`);
+      await bob.ok(`SETMETADATA ${SHARED} (/shared/comment "edited by bob")`);
+      assert.match(await alice.ok('GETMETADATA Projects /shared/comment'), /edited by bob/);
+    } finally {
+      bob.close();
+      await alice.ok(`SETACL Projects ${BOB} -n`);
+    }
+  });
 });
