@@ -197,4 +197,25 @@ describe('IMAP sharing (RFC 4314)', () => {
       await alice.ok(`SETACL Projects ${BOB} -n`);
     }
   });
+
+  test('CREATE with k on the parent, RENAME and DELETE with x; the entries follow a rename', async () => {
+    await alice.ok(`SETACL Projects ${BOB} lrk`);
+    const bob = await login(port, BOB);
+    const sub = `"Other Users/${ALICE}/Projects/Sub"`;
+    try {
+      assert.match(await bob.ok(`CREATE ${sub}`), /OK \[MAILBOXID \(F\d+-\d+\)\]/);
+      assert.match(await alice.ok('LIST "" "Projects/*"'), /"Projects\/Sub"/, "it is alice's mailbox");
+      assert.match((await bob.cmd(`MYRIGHTS ${sub}`)).tagged, /^NO \[NONEXISTENT\]/, 'rights are not inherited');
+      await alice.ok(`SETACL Projects/Sub ${BOB} lrx`);
+      assert.match((await bob.cmd(`RENAME ${sub} "Stolen"`)).tagged, /^NO /, 'not out of her account');
+      await bob.ok(`RENAME ${sub} "Other Users/${ALICE}/Projects/Sub2"`);
+      assert.match(await alice.ok('GETACL Projects/Sub2'), /bob@example\.test lrx/);
+      assert.match((await bob.cmd(`DELETE "Other Users/${ALICE}/Projects"`)).tagged, /^NO \[NOPERM\]/, 'no x on Projects');
+      await bob.ok(`DELETE "Other Users/${ALICE}/Projects/Sub2"`);
+      assert.doesNotMatch(await alice.ok('LIST "" "Projects/*"'), /Sub/);
+    } finally {
+      bob.close();
+      await alice.ok(`SETACL Projects ${BOB} lrs`);
+    }
+  });
 });
