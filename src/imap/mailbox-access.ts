@@ -96,7 +96,7 @@ export function viewerFor(s: ImapSession, box: Pick<Mailbox, 'userId'>): Id {
 
 /**
  * The flags a login may set on a mailbox (RFC 4314 4: \Seen needs s, \Deleted t, every other
- * flag and keyword w); the others are left out, as APPEND and COPY drop them.
+ * flag and keyword w); the others are left out, as APPEND and REPLACE drop them.
  */
 export function permittedFlags(rights: string, flags: string[]): string[] {
   if (rights.includes('s') && rights.includes('w') && rights.includes('t')) return flags;
