@@ -97,7 +97,8 @@ async function visibleMailboxes(s: ImapSession): Promise<Map<string, AccessibleM
   const rows = await Promise.all(shared.map((m) => store.getMailboxById(m.mailboxId)));
   shared.forEach((m, i) => {
     const b = rows[i];
-    if (b && !b.recentlyDeleted) out.set(sharedName(m), { ...b, name: sharedName(m), path: b.name, specialUse: null, rights: m.rights, own: false, viewerId: sharedViewerId(s) });
+    // a personal mailbox of that name (made before sharing) wins, as in resolveMailbox
+    if (b && !b.recentlyDeleted && !out.has(sharedName(m))) out.set(sharedName(m), { ...b, name: sharedName(m), path: b.name, specialUse: null, rights: m.rights, own: false, viewerId: sharedViewerId(s) });
   });
   return out;
 }
