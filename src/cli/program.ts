@@ -65,6 +65,7 @@ export const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => [(await import('./archive.js')).registerArchiveCommands],
   },
   { commands: [{ name: 'encryption', summary: "encrypt new mail at rest to an account's OpenPGP public key" }], load: async () => [(await import('./encryption.js')).registerEncryptionCommands] },
+  { commands: [{ name: 'share', summary: 'share mailboxes between accounts (RFC 4314 ACL): add, list, del' }], load: async () => [(await import('./share.js')).registerShareCommands] },
   { commands: [{ name: 'vacation', summary: 'automatic "away" replies (RFC 3834), per user' }], load: async () => [(await import('./vacation.js')).registerVacationCommands] },
   {
     commands: [{ name: 'import-imap', usage: '[options]', summary: "copy a user's mail from another IMAP server (flags, keywords, dates, byte for byte); run again to resume" }],

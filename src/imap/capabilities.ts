@@ -64,6 +64,9 @@ const AFTER_AUTH = [
   'QUOTA=RES-MESSAGE', // RFC 9208 5.2; STATUS DELETED
   'NOTIFY', // RFC 5465: SELECTED(-DELAYED), INBOXES, PERSONAL, SUBSCRIBED, SUBTREE, MAILBOXES; MessageNew (fetch-att), MessageExpunge, FlagChange, MailboxName, SubscriptionChange; others BADEVENT
   'URLAUTH', // RFC 4467: GENURLAUTH (mechanism INTERNAL, HMAC-SHA1 with a per-user per-mailbox key), RESETKEY, URLFETCH; the user's own mailboxes
+  'ACL', // RFC 4314: GETACL SETACL DELETEACL LISTRIGHTS MYRIGHTS; identifiers are addresses and anyone; no negative rights (NO [CANNOT])
+  'RIGHTS=texk', // RFC 4314 2.1.1: t e x k are rights of their own; obsolete c = k+x, d = t+e
+  'LIST-MYRIGHTS', // RFC 8440: LIST ... RETURN (MYRIGHTS)
   'COMPRESS=DEFLATE', // RFC 4978: raw DEFLATE both ways, flushed after every write burst; a second COMPRESS gets NO [COMPRESSIONACTIVE]
 ];
 

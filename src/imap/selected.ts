@@ -13,7 +13,7 @@
  *  - New messages are appended at the end (UIDs grow), so announcing EXISTS never renumbers.
  *  - \Recent is session state: the first session of this process to see a UID claims it.
  */
-import type { Changes, Id, Mailbox, MessageRow, ModSeq, Store, Uid } from '../store/types.js';
+import { ALL_RIGHTS, type Changes, type Id, type Mailbox, type MessageRow, type ModSeq, type Store, type Uid } from '../store/types.js';
 import { ImapNo } from './errors.js';
 import { FlagTable, MessageColumns } from './message-columns.js';
 import { cachedSnapshot, rememberSnapshot, type CachedSnapshot } from './snapshot-cache.js';
@@ -167,9 +167,15 @@ export class MailboxView {
     return [...this.hiddenForDevice].sort((a, b) => a - b);
   }
 
+  /** This login's rights on the mailbox (RFC 4314): all of them on the user's own. */
+  rights: string = ALL_RIGHTS;
+  /** The mailbox's owner: whose change events ring for it (another user's, when shared). */
+  ownerId: Id = 0;
+
   private constructor(
     readonly mailboxId: Id,
-    readonly name: string,
+    /** The name the client used (another user's mailbox with its namespace prefix). */
+    public name: string,
     readonly uidValidity: number,
     readonly readOnly: boolean,
     private readonly userId: Id,
@@ -199,11 +205,15 @@ export class MailboxView {
       const own = await MailboxView.fromSnapshot(store, box.id, userId, readOnly, hidden, windowSince);
       own.deviceId = deviceId;
       own.windowSince = windowSince;
+      own.name = box.name;
+      own.ownerId = box.userId;
       return own;
     }
     const view = (await MailboxView.fromCache(store, box, userId, readOnly)) ?? (await MailboxView.fromSnapshot(store, box.id, userId, readOnly));
     rememberSnapshot(store, view.mailboxId, userId, view.compactState());
     view.deviceId = deviceId;
+    view.name = box.name;
+    view.ownerId = box.userId;
     return view;
   }
 
@@ -228,6 +238,11 @@ export class MailboxView {
     if (mine) view.recentRanges.push(mine);
     view.recentlyDeleted = box.recentlyDeleted;
     return view;
+  }
+
+  /** Whose `\\Seen` the view reads and writes (a member's, a grantee's, or the owner's). */
+  get viewerId(): Id {
+    return this.userId;
   }
 
   /** Undefined when nothing usable is remembered, or the changes since are many (a fresh snapshot is then cheaper). */

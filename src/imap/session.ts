@@ -270,6 +270,7 @@ export class ImapSession {
 
   /** Whose `\Seen` this session reads and writes (the member's; the account's own for the owner). */
   viewerId(): Id {
+    if (this.state.kind === 'selected') return this.state.view.viewerId; // another user's mailbox: a private viewer (mailbox-access.ts)
     return this.login?.viewerId ?? this.user().id;
   }
 

@@ -20,6 +20,7 @@ import { peopleConformanceSuite } from './conformance/people.js';
 import { loginEventsConformanceSuite } from './conformance/login-events.js';
 import { countsConformanceSuite } from './conformance/counts.js';
 import { vacationConformanceSuite } from './conformance/vacation.js';
+import { aclConformanceSuite } from './conformance/acl.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
 import { urlAuthKeysConformanceSuite } from './conformance/urlauth-keys.js';
 import { inlineBlobsConformanceSuite } from './conformance/inline-blobs.js';
@@ -1005,6 +1006,7 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   loginEventsConformanceSuite(backendName, open);
   countsConformanceSuite(backendName, open);
   vacationConformanceSuite(backendName, open);
+  aclConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);
   urlAuthKeysConformanceSuite(backendName, open);
   inlineBlobsConformanceSuite(backendName, open);

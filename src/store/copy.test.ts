@@ -60,6 +60,7 @@ async function populate(store: Store): Promise<void> {
   await store.setMetadata({ userId: alice.id, viewerId: alice.id, mailboxId: null }, [{ name: '/private/vendor/x/colour', value: Buffer.from('red') }], { maxValueSize: 1024, maxEntries: 10 });
   await store.claimVacationReply(alice.id, 'friend@remote.test', new Date(Date.UTC(2024, 0, 1)), 86_400_000);
   await store.ensureUrlAuthKey(alice.id, inbox.id);
+  await store.setAcl({ mailboxId: archive.id, identifier: 'bob@other.test', mode: 'set', rights: 'lrs' });
   await store.noteLoginOrigin(alice.id, 'address:192.0.2.7', new Date(Date.UTC(2024, 0, 2)));
   await store.recordFailedLogin({ at: new Date(Date.UTC(2024, 0, 3)), userId: alice.id, username: 'Alice@example.test', protocol: 'imap', address: '192.0.2.9', device: null, reason: 'invalid' });
   const bobInbox = (await store.getMailbox(bob.id, 'INBOX'))!;
@@ -79,7 +80,7 @@ async function snapshot(store: Store): Promise<unknown> {
         const c = await store.getContent(r.contentId);
         contents.push({ meta: c, bytes: (await readAll(await store.openContent(r.contentId))).toString('base64').length });
       }
-      boxes.push({ box: b, rows, contents, changes: await store.changesSince(b.id, 0, u.id), search: await store.searchText(b.id, 'text', 'TEXT 1') });
+      boxes.push({ box: b, acl: await store.getAcl(b.id), rows, contents, changes: await store.changesSince(b.id, 0, u.id), search: await store.searchText(b.id, 'text', 'TEXT 1') });
     }
     const inbox = (await store.getMailbox(u.id, 'INBOX'))!;
     const notes = {

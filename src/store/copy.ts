@@ -22,7 +22,7 @@ import { backfillTextIndex as sqliteBackfillTextIndex } from './sqlite/migration
 
 /** Tables in foreign-key order. */
 export const COPIED_TABLES = [
-  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'subscriptions', 'contents', 'blob_inline', 'blobs', 'messages', 'deleted_messages', 'device_hidden',
+  'meta', 'domains', 'users', 'members', 'devices', 'aliases', 'mailboxes', 'acl', 'subscriptions', 'contents', 'blob_inline', 'blobs', 'messages', 'deleted_messages', 'device_hidden',
   'private_flags', 'expunged', 'thread_refs', 'user_logins', 'login_failures', 'login_origins', 'metadata', 'vacation_replies', 'urlauth_keys',
   'queue', 'queue_recipients',
 ] as const;

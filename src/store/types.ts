@@ -126,6 +126,61 @@ export interface Member {
 /** The member name that means the account's own password (no row, viewer id = user id). */
 export const OWNER_MEMBER = 'owner';
 
+/**
+ * RFC 4314 rights, in the order the store keeps them: l lookup, r read, s keep \Seen,
+ * w write other flags, i insert, p post, k create children, x delete mailbox, t delete
+ * messages, e expunge, a administer, n write shared annotations (RFC 5464 6).
+ */
+export const ALL_RIGHTS = 'lrswipkxtean';
+
+/** The ACL identifier that names every user (RFC 4314 2). */
+export const ACL_ANYONE = 'anyone';
+
+/** One entry of a mailbox's access control list. */
+export interface AclEntry {
+  mailboxId: Id;
+  ownerId: Id;
+  /** A user's address, or `anyone`. */
+  grantee: string;
+  /** null for `anyone`. */
+  granteeId: Id | null;
+  /** Canonical rights (see ALL_RIGHTS), never empty. */
+  rights: string;
+}
+
+/** Store.setAcl: `set` replaces a grantee's rights, `add`/`remove` change them (SETACL's +/-). */
+export interface AclChange {
+  mailboxId: Id;
+  /** A user's address or `anyone`. */
+  identifier: string;
+  mode: 'set' | 'add' | 'remove';
+  rights: string;
+}
+
+/** Another user's mailbox shared with a user (Store.sharedWith). */
+export interface SharedMailbox {
+  mailboxId: Id;
+  name: string;
+  ownerId: Id;
+  /** The owner's address. */
+  owner: string;
+  /** The union of the user's own entry and `anyone`'s. */
+  rights: string;
+  /** An entry names the user himself (not only `anyone`). */
+  personal: boolean;
+}
+
+/**
+ * Whose `\Seen` a user reads and writes in another user's mailbox: private, as a member's
+ * (seenIsPrivate: a negative viewer id). Members are minus their row id, which stays below
+ * 2^30; a grantee is minus (2^30 + his user id), so the two never meet and the id fits the
+ * 32-bit private_flags column of PostgreSQL.
+ */
+export const GRANTEE_VIEWER_BASE = 2 ** 30;
+export function granteeViewerId(userId: Id): Id {
+  return -(GRANTEE_VIEWER_BASE + userId);
+}
+
 /** A device password of one member (`mailroom device add`); the password itself is never stored. */
 export interface Device {
   id: Id;
@@ -659,6 +714,19 @@ export interface Store {
    * removes every key of the user. Keys go with their mailbox and user. 'notfound' for a mailbox not the user's.
    */
   resetUrlAuthKeys(userId: Id, mailboxId: Id | null): Promise<void>;
+  // Sharing (RFC 4314 ACL)
+  /** A mailbox's entries, `anyone` first ('notfound' for an unknown mailbox); its owner has none (he has every right). */
+  getAcl(mailboxId: Id): Promise<AclEntry[]>;
+  /**
+   * Sets, adds or removes one grantee's rights and returns what he then holds ('' removed the
+   * entry). 'invalid' for an unknown right or the owner as grantee; 'notfound' for an unknown
+   * mailbox or grantee address.
+   */
+  setAcl(change: AclChange): Promise<string>;
+  /** A user's rights on a mailbox: ALL_RIGHTS for its owner, else his entry's and `anyone`'s together. */
+  rightsOn(mailboxId: Id, userId: Id): Promise<string>;
+  /** Other users' mailboxes with an entry for the user or `anyone`, by owner address then name. */
+  sharedWith(userId: Id): Promise<SharedMailbox[]>;
 
   // Content
   getContent(contentId: string): Promise<ContentMeta | null>;
@@ -824,7 +892,7 @@ export type People = Pick<Store,
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
   | 'appendMessage' | 'appendMessages' | 'replaceMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
-  | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata' | 'getUrlAuthKey' | 'ensureUrlAuthKey' | 'resetUrlAuthKeys'
+  | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata' | 'getUrlAuthKey' | 'ensureUrlAuthKey' | 'resetUrlAuthKeys' | 'getAcl' | 'setAcl' | 'rightsOn' | 'sharedWith'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 
 /** Named locks with an expiry shared by every process and node (the POP3 maildrop lock). */

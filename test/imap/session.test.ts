@@ -113,7 +113,7 @@ describe('IMAP session', () => {
     const c = await Imap.open(server.ports.imap!);
     assert.match(await c.ok('ID ("name" "test")'), /^\* ID \("name" "Mailroom" "vendor" "Mailroom"\)\r\n/);
     assert.match(await c.ok('ID NIL'), /^\* ID /);
-    assert.match(await c.ok('NAMESPACE'), /^\* NAMESPACE \(\("" "\/"\)\) NIL NIL\r\n/);
+    assert.match(await c.ok('NAMESPACE'), /^\* NAMESPACE \(\("" "\/"\)\) \(\("Other Users\/" "\/"\)\) \(\("Shared\/" "\/"\)\)\r\n/); // RFC 2342 5, RFC 4314 sharing
     assert.match(await c.ok('ENABLE IMAP4rev2 CONDSTORE X-NONE'), /^\* ENABLED IMAP4rev2 CONDSTORE\r\n/);
     assert.match(await c.ok('ENABLE IMAP4rev2'), /^\* ENABLED\r\n/);
     const tag = c.nextTag();

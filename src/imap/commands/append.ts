@@ -9,10 +9,11 @@ import { ImapNo } from '../errors.js';
 import { SpoolSink } from '../session.js';
 import type { Completion, ImapCommand } from './types.js';
 import type { ImapSession } from '../session.js';
-import { refuseRecentlyDeleted } from './util.js';
+import { refuseRecentlyDeleted, requireRights } from './util.js';
+import { permittedFlags, resolveMailbox, type AccessibleMailbox } from '../mailbox-access.js';
 import { appendDuplicateOf } from '../../mail/sent-copies.js';
 import { resendGuardOf } from '../../mail/resend-guard.js';
-import type { Mailbox, Uid } from '../../store/types.js';
+import type { Uid } from '../../store/types.js';
 import { seedContent } from '../content-cache.js';
 import { warnQuota } from './util.js';
 import { catenatedSource, parseCatenate, type CatPart } from './catenate.js';
@@ -77,12 +78,13 @@ export const append = {
     const items = [parseItem(args, s.utf8Accept, true)];
     while (args.optionalSp()) items.push(parseItem(args, s.utf8Accept, true)); // RFC 3502 MULTIAPPEND
     args.end();
-    const store = s.services.store;
     // RFC 9051 6.3.12: TRYCREATE unless the mailbox certainly cannot be created (an undecodable name)
     if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'NONEXISTENT');
-    const box = await store.getMailbox(s.user().id, name);
+    const box = await resolveMailbox(s, name);
     if (!box) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 9051 6.3.12 MUST
     refuseRecentlyDeleted(box, 'APPEND');
+    requireRights(box, 'i'); // RFC 4314 4: APPEND needs i; flags without their right are dropped
+    for (const item of items) item.flags = permittedFlags(box.rights, item.flags);
     const sources: MessageSource[] = [];
     try {
       for (const item of items) sources.push(await itemSource(s, item)); // in order: the first bad URL is the one reported
@@ -98,13 +100,13 @@ function itemSource(s: ImapSession, item: AppendItem): Promise<MessageSource> {
   return item.catenate ? catenatedSource(s, item.catenate) : sourceOf(item.lit);
 }
 
-async function appendOne(s: ImapSession, box: Mailbox, { flags, date, lit }: AppendItem, source: MessageSource): Promise<Completion> {
+async function appendOne(s: ImapSession, box: AccessibleMailbox, { flags, date, lit }: AppendItem, source: MessageSource): Promise<Completion> {
   const store = s.services.store;
   let ingested: Ingested = await ingest(store, source, { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size });
   // A client saving its own copy of a message the server already filed at submission (src/mail/sent-copies.ts).
   const dup = await appendDuplicateOf(store, s.user().id, box, ingested.index, source);
   if (dup !== null) {
-    if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: s.viewerId() });
+    if (flags.length) await store.updateFlags({ mailboxId: box.id, uids: [dup], op: 'add', flags, viewerId: box.viewerId });
     return { code: codes.appendUid(box.uidValidity, [dup]), text: 'APPEND completed (already saved at submission)' };
   }
   const messageId = ingested.index.envelope.messageId;
@@ -120,7 +122,7 @@ async function appendOne(s: ImapSession, box: Mailbox, { flags, date, lit }: App
     s.info.log.info({ mailbox: box.id, messageId }, 'APPEND not stored: the client left before the message was stored');
     throw new ImapNo('Client gone before the message was stored', 'UNAVAILABLE');
   }
-  const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys, viewerId: s.viewerId() });
+  const req = () => ({ mailboxId: box.id, content: ingested.content, flags, internalDate: date, threadKeys: ingested.index.threadKeys, viewerId: box.viewerId });
   let result;
   try {
     result = await store.appendMessage(req());
@@ -147,14 +149,14 @@ async function appendOne(s: ImapSession, box: Mailbox, { flags, date, lit }: App
  * one APPENDUID names the new UIDs in order. Each message is ingested first (a failing one
  * stores nothing); the Sent-copy and resend rules of a single APPEND do not apply to a batch.
  */
-async function multiAppend(s: ImapSession, box: Mailbox, items: AppendItem[], sources: MessageSource[]): Promise<Completion> {
+async function multiAppend(s: ImapSession, box: AccessibleMailbox, items: AppendItem[], sources: MessageSource[]): Promise<Completion> {
   const store = s.services.store;
   const opts = { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size };
   let ingested: Ingested[] = [];
   for (const source of sources) ingested.push(await ingest(store, source, opts));
   if (s.isClosed) throw new ImapNo('Client gone before the messages were stored', 'UNAVAILABLE');
   const reqs = () =>
-    ingested.map((x, i) => ({ mailboxId: box.id, content: x.content, flags: items[i].flags, internalDate: items[i].date, threadKeys: x.index.threadKeys, viewerId: s.viewerId() }));
+    ingested.map((x, i) => ({ mailboxId: box.id, content: x.content, flags: items[i].flags, internalDate: items[i].date, threadKeys: x.index.threadKeys, viewerId: box.viewerId }));
   let results;
   try {
     results = await store.appendMessages(reqs());

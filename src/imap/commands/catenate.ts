@@ -4,10 +4,11 @@
  * MessageSource.fromStream in order, so neither a big literal nor a big referenced message
  * is held in memory; the size limit is checked while spooling ([TOOBIG]).
  */
+import { resolveMailbox } from '../mailbox-access.js';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { MessageSource, MessageSourceError } from '../../mail/message-source.js';
-import { normalizeMailboxName, type ArgReader, type Literal } from '../protocol/index.js';
+import { type ArgReader, type Literal } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import { SpoolSink, type ImapSession } from '../session.js';
 import { cachedContent } from '../content-cache.js';
@@ -51,12 +52,12 @@ async function urlStream(s: ImapSession, text: string): Promise<Readable | Buffe
     if (s.state.kind !== 'selected') throw badUrl(text, 'Relative URL without a selected mailbox');
     ({ mailboxId, uidValidity } = s.state.view);
   } else {
-    const box = await store.getMailbox(user.id, normalizeMailboxName(url.mailbox));
-    if (!box) throw badUrl(text, 'No such mailbox');
+    const box = await resolveMailbox(s, url.mailbox);
+    if (!box || !box.rights.includes('r')) throw badUrl(text, 'No such mailbox'); // RFC 4314 4: reading needs r
     ({ id: mailboxId, uidValidity } = box);
   }
   if (url.uidValidity !== undefined && url.uidValidity !== uidValidity) throw badUrl(text, 'UIDVALIDITY changed');
-  const [row] = await store.getMessages(mailboxId, [url.uid as Uid], s.viewerId());
+  const [row] = await store.getMessages(mailboxId, [url.uid as Uid], s.viewerId()); // flags are not used: any viewer
   const meta = row ? await cachedContent(store, row.contentId) : null;
   if (!meta) throw badUrl(text, 'No such message');
   let data;

@@ -6,7 +6,7 @@ import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
 import { deleteForDevice } from '../../mail/device-delete.js';
 import { deviceDeleteMode } from '../../auth/device-limits.js';
 import type { ImapSession } from '../session.js';
-import { requireWritable } from './util.js';
+import { requireRights, requireWritable } from './util.js';
 import type { ImapCommand } from './types.js';
 
 /** Expunges for this session's device: everywhere (the plain store expunge), for the device only, or to Trash. */
@@ -43,7 +43,7 @@ export const close = {
   async run({ session: s, args }) {
     args.end();
     const view = s.view();
-    if (!view.readOnly) {
+    if (!view.readOnly && view.rights.includes('e')) { // RFC 4314 4: without e, CLOSE expunges nothing
       const uids = await deletedUids(s);
       // RFC 9051 6.4.2: removes \Deleted messages silently, no EXPUNGE responses
       await remove(s, uids);
@@ -70,6 +70,7 @@ export const expunge = {
     args.end();
     requireWritable(s);
     const view = s.view();
+    requireRights(view, 'e'); // RFC 4314 4
     const uids = await deletedUids(s, only);
     const gone = await remove(s, uids);
     const lines = deviceDeleteMode(s.login?.device?.settings) === 'device' ? view.hideUids(gone, s.vanishedExpunges) : view.removeUids(gone, s.vanishedExpunges);

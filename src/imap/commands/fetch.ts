@@ -105,7 +105,7 @@ export const fetch = {
     for (let i = 0; i < msgs.length && !s.isClosed; i += batchSize) {
       const batch = msgs.slice(i, i + batchSize);
       const rows = rowFree ? await rowsFromView(s, view, batch) : await readRows(s, view, batch);
-      const seenNow = setSeen ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
+      const seenNow = setSeen && view.rights.includes('s') ? await markSeen(s, view, [...rows.values()], rows) : new Set<number>();
       const metas = withContent ? await cachedIndexes(s.services.store, batch.map((m) => (rows.get(m.uid) ?? view.rememberedRow(m.uid))?.contentId).filter((id) => id !== undefined)) : null;
       if (metas && headerOnly) await prefetchHeaders(s.services.store, [...metas.values()]);
       s.cork(); // one write per batch instead of several per message

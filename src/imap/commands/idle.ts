@@ -17,14 +17,17 @@ export const idle = {
     s.idling = true;
     s.notifier?.afterCommand(); // what piled up before IDLE goes out now
     let busy: Promise<void> = Promise.resolve();
+    const view = s.state.kind === 'selected' ? s.state.view : null;
     let lastModSeq = -1;
+    // NOTIFY announces the selected mailbox only for the user's own (the notifier hears his channel)
+    const notifierAnnounces = () => !!s.notifier?.watchesSelected() && (!view || view.ownerId === s.user().id);
     const check = (force: boolean) => {
-      if (s.notifier?.watchesSelected()) return;
+      if (notifierAnnounces()) return;
       busy = busy.then(() => push(s, force, lastModSeq).then((m) => void (lastModSeq = m))).catch(() => {});
     };
-    const view = s.state.kind === 'selected' ? s.state.view : null;
-    const unsubscribe = s.services.bus.subscribe(s.user().id, (e) => {
-      if (!view || s.notifier?.watchesSelected()) return; // NOTIFY SELECTED: the notifier announces (notifier.ts)
+    // another user's mailbox rings on its owner's channel (mailbox-access.ts)
+    const unsubscribe = s.services.bus.subscribe(view?.ownerId || s.user().id, (e) => {
+      if (!view || notifierAnnounces()) return; // NOTIFY SELECTED: the notifier announces (notifier.ts)
       if (e.mailboxId === view.mailboxId) check(true);
       else if (e.kind === 'recheck') check(false); // someone else committed something: announce only if our mailbox moved
     });

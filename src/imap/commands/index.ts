@@ -31,6 +31,7 @@ import { getquota, getquotaroot, setquota } from './quota.js';
 import { replace } from './replace.js';
 import { notify } from './notify.js';
 import { genurlauth, resetkey, urlfetch } from './urlauth.js';
+import { deleteacl, getacl, listrights, myrights, setacl } from './acl.js';
 
 /** Commands that change mail or mailboxes: refused for a read-only device (`device set … readonly=yes`). */
 const writing = (c: ImapCommand): ImapCommand => ({ ...c, writes: true });
@@ -46,6 +47,7 @@ const ALL: ImapCommand[] = [
   writing(replace),
   notify,
   genurlauth, resetkey, urlfetch,
+  writing(setacl), writing(deleteacl), getacl, listrights, myrights,
 ];
 
 /** Commands by upper-case name. */

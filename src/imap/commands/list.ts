@@ -1,6 +1,10 @@
 // LIST [select-opts] reference patterns [RETURN (opts)]   RFC9051 6.3.9, RFC5258 (LIST-EXTENDED),
-// RFC6154 (SPECIAL-USE), RFC5819 (LIST-STATUS), RFC9590 (LIST-METADATA), RFC3348 (CHILDREN); LSUB RFC3501 6.3.9; NAMESPACE RFC2342
-import type { Mailbox } from '../../store/types.js';
+// RFC6154 (SPECIAL-USE), RFC5819 (LIST-STATUS), RFC9590 (LIST-METADATA), RFC3348 (CHILDREN), RFC8440 (LIST-MYRIGHTS);
+// LSUB RFC3501 6.3.9; NAMESPACE RFC2342, shared namespaces RFC4314 (see mailbox-access.ts)
+import { ALL_RIGHTS } from '../../store/types.js';
+import type { ImapSession } from '../session.js';
+import { OTHER_USERS, SHARED, sharedName, sharedViewerId, type AccessibleMailbox } from '../mailbox-access.js';
+import { myRightsLine } from './acl.js';
 import { formatMailbox, normalizeMailboxName, parseListMetadata, type ArgReader, type ListMetadataOption } from '../protocol/index.js';
 import { lookupMetadata, metadataResponse, metadataScope } from './metadata.js';
 import { parseStatusItems, statusLine } from './status.js';
@@ -14,6 +18,8 @@ interface ListOptions {
   returnStatus: string[] | null;
   /** RFC 9590: METADATA responses after each mailbox's LIST. */
   returnMetadata: ListMetadataOption | null;
+  /** RFC 8440: MYRIGHTS after each mailbox's LIST. */
+  returnMyRights: boolean;
   extended: boolean;
 }
 
@@ -30,7 +36,7 @@ function matches(re: RegExp, name: string): boolean {
 }
 
 function parseOptions(args: ArgReader): { opts: ListOptions; reference: string; patterns: string[] } {
-  const opts: ListOptions = { subscribedOnly: false, recursive: false, specialUseOnly: false, returnSubscribed: false, returnStatus: null, returnMetadata: null, extended: false };
+  const opts: ListOptions = { subscribedOnly: false, recursive: false, specialUseOnly: false, returnSubscribed: false, returnStatus: null, returnMetadata: null, returnMyRights: false, extended: false };
   if (args.peekByte() === 0x28) {
     opts.extended = true;
     for (const o of args.list((r) => r.atom('selection option').toUpperCase(), { allowEmpty: true, what: 'selection options' })) {
@@ -65,7 +71,8 @@ function parseOptions(args: ArgReader): { opts: ListOptions; reference: string; 
         } else if (o === 'METADATA' && !opts.returnMetadata) {
           r.sp('after METADATA');
           opts.returnMetadata = parseListMetadata(r);
-        } else if (o !== 'CHILDREN' && o !== 'SPECIAL-USE') throw r.error(`Unknown LIST return option ${o.slice(0, 30)}`);
+        } else if (o === 'MYRIGHTS') opts.returnMyRights = true;
+        else if (o !== 'CHILDREN' && o !== 'SPECIAL-USE') throw r.error(`Unknown LIST return option ${o.slice(0, 30)}`);
         return o;
       },
       { allowEmpty: true, what: 'return options' },
@@ -73,6 +80,27 @@ function parseOptions(args: ArgReader): { opts: ListOptions; reference: string; 
   }
   args.end();
   return { opts, reference, patterns };
+}
+
+/**
+ * Every mailbox LIST may show, by the name the client sees: the user's own, and other users'
+ * he holds `l` on (RFC 4314 4), under Other Users/ or Shared/ (mailbox-access.ts), without
+ * their special use (that is the owner's).
+ */
+async function visibleMailboxes(s: ImapSession): Promise<Map<string, AccessibleMailbox>> {
+  const store = s.services.store;
+  const user = s.user();
+  const viewer = s.login?.viewerId ?? user.id;
+  const out = new Map<string, AccessibleMailbox>();
+  for (const b of await store.listMailboxes(user.id)) out.set(b.name, { ...b, rights: ALL_RIGHTS, path: b.name, own: true, viewerId: viewer });
+  const shared = (await store.sharedWith(user.id)).filter((m) => m.rights.includes('l'));
+  const rows = await Promise.all(shared.map((m) => store.getMailboxById(m.mailboxId)));
+  shared.forEach((m, i) => {
+    const b = rows[i];
+    // a personal mailbox of that name (made before sharing) wins, as in resolveMailbox
+    if (b && !b.recentlyDeleted && !out.has(sharedName(m))) out.set(sharedName(m), { ...b, name: sharedName(m), path: b.name, specialUse: null, rights: m.rights, own: false, viewerId: sharedViewerId(s) });
+  });
+  return out;
 }
 
 function parentsOf(name: string): string[] {
@@ -93,7 +121,7 @@ export const list = {
     }
     const store = s.services.store;
     const user = s.user();
-    const boxes = new Map<string, Mailbox>((await store.listMailboxes(user.id)).map((b) => [b.name, b]));
+    const boxes = await visibleMailboxes(s);
     const subs = new Set(opts.subscribedOnly || opts.returnSubscribed ? await store.listSubscriptions(user.id) : []);
     const regexes = patterns.map((p) => patternRegex(normalizeMailboxName(reference + p)));
     const wildcardPercent = patterns.some((p) => p.includes('%'));
@@ -119,8 +147,9 @@ export const list = {
       if ((opts.returnSubscribed || opts.subscribedOnly) && subs.has(name)) attrs.push('\\Subscribed');
       const ext = subscribedChild ? ' ("CHILDINFO" ("SUBSCRIBED"))' : '';
       out.push(`* LIST (${attrs.join(' ')}) "/" ${formatMailbox(name, s.utf8)}${ext}\r\n`);
-      if (opts.returnStatus && box) out.push(await statusLine(s, box, opts.returnStatus)); // RFC 5819: after its LIST
-      if (opts.returnMetadata && box) {
+      if (opts.returnStatus && box && box.rights.includes('r')) out.push(await statusLine(s, box, opts.returnStatus)); // RFC 5819: after its LIST
+      if (opts.returnMyRights && box) out.push(myRightsLine(s, box)); // RFC 8440 3
+      if (opts.returnMetadata && box && box.rights.includes('r')) {
         const m = opts.returnMetadata;
         const r = metadataResponse(s, box.name, await lookupMetadata(s, metadataScope(s, box), m.entries, 0), m.maxSize);
         if (r.bytes) out.push(r.bytes);
@@ -148,7 +177,7 @@ export const lsub = {
     args.end();
     const store = s.services.store;
     const user = s.user();
-    const boxes = new Set((await store.listMailboxes(user.id)).map((b) => b.name));
+    const boxes = new Set((await visibleMailboxes(s)).keys());
     const re = patternRegex(normalizeMailboxName(reference + pattern));
     const subs = await store.listSubscriptions(user.id);
     const subscribed = new Set(subs);
@@ -175,6 +204,7 @@ export const namespace = {
   states: ['authenticated', 'selected'],
   async run({ session: s, args }) {
     args.end();
-    s.send('* NAMESPACE (("" "/")) NIL NIL\r\n'); // RFC 2342 5: one personal namespace, no others
+    // RFC 2342 5: the personal namespace, other users' (Other Users/<address>/...) and shared (Shared/<address>/...)
+    s.send(`* NAMESPACE (("" "/")) (("${OTHER_USERS}/" "/")) (("${SHARED}/" "/"))\r\n`);
   },
 } as const satisfies ImapCommand;

@@ -4,6 +4,7 @@ import { codes, isUndecodableName, normalizeMailboxName, parseCreateParams } fro
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
 import { checkNewName, mailboxObjectId, refuseRecentlyDeleted, requireMailbox, shown } from './util.js';
+import { isSharedNamespaceName, parentName, resolveMailbox, type AccessibleMailbox } from '../mailbox-access.js';
 import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
 import type { SpecialUse } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
@@ -34,6 +35,24 @@ async function refuseUnderRecentlyDeleted(s: ImapSession, name: string): Promise
   for (let i = 1; i < levels.length; i++) refuseRecentlyDeleted(await s.services.store.getMailbox(s.user().id, levels.slice(0, i).join('/')), 'CREATE');
 }
 
+/** The existing parent of a new name in a shared namespace on which the user holds k (RFC 4314 4); NO otherwise, alike for a hidden parent and none. */
+async function childParent(s: ImapSession, name: string): Promise<AccessibleMailbox> {
+  const parent = await resolveMailbox(s, parentName(name));
+  if (!parent || !parent.rights.includes('k')) throw new ImapNo('Permission denied: the "k" right on the parent mailbox is needed', 'NOPERM');
+  return parent;
+}
+
+/** RENAME of another user's mailbox: within his account, x on it (checked) and k on the new parent. */
+async function renameShared(s: ImapSession, box: AccessibleMailbox, to: string): Promise<void> {
+  if (box.path === 'INBOX') throw new ImapNo("Another user's INBOX cannot be renamed", 'CANNOT');
+  const parent = await childParent(s, to);
+  if (parent.userId !== box.userId) throw new ImapNo('A mailbox cannot move between accounts', 'CANNOT');
+  const target = `${parent.path}/${to.slice(to.lastIndexOf('/') + 1)}`;
+  if (target.toLowerCase().startsWith(`${box.path.toLowerCase()}/`)) throw new ImapNo('Cannot rename a mailbox into itself', 'CANNOT');
+  if (await s.services.store.getMailbox(box.userId, target)) throw new ImapNo(`Mailbox already exists: ${shown(to)}`, 'ALREADYEXISTS');
+  await s.services.store.renameMailbox(box.userId, box.path, target);
+}
+
 export const create = {
   name: 'CREATE',
   states: AUTHED,
@@ -44,6 +63,15 @@ export const create = {
     if (name === 'INBOX') throw new ImapNo('INBOX always exists', 'ALREADYEXISTS');
     const store = s.services.store;
     const user = s.user();
+    if (isSharedNamespaceName(name)) {
+      if (params.use.length > 0) throw new ImapNo('Special use is for your own mailboxes', 'USEATTR');
+      // RFC 4314 4: CREATE in another user's hierarchy needs k on the parent; the owner's quota pays
+      const parent = await childParent(s, name);
+      const leaf = name.slice(name.lastIndexOf('/') + 1);
+      if (await store.getMailbox(parent.userId, `${parent.path}/${leaf}`)) throw new ImapNo(`Mailbox already exists: ${shown(name)}`, 'ALREADYEXISTS');
+      const box = await store.createMailbox(parent.userId, `${parent.path}/${leaf}`);
+      return { code: codes.mailboxId(mailboxObjectId(box)) };
+    }
     if (await store.getMailbox(user.id, name)) throw new ImapNo(`Mailbox already exists: ${shown(name)}`, 'ALREADYEXISTS');
     await refuseUnderRecentlyDeleted(s, name);
     const specialUse = await specialUseFor(s, params.use);
@@ -67,10 +95,11 @@ export const del = {
     const name = normalizeMailboxName(args.mailbox());
     args.end();
     if (name === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT'); // RFC 9051 6.3.5 MUST
-    const box = await requireMailbox(s, name);
+    const box = await requireMailbox(s, name, 'NONEXISTENT', 'x'); // RFC 4314 4
+    if (!box.own && box.path === 'INBOX') throw new ImapNo('INBOX cannot be deleted', 'CANNOT');
     refuseRecentlyDeleted(box, 'DELETE');
     // Its messages go to Recently Deleted like an expunge (when retention keeps deleted mail)
-    await s.services.store.deleteMailbox(s.user().id, box.name, deletedBy('imap', actorOf(s.user().address, s.login)));
+    await s.services.store.deleteMailbox(box.userId, box.path, deletedBy('imap', actorOf(s.user().address, s.login)));
     if (s.state.kind === 'selected' && s.state.view.mailboxId === box.id) s.state = { kind: 'authenticated', user: s.state.user };
   },
 } as const satisfies ImapCommand;
@@ -85,7 +114,9 @@ export const rename = {
     args.end();
     const store = s.services.store;
     const user = s.user();
-    const box = await requireMailbox(s, from);
+    const box = await requireMailbox(s, from, 'NONEXISTENT', 'x'); // RFC 4314 4: x on the old name, k on the new parent
+    if (!box.own) return renameShared(s, box, to);
+    if (isSharedNamespaceName(to) && !(await resolveMailbox(s, parentName(to)))?.own) throw new ImapNo('A mailbox cannot move between accounts', 'CANNOT');
     refuseRecentlyDeleted(box, 'RENAME');
     await refuseUnderRecentlyDeleted(s, to);
     if (to === 'INBOX' || (await store.getMailbox(user.id, to))) throw new ImapNo(`Mailbox already exists: ${shown(to)}`, 'ALREADYEXISTS');
@@ -108,6 +139,8 @@ export const subscribe = {
     const name = normalizeMailboxName(args.mailbox());
     args.end();
     if (isUndecodableName(name)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'CANNOT'); // RFC 3501 5.1.3
+    // RFC 9051 6.3.7 lets a server check: another user's mailbox only once he can see it, so no name probes his
+    if (isSharedNamespaceName(name) && !(await resolveMailbox(s, name))) throw new ImapNo(`Mailbox does not exist: ${shown(name)}`, 'NONEXISTENT');
     await s.services.store.setSubscribed(s.user().id, name, true);
   },
 } as const satisfies ImapCommand;

@@ -5,6 +5,7 @@ import type { MetadataEntry, MetadataScope } from '../../store/types.js';
 import { ImapNo } from '../errors.js';
 import type { ImapSession } from '../session.js';
 import { requireMailbox } from './util.js';
+import { viewerFor } from '../mailbox-access.js';
 import type { ImapCommand } from './types.js';
 
 const AUTHED = ['authenticated', 'selected'] as const;
@@ -12,15 +13,20 @@ const AUTHED = ['authenticated', 'selected'] as const;
 const ADMIN = '/shared/admin';
 
 /** Whose entries, where: "" is the server; /private entries belong to the member (or owner) logged in. */
-export function metadataScope(s: ImapSession, box: { id: number } | null): MetadataScope {
+export function metadataScope(s: ImapSession, box: { id: number; userId: number } | null): MetadataScope {
   const user = s.user();
-  return { userId: user.id, viewerId: s.login?.viewerId ?? user.id, mailboxId: box?.id ?? null };
+  // another user's mailbox: his account's /shared entries, this user's own /private ones (a grantee viewer)
+  if (box) return { userId: box.userId, viewerId: viewerFor(s, box), mailboxId: box.id };
+  return { userId: user.id, viewerId: s.login?.viewerId ?? user.id, mailboxId: null };
 }
 
-/** The scope of a command's mailbox argument ("" is the server) and the mailbox's stored name. */
-async function scopeOf(s: ImapSession, mailbox: string): Promise<{ scope: MetadataScope; name: string }> {
+/**
+ * The scope of a command's mailbox argument ("" is the server) and the mailbox's name as the
+ * client sees it. RFC 4314 4 / RFC 5464 6: reading needs r; writing /shared entries needs n.
+ */
+async function scopeOf(s: ImapSession, mailbox: string, need: string): Promise<{ scope: MetadataScope; name: string }> {
   if (mailbox === '') return { scope: metadataScope(s, null), name: '' };
-  const box = await requireMailbox(s, mailbox);
+  const box = await requireMailbox(s, mailbox, 'NONEXISTENT', need);
   return { scope: metadataScope(s, box), name: box.name };
 }
 
@@ -79,7 +85,7 @@ export const getmetadata = {
   states: AUTHED,
   async run({ session: s, args }) {
     const cmd = parseGetMetadata(args);
-    const { scope, name } = await scopeOf(s, cmd.mailbox);
+    const { scope, name } = await scopeOf(s, cmd.mailbox, 'r');
     const entries = await lookupMetadata(s, scope, cmd.entries, cmd.depth);
     const { bytes, longest } = metadataResponse(s, name, entries, cmd.maxSize);
     if (bytes) s.sendBytes(bytes);
@@ -94,7 +100,7 @@ export const setmetadata = {
   async run({ session: s, args }) {
     const limits = { maxValueSize: s.services.config.imap.metadata_max_size, maxEntries: s.services.config.imap.metadata_max_entries };
     const cmd = parseSetMetadata(args, limits.maxValueSize);
-    const { scope } = await scopeOf(s, cmd.mailbox);
+    const { scope } = await scopeOf(s, cmd.mailbox, cmd.items.some((i) => i.name.toLowerCase().startsWith('/shared')) ? 'rn' : 'r');
     if (scope.mailboxId === null && cmd.items.some((i) => i.name.toLowerCase() === ADMIN)) {
       throw new ImapNo('/shared/admin is set in the server configuration (imap.metadata_admin)', 'NOPERM');
     }

@@ -56,7 +56,8 @@ export const getquotaroot = {
     const name = args.mailbox();
     args.end();
     const box = await requireMailbox(s, name);
-    const resources = quotaResources(await s.services.store.getQuota(s.user().id));
+    // Another user's mailbox counts against his quota, which is not this user's to see: no root (RFC 9208 4.2.2 allows none)
+    const resources = box.own ? quotaResources(await s.services.store.getQuota(s.user().id)) : [];
     const roots = resources.length > 0 ? [''] : [];
     s.send(quotaRootResponse(formatMailbox(box.name, s.utf8), roots) + (roots.length > 0 ? quotaResponse('', resources) : ''));
   },

@@ -6,6 +6,7 @@
 // append (Store.replaceMessage: both or neither); for a device whose delete mode is `device`
 // or `trash` (src/mail/device-delete.ts) hidden from it or moved to Trash right after the
 // append, as its EXPUNGE does.
+import { permittedFlags, resolveMailbox } from '../mailbox-access.js';
 import { ingest, type Ingested } from '../../ingest.js';
 import { deviceDeleteMode } from '../../auth/device-limits.js';
 import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
@@ -16,7 +17,7 @@ import { ImapNo } from '../errors.js';
 import type { ImapSession } from '../session.js';
 import { parseItem, sourceOf, type AppendItem } from './append.js';
 import { remove } from './close.js';
-import { refuseRecentlyDeleted, requireWritable, warnQuota } from './util.js';
+import { refuseRecentlyDeleted, requireRights, requireWritable, warnQuota } from './util.js';
 import type { ImapCommand } from './types.js';
 
 export const replace = {
@@ -37,16 +38,19 @@ export const replace = {
     if (view.isExpungedPending(old.uid)) throw new ImapNo('The message to replace was expunged', 'EXPUNGEISSUED');
     const store = s.services.store;
     if (isUndecodableName(target)) throw new ImapNo('Mailbox name is not valid modified UTF-7', 'NONEXISTENT');
-    const dest = await store.getMailbox(s.user().id, target);
+    const dest = await resolveMailbox(s, target);
     if (!dest) throw new ImapNo('Mailbox does not exist', 'TRYCREATE'); // RFC 8508 3.3, as APPEND
     refuseRecentlyDeleted(dest, 'REPLACE');
+    requireRights(dest, 'i'); // RFC 4314 4: as APPEND into the target, and as EXPUNGE of the old message
+    requireRights(view, 'te');
+    item.flags = permittedFlags(dest.rights, item.flags);
     let ingested: Ingested = await ingest(store, await sourceOf(item.lit), { ...s.services.delivery.ingest, maxSize: s.services.config.imap.max_literal_size });
     if (s.isClosed) throw new ImapNo('Client gone before the message was stored', 'UNAVAILABLE');
     const mode = deviceDeleteMode(s.login?.device?.settings);
     const once = async (): Promise<{ result: AppendResult; gone: Uid[] }> => {
-      if (mode === 'everywhere') return { result: await replaceAtomically(s, dest.id, old.uid, ingested, item), gone: [old.uid] };
+      if (mode === 'everywhere') return { result: await replaceAtomically(s, dest.id, old.uid, ingested, item, dest.viewerId), gone: [old.uid] };
       // delete=device|trash: the append, then this device's own delete, as its EXPUNGE does it
-      const req = { mailboxId: dest.id, content: ingested.content, flags: item.flags, internalDate: item.date, threadKeys: ingested.index.threadKeys, viewerId: s.viewerId() };
+      const req = { mailboxId: dest.id, content: ingested.content, flags: item.flags, internalDate: item.date, threadKeys: ingested.index.threadKeys, viewerId: dest.viewerId };
       const result = await store.appendMessage(req);
       return { result, gone: await remove(s, [old.uid]) };
     };
@@ -69,9 +73,9 @@ export const replace = {
 } as const satisfies ImapCommand;
 
 /** The plain delete mode: expunge and append in one store transaction. */
-async function replaceAtomically(s: ImapSession, mailboxId: number, oldUid: Uid, ingested: Ingested, item: AppendItem): Promise<AppendResult> {
+async function replaceAtomically(s: ImapSession, mailboxId: number, oldUid: Uid, ingested: Ingested, item: AppendItem, viewerId: number): Promise<AppendResult> {
   const by = deletedBy('imap', actorOf(s.user().address, s.login));
-  const req = { mailboxId, content: ingested.content, flags: item.flags, internalDate: item.date, threadKeys: ingested.index.threadKeys, viewerId: s.viewerId() };
+  const req = { mailboxId, content: ingested.content, flags: item.flags, internalDate: item.date, threadKeys: ingested.index.threadKeys, viewerId };
   try {
     return await s.services.store.replaceMessage(req, { mailboxId: s.view().mailboxId, uid: oldUid, by });
   } catch (err) {

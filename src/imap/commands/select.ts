@@ -24,8 +24,10 @@ async function open({ session: s, args }: CommandContext, examine: boolean): Pro
     // RFC 9051 7.1, RFC 7162 3.2.11: CLOSED before the new mailbox's data
     if (s.rev2 || s.qresync) s.send('* OK [CLOSED] Previous mailbox closed\r\n');
   }
-  const box = await requireMailbox(s, name); // a failed SELECT leaves no mailbox selected (RFC 9051 6.3.2)
-  const view = await MailboxView.open(s.services.store, box, s.viewerId(), readOnly, s.login?.device?.id ?? null, deviceWindowSince(s.login?.device?.settings));
+  const box = await requireMailbox(s, name, 'NONEXISTENT', 'r'); // a failed SELECT leaves no mailbox selected (RFC 9051 6.3.2)
+  // RFC 4314 4: without a right that changes the mailbox (s w t e), it can only be read
+  const view = await MailboxView.open(s.services.store, box, box.viewerId, readOnly || !/[swte]/.test(box.rights), s.login?.device?.id ?? null, deviceWindowSince(s.login?.device?.settings));
+  view.rights = box.rights;
   // RFC 7162 3.2.5.1: a different UIDVALIDITY makes the client's cache worthless; plain SELECT then
   const q = params.qresync?.uidValidity === view.uidValidity ? params.qresync : undefined;
   const changes = q ? await view.catchUp(s.services.store, q.modSeq) : undefined;

@@ -7,6 +7,7 @@ import { recentClaim } from '../selected.js';
 import { statusCounts } from '../status-counts.js';
 import type { ImapSession } from '../session.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
+import { viewerFor } from '../mailbox-access.js';
 import type { ImapCommand } from './types.js';
 
 const ITEMS = new Set(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'APPENDLIMIT', 'MAILBOXID', 'HIGHESTMODSEQ', 'DELETED-STORAGE']);
@@ -33,7 +34,7 @@ export function parseStatusItems(args: ArgReader): string[] {
 export async function statusLine(s: ImapSession, box: Mailbox, items: readonly string[]): Promise<string> {
   const store = s.services.store;
   // UNSEEN and DELETED need the rows' flags; MESSAGES and SIZE then come from the same snapshot.
-  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, s.viewerId()) : null;
+  const counts = items.some((i) => i === 'UNSEEN' || i === 'DELETED') ? await statusCounts(store, box, viewerFor(s, box)) : null;
   const recentCount = items.includes('RECENT') ? await recent(s, box) : 0;
   const less = await hiddenFromDevice(s, box, items);
   const deletedKib = items.includes('DELETED-STORAGE') ? await deletedStorage(s, box) : 0;
@@ -76,7 +77,7 @@ const NOTHING = { messages: 0, unseen: 0, deleted: 0, size: 0 };
  */
 async function deletedStorage(s: ImapSession, box: Mailbox): Promise<number> {
   const store = s.services.store;
-  let rows = (await store.listMessages(box.id, s.viewerId())).filter((r) => r.flags.includes('\\Deleted'));
+  let rows = (await store.listMessages(box.id, viewerFor(s, box))).filter((r) => r.flags.includes('\\Deleted'));
   const device = s.login?.device;
   if (device && rows.length > 0) {
     const hidden = new Set<number>(await store.deviceHiddenUids(device.id, box.id));
@@ -98,8 +99,8 @@ async function hiddenFromDevice(s: ImapSession, box: Mailbox, items: readonly st
   if (uids.length === 0 && since === null) return NOTHING;
   const gone = new Set<number>(uids);
   const rows = since === null
-    ? await s.services.store.getMessages(box.id, uids, s.viewerId())
-    : (await s.services.store.listMessages(box.id, s.viewerId())).filter((r) => gone.has(r.uid) || r.internalDate < since);
+    ? await s.services.store.getMessages(box.id, uids, viewerFor(s, box))
+    : (await s.services.store.listMessages(box.id, viewerFor(s, box))).filter((r) => gone.has(r.uid) || r.internalDate < since);
   const less = { ...NOTHING, messages: rows.length };
   for (const r of rows) {
     if (!r.flags.includes('\\Seen')) less.unseen++;
@@ -121,7 +122,7 @@ async function recent(s: ImapSession, box: Mailbox): Promise<number> {
   const own = view?.recentCount() ?? 0;
   if (above >= box.uidNext - 1) return own;
   if (above === 0) return box.messageCount; // nothing claimed and no view: every message is \Recent
-  const snap = await s.services.store.mailboxSnapshot(box.id, s.viewerId());
+  const snap = await s.services.store.mailboxSnapshot(box.id, viewerFor(s, box));
   let n = 0;
   for (const uid of snap.uids) if (uid > above) n++;
   return own + n;
@@ -135,7 +136,7 @@ export const status = {
     args.sp('after mailbox name');
     const items = parseStatusItems(args);
     args.end();
-    const box = await requireMailbox(s, name);
+    const box = await requireMailbox(s, name, 'NONEXISTENT', 'r'); // RFC 4314 4: STATUS needs r
     s.send(await statusLine(s, box, items));
   },
 } as const satisfies ImapCommand;

@@ -5,6 +5,8 @@ import { codes, parseStore } from '../protocol/index.js';
 import { fetchHead, flagsWithRecent, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { requireWritable } from './util.js';
+import { missingRights, rightForFlag } from '../mailbox-access.js';
+import { ImapNo } from '../errors.js';
 import type { ImapCommand } from './types.js';
 
 export const store = {
@@ -17,6 +19,10 @@ export const store = {
     const view = s.view();
     const msgs = view.resolve(cmd.set, uid);
     requireWritable(s);
+    // RFC 4314 4: \Seen needs s, \Deleted t, other flags w; a flag without its right is refused.
+    // FLAGS (replace) may clear any flag, so it needs all three.
+    const lacking = missingRights(view.rights, cmd.op === 'set' ? 'swt' : cmd.flags.map(rightForFlag).join(''));
+    if (lacking) throw new ImapNo(`Permission denied: the "${lacking}" right is needed`, 'NOPERM');
     const live = msgs.filter((x) => !view.isExpungedPending(x.uid));
     const failed = new Set<number>();
     const rows = new Map<number, MessageRow>();

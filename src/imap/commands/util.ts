@@ -1,15 +1,26 @@
 /** Small helpers several commands share: mailbox lookup and name checks with the right NO codes. */
 import type { Mailbox } from '../../store/types.js';
 import { isUndecodableName, normalizeMailboxName, validateMailboxName } from '../protocol/index.js';
+import { missingRights, resolveMailbox, type AccessibleMailbox } from '../mailbox-access.js';
 import { ImapNo } from '../errors.js';
 import type { ImapSession } from '../session.js';
 import { warnIfQuotaCrossed } from '../../mail/quota-warning.js';
 
-/** The mailbox by name, or NO [NONEXISTENT] (RFC 5530). */
-export async function requireMailbox(s: ImapSession, name: string, code = 'NONEXISTENT'): Promise<Mailbox> {
-  const box = isUndecodableName(name) ? null : await s.services.store.getMailbox(s.user().id, normalizeMailboxName(name));
+/**
+ * The mailbox by name (the user's own, or another user's shared with him), or NO [NONEXISTENT]
+ * (RFC 5530); NO [NOPERM] when this login lacks a right of `need` on it (RFC 4314 4).
+ */
+export async function requireMailbox(s: ImapSession, name: string, code = 'NONEXISTENT', need = ''): Promise<AccessibleMailbox> {
+  const box = await resolveMailbox(s, name);
   if (!box) throw new ImapNo(`Mailbox does not exist: ${shown(name)}`, code);
+  requireRights(box, need);
   return box;
+}
+
+/** NO [NOPERM] unless the login holds every right of `need` on the mailbox (RFC 4314 4, RFC 5530). */
+export function requireRights(box: { rights: string }, need: string): void {
+  const missing = missingRights(box.rights, need);
+  if (missing) throw new ImapNo(`Permission denied: the "${missing}" right is needed`, 'NOPERM');
 }
 
 /**

@@ -31,6 +31,7 @@ export * from './fetch-parser.js';
 export * from './store-parser.js';
 export * from './select-params.js';
 export * from './metadata-parser.js';
+export * from './acl-rights.js';
 export * from './create-params.js';
 export * from './response.js';
 export { formatString, formatNString } from './imap-string.js';

@@ -21,10 +21,11 @@ import type { Readable } from 'node:stream';
 import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
+  AclChange, AclEntry, SharedMailbox, Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
   MailboxCounts, MailboxSnapshot, Member, FailedLogin, NewFailedLogin, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
+import * as acl from './acl.js';
 import * as contents from './contents.js';
 import * as deleted from './deleted.js';
 import * as leases from './leases.js';
@@ -219,6 +220,11 @@ export abstract class CoreStore implements Store {
     return this.write((tx) => vacation.claimVacationReply(tx, userId, sender, now, everyMs));
   }
   clearVacationReplies(userId: Id): Promise<void> { return this.write((tx) => vacation.clearVacationReplies(tx, userId)); }
+  // Sharing (RFC 4314)
+  getAcl(mailboxId: Id): Promise<AclEntry[]> { return this.read((tx) => acl.getAcl(tx, mailboxId)); }
+  setAcl(change: AclChange): Promise<string> { return this.write((tx) => acl.setAcl(tx, change)); }
+  rightsOn(mailboxId: Id, userId: Id): Promise<string> { return this.read((tx) => acl.rightsOn(tx, mailboxId, userId)); }
+  sharedWith(userId: Id): Promise<SharedMailbox[]> { return this.read((tx) => acl.sharedWith(tx, userId)); }
   // Metadata
   getMetadata(scope: MetadataScope, names: string[], depth: MetadataDepth): Promise<MetadataEntry[]> { return this.read((tx) => metadata.getMetadata(tx, scope, names, depth)); }
   setMetadata(scope: MetadataScope, changes: MetadataChange[], limits: MetadataLimits): Promise<'ok' | 'toomany'> {

@@ -506,6 +506,7 @@ export async function deleteMailboxRow(tx: Tx, userId: Id, mailboxId: Id, retain
   await tx.exec('DELETE FROM expunged WHERE mailbox_id = ?', [mailboxId]);
   await tx.exec('DELETE FROM metadata WHERE user_id = ? AND mailbox_id = ?', [userId, mailboxId]);
   await tx.exec('DELETE FROM urlauth_keys WHERE user_id = ? AND mailbox_id = ?', [userId, mailboxId]);
+  await tx.exec('DELETE FROM acl WHERE mailbox_id = ?', [mailboxId]); // its sharing goes with it (core/acl.ts)
   await tx.exec('DELETE FROM mailboxes WHERE id = ?', [mailboxId]);
   await chargeUser(tx, userId, -counted.reduce((sum, r) => sum + r.size, 0), -counted.length);
   await releaseContents(tx, countContents(rows));

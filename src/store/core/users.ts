@@ -1,8 +1,9 @@
 /** Domains, users and aliases. Addresses are looked up case-insensitively; the domain part is stored lower-case. */
 import { StoreError } from '../errors.js';
-import type { Alias, Domain, Id, QuotaLimits, QuotaUsage, SpecialUse, User } from '../types.js';
+import { granteeViewerId, type Alias, type Domain, type Id, type QuotaLimits, type QuotaUsage, type SpecialUse, type User } from '../types.js';
 import { createMailboxRow } from './mailboxes.js';
 import { deleteMailboxRow } from './messages.js';
+import { deleteGrantsTo } from './acl.js';
 import { normalizeDomain, parseAddress, parseTarget, validId } from './names.js';
 import { toDomain, toUser, type DomainRecord, type UserRecord } from './rows.js';
 import { rearmQuotaWarning } from './quota-warning.js';
@@ -91,6 +92,9 @@ export async function deleteUser(tx: Tx, address: string): Promise<void> {
   for (const b of boxes) await deleteMailboxRow(tx, u.id, b.id);
   // Members' private flags went with the messages (ON DELETE CASCADE).
   for (const table of ['private_flags', 'metadata', 'urlauth_keys', 'subscriptions', 'thread_refs', 'user_logins', 'devices', 'members', 'login_failures', 'login_origins']) await tx.exec(`DELETE FROM ${table} WHERE user_id = ?`, [u.id]);
+  // What others shared with him, and his private \Seen in their mailboxes (core/acl.ts)
+  await deleteGrantsTo(tx, u.id);
+  await tx.exec('DELETE FROM private_flags WHERE user_id = ?', [granteeViewerId(u.id)]);
   await tx.exec('DELETE FROM users WHERE id = ?', [u.id]);
   tx.touch('credentials', u.id, 0);
 }

@@ -394,7 +394,23 @@ export const pgMigrations: readonly PgMigration[] = [
         PRIMARY KEY (user_id, sender)
       );
     `,
-  },  {
+  },
+  {
+    version: 19,
+    description: 'Mailbox sharing: access control lists (RFC 4314)',
+    // As the SQLite migration (store/core/acl.ts).
+    sql: `
+      CREATE TABLE acl (
+        mailbox_id BIGINT NOT NULL,
+        owner_id BIGINT NOT NULL,
+        grantee_id BIGINT NOT NULL,
+        rights TEXT NOT NULL,
+        PRIMARY KEY (mailbox_id, grantee_id)
+      );
+      CREATE INDEX acl_grantee ON acl(grantee_id);
+    `,
+  },
+  {
     version: 20,
     description: 'Small blobs inside the database (blob_inline)',
     // As the SQLite migration (store/blob/inline.ts). Already compressed by the codec, so

@@ -448,7 +448,26 @@ export const migrations: readonly Migration[] = [
         );
       `);
     },
-  },  {
+  },
+  {
+    version: 19,
+    description: 'Mailbox sharing: access control lists (RFC 4314)',
+    up(db) {
+      // store/core/acl.ts: grantee 0 is `anyone`; no foreign keys, the rows go with their
+      // mailbox (deleteMailboxRow) and grantee (deleteUser) in the same transaction
+      db.exec(`
+        CREATE TABLE acl (
+          mailbox_id INTEGER NOT NULL,
+          owner_id INTEGER NOT NULL,
+          grantee_id INTEGER NOT NULL,
+          rights TEXT NOT NULL,
+          PRIMARY KEY (mailbox_id, grantee_id)
+        );
+        CREATE INDEX acl_grantee ON acl(grantee_id);
+      `);
+    },
+  },
+  {
     version: 20,
     description: 'Small blobs inside the database (blob_inline)',
     // store/blob/inline.ts: a blob of up to 16 KiB is a blob_inline row (a codec byte and

@@ -26,6 +26,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
+  AclChange, AclEntry, SharedMailbox,
   FailedLogin, NewFailedLogin,
   Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
   Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
@@ -268,6 +269,10 @@ export class WorkerStore implements Store {
   clearVacationReplies(userId: Id): Promise<void> { return this.call('clearVacationReplies', [userId]); }
   deviceHiddenUids(deviceId: Id, mailboxId: Id): Promise<Uid[]> { return this.call('deviceHiddenUids', [deviceId, mailboxId]); }
 
+  getAcl(mailboxId: Id): Promise<AclEntry[]> { return this.call('getAcl', [mailboxId]); }
+  setAcl(change: AclChange): Promise<string> { return this.call('setAcl', [change]); }
+  rightsOn(mailboxId: Id, userId: Id): Promise<string> { return this.call('rightsOn', [mailboxId, userId]); }
+  sharedWith(userId: Id): Promise<SharedMailbox[]> { return this.call('sharedWith', [userId]); }
   // Metadata: a Buffer crosses the thread boundary as a plain Uint8Array
   async getMetadata(scope: MetadataScope, names: string[], depth: MetadataDepth): Promise<MetadataEntry[]> {
     const entries = await this.call<MetadataEntry[]>('getMetadata', [scope, names, depth]);

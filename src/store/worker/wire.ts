@@ -22,7 +22,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
   'acquireLease', 'renewLease', 'releaseLease', 'listLeases', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
-  'getMetadata', 'setMetadata', 'getUrlAuthKey', 'ensureUrlAuthKey', 'resetUrlAuthKeys',
+  'getMetadata', 'setMetadata', 'getUrlAuthKey', 'ensureUrlAuthKey', 'resetUrlAuthKeys', 'getAcl', 'setAcl', 'rightsOn', 'sharedWith',
   'recordFailedLogin', 'listFailedLogins', 'noteLoginOrigin',
   'getContent', 'getIndexes', 'hasContent', 'searchText', 'stats',
   'claimVacationReply', 'clearVacationReplies',
