@@ -68,6 +68,22 @@ describe('IMAP sharing (RFC 4314)', () => {
     }
   });
 
+  test('ESEARCH (MULTISEARCH) reaches a shared mailbox he may read, by name and when selected; the rest stays out', async () => {
+    const bob = await login(port, BOB);
+    try {
+      const uidValidity = /UIDVALIDITY (\d+)/.exec(await bob.ok(`STATUS ${SHARED} (UIDVALIDITY)`))![1];
+      const line = new RegExp(`^\\* ESEARCH \\(TAG "t\\d+" MAILBOX "Other Users/alice@example\\.test/Projects" UIDVALIDITY ${uidValidity}\\) UID COUNT 2\r$`, 'm');
+      const byName = await bob.cmd(`ESEARCH IN (mailboxes (${SHARED} "Other Users/${ALICE}/Private")) RETURN (COUNT) TEXT plan`);
+      assert.equal(byName.status, 'OK', byName.text);
+      assert.equal(byName.text.split('\r\n').filter((l) => l.startsWith('* ESEARCH')).length, 1, byName.text);
+      assert.match(byName.text, line);
+      await bob.ok(`EXAMINE ${SHARED}`);
+      assert.match(await bob.ok('ESEARCH IN (selected) RETURN (COUNT) TEXT plan'), line);
+    } finally {
+      bob.close();
+    }
+  });
+
   test('\\Seen in a shared mailbox is per user, both ways', async () => {
     await share(server, 'add', ALICE, 'Projects', BOB, '+s');
     const bob = await login(port, BOB);

@@ -4,7 +4,8 @@
 // with matches gets one `* ESEARCH (TAG "t" MAILBOX "m" UIDVALIDITY n) UID ...` response; the
 // whole command shares one search budget (imap.search_timeout_ms, NO [LIMIT] past it).
 import { deviceWindowSince } from '../../auth/device-limits.js';
-import type { Mailbox } from '../../store/types.js';
+import type { Id, Mailbox } from '../../store/types.js';
+import { resolveMailbox } from '../mailbox-access.js';
 import { esearch, formatMailbox, parseMultiSearch, partialSlice, type PartialRange, type SearchReturnOption, type SearchSource } from '../protocol/index.js';
 import { ImapNo } from '../errors.js';
 import { withProgress } from '../progress.js';
@@ -39,7 +40,7 @@ export const multisearch = {
       for (let i = 0; i < boxes.length; i++) {
         p.set(i, boxes.length);
         const box = boxes[i];
-        const view = selected && selected.mailboxId === box.id ? selected : await openView(s, box);
+        const view = selected && selected.mailboxId === box.id ? selected : await openView(s, box, box.viewerId);
         const hits = await searchMatches(s, view, cmd.search.query, undefined, budget);
         if (opts.includes('SAVE')) view.saved = savedUids(hits, opts, cmd.search.partial) as typeof view.saved;
         if (hits.length === 0 || shown.length === 0) continue; // RFC 7377 2.1: mailboxes without matches are not reported
@@ -57,29 +58,43 @@ function savedUids(hits: readonly Match[], opts: readonly SearchReturnOption[], 
 }
 
 /** A read-only view of a mailbox other than the selected one, as this login's device sees it (hidden mail, window). */
-function openView(s: ImapSession, box: Mailbox): Promise<MailboxView> {
-  return MailboxView.open(s.services.store, box, s.viewerId(), true, s.login?.device?.id ?? null, deviceWindowSince(s.login?.device?.settings));
+function openView(s: ImapSession, box: Mailbox, viewerId: Id): Promise<MailboxView> {
+  return MailboxView.open(s.services.store, box, viewerId, true, s.login?.device?.id ?? null, deviceWindowSince(s.login?.device?.settings));
 }
+
+/** A mailbox to search: `name` as the client knows it, `viewerId` whose \Seen it reads. */
+type Searched = Mailbox & { viewerId: Id };
 
 /**
  * The mailboxes the sources name, each once, in the order first named (RFC 7377 2.2: the
- * client should not name one twice). Names that do not exist are left out, as NOTIFY does.
+ * client should not name one twice). Names that do not exist are left out, as NOTIFY does;
+ * another user's mailbox counts only with the right to read it (RFC 4314 `r`), and
+ * personal/subscribed/subtree sources cover the user's own mailboxes.
  */
-async function mailboxesOf(s: ImapSession, sources: readonly SearchSource[]): Promise<Mailbox[]> {
-  const all = await s.services.store.listMailboxes(s.user().id);
+async function mailboxesOf(s: ImapSession, sources: readonly SearchSource[]): Promise<Searched[]> {
+  const viewerId = s.viewerId();
+  const all: Searched[] = (await s.services.store.listMailboxes(s.user().id)).map((b) => ({ ...b, viewerId }));
   const byName = new Map(all.map((b) => [b.name, b]));
-  const out: Mailbox[] = [];
+  const out: Searched[] = [];
   const seen = new Set<number>();
-  const add = (b: Mailbox | undefined) => {
+  const add = (b: Searched | undefined | null) => {
     if (!b || seen.has(b.id)) return;
     seen.add(b.id);
     out.push(b);
   };
+  const named = async (n: string): Promise<Searched | null> => {
+    const own = byName.get(n);
+    if (own) return own;
+    const box = await resolveMailbox(s, n); // another user's, shared with this one
+    return box && box.rights.includes('r') ? { ...box, viewerId: box.viewerId } : null;
+  };
   for (const src of sources) {
     switch (src.kind) {
-      case 'selected':
-        add(all.find((b) => s.state.kind === 'selected' && b.id === s.state.view.mailboxId));
+      case 'selected': {
+        const view = s.state.kind === 'selected' ? s.state.view : null;
+        if (view) add((await named(view.name)) ?? undefined);
         break;
+      }
       case 'inboxes':
         add(byName.get('INBOX')); // RFC 5465 6: where new mail is delivered
         break;
@@ -90,11 +105,11 @@ async function mailboxesOf(s: ImapSession, sources: readonly SearchSource[]): Pr
         all.filter((b) => b.subscribed).forEach(add);
         break;
       case 'mailboxes':
-        for (const n of src.names) add(byName.get(n));
+        for (const n of src.names) add(await named(n));
         break;
       default:
         for (const n of src.names) {
-          add(byName.get(n));
+          add(await named(n));
           // SUBTREE: every mailbox below; SUBTREE-ONE: the children only (RFC 7377 2.2)
           const below = all.filter((b) => b.name.startsWith(`${n}/`) && (src.kind === 'subtree' || !b.name.slice(n.length + 1).includes('/')));
           below.forEach(add);
