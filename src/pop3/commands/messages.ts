@@ -101,7 +101,7 @@ export const retr: CommandEntry = {
     const m = await pick(s, cmd.args[0]);
     if (!m) return;
     await s.send(ok(`${m.octets} octets`));
-    const enc = new DotStuffer();
+    const enc = new DotStuffer(null, m.crlfOnly);
     await streamRange(s, m, 0, undefined, enc);
     await s.sendBody(enc.finish());
     await dropOf(s).retrieved(m);
@@ -117,7 +117,7 @@ export const top: CommandEntry = {
     const m = await pick(s, cmd.args[0]);
     if (!m) return;
     await s.send(ok('top of message follows'));
-    const enc = new DotStuffer();
+    const enc = new DotStuffer(null, m.crlfOnly);
     await streamRange(s, m, 0, m.bodyStart, enc); // RFC 1939 7: the header and the blank line
     enc.limitLines(lines);
     await streamRange(s, m, m.bodyStart, undefined, enc);
