@@ -102,7 +102,12 @@ export const retr: CommandEntry = {
     if (!m) return;
     await s.send(ok(`${m.octets} octets`));
     const enc = new DotStuffer(null, m.crlfOnly);
-    await streamRange(s, m, 0, undefined, enc);
+    const ahead = await s.readAhead.take(m.contentId);
+    // Clients download in order: the next message is read while this one goes out.
+    const following = dropOf(s).get(parseMessageNumber(cmd.args[0])! + 1);
+    if (typeof following === 'object') s.readAhead.start(following.contentId, following.octets);
+    if (ahead) for (const chunk of ahead) await s.sendBody(enc.encode(chunk));
+    else await streamRange(s, m, 0, undefined, enc);
     await s.sendBody(enc.finish());
     await dropOf(s).retrieved(m);
   },
