@@ -8,8 +8,9 @@
  *
  * Invariants:
  * - Message bytes never cross the thread boundary: `blobs` is a file BlobStore on the
- *   same directory, and `openContent` asks the worker only for the segment list and
- *   streams the blob files here with async I/O.
+ *   same directory, and `openContent` asks the worker only for the segment list (once per
+ *   content: remembered, since a content id names fixed bytes) and streams the blob files
+ *   here with async I/O.
  * - Change events from the worker are published on the caller's bus in arrival order,
  *   before the reply of the call that caused them (publish after commit holds).
  * - A StoreError keeps its code across the boundary; a worker that dies fails the calls
