@@ -13,7 +13,7 @@ import { MessageSource } from './message-source.js';
 import { alreadyEncrypted, encryptionKeyOf, encryptToPgpMime } from './encryption/pgp-mime.js';
 import { activeVacation, type Vacation } from './vacation.js';
 import { warnIfQuotaCrossed } from './quota-warning.js';
-import { resolveRecipient, type ResolveOptions } from './recipients.js';
+import { resolveRecipient, type Resolution, type ResolveOptions } from './recipients.js';
 
 export interface DeliveryContext {
   store: Store;
@@ -40,10 +40,11 @@ export type RecipientOutcome =
 
 /**
  * Delivers one message to every recipient; never throws for a per-recipient problem.
- * The source stays the caller's (deliver reads it, never disposes it).
+ * The source stays the caller's (deliver reads it, never disposes it). `resolved`: recipients
+ * the caller looked up moments ago (SMTP/LMTP at RCPT), not looked up again.
  */
-export async function deliver(ctx: DeliveryContext, source: MessageSource, recipients: string[]): Promise<RecipientOutcome[]> {
-  const plans = await Promise.all(recipients.map((r) => plan(ctx, r)));
+export async function deliver(ctx: DeliveryContext, source: MessageSource, recipients: string[], resolved?: ReadonlyMap<string, Resolution>): Promise<RecipientOutcome[]> {
+  const plans = await Promise.all(recipients.map((r) => plan(ctx, r, resolved?.get(r))));
   if (!plans.some((p) => 'users' in p)) return plans.map((p) => p as RecipientOutcome);
   const items = new Contents(ctx, source);
   const done = new Map<number, StoredCopy>();
@@ -97,9 +98,9 @@ class Contents {
 
 type Plan = { recipient: string; users: User[]; remote: string[] } | RecipientOutcome;
 
-async function plan(ctx: DeliveryContext, recipient: string): Promise<Plan> {
+async function plan(ctx: DeliveryContext, recipient: string, known: Resolution | undefined): Promise<Plan> {
   try {
-    const r = await resolveRecipient(ctx.store, recipient, ctx.resolve);
+    const r = known ?? (await resolveRecipient(ctx.store, recipient, ctx.resolve));
     if (!r) return { recipient, status: 'unknown', reason: `no such recipient here: ${recipient}` };
     return { recipient, users: r.users, remote: r.remote };
   } catch (err) {

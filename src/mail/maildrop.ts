@@ -43,6 +43,8 @@ export interface MaildropMessage {
   contentId: string;
   /** Offset where the body starts (after the header and its blank line), for TOP. */
   bodyStart: number;
+  /** No LF without CR before it (the index's size is the raw size): RETR and TOP only stuff dots. */
+  crlfOnly: boolean;
   internalDate: Date;
   deleted: boolean;
   retrieved: boolean;
@@ -53,14 +55,20 @@ export interface MaildropMessage {
 export type OpenResult = { ok: true; maildrop: Maildrop } | { ok: false; reason: 'in-use' | 'login-delay' };
 
 /** Content is immutable, so what the index says about it can be cached for the process. */
-const contentFacts = new Map<string, { octets: number; bodyStart: number }>();
+interface ContentFacts {
+  octets: number;
+  bodyStart: number;
+  crlfOnly: boolean;
+}
+const contentFacts = new Map<string, ContentFacts>();
 const FACTS_MAX = 50_000;
 
-async function factsOf(store: Store, contentId: string, rawSize: number): Promise<{ octets: number; bodyStart: number }> {
+async function factsOf(store: Store, contentId: string, rawSize: number): Promise<ContentFacts> {
   let f = contentFacts.get(contentId);
   if (!f) {
     const meta = await store.getContent(contentId);
-    f = meta ? { octets: meta.index.size, bodyStart: meta.index.body.headerEnd } : { octets: rawSize, bodyStart: 0 };
+    // The index counts each bare LF as two octets, so equal sizes mean there is none.
+    f = meta ? { octets: meta.index.size, bodyStart: meta.index.body.headerEnd, crlfOnly: meta.index.size === meta.size } : { octets: rawSize, bodyStart: 0, crlfOnly: false };
     if (contentFacts.size >= FACTS_MAX) contentFacts.clear();
     contentFacts.set(contentId, f);
   }
@@ -115,7 +123,7 @@ export class Maildrop {
       const messages: MaildropMessage[] = [];
       for (const r of rows) {
         const f = await factsOf(store, r.contentId, r.size);
-        messages.push({ uid: r.uid, uidl: r.uidl, octets: f.octets, bodyStart: f.bodyStart, contentId: r.contentId, internalDate: r.internalDate, deleted: false, retrieved: false, seen: seen(r) });
+        messages.push({ uid: r.uid, uidl: r.uidl, octets: f.octets, bodyStart: f.bodyStart, crlfOnly: f.crlfOnly, contentId: r.contentId, internalDate: r.internalDate, deleted: false, retrieved: false, seen: seen(r) });
       }
       const drop = new Maildrop(store, user, inbox, policy, leaseKey, owner, messages, as);
       drop.startRenewing();

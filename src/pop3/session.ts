@@ -30,6 +30,7 @@ import type { LoginIdentity } from '../auth/authenticate.js';
 import { capabilities } from './capabilities.js';
 import { commandTable } from './commands/index.js';
 import { commandTimer } from '../metrics/registry.js';
+import { ReadAhead } from './read-ahead.js';
 import { parseCommand } from './protocol/command.js';
 import { err, ok, type RespCode } from './protocol/responses.js';
 
@@ -52,6 +53,8 @@ export class Pop3Session {
   state: SessionState = { name: 'authorization', user: null };
   utf8 = false;
   readonly trace: Tracer;
+  /** The next message's bytes, read while RETR sends this one. */
+  readonly readAhead: ReadAhead;
   private readonly implicitTls: boolean;
   private readonly idleMs: number;
   private pending: Buffer[] = [];
@@ -70,6 +73,7 @@ export class Pop3Session {
     this.implicitTls = implicitTls;
     this.idleMs = services.config.pop3.idle_timeout_s * 1000;
     this.trace = createTracer('pop3', net.log, services.config.log.trace);
+    this.readAhead = new ReadAhead(services.store);
     // RFC 1939 3: the autologout timer; it runs while the server waits for the client.
     const limits = services.config.limits;
     this.conn = new Connection(socket, { idleTimeoutMs: this.idleMs, signal: net.signal, tracer: this.trace, ...deadlineOptions(limits) });
@@ -220,6 +224,7 @@ export class Pop3Session {
   private async leave(): Promise<void> {
     this.unregisterLogin?.();
     this.unregisterLogin = undefined;
+    this.readAhead.clear();
     const st = this.state;
     this.state = { name: 'closed' };
     if (st.name === 'transaction') await st.drop.release();

@@ -19,6 +19,7 @@
  * read by verify, delivery, the queue and the Sent copy. The caller disposes the spool.
  */
 import type { SmtpSession, AcceptedRecipient, Reply } from './session.js';
+import type { Resolution } from '../mail/recipients.js';
 import type { DataDecoder } from './protocol/data-decoder.js';
 import type { MessageSource, MessageSpool } from '../mail/message-source.js';
 import { deliver, type RecipientOutcome } from '../mail/delivery.js';
@@ -94,7 +95,7 @@ export async function acceptMessage(s: SmtpSession, decoder: DataDecoder, spool:
       // One view for both passes: the quota retry finds the content stored by the first by its hash.
       const delivered = source.prepend(Buffer.from(returnPathField(sender) + verdict + transit));
       const ctx = quarantine ? { ...s.services.delivery, specialUse: '\\Junk' as const } : s.services.delivery;
-      outcomes = await deliver(ctx, delivered, local.map((r) => r.address));
+      outcomes = await deliver(ctx, delivered, local.map((r) => r.address), resolvedAtRcpt(local));
       outcomes = await absorbQuotaRace(s, delivered, outcomes, !s.lmtp && outcomes.some((o) => o.status === 'delivered'));
     }
     const to = quarantine ? [] : remoteRecipients(tx.recipients, local, outcomes); // a quarantined message is not sent on
@@ -222,4 +223,11 @@ async function sentCopy(s: SmtpSession, source: MessageSource, added: string): P
     // The message is already delivered or queued; a missing Sent copy must not make the client send twice.
     s.log.error({ err, user: user.address }, 'could not store the Sent copy');
   }
+}
+
+/** Who each local recipient reached at RCPT (moments ago, in this transaction): delivery reuses it. */
+function resolvedAtRcpt(local: AcceptedRecipient[]): Map<string, Resolution> {
+  const out = new Map<string, Resolution>();
+  for (const r of local) if (r.resolution) out.set(r.address, r.resolution);
+  return out;
 }

@@ -4,6 +4,7 @@
  * command loop that dispatches to commands/. The commands decide; this file
  * only keeps the rules every command shares.
  */
+import type { Resolution } from '../mail/recipients.js';
 import type { LoginIdentity } from '../auth/authenticate.js';
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
@@ -36,6 +37,8 @@ export interface AcceptedRecipient {
   address: string;
   /** Local users and aliases → INBOX; remote (submission, forwarding aliases) → the outbound queue. */
   kind: 'local' | 'remote';
+  /** Local: who the address reached at RCPT, so delivery after DATA does not look it up again. */
+  resolution?: Resolution;
 }
 
 /** The open mail transaction (MAIL … DATA/BDAT LAST). */

@@ -101,8 +101,13 @@ export const retr: CommandEntry = {
     const m = await pick(s, cmd.args[0]);
     if (!m) return;
     await s.send(ok(`${m.octets} octets`));
-    const enc = new DotStuffer();
-    await streamRange(s, m, 0, undefined, enc);
+    const enc = new DotStuffer(null, m.crlfOnly);
+    const ahead = await s.readAhead.take(m.contentId);
+    // Clients download in order: the next message is read while this one goes out.
+    const following = dropOf(s).get(parseMessageNumber(cmd.args[0])! + 1);
+    if (typeof following === 'object') s.readAhead.start(following.contentId, following.octets);
+    if (ahead) for (const chunk of ahead) await s.sendBody(enc.encode(chunk));
+    else await streamRange(s, m, 0, undefined, enc);
     await s.sendBody(enc.finish());
     await dropOf(s).retrieved(m);
   },
@@ -117,7 +122,7 @@ export const top: CommandEntry = {
     const m = await pick(s, cmd.args[0]);
     if (!m) return;
     await s.send(ok('top of message follows'));
-    const enc = new DotStuffer();
+    const enc = new DotStuffer(null, m.crlfOnly);
     await streamRange(s, m, 0, m.bodyStart, enc); // RFC 1939 7: the header and the blank line
     enc.limitLines(lines);
     await streamRange(s, m, m.bodyStart, undefined, enc);

@@ -5,11 +5,17 @@
  *
  * Bare CR is left alone, so the octets sent before stuffing equal the MIME index's
  * size (which counts only bare LF as two octets).
+ *
+ * When the caller knows the input has no bare LF (the index's size equals the raw size),
+ * `crlfOnly` skips the per-line walk: only "\n." needs a byte inserted, and one native
+ * search per occurrence finds it (a base64 attachment has a line every 78 bytes and
+ * almost never a leading dot).
  */
 const LF = 0x0a;
 const CR = 0x0d;
 const DOT = 0x2e;
 const EMPTY = Buffer.alloc(0);
+const LF_DOT = Buffer.from('\n.');
 const CR_BUF = Buffer.from([CR]);
 const DOT_BUF = Buffer.from([DOT]);
 
@@ -20,8 +26,11 @@ export class DotStuffer {
   /** Set when the line limit was reached: the caller stops reading. */
   done = false;
 
-  /** `bodyLines`: stop after this many lines (TOP); null for the whole input. */
-  constructor(bodyLines: number | null = null) {
+  /**
+   * `bodyLines`: stop after this many lines (TOP); null for the whole input.
+   * `crlfOnly`: the input has no LF without a CR before it (a wrong claim would send bare LFs).
+   */
+  constructor(bodyLines: number | null = null, private readonly crlfOnly = false) {
     this.linesLeft = bodyLines;
     if (bodyLines === 0) this.done = true;
   }
@@ -45,6 +54,7 @@ export class DotStuffer {
     const parts: Buffer[] = [];
     let from = 0;
     if (this.atLineStart && chunk[0] === DOT) parts.push(DOT_BUF); // RFC 1939 3: byte-stuff the termination octet
+    if (this.crlfOnly) return this.stuffDots(chunk, end, parts);
     for (let lf = chunk.indexOf(LF); lf !== -1 && lf < end; lf = chunk.indexOf(LF, lf + 1)) {
       const crBefore = lf > 0 ? chunk[lf - 1] === CR : this.prevCr;
       if (!crBefore) {
@@ -55,6 +65,20 @@ export class DotStuffer {
         parts.push(chunk.subarray(from, lf + 1), DOT_BUF); // RFC 1939 3: byte-stuff the termination octet
         from = lf + 1;
       }
+    }
+    this.prevCr = chunk[end - 1] === CR;
+    this.atLineStart = chunk[end - 1] === LF;
+    if (parts.length === 0) return end === chunk.length ? chunk : chunk.subarray(0, end);
+    parts.push(chunk.subarray(from, end));
+    return Buffer.concat(parts);
+  }
+
+  /** encode() for input without bare LF: a "." after an LF is the only byte to insert. */
+  private stuffDots(chunk: Buffer, end: number, parts: Buffer[]): Buffer {
+    let from = 0;
+    for (let lf = chunk.indexOf(LF_DOT); lf !== -1 && lf + 1 < end; lf = chunk.indexOf(LF_DOT, lf + 2)) {
+      parts.push(chunk.subarray(from, lf + 1), DOT_BUF); // RFC 1939 3: byte-stuff the termination octet
+      from = lf + 1;
     }
     this.prevCr = chunk[end - 1] === CR;
     this.atLineStart = chunk[end - 1] === LF;
@@ -84,7 +108,7 @@ export class DotStuffer {
 }
 
 /** Encodes a whole buffer at once (tests, small bodies). */
-export function dotStuff(bytes: Buffer, bodyLines: number | null = null): Buffer {
-  const s = new DotStuffer(bodyLines);
+export function dotStuff(bytes: Buffer, bodyLines: number | null = null, crlfOnly = false): Buffer {
+  const s = new DotStuffer(bodyLines, crlfOnly);
   return Buffer.concat([s.encode(bytes), s.finish()]);
 }

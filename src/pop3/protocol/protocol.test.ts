@@ -69,6 +69,14 @@ describe('DotStuffer', () => {
     ['1\n2\n3\n', '.\r\n', 0],
     ['1\n.2\n3', '1\r\n..2\r\n3\r\n.\r\n', 5],
   ];
+  const crlfTable: [string, string, number | null][] = [
+    ['.a\r\n.\r\n..\r\nb.c\r\n', '..a\r\n..\r\n...\r\nb.c\r\n.\r\n', null],
+    ['x\r\n.y\r\n.z', 'x\r\n..y\r\n.\r\n', 2],
+    ['no end', 'no end\r\n.\r\n', null],
+  ];
+  for (const [input, output, lines] of crlfTable) {
+    it(`crlfOnly ${JSON.stringify(input)} (lines ${lines}) → ${JSON.stringify(output)}`, () => assert.equal(dotStuff(Buffer.from(input), lines, true).toString('latin1'), output));
+  }
   for (const [input, output, lines] of table) {
     it(`${JSON.stringify(input)} (lines ${lines}) → ${JSON.stringify(output)}`, () => assert.equal(dotStuff(Buffer.from(input), lines).toString('latin1'), output));
   }
@@ -97,6 +105,24 @@ describe('DotStuffer', () => {
     fc.assert(fc.property(fc.array(byte, { maxLength: 300 }), fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 6 }), fc.option(fc.integer({ min: 0, max: 40 })), (bytes, cuts, lines) => {
       const raw = Buffer.from(bytes);
       const s = new DotStuffer(lines);
+      const points = [0, ...cuts.map((c) => Math.min(c, raw.length)).sort((a, b) => a - b), raw.length];
+      const parts: Buffer[] = [];
+      for (let i = 1; i < points.length; i++) parts.push(s.encode(raw.subarray(points[i - 1], points[i])));
+      parts.push(s.finish());
+      assert.deepEqual(Buffer.concat(parts), referenceStuff(raw, lines));
+    }), { numRuns: 3000 });
+  });
+
+  it('fuzz: crlfOnly (input without bare LF) equals the reference for any chunking and line limit', () => {
+    const byte = fc.constantFrom(0x2e, 0x0d, 0x0a, 0x61, 0x2e, 0x0a);
+    fc.assert(fc.property(fc.array(byte, { maxLength: 300 }), fc.array(fc.integer({ min: 0, max: 330 }), { maxLength: 6 }), fc.option(fc.integer({ min: 0, max: 40 })), (bytes, cuts, lines) => {
+      const crlf: number[] = [];
+      for (const b of bytes) {
+        if (b === 0x0a && crlf[crlf.length - 1] !== 0x0d) crlf.push(0x0d); // no bare LF: the promise crlfOnly relies on
+        crlf.push(b);
+      }
+      const raw = Buffer.from(crlf);
+      const s = new DotStuffer(lines, true);
       const points = [0, ...cuts.map((c) => Math.min(c, raw.length)).sort((a, b) => a - b), raw.length];
       const parts: Buffer[] = [];
       for (let i = 1; i < points.length; i++) parts.push(s.encode(raw.subarray(points[i - 1], points[i])));

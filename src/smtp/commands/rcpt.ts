@@ -33,6 +33,7 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
     if (tx.mail.body === 'BINARYMIME') return s.reply(550, '5.6.3', `<${address}> forwards to another server; BINARYMIME messages are delivered locally only`); // RFC 3030 3
   }
   for (const user of resolution.users) {
+    if (user.quota.bytes === null && user.quota.messages === null) continue; // no limit to check: spares a store read per recipient
     const q = await store.getQuota(user.id);
     const size = tx.mail.size ?? 0;
     // 452 4.2.2, temporary (RFC 3463 4.2.2, RFC 5321 4.5.3.1.10): the user may free space.
@@ -40,7 +41,7 @@ export async function rcpt(s: SmtpSession, args: string): Promise<void> {
       return s.reply(452, '4.2.2', `<${address}>: Mailbox full`);
     }
   }
-  tx.recipients.push({ rcpt: r, address, kind: 'local' });
+  tx.recipients.push({ rcpt: r, address, kind: 'local', resolution });
   s.reply(250, '2.1.5', 'Recipient OK');
 }
 

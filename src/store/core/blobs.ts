@@ -20,28 +20,49 @@ export interface BlobBackend extends BlobStore {
   afterCommit(hashes: Set<string>): Promise<void>;
 }
 
+/** A content's segments and total size. */
+export interface SegmentLayout {
+  segments: Segment[];
+  size: number;
+}
+
 /**
  * Streams bytes [start, end) across segments, one blob range at a time (never the whole
  * message in memory); a segment that carries its bytes (kept inline) is served from them.
+ * `relayout`: the layout came from a cache and may name blobs removed since (the content was deleted
+ * and delivered again, cut into other segments); when a blob is missing, the current layout is asked
+ * for and the stream goes on from where it was (same id, same bytes). Without it, a missing blob fails.
  */
-export function streamSegments(blobs: BlobStore, segments: Segment[], size: number, start = 0, end = size): Readable {
+export function streamSegments(blobs: BlobStore, segments: Segment[], size: number, start = 0, end = size, relayout?: () => Promise<SegmentLayout>): Readable {
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
     throw new StoreError('invalid', `bad byte range [${start}, ${end})`);
   }
   const stop = Math.min(end, size);
   const from = Math.min(start, stop);
-  async function* chunks(): AsyncGenerator<Buffer> {
+  async function* range(segs: Segment[], first: number): AsyncGenerator<Buffer> {
     let offset = 0;
-    for (const seg of segments) {
+    for (const seg of segs) {
       const segStart = offset;
       offset += seg.size;
-      if (offset <= from || seg.size === 0) continue;
+      if (offset <= first || seg.size === 0) continue;
       if (segStart >= stop) break;
-      const a = Math.max(from - segStart, 0);
+      const a = Math.max(first - segStart, 0);
       const b = Math.min(stop, offset) - segStart;
       if (seg.bytes) yield Buffer.from(seg.bytes.buffer, seg.bytes.byteOffset + a, b - a); // kept inline: no file to read
       else yield* blobs.read(seg.hash, a, b);
     }
   }
-  return Readable.from(chunks(), { objectMode: false });
+  async function* retrying(): AsyncGenerator<Buffer> {
+    let at = from;
+    try {
+      for await (const chunk of range(segments, from)) {
+        at += (chunk as Buffer).length;
+        yield chunk as Buffer;
+      }
+    } catch (err) {
+      if (!(err instanceof StoreError && err.code === 'notfound')) throw err;
+      yield* range((await relayout!()).segments, at);
+    }
+  }
+  return Readable.from(relayout ? retrying() : range(segments, from), { objectMode: false });
 }

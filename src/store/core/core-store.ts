@@ -105,7 +105,7 @@ export abstract class CoreStore implements Store {
   setPassword(userId: Id, hash: string, scramKeys?: string): Promise<void> { return this.write((tx) => users.setPassword(tx, userId, hash, scramKeys)); }
   setScramKeys(userId: Id, hash: string, scramKeys: string): Promise<boolean> { return this.write((tx) => users.setScramKeys(tx, userId, hash, scramKeys)); }
   setQuota(userId: Id, limits: QuotaLimits): Promise<void> { return this.write((tx) => users.setQuota(tx, userId, limits)); }
-  getQuota(userId: Id): Promise<QuotaUsage> { return this.read((tx) => users.getQuota(tx, userId)); }
+  getQuota(userId: Id): Promise<QuotaUsage> { return this.readOne((tx) => users.getQuota(tx, userId)); } // one statement: no BEGIN/COMMIT on PostgreSQL
   checkQuota(userId: Id, fix: boolean): Promise<QuotaCheck> {
     return fix ? this.write((tx) => quotaCheck.fixQuota(tx, userId)) : this.read((tx) => quotaCheck.checkQuota(tx, userId));
   }

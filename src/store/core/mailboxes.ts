@@ -68,9 +68,17 @@ export async function lockMailbox(tx: Tx, id: Id, alsoLockUser?: Id): Promise<Ma
  * 'notfound' (the mailbox was deleted while it waited for the lock).
  */
 export async function lockMailboxIdentity(tx: Tx, id: Id): Promise<MailboxRecord> {
-  const first = await requireMailbox(tx, id);
-  await tx.lockUsers([first.user_id]);
-  return first;
+  if (!tx.d.rowLocks || !validId(id)) {
+    const first = await requireMailbox(tx, id);
+    await tx.lockUsers([first.user_id]);
+    return first;
+  }
+  // The row and its user's lock in one statement (a round trip fewer per delivery); the user is
+  // locked as lockUsers would, and the row read is as unlocked as before.
+  const r = await tx.get<MailboxRecord>(`${MAILBOX_SELECT} JOIN users lu ON lu.id = b.user_id WHERE b.id = ? FOR UPDATE OF lu`, [id]);
+  if (!r) throw new StoreError('notfound', `no mailbox with id ${id}`);
+  tx.lockedByCaller(r.user_id);
+  return r;
 }
 
 async function byName(tx: ReadTx, userId: Id, name: string): Promise<MailboxRecord | undefined> {

@@ -58,6 +58,11 @@ export class Tx extends ReadTx {
     }
   }
 
+  /** A statement of the caller's locked this user's row (FOR UPDATE OF in a join): lockUsers skips it from now on. */
+  lockedByCaller(id: Id): void {
+    this.lockedUsers.add(id);
+  }
+
   /** The MODSEQ this transaction gives changes in `mailboxId`; the first call bumps HIGHESTMODSEQ. */
   async modSeq(mailboxId: Id): Promise<ModSeq> {
     let m = this.modSeqs.get(mailboxId);

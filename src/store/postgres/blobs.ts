@@ -21,7 +21,11 @@ export type PgBlobBackend = BlobBackend;
 
 /** Blob bytes in the `blob_data` table. Deleted in the same transaction as the last reference. */
 export class PgBlobStore implements PgBlobBackend {
-  constructor(private readonly pool: Pool) {}
+  /** `writePool`: where put() inserts (db.ts createBlobWritePool: durable with the first transaction that references the blob). */
+  constructor(
+    private readonly pool: Pool,
+    private readonly writePool: Pool = pool,
+  ) {}
 
   async put(hash: string, bytes: BlobBytes): Promise<void> {
     checkHash(hash);
@@ -30,7 +34,7 @@ export class PgBlobStore implements PgBlobBackend {
     const data = await collectBytes(bytes);
     if (sha256Hex(data) !== hash) throw new StoreError('invalid', `blob bytes do not hash to ${hash}`);
     try {
-      await this.pool.query('INSERT INTO blob_data (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, data]);
+      await this.writePool.query('INSERT INTO blob_data (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [hash, data]);
     } catch (err) {
       throw toStoreError(err);
     }

@@ -38,10 +38,11 @@ const types = {
   },
 };
 
-/** A pool whose errors never crash the process (an idle client dropped by a restart is just replaced). */
-export function createPool(o: PgOptions): Pool {
+/** A pool whose errors never crash the process (an idle client dropped by a restart is just replaced). `options`: server settings for its sessions. */
+export function createPool(o: PgOptions, options?: string): Pool {
   const pool = new pg.Pool({
     connectionString: o.url,
+    ...(options ? { options } : {}),
     max: o.poolSize ?? 10,
     connectionTimeoutMillis: o.connectTimeoutMs ?? 5_000,
     statement_timeout: o.statementTimeoutMs ?? 30_000,
@@ -52,6 +53,17 @@ export function createPool(o: PgOptions): Pool {
     // An idle client lost its server (restart, pg_terminate_backend): the pool drops it.
   });
   return pool;
+}
+
+/**
+ * A small pool whose commits do not wait for the WAL flush (`synchronous_commit=off`), for blob
+ * bytes stored before the transaction that references them (a delivery's blob, then its append).
+ * That transaction's durable commit flushes the log up to its own record, and the log is one
+ * sequence, so the blob's insert is on disk before anything can reference it; a crash in between
+ * loses only bytes nothing references. It spares a delivery its second WAL flush.
+ */
+export function createBlobWritePool(o: PgOptions): Pool {
+  return createPool({ ...o, poolSize: Math.min(4, o.poolSize ?? 10) }, '-c synchronous_commit=off');
 }
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure

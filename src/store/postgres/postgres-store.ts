@@ -21,7 +21,7 @@ import { CoreStore } from '../core/core-store.js';
 import type { Tx } from '../core/tx.js';
 import { PgBlobStore, SharedDirBlobStore, type PgBlobBackend } from './blobs.js';
 import { CHANGE_CHANNEL } from './change-bus.js';
-import { createPool, PgConn, PgDriver, type PgOptions, type Pool } from './db.js';
+import { createBlobWritePool, createPool, PgConn, PgDriver, type PgOptions, type Pool } from './db.js';
 import { pgCurrentVersion, pgMigrate } from './migrations.js';
 
 export interface PostgresStoreOptions extends PgOptions {
@@ -38,6 +38,8 @@ export class PostgresStore extends CoreStore {
   protected readonly driver: PgDriver;
   protected readonly bus: ChangeBus;
   private closed = false;
+  /** Blob inserts without their own WAL flush (db.ts createBlobWritePool); none with blob_dir. */
+  private readonly blobWritePool: Pool | undefined;
 
   constructor(opts: PostgresStoreOptions) {
     super();
@@ -45,7 +47,11 @@ export class PostgresStore extends CoreStore {
     this.driver = new PgDriver(this.pool);
     this.bus = opts.bus;
     this.origin = (opts.bus as { origin?: unknown }).origin?.toString() ?? randomUUID();
-    this.blobs = opts.blobDir ? new SharedDirBlobStore(opts.blobDir, this.pool) : new PgBlobStore(this.pool);
+    if (opts.blobDir) this.blobs = new SharedDirBlobStore(opts.blobDir, this.pool);
+    else {
+      this.blobWritePool = createBlobWritePool(opts);
+      this.blobs = new PgBlobStore(this.pool, this.blobWritePool);
+    }
   }
 
   /** NOTIFY each event, sent with the COMMIT; PostgreSQL delivers them to listeners on commit, never on rollback. */
@@ -69,5 +75,6 @@ export class PostgresStore extends CoreStore {
     if (this.closed) return;
     this.closed = true;
     await this.driver.close();
+    await this.blobWritePool?.end();
   }
 }

@@ -8,10 +8,11 @@
  *
  * Invariants:
  * - Large message bytes never cross the thread boundary: `blobs` is a file BlobStore on
- *   the same directory, and `openContent` asks the worker only for the segment list and
- *   streams the blob files here with async I/O. Blobs of up to 16 KiB live in the database
- *   (store/blob/inline.ts): they go to the worker with the content they belong to, and come
- *   back, decoded there, with the segment list.
+ *   the same directory, and `openContent` asks the worker only for the segment list (once per
+ *   content: remembered, since a content id names fixed bytes) and streams the blob files
+ *   here with async I/O. Blobs of up to 16 KiB live in the database (store/blob/inline.ts):
+ *   they go to the worker with the content they belong to, and come back, decoded there,
+ *   with the segment list.
  * - Change events from the worker are published on the caller's bus in arrival order,
  *   before the reply of the call that caused them (publish after commit holds).
  * - A StoreError keeps its code across the boundary; a worker that dies fails the calls
@@ -49,6 +50,9 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 const HOST = new URL('./host.js', import.meta.url);
 
+/** Remembered content layouts (a few hundred bytes each: only those naming blob files). */
+const LAYOUTS_MAX = 20_000;
+
 /** Pause before a dead worker is replaced without a call asking for it (a crash loop then costs little). */
 const RESTART_DELAY_MS = 1000;
 
@@ -61,6 +65,11 @@ export class WorkerStore implements Store {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  /**
+   * Segment lists of contents read before: a POP3 RETR or FETCH BODY[] of a known content then
+   * streams the blob files without a round trip to the worker (both threads woken, a query).
+   */
+  private readonly layouts = new Map<string, ContentLayout>();
 
   private constructor(opts: WorkerStoreOptions) {
     this.blobs = new FsBlobStore(opts.blobDir);
@@ -293,8 +302,25 @@ export class WorkerStore implements Store {
   searchText(mailboxId: Id, part: 'text' | 'body' | 'candidates', value: string): Promise<Uid[]> { return this.call('searchText', [mailboxId, part, value]); }
   hasContent(id: string): Promise<boolean> { return this.call('hasContent', [id]); }
   async openContent(id: string, start?: number, end?: number): Promise<Readable> {
+    const known = this.layouts.get(id);
+    if (!known) {
+      const c = await this.layoutOf(id);
+      return streamSegments(this.blobs, c.segments, c.size, start, end);
+    }
+    return streamSegments(this.blobs, known.segments, known.size, start, end, () => {
+      this.layouts.delete(id);
+      return this.layoutOf(id);
+    });
+  }
+
+  /** Asks the worker for a content's segments and remembers them (a content id names fixed bytes). */
+  private async layoutOf(id: string): Promise<ContentLayout> {
     const c = await this.call<ContentLayout>(SEGMENTS, [id]);
-    return streamSegments(this.blobs, c.segments, c.size, start, end);
+    // A layout that carries bytes (small blobs kept in the database) is not kept: 20,000 of them could hold 320 MB
+    if (c.segments.some((seg) => seg.bytes)) return c;
+    if (this.layouts.size >= LAYOUTS_MAX) this.layouts.delete(this.layouts.keys().next().value!); // Maps iterate in insertion order
+    this.layouts.set(id, c);
+    return c;
   }
   stats(): Promise<StorageStats> { return this.call('stats', []); }
 
