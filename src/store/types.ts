@@ -481,7 +481,11 @@ export type BlobBytes = { path: string; start: number; end: number } | Readable;
 
 /** Content-addressed bytes. `put` is idempotent and atomic (never a half-written blob). */
 export interface BlobStore {
-  /** Stores `bytes` under `hash` (durable when this resolves); 'invalid' when they do not hash to it. */
+  /**
+   * Stores `bytes` under `hash`; 'invalid' when they do not hash to it. Files are durable when
+   * this resolves; blob rows in PostgreSQL once the transaction that references them commits
+   * (their insert skips its own WAL flush: that commit flushes the log past it).
+   */
   put(hash: string, bytes: BlobBytes): Promise<void>;
   has(hash: string): Promise<boolean>;
   /** Bytes [start, end) of a blob; end defaults to its size. */
