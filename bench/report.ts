@@ -101,14 +101,32 @@ export function ratio(ours: number, peer: number, higherIsBetter: boolean): numb
   return higherIsBetter ? ours / peer : peer / ours;
 }
 
-/** The markdown page for the results of one run (workload name → its JSON result). */
-export function renderReport(results: Record<string, Json>, when: Date, machine: string): string {
+/**
+ * The table rows of an earlier page for workloads not in this run, so running one workload
+ * does not erase the day's figures for the others (they keep their own run's machine line
+ * in git history; their ratios still compare figures from one run).
+ */
+function keptRows(previous: string | undefined, results: Record<string, Json>): string[] {
+  if (!previous) return [];
+  return previous.split('\n').filter((line) => {
+    const name = /^\| ([^|]+?) \| /.exec(line)?.[1];
+    return name !== undefined && name !== 'workload' && name !== '---' && !(name in results);
+  });
+}
+
+/**
+ * The markdown page for the results of one run (workload name → its JSON result); `previous`
+ * (the same day's page so far) gives the rows of the workloads this run did not measure.
+ */
+export function renderReport(results: Record<string, Json>, when: Date, machine: string, previous?: string): string {
+  const kept = keptRows(previous, results);
   const lines = [
     `# Benchmarks ${when.toISOString().slice(0, 10)}`,
     '',
     `${machine}. Each peer was measured in the same run on the same machine; compare the ratios, not the absolute figures.`,
     'Ratio: how many times as good as the peer (above 1: Mailroom ahead; for latencies the peer\'s time divided by ours).',
     '',
+    ...(kept.length ? [`Rows of ${[...new Set(kept.map((l) => /^\| ([^|]+?) \| /.exec(l)![1]))].join(', ')} are from an earlier run that day (another machine line).`, ''] : []),
     '| workload | figure | Mailroom | peer | peer value | ratio |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
@@ -126,5 +144,6 @@ export function renderReport(results: Record<string, Json>, when: Date, machine:
       lines.push(`| ${name} | ${typeof row.figure === 'string' ? row.figure : row.figure(result)} | ${ours === undefined ? 'n/a' : `${ours} ${row.unit}`} | ${row.peerName ?? ''} | ${peerCell} | ${r === undefined ? '' : r.toFixed(2)} |`);
     }
   }
+  lines.push(...kept);
   return lines.join('\n') + '\n';
 }
