@@ -84,6 +84,36 @@ describe('IMAP SORT (raw transcripts)', () => {
     }
   });
 
+  test('THREAD REFERENCES, repeated (thread headers remembered), after an APPEND and an EXPUNGE, undated mail by INTERNALDATE', async () => {
+    const d = await Imap.open(server.ports.imap!);
+    try {
+      await d.ok('CREATE Threads');
+      const put = (head: string, internal: string) => {
+        const raw = `From: Bob <bob@example.test>\r\n${head}\r\n\r\nbody\r\n`;
+        return d.ok(`APPEND Threads () "${internal}" {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+      };
+      await put('Message-ID: <a@x.test>\r\nSubject: plan\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await put('Message-ID: <b@x.test>\r\nIn-Reply-To: <a@x.test>\r\nSubject: Re: plan\r\nDate: Tue, 2 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await put('Message-ID: <c@x.test>\r\nSubject: other', '01-Jan-2024 12:00:00 +0000');
+      await put('Message-ID: <d@x.test>\r\nReferences: <a@x.test> <b@x.test>\r\nSubject: Re: plan\r\nDate: Thu, 4 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await put('Message-ID: <e@x.test>\r\nSubject: third\r\nDate: Mon, 1 Jan 2024 14:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await d.ok('SELECT Threads');
+      for (let i = 0; i < 2; i++) assert.match(await d.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 2 4\)\(3\)\(5\)\r\n/m, `round ${i}`);
+      await put('Message-ID: <f@x.test>\r\nReferences: <c@x.test>\r\nSubject: Re: other\r\nDate: Fri, 5 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await d.ok('NOOP');
+      assert.match(await d.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 2 4\)\(3 6\)\(5\)\r\n/m);
+      await d.ok('STORE 2 +FLAGS.SILENT (\\Deleted)');
+      await d.ok('EXPUNGE');
+      // <b> is now a dummy with one child: 4 goes straight under 1
+      assert.match(await d.ok('UID THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 4\)\(3 6\)\(5\)\r\n/m);
+      assert.match(await d.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 3\)\(2 5\)\(4\)\r\n/m);
+      // a search key that loads rows gives the same threads
+      assert.match(await d.ok('UID THREAD REFERENCES UTF-8 LARGER 1'), /^\* THREAD \(1 4\)\(3 6\)\(5\)\r\n/m);
+    } finally {
+      d.close();
+    }
+  });
+
   test('THREAD and UID THREAD lines, errors keep the session', async () => {
     assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD \(3 2\)\(1\)\r\n/m);
     // no Message-ID or References here: REFERENCES puts the Fwd: under the original by subject
