@@ -7,8 +7,15 @@
  *   - UID FETCH 1:* (FLAGS)
  *   - FETCH of the last 500 (ENVELOPE), (BODYSTRUCTURE), and the message-list FETCH of
  *     mail clients (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (...)])
+ *   - FETCH of the last 50 (ENVELOPE), SEARCH UNSEEN, SORT (REVERSE DATE) UTF-8 ALL,
+ *     THREAD REFERENCES UTF-8 ALL
  *   - STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT) from a second session (INBOX selected in the first)
+ *   - a reconnect: new session, ENABLE QRESYNC, SELECT INBOX (QRESYNC (v m)) with nothing changed
+ *   - in rounds of their own (Dovecot without FTS reads every message): SEARCH TEXT of a
+ *     word in one message in 10,000 and of a word in none
  *   - after the rounds, the same STATUS right after another session APPENDed a message
+ * The two servers' answers are compared (counts, digests of SORT/THREAD answers, hits) and
+ * any difference is reported in `mismatches`.
  * The first round's figures are reported as cold (Mailroom: just started, empty caches).
  * Mailroom is filled through direct store calls before it starts (blob files written
  * without fsync: the fill is set-up, not the figure); Dovecot gets maildir files in
