@@ -8,7 +8,8 @@
  */
 import type { Store } from '../store/types.js';
 
-const MAX_ENTRIES = 400_000;
+/** As many as content-ids.ts keeps UIDs: about 30 MB when the id strings are not shared. */
+const MAX_ENTRIES = 200_000;
 
 const caches = new WeakMap<Store, Map<string, number | null>>();
 

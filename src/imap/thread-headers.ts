@@ -1,16 +1,18 @@
 /**
  * A process-wide map from a content id to what THREAD needs of it (sent date, decoded
  * Subject, Message-ID, In-Reply-To, References), small enough to hold a whole big mailbox
- * (about 300 bytes an entry; the content cache holds a tenth of a 100,000-message INBOX and
- * was read back message by message at every THREAD). References is not in the MIME index,
- * so a content not known yet is read once through the content cache (its header lines).
+ * (about 400 bytes an entry, 64 MB at most; the content cache holds a tenth of a
+ * 100,000-message INBOX and was read back message by message at every THREAD). References
+ * is not in the MIME index, so a content not known yet is read once through the content
+ * cache (its header lines).
  * Content never changes, so an entry is never stale; the oldest entries go past the bound.
  */
 import { headerToText } from '../mime/decode.js';
 import type { Store } from '../store/types.js';
 import { cachedContent } from './content-cache.js';
 
-const MAX_ENTRIES = 250_000;
+/** Estimated bytes held in all: the bench's 100,000-message INBOX is about 42 MB; long References lists count in full. */
+const MAX_BYTES = 64 * 1024 * 1024;
 
 /** Content reads asked at once on a first THREAD: the store worker answers them back to back instead of one round trip each. */
 const READS_IN_FLIGHT = 32;
@@ -24,12 +26,22 @@ export interface ThreadHeaders {
   references: string | null;
 }
 
-const caches = new WeakMap<Store, Map<string, ThreadHeaders>>();
+interface Cache {
+  map: Map<string, ThreadHeaders>;
+  bytes: number;
+}
 
-function cacheOf(store: Store): Map<string, ThreadHeaders> {
+const caches = new WeakMap<Store, Cache>();
+
+function cacheOf(store: Store): Cache {
   let c = caches.get(store);
-  if (!c) caches.set(store, (c = new Map()));
+  if (!c) caches.set(store, (c = { map: new Map(), bytes: 0 }));
   return c;
+}
+
+/** Rough bytes of one entry: the id key, the strings (UTF-16) and the objects around them. */
+function sizeOf(id: string, h: ThreadHeaders): number {
+  return 200 + 2 * (id.length + h.subject.length + (h.messageId?.length ?? 0) + (h.inReplyTo?.length ?? 0) + (h.references?.length ?? 0));
 }
 
 /**
@@ -41,7 +53,7 @@ export async function threadHeadersOf(store: Store, contentIds: readonly string[
   const out = new Map<string, ThreadHeaders>();
   const missing: string[] = [];
   for (const id of contentIds) {
-    const h = cache.get(id);
+    const h = cache.map.get(id);
     if (h) out.set(id, h);
     else if (!out.has(id)) missing.push(id);
   }
@@ -60,7 +72,10 @@ export async function threadHeadersOf(store: Store, contentIds: readonly string[
         inReplyTo: env.inReplyTo ?? null,
         references: referencesOf(meta.headerText),
       };
-      cache.set(meta.id, h);
+      if (!cache.map.has(meta.id)) {
+        cache.map.set(meta.id, h);
+        cache.bytes += sizeOf(meta.id, h);
+      }
       out.set(meta.id, h);
     }
   }
@@ -77,10 +92,10 @@ function referencesOf(headerText: string): string | null {
 }
 
 /** Drops the entries added first until the bound holds. */
-function trim(cache: Map<string, ThreadHeaders>): void {
-  if (cache.size <= MAX_ENTRIES) return;
-  for (const id of cache.keys()) {
-    cache.delete(id);
-    if (cache.size <= MAX_ENTRIES) return;
+function trim(cache: Cache): void {
+  for (const [id, h] of cache.map) {
+    if (cache.bytes <= MAX_BYTES) return;
+    cache.map.delete(id);
+    cache.bytes -= sizeOf(id, h);
   }
 }
