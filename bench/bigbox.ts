@@ -7,8 +7,15 @@
  *   - UID FETCH 1:* (FLAGS)
  *   - FETCH of the last 500 (ENVELOPE), (BODYSTRUCTURE), and the message-list FETCH of
  *     mail clients (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (...)])
+ *   - FETCH of the last 50 (ENVELOPE), SEARCH UNSEEN, SORT (REVERSE DATE) UTF-8 ALL,
+ *     THREAD REFERENCES UTF-8 ALL
  *   - STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT) from a second session (INBOX selected in the first)
+ *   - a reconnect: new session, ENABLE QRESYNC, SELECT INBOX (QRESYNC (v m)) with nothing changed
+ *   - in rounds of their own (Dovecot without FTS reads every message): SEARCH TEXT of a
+ *     word in one message in 10,000 and of a word in none
  *   - after the rounds, the same STATUS right after another session APPENDed a message
+ * The two servers' answers are compared (counts, digests of SORT/THREAD answers, hits) and
+ * any difference is reported in `mismatches`.
  * The first round's figures are reported as cold (Mailroom: just started, empty caches).
  * Mailroom is filled through direct store calls before it starts (blob files written
  * without fsync: the fill is set-up, not the figure); Dovecot gets maildir files in
@@ -26,23 +33,33 @@ import type { Store } from '../src/store/types.js';
 import { runCli, startServer, tempDirs } from '../test/harness/server.js';
 import { prng } from './corpus.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
-import { RawImapClient } from './imap-raw-client.js';
+import { RawImapClient, type ImapReply } from './imap-raw-client.js';
 import { benchMailroomEnv, benchNodeArgs } from './login.js';
 
 const USER = 'bigbox@bench.test';
 const PASSWORD = 'bench-password';
-const ROUND_OPERATIONS = ['loginSelect', 'fetchFlags', 'fetchEnvelopeLast500', 'fetchBodystructureLast500', 'fetchHeadersLast500', 'status'] as const;
-const OPERATIONS = [...ROUND_OPERATIONS, 'statusAfterDelivery'] as const;
+const ROUND_OPERATIONS = [
+  'loginSelect', 'fetchFlags', 'fetchEnvelopeLast500', 'fetchBodystructureLast500', 'fetchHeadersLast500', 'fetchEnvelopeLast50',
+  'searchUnseen', 'sortReverseDate', 'threadReferences', 'status', 'qresyncSelect',
+] as const;
+/** Measured in their own alternated rounds: Dovecot without FTS reads every message for them. */
+const TEXT_OPERATIONS = ['searchTextRare', 'searchTextAbsent'] as const;
+const OPERATIONS = [...ROUND_OPERATIONS, ...TEXT_OPERATIONS, 'statusAfterDelivery'] as const;
 type RoundOperation = (typeof ROUND_OPERATIONS)[number];
+type TextOperation = (typeof TEXT_OPERATIONS)[number];
 type Operation = (typeof OPERATIONS)[number];
+/** In the body of one message in RARE_EVERY (10 at 100,000, the 8th message first); no message has ABSENT_WORD. */
+const RARE_WORD = 'zeppelin';
+const RARE_EVERY = 10_000;
+const ABSENT_WORD = 'xylophone';
 
 export interface BigboxTargetResult {
   server: string;
   fillSeconds: number;
   /** Median ms per operation, warm. */
-  ms: Record<Operation, number>;
+  ms: Partial<Record<Operation, number>>;
   /** The first round after the server started (Mailroom: empty content cache; Dovecot: builds its index). */
-  coldMs: Record<RoundOperation, number>;
+  coldMs: Record<RoundOperation | TextOperation, number>;
   /** What the server answered (EXISTS, FETCH lines, STATUS line), to see both did the same work. */
   checks: Record<string, string | number>;
 }
@@ -50,13 +67,17 @@ export interface BigboxTargetResult {
 export interface BigboxBenchResult {
   messages: number;
   rounds: number;
+  /** Rounds of the SEARCH TEXT pair (BENCH_BIGBOX_TEXT_ROUNDS). */
+  textRounds: number;
+  /** Answers that should be equal on the same mail but are not (Mailroom's value / Dovecot's). */
+  mismatches?: Record<string, string>;
   mailroom: BigboxTargetResult | { error: string };
   dovecot: BigboxTargetResult | { skipped: string } | { error: string };
   /** Dovecot's time divided by Mailroom's, per operation (above 1: Mailroom faster). */
   ratio?: Partial<Record<Operation, number>>;
 }
 
-/** The n-th message: 1–16 KB of text, realistic headers; a third are \Seen. */
+/** The n-th message: 1–16 KB of text, realistic headers; a third are \Seen; one in RARE_EVERY has RARE_WORD. */
 export function bigboxMessage(n: number, rand: () => number): Buffer {
   const words = ['meeting', 'report', 'invoice', 'hello', 'thanks', 'project', 'update', 'budget', 'travel', 'lunch'];
   const size = Math.round(1024 * Math.pow(15, rand()));
@@ -66,6 +87,7 @@ export function bigboxMessage(n: number, rand: () => number): Buffer {
     lines.push(line);
     len += line.length + 2;
   }
+  if (n % RARE_EVERY === 7) lines.splice(lines.length >> 1, 0, `the ${RARE_WORD} lands on friday`);
   const head = [
     `From: Sender ${n % 40} <sender${n % 40}@example.net>`,
     `To: ${USER}`,
@@ -110,49 +132,114 @@ function median(xs: number[]): number {
   return Math.round(s[s.length >> 1] * 10) / 10;
 }
 
-/** One round of the four operations; returns ms per operation and what was answered. */
+/** The message numbers of a `* SEARCH` answer. */
+function searchNumbers(reply: ImapReply): number[] {
+  const line = reply.untagged.find((l) => l.startsWith('* SEARCH')) ?? '';
+  return line.slice('* SEARCH'.length).trim().split(' ').filter(Boolean).map(Number);
+}
+
+/** A short digest of a long answer, to compare both servers' without keeping 100,000 numbers. */
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The number of top-level threads in a `* THREAD` answer. */
+function threadCount(line: string): number {
+  let depth = 0;
+  let roots = 0;
+  for (const c of line) {
+    if (c === '(' && depth++ === 0) roots++;
+    else if (c === ')') depth--;
+  }
+  return roots;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const out = await f();
+  return [out, performance.now() - t];
+}
+
+/** One round of the per-round operations; returns ms per operation and what was answered. */
 async function round(port: number, user: string, checks: Record<string, string | number>): Promise<Record<RoundOperation, number>> {
+  const long = { timeoutMs: 600_000 };
   const t0 = performance.now();
-  const { client } = await RawImapClient.connect(port, { timeoutMs: 600_000 });
+  const { client } = await RawImapClient.connect(port, long);
   await client.ok(`LOGIN ${user} ${PASSWORD}`);
-  const select = await client.ok('SELECT INBOX', { timeoutMs: 600_000 });
+  const select = await client.ok('SELECT INBOX', long);
   const loginSelect = performance.now() - t0;
   const exists = Number(select.untagged.map((l) => /^\* (\d+) EXISTS/.exec(l)?.[1]).find(Boolean) ?? 0);
   checks.exists = exists;
+  const last = (n: number) => `${Math.max(1, exists - n + 1)}:${exists}`;
 
-  let t = performance.now();
-  const flags = await client.ok('UID FETCH 1:* (FLAGS)', { timeoutMs: 600_000 });
-  const fetchFlags = performance.now() - t;
+  const [flags, fetchFlags] = await timed(() => client.ok('UID FETCH 1:* (FLAGS)', long));
   checks.flagLines = flags.untagged.length;
-
-  t = performance.now();
-  const env = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (ENVELOPE)`, { timeoutMs: 600_000 });
-  const fetchEnvelopeLast500 = performance.now() - t;
+  const [env, fetchEnvelopeLast500] = await timed(() => client.ok(`FETCH ${last(500)} (ENVELOPE)`, long));
   checks.envelopeLines = env.untagged.length;
-
-  t = performance.now();
-  const bs = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (BODYSTRUCTURE)`, { timeoutMs: 600_000 });
-  const fetchBodystructureLast500 = performance.now() - t;
+  const [bs, fetchBodystructureLast500] = await timed(() => client.ok(`FETCH ${last(500)} (BODYSTRUCTURE)`, long));
   checks.bodystructureLines = bs.untagged.length;
-
   // What a mail client's message list asks for (Thunderbird, imapflow users, mutt).
-  t = performance.now();
-  const hd = await client.ok(`FETCH ${Math.max(1, exists - 499)}:${exists} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID)])`, { timeoutMs: 600_000 });
-  const fetchHeadersLast500 = performance.now() - t;
+  const [hd, fetchHeadersLast500] = await timed(() => client.ok(`FETCH ${last(500)} (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID)])`, long));
   checks.headerLines = hd.untagged.length;
+  // A phone's first screen.
+  const [env50, fetchEnvelopeLast50] = await timed(() => client.ok(`FETCH ${last(50)} (ENVELOPE)`, long));
+  checks.envelope50Lines = env50.untagged.length;
+  checks.envelope50Digest = digest(env50.untagged.join('\n'));
+
+  const [unseen, searchUnseen] = await timed(() => client.ok('SEARCH UNSEEN', long));
+  checks.unseenCount = searchNumbers(unseen).length;
+  const [sorted, sortReverseDate] = await timed(() => client.ok('SORT (REVERSE DATE) UTF-8 ALL', long));
+  const sortLine = sorted.untagged.find((l) => l.startsWith('* SORT')) ?? '';
+  checks.sortCount = sortLine.split(' ').length - 2;
+  checks.sortDigest = digest(sortLine);
+  const [threads, threadReferences] = await timed(() => client.ok('THREAD REFERENCES UTF-8 ALL', long));
+  const threadLine = threads.untagged.find((l) => l.startsWith('* THREAD')) ?? '';
+  checks.threadRoots = threadCount(threadLine);
+  checks.threadDigest = digest(threadLine);
 
   const { client: other } = await RawImapClient.connect(port);
   await other.ok(`LOGIN ${user} ${PASSWORD}`);
-  t = performance.now();
-  const status = await other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)');
-  const statusMs = performance.now() - t;
+  const [status, statusMs] = await timed(() => other.ok('STATUS INBOX (MESSAGES UNSEEN UIDNEXT RECENT)'));
   checks.status = status.untagged.join(' ').trim();
-
+  // A reconnecting client's state: UIDVALIDITY and HIGHESTMODSEQ as its last session saw them.
+  await other.ok('ENABLE QRESYNC');
+  const seen = (await other.ok('SELECT INBOX', long)).untagged.join(' ');
+  const validity = /UIDVALIDITY (\d+)/.exec(seen)?.[1];
+  const modseq = /HIGHESTMODSEQ (\d+)/.exec(seen)?.[1];
+  if (!validity || !modseq) throw new Error(`SELECT after ENABLE QRESYNC gave no UIDVALIDITY/HIGHESTMODSEQ: ${seen.slice(0, 300)}`);
   await other.ok('LOGOUT');
   await other.close();
+
+  const { client: again } = await RawImapClient.connect(port);
+  await again.ok(`LOGIN ${user} ${PASSWORD}`);
+  await again.ok('ENABLE QRESYNC');
+  const [resync, qresyncSelect] = await timed(() => again.ok(`SELECT INBOX (QRESYNC (${validity} ${modseq}))`, long));
+  // Nothing changed: no VANISHED and no FETCH, whatever the mailbox's size.
+  checks.qresyncChangeLines = resync.untagged.filter((l) => /^\* (VANISHED|\d+ FETCH)/.test(l)).length;
+  await again.ok('LOGOUT');
+  await again.close();
+
   await client.ok('LOGOUT');
   await client.close();
-  return { loginSelect, fetchFlags, fetchEnvelopeLast500, fetchBodystructureLast500, fetchHeadersLast500, status: statusMs };
+  return {
+    loginSelect, fetchFlags, fetchEnvelopeLast500, fetchBodystructureLast500, fetchHeadersLast500, fetchEnvelopeLast50,
+    searchUnseen, sortReverseDate, threadReferences, status: statusMs, qresyncSelect,
+  };
+}
+
+/** `SEARCH TEXT` of a word in a few messages and of one in none, INBOX selected. */
+async function textRound(port: number, user: string, checks: Record<string, string | number>): Promise<Record<TextOperation, number>> {
+  const long = { timeoutMs: 600_000 };
+  const { client } = await RawImapClient.connect(port, long);
+  await client.ok(`LOGIN ${user} ${PASSWORD}`);
+  await client.ok('SELECT INBOX', long);
+  const [rare, searchTextRare] = await timed(() => client.ok(`SEARCH TEXT ${RARE_WORD}`, long));
+  checks.textRare = searchNumbers(rare).join(' ');
+  const [absent, searchTextAbsent] = await timed(() => client.ok(`SEARCH TEXT ${ABSENT_WORD}`, long));
+  checks.textAbsentCount = searchNumbers(absent).length;
+  await client.ok('LOGOUT');
+  await client.close();
+  return { searchTextRare, searchTextAbsent };
 }
 
 /**
@@ -191,28 +278,45 @@ interface Target {
 
 /**
  * Both servers up at once, their rounds alternated (A B A B), so a change in the machine's
- * load during the run hits both; each gets its warm-up round first.
+ * load during the run hits both; each gets its warm-up round first. SEARCH TEXT has fewer
+ * rounds of its own (BENCH_BIGBOX_TEXT_ROUNDS, default 2, after a warm-up each): Dovecot
+ * without FTS reads every message for it, tens of seconds a search at 100,000.
  */
-async function measureAlternating(targets: Target[], rounds: number): Promise<BigboxTargetResult[]> {
+async function measureAlternating(targets: Target[], rounds: number, textRounds: number): Promise<BigboxTargetResult[]> {
   const checks = targets.map(() => ({}) as Record<string, string | number>);
-  const colds: Record<RoundOperation, number>[] = [];
+  const colds: Record<RoundOperation | TextOperation, number>[] = [];
+  const say = (server: string, what: string, r: Partial<Record<Operation, number>>) =>
+    process.stderr.write(`  ${server} ${what}: ${Object.entries(r).map(([op, ms]) => `${op} ${Math.round(ms * 10) / 10} ms`).join(', ')}\n`);
   for (const [k, t] of targets.entries()) {
     const cold = await round(t.port, USER, checks[k]); // warm-up: caches, Dovecot's index build
-    process.stderr.write(`  ${t.server} cold: ${ROUND_OPERATIONS.map((op) => `${op} ${Math.round(cold[op] * 10) / 10} ms`).join(', ')}\n`);
-    colds.push(cold);
+    say(t.server, 'cold', cold);
+    colds.push({ ...cold, searchTextRare: NaN, searchTextAbsent: NaN });
   }
   const per = targets.map(() => Object.fromEntries(OPERATIONS.map((op) => [op, [] as number[]])) as Record<Operation, number[]>);
   for (let i = 0; i < rounds; i++) {
     for (const [k, t] of targets.entries()) {
       const r = await round(t.port, USER, checks[k]);
+      say(t.server, `round ${i + 1}`, r);
       for (const op of ROUND_OPERATIONS) per[k][op].push(r[op]);
+    }
+  }
+  for (const [k, t] of targets.entries()) {
+    const cold = await textRound(t.port, USER, checks[k]);
+    say(t.server, 'text cold', cold);
+    Object.assign(colds[k], cold);
+  }
+  for (let i = 0; i < textRounds; i++) {
+    for (const [k, t] of targets.entries()) {
+      const r = await textRound(t.port, USER, checks[k]);
+      say(t.server, `text round ${i + 1}`, r);
+      for (const op of TEXT_OPERATIONS) per[k][op].push(r[op]);
     }
   }
   for (const [k, t] of targets.entries()) per[k].statusAfterDelivery = await statusAfterDeliveries(t.port, USER, rounds);
   return targets.map((t, k) => {
-    const ms = Object.fromEntries(OPERATIONS.map((op) => [op, median(per[k][op])])) as Record<Operation, number>;
-    process.stderr.write(`  ${t.server}: ${OPERATIONS.map((op) => `${op} ${ms[op]} ms`).join(', ')}\n`);
-    const coldMs = Object.fromEntries(ROUND_OPERATIONS.map((op) => [op, Math.round(colds[k][op] * 10) / 10])) as Record<RoundOperation, number>;
+    const ms = Object.fromEntries(OPERATIONS.filter((op) => per[k][op].length).map((op) => [op, median(per[k][op])])) as Partial<Record<Operation, number>>;
+    say(t.server, 'median', ms);
+    const coldMs = Object.fromEntries(Object.entries(colds[k]).map(([op, v]) => [op, Math.round(v * 10) / 10])) as Record<RoundOperation | TextOperation, number>;
     return { server: t.server, fillSeconds: Math.round(t.fillSeconds * 10) / 10, ms, coldMs, checks: checks[k] };
   });
 }
@@ -271,11 +375,25 @@ async function prepareDovecot(count: number): Promise<Target> {
   }
 }
 
+/**
+ * The answers both servers must give alike on the same mail. Not compared: STATUS (Mailroom
+ * has the delivery phase's messages when BENCH_BIGBOX_KEEP reuses a store; RECENT differs
+ * by design), line counts already implied by these.
+ */
+const SAME_ANSWERS = ['exists', 'flagLines', 'envelope50Digest', 'unseenCount', 'sortCount', 'sortDigest', 'threadRoots', 'threadDigest', 'qresyncChangeLines', 'textRare', 'textAbsentCount'];
+
+function compareAnswers(ours: Record<string, string | number>, peer: Record<string, string | number>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of SAME_ANSWERS) if (ours[key] !== peer[key]) out[key] = `${String(ours[key])} / ${String(peer[key])}`;
+  return out;
+}
+
 /** Mailroom and Dovecot (when installed) on the same mail, rounds alternated. */
 export async function benchBigbox(): Promise<BigboxBenchResult> {
   const count = Math.min(200_000, Number(process.env.BENCH_BIGBOX_MESSAGES ?? 100_000));
   const rounds = Math.min(20, Number(process.env.BENCH_BIGBOX_ROUNDS ?? 5));
-  const result: BigboxBenchResult = { messages: count, rounds, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' } };
+  const textRounds = Math.min(20, Number(process.env.BENCH_BIGBOX_TEXT_ROUNDS ?? 2));
+  const result: BigboxBenchResult = { messages: count, rounds, textRounds, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' } };
   const targets: Target[] = [];
   try {
     try {
@@ -294,7 +412,7 @@ export async function benchBigbox(): Promise<BigboxBenchResult> {
         process.stderr.write(`  dovecot: ${(err as Error).message}\n`);
       }
     }
-    const measured = await measureAlternating(targets, rounds);
+    const measured = await measureAlternating(targets, rounds, textRounds);
     for (const m of measured) {
       if (m.server === 'mailroom') result.mailroom = m;
       else result.dovecot = m;
@@ -305,7 +423,13 @@ export async function benchBigbox(): Promise<BigboxBenchResult> {
   const ours = result.mailroom;
   const peer = result.dovecot;
   if ('ms' in ours && 'ms' in peer) {
-    result.ratio = Object.fromEntries(OPERATIONS.map((op) => [op, ours.ms[op] > 0 ? Math.round((peer.ms[op] / ours.ms[op]) * 100) / 100 : undefined]));
+    result.ratio = Object.fromEntries(OPERATIONS.map((op) => {
+      const a = ours.ms[op];
+      const b = peer.ms[op];
+      return [op, a !== undefined && b !== undefined && a > 0 ? Math.round((b / a) * 100) / 100 : undefined];
+    }));
+    result.mismatches = compareAnswers(ours.checks, peer.checks);
+    if (Object.keys(result.mismatches).length) process.stderr.write(`  answers differ: ${JSON.stringify(result.mismatches)}\n`);
     process.stderr.write(`  ratio (Dovecot ms / Mailroom ms): ${JSON.stringify(result.ratio)}\n`);
   }
   return result;

@@ -30,4 +30,20 @@ describe('bench report', () => {
     assert.match(page, /\| login \| IMAP LOGIN, repeated, median \| 2 ms \| Dovecot \| not measured in this run \| {2}\|/);
     assert.match(page, /\| custom \| see bench\/results\/custom\.json \|/);
   });
+
+  it('keeps the rows of workloads this run did not measure from the same day\'s page, and replaces the others', () => {
+    const earlier = renderReport(
+      { imap: { mailroom: { commandsPerSecond: 100 } }, custom: { anything: 1 } },
+      new Date('2026-11-28T00:00:00Z'),
+      'first run',
+    );
+    const page = renderReport({ imap: { mailroom: { commandsPerSecond: 300 } } }, new Date('2026-11-28T00:00:00Z'), 'second run', earlier);
+    assert.match(page, /^second run\./m);
+    assert.doesNotMatch(page, /first run/);
+    assert.match(page, /\| imap \| IMAP mix, commands\/s \| 300 cmd\/s \|/);
+    assert.doesNotMatch(page, /100 cmd\/s/);
+    assert.match(page, /\| custom \| see bench\/results\/custom\.json \|/);
+    assert.match(page, /Rows of custom are from an earlier run/);
+    assert.equal(page.match(/\| workload \|/g)?.length, 1);
+  });
 });

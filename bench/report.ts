@@ -67,7 +67,14 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'big INBOX: FETCH last 500 (ENVELOPE)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchEnvelopeLast500'), peer: at('dovecot.ms.fetchEnvelopeLast500'), peerName: 'Dovecot' },
     { figure: 'big INBOX: FETCH last 500 (BODYSTRUCTURE)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchBodystructureLast500'), peer: at('dovecot.ms.fetchBodystructureLast500'), peerName: 'Dovecot' },
     { figure: 'big INBOX: FETCH last 500 (header fields)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchHeadersLast500'), peer: at('dovecot.ms.fetchHeadersLast500'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: FETCH last 50 (ENVELOPE)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.fetchEnvelopeLast50'), peer: at('dovecot.ms.fetchEnvelopeLast50'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: SEARCH UNSEEN', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.searchUnseen'), peer: at('dovecot.ms.searchUnseen'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: SORT (REVERSE DATE) UTF-8 ALL', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.sortReverseDate'), peer: at('dovecot.ms.sortReverseDate'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: THREAD REFERENCES UTF-8 ALL', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.threadReferences'), peer: at('dovecot.ms.threadReferences'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: SEARCH TEXT, a word in few messages', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.searchTextRare'), peer: at('dovecot.ms.searchTextRare'), peerName: 'Dovecot (no FTS)' },
+    { figure: 'big INBOX: SEARCH TEXT, a word in none', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.searchTextAbsent'), peer: at('dovecot.ms.searchTextAbsent'), peerName: 'Dovecot (no FTS)' },
     { figure: 'big INBOX: STATUS', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.status'), peer: at('dovecot.ms.status'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: reconnect, SELECT (QRESYNC) with nothing changed', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.qresyncSelect'), peer: at('dovecot.ms.qresyncSelect'), peerName: 'Dovecot' },
     { figure: 'big INBOX: STATUS after a delivery', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.statusAfterDelivery'), peer: at('dovecot.ms.statusAfterDelivery'), peerName: 'Dovecot' },
   ],
   idle: [
@@ -94,14 +101,32 @@ export function ratio(ours: number, peer: number, higherIsBetter: boolean): numb
   return higherIsBetter ? ours / peer : peer / ours;
 }
 
-/** The markdown page for the results of one run (workload name → its JSON result). */
-export function renderReport(results: Record<string, Json>, when: Date, machine: string): string {
+/**
+ * The table rows of an earlier page for workloads not in this run, so running one workload
+ * does not erase the day's figures for the others (they keep their own run's machine line
+ * in git history; their ratios still compare figures from one run).
+ */
+function keptRows(previous: string | undefined, results: Record<string, Json>): string[] {
+  if (!previous) return [];
+  return previous.split('\n').filter((line) => {
+    const name = /^\| ([^|]+?) \| /.exec(line)?.[1];
+    return name !== undefined && name !== 'workload' && name !== '---' && !(name in results);
+  });
+}
+
+/**
+ * The markdown page for the results of one run (workload name → its JSON result); `previous`
+ * (the same day's page so far) gives the rows of the workloads this run did not measure.
+ */
+export function renderReport(results: Record<string, Json>, when: Date, machine: string, previous?: string): string {
+  const kept = keptRows(previous, results);
   const lines = [
     `# Benchmarks ${when.toISOString().slice(0, 10)}`,
     '',
     `${machine}. Each peer was measured in the same run on the same machine; compare the ratios, not the absolute figures.`,
     'Ratio: how many times as good as the peer (above 1: Mailroom ahead; for latencies the peer\'s time divided by ours).',
     '',
+    ...(kept.length ? [`Rows of ${[...new Set(kept.map((l) => /^\| ([^|]+?) \| /.exec(l)![1]))].join(', ')} are from an earlier run that day (another machine line).`, ''] : []),
     '| workload | figure | Mailroom | peer | peer value | ratio |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
@@ -119,5 +144,6 @@ export function renderReport(results: Record<string, Json>, when: Date, machine:
       lines.push(`| ${name} | ${typeof row.figure === 'string' ? row.figure : row.figure(result)} | ${ours === undefined ? 'n/a' : `${ours} ${row.unit}`} | ${row.peerName ?? ''} | ${peerCell} | ${r === undefined ? '' : r.toFixed(2)} |`);
     }
   }
+  lines.push(...kept);
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@
  * figure beside its peer's from the same run and their ratio. Figures are measured here, never
  * asserted in tests. BENCH_MESSAGES scales the delivery workload (default 10000).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const when = new Date();
   const machine = `${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, Node ${process.version}`;
   const page = join(root, 'bench', 'results', `${when.toISOString().slice(0, 10)}.md`);
-  await writeFile(page, renderReport(results, when, machine));
+  const previous = await readFile(page, 'utf8').catch(() => undefined);
+  await writeFile(page, renderReport(results, when, machine, previous));
   process.stderr.write(`bench: ${page}\n`);
 }
 

@@ -234,4 +234,15 @@ describe('IMAP sharing (RFC 4314)', () => {
       await alice.ok(`SETACL Projects ${BOB} lrs`);
     }
   });
+
+  test('the namespace levels are no names to create: NO [CANNOT] that says why', async () => {
+    const bob = await login(port, BOB);
+    try {
+      for (const name of ['Shared', '"Other Users"', `"Other Users/${ALICE}"`, `"Shared/${ALICE}"`]) {
+        assert.match((await bob.cmd(`CREATE ${name}`)).tagged, /^NO \[CANNOT\] .*shared namespaces/, name);
+      }
+    } finally {
+      bob.close();
+    }
+  });
 });

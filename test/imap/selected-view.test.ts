@@ -4,7 +4,7 @@
 // RECENT when part of the mailbox is claimed (RFC 3501 6.3.10), first UNSEEN.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunningTestServer } from '../harness/server.js';
+import { startServer, type RunningTestServer } from '../harness/server.js';
 import { Imap, startImapServer } from './client.js';
 
 function untagged(text: string): string {
@@ -88,6 +88,46 @@ describe('IMAP selected state', () => {
     } finally {
       c.close();
       d.close();
+    }
+  });
+});
+
+describe('STATUS RECENT after the newest messages were expunged before this process started', () => {
+  test('the unclaimed part is counted right, before and after a delivery and a claim (RFC 3501 6.3.10)', async () => {
+    const first = await startImapServer();
+    let second: RunningTestServer | undefined;
+    try {
+      const c = await Imap.open(first.ports.imap!);
+      for (let n = 1; n <= 4; n++) await append(c, 'INBOX', n);
+      await c.ok('SELECT INBOX');
+      await c.ok('STORE 3:4 +FLAGS.SILENT (\\Deleted)');
+      await c.ok('EXPUNGE');
+      c.close();
+      await first.stop();
+      // a new process: nothing claimed yet, UIDNEXT-1 (4) above the last UID (2)
+      second = await startServer({ dataDir: first.dataDir });
+      const a = await Imap.open(second.ports.imap!);
+      const b = await Imap.open(second.ports.imap!);
+      try {
+        const sel = await a.ok('SELECT INBOX');
+        assert.match(sel, /\* 2 EXISTS\r\n/);
+        assert.match(sel, /\* 2 RECENT\r\n/);
+        for (let i = 0; i < 2; i++) assert.equal(untagged(await b.ok('STATUS INBOX (MESSAGES RECENT)')), '* STATUS "INBOX" (MESSAGES 2 RECENT 0)\r\n', `round ${i}`);
+        await append(b, 'INBOX', 5);
+        for (let i = 0; i < 2; i++) assert.equal(untagged(await b.ok('STATUS INBOX (MESSAGES RECENT)')), '* STATUS "INBOX" (MESSAGES 3 RECENT 1)\r\n', `round ${i}`);
+        // the RECENT response counts all of the session's \Recent messages: the two of SELECT and the new one
+        assert.match(await a.ok('NOOP'), /\* 3 EXISTS\r\n\* 3 RECENT\r\n/);
+        assert.equal(untagged(await b.ok('STATUS INBOX (MESSAGES RECENT)')), '* STATUS "INBOX" (MESSAGES 3 RECENT 0)\r\n');
+        await a.ok('STORE 3 +FLAGS.SILENT (\\Deleted)');
+        await a.ok('EXPUNGE');
+        assert.equal(untagged(await b.ok('STATUS INBOX (MESSAGES RECENT)')), '* STATUS "INBOX" (MESSAGES 2 RECENT 0)\r\n');
+      } finally {
+        a.close();
+        b.close();
+      }
+    } finally {
+      await second?.stop();
+      await first.stop().catch(() => undefined);
     }
   });
 });

@@ -51,6 +51,69 @@ describe('IMAP SORT (raw transcripts)', () => {
     assert.match(await c.ok('SORT (REVERSE SIZE) UTF-8 FLAGGED'), /^\* SORT 1 3\r\n/m);
   });
 
+  test('SORT by DATE, repeated (sent dates remembered), after an EXPUNGE and an APPEND, undated mail by INTERNALDATE', async () => {
+    const d = await Imap.open(server.ports.imap!);
+    try {
+      await d.ok('CREATE Dated');
+      const put = (raw: string, internal: string) => d.ok(`APPEND Dated () "${internal}" {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+      await put(mail('one', 'Tue, 2 Jan 2024 10:00:00 +0000', 'a'), '05-Jan-2024 00:00:00 +0000');
+      await put(`From: Bob <bob@example.test>\r\nSubject: two, undated\r\n\r\nb\r\n`, '01-Jan-2024 12:00:00 +0000');
+      await put(mail('three', 'Wed, 3 Jan 2024 10:00:00 +0000', 'c'), '04-Jan-2024 00:00:00 +0000');
+      await put(mail('four', 'not a date', 'd'), '01-Jan-2024 11:00:00 +0000');
+      await put(mail('five', 'Mon, 1 Jan 2024 10:00:00 +0000', 'e'), '06-Jan-2024 00:00:00 +0000');
+      await d.ok('SELECT Dated');
+      for (let i = 0; i < 2; i++) {
+        assert.match(await d.ok('SORT (DATE) UTF-8 ALL'), /^\* SORT 5 4 2 1 3\r\n/m, `round ${i}`);
+        assert.match(await d.ok('SORT (REVERSE DATE) UTF-8 ALL'), /^\* SORT 3 1 2 4 5\r\n/m, `round ${i}`);
+        // the envelope path (SUBJECT as a second key) agrees where dates differ
+        assert.match(await d.ok('SORT (DATE SUBJECT) UTF-8 ALL'), /^\* SORT 5 4 2 1 3\r\n/m, `round ${i}`);
+        assert.match(await d.ok('SORT (ARRIVAL) UTF-8 ALL'), /^\* SORT 4 2 3 1 5\r\n/m, `round ${i}`);
+      }
+      await d.ok('STORE 1 +FLAGS.SILENT (\\Deleted)');
+      await d.ok('EXPUNGE');
+      await put(mail('six', 'Sun, 31 Dec 2023 10:00:00 +0000', 'f'), '07-Jan-2024 00:00:00 +0000');
+      await d.ok('NOOP');
+      // UIDs 2 3 4 5 6 are now sequence numbers 1 2 3 4 5
+      assert.match(await d.ok('UID SORT (DATE) UTF-8 ALL'), /^\* SORT 6 5 4 2 3\r\n/m);
+      assert.match(await d.ok('SORT (DATE) UTF-8 ALL'), /^\* SORT 5 4 3 1 2\r\n/m);
+      assert.match(await d.ok('SORT (REVERSE DATE) UTF-8 NOT SUBJECT three'), /^\* SORT 1 3 4 5\r\n/m);
+      // a search key that loads rows gives the same order
+      assert.match(await d.ok('SORT (DATE) UTF-8 LARGER 1'), /^\* SORT 5 4 3 1 2\r\n/m);
+    } finally {
+      d.close();
+    }
+  });
+
+  test('THREAD REFERENCES, repeated (thread headers remembered), after an APPEND and an EXPUNGE, undated mail by INTERNALDATE', async () => {
+    const d = await Imap.open(server.ports.imap!);
+    try {
+      await d.ok('CREATE Threads');
+      const put = (head: string, internal: string) => {
+        const raw = `From: Bob <bob@example.test>\r\n${head}\r\n\r\nbody\r\n`;
+        return d.ok(`APPEND Threads () "${internal}" {${Buffer.byteLength(raw)}+}\r\n${raw}`);
+      };
+      await put('Message-ID: <a@x.test>\r\nSubject: plan\r\nDate: Mon, 1 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await put('Message-ID: <b@x.test>\r\nIn-Reply-To: <a@x.test>\r\nSubject: Re: plan\r\nDate: Tue, 2 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await put('Message-ID: <c@x.test>\r\nSubject: other', '01-Jan-2024 12:00:00 +0000');
+      await put('Message-ID: <d@x.test>\r\nReferences: <a@x.test> <b@x.test>\r\nSubject: Re: plan\r\nDate: Thu, 4 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await put('Message-ID: <e@x.test>\r\nSubject: third\r\nDate: Mon, 1 Jan 2024 14:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await d.ok('SELECT Threads');
+      for (let i = 0; i < 2; i++) assert.match(await d.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 2 4\)\(3\)\(5\)\r\n/m, `round ${i}`);
+      await put('Message-ID: <f@x.test>\r\nReferences: <c@x.test>\r\nSubject: Re: other\r\nDate: Fri, 5 Jan 2024 10:00:00 +0000', '09-Jan-2024 00:00:00 +0000');
+      await d.ok('NOOP');
+      assert.match(await d.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 2 4\)\(3 6\)\(5\)\r\n/m);
+      await d.ok('STORE 2 +FLAGS.SILENT (\\Deleted)');
+      await d.ok('EXPUNGE');
+      // <b> is now a dummy with one child: 4 goes straight under 1
+      assert.match(await d.ok('UID THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 4\)\(3 6\)\(5\)\r\n/m);
+      assert.match(await d.ok('THREAD REFERENCES UTF-8 ALL'), /^\* THREAD \(1 3\)\(2 5\)\(4\)\r\n/m);
+      // a search key that loads rows gives the same threads
+      assert.match(await d.ok('UID THREAD REFERENCES UTF-8 LARGER 1'), /^\* THREAD \(1 4\)\(3 6\)\(5\)\r\n/m);
+    } finally {
+      d.close();
+    }
+  });
+
   test('THREAD and UID THREAD lines, errors keep the session', async () => {
     assert.match(await c.ok('THREAD ORDEREDSUBJECT UTF-8 ALL'), /^\* THREAD \(3 2\)\(1\)\r\n/m);
     // no Message-ID or References here: REFERENCES puts the Fwd: under the original by subject

@@ -4,7 +4,7 @@ import { codes, isUndecodableName, normalizeMailboxName, parseCreateParams } fro
 import { isStoreError } from '../../store/errors.js';
 import { ImapNo } from '../errors.js';
 import { checkNewName, mailboxObjectId, refuseRecentlyDeleted, requireMailbox, shown } from './util.js';
-import { isSharedNamespaceName, parentName, resolveMailbox, type AccessibleMailbox } from '../mailbox-access.js';
+import { isSharedNamespaceName, OTHER_USERS, parentName, resolveMailbox, SHARED, splitSharedName, type AccessibleMailbox } from '../mailbox-access.js';
 import { actorOf, deletedBy } from '../../mail/recently-deleted.js';
 import type { SpecialUse } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
@@ -37,6 +37,10 @@ async function refuseUnderRecentlyDeleted(s: ImapSession, name: string): Promise
 
 /** The existing parent of a new name in a shared namespace on which the user holds k (RFC 4314 4); NO otherwise, alike for a hidden parent and none. */
 async function childParent(s: ImapSession, name: string): Promise<AccessibleMailbox> {
+  // The namespace roots and the level of owners' addresses name no mailbox anyone can make
+  if (name === OTHER_USERS || name === SHARED || splitSharedName(name)?.rest === '') {
+    throw new ImapNo(`${shown(name)} is a level of the shared namespaces (see NAMESPACE), not a mailbox name; choose another name`, 'CANNOT');
+  }
   const parent = await resolveMailbox(s, parentName(name));
   if (!parent || !parent.rights.includes('k')) throw new ImapNo('Permission denied: the "k" right on the parent mailbox is needed', 'NOPERM');
   return parent;

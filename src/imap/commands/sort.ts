@@ -1,5 +1,5 @@
 // SORT / UID SORT   RFC 5256 3, RFC 5957 (SORT=DISPLAY), RFC 5267 3 (ESORT)
-import { parseSort, partialSlice, untagged, formatString, type SearchKey, type SortCriterion } from '../protocol/index.js';
+import { parseSort, partialSlice, untagged, formatString, type SearchKey, type SortCriterion, type SortKey } from '../protocol/index.js';
 import type { MessageRow, Uid } from '../../store/types.js';
 import { sortMessages, type SortFacts } from '../sort/sort-order.js';
 import type { MailboxView } from '../selected.js';
@@ -7,33 +7,87 @@ import type { ImapSession } from '../session.js';
 import { registerContext } from './search-updates.js';
 import { withProgress, type Progress } from '../progress.js';
 import { searchMatches } from './search.js';
+import { contentIdsOf, noteContentIds } from '../content-ids.js';
+import { sentDatesOf } from '../sent-dates.js';
 import type { ImapCommand } from './types.js';
 
 /** The messages matching `query` in `criteria` order (RFC 5256 3); SORT and CONTEXT=SORT updates share it. */
 export async function sortedMatches(s: ImapSession, view: MailboxView, query: SearchKey, criteria: SortCriterion[], progress?: Progress): Promise<{ seq: number; uid: number }[]> {
-  const store = s.services.store;
   const matched = await searchMatches(s, view, query, progress);
-  // Sorting reads rows and MIME indexes only, each in one batch: never a message body.
-  const missing = matched.filter((c) => c.row === null).map((c) => c.uid as Uid);
-  const fetched = missing.length ? new Map((await store.getMessages(view.mailboxId, missing, s.viewerId())).map((r) => [r.uid as number, r])) : new Map<number, MessageRow>();
-  const rows: { seq: number; uid: number; row: MessageRow }[] = [];
-  for (const c of matched) {
-    const row = c.row ?? fetched.get(c.uid);
-    if (row) rows.push({ seq: c.seq, uid: c.uid, row }); // else expunged elsewhere meanwhile
-  }
-  const indexes = await store.getIndexes([...new Set(rows.map((r) => r.row.contentId))]);
-  const facts: (SortFacts & { uid: number })[] = rows.map(({ seq, uid: u, row }) => {
-    const index = indexes.get(row.contentId)?.index;
-    return {
-      seq,
-      uid: u,
-      internalDate: row.internalDate.getTime(),
-      sentDate: index?.sentDate ?? null,
-      size: row.size,
-      envelope: index?.envelope ?? { subject: null, from: null, to: null, cc: null },
-    };
-  });
+  const facts = criteria.some((c) => ENVELOPE_KEYS.has(c.key)) ? await factsFromIndexes(s, view, matched) : await factsWithoutEnvelope(s, view, matched, criteria);
   return sortMessages(facts, criteria);
+}
+
+const ENVELOPE_KEYS: ReadonlySet<SortKey> = new Set(['SUBJECT', 'FROM', 'TO', 'CC', 'DISPLAYFROM', 'DISPLAYTO']);
+const NO_ENVELOPE: SortFacts['envelope'] = { subject: null, from: null, to: null, cc: null };
+
+type Matched = Awaited<ReturnType<typeof searchMatches>>;
+
+/** The rows of the matches that came without one, in one batch; expunged meanwhile ones are absent. */
+async function rowsOf(s: ImapSession, view: MailboxView, matched: Matched): Promise<Map<number, MessageRow>> {
+  const out = new Map<number, MessageRow>();
+  const missing: Uid[] = [];
+  for (const c of matched) {
+    if (c.row) out.set(c.uid, c.row);
+    else missing.push(c.uid as Uid);
+  }
+  if (missing.length) {
+    const read = await s.services.store.getMessages(view.mailboxId, missing, s.viewerId());
+    noteContentIds(s.services.store, view.uidValidity, read);
+    for (const r of read) out.set(r.uid, r);
+  }
+  return out;
+}
+
+/** Every fact, from the rows and the MIME indexes, each read in one batch: never a message body. */
+async function factsFromIndexes(s: ImapSession, view: MailboxView, matched: Matched): Promise<(SortFacts & { uid: number })[]> {
+  const rows = await rowsOf(s, view, matched);
+  const indexes = await s.services.store.getIndexes([...new Set([...rows.values()].map((r) => r.contentId))]);
+  const facts: (SortFacts & { uid: number })[] = [];
+  for (const c of matched) {
+    const row = rows.get(c.uid);
+    if (!row) continue; // expunged elsewhere meanwhile
+    const index = indexes.get(row.contentId)?.index;
+    facts.push({ seq: c.seq, uid: c.uid, internalDate: row.internalDate.getTime(), sentDate: index?.sentDate ?? null, size: row.size, envelope: index?.envelope ?? NO_ENVELOPE });
+  }
+  return facts;
+}
+
+/**
+ * DATE, ARRIVAL and SIZE: DATE from the process-wide sent dates (content-ids.ts, sent-dates.ts),
+ * so a repeated SORT by DATE reads no row and no index; rows only for ARRIVAL, SIZE, and the
+ * messages without a usable Date: header (their DATE is INTERNALDATE).
+ */
+async function factsWithoutEnvelope(s: ImapSession, view: MailboxView, matched: Matched, criteria: readonly SortCriterion[]): Promise<(SortFacts & { uid: number })[]> {
+  const store = s.services.store;
+  const rowKeys = criteria.some((c) => c.key === 'ARRIVAL' || c.key === 'SIZE');
+  let rows = rowKeys ? await rowsOf(s, view, matched) : new Map<number, MessageRow>();
+  let sent = new Map<string, number | null>();
+  const contentIds = new Map<number, string>();
+  const dateKey = criteria.some((c) => c.key === 'DATE');
+  if (dateKey) {
+    const unknown: Uid[] = [];
+    for (const c of matched) {
+      const id = c.row?.contentId ?? rows.get(c.uid)?.contentId;
+      if (id === undefined) unknown.push(c.uid as Uid);
+      else contentIds.set(c.uid, id);
+    }
+    if (unknown.length) for (const [u, id] of await contentIdsOf(store, view, unknown, s.viewerId())) contentIds.set(u, id);
+    sent = await sentDatesOf(store, [...contentIds.values()]);
+    const undated = matched.filter((c) => !rows.has(c.uid) && contentIds.has(c.uid) && (sent.get(contentIds.get(c.uid)!) ?? null) === null);
+    if (undated.length) rows = new Map([...rows, ...(await rowsOf(s, view, undated))]);
+  }
+  const facts: (SortFacts & { uid: number })[] = [];
+  for (const c of matched) {
+    const row = rows.get(c.uid);
+    const id = contentIds.get(c.uid);
+    const sentDate = id === undefined ? null : (sent.get(id) ?? null);
+    // expunged elsewhere meanwhile: no row where one is needed, or no content id or index for DATE
+    if ((rowKeys || (dateKey && sentDate === null)) && !row) continue;
+    if (dateKey && (id === undefined || !sent.has(id))) continue;
+    facts.push({ seq: c.seq, uid: c.uid, internalDate: row?.internalDate.getTime() ?? 0, sentDate, size: row?.size ?? 0, envelope: NO_ENVELOPE });
+  }
+  return facts;
 }
 
 export const sort = {

@@ -4,6 +4,7 @@ import { deviceWindowSince } from '../../auth/device-limits.js';
 import type { Mailbox } from '../../store/types.js';
 import { formatMailbox, type ArgReader } from '../protocol/index.js';
 import { recentClaim } from '../selected.js';
+import { cachedSnapshot, rememberSnapshot } from '../snapshot-cache.js';
 import { statusCounts } from '../status-counts.js';
 import type { ImapSession } from '../session.js';
 import { mailboxObjectId, requireMailbox } from './util.js';
@@ -122,10 +123,27 @@ async function recent(s: ImapSession, box: Mailbox): Promise<number> {
   const own = view?.recentCount() ?? 0;
   if (above >= box.uidNext - 1) return own;
   if (above === 0) return box.messageCount; // nothing claimed and no view: every message is \Recent
-  const snap = await s.services.store.mailboxSnapshot(box.id, viewerFor(s, box));
   let n = 0;
-  for (const uid of snap.uids) if (uid > above) n++;
+  for (const uid of await currentUids(s, box)) if (uid > above) n++;
   return own + n;
+}
+
+/**
+ * Every UID of the mailbox now: the state this process remembers for it (snapshot-cache.ts)
+ * when that is at the mailbox's HIGHESTMODSEQ (every append and expunge moves it on), else
+ * one snapshot, remembered for the next STATUS and SELECT. The newest messages expunged
+ * left the claim below UIDNEXT-1 for good: each STATUS of a 100,000-message INBOX read
+ * 100,000 UIDs (bench bigbox, 0.09x Dovecot).
+ */
+async function currentUids(s: ImapSession, box: Mailbox): Promise<Uint32Array> {
+  const store = s.services.store;
+  const viewerId = viewerFor(s, box); // his own \Seen in another user's mailbox
+  const known = cachedSnapshot(store, box.id, viewerId, box.uidValidity);
+  if (known && known.modSeq === box.highestModSeq) return known.uids;
+  const snap = await store.mailboxSnapshot(box.id, viewerId);
+  const { uidValidity, highestModSeq } = snap.mailbox;
+  rememberSnapshot(store, box.id, viewerId, { uidValidity, modSeq: highestModSeq, uids: snap.uids, flagSet: snap.flagSet, flagSets: snap.flagSets });
+  return snap.uids;
 }
 
 export const status = {
