@@ -7,8 +7,7 @@
 // (RFC 4468 3.3). The bytes join the same chunk decoder and spool as BDAT's, so BURL and
 // BDAT pieces make one message; any failure ends the whole transaction (RFC 4468 3.2).
 import type { SmtpSession } from '../session.js';
-import { acceptMessage } from '../accept.js';
-import { newChunking } from './data.js';
+import { finishChunking, newChunking } from './data.js';
 import { parseBurl } from '../protocol/command.js';
 import { parseAuthUrl } from '../../imap/url/auth-url.js';
 import { accessAllows, resolveAuthUrl, type UrlRequester } from '../../imap/url/url-fetch.js';
@@ -48,11 +47,5 @@ export async function burl(s: SmtpSession, args: string): Promise<void> {
   if (c.decoder.size > max) return failTransaction(s, 554, '5.3.4', 'Message too big for system'); // RFC 4468 6
   s.log.info({ user: s.user.address, url: auth.rump, last: parsed.last }, 'BURL resolved');
   if (!parsed.last) return s.reply(250, '2.5.0', 'Waiting for additional BURL or BDAT commands'); // RFC 4468 6
-  await c.spool.write(c.decoder.flush());
-  tx.chunking = undefined;
-  try {
-    await acceptMessage(s, c.decoder, c.spool);
-  } finally {
-    await c.spool.dispose();
-  }
+  await finishChunking(s, tx, c);
 }

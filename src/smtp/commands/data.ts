@@ -13,8 +13,21 @@ function newSpool(s: SmtpSession): MessageSpool {
 }
 
 /** The chunk state BDAT and BURL (RFC 4468 3.2) add to: one decoder, one spool. */
-export function newChunking(s: SmtpSession, binary: boolean): { decoder: DataDecoder; spool: MessageSpool; failed: boolean } {
+type Chunking = { decoder: DataDecoder; spool: MessageSpool; failed: boolean };
+
+export function newChunking(s: SmtpSession, binary: boolean): Chunking {
   return { decoder: new DataDecoder({ mode: 'raw', binary }), spool: newSpool(s), failed: false };
+}
+
+/** The LAST chunk (BDAT or BURL) is in: the message as a whole is accepted, and the transaction's chunking ends. */
+export async function finishChunking(s: SmtpSession, tx: NonNullable<SmtpSession['tx']>, c: Chunking): Promise<void> {
+  await c.spool.write(c.decoder.flush());
+  tx.chunking = undefined;
+  try {
+    await acceptMessage(s, c.decoder, c.spool);
+  } finally {
+    await c.spool.dispose();
+  }
 }
 
 export async function data(s: SmtpSession, args: string): Promise<void> {
@@ -64,11 +77,5 @@ export async function bdat(s: SmtpSession, args: string): Promise<void> {
     return s.reply(552, '5.3.4', `Message size exceeds fixed maximum message size of ${max} bytes`); // RFC 1870 6.3
   }
   if (!last) return s.reply(250, '2.0.0', `${size} octets received`);
-  await c.spool.write(c.decoder.flush());
-  tx.chunking = undefined;
-  try {
-    await acceptMessage(s, c.decoder, c.spool);
-  } finally {
-    await c.spool.dispose();
-  }
+  await finishChunking(s, tx, c);
 }
