@@ -4,7 +4,7 @@
  * changes them: no SELECTED-DELAYED, plus SUBTREE-ONE. No scope option is defined, so any is BAD.
  */
 import type { ArgReader } from './arg-reader.js';
-import { normalizeMailboxName } from './mailbox-name.js';
+import { oneOrMoreMailbox } from './notify-parser.js';
 import { parseSearch, type SearchCommand } from './search-parser.js';
 
 export type SearchSource =
@@ -55,9 +55,7 @@ function source(r: ArgReader): SearchSource {
     case 'SUBTREE-ONE':
     case 'MAILBOXES': {
       r.sp(`after ${word}`);
-      // one-or-more-mailbox (RFC 5465 8): a name or a parenthesized list of names
-      const names = r.peekByte() === 0x28 ? r.list((x) => normalizeMailboxName(x.mailbox()), { what: 'mailboxes' }) : [normalizeMailboxName(r.mailbox())];
-      return { kind: word === 'SUBTREE' ? 'subtree' : word === 'SUBTREE-ONE' ? 'subtree-one' : 'mailboxes', names };
+      return { kind: word === 'SUBTREE' ? 'subtree' : word === 'SUBTREE-ONE' ? 'subtree-one' : 'mailboxes', names: oneOrMoreMailbox(r) };
     }
     default:
       // SELECTED-DELAYED means nothing for a search (RFC 7377 2.2)

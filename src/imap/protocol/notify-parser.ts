@@ -105,10 +105,14 @@ function filterOf(r: ArgReader): NotifyFilter {
     case 'SUBTREE':
     case 'MAILBOXES': {
       r.sp(`after ${word}`);
-      const names = r.peekByte() === 0x28 ? r.list((x) => normalizeMailboxName(x.mailbox()), { what: 'mailboxes' }) : [normalizeMailboxName(r.mailbox())];
-      return { kind: word === 'SUBTREE' ? 'subtree' : 'mailboxes', names };
+      return { kind: word === 'SUBTREE' ? 'subtree' : 'mailboxes', names: oneOrMoreMailbox(r) };
     }
     default:
       throw r.error(`Unknown mailbox filter ${word.slice(0, 30)}`);
   }
+}
+
+/** one-or-more-mailbox (RFC 5465 8, also RFC 7377's filter-mailboxes): a name or a parenthesized list of names. */
+export function oneOrMoreMailbox(r: ArgReader): string[] {
+  return r.peekByte() === 0x28 ? r.list((x) => normalizeMailboxName(x.mailbox()), { what: 'mailboxes' }) : [normalizeMailboxName(r.mailbox())];
 }
