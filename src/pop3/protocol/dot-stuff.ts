@@ -66,11 +66,7 @@ export class DotStuffer {
         from = lf + 1;
       }
     }
-    this.prevCr = chunk[end - 1] === CR;
-    this.atLineStart = chunk[end - 1] === LF;
-    if (parts.length === 0) return end === chunk.length ? chunk : chunk.subarray(0, end);
-    parts.push(chunk.subarray(from, end));
-    return Buffer.concat(parts);
+    return this.rest(chunk, from, end, parts);
   }
 
   /** encode() for input without bare LF: a "." after an LF is the only byte to insert. */
@@ -80,6 +76,11 @@ export class DotStuffer {
       parts.push(chunk.subarray(from, lf + 1), DOT_BUF); // RFC 1939 3: byte-stuff the termination octet
       from = lf + 1;
     }
+    return this.rest(chunk, from, end, parts);
+  }
+
+  /** Remembers where the chunk ended (CR, line start) and joins what is left of it after `parts`. */
+  private rest(chunk: Buffer, from: number, end: number, parts: Buffer[]): Buffer {
     this.prevCr = chunk[end - 1] === CR;
     this.atLineStart = chunk[end - 1] === LF;
     if (parts.length === 0) return end === chunk.length ? chunk : chunk.subarray(0, end);
