@@ -12,12 +12,17 @@
  *    changes nothing this viewer counts, is no event;
  *  - MailboxName: `* LIST` for a created, deleted (\NonExistent) or renamed (OLDNAME) mailbox;
  *  - SubscriptionChange: `* LIST` with or without \Subscribed.
+ * Another user's mailboxes (RFC 4314 sharing) count where a filter names them: SELECTED,
+ * SUBSCRIBED, MAILBOXES and SUBTREE, never PERSONAL or INBOXES (RFC 5465 6: those are the
+ * personal namespace). Their changes ring on the owner's channel, so the notifier listens on
+ * each such owner's channel too; STATUS needs the `r` right, MailboxName the `l` right.
  * More untold changes than MAX_PENDING while the client does not read: NOTIFICATIONOVERFLOW
  * and NOTIFY is off (RFC 5465 5.8).
  */
 import type { ChangeEvent } from '../store/bus.js';
 import type { Id, Mailbox } from '../store/types.js';
 import { formatMailbox, parseCommand, type NotifyEvent, type NotifyGroup } from './protocol/index.js';
+import { isSharedNamespaceName, sharedName } from './mailbox-access.js';
 import { statusLine } from './commands/status.js';
 import { fetch } from './commands/fetch.js';
 import type { MailboxView } from './selected.js';
@@ -41,6 +46,15 @@ export class Notifier {
   /** The view MessageNew's FETCH was last sent for, and the highest UID it covered. */
   private fetchView: MailboxView | null = null;
   private fetchedUpTo = 0;
+  /**
+   * Other users' mailboxes this user may see (once a SUBSCRIBED, MAILBOXES or SUBTREE filter
+   * could take one): id → name and rights as he sees them. All, not only those a filter takes,
+   * so a rename into or out of a filter is told with OLDNAME as for his own.
+   */
+  private shared = new Map<Id, { name: string; rights: string; ownerId: Id }>();
+  private dirtyShared = false;
+  /** Owner id → unsubscribe, for the owners of `shared` and of the selected mailbox. */
+  private ownerChannels = new Map<Id, () => void>();
 
   private constructor(
     private readonly s: ImapSession,
@@ -64,7 +78,15 @@ export class Notifier {
         n.statusTold.set(box.id, line);
         if (status) lines.push(line);
       }
+      n.shared = await n.readShared();
+      for (const id of n.shared.keys()) {
+        const line = await n.sharedStatus(id);
+        if (line === null) continue;
+        n.statusTold.set(id, line);
+        if (status) lines.push(line);
+      }
       n.syncFetchView();
+      n.syncOwnerChannels();
     } catch (err) {
       n.stop();
       throw err;
@@ -75,6 +97,8 @@ export class Notifier {
   stop(): void {
     this.stopped = true;
     this.unsubscribe();
+    for (const off of this.ownerChannels.values()) off();
+    this.ownerChannels.clear();
   }
 
   /** True when the selected mailbox is watched (IDLE then leaves announcing to the notifier). */
@@ -90,6 +114,7 @@ export class Notifier {
   /** After a command (its tagged response written): tell what piled up meanwhile. */
   afterCommand(): void {
     if (this.fetchView !== this.currentView()) this.syncFetchView();
+    this.syncOwnerChannels();
     this.dirtySelected = this.dirtySelected || this.fetchWanted();
     this.kick();
   }
@@ -100,8 +125,9 @@ export class Notifier {
       case 'credentials':
         return;
       case 'recheck':
-        this.dirtyNames = this.dirtySubscriptions = this.dirtySelected = true;
+        this.dirtyNames = this.dirtySubscriptions = this.dirtySelected = this.dirtyShared = true;
         for (const id of this.names.keys()) this.dirtyBoxes.add(id);
+        for (const id of this.shared.keys()) this.dirtyBoxes.add(id);
         break;
       case 'mailbox-created':
       case 'mailbox-renamed':
@@ -119,6 +145,44 @@ export class Notifier {
     this.kick();
   }
 
+  /** A change on another user's channel: only the mailboxes this NOTIFY watches there count. */
+  private onOwnerEvent(e: ChangeEvent): void {
+    if (this.stopped) return;
+    switch (e.kind) {
+      case 'recheck': // the user's own channel hears it too
+      case 'credentials':
+      case 'subscription':
+        return;
+      case 'mailbox-created':
+      case 'mailbox-renamed':
+      case 'mailbox-deleted':
+        this.dirtyShared = true;
+        break;
+      default:
+        if (e.mailboxId === this.currentView()?.mailboxId) this.dirtySelected ||= this.selectedWants(e.kind);
+        else if (this.shared.has(e.mailboxId) && this.groupFor(this.shared.get(e.mailboxId)!.name, false)) this.dirtyBoxes.add(e.mailboxId);
+        else return;
+    }
+    this.kick();
+  }
+
+  /** Listens on the channel of every owner whose mailbox is watched or selected, and on no other. */
+  private syncOwnerChannels(): void {
+    if (this.stopped) return;
+    const me = this.s.user().id;
+    const owners = new Set([...this.shared.values()].map((m) => m.ownerId));
+    const view = this.currentView();
+    if (view && view.ownerId !== me && this.selectedGroup()) owners.add(view.ownerId);
+    for (const [id, off] of this.ownerChannels) {
+      if (owners.has(id)) continue;
+      off();
+      this.ownerChannels.delete(id);
+    }
+    for (const id of owners) {
+      if (!this.ownerChannels.has(id)) this.ownerChannels.set(id, this.s.services.bus.subscribe(id, (e) => this.onOwnerEvent(e)));
+    }
+  }
+
   private kick(): void {
     if (this.stopped || !this.s.mayNotify()) return;
     this.busy = this.busy.then(() => this.push()).catch((err: unknown) => this.s.info.log.warn({ err }, 'NOTIFY push failed'));
@@ -133,6 +197,10 @@ export class Notifier {
     if (this.dirtySubscriptions) {
       this.dirtySubscriptions = false;
       await this.tellSubscriptions();
+    }
+    if (this.dirtyShared) {
+      this.dirtyShared = false;
+      await this.tellShared();
     }
     if (this.dirtySelected && this.s.mayNotify()) {
       this.dirtySelected = false;
@@ -201,17 +269,20 @@ export class Notifier {
 
   // ---- other mailboxes ----------------------------------------------------
 
-  /** The first group whose filter takes `name` (RFC 5465 6: a NONE group before PERSONAL excludes). */
-  private groupFor(name: string): NotifyGroup | undefined {
+  /**
+   * The first group whose filter takes `name` (RFC 5465 6: a NONE group before PERSONAL
+   * excludes); `own` false for another user's mailbox, which PERSONAL and INBOXES never take.
+   */
+  private groupFor(name: string, own = true): NotifyGroup | undefined {
     return this.groups.find((g) => {
       const f = g.filter;
       switch (f.kind) {
         case 'selected':
           return false;
         case 'personal':
-          return true;
+          return own;
         case 'inboxes':
-          return name === 'INBOX';
+          return own && name === 'INBOX';
         case 'subscribed':
           return this.subscriptions.has(name);
         case 'mailboxes':
@@ -222,22 +293,35 @@ export class Notifier {
     });
   }
 
-  private wants(name: string, event: NotifyEvent): boolean {
-    return this.groupFor(name)?.events.has(event) ?? false;
+  private wants(name: string, event: NotifyEvent, own = true): boolean {
+    return this.groupFor(name, own)?.events.has(event) ?? false;
   }
 
   /** The STATUS line for `box` as NOTIFY tells it, or null when its group does not ask. */
-  private async statusFor(box: Mailbox): Promise<string | null> {
-    const g = this.groupFor(box.name);
+  private async statusFor(box: Mailbox, own = true): Promise<string | null> {
+    const g = this.groupFor(box.name, own);
     if (!g?.events.has('MessageNew') || box.id === this.currentView()?.mailboxId) return null;
     const items = ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', ...(g.events.has('FlagChange') ? ['UNSEEN'] : [])];
     return statusLine(this.s, box, items);
   }
 
-  private async tellStatus(id: Id): Promise<void> {
+  /** STATUS of a watched shared mailbox, under the name the user sees; null without the `r` right. */
+  private async sharedStatus(id: Id): Promise<string | null> {
+    const seen = this.shared.get(id);
+    if (!seen?.rights.includes('r')) return null;
     const box = await this.s.services.store.getMailboxById(id);
-    if (!box || box.userId !== this.s.user().id) return;
-    const line = await this.statusFor(box);
+    if (!box || box.userId !== seen.ownerId) return null;
+    return this.statusFor({ ...box, name: seen.name }, false);
+  }
+
+  private async tellStatus(id: Id): Promise<void> {
+    let line: string | null;
+    if (this.shared.has(id)) line = await this.sharedStatus(id);
+    else {
+      const box = await this.s.services.store.getMailboxById(id);
+      if (!box || box.userId !== this.s.user().id) return;
+      line = await this.statusFor(box);
+    }
     if (line === null || line === this.statusTold.get(id)) return;
     if (this.write([line])) this.statusTold.set(id, line);
     else this.dirtyBoxes.add(id);
@@ -265,16 +349,78 @@ export class Notifier {
     this.names = now;
   }
 
+  /** Other users' mailboxes shared with this user, when a SUBSCRIBED, MAILBOXES or SUBTREE filter could take one. */
+  private async readShared(): Promise<Map<Id, { name: string; rights: string; ownerId: Id }>> {
+    const found = new Map<Id, { name: string; rights: string; ownerId: Id }>();
+    if (!this.groups.some((g) => g.filter.kind === 'subscribed' || g.filter.kind === 'mailboxes' || g.filter.kind === 'subtree')) return found;
+    for (const m of await this.s.services.store.sharedWith(this.s.user().id)) {
+      if (!m.rights.includes('l') && !m.rights.includes('r')) continue; // RFC 4314 4: it does not exist for him
+      found.set(m.mailboxId, { name: sharedName(m), rights: m.rights, ownerId: m.ownerId });
+    }
+    return found;
+  }
+
+  /**
+   * After an owner created, renamed or deleted mailboxes: `* LIST` for the watched shared ones
+   * that appeared, moved or went (with the `l` right), as tellNames does for the user's own.
+   */
+  private async tellShared(): Promise<void> {
+    const now = await this.readShared();
+    const lines: string[] = [];
+    const fmt = (name: string) => formatMailbox(name, this.s.utf8);
+    const told = (m: { name: string; rights: string }) => m.rights.includes('l') && this.wants(m.name, 'MailboxName', false);
+    for (const [id, old] of this.shared) if (!now.has(id) && told(old)) lines.push(`* LIST (\\NonExistent) "/" ${fmt(old.name)}\r\n`);
+    for (const [id, m] of now) {
+      const old = this.shared.get(id);
+      if (old?.name === m.name || !(told(m) || (old !== undefined && told(old)))) continue;
+      lines.push(old === undefined ? `* LIST () "/" ${fmt(m.name)}\r\n` : `* LIST () "/" ${fmt(m.name)} ("OLDNAME" (${fmt(old.name)}))\r\n`);
+    }
+    if (!this.write(lines)) {
+      this.dirtyShared = true;
+      return;
+    }
+    await this.adoptShared(now);
+  }
+
+  /**
+   * Takes a new set of shared mailboxes. One a filter now takes that it did not (new, renamed,
+   * subscribed) gets a STATUS baseline, so only later changes are told; one it no longer takes
+   * loses its own. The others keep theirs: a change pending for them is still told.
+   */
+  private async adoptShared(now: Map<Id, { name: string; rights: string; ownerId: Id }>): Promise<void> {
+    for (const id of this.shared.keys()) if (!now.has(id)) this.statusTold.delete(id);
+    const before = this.shared;
+    this.shared = now;
+    for (const [id, m] of now) {
+      if (!this.groupFor(m.name, false)?.events.has('MessageNew')) this.statusTold.delete(id);
+      else if (before.get(id)?.name !== m.name || !this.statusTold.has(id)) {
+        const line = await this.sharedStatus(id);
+        if (line === null) this.statusTold.delete(id);
+        else this.statusTold.set(id, line);
+      }
+    }
+    this.syncOwnerChannels();
+  }
+
   private async tellSubscriptions(): Promise<void> {
     const now = new Set(await this.s.services.store.listSubscriptions(this.s.user().id));
     const lines: string[] = [];
     const fmt = (name: string) => formatMailbox(name, this.s.utf8);
-    for (const name of now) if (!this.subscriptions.has(name) && this.wants(name, 'SubscriptionChange')) lines.push(`* LIST (\\Subscribed) "/" ${fmt(name)}\r\n`);
-    for (const name of this.subscriptions) if (!now.has(name) && this.wants(name, 'SubscriptionChange')) lines.push(`* LIST () "/" ${fmt(name)}\r\n`);
+    // a subscribed name in a shared namespace is another user's mailbox unless one of his own is called so
+    const ownNames = new Set(this.names.values());
+    const wants = (name: string) => this.wants(name, 'SubscriptionChange', ownNames.has(name) || !isSharedNamespaceName(name));
+    const before = this.subscriptions;
+    // SUBSCRIBED takes a name subscribed now or until now: both ends of the change are told
+    this.subscriptions = new Set([...before, ...now]);
+    for (const name of now) if (!before.has(name) && wants(name)) lines.push(`* LIST (\\Subscribed) "/" ${fmt(name)}\r\n`);
+    for (const name of before) if (!now.has(name) && wants(name)) lines.push(`* LIST () "/" ${fmt(name)}\r\n`);
     if (!this.write(lines)) {
+      this.subscriptions = before;
       this.dirtySubscriptions = true;
       return;
     }
     this.subscriptions = now;
+    // a shared mailbox (un)subscribed joins or leaves SUBSCRIBED: no LIST beyond the one above
+    if (this.groups.some((g) => g.filter.kind === 'subscribed')) await this.adoptShared(await this.readShared());
   }
 }

@@ -19,8 +19,8 @@ export const idle = {
     let busy: Promise<void> = Promise.resolve();
     const view = s.state.kind === 'selected' ? s.state.view : null;
     let lastModSeq = -1;
-    // NOTIFY announces the selected mailbox only for the user's own (the notifier hears his channel)
-    const notifierAnnounces = () => !!s.notifier?.watchesSelected() && (!view || view.ownerId === s.user().id);
+    // NOTIFY SELECTED: the notifier announces, also for another user's mailbox (it hears the owner's channel)
+    const notifierAnnounces = () => !!s.notifier?.watchesSelected();
     const check = (force: boolean) => {
       if (notifierAnnounces()) return;
       busy = busy.then(() => push(s, force, lastModSeq).then((m) => void (lastModSeq = m))).catch(() => {});
