@@ -334,6 +334,16 @@ export class MailboxView {
     return i < 0 ? [] : this.flagTable.get(this.msgs.flagSetAt(i));
   }
 
+  /** The index of the interned flag list of sequence number `seq` (equal lists, equal index, within this view). */
+  flagSetIdOfSeq(seq: number): number {
+    return this.msgs.flagSetAt(seq - 1);
+  }
+
+  /** The interned flag list of an index from `flagSetIdOfSeq`. */
+  flagsOfSet(set: number): readonly string[] {
+    return this.flagTable.get(set);
+  }
+
   /** The flags of sequence number `seq` and the index of their interned list (FETCH FLAGS formats each list once). */
   flagSetOfSeq(seq: number): { set: number; flags: readonly string[] } {
     const set = this.msgs.flagSetAt(seq - 1);

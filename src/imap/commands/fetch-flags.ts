@@ -8,6 +8,7 @@ import type { ImapSession } from '../session.js';
 
 /** Bytes per write: a 100,000-message FETCH is about a dozen writes, memory stays flat. */
 const CHUNK_BYTES = 256 * 1024;
+const NO_BYTES = Buffer.alloc(0);
 
 /** True when every item is FLAGS or UID: nothing but what the view holds. */
 export function onlyFlagsAndUid(items: readonly FetchItem[]): boolean {
@@ -24,22 +25,23 @@ export async function fetchFlagsFromView(s: ImapSession, msgs: readonly ViewMess
   await view.poll(s.services.store);
   // Each distinct flag list is encoded once; responses are written as bytes straight into
   // a chunk (no string per line to build, flatten and encode: that was most of the time).
-  const formatted = new Map<number, Buffer>();
+  const formatted: Buffer[] = []; // by flag list index * 2 + recent
+  // \Recent only for rev1, and only when some message is recent (usually none is)
+  const recentToo = !s.rev2 && view.recentCount() > 0;
   const flagsBytes = (seq: number, uid: number): Buffer => {
-    const { set, flags } = view.flagSetOfSeq(seq);
-    const recent = !s.rev2 && view.isRecent(uid);
+    const set = view.flagSetIdOfSeq(seq);
+    const recent = recentToo && view.isRecent(uid);
     const key = set * 2 + (recent ? 1 : 0);
-    let bytes = formatted.get(key);
-    if (bytes === undefined) formatted.set(key, (bytes = Buffer.from(`FLAGS ${flagsWithRecent(flags, recent, s.rev2)}`, 'utf8')));
-    return bytes;
+    return (formatted[key] ??= Buffer.from(`FLAGS ${flagsWithRecent(view.flagsOfSet(set), recent, s.rev2)}`, 'utf8'));
   };
   const uidItem = items.map((i) => i.type === 'simple' && i.attr === 'UID');
+  const flagsWanted = uidItem.includes(false);
   let out = new ChunkWriter(CHUNK_BYTES);
   for (let k = 0; k < msgs.length && !s.isClosed; k++) {
     const m = msgs[k];
-    let need = 32;
-    const parts = uidItem.map((isUid) => (isUid ? null : flagsBytes(m.seq, m.uid)));
-    for (const p of parts) need += (p?.length ?? 0) + 16;
+    // room for the line's fixed parts and numbers; the flag list is its interned length
+    const flags = flagsWanted ? flagsBytes(m.seq, m.uid) : NO_BYTES;
+    const need = 48 + uidItem.length * (flags.length + 24);
     if (!out.fits(need)) {
       s.sendBytes(out.take());
       if (s.needsDrain()) await s.drain();
@@ -48,13 +50,12 @@ export async function fetchFlagsFromView(s: ImapSession, msgs: readonly ViewMess
     out.ascii('* ');
     out.int(s.uidOnly ? m.uid : m.seq); // RFC 9586 3.1: `* uid UIDFETCH (...)`
     out.ascii(s.uidOnly ? ' UIDFETCH (' : ' FETCH (');
-    for (let a = 0; a < parts.length; a++) {
+    for (let a = 0; a < uidItem.length; a++) {
       if (a > 0) out.byte(0x20);
-      const p = parts[a];
-      if (p === null) {
+      if (uidItem[a]) {
         out.ascii('UID ');
         out.int(m.uid);
-      } else out.bytes(p);
+      } else out.bytes(flags);
     }
     out.ascii(')\r\n');
   }
@@ -83,8 +84,10 @@ class ChunkWriter {
   }
 
   int(n: number): void {
-    if (n >= 10) this.int(Math.floor(n / 10));
-    this.buf[this.length++] = 0x30 + (n % 10);
+    let digits = 1;
+    for (let p = 10; p <= n; p *= 10) digits++;
+    this.length += digits;
+    for (let i = this.length - 1; digits-- > 0; i--, n = Math.floor(n / 10)) this.buf[i] = 0x30 + (n % 10);
   }
 
   bytes(b: Buffer): void {

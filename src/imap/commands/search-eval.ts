@@ -63,6 +63,11 @@ export interface SearchEnv {
   max: number;
   savedSeqs: number[];
   hits: TextHits;
+  /**
+   * Per flag key, the verdict for each interned flag list of the view (a mailbox has few
+   * distinct lists, so `UNSEEN` on 100,000 messages compares flag names a handful of times).
+   */
+  flagVerdicts?: Map<SearchKey, Map<number, boolean>>;
 }
 
 /**
@@ -225,6 +230,12 @@ function headerFields(meta: SearchableContent): Map<string, string[]> {
   return (meta.fields = fields);
 }
 
+/** Flags and keywords compare case-insensitively (RFC 9051 2.3.2). */
+function hasFlag(flags: readonly string[], flag: string): boolean {
+  const want = flag.toLowerCase();
+  return flags.some((f) => f.toLowerCase() === want);
+}
+
 /** Lower-cased search values, once per query (a key is tested against every candidate). */
 const lowered = new WeakMap<SearchKey, string>();
 
@@ -290,9 +301,14 @@ export function matches(key: SearchKey, c: Candidate, env: SearchEnv): boolean {
       return !matches(key.key, c, env);
     case 'flag': {
       if (key.flag === '\\Recent') return env.view.isRecent(c.uid as Uid) === key.present;
-      const flags = c.row ? c.row.flags : env.view.flagsOf(c.uid); // the view is polled first (search.ts)
-      const has = flags.some((f) => f.toLowerCase() === key.flag.toLowerCase());
-      return has === key.present;
+      if (c.row) return hasFlag(c.row.flags, key.flag) === key.present;
+      // no row: the candidate's number is the view's, polled first (search.ts)
+      const set = env.view.flagSetIdOfSeq(c.seq);
+      const verdicts = (env.flagVerdicts ??= new Map()).get(key) ?? new Map<number, boolean>();
+      if (verdicts.size === 0) env.flagVerdicts.set(key, verdicts);
+      let verdict = verdicts.get(set);
+      if (verdict === undefined) verdicts.set(set, (verdict = hasFlag(env.view.flagsOfSet(set), key.flag) === key.present));
+      return verdict;
     }
     case 'header': {
       const narrowed = env.hits.get(key);

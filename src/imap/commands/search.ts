@@ -29,7 +29,7 @@ export const search = {
     const highest = (list: typeof hits) => (withModSeq && list.length > 0 ? list.reduce((m, h) => Math.max(m, h.modSeq), 0) : undefined);
     if (!opts) {
       const mod = highest(hits);
-      s.send(`* SEARCH${numbers.map((n) => ` ${n}`).join('')}${mod === undefined ? '' : ` (MODSEQ ${mod})`}\r\n`);
+      s.send(`* SEARCH${numbers.length > 0 ? ` ${numbers.join(' ')}` : ''}${mod === undefined ? '' : ` (MODSEQ ${mod})`}\r\n`);
       return;
     }
     const window = cmd.partial ? partialSlice(hits, cmd.partial) : null; // RFC 9394 3.1: positions in the ascending result
@@ -211,6 +211,12 @@ async function candidates(
   store: Store,
 ): Promise<CandidateList> {
   const bound = boundingUids(query, env.hits);
+  if (!bound && !needsRows(query) && !needsContent(query) && needsFlags(query)) {
+    // Flags only (UNSEEN, FLAGGED ...), the commonest search of a big mailbox: every message
+    // the view holds after reading the changes made elsewhere, numbered once, no lookup each.
+    await view.poll(store);
+    return wholeView(view);
+  }
   const list: CandidateList = { seqs: [], uids: [], rows: null, contentIds: null };
   if (bound) {
     for (const u of [...bound].sort((a, b) => a - b)) {
@@ -259,6 +265,21 @@ async function candidates(
     kept.rows!.push(row);
   });
   return kept;
+}
+
+/** Every message of the view, in sequence order, less those expunged elsewhere and not yet announced. */
+function wholeView(view: MailboxView): CandidateList {
+  const n = view.exists;
+  const list: CandidateList = { seqs: new Array<number>(n), uids: new Array<number>(n), rows: null, contentIds: null };
+  let k = 0;
+  for (let seq = 1; seq <= n; seq++) {
+    const uid = view.uidAt(seq);
+    if (view.isExpungedPending(uid)) continue;
+    list.seqs[k] = seq;
+    list.uids[k++] = uid;
+  }
+  list.seqs.length = list.uids.length = k;
+  return list;
 }
 
 function savedSeqs(view: MailboxView): number[] {
