@@ -18,7 +18,7 @@ import type { MessageIndex } from './mime/types.js';
 import type { MessageSource } from './mail/message-source.js';
 import { indexMessage } from './mime/index-message.js';
 import { searchText } from './mime/search-text.js';
-import { isInlineSize } from './store/blob/inline.js';
+import { encodeInlineAsync, isInlineSize } from './store/blob/inline.js';
 
 export interface IngestOptions {
   /** Where spool files go (created if missing); use a directory on the data volume, next to the blobs, so a spool can become a blob by a link. */
@@ -83,7 +83,9 @@ async function build(store: Store, source: MessageSource, raw: Buffer, opts: Ing
   // Small blobs go into the database with the content (store/blob/inline.ts): a copy, so
   // the message's buffer is not kept alive by a segment.
   for (const [i, seg] of segments.entries()) if (isInlineSize(seg.size)) seg.bytes = Buffer.from(raw.subarray(ranges[i][0], ranges[i][1]));
-  await putAll(store, source, segments, ranges);
+  // compressed on the libuv pool meanwhile, not by the store's one writer thread
+  const encoding = Promise.all(segments.map(async (seg) => void (seg.bytes && (seg.encoded = await encodeInlineAsync(seg.bytes)))));
+  await Promise.all([putAll(store, source, segments, ranges), encoding]);
   const content: NewContent = { id: hash, size: raw.length, segments, index, searchText: searchText(raw, index) };
   return { content, index, size: raw.length, fresh };
 }

@@ -344,6 +344,12 @@ export interface Segment {
    * layout, the store gives them so a reader needs no blob file. Never in `segments` JSON.
    */
   bytes?: Uint8Array;
+  /**
+   * With `bytes` on a NewContent: the `data` column for them (blob/inline.ts encodeInline),
+   * made by the ingest off the store's thread; the store checks that it decodes to `bytes`
+   * (cheaper than compressing). Never in `segments` JSON either.
+   */
+  encoded?: Uint8Array;
 }
 
 /**

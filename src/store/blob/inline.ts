@@ -47,6 +47,38 @@ export function encodeInline(bytes: Uint8Array): Buffer {
   return Buffer.concat([Buffer.of(RAW), raw]);
 }
 
+/**
+ * `encodeInline`, compressing on the libuv pool: the ingest calls it before the store's
+ * transaction, so the store's single writer thread does not spend the brotli time (about a
+ * third of a millisecond for a 10 KB message) between commits.
+ */
+export async function encodeInlineAsync(bytes: Uint8Array): Promise<Buffer> {
+  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (raw.length >= 64) {
+    const params = { ...OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length };
+    const packed = await new Promise<Buffer>((resolve, reject) => zlib.brotliCompress(raw, { ...OPTIONS, params }, (err, out) => (err ? reject(err) : resolve(out))));
+    if (packed.length <= raw.length - raw.length / 8) return Buffer.concat([Buffer.of(BROTLI), packed]);
+  }
+  return Buffer.concat([Buffer.of(RAW), raw]);
+}
+
+/**
+ * A `data` column made elsewhere (encodeInlineAsync), checked to give back `raw` before it
+ * is stored: decompressing costs a fraction of compressing, and a wrong column would lose
+ * the message. 'invalid' when it does not.
+ */
+export function checkedInline(data: Uint8Array, raw: Buffer, hash: string): Buffer {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  let back: Buffer;
+  try {
+    back = decodeInline(buf, hash);
+  } catch (err) {
+    throw new StoreError('invalid', `encoded inline blob ${hash} does not decode: ${(err as Error).message}`);
+  }
+  if (!back.equals(raw)) throw new StoreError('invalid', `encoded inline blob ${hash} does not give back its bytes`);
+  return buf;
+}
+
 /** The logical bytes of a `data` column; 'unavailable' when it is damaged. */
 export function decodeInline(data: Uint8Array, hash: string): Buffer {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

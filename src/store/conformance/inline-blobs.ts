@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { isStoreError } from '../errors.js';
+import { encodeInline, encodeInlineAsync } from '../blob/inline.js';
 import { minimalIndex, readAll, sha, type StoreHarness } from './kit.js';
 import type { Id, Mailbox, NewContent, Segment, Store, Uid, User } from '../types.js';
 
@@ -150,6 +151,26 @@ export function inlineBlobsConformanceSuite(backendName: string, open: () => Pro
       assert.equal(await store.purgeDeleted(new Date(Date.now() + 60_000)), 1);
       assert.equal((await store.stats()).blobs, 0);
       await assert.rejects(store.openContent(c.id), (e) => isStoreError(e) && e.code === 'notfound');
+    });
+
+    it('takes the data column the ingest encoded (plain or compressed) and refuses one that does not give back the bytes', async () => {
+      for (const raw of [text(8, 100), randomBytes(900)]) {
+        const c = await content(store, [{ bytes: raw, inline: true }]);
+        const encoded = await encodeInlineAsync(raw);
+        assert.deepEqual(encoded, encodeInline(raw), 'the same column as the store would make');
+        await append({ ...c, segments: [{ ...c.segments[0], encoded }] });
+        assert.deepEqual(await bytesOf(c.id), raw);
+        assert.deepEqual(await bytesOf(c.id, 3, 50), raw.subarray(3, 50));
+      }
+      const raw = text(9, 100);
+      const c = await content(store, [{ bytes: raw, inline: true }]);
+      const other = await encodeInlineAsync(text(10, 100));
+      const damaged = Buffer.from(await encodeInlineAsync(raw));
+      damaged[damaged.length >> 1] ^= 0xff;
+      for (const encoded of [other, damaged, Buffer.of(7, 1, 2, 3)]) {
+        await assert.rejects(append({ ...c, segments: [{ ...c.segments[0], encoded }] }), (e) => isStoreError(e) && e.code === 'invalid');
+      }
+      assert.equal(await store.hasContent(c.id), false, 'nothing stored');
     });
 
     it('refuses inline bytes that do not match their name or size', async () => {

@@ -8,7 +8,7 @@
  */
 import { StoreError } from '../errors.js';
 import { checkHash, sha256Hex } from '../blob/fs-blob-store.js';
-import { decodeInline, encodeInline, INLINE_MAX } from '../blob/inline.js';
+import { checkedInline, decodeInline, encodeInline, INLINE_MAX } from '../blob/inline.js';
 import { packIndex, packSearchText, unpackIndex, unpackSearchText } from './packed-text.js';
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
@@ -110,9 +110,9 @@ async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array, likelyNew:
   if (!likelyNew) {
     const had = await tx.get<{ inline_id: number | string | null }>('UPDATE blobs SET refcount = refcount + 1 WHERE hash = ? RETURNING inline_id', [seg.hash]);
     if (had && had.inline_id !== null) return;
-    if (had) return moveIntoDatabase(tx, seg.hash, encodeInline(view));
+    if (had) return moveIntoDatabase(tx, seg.hash, encoded(seg, view));
   }
-  const data = encodeInline(view);
+  const data = encoded(seg, view);
   const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
   const row = (await tx.get<{ inline_id: number | string | null }>(
     'INSERT INTO blobs (hash, size, refcount, stored_size, inline_id) VALUES (?, ?, 1, ?, ?) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1 RETURNING inline_id',
@@ -132,6 +132,11 @@ async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array, likelyNew:
  * a reader of the new content's packed search text needs them in the database, and
  * the file goes after commit (BlobBackend.dropped; the backends keep files of inline rows no more).
  */
+/** The `data` column of an inline segment: the ingest's, checked, or made here. */
+function encoded(seg: Segment, view: Buffer): Buffer {
+  return seg.encoded ? checkedInline(seg.encoded, view, seg.hash) : encodeInline(view);
+}
+
 async function moveIntoDatabase(tx: Tx, hash: string, data: Buffer): Promise<void> {
   const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
   await tx.exec('UPDATE blobs SET inline_id = ?, stored_size = ? WHERE hash = ?', [made.id, data.length, hash]);
