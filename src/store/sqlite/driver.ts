@@ -35,6 +35,11 @@ export function openDatabase(file: string, busyTimeoutMs = 10_000, readonly = fa
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL'); // WAL + FULL: each commit fsyncs the WAL, so an acknowledged write survives a crash
+    // Every job of a group commit runs in its own SAVEPOINT, whose sub-journal is a temp-file
+    // object by default: in memory a savepoint plus a one-row UPDATE costs 7.5 µs, not 32
+    // (measured on this schema). Temp tables and sorts of a statement live there too; none of
+    // ours is big (the largest, a migration's index build, sorts one column of one table).
+    db.pragma('temp_store = MEMORY');
   }
   db.pragma('foreign_keys = ON');
   return db;
