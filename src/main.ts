@@ -10,6 +10,11 @@ process.umask(0o077);
 // this call, hence the dynamic import below.
 enableCompileCache();
 
+// `user add|passwd --password P`: the password hash starts before anything else loads (early-hash.ts).
+if (process.argv.some((a) => a === '--password' || a.startsWith('--password='))) {
+  (await import('./cli/early-hash.js')).startEarlyHash(process.argv);
+}
+
 try {
   const { runProgram } = await import('./cli/program.js');
   await runProgram(process.argv);

@@ -58,10 +58,11 @@ export async function createUserWithHash(store: Store, address: string, password
   return user;
 }
 
-export async function changePassword(store: Store, address: string, password: string): Promise<void> {
+/** Sets a user's password; `hashing` as for createUser. */
+export async function changePassword(store: Store, address: string, password: string, hashing?: Promise<PasswordHashes>): Promise<void> {
   if (password.length === 0) throw new AccountError('password must not be empty');
   const user = await requireUser(store, address);
-  const { hash, scramKeys } = await passwordHashes(password);
+  const { hash, scramKeys } = await (hashing ?? passwordHashes(password));
   await store.setPassword(user.id, hash, scramKeys);
 }
 
