@@ -104,6 +104,7 @@ describe('modules a CLI command loads', () => {
     assert.ok(has(urls, '/node_modules/better-sqlite3/'), 'the tracing sees the SQLite driver');
     assert.ok(has(urls, '/dist/src/store/sqlite/sqlite-store.js'));
     none(urls, NOT_FOR_USER_COMMANDS, 'user list');
+    none(urls, ['/dist/src/cli/user-settings-run.js', '/dist/src/mail/pop3-policy.js', '/dist/src/cli/people.js'], 'user list (the modules of user set/show)');
   });
 
   it('user add loads no MIME, protocol or logging module either', async () => {
