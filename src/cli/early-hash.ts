@@ -9,7 +9,7 @@
  * argv gets wrong, a hash is only ever used for the very password it was computed from.
  * Never imports: commander, config, store.
  */
-import { passwordHashes, type PasswordHashes } from '../mail/accounts.js';
+import { passwordHashes, type PasswordHashes } from '../auth/password-hashes.js';
 
 const started = new Map<string, Promise<PasswordHashes>>();
 
