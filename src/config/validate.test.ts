@@ -42,7 +42,7 @@ function nearValid(spec: KeySpec): fc.Arbitrary<unknown> {
     case 'int':
       return fc.oneof(
         fc.constantFrom(spec.min, spec.min - 1, spec.max, spec.max + 1, spec.default, spec.min + 0.5),
-        fc.integer({ min: Math.max(spec.min - 3, Number.MIN_SAFE_INTEGER), max: Math.min(spec.max, 2 ** 31) }),
+        fc.integer({ min: Math.max(spec.min - 3, Number.MIN_SAFE_INTEGER), max: Math.min(spec.max, 2 ** 31 - 1) }),
         fc.constantFrom(String(spec.default), `${spec.min}`),
       );
     case 'bool':
