@@ -19,7 +19,7 @@ try {
   const { runProgram } = await import('./cli/program.js');
   await runProgram(process.argv);
 } catch (err) {
-  // Loaded only on failure: context.js brings config loading (zod), which --help does without.
+  // Loaded only on failure: context.js brings config loading, which --help does without.
   const { reportError } = await import('./cli/context.js');
   process.exitCode = reportError(err);
 }

@@ -3,6 +3,9 @@
  * The later source wins per key. Any problem becomes one ConfigError whose message
  * is a single line naming the key, where the value came from and what is expected.
  *
+ * Validation: validate.ts (no zod) accepts a good config; zod (zod-schema.ts, built from the
+ * same specs, loaded then) explains a bad one. validate.test.ts keeps the two in agreement.
+ *
  * Never imports: the store, the network, protocols.
  * Invariants: returns only values the schema accepted; `data` is an absolute path.
  */
