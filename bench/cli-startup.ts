@@ -19,7 +19,7 @@
  * the start and the end is in the JSON too.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, tempDirs } from '../test/harness/server.js';
@@ -98,5 +98,6 @@ export async function benchCliStartup(): Promise<object> {
     hashes.push({ wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
   out.passwordHash = summarise(hashes);
+  rmSync(dir, { recursive: true, force: true });
   return { runs, users, loadAverage: { start: loadAtStart, end: load() }, ...out, fromFile: { users, wallMs: Math.round(bulk.wallMs), perUserMs: Math.round((bulk.wallMs / users) * 10) / 10 } };
 }
