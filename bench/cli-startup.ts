@@ -10,9 +10,17 @@
  * setting, not start-up, so it is timed on its own line too (`passwordHash`, the same
  * passwordHashes() the command runs, in this process). The command computes it while it
  * loads its modules, so `user add` is not `passwordHash` plus the rest.
+ *
+ * Each round runs every command once, in turn, and `node -e 0` (node starting and exiting,
+ * the floor under any command; the peer column of the report), so a change in the machine's
+ * load touches all of them alike; BENCH_CLI_RUNS rounds (default 15). BENCH_CLI_BEFORE=path
+ * of another build's dist/src/main.js (e.g. a copy of main's) adds its commands to each
+ * round, for before/after figures from one run (`before` in the JSON). The load average at
+ * the start and the end is in the JSON too.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { childEnv, tempDirs } from '../test/harness/server.js';
 import { mainJs } from '../test/harness/repo-root.js';
@@ -26,17 +34,17 @@ interface Timing {
   cpuMs: number;
 }
 
-/** Runs node main.js with args; rejects on a non-zero exit. CPU time from the child's resource usage. */
+/** Runs node with args (main.js and its arguments, or `-e 0`); rejects on a non-zero exit. */
 function timed(args: string[], dataDir: string): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', CPU_REPORT, mainJs, ...args], { env: childEnv(dataDir), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', CPU_REPORT, ...args], { env: childEnv(dataDir), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('error', reject);
     child.once('exit', (code) => {
       const wallMs = performance.now() - started;
-      if (code !== 0) return reject(new Error(`mailroom ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
+      if (code !== 0) return reject(new Error(`node ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
       const cpu = /\nmailroom-bench-cpu-us (\d+)\n$/.exec(stderr);
       resolve({ wallMs, cpuMs: cpu ? Number(cpu[1]) / 1000 : NaN });
     });
@@ -49,24 +57,39 @@ function summary(values: number[]): { median: number; p90: number } {
   return { median: at(0.5), p90: at(0.9) };
 }
 
+const load = () => loadavg().map((l) => Math.round(l * 10) / 10);
+
+function summarise(t: Timing[]): object {
+  return { wallMs: summary(t.map((x) => x.wallMs)), cpuMs: summary(t.map((x) => x.cpuMs)) };
+}
+
 export async function benchCliStartup(): Promise<object> {
-  const runs = Number(process.env.BENCH_CLI_RUNS ?? 10);
+  const runs = Number(process.env.BENCH_CLI_RUNS ?? 15);
   const users = Number(process.env.BENCH_CLI_USERS ?? 50);
+  const before = process.env.BENCH_CLI_BEFORE;
+  const loadAtStart = load();
   const { dir, dataDir } = tempDirs();
   const csv = join(dir, 'users.csv');
   writeFileSync(csv, Array.from({ length: users }, (_, i) => `bulk${i}@bench.test,password-${i}`).join('\n') + '\n');
-  const bulk = await timed(['user', 'add', '--from-file', csv], dataDir);
-  const commands: Record<string, (i: number) => string[]> = {
+  const bulk = await timed([mainJs, 'user', 'add', '--from-file', csv], dataDir);
+  /** Arguments of each command in round i, for the build named `build` ('' for this one). */
+  const commands: Record<string, (i: number, build: string) => string[]> = {
     help: () => ['--help'],
-    'user add': (i) => ['user', 'add', `one${i}@bench.test`, '--password', 'bench-password'],
+    'user add': (i, build) => ['user', 'add', `${build}one${i}@bench.test`, '--password', 'bench-password'],
     'user list': () => ['user', 'list'],
   };
-  const out: Record<string, object> = {};
-  for (const [name, args] of Object.entries(commands)) {
-    const t: Timing[] = [];
-    for (let i = 0; i < runs; i++) t.push(await timed(args(i), dataDir));
-    out[name] = { wallMs: summary(t.map((x) => x.wallMs)), cpuMs: summary(t.map((x) => x.cpuMs)) };
+  const builds: [string, string][] = [['', mainJs], ...(before ? ([['before', before]] as [string, string][]) : [])];
+  const times = new Map<string, Timing[]>();
+  const add = (key: string, t: Timing) => times.set(key, [...(times.get(key) ?? []), t]);
+  for (let i = 0; i < runs; i++) {
+    add('node -e 0', await timed(['-e', '0'], dataDir));
+    for (const [name, args] of Object.entries(commands)) {
+      for (const [build, main] of builds) add(`${build}|${name}`, await timed([main, ...args(i, build)], dataDir));
+    }
   }
+  const out: Record<string, object> = { nodeBare: summarise(times.get('node -e 0')!) };
+  for (const name of Object.keys(commands)) out[name] = summarise(times.get(`|${name}`)!);
+  if (before) out.before = { main: before, ...Object.fromEntries(Object.keys(commands).map((name) => [name, summarise(times.get(`before|${name}`)!)])) };
   const hashes: Timing[] = [];
   for (let i = 0; i < runs; i++) {
     const [cpu0, t0] = [process.cpuUsage(), performance.now()];
@@ -74,6 +97,7 @@ export async function benchCliStartup(): Promise<object> {
     const cpu = process.cpuUsage(cpu0); // the libuv threads that run the hash count too
     hashes.push({ wallMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 });
   }
-  out.passwordHash = { wallMs: summary(hashes.map((x) => x.wallMs)), cpuMs: summary(hashes.map((x) => x.cpuMs)) };
-  return { runs, users, ...out, fromFile: { users, wallMs: Math.round(bulk.wallMs), perUserMs: Math.round((bulk.wallMs / users) * 10) / 10 } };
+  out.passwordHash = summarise(hashes);
+  rmSync(dir, { recursive: true, force: true });
+  return { runs, users, loadAverage: { start: loadAtStart, end: load() }, ...out, fromFile: { users, wallMs: Math.round(bulk.wallMs), perUserMs: Math.round((bulk.wallMs / users) * 10) / 10 } };
 }

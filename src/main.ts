@@ -10,11 +10,16 @@ process.umask(0o077);
 // this call, hence the dynamic import below.
 enableCompileCache();
 
+// `user add|passwd --password P`: the password hash starts before anything else loads (early-hash.ts).
+if (process.argv.some((a) => a === '--password' || a.startsWith('--password='))) {
+  (await import('./cli/early-hash.js')).startEarlyHash(process.argv);
+}
+
 try {
   const { runProgram } = await import('./cli/program.js');
   await runProgram(process.argv);
 } catch (err) {
-  // Loaded only on failure: context.js brings config loading (zod), which --help does without.
+  // Loaded only on failure: context.js brings config loading, which --help does without.
   const { reportError } = await import('./cli/context.js');
   process.exitCode = reportError(err);
 }

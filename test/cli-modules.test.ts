@@ -66,6 +66,7 @@ describe('modules a CLI command loads', () => {
 
   /** MIME parsing, search, the protocols, the server, the store worker thread, PostgreSQL: none is a one-shot user command's business. */
   const NOT_FOR_USER_COMMANDS = [
+    '/node_modules/zod/', // a valid config is checked by src/config/validate.ts; zod only words a rejection
     '/node_modules/libmime/',
     '/node_modules/iconv-lite/',
     '/node_modules/encoding-japanese/',
@@ -103,12 +104,33 @@ describe('modules a CLI command loads', () => {
     assert.ok(has(urls, '/node_modules/better-sqlite3/'), 'the tracing sees the SQLite driver');
     assert.ok(has(urls, '/dist/src/store/sqlite/sqlite-store.js'));
     none(urls, NOT_FOR_USER_COMMANDS, 'user list');
+    none(urls, ['/dist/src/cli/user-settings-run.js', '/dist/src/mail/pop3-policy.js', '/dist/src/cli/people.js'], 'user list (the modules of user set/show)');
   });
 
   it('user add loads no MIME, protocol or logging module either', async () => {
     const urls = await loaded(['user', 'add', 'second@example.test', '--password', 'secret-2']);
     assert.ok(has(urls, '/dist/src/auth/password.js'), 'the tracing sees the password hashing');
     none(urls, NOT_FOR_USER_COMMANDS, 'user add');
+  });
+
+  it('user add starts the password hash before it loads commander (the hash overlaps the whole start-up)', async () => {
+    const urls = await loaded(['user', 'add', 'third@example.test', '--password', 'secret-3']);
+    const at = (part: string) => urls.findIndex((u) => u.includes(part));
+    assert.ok(at('/dist/src/cli/early-hash.js') >= 0, 'early-hash.js is loaded');
+    assert.ok(at('/dist/src/auth/password.js') < at('/node_modules/commander/'), urls.join('\n'));
+  });
+
+  it('user list with a valid config file loads no zod; an invalid one does, to name the key', async () => {
+    writeFileSync(join(dir, 'mailroom.toml'), '[log]\nlevel = "warn"\n[limits]\nconnections_per_ip = 7\n');
+    try {
+      none(await loaded(['user', 'list']), ['/node_modules/zod/'], 'user list with a config file');
+      writeFileSync(join(dir, 'mailroom.toml'), '[log]\nlevel = "loud"\n');
+      await assert.rejects(loaded(['user', 'list']), /exited 2: config error: log\.level \(\S*mailroom\.toml\): expected one of/);
+      // The rejected run's list: the tracing does see zod when it loads.
+      assert.ok(has(readFileSync(join(dir, `loaded-${runs - 1}.txt`), 'utf8').split('\n'), '/node_modules/zod/'));
+    } finally {
+      rmSync(join(dir, 'mailroom.toml'));
+    }
   });
 
   it('a config file brings the TOML parser', async () => {

@@ -103,6 +103,21 @@ describe('mailroom CLI', () => {
     }
   });
 
+  it('--password=VALUE and global options first: the password hashed before the program loads is the one stored', async () => {
+    await ok('--data', dataDir, 'user', 'add', 'carol@example.test', '--password=first pw');
+    await ok('--data', dataDir, 'user', 'passwd', '--password=second pw', 'carol@example.test');
+    await ok('user', 'add', '--password', 'dave pw', 'dave@example.test');
+    const store = await openStore({ dataDir, bus: new LocalChangeBus() });
+    try {
+      const carol = (await store.getUser('carol@example.test'))!;
+      assert.equal(await verifyPassword('second pw', carol.passwordHash), true);
+      assert.equal(await verifyPassword('first pw', carol.passwordHash), false);
+      assert.equal(await verifyPassword('dave pw', (await store.getUser('dave@example.test'))!.passwordHash), true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('aliases: add, list, deliver through, delete', async () => {
     await ok('alias', 'add', 'sales@example.test', 'alice@example.test');
     await ok('alias', 'add', 'sales@example.test', 'bob@example.test');

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { changePassword, createUser, passwordHashes, requireUser } from '../mail/accounts.js';
 import { normaliseDomain } from '../mail/address.js';
 import { formatSize } from './sizes.js';
+import { takeEarlyHash } from './early-hash.js';
 import { CliError, globalOptions, runWithStore } from './context.js';
 
 export function registerUserCommands(program: Command): void {
@@ -15,8 +16,9 @@ export function registerUserCommands(program: Command): void {
     .option('--from-file <file>', 'CSV, one user a line: address[,password[,quota]]; an empty password is generated and printed')
     .action((address: string | undefined, opts: { password?: string; fromFile?: string }, cmd: Command) => {
       // The hash (scrypt: its cost is a security setting) is computed in the libuv pool
-      // while this thread loads the config and the store, not after.
-      const hashing = address !== undefined && opts.fromFile === undefined && opts.password ? passwordHashes(opts.password) : undefined;
+      // while this thread loads the config and the store, not after: started by main.ts
+      // before the program loaded (early-hash.ts), else here.
+      const hashing = address !== undefined && opts.fromFile === undefined && opts.password ? (takeEarlyHash(opts.password) ?? passwordHashes(opts.password)) : undefined;
       hashing?.catch(() => {}); // awaited (and any failure reported) by createUser; unused when the command fails first
       return runWithStore(globalOptions(cmd), async ({ store }) => {
         if (opts.fromFile !== undefined) {
@@ -49,7 +51,7 @@ export function registerUserCommands(program: Command): void {
     .requiredOption('--password <password>', 'new password')
     .action((address: string, opts: { password: string }, cmd: Command) =>
       runWithStore(globalOptions(cmd), async ({ store }) => {
-        await changePassword(store, address, opts.password);
+        await changePassword(store, address, opts.password, takeEarlyHash(opts.password));
         console.log(`password changed for ${address}`);
       }),
     );

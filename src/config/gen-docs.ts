@@ -6,6 +6,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { formatListenAddress, leafKeys, type LeafKey, type ListenAddress } from './schema.js';
+import { defaultOf } from './validate.js';
 
 /** The full Markdown text of docs/config.md. */
 export function renderConfigDocs(): string {
@@ -53,7 +54,7 @@ function typeName(leaf: LeafKey): string {
 
 /** Parsing `undefined` yields the schema default; addresses are shown as config text. */
 function defaultValue(leaf: LeafKey): unknown {
-  const value = leaf.schema.parse(undefined);
+  const value = defaultOf(leaf.spec);
   return typeof value === 'object' && value !== null ? formatListenAddress(value as ListenAddress) : value;
 }
 

@@ -3,13 +3,18 @@
  * The later source wins per key. Any problem becomes one ConfigError whose message
  * is a single line naming the key, where the value came from and what is expected.
  *
+ * Validation: validate.ts (no zod) accepts a good config; zod (zod-schema.ts, built from the
+ * same specs, loaded then) explains a bad one. validate.test.ts keeps the two in agreement.
+ *
  * Never imports: the store, the network, protocols.
  * Invariants: returns only values the schema accepted; `data` is an absolute path.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { configSchema, leafKeys, type Config, type LeafKey } from './schema.js';
+import { leafKeys, type Config, type LeafKey } from './schema.js';
+import { validateConfig } from './validate.js';
+import { zodConfigSchema } from './zod-schema.js';
 
 // The TOML parser is required only when there is a file to parse (most CLI runs have none),
 // and as smol-toml's one-file CommonJS build, which loads faster than its eight ES modules.
@@ -65,9 +70,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     setPath(raw, leaf, coerce(text, leaf));
     sources.set(leaf.path, 'command line');
   }
-  const result = configSchema.safeParse(raw);
-  if (!result.success) throw issueToError(result.error.issues, raw, sources, fileLabel);
-  const config = result.data;
+  const config = validateConfig(raw) ?? validateWithZod(raw, sources, fileLabel);
   config.data = resolve(cwd, config.data);
   if ((config.tls.cert === '') !== (config.tls.key === '')) {
     const missing = config.tls.cert === '' ? 'tls.cert (MAILROOM_TLS_CERT)' : 'tls.key (MAILROOM_TLS_KEY)';
@@ -78,6 +81,13 @@ export function loadConfig(options: LoadOptions = {}): Config {
     config.tls.key = resolve(cwd, config.tls.key);
   }
   return config;
+}
+
+/** The slow path, for a config validate.ts rejected: zod says which key is wrong and how. */
+function validateWithZod(raw: Raw, sources: Map<string, string>, fileLabel: string): Config {
+  const result = zodConfigSchema().safeParse(raw);
+  if (!result.success) throw issueToError(result.error.issues, raw, sources, fileLabel);
+  return result.data as Config; // only if the two validators disagree, which validate.test.ts rules out
 }
 
 function readFile(configPath: string | undefined, cwd: string): { raw: Raw; fileLabel: string } {

@@ -1,20 +1,19 @@
 /**
  * The configuration schema: the single source of truth for every key, its type,
- * default, environment variable and description. The loader (load.ts) and the
- * generated reference (docs/config.md, from gen-docs.ts) both read it from here.
+ * default, environment variable and description, as plain data. Three readers: the
+ * loader's validator (validate.ts), the zod schema built from the same data
+ * (zod-schema.ts: the reference the validator is tested against, and the one that words
+ * errors), and the generated reference (docs/config.md, from gen-docs.ts).
  *
- * Never imports: the store, the network, protocols. Config is a leaf.
- * Invariants: every leaf key is registered in `keyInfo` with its env name;
- * env names are `MAILROOM_` + section + key in upper snake case, except the
- * listener and top-level names fixed by DESIGN.md (MAILROOM_IMAP, MAILROOM_DATA…).
+ * Plain data rather than zod calls so that a command that only reads the config (most
+ * CLI commands) loads no zod: its ~95 files were a third of a `user list` (issue 15).
+ *
+ * Never imports: the store, the network, protocols, zod. Config is a leaf.
+ * Invariants: every leaf key has its env name; env names are `MAILROOM_` + section + key
+ * in upper snake case, except the listener and top-level names fixed by DESIGN.md
+ * (MAILROOM_IMAP, MAILROOM_DATA…).
  */
-import { createRequire } from 'node:module';
 import { hostname as osHostname } from 'node:os';
-import type * as zod from 'zod';
-
-// zod's CommonJS build: Node 20 loads its ~95 files faster through require than as ES
-// modules (about 15 ms of every CLI command's start-up). Nothing else imports zod.
-const z = createRequire(import.meta.url)('zod') as typeof zod;
 
 /** How an environment string is turned into a value before validation. */
 export type EnvKind = 'string' | 'int' | 'bool';
@@ -30,12 +29,46 @@ export interface KeyInfo {
   docDefault?: string;
 }
 
-// The config is parsed once per process (and per reload): zod's JIT, which compiles each
-// object schema with new Function on its first parse, costs more than it saves here.
-z.config({ jitless: true });
+/** A key's metadata as written in its spec (the env kind follows from the type). */
+type SpecInfo = Omit<KeyInfo, 'kind'>;
 
-/** Metadata for every leaf key, looked up by the leaf schema. */
-export const keyInfo = z.registry<KeyInfo>();
+/** A string; `default` may be computed (when the key is missing). */
+export interface StringSpec extends SpecInfo {
+  type: 'string';
+  default: string | (() => string);
+  minLength?: number;
+  pattern?: RegExp;
+}
+/** An integer (a safe one) from `min` to `max`. */
+export interface IntSpec extends SpecInfo {
+  type: 'int';
+  default: number;
+  min: number;
+  max: number;
+}
+export interface BoolSpec extends SpecInfo {
+  type: 'bool';
+  default: boolean;
+}
+export interface EnumSpec<V extends string = string> extends SpecInfo {
+  type: 'enum';
+  values: readonly V[];
+  default: V;
+}
+/** `host:port` or `off`, parsed to a ListenAddress; the default is text, parsed like a configured value. */
+export interface ListenSpec extends SpecInfo {
+  type: 'listen';
+  default: string;
+}
+export type KeySpec = StringSpec | IntSpec | BoolSpec | EnumSpec | ListenSpec;
+
+/** The value a spec yields once validated. */
+export type SpecValue<S> = S extends IntSpec ? number : S extends BoolSpec ? boolean : S extends EnumSpec<infer V> ? V : S extends ListenSpec ? ListenAddress | 'off' : string;
+
+/** Keeps the literal types (enum values) of a spec written inline. */
+function key<const S extends KeySpec>(spec: S): S {
+  return spec;
+}
 
 /** A bound or to-be-bound TCP address. IPv6 hosts are stored without brackets. */
 export interface ListenAddress {
@@ -59,42 +92,22 @@ export function formatListenAddress(a: ListenAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-const LISTEN_EXPECTED = 'host:port or "off"';
+export const LISTEN_EXPECTED = 'host:port or "off"';
 
-function listenKey(env: string, port: number, description: string) {
-  const schema = z
-    .string()
-    .transform((text, ctx): ListenAddress | 'off' => {
-      if (text === 'off') return 'off';
-      const address = parseListenAddress(text);
-      if (address) return address;
-      ctx.addIssue({ code: 'custom', message: LISTEN_EXPECTED });
-      return z.NEVER;
-    })
-    // prefault: the default is source text, parsed like a configured value.
-    .prefault(`127.0.0.1:${port}`);
-  return schema.register(keyInfo, { env, description, expected: LISTEN_EXPECTED, kind: 'string' });
+function listenKey(env: string, port: number, description: string): ListenSpec {
+  return { type: 'listen', default: `127.0.0.1:${port}`, env, description, expected: LISTEN_EXPECTED };
 }
 
-function stringKey(env: string, fallback: string, description: string) {
-  return z.string().default(fallback).register(keyInfo, { env, description, expected: 'a string', kind: 'string' });
+function stringKey(env: string, fallback: string, description: string): StringSpec {
+  return { type: 'string', default: fallback, env, description, expected: 'a string' };
 }
 
-function intKey(env: string, fallback: number, min: number, description: string) {
-  return z
-    .number()
-    .int()
-    .min(min)
-    .max(Number.MAX_SAFE_INTEGER)
-    .default(fallback)
-    .register(keyInfo, { env, description, expected: `an integer >= ${min}`, kind: 'int' });
+function intKey(env: string, fallback: number, min: number, description: string): IntSpec {
+  return { type: 'int', default: fallback, min, max: Number.MAX_SAFE_INTEGER, env, description, expected: `an integer >= ${min}` };
 }
 
-function boolKey(env: string, fallback: boolean, description: string) {
-  return z
-    .boolean()
-    .default(fallback)
-    .register(keyInfo, { env, description, expected: 'true or false (env: true/false/1/0)', kind: 'bool' });
+function boolKey(env: string, fallback: boolean, description: string): BoolSpec {
+  return { type: 'bool', default: fallback, env, description, expected: 'true or false (env: true/false/1/0)' };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -102,28 +115,24 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Top-level keys. */
 export const topKeys = {
-  data: z
-    .string()
-    .min(1)
-    .default('./data')
-    .register(keyInfo, {
-      env: 'MAILROOM_DATA',
-      description: 'Directory for the SQLite database, message blobs and the self-signed certificate. Relative paths are resolved from the working directory.',
-      expected: 'a directory path',
-      kind: 'string',
-    }),
+  data: key({
+    type: 'string',
+    minLength: 1,
+    default: './data',
+    env: 'MAILROOM_DATA',
+    description: 'Directory for the SQLite database, message blobs and the self-signed certificate. Relative paths are resolved from the working directory.',
+    expected: 'a directory path',
+  }),
   database_url: stringKey('MAILROOM_DATABASE_URL', '', 'Empty for the embedded SQLite store under `data`; `postgres://user:pass@host/db` selects PostgreSQL.'),
-  hostname: z
-    .string()
-    .min(1)
-    .default(() => osHostname())
-    .register(keyInfo, {
-      env: 'MAILROOM_HOSTNAME',
-      description: 'The name this server announces in greetings and puts in the self-signed certificate.',
-      expected: 'a host name',
-      kind: 'string',
-      docDefault: 'the machine host name (os.hostname())',
-    }),
+  hostname: key({
+    type: 'string',
+    minLength: 1,
+    default: () => osHostname(),
+    env: 'MAILROOM_HOSTNAME',
+    description: 'The name this server announces in greetings and puts in the self-signed certificate.',
+    expected: 'a host name',
+    docDefault: 'the machine host name (os.hostname())',
+  }),
   user: stringKey('MAILROOM_USER', '', 'Started as root: after binding the listeners, switch to this user (name or uid); the data directory is handed to it first. Empty: keep running as started (a warning when that is root). If set and the switch fails, the server does not start. Certificate files must stay readable by this user for reloads.'),
   group: stringKey('MAILROOM_GROUP', '', 'Group (name or gid) to switch to with `user`. Empty: the user\'s primary group.'),
 };
@@ -163,24 +172,22 @@ export const limitsKeys = {
 };
 
 export const logKeys = {
-  level: z
-    .enum(LOG_LEVELS)
-    .default('info')
-    .register(keyInfo, {
-      env: 'MAILROOM_LOG_LEVEL',
-      description: 'Log level of the lines written to stdout.',
-      expected: `one of ${LOG_LEVELS.join(', ')}`,
-      kind: 'string',
-    }),
-  format: z
-    .enum(['auto', 'json', 'pretty'])
-    .default('auto')
-    .register(keyInfo, {
-      env: 'MAILROOM_LOG_FORMAT',
-      description: '`json`: one JSON object per line (for journald, Loki, files). `pretty`: one readable line per event (time, level, where, message, key=value). `auto`: pretty when stdout is a terminal, else JSON.',
-      expected: 'one of auto, json, pretty',
-      kind: 'string',
-    }),
+  level: key({
+    type: 'enum',
+    values: LOG_LEVELS,
+    default: 'info',
+    env: 'MAILROOM_LOG_LEVEL',
+    description: 'Log level of the lines written to stdout.',
+    expected: `one of ${LOG_LEVELS.join(', ')}`,
+  }),
+  format: key({
+    type: 'enum',
+    values: ['auto', 'json', 'pretty'],
+    default: 'auto',
+    env: 'MAILROOM_LOG_FORMAT',
+    description: '`json`: one JSON object per line (for journald, Loki, files). `pretty`: one readable line per event (time, level, where, message, key=value). `auto`: pretty when stdout is a terminal, else JSON.',
+    expected: 'one of auto, json, pretty',
+  }),
   trace: boolKey('MAILROOM_LOG_TRACE', false, 'Log every protocol line (passwords and SASL exchanges redacted). For debugging clients.'),
 };
 
@@ -213,73 +220,63 @@ export const imapKeys = {
   search_timeout_ms: intKey('MAILROOM_IMAP_SEARCH_TIMEOUT_MS', 10000, 100, 'How long one SEARCH, SORT or THREAD may run (wall time, store lookups included) before it ends with `NO [LIMIT]`; long ones also yield to other sessions every few milliseconds.'),
   idle_poll_ms: intKey('MAILROOM_IMAP_IDLE_POLL_MS', 60000, 30000, 'Safety net: during IDLE, how often a session re-checks its mailbox without being told. Changes arrive on the change bus at once (this process), through `database.change_poll_ms` (other processes on SQLite) or LISTEN/NOTIFY (PostgreSQL); this only bounds the delay of a lost notification.'),
   inprogress_ms: intKey('MAILROOM_IMAP_INPROGRESS_MS', 2000, 0, 'While a SEARCH, SORT, THREAD, COPY or MOVE runs, how often (milliseconds) to send `* OK [INPROGRESS ("tag" done total)]` (RFC 9585) so clients and middleboxes see it is alive. 0: never.'),
-  metadata_max_size: z
-    .number()
-    .int()
-    .min(1)
-    .max(65536)
-    .default(65536)
-    .register(keyInfo, {
-      env: 'MAILROOM_IMAP_METADATA_MAX_SIZE',
-      description: 'Largest METADATA value in bytes (RFC 5464): SETMETADATA with a bigger one gets `NO [METADATA MAXSIZE n]`. At most 64 KiB, the size above which a literal is spooled to disk.',
-      expected: 'an integer from 1 to 65536',
-      kind: 'int',
-    }),
+  metadata_max_size: key({
+    type: 'int',
+    min: 1,
+    max: 65536,
+    default: 65536,
+    env: 'MAILROOM_IMAP_METADATA_MAX_SIZE',
+    description: 'Largest METADATA value in bytes (RFC 5464): SETMETADATA with a bigger one gets `NO [METADATA MAXSIZE n]`. At most 64 KiB, the size above which a literal is spooled to disk.',
+    expected: 'an integer from 1 to 65536',
+  }),
   metadata_max_entries: intKey('MAILROOM_IMAP_METADATA_MAX_ENTRIES', 200, 1, 'Most METADATA entries one login sees on one mailbox or on the server (its /private ones plus the /shared ones); SETMETADATA beyond gets `NO [METADATA TOOMANY]`.'),
   metadata_admin: stringKey('MAILROOM_IMAP_METADATA_ADMIN', '', 'The server entry /shared/admin (RFC 5464 3.2.1.1): how to reach the administrator, e.g. `mailto:postmaster@example.org`. Read-only over IMAP; empty: no such entry.'),
 };
 
 /** Login rules shared by IMAP, POP3 and submission. */
 export const authKeys = {
-  allow_plaintext: z
-    .enum(['never', 'loopback', 'always'])
-    .default('loopback')
-    .register(keyInfo, {
-      env: 'MAILROOM_AUTH_ALLOW_PLAINTEXT',
-      description: 'When passwords may be sent without TLS (IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS/AUTH, …): `never`, `loopback` (only from 127.0.0.0/8 and ::1) or `always`. Otherwise clients must use STARTTLS/STLS or the implicit-TLS port first.',
-      expected: 'one of never, loopback, always',
-      kind: 'string',
-    }),
+  allow_plaintext: key({
+    type: 'enum',
+    values: ['never', 'loopback', 'always'],
+    default: 'loopback',
+    env: 'MAILROOM_AUTH_ALLOW_PLAINTEXT',
+    description: 'When passwords may be sent without TLS (IMAP LOGIN/AUTHENTICATE, POP3 USER/PASS/AUTH, …): `never`, `loopback` (only from 127.0.0.0/8 and ::1) or `always`. Otherwise clients must use STARTTLS/STLS or the implicit-TLS port first.',
+    expected: 'one of never, loopback, always',
+  }),
   cache_size: intKey('MAILROOM_AUTH_CACHE_SIZE', 10000, 0, 'Successful logins remembered (as an HMAC with a per-process secret, never the password) so that logging in again with the same password costs no new scrypt; the least recently used are dropped first. 0 turns the cache off. Wrong passwords are never cached.'),
   cache_ttl_s: intKey('MAILROOM_AUTH_CACHE_TTL_S', 300, 0, 'Seconds a remembered login stays valid (counted from the verification, not the last use). A changed password takes effect at once regardless. 0 turns the cache off.'),
   new_login_notice: boolKey('MAILROOM_AUTH_NEW_LOGIN_NOTICE', true, 'Send an account a short notice into its INBOX when it logs in from a device password used for the first time, or with the account password from a client address it never used before (IPv6: its /64). The account\'s very first login sends none. Per user: `mailroom user set ADDRESS new_login_notice=off|on`.'),
-  hash_workers: z
-    .number()
-    .int()
-    .min(1)
-    .max(4)
-    .default(2)
-    .register(keyInfo, {
-      env: 'MAILROOM_AUTH_HASH_WORKERS',
-      description: 'Threads that compute password hashes (scrypt, 32 MiB each), apart from the threads that do file I/O. 2 get through a burst of first logins (e.g. after a restart) sooner than 1 on a machine with two or more cores; more gain little, since with the login cache only new and wrong passwords cost a hash.',
-      expected: 'an integer from 1 to 4',
-      kind: 'int',
-    }),
+  hash_workers: key({
+    type: 'int',
+    min: 1,
+    max: 4,
+    default: 2,
+    env: 'MAILROOM_AUTH_HASH_WORKERS',
+    description: 'Threads that compute password hashes (scrypt, 32 MiB each), apart from the threads that do file I/O. 2 get through a burst of first logins (e.g. after a restart) sooner than 1 on a machine with two or more cores; more gain little, since with the login cache only new and wrong passwords cost a hash.',
+    expected: 'an integer from 1 to 4',
+  }),
   hash_queue: intKey('MAILROOM_AUTH_HASH_QUEUE', 64, 1, 'Logins that may wait for a hash thread; when more arrive at once, the extra ones get a temporary failure (IMAP NO [UNAVAILABLE], POP3 -ERR [SYS/TEMP], SMTP 454 4.7.0) and clients retry.'),
 };
 
 /** POP3 (src/pop3/): defaults of the per-user policies (`mailroom user set <user> pop3.deleteMode=hide` overrides one user) and limits. */
 export const pop3Keys = {
-  delete_mode: z
-    .enum(['expunge', 'hide'])
-    .default('expunge')
-    .register(keyInfo, {
-      env: 'MAILROOM_POP3_DELETE_MODE',
-      description: 'What DELE does at QUIT: `expunge` removes the message from INBOX for every client (RFC 1939); `hide` only hides it from POP3 (flag `$POP3Deleted`), IMAP devices keep it. Per user: `pop3.deleteMode`.',
-      expected: 'one of expunge, hide',
-      kind: 'string',
-    }),
+  delete_mode: key({
+    type: 'enum',
+    values: ['expunge', 'hide'],
+    default: 'expunge',
+    env: 'MAILROOM_POP3_DELETE_MODE',
+    description: 'What DELE does at QUIT: `expunge` removes the message from INBOX for every client (RFC 1939); `hide` only hides it from POP3 (flag `$POP3Deleted`), IMAP devices keep it. Per user: `pop3.deleteMode`.',
+    expected: 'one of expunge, hide',
+  }),
   mark_seen: boolKey('MAILROOM_POP3_MARK_SEEN', true, 'Whether RETR sets \\Seen, so IMAP devices show the message as read. Per user: `pop3.markSeen`.'),
-  keep_days: z
-    .string()
-    .regex(/^(never|\d{1,5})$/, 'expected "never" or a number of days')
-    .default('never')
-    .register(keyInfo, {
-      env: 'MAILROOM_POP3_KEEP_DAYS',
-      description: 'Leave-on-server retention for POP3, advertised as `EXPIRE n`: at the end of each POP3 session (QUIT), INBOX messages received more than n days ago are removed (with the delete mode). `never` keeps them. Per user: `pop3.keepDays`.',
-      expected: '"never" or a number of days (0-99999)',
-      kind: 'string',
-    }),
+  keep_days: key({
+    type: 'string',
+    pattern: /^(never|\d{1,5})$/,
+    default: 'never',
+    env: 'MAILROOM_POP3_KEEP_DAYS',
+    description: 'Leave-on-server retention for POP3, advertised as `EXPIRE n`: at the end of each POP3 session (QUIT), INBOX messages received more than n days ago are removed (with the delete mode). `never` keeps them. Per user: `pop3.keepDays`.',
+    expected: '"never" or a number of days (0-99999)',
+  }),
   login_delay_s: intKey('MAILROOM_POP3_LOGIN_DELAY_S', 0, 0, 'Minimum seconds between two POP3 logins of one user, advertised as `LOGIN-DELAY n` and enforced (`-ERR [LOGIN-DELAY]`). Per user: `pop3.loginDelay`.'),
   max_errors: intKey('MAILROOM_POP3_MAX_ERRORS', 10, 1, 'Errors (unknown commands, bad arguments, failed logins) in one session after which it is closed.'),
   idle_timeout_s: intKey('MAILROOM_POP3_IDLE_TIMEOUT_S', 600, 600, 'Seconds of silence after which a session is closed without UPDATE (RFC 1939 3: at least 10 minutes).'),
@@ -293,15 +290,14 @@ export const smtpKeys = {
   timeout_ms: intKey('MAILROOM_SMTP_TIMEOUT_MS', 300000, 1000, 'How long the server waits for a command or for more message data before it says 421 and closes (RFC 5321 4.5.3.2 asks for at least 5 minutes).'),
   dns_file: stringKey('MAILROOM_SMTP_DNS_FILE', '', 'Empty: SPF/DKIM/DMARC/ARC checks and `mailroom dns --check` ask the system resolver. A JSON file `{ "name": { "TXT": [["v=spf1 …"]], "A": ["192.0.2.1"] } }` answers instead (tests, offline use), in node:dns shapes (MX `[{"exchange","priority"}]`, SRV `[{"name","port","priority","weight"}]`, CNAME `["host"]`).'),
   resend_window_s: intKey('MAILROOM_SMTP_RESEND_WINDOW_S', 300, 0, 'A message re-sent within this many seconds with the same Message-ID by the same sender (submission: the logged-in user; MX/LMTP: client IP, MAIL FROM and recipients) is answered 250 again but stored once: the client did not see the first 250. The same window applies to IMAP APPEND of the same bytes with the same Message-ID by the same user to the same mailbox (answered with the first UID). 0 turns this off.'),
-  local_sender_policy: z
-    .enum(['reject', 'junk'])
-    .default('reject')
-    .register(keyInfo, {
-      env: 'MAILROOM_SMTP_LOCAL_SENDER_POLICY',
-      description: 'MX: a message from outside that claims one of our domains (MAIL FROM or header From) without passing SPF, DKIM or DMARC for it: `reject` (`550 5.7.1` after the data) or `junk` (accepted and filed into each recipient\'s Junk mailbox, not forwarded).',
-      expected: 'one of reject, junk',
-      kind: 'string',
-    }),
+  local_sender_policy: key({
+    type: 'enum',
+    values: ['reject', 'junk'],
+    default: 'reject',
+    env: 'MAILROOM_SMTP_LOCAL_SENDER_POLICY',
+    description: 'MX: a message from outside that claims one of our domains (MAIL FROM or header From) without passing SPF, DKIM or DMARC for it: `reject` (`550 5.7.1` after the data) or `junk` (accepted and filed into each recipient\'s Junk mailbox, not forwarded).',
+    expected: 'one of reject, junk',
+  }),
   sent_copies: boolKey('MAILROOM_SMTP_SENT_COPIES', true, 'Store every message a user submits in their \\Sent mailbox. Per user: `mailroom user set ADDRESS sent.copy=off|on`.'),
 };
 
@@ -318,15 +314,14 @@ export const queueKeys = {
   remote_port: intKey('MAILROOM_QUEUE_REMOTE_PORT', 25, 1, 'Port of remote MX servers (25; change only for tests).'),
   routes: stringKey('MAILROOM_QUEUE_ROUTES', '', 'Static routes skipping MX lookup, like Postfix transport maps: `domain=host:port,other.test=[::1]:2525`.'),
   smarthost: stringKey('MAILROOM_QUEUE_SMARTHOST', '', 'Empty: deliver directly to each domain\'s MX. `host:port`: relay all outgoing mail through this server (home installations).'),
-  smarthost_tls: z
-    .enum(['none', 'starttls', 'implicit'])
-    .default('starttls')
-    .register(keyInfo, {
-      env: 'MAILROOM_QUEUE_SMARTHOST_TLS',
-      description: 'TLS to the smarthost: `starttls` (required, certificate verified), `implicit` (TLS from the first byte, port 465) or `none`.',
-      expected: 'one of none, starttls, implicit',
-      kind: 'string',
-    }),
+  smarthost_tls: key({
+    type: 'enum',
+    values: ['none', 'starttls', 'implicit'],
+    default: 'starttls',
+    env: 'MAILROOM_QUEUE_SMARTHOST_TLS',
+    description: 'TLS to the smarthost: `starttls` (required, certificate verified), `implicit` (TLS from the first byte, port 465) or `none`.',
+    expected: 'one of none, starttls, implicit',
+  }),
   smarthost_user: stringKey('MAILROOM_QUEUE_SMARTHOST_USER', '', 'User name for AUTH at the smarthost (empty: no AUTH).'),
   smarthost_password: stringKey('MAILROOM_QUEUE_SMARTHOST_PASSWORD', '', 'Password for AUTH at the smarthost.'),
   smarthost_tls_verify: boolKey('MAILROOM_QUEUE_SMARTHOST_TLS_VERIFY', true, 'Verify the smarthost certificate (turn off only for a self-signed relay you control).'),
@@ -359,25 +354,10 @@ export const sections = {
   retention: retentionKeys,
 } as const;
 
-export const configSchema = z.strictObject({
-  ...topKeys,
-  listen: z.strictObject(listenKeys).prefault({}),
-  tls: z.strictObject(tlsKeys).prefault({}),
-  limits: z.strictObject(limitsKeys).prefault({}),
-  log: z.strictObject(logKeys).prefault({}),
-  delivery: z.strictObject(deliveryKeys).prefault({}),
-  database: z.strictObject(databaseKeys).prefault({}),
-  proxy: z.strictObject(proxyKeys).prefault({}),
-  auth: z.strictObject(authKeys).prefault({}),
-  pop3: z.strictObject(pop3Keys).prefault({}),
-  imap: z.strictObject(imapKeys).prefault({}),
-  smtp: z.strictObject(smtpKeys).prefault({}),
-  queue: z.strictObject(queueKeys).prefault({}),
-  retention: z.strictObject(retentionKeys).prefault({}),
-});
+type SectionValues<T> = { -readonly [K in keyof T]: SpecValue<T[K]> };
 
 /** The validated configuration every module receives. */
-export type Config = zod.output<typeof configSchema>;
+export type Config = SectionValues<typeof topKeys> & { -readonly [S in Exclude<keyof typeof sections, ''>]: SectionValues<(typeof sections)[S]> };
 
 /** Names of the listeners, in config order. */
 export type ListenerName = keyof typeof listenKeys;
@@ -388,7 +368,7 @@ export interface LeafKey {
   path: string;
   section: string;
   key: string;
-  schema: zod.ZodType;
+  spec: KeySpec;
   info: KeyInfo;
 }
 
@@ -396,10 +376,10 @@ export interface LeafKey {
 export function leafKeys(): LeafKey[] {
   const out: LeafKey[] = [];
   for (const [section, keys] of Object.entries(sections)) {
-    for (const [key, schema] of Object.entries(keys) as [string, zod.ZodType][]) {
-      const info = keyInfo.get(schema);
-      if (!info) throw new Error(`config key ${section}.${key} has no keyInfo`);
-      out.push({ path: section ? `${section}.${key}` : key, section, key, schema, info });
+    for (const [key, spec] of Object.entries(keys) as [string, KeySpec][]) {
+      const { env, description, expected, docDefault } = spec;
+      const kind: EnvKind = spec.type === 'int' || spec.type === 'bool' ? spec.type : 'string';
+      out.push({ path: section ? `${section}.${key}` : key, section, key, spec, info: { env, description, expected, kind, docDefault } });
     }
   }
   return out;

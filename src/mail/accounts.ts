@@ -5,8 +5,7 @@
  */
 import type { SpecialUse, Store, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
-import { hashPassword } from '../auth/password.js';
-import { scramKeysFor } from '../auth/scram-keys.js';
+import { passwordHashes, type PasswordHashes } from '../auth/password-hashes.js';
 import { parseAddress } from './address.js';
 
 export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[] = [
@@ -18,17 +17,7 @@ export const DEFAULT_MAILBOXES: { name: string; specialUse: SpecialUse | null }[
   { name: 'Archive', specialUse: '\\Archive' },
 ];
 
-/** What is stored of a password: its scrypt hash and its SCRAM keys. */
-export interface PasswordHashes {
-  hash: string;
-  scramKeys: string;
-}
-
-/** Hashes a password for storage; the scrypt and the SCRAM derivations run side by side in the libuv pool. */
-export async function passwordHashes(password: string): Promise<PasswordHashes> {
-  const [hash, scramKeys] = await Promise.all([hashPassword(password), scramKeysFor(password)]);
-  return { hash, scramKeys };
-}
+export { passwordHashes, type PasswordHashes } from '../auth/password-hashes.js';
 
 /**
  * Creates the user, and its domain when missing. `hashing`: passwordHashes(password)
@@ -58,10 +47,11 @@ export async function createUserWithHash(store: Store, address: string, password
   return user;
 }
 
-export async function changePassword(store: Store, address: string, password: string): Promise<void> {
+/** Sets a user's password; `hashing` as for createUser. */
+export async function changePassword(store: Store, address: string, password: string, hashing?: Promise<PasswordHashes>): Promise<void> {
   if (password.length === 0) throw new AccountError('password must not be empty');
   const user = await requireUser(store, address);
-  const { hash, scramKeys } = await passwordHashes(password);
+  const { hash, scramKeys } = await (hashing ?? passwordHashes(password));
   await store.setPassword(user.id, hash, scramKeys);
 }
 
