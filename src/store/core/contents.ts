@@ -162,6 +162,7 @@ export async function releaseContents(tx: Tx, counts: Map<string, number>): Prom
     if (!r || r.refcount > 0) continue;
     await unindexContent(tx, id);
     await tx.exec('DELETE FROM contents WHERE id = ?', [id]);
+    tx.goneContents.add(id);
     await releaseBlobs(tx, JSON.parse(r.segments) as Segment[]);
   }
 }
