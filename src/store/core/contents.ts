@@ -103,6 +103,26 @@ async function addBlobRef(tx: Tx, seg: Segment, likelyNew = false): Promise<void
  * this transaction, so they are durable exactly when the content is. They are checked
  * against the name here, as a file's are on put.
  */
+/** The bytes' blob_inline row, then the blobs row naming it (or a reference more on the row that exists). */
+async function insertInlineBlob(tx: Tx, seg: Segment, data: Buffer | Uint8Array): Promise<{ made: { id: number | string }; row: { inline_id: number | string | null } }> {
+  const UPSERT = 'ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1 RETURNING inline_id';
+  if (tx.d.writableCte) {
+    // Both in one statement (a round trip fewer per delivery).
+    const r = (await tx.get<{ inline_id: number | string | null; made_id: number | string }>(
+      `WITH made AS (INSERT INTO blob_inline (data) VALUES (?) RETURNING id)
+        INSERT INTO blobs (hash, size, refcount, stored_size, inline_id) SELECT ?, ?, 1, ?, made.id FROM made ${UPSERT}, (SELECT id FROM made) AS made_id`,
+      [data, seg.hash, seg.size, data.length],
+    ))!;
+    return { made: { id: r.made_id }, row: { inline_id: r.inline_id } };
+  }
+  const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
+  const row = (await tx.get<{ inline_id: number | string | null }>(
+    `INSERT INTO blobs (hash, size, refcount, stored_size, inline_id) VALUES (?, ?, 1, ?, ?) ${UPSERT}`,
+    [seg.hash, seg.size, data.length, made.id],
+  ))!;
+  return { made, row };
+}
+
 async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array, likelyNew: boolean): Promise<void> {
   if (bytes.byteLength !== seg.size || seg.size > INLINE_MAX) throw new StoreError('invalid', `inline blob ${seg.hash}: ${bytes.byteLength} bytes, segment says ${seg.size} (at most ${INLINE_MAX})`);
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -113,11 +133,7 @@ async function addInlineBlob(tx: Tx, seg: Segment, bytes: Uint8Array, likelyNew:
     if (had) return moveIntoDatabase(tx, seg.hash, encodeInline(view));
   }
   const data = encodeInline(view);
-  const made = (await tx.get<{ id: number | string }>('INSERT INTO blob_inline (data) VALUES (?) RETURNING id', [data]))!;
-  const row = (await tx.get<{ inline_id: number | string | null }>(
-    'INSERT INTO blobs (hash, size, refcount, stored_size, inline_id) VALUES (?, ?, 1, ?, ?) ON CONFLICT (hash) DO UPDATE SET refcount = blobs.refcount + 1 RETURNING inline_id',
-    [seg.hash, seg.size, data.length, made.id],
-  ))!;
+  const { made, row } = await insertInlineBlob(tx, seg, data);
   if (row.inline_id === null) {
     await tx.exec('DELETE FROM blob_inline WHERE id = ?', [made.id]);
     await moveIntoDatabase(tx, seg.hash, data);

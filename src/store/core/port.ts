@@ -82,6 +82,12 @@ export interface Dialect {
    * compressed by TOAST past 2 KB.
    */
   readonly packsText: boolean;
+  /**
+   * Whether a statement may carry INSERT/UPDATE in a WITH clause and `WITH ORDINALITY`
+   * (PostgreSQL). Where a statement is a network round trip, read-then-write pairs of a
+   * delivery are sent as one; SQLite (in-process, no such clauses) runs them one by one.
+   */
+  readonly writableCte: boolean;
 }
 
 /** One SQL statement with its parameters. */

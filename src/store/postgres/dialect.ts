@@ -19,6 +19,7 @@ export const postgresDialect: Dialect = {
   // exact on it and uses the index from three characters on; shorter terms still narrow
   // (a scan inside the database is cheaper than shipping every text to the checker).
   packsText: false,
+  writableCte: true,
   textIndex: {
     minTerm: 1,
     add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],
