@@ -21,7 +21,7 @@ import { resolveRecipient } from '../../src/mail/recipients.js';
 import { freshDatabase, pgSkip, type FreshDatabase } from '../harness/pg.js';
 
 /** Statements a delivery may send: RCPT lookup, INBOX, content check, blob, then the append transaction. */
-const MAX_PER_DELIVERY = 11;
+const MAX_PER_DELIVERY = 10;
 
 function message(n: number): Buffer {
   const refs = n % 2 === 1 ? `In-Reply-To: <${n - 1}.stmt@example.test>\r\nReferences: <${n - 1}.stmt@example.test>\r\n` : '';

@@ -12,7 +12,7 @@ import { decodeInline, encodeInline, INLINE_MAX } from '../blob/inline.js';
 import { packIndex, packSearchText, unpackIndex, unpackSearchText } from './packed-text.js';
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
-import { indexContent, unindexContent } from './text-search.js';
+import { insertIndexed, unindexContent } from './text-search.js';
 import type { ReadTx, Tx } from './tx.js';
 
 function isExisting(c: NewContent | ExistingContent): c is ExistingContent {
@@ -51,9 +51,15 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
   // New content (the ingest found none a moment ago), so the insert comes first: one statement
   // where a refcount UPDATE would miss. The content row is touched before its blobs, the
   // order releaseContents takes them in.
-  const { changes } = await tx.exec(
-    'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-    [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), ...packedColumns(tx, content)],
+  // With its text index entry (in one statement on PostgreSQL): the content row is new, so is its entry.
+  const changes = await insertIndexed(
+    tx,
+    {
+      sql: 'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      params: [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), ...packedColumns(tx, content)],
+    },
+    content.id,
+    content.searchText,
   );
   if (changes === 0) {
     // Stored meanwhile (another session or node): take references on that row instead.
@@ -66,7 +72,6 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
   // would find no row (the upsert after the size check counts a reference either way).
   const single = content.segments.length === 1;
   for (const seg of [...content.segments].sort(byHash)) await addBlobRef(tx, seg, single);
-  await indexContent(tx, content.id, content.searchText);
   return content.size;
 }
 

@@ -23,6 +23,7 @@ export const postgresDialect: Dialect = {
   textIndex: {
     minTerm: 1,
     add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],
+    addWith: (insert, text) => ({ sql: `WITH c AS (${insert.sql} RETURNING id) INSERT INTO content_search (content_id, text) SELECT id, ? FROM c`, params: [...insert.params, text] }),
     remove: (contentId) => [{ sql: 'DELETE FROM content_search WHERE content_id = ?', params: [contentId] }],
     candidates: 'IN (SELECT content_id FROM content_search WHERE text LIKE ?)',
     candidateParam: (term) => `%${term.replace(/[\\%_]/g, '\\$&')}%`,
