@@ -173,6 +173,25 @@ export class Pop3Session {
     await this.queue(bytes);
   }
 
+  /**
+   * Queues message bytes already in memory (a RETR read ahead) with no flush between them,
+   * so body and terminator leave in one write instead of a write, a wait for the socket to
+   * drain, and another for the last line.
+   */
+  sendWhole(parts: Buffer[]): void {
+    if (this.ending) return;
+    for (const bytes of parts) {
+      if (bytes.length === 0) continue;
+      this.pending.push(bytes);
+      this.pendingBytes += bytes.length;
+    }
+  }
+
+  /** Writes the queued answers when they pass FLUSH_AT (see queue). */
+  async flushIfFull(): Promise<void> {
+    if (this.pendingBytes >= FLUSH_AT) await this.flush();
+  }
+
   private async queue(bytes: Buffer): Promise<void> {
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;

@@ -106,9 +106,13 @@ export const retr: CommandEntry = {
     // Clients download in order: the next message is read while this one goes out.
     const following = dropOf(s).get(parseMessageNumber(cmd.args[0])! + 1);
     if (typeof following === 'object') s.readAhead.start(following.contentId, following.octets);
-    if (ahead) for (const chunk of ahead) await s.sendBody(enc.encode(chunk));
-    else await streamRange(s, m, 0, undefined, enc);
-    await s.sendBody(enc.finish());
+    if (ahead) {
+      s.sendWhole([...ahead.map((chunk) => enc.encode(chunk)), enc.finish()]); // held whole already: one write with the terminator
+      await s.flushIfFull();
+    } else {
+      await streamRange(s, m, 0, undefined, enc);
+      await s.sendBody(enc.finish());
+    }
     await dropOf(s).retrieved(m);
   },
 };

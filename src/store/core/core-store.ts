@@ -81,9 +81,16 @@ export abstract class CoreStore implements Store {
       return r;
     });
     await this.blobs.afterCommit(tx.unlink);
+    if (tx.goneContents.size > 0) this.onContentsGone?.([...tx.goneContents]);
     for (const event of tx.changeEvents()) this.bus.publish(event);
     return result;
   }
+
+  /**
+   * Told after a commit that deleted content rows (before the call resolves): a host that
+   * remembers content layouts elsewhere (the SQLite worker's main thread) forgets them.
+   */
+  onContentsGone?: (ids: string[]) => void;
 
   /** Last statements of every write transaction (PostgreSQL: NOTIFY other nodes). */
   protected async beforeCommit(_tx: Tx): Promise<void> {}

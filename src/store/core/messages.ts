@@ -61,10 +61,21 @@ export async function chargeUser(tx: Tx, userId: Id, bytes: number, messages: nu
  * the rest of the transaction. Same rule: usage + added > limit fails.
  */
 export async function chargeWithinQuota(tx: Tx, userId: Id, bytes: number, messages: number): Promise<void> {
-  const u = (await tx.get<{ quota_bytes: number | null; quota_messages: number | null; used_bytes: number; used_messages: number }>(
-    'UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ? RETURNING quota_bytes, quota_messages, used_bytes, used_messages',
-    [bytes, messages, userId],
-  ))!;
+  const u = (await tx.get<UsageAfterCharge>(`${CHARGE} RETURNING quota_bytes, quota_messages, used_bytes, used_messages`, [bytes, messages, userId]))!;
+  withinQuota(u, bytes, messages);
+}
+
+const CHARGE = 'UPDATE users SET used_bytes = used_bytes + ?, used_messages = used_messages + ? WHERE id = ?';
+
+interface UsageAfterCharge {
+  quota_bytes: number | null;
+  quota_messages: number | null;
+  used_bytes: number;
+  used_messages: number;
+}
+
+/** 'overquota' when usage after adding `bytes`/`messages` passes a limit (the transaction then rolls the charge back). */
+function withinQuota(u: UsageAfterCharge, bytes: number, messages: number): void {
   if (u.quota_bytes !== null && u.used_bytes > u.quota_bytes) {
     throw new StoreError('overquota', `storage quota exceeded: ${u.used_bytes - bytes} + ${bytes} bytes > limit ${u.quota_bytes}`);
   }
@@ -121,6 +132,31 @@ async function stampAndTakeUids(tx: Tx, mailboxId: Id, t: Tally): Promise<{ modS
   return { modSeq: r.highest_modseq, first: r.uid_next - t.n };
 }
 
+/**
+ * An append's charge to its user (quota checked unless `ignoreQuota`) and its mailbox's
+ * MODSEQ, UIDs and counters: on PostgreSQL one statement where the MODSEQ is not bumped
+ * yet (writableCte: a round trip fewer per delivery), else chargeWithinQuota/chargeUser
+ * and stampAndTakeUids one after the other. The user's row is locked already (the
+ * append's lockMailboxIdentity), so the lock order stays users, then mailboxes.
+ */
+async function chargeAndStamp(tx: Tx, userId: Id, mailboxId: Id, t: Tally, ignoreQuota: boolean): Promise<{ modSeq: ModSeq; first: number }> {
+  if (!tx.d.writableCte || tx.knownModSeq(mailboxId) !== undefined) {
+    if (ignoreQuota) await chargeUser(tx, userId, t.bytes, t.n);
+    else await chargeWithinQuota(tx, userId, t.bytes, t.n);
+    return stampAndTakeUids(tx, mailboxId, t);
+  }
+  const r = (await tx.get<UsageAfterCharge & { uid_next: number | null; highest_modseq: number | null }>(
+    `WITH u AS (${CHARGE} RETURNING quota_bytes, quota_messages, used_bytes, used_messages),
+      m AS (UPDATE mailboxes SET highest_modseq = highest_modseq + 1, ${GROW} WHERE id = ? RETURNING uid_next, highest_modseq)
+      SELECT u.*, m.uid_next, m.highest_modseq FROM u LEFT JOIN m ON true`,
+    [t.bytes, t.n, userId, t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId],
+  ))!;
+  if (!ignoreQuota) withinQuota(r, t.bytes, t.n);
+  if (r.uid_next === null || r.highest_modseq === null) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
+  tx.setModSeq(mailboxId, r.highest_modseq);
+  return { modSeq: r.highest_modseq, first: r.uid_next - t.n };
+}
+
 export async function shrinkMailbox(tx: Tx, mailboxId: Id, t: Tally): Promise<void> {
   await tx.exec(
     'UPDATE mailboxes SET message_count = message_count - ?, total_size = total_size - ?, seen_count = seen_count - ?, deleted_count = deleted_count - ? WHERE id = ?',
@@ -157,9 +193,13 @@ async function pruneExpunged(tx: Tx, mailboxId: Id, keep: number): Promise<void>
   );
 }
 
+/** The message-id keys a new message's thread is found and remembered by: distinct, trimmed, bounded. */
+function threadKeysOf(threadKeys: string[] | undefined): string[] {
+  return [...new Set((threadKeys ?? []).filter((k) => typeof k === 'string').map((k) => k.trim()).filter((k) => k !== '' && k.length <= 998))].slice(0, 200);
+}
+
 /** The THREADID for new mail: reuse the thread of the first known key, else a new one; remember all keys. */
-async function threadFor(tx: Tx, userId: Id, threadKeys: string[] | undefined): Promise<string> {
-  const keys = [...new Set((threadKeys ?? []).filter((k) => typeof k === 'string').map((k) => k.trim()).filter((k) => k !== '' && k.length <= 998))].slice(0, 200);
+async function threadFor(tx: Tx, userId: Id, keys: string[]): Promise<string> {
   if (keys.length === 0) return newObjectId('T');
   const list = tx.d.list('text');
   const found = await tx.query<{ message_id_header: string; thread_id: string }>(
@@ -179,6 +219,32 @@ async function threadFor(tx: Tx, userId: Id, threadKeys: string[] | undefined): 
 const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+/**
+ * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
+ * delivery). The same rule: the thread of the first key (in the given order) already known
+ * for the user, else the new id; every key is remembered with the chosen thread.
+ * Parameters: keys, user, new thread id, user, then INSERT_MESSAGE's without thread_id.
+ */
+const INSERT_MESSAGE_THREADED = `WITH keys AS (SELECT value, ord FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS k(value, ord)),
+  found AS (SELECT t.thread_id FROM keys JOIN thread_refs t ON t.user_id = ? AND t.message_id_header = keys.value ORDER BY keys.ord LIMIT 1),
+  chosen AS (SELECT COALESCE((SELECT thread_id FROM found), ?) AS thread_id),
+  refs AS (INSERT INTO thread_refs (user_id, message_id_header, thread_id) SELECT ?, keys.value, chosen.thread_id FROM keys, chosen ON CONFLICT DO NOTHING)
+  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl)
+  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ? FROM chosen RETURNING id, thread_id`;
+
+/** Inserts the message row with its thread (found or new); its id and thread id. */
+async function insertThreaded(tx: Tx, userId: Id, threadKeys: string[] | undefined, row: (threadId: string) => unknown[]): Promise<{ id: number; threadId: string }> {
+  const keys = threadKeysOf(threadKeys);
+  if (tx.d.writableCte && keys.length > 0) {
+    const values = row('');
+    const r = (await tx.get<{ id: number; thread_id: string }>(INSERT_MESSAGE_THREADED, [tx.d.listParam(keys), userId, newObjectId('T'), userId, ...values.slice(0, 9), values[10]]))!;
+    return { id: r.id, threadId: r.thread_id };
+  }
+  const threadId = await threadFor(tx, userId, keys);
+  const r = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, row(threadId)))!;
+  return { id: r.id, threadId };
+}
+
 export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendResult> {
   const flags = normalizeFlags(req.flags ?? []);
   const internalDate = req.internalDate ?? new Date();
@@ -187,22 +253,15 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const box = await lockMailboxIdentity(tx, req.mailboxId);
   if (box.recently_deleted) throw new StoreError('invalid', 'nothing is appended to Recently Deleted');
   const size = await acquireContent(tx, req.content);
-  if (req.ignoreQuota) await chargeUser(tx, box.user_id, size, 1);
-  else await chargeWithinQuota(tx, box.user_id, size, 1);
   // A member's \Seen (APPEND, the Sent copy) is private to the member (RFC 9051 2.3.2 leaves per-user \Seen to the server)
   const privateSeen = req.viewerId !== undefined && seenIsPrivate(req.viewerId) && flags.includes(SEEN);
   const stored = joinFlags(privateSeen ? withoutSeen(flags) : flags); // the shared column, which the counters count
-  const { modSeq, first: uid } = await stampAndTakeUids(tx, box.id, tally([{ flags: stored, size }]));
+  const { modSeq, first: uid } = await chargeAndStamp(tx, box.user_id, box.id, tally([{ flags: stored, size }]), req.ignoreQuota ?? false);
   const now = Date.now();
   const emailId = newObjectId('M');
-  const threadId = await threadFor(tx, box.user_id, req.threadKeys);
   const uidl = newObjectId('U');
-  const params = [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl];
-  if (!privateSeen) await tx.exec(INSERT_MESSAGE, params);
-  else {
-    const id = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, params))!.id;
-    await setPrivateFlags(tx, id, req.viewerId!, [SEEN], modSeq);
-  }
+  const { id, threadId } = await insertThreaded(tx, box.user_id, req.threadKeys, (thread) => [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, thread, uidl]);
+  if (privateSeen) await setPrivateFlags(tx, id, req.viewerId!, [SEEN], modSeq);
   tx.touch('append', box.user_id, box.id);
   const row: MessageRow = {
     mailboxId: box.id, uid: uid as Uid, modSeq, flags, internalDate: new Date(internalDate.getTime()), saveDate: new Date(now),

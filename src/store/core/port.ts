@@ -82,6 +82,12 @@ export interface Dialect {
    * compressed by TOAST past 2 KB.
    */
   readonly packsText: boolean;
+  /**
+   * Whether a statement may carry INSERT/UPDATE in a WITH clause and `WITH ORDINALITY`
+   * (PostgreSQL). Where a statement is a network round trip, read-then-write pairs of a
+   * delivery are sent as one; SQLite (in-process, no such clauses) runs them one by one.
+   */
+  readonly writableCte: boolean;
 }
 
 /** One SQL statement with its parameters. */
@@ -100,6 +106,12 @@ export interface TextIndexDialect {
   readonly minTerm: number;
   /** Statements that index a content; `text` is its search text as ./text-search.ts prepares it. */
   add(contentId: string, text: string): Statement[];
+  /**
+   * Where one statement can (writableCte): `insert` (an INSERT of one contents row … ON
+   * CONFLICT DO NOTHING) and the index entry of the row it inserted, together; the
+   * statement's change count is the contents rows inserted.
+   */
+  addWith?(insert: Statement, text: string): Statement;
   /** Statements that drop a content's index entry (run when the content row goes). */
   remove(contentId: string): Statement[];
   /** `IN (subquery)` over content ids whose index text may contain the term bound to its one `?`. */

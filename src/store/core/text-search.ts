@@ -19,6 +19,7 @@
  */
 import { StoreError } from '../errors.js';
 import type { Id, Uid } from '../types.js';
+import type { Statement } from './port.js';
 import type { ReadTx, Tx } from './tx.js';
 import { inlineMessage, WITH_INLINE_MESSAGE } from './contents.js';
 import { unpackSearchText } from './packed-text.js';
@@ -51,6 +52,22 @@ export function textHas(searchText: string, part: Exclude<TextPart, 'candidates'
 /** Adds a new content's entry to the text index (same transaction as its row). */
 export async function indexContent(tx: Tx, contentId: string, searchText: string): Promise<void> {
   for (const s of tx.d.textIndex.add(contentId, indexForm(searchText))) await tx.exec(s.sql, s.params);
+}
+
+/**
+ * Runs `insert` (a contents INSERT of one row … ON CONFLICT DO NOTHING) and, when it inserted
+ * the row, indexes it: one statement where the dialect can, else two. The contents rows inserted.
+ */
+export async function insertIndexed(tx: Tx, insert: Statement, contentId: string, searchText: string): Promise<number> {
+  const ti = tx.d.textIndex;
+  if (ti.addWith) return (await tx.exec(...spread(ti.addWith(insert, indexForm(searchText))))).changes;
+  const { changes } = await tx.exec(insert.sql, insert.params);
+  if (changes > 0) await indexContent(tx, contentId, searchText);
+  return changes;
+}
+
+function spread(s: Statement): [string, unknown[]] {
+  return [s.sql, s.params];
 }
 
 /** Drops a content's entry from the text index (same transaction as deleting its row). */

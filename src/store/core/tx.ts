@@ -42,6 +42,8 @@ export class Tx extends ReadTx {
   private readonly lockedUsers = new Set<Id>();
   /** Blob hashes released to zero references whose bytes go after commit. */
   readonly unlink = new Set<string>();
+  /** Contents whose row this transaction deleted (their last reference went): remembered layouts are forgotten after commit. */
+  readonly goneContents = new Set<string>();
 
   /**
    * Locks users' rows (ascending id, once per transaction). Every write that touches a

@@ -19,9 +19,11 @@ export const postgresDialect: Dialect = {
   // exact on it and uses the index from three characters on; shorter terms still narrow
   // (a scan inside the database is cheaper than shipping every text to the checker).
   packsText: false,
+  writableCte: true,
   textIndex: {
     minTerm: 1,
     add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],
+    addWith: (insert, text) => ({ sql: `WITH c AS (${insert.sql} RETURNING id) INSERT INTO content_search (content_id, text) SELECT id, ? FROM c`, params: [...insert.params, text] }),
     remove: (contentId) => [{ sql: 'DELETE FROM content_search WHERE content_id = ?', params: [contentId] }],
     candidates: 'IN (SELECT content_id FROM content_search WHERE text LIKE ?)',
     candidateParam: (term) => `%${term.replace(/[\\%_]/g, '\\$&')}%`,

@@ -18,6 +18,7 @@ export const sqliteDialect: Dialect = {
   // because a WITHOUT ROWID table has no rowid to point at. A term is asked as the AND of its
   // trigrams: every text containing the term contains them all.
   packsText: true,
+  writableCte: false,
   textIndex: {
     minTerm: 3,
     add: (contentId, text) => [

@@ -23,7 +23,7 @@ import { FORWARDED, SEGMENTS, toWire, type ContentLayout, type HostOptions, type
 
 /** A store plus what the host needs besides the Store contract. */
 export interface HostedStore {
-  store: Store;
+  store: Store & { onContentsGone?: (ids: string[]) => void };
   /** The segment list of a content ('notfound' when not stored). */
   layout(contentId: string): Promise<ContentLayout>;
   /** Changes whenever another connection (process) committed; for the change poller. */
@@ -50,6 +50,7 @@ export function hostSqlite(opts: HostOptions, bus: ChangeBus): HostedStore {
 export function serveStore(port: MessagePort, hosted: HostedStore, changePollMs: number): void {
   const { store } = hosted;
   const post = (reply: Reply) => port.postMessage(reply);
+  store.onContentsGone = (ids) => post({ t: 'gone', ids });
   const poller: ChangePoller | null = changePollMs > 0 ? startChangePoller(hosted.changeToken, () => post({ t: 'event', event: RECHECK }), changePollMs) : null;
 
   const call = async (req: Request): Promise<unknown> => {

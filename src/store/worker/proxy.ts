@@ -33,6 +33,7 @@ import type {
   Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
+import { LayoutCache } from './layout-cache.js';
 import { fromWire, SEGMENTS, type ContentLayout, type ForwardedMethod, type HostOptions, type Reply, type Request } from './wire.js';
 
 export interface WorkerStoreOptions {
@@ -50,8 +51,10 @@ type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 
 const HOST = new URL('./host.js', import.meta.url);
 
-/** Remembered content layouts (a few hundred bytes each: only those naming blob files). */
+/** Remembered content layouts (a few hundred bytes each, plus the bytes of inline segments). */
 const LAYOUTS_MAX = 20_000;
+/** Inline segment bytes the remembered layouts may hold (blobs of up to 16 KiB live in the database). */
+const LAYOUT_INLINE_BYTES_MAX = 16 * 1024 * 1024;
 
 /** Pause before a dead worker is replaced without a call asking for it (a crash loop then costs little). */
 const RESTART_DELAY_MS = 1000;
@@ -69,7 +72,7 @@ export class WorkerStore implements Store {
    * Segment lists of contents read before: a POP3 RETR or FETCH BODY[] of a known content then
    * streams the blob files without a round trip to the worker (both threads woken, a query).
    */
-  private readonly layouts = new Map<string, ContentLayout>();
+  private readonly layouts = new LayoutCache(LAYOUTS_MAX, LAYOUT_INLINE_BYTES_MAX);
 
   private constructor(opts: WorkerStoreOptions) {
     this.blobs = new FsBlobStore(opts.blobDir);
@@ -104,7 +107,12 @@ export class WorkerStore implements Store {
     worker.on('message', (m: Reply) => {
       switch (m.t) {
         case 'event':
+          // Another process committed (the CLI may have purged contents): layouts that carry bytes are asked for again.
+          if (m.event.kind === 'recheck') this.layouts.dropInline();
           this.bus.publish(m.event);
+          break;
+        case 'gone':
+          for (const id of m.ids) this.layouts.delete(id);
           break;
         case 'ok':
         case 'err': {
@@ -316,10 +324,7 @@ export class WorkerStore implements Store {
   /** Asks the worker for a content's segments and remembers them (a content id names fixed bytes). */
   private async layoutOf(id: string): Promise<ContentLayout> {
     const c = await this.call<ContentLayout>(SEGMENTS, [id]);
-    // A layout that carries bytes (small blobs kept in the database) is not kept: 20,000 of them could hold 320 MB
-    if (c.segments.some((seg) => seg.bytes)) return c;
-    if (this.layouts.size >= LAYOUTS_MAX) this.layouts.delete(this.layouts.keys().next().value!); // Maps iterate in insertion order
-    this.layouts.set(id, c);
+    this.layouts.set(id, c); // bounded in count and in inline bytes (20,000 small messages could hold 320 MB)
     return c;
   }
   stats(): Promise<StorageStats> { return this.call('stats', []); }

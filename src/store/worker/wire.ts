@@ -61,7 +61,9 @@ export type Reply =
   | { t: 'ok'; id: number; value: unknown }
   | { t: 'err'; id: number; error: WireError }
   /** Published on the main thread's bus in arrival order: before the reply of the call whose commit caused it. */
-  | { t: 'event'; event: ChangeEvent };
+  | { t: 'event'; event: ChangeEvent }
+  /** Contents deleted by a commit, posted before that call's reply: remembered layouts of them are dropped. */
+  | { t: 'gone'; ids: string[] };
 
 export function toWire(err: unknown): WireError {
   if (err instanceof StoreError) return { store: true, code: err.code, message: err.message };
