@@ -5,7 +5,8 @@
  * keeps them in step in its own transaction; this is the check that they did, and the
  * repair when something (a bug, a hand edit, a restored file) made them drift.
  */
-import type { Id, QuotaCheck, Segment, StorageUsage } from '../types.js';
+import type { Id, QuotaCheck, StorageUsage } from '../types.js';
+import { segmentsOf } from './contents.js';
 import type { ReadTx, Tx } from './tx.js';
 import { requireUser } from './users.js';
 
@@ -55,12 +56,12 @@ export async function usage(tx: ReadTx, userId: Id | null): Promise<StorageUsage
     'SELECT count(*) AS n, coalesce(sum(m.size), 0) AS bytes FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.user_id = ?',
     [userId],
   ))!;
-  const contents = await tx.query<{ segments: string }>(
-    'SELECT c.segments FROM contents c WHERE c.id IN (SELECT m.content_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.user_id = ?)',
+  const contents = await tx.query<{ id: string; size: number; segments: string }>(
+    'SELECT c.id, c.size, c.segments FROM contents c WHERE c.id IN (SELECT m.content_id FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.user_id = ?)',
     [userId],
   );
   const hashes = new Set<string>();
-  for (const c of contents) for (const s of JSON.parse(c.segments) as Segment[]) hashes.add(s.hash);
+  for (const c of contents) for (const s of segmentsOf(c.segments, c.id, c.size)) hashes.add(s.hash);
   let unique = 0;
   let stored = 0;
   const all = [...hashes];

@@ -78,7 +78,7 @@ export const migrations: readonly Migration[] = [
           id TEXT PRIMARY KEY,                        -- sha256 hex of the raw message
           size INTEGER NOT NULL,
           refcount INTEGER NOT NULL,                  -- message rows pointing here
-          segments TEXT NOT NULL,                     -- JSON [{hash,size}]
+          segments TEXT NOT NULL,                     -- JSON [{hash,size}]; '' when the one segment is the id itself (core/contents.ts storedSegments)
           idx TEXT NOT NULL,                          -- JSON MessageIndex
           search_text TEXT NOT NULL
         ) WITHOUT ROWID;
