@@ -10,6 +10,8 @@ import { StoreError } from '../errors.js';
 import type { Conn } from '../core/port.js';
 import { indexForm } from '../core/text-search.js';
 import { postgresDialect } from './dialect.js';
+import { sortKeyColumns } from '../core/sort-keys.js';
+import type { MessageIndex } from '../../mime/types.js';
 
 export interface PgMigration {
   version: number;
@@ -434,7 +436,31 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 22,
+    description: 'SORT and THREAD keys per content: sent date, msg-id, parent chain, subject',
+    // As the SQLite migration (store/core/sort-keys.ts), filled for the contents stored before.
+    sql: `
+      ALTER TABLE contents ADD COLUMN sent_date BIGINT;
+      ALTER TABLE contents ADD COLUMN thread_keys TEXT;
+    `,
+    run: backfillSortKeys,
+  },
 ];
+
+/** Fills the sort keys of every content without them, a batch at a time, ids ascending. */
+export async function backfillSortKeys(tx: Conn): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await tx.query<{ id: string; idx: string; search_text: string }>(
+      'SELECT id, idx, search_text FROM contents WHERE id > ? AND thread_keys IS NULL ORDER BY id LIMIT 500',
+      [after],
+    );
+    if (rows.length === 0) return;
+    for (const r of rows) await tx.exec('UPDATE contents SET sent_date = ?, thread_keys = ? WHERE id = ?', [...sortKeyColumns(JSON.parse(r.idx) as MessageIndex, r.search_text), r.id]);
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /**
  * The GIN trigram index on content_search.text. pg_trgm is a trusted extension (PostgreSQL

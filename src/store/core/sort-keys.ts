@@ -1,0 +1,89 @@
+/**
+ * The keys SORT and THREAD order by, kept per content (contents.sent_date and
+ * contents.thread_keys, schema 22) so that the first SORT (DATE) or THREAD REFERENCES
+ * of a big mailbox is one query over its rows instead of a MIME-index (and header) read
+ * per message. Per content, not per message row: they are facts of the immutable bytes,
+ * so COPY, a delivery to many recipients and a restore from Recently Deleted share them
+ * and need no work; the rows reach them through the content id they already hold.
+ *
+ * - sent_date: the Date: header, ms UTC, as the MIME index parsed it; NULL when missing or
+ *   unparseable (RFC 5256: such a message sorts and threads by its INTERNALDATE).
+ * - thread_keys: `<msg-id> <parent> <parent>…\n<decoded Subject>` (mime/thread-ids.ts):
+ *   msg-ids never hold white space or angle brackets, so one space separates them and an
+ *   empty first token is "no Message-ID"; the subject comes last and may hold anything.
+ *   Exact strings, not hashes: THREAD's answer must not depend on a collision. NULL: not
+ *   keyed (a row written by a build before schema 22 that the migration has not seen),
+ *   answered from the content's index and text instead.
+ *
+ * Never imports: protocol code, src/mail, SQL drivers.
+ */
+import { threadIdsOfContent, type ThreadIds } from '../../mime/thread-ids.js';
+import type { MessageIndex } from '../../mime/types.js';
+import type { Id, SortKeyRows, Uid } from '../types.js';
+import { getContent } from './contents.js';
+import { requireMailbox } from './mailboxes.js';
+import type { ReadTx } from './tx.js';
+
+/** The two columns of a content, from its index and search text (both at hand at delivery and in a backfill). */
+export function sortKeyColumns(index: MessageIndex, searchText: string): [number | null, string] {
+  return [index.sentDate ?? null, encodeThreadKeys(threadIdsOfContent(index, searchText))];
+}
+
+export function encodeThreadKeys(t: ThreadIds): string {
+  return `${[t.messageId ?? '', ...t.parents].join(' ')}\n${t.subject}`;
+}
+
+export function decodeThreadKeys(s: string): ThreadIds {
+  const cut = s.indexOf('\n');
+  const ids = s.slice(0, cut).split(' ');
+  return { messageId: ids[0] === '' ? null : ids[0], parents: ids.slice(1), subject: s.slice(cut + 1) };
+}
+
+interface KeyRow {
+  uid: number | string;
+  internal_date: number | string;
+  size: number | string;
+  sent_date: number | string | null;
+  thread_keys?: string | null;
+  unkeyed: number | boolean;
+  content_id: string;
+}
+
+/**
+ * The keys of a mailbox's messages with a UID of at least `fromUid`, ascending, in one
+ * statement (a caller that remembers older UIDs asks only for the new ones); the thread
+ * keys only when `thread` is set. 'notfound' for an unknown mailbox.
+ */
+export async function sortKeys(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> {
+  const box = await requireMailbox(tx, mailboxId);
+  const rows = await tx.query<KeyRow>(
+    `SELECT m.uid, m.internal_date, m.size, c.sent_date, m.content_id, c.thread_keys IS NULL AS unkeyed${thread ? ', c.thread_keys' : ''}
+       FROM messages m JOIN contents c ON c.id = m.content_id
+      WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`,
+    [box.id, fromUid],
+  );
+  const n = rows.length;
+  const out: SortKeyRows = { uids: new Uint32Array(n), internalDates: new Float64Array(n), sentDates: new Float64Array(n), sizes: new Float64Array(n) };
+  const threads: ThreadIds[] | undefined = thread ? new Array<ThreadIds>(n) : undefined;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    out.uids[i] = Number(r.uid);
+    out.internalDates[i] = Number(r.internal_date);
+    out.sizes[i] = Number(r.size);
+    out.sentDates[i] = r.sent_date === null ? NaN : Number(r.sent_date);
+    if (r.unkeyed) {
+      const t = await unkeyed(tx, r, out, i);
+      if (threads) threads[i] = t;
+    } else if (threads) threads[i] = decodeThreadKeys(r.thread_keys!);
+  }
+  if (threads) out.thread = threads;
+  return out;
+}
+
+/** A content without keys: computed from its stored index and text, as delivery would have (its sent date too). */
+async function unkeyed(tx: ReadTx, r: KeyRow, out: SortKeyRows, i: number): Promise<ThreadIds> {
+  const c = await getContent(tx, r.content_id);
+  if (!c) return { subject: '', messageId: null, parents: [] };
+  out.sentDates[i] = c.index.sentDate ?? NaN;
+  return threadIdsOfContent(c.index, c.searchText);
+}
