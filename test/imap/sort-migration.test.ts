@@ -82,7 +82,7 @@ describe('SORT/THREAD keys: a database migrated from schema 21 answers as before
     const file = path.join(dataDir, 'mailroom.db');
     const db = new Database(file);
     const keyed = db.prepare('SELECT id, sent_date, thread_keys FROM contents ORDER BY id').all();
-    db.exec('ALTER TABLE contents DROP COLUMN sent_date; ALTER TABLE contents DROP COLUMN thread_keys; DELETE FROM schema_migrations WHERE version = 22');
+    db.exec('DROP INDEX contents_sort_keys; ALTER TABLE contents DROP COLUMN sent_date; ALTER TABLE contents DROP COLUMN thread_keys; DELETE FROM schema_migrations WHERE version = 22');
     db.close();
     server = await startServer({ dataDir });
     assert.deepEqual(await answers(server.ports.imap!), stored);

@@ -14,6 +14,7 @@
  *   Exact strings, not hashes: THREAD's answer must not depend on a collision. NULL: not
  *   keyed (a row written by a build before schema 22 that the migration has not seen),
  *   answered from the content's index and text instead.
+ * - SQLite reads both through a covering index (contents_sort_keys), see migration 22.
  *
  * Never imports: protocol code, src/mail, SQL drivers.
  */
@@ -56,9 +57,13 @@ interface KeyRow {
  */
 export async function sortKeys(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> {
   const box = await requireMailbox(tx, mailboxId);
+  // SQLite: through the covering index of schema 22 (the planner would take the table's own
+  // key, whose rows hold these columns last, often behind overflow pages). PostgreSQL keeps
+  // large values out of line (TOAST), so its table rows are small.
+  const hint = tx.d.name === 'sqlite' ? ' INDEXED BY contents_sort_keys' : '';
   const rows = await tx.query<KeyRow>(
     `SELECT m.uid, m.internal_date, m.size, c.sent_date, m.content_id, c.thread_keys IS NULL AS unkeyed${thread ? ', c.thread_keys' : ''}
-       FROM messages m JOIN contents c ON c.id = m.content_id
+       FROM messages m JOIN contents c${hint} ON c.id = m.content_id
       WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`,
     [box.id, fromUid],
   );
