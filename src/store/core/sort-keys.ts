@@ -21,6 +21,7 @@
 import { threadIdsOfContent, type ThreadIds } from '../../mime/thread-ids.js';
 import type { MessageIndex } from '../../mime/types.js';
 import type { Id, SortKeyRows, Uid } from '../types.js';
+import { StoreError } from '../errors.js';
 import { getContent } from './contents.js';
 import { requireMailbox } from './mailboxes.js';
 import type { ReadTx } from './tx.js';
@@ -50,22 +51,78 @@ interface KeyRow {
   content_id: string;
 }
 
+interface Aggregate {
+  n: number | string;
+  unkeyed: number | string | null;
+  uids: string | null;
+  dates: string | null;
+  sizes: string | null;
+  sent: string | null;
+  keys?: string | string[] | null;
+}
+
 /**
- * The keys of a mailbox's messages with a UID of at least `fromUid`, ascending, in one
- * statement (a caller that remembers older UIDs asks only for the new ones); the thread
- * keys only when `thread` is set. 'notfound' for an unknown mailbox.
+ * The keys of a mailbox's messages with a UID of at least `fromUid`, ascending (a caller
+ * that remembers older UIDs asks only for the new ones); the thread keys only when
+ * `thread` is set. 'notfound' for an unknown mailbox.
+ *
+ * One row aggregated in the database, as mailboxSnapshot does: the numbers as decimal
+ * lists, the thread keys as one JSON array (exact for any subject), so 100,000 rows cost
+ * no per-row driver object and cross a worker boundary as a few strings. Rows of a content
+ * without keys (none after migration 22) take the row-by-row read below.
  */
 export async function sortKeys(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> {
   const box = await requireMailbox(tx, mailboxId);
-  // SQLite: through the covering index of schema 22 (the planner would take the table's own
-  // key, whose rows hold these columns last, often behind overflow pages). PostgreSQL keeps
-  // large values out of line (TOAST), so its table rows are small.
-  const hint = tx.d.name === 'sqlite' ? ' INDEXED BY contents_sort_keys' : '';
+  const pg = tx.d.name === 'postgres';
+  // PostgreSQL needs the order spelled; SQLite aggregates in the order it visits the rows (UID order here, checked below).
+  const order = pg ? ' ORDER BY m.uid' : '';
+  const keys = !thread ? '' : pg ? `, json_agg(c.thread_keys${order}) AS keys` : ', json_group_array(c.thread_keys) AS keys';
+  const agg = await tx.get<Aggregate>(
+    `SELECT count(*) AS n, sum(CASE WHEN c.thread_keys IS NULL THEN 1 ELSE 0 END) AS unkeyed,
+            string_agg(CAST(m.uid AS TEXT), ','${order}) AS uids, string_agg(CAST(m.internal_date AS TEXT), ','${order}) AS dates,
+            string_agg(CAST(m.size AS TEXT), ','${order}) AS sizes, string_agg(coalesce(CAST(c.sent_date AS TEXT), ''), ','${order}) AS sent${keys}
+       FROM messages m JOIN contents c${indexHint(tx)} ON c.id = m.content_id
+      WHERE m.mailbox_id = ? AND m.uid >= ?`,
+    [box.id, fromUid],
+  );
+  const n = Number(agg?.n ?? 0);
+  if (Number(agg?.unkeyed ?? 0) > 0) return sortKeysByRow(tx, box.id, fromUid, thread);
+  const out: SortKeyRows = {
+    uids: Uint32Array.from(numbers(agg?.uids, n)),
+    internalDates: Float64Array.from(numbers(agg?.dates, n)),
+    sentDates: Float64Array.from(numbers(agg?.sent, n)),
+    sizes: Float64Array.from(numbers(agg?.sizes, n)),
+  };
+  if (thread) {
+    const list = (typeof agg?.keys === 'string' ? JSON.parse(agg.keys) : (agg?.keys ?? [])) as string[];
+    out.thread = n === 0 ? [] : list.map(decodeThreadKeys);
+  }
+  for (let i = 1; i < n; i++) {
+    if (out.uids[i - 1] >= out.uids[i]) return sortKeysByRow(tx, box.id, fromUid, thread); // a plan that did not visit in UID order
+  }
+  return out;
+}
+
+/** SQLite: through the covering index of schema 22 (the planner would take the table's own key, whose rows hold these columns last, often behind overflow pages). PostgreSQL keeps large values out of line (TOAST), so its table rows are small. */
+function indexHint(tx: ReadTx): string {
+  return tx.d.name === 'sqlite' ? ' INDEXED BY contents_sort_keys' : '';
+}
+
+/** `1,,3` (the database wrote it) as numbers; an empty entry is NaN (no sent date). */
+function numbers(text: string | null | undefined, n: number): number[] {
+  if (n === 0) return [];
+  const list = (text ?? '').split(',');
+  if (list.length !== n) throw new StoreError('invalid', `sort keys: ${list.length} values for ${n} rows`);
+  return list.map((v) => (v === '' ? NaN : Number(v)));
+}
+
+/** Row by row, ascending UID, keys computed for the contents without them. */
+async function sortKeysByRow(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> {
   const rows = await tx.query<KeyRow>(
     `SELECT m.uid, m.internal_date, m.size, c.sent_date, m.content_id, c.thread_keys IS NULL AS unkeyed${thread ? ', c.thread_keys' : ''}
-       FROM messages m JOIN contents c${hint} ON c.id = m.content_id
+       FROM messages m JOIN contents c${indexHint(tx)} ON c.id = m.content_id
       WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`,
-    [box.id, fromUid],
+    [mailboxId, fromUid],
   );
   const n = rows.length;
   const out: SortKeyRows = { uids: new Uint32Array(n), internalDates: new Float64Array(n), sentDates: new Float64Array(n), sizes: new Float64Array(n) };
