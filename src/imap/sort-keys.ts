@@ -9,7 +9,8 @@
  * expunged since are only looked up for UIDs the caller's view still holds. Bounded in
  * entries by dropping the mailboxes used longest ago (the one in use stays whole).
  */
-import type { ThreadIds } from '../mime/thread-ids.js';
+import { headerToText } from '../mime/decode.js';
+import type { ThreadIds } from '../store/thread-ids.js';
 import type { Id, Store, Uid } from '../store/types.js';
 
 /** About 300 bytes an entry with thread ids, 60 without: at most ~90 MB in the worst case. */
@@ -20,6 +21,7 @@ export interface MessageKeys {
   /** The Date: header, ms UTC; null when missing or unparseable. */
   sentDate: number | null;
   size: number;
+  /** Subject decoded (RFC 2047), once per entry. */
   thread?: ThreadIds;
 }
 
@@ -64,7 +66,7 @@ export async function sortKeysOf(store: Store, view: { mailboxId: Id; uidValidit
       const sent = rows.sentDates[i];
       const keys: MessageKeys = { internalDate: rows.internalDates[i], sentDate: Number.isNaN(sent) ? null : sent, size: rows.sizes[i] };
       const had = box.get(rows.uids[i]);
-      if (rows.thread) keys.thread = rows.thread[i];
+      if (rows.thread) keys.thread = decoded(rows.thread[i]);
       else if (had?.thread) keys.thread = had.thread;
       if (!had) c.entries++;
       box.set(rows.uids[i], keys);
@@ -77,6 +79,11 @@ export async function sortKeysOf(store: Store, view: { mailboxId: Id; uidValidit
     if (k) out.set(u, k);
   }
   return out;
+}
+
+/** The ids with the subject decoded, as THREAD compares it (the store keeps it as the header has it). */
+function decoded(t: ThreadIds): ThreadIds {
+  return t.subject === '' ? t : { ...t, subject: headerToText(t.subject) };
 }
 
 /** Drops whole mailboxes, least recently used first, until the bound holds (never `keep`, the one in use). */

@@ -22,7 +22,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { MessageIndex } from '../mime/types.js';
-import type { ThreadIds } from '../mime/thread-ids.js';
+import type { ThreadIds } from './thread-ids.js';
 
 /** Branded so a UID cannot be confused with a sequence number. */
 export type Uid = number & { readonly __brand: 'Uid' };
@@ -297,7 +297,7 @@ export interface SortKeyRows {
   /** The Date: header, ms UTC; NaN when missing or unparseable (RFC 5256: INTERNALDATE counts then). */
   sentDates: Float64Array;
   sizes: Float64Array;
-  /** Subject, msg-id and parent chain (mime/thread-ids.ts), when asked for. */
+  /** Subject (undecoded), msg-id and parent chain (store/thread-ids.ts), when asked for. */
   thread?: ThreadIds[];
 }
 

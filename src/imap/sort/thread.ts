@@ -3,11 +3,11 @@
  * steps 1-6), over plain per-message facts so both are table-testable without a store.
  */
 import { collationKey, compareOctets, extractSubject } from './base-subject.js';
-import type { ThreadIds } from '../../mime/thread-ids.js';
+import type { ThreadIds } from '../../store/thread-ids.js';
 
-export { parseMessageIds, threadIdsOf } from '../../mime/thread-ids.js';
+export { parseMessageIds, threadIdsOf } from '../../store/thread-ids.js';
 
-/** One message: its subject, msg-id and parent chain as mime/thread-ids.ts reduces them (the store keeps them per content). */
+/** One message: its msg-id and parent chain as store/thread-ids.ts reduces them (the store keeps them per content), its subject decoded. */
 export interface ThreadFacts extends ThreadIds {
   /** The number shown (sequence number or UID); also the final tie-break, as mailbox order. */
   id: number;

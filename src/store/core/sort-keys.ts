@@ -8,7 +8,7 @@
  *
  * - sent_date: the Date: header, ms UTC, as the MIME index parsed it; NULL when missing or
  *   unparseable (RFC 5256: such a message sorts and threads by its INTERNALDATE).
- * - thread_keys: `<msg-id> <parent> <parent>…\n<decoded Subject>` (mime/thread-ids.ts):
+ * - thread_keys: `<msg-id> <parent> <parent>…\n<Subject>` (store/thread-ids.ts; the Subject undecoded):
  *   msg-ids never hold white space or angle brackets, so one space separates them and an
  *   empty first token is "no Message-ID"; the subject comes last and may hold anything.
  *   Exact strings, not hashes: THREAD's answer must not depend on a collision. NULL: not
@@ -18,7 +18,7 @@
  *
  * Never imports: protocol code, src/mail, SQL drivers.
  */
-import { threadIdsOfContent, type ThreadIds } from '../../mime/thread-ids.js';
+import { threadIdsOfContent, type ThreadIds } from '../thread-ids.js';
 import type { MessageIndex } from '../../mime/types.js';
 import type { Id, SortKeyRows, Uid } from '../types.js';
 import { StoreError } from '../errors.js';

@@ -1,16 +1,17 @@
 /**
  * What RFC 5256 threading (THREAD=REFERENCES, THREAD=REFS, ORDEREDSUBJECT) needs of one
- * message, reduced to its essentials: the decoded Subject, its own msg-id and the parent
- * chain (References, else the first msg-id of In-Reply-To). Computed once per content at
- * delivery (the store keeps it, store/core/sort-keys.ts) and by THREAD's table tests, with
- * the same function, so both give the same threads.
- * Never imports: the store, protocol code.
+ * message, reduced to its essentials: the Subject, its own msg-id and the parent chain
+ * (References, else the first msg-id of In-Reply-To). Part of the store contract
+ * (Store.sortKeys): computed once per content at delivery (store/core/sort-keys.ts) and by
+ * THREAD's table tests, with the same function, so both give the same threads.
+ * Never imports: anything but types. The subject stays as the header has it (RFC 2047
+ * words undecoded): decoding needs the charset tables, which a one-shot CLI command that
+ * opens the store must not load; THREAD decodes it (imap/sort-keys.ts).
  */
-import { headerToText } from './decode.js';
-import type { MessageIndex } from './types.js';
+import type { MessageIndex } from '../mime/types.js';
 
 export interface ThreadIds {
-  /** Decoded Subject ('' when none). */
+  /** Subject as the header has it ('' when none); decoded by the reader. */
   subject: string;
   /** The first msg-id of Message-ID, without angle brackets; null when none. */
   messageId: string | null;
@@ -42,7 +43,7 @@ export function threadIdsOf(subject: string, messageId: string | null, inReplyTo
  */
 export function threadIdsOfContent(index: MessageIndex, searchText: string): ThreadIds {
   const env = index.envelope;
-  return threadIdsOf(env.subject ? headerToText(env.subject) : '', env.messageId ?? null, env.inReplyTo ?? null, referencesOf(searchText));
+  return threadIdsOf(env.subject ?? '', env.messageId ?? null, env.inReplyTo ?? null, referencesOf(searchText));
 }
 
 function referencesOf(searchText: string): string | null {
