@@ -2,7 +2,7 @@
 // a corpus stored by this build is sorted and threaded; the database is then put back to
 // what version 21 left (no key columns, migration 22 not recorded), the server restarted
 // (the migration backfills, and no process cache remembers anything), and every answer
-// must be the same, every content keyed.
+// must be the same, every row keyed.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -81,14 +81,14 @@ describe('SORT/THREAD keys: a database migrated from schema 21 answers as before
     server = undefined;
     const file = path.join(dataDir, 'mailroom.db');
     const db = new Database(file);
-    const keyed = db.prepare('SELECT id, sent_date, thread_keys FROM contents ORDER BY id').all();
-    db.exec('DROP INDEX contents_sort_keys; ALTER TABLE contents DROP COLUMN sent_date; ALTER TABLE contents DROP COLUMN thread_keys; DELETE FROM schema_migrations WHERE version = 22');
+    const keyed = db.prepare('SELECT id, sent_date, thread_keys FROM messages ORDER BY id').all();
+    db.exec('ALTER TABLE messages DROP COLUMN sent_date; ALTER TABLE messages DROP COLUMN thread_keys; DELETE FROM schema_migrations WHERE version = 22');
     db.close();
     server = await startServer({ dataDir });
     assert.deepEqual(await answers(server.ports.imap!), stored);
     const again = new Database(file, { readonly: true });
     try {
-      assert.deepEqual(again.prepare('SELECT id, sent_date, thread_keys FROM contents ORDER BY id').all(), keyed, 'the backfill wrote what delivery wrote');
+      assert.deepEqual(again.prepare('SELECT id, sent_date, thread_keys FROM messages ORDER BY id').all(), keyed, 'the backfill wrote what delivery wrote');
       assert.equal(keyed.length, 60);
     } finally {
       again.close();

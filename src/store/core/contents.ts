@@ -13,7 +13,6 @@ import { packIndex, packSearchText, unpackIndex, unpackSearchText } from './pack
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
 import { indexContent, unindexContent } from './text-search.js';
-import { sortKeyColumns } from './sort-keys.js';
 import type { ReadTx, Tx } from './tx.js';
 
 function isExisting(c: NewContent | ExistingContent): c is ExistingContent {
@@ -53,8 +52,8 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
   // where a refcount UPDATE would miss. The content row is touched before its blobs, the
   // order releaseContents takes them in.
   const { changes } = await tx.exec(
-    'INSERT INTO contents (id, size, refcount, segments, idx, search_text, sent_date, thread_keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-    [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), ...packedColumns(tx, content), ...sortKeyColumns(content.index, content.searchText)],
+    'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    [content.id, content.size, count, JSON.stringify(content.segments.map((g) => ({ hash: g.hash, size: g.size }))), ...packedColumns(tx, content)],
   );
   if (changes === 0) {
     // Stored meanwhile (another session or node): take references on that row instead.

@@ -7,6 +7,7 @@
  * transaction excludes every other writer), so UIDNEXT, MODSEQ, counters and quota are
  * read and bumped by one writer at a time with any number of nodes.
  */
+import { sortKeysFor, sortKeysOfRows } from './sort-keys.js';
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
 import { rearmQuotaWarning } from './quota-warning.js';
@@ -176,8 +177,8 @@ async function threadFor(tx: Tx, userId: Id, threadKeys: string[] | undefined): 
   return threadId;
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendResult> {
   const flags = normalizeFlags(req.flags ?? []);
@@ -197,7 +198,7 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const emailId = newObjectId('M');
   const threadId = await threadFor(tx, box.user_id, req.threadKeys);
   const uidl = newObjectId('U');
-  const params = [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl];
+  const params = [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, threadId, uidl, ...(await sortKeysFor(tx, req.content))];
   if (!privateSeen) await tx.exec(INSERT_MESSAGE, params);
   else {
     const id = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, params))!.id;
@@ -395,10 +396,11 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   const { modSeq, first } = await stampAndTakeUids(tx, dst.id, t);
   const now = Date.now();
   const mapping = [];
+  const keys = await sortKeysOfRows(tx, src.id, rows);
   for (const [i, r] of rows.entries()) {
     // RFC 8474 5.1: COPY keeps EMAILID; a copy is a new POP3 message (new UIDL)
     const flags = src.recently_deleted ? joinFlags(withoutRecord(splitFlags(r.flags))) : r.flags;
-    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U')]);
+    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U'), ...keys[i]]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
   await copyPrivateFlags(tx, rows, dst.id, first, modSeq);

@@ -1,34 +1,64 @@
 /**
- * The keys SORT and THREAD order by, kept per content (contents.sent_date and
- * contents.thread_keys, schema 22) so that the first SORT (DATE) or THREAD REFERENCES
- * of a big mailbox is one query over its rows instead of a MIME-index (and header) read
- * per message. Per content, not per message row: they are facts of the immutable bytes,
- * so COPY, a delivery to many recipients and a restore from Recently Deleted share them
- * and need no work; the rows reach them through the content id they already hold.
+ * The keys SORT and THREAD order by, kept per message row (messages.sent_date and
+ * messages.thread_keys, schema 22) so that the first SORT (DATE) or THREAD REFERENCES of
+ * a big mailbox is one query over its rows instead of a MIME-index (and header) read per
+ * message. Computed once per content (they are facts of its immutable bytes) and written
+ * into each row that points at it: at APPEND/delivery from the new content's index and
+ * text, from a row of the same content otherwise, and copied by COPY (MOVE and Recently
+ * Deleted move rows, which keep them). Per row rather than per content: the read is then
+ * the mailbox's own rows, no join, and nothing repeats the 64-character content id (a
+ * covering index on contents cost ~125 more bytes a message; issue 13 counts them).
  *
  * - sent_date: the Date: header, ms UTC, as the MIME index parsed it; NULL when missing or
  *   unparseable (RFC 5256: such a message sorts and threads by its INTERNALDATE).
- * - thread_keys: `<msg-id> <parent> <parent>…\n<Subject>` (store/thread-ids.ts; the Subject undecoded):
- *   msg-ids never hold white space or angle brackets, so one space separates them and an
- *   empty first token is "no Message-ID"; the subject comes last and may hold anything.
- *   Exact strings, not hashes: THREAD's answer must not depend on a collision. NULL: not
- *   keyed (a row written by a build before schema 22 that the migration has not seen),
- *   answered from the content's index and text instead.
- * - SQLite reads both through a covering index (contents_sort_keys), see migration 22.
+ * - thread_keys: `<msg-id> <parent> <parent>…\n<Subject>` (store/thread-ids.ts; the Subject
+ *   undecoded): msg-ids never hold white space or angle brackets, so one space separates
+ *   them and an empty first token is "no Message-ID"; the subject comes last and may hold
+ *   anything. Exact strings, not hashes: THREAD's answer must not depend on a collision.
+ *   NULL: not keyed (none after migration 22), answered from the content instead.
  *
  * Never imports: protocol code, src/mail, SQL drivers.
  */
+import { StoreError } from '../errors.js';
 import { threadIdsOfContent, type ThreadIds } from '../thread-ids.js';
 import type { MessageIndex } from '../../mime/types.js';
-import type { Id, SortKeyRows, Uid } from '../types.js';
-import { StoreError } from '../errors.js';
+import type { ExistingContent, Id, NewContent, SortKeyRows, Uid } from '../types.js';
 import { getContent } from './contents.js';
 import { requireMailbox } from './mailboxes.js';
 import type { ReadTx } from './tx.js';
 
+type Columns = [number | null, string];
+
 /** The two columns of a content, from its index and search text (both at hand at delivery and in a backfill). */
-export function sortKeyColumns(index: MessageIndex, searchText: string): [number | null, string] {
+export function sortKeyColumns(index: MessageIndex, searchText: string): Columns {
   return [index.sentDate ?? null, encodeThreadKeys(threadIdsOfContent(index, searchText))];
+}
+
+/** The columns of a new row of `content`: computed when new, else those of a row that holds it, else from the stored content. */
+export async function sortKeysFor(tx: ReadTx, content: NewContent | ExistingContent): Promise<Columns> {
+  if (!(content as ExistingContent).existing) return sortKeyColumns((content as NewContent).index, (content as NewContent).searchText);
+  const row = await tx.get<{ sent_date: number | string | null; thread_keys: string }>(
+    'SELECT sent_date, thread_keys FROM messages WHERE content_id = ? AND thread_keys IS NOT NULL LIMIT 1',
+    [content.id],
+  );
+  if (row) return [row.sent_date === null ? null : Number(row.sent_date), row.thread_keys];
+  const c = await getContent(tx, content.id); // held only by the queue (a Sent copy), or by rows not keyed
+  return c ? sortKeyColumns(c.index, c.searchText) : [null, encodeThreadKeys({ subject: '', messageId: null, parents: [] })];
+}
+
+/** The columns of rows being copied, in their order (rows not keyed are keyed from their content). */
+export async function sortKeysOfRows(tx: ReadTx, mailboxId: Id, rows: readonly { uid: number; content_id: string }[]): Promise<Columns[]> {
+  const got = await tx.query<{ uid: number | string; sent_date: number | string | null; thread_keys: string | null }>(
+    `SELECT uid, sent_date, thread_keys FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`,
+    [mailboxId, tx.d.listParam(rows.map((r) => r.uid))],
+  );
+  const byUid = new Map(got.map((r) => [Number(r.uid), r]));
+  const out: Columns[] = [];
+  for (const r of rows) {
+    const k = byUid.get(Number(r.uid));
+    out.push(k && k.thread_keys !== null ? [k.sent_date === null ? null : Number(k.sent_date), k.thread_keys] : await sortKeysFor(tx, { existing: true, id: r.content_id }));
+  }
+  return out;
 }
 
 export function encodeThreadKeys(t: ThreadIds): string {
@@ -46,8 +76,7 @@ interface KeyRow {
   internal_date: number | string;
   size: number | string;
   sent_date: number | string | null;
-  thread_keys?: string | null;
-  unkeyed: number | boolean;
+  thread_keys: string | null;
   content_id: string;
 }
 
@@ -68,21 +97,20 @@ interface Aggregate {
  *
  * One row aggregated in the database, as mailboxSnapshot does: the numbers as decimal
  * lists, the thread keys as one JSON array (exact for any subject), so 100,000 rows cost
- * no per-row driver object and cross a worker boundary as a few strings. Rows of a content
- * without keys (none after migration 22) take the row-by-row read below.
+ * no per-row driver object and cross a worker boundary as a few strings. Rows not keyed
+ * (none after migration 22) take the row-by-row read below.
  */
 export async function sortKeys(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> {
   const box = await requireMailbox(tx, mailboxId);
   const pg = tx.d.name === 'postgres';
   // PostgreSQL needs the order spelled; SQLite aggregates in the order it visits the rows (UID order here, checked below).
-  const order = pg ? ' ORDER BY m.uid' : '';
-  const keys = !thread ? '' : pg ? `, json_agg(c.thread_keys${order}) AS keys` : ', json_group_array(c.thread_keys) AS keys';
+  const order = pg ? ' ORDER BY uid' : '';
+  const keys = !thread ? '' : pg ? `, json_agg(thread_keys${order}) AS keys` : ', json_group_array(thread_keys) AS keys';
   const agg = await tx.get<Aggregate>(
-    `SELECT count(*) AS n, sum(CASE WHEN c.thread_keys IS NULL THEN 1 ELSE 0 END) AS unkeyed,
-            string_agg(CAST(m.uid AS TEXT), ','${order}) AS uids, string_agg(CAST(m.internal_date AS TEXT), ','${order}) AS dates,
-            string_agg(CAST(m.size AS TEXT), ','${order}) AS sizes, string_agg(coalesce(CAST(c.sent_date AS TEXT), ''), ','${order}) AS sent${keys}
-       FROM messages m JOIN contents c${indexHint(tx)} ON c.id = m.content_id
-      WHERE m.mailbox_id = ? AND m.uid >= ?`,
+    `SELECT count(*) AS n, sum(CASE WHEN thread_keys IS NULL THEN 1 ELSE 0 END) AS unkeyed,
+            string_agg(CAST(uid AS TEXT), ','${order}) AS uids, string_agg(CAST(internal_date AS TEXT), ','${order}) AS dates,
+            string_agg(CAST(size AS TEXT), ','${order}) AS sizes, string_agg(coalesce(CAST(sent_date AS TEXT), ''), ','${order}) AS sent${keys}
+       FROM messages WHERE mailbox_id = ? AND uid >= ?`,
     [box.id, fromUid],
   );
   const n = Number(agg?.n ?? 0);
@@ -103,11 +131,6 @@ export async function sortKeys(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: 
   return out;
 }
 
-/** SQLite: through the covering index of schema 22 (the planner would take the table's own key, whose rows hold these columns last, often behind overflow pages). PostgreSQL keeps large values out of line (TOAST), so its table rows are small. */
-function indexHint(tx: ReadTx): string {
-  return tx.d.name === 'sqlite' ? ' INDEXED BY contents_sort_keys' : '';
-}
-
 /** `1,,3` (the database wrote it) as numbers; an empty entry is NaN (no sent date). */
 function numbers(text: string | null | undefined, n: number): number[] {
   if (n === 0) return [];
@@ -116,12 +139,10 @@ function numbers(text: string | null | undefined, n: number): number[] {
   return list.map((v) => (v === '' ? NaN : Number(v)));
 }
 
-/** Row by row, ascending UID, keys computed for the contents without them. */
+/** Row by row, ascending UID, keys computed for the rows without them. */
 async function sortKeysByRow(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> {
   const rows = await tx.query<KeyRow>(
-    `SELECT m.uid, m.internal_date, m.size, c.sent_date, m.content_id, c.thread_keys IS NULL AS unkeyed${thread ? ', c.thread_keys' : ''}
-       FROM messages m JOIN contents c${indexHint(tx)} ON c.id = m.content_id
-      WHERE m.mailbox_id = ? AND m.uid >= ? ORDER BY m.uid`,
+    'SELECT uid, internal_date, size, sent_date, thread_keys, content_id FROM messages WHERE mailbox_id = ? AND uid >= ? ORDER BY uid',
     [mailboxId, fromUid],
   );
   const n = rows.length;
@@ -129,23 +150,13 @@ async function sortKeysByRow(tx: ReadTx, mailboxId: Id, fromUid: Uid, thread: bo
   const threads: ThreadIds[] | undefined = thread ? new Array<ThreadIds>(n) : undefined;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
+    const [sent, keys] = r.thread_keys === null ? await sortKeysFor(tx, { existing: true, id: r.content_id }) : [r.sent_date === null ? null : Number(r.sent_date), r.thread_keys];
     out.uids[i] = Number(r.uid);
     out.internalDates[i] = Number(r.internal_date);
     out.sizes[i] = Number(r.size);
-    out.sentDates[i] = r.sent_date === null ? NaN : Number(r.sent_date);
-    if (r.unkeyed) {
-      const t = await unkeyed(tx, r, out, i);
-      if (threads) threads[i] = t;
-    } else if (threads) threads[i] = decodeThreadKeys(r.thread_keys!);
+    out.sentDates[i] = sent ?? NaN;
+    if (threads) threads[i] = decodeThreadKeys(keys);
   }
   if (threads) out.thread = threads;
   return out;
-}
-
-/** A content without keys: computed from its stored index and text, as delivery would have (its sent date too). */
-async function unkeyed(tx: ReadTx, r: KeyRow, out: SortKeyRows, i: number): Promise<ThreadIds> {
-  const c = await getContent(tx, r.content_id);
-  if (!c) return { subject: '', messageId: null, parents: [] };
-  out.sentDates[i] = c.index.sentDate ?? NaN;
-  return threadIdsOfContent(c.index, c.searchText);
 }

@@ -152,7 +152,7 @@ describe('postgres store', { skip: pgSkip }, () => {
       }
     });
 
-    it('migration 22 keys the contents stored before it for SORT/THREAD as delivery does', async () => {
+    it('migration 22 keys the rows stored before it for SORT/THREAD as delivery does', async () => {
       const schema = `s${counter++}`;
       let t = await harness(schema);
       await t.store.addDomain('old.test');
@@ -177,9 +177,9 @@ describe('postgres store', { skip: pgSkip }, () => {
       const admin = new pg.Client({ connectionString: db!.url });
       await admin.connect();
       try {
-        await admin.query(`ALTER TABLE ${schema}.contents DROP COLUMN sent_date, DROP COLUMN thread_keys; DELETE FROM ${schema}.schema_migrations WHERE version = 22`);
+        await admin.query(`ALTER TABLE ${schema}.messages DROP COLUMN sent_date, DROP COLUMN thread_keys; DELETE FROM ${schema}.schema_migrations WHERE version = 22`);
         t = await harness(schema);
-        const unkeyed = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.contents WHERE thread_keys IS NULL`);
+        const unkeyed = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.messages WHERE thread_keys IS NULL`);
         assert.equal(unkeyed.rows[0].n, 0);
       } finally {
         await admin.end();

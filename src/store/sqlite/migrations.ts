@@ -502,30 +502,25 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 22,
-    description: 'SORT and THREAD keys per content: sent date, msg-id, parent chain, subject',
+    description: 'SORT and THREAD keys per message: sent date, msg-id, parent chain, subject',
     up(db) {
       // store/core/sort-keys.ts: the first SORT (DATE) or THREAD of a big mailbox reads these
-      // in one query instead of every message's index and header. Filled here for every
-      // content stored before (from its index and the header lines of its search text, all
-      // in the database: ~0.1 ms a content), then at delivery. The covering index is what the
-      // per-mailbox read looks them up in: added columns sit at the end of a contents row,
-      // behind the index and search text, which in a WITHOUT ROWID table often spill into
-      // overflow pages, so reading them from the table cost 3.9 s at 100,000 (0.3 to 1.2 s
-      // through the index, measured on the bigbox store); ~125 bytes a content.
+      // with the mailbox's rows instead of every message's index and header. Filled here for
+      // the rows stored before, once per content (from its index and the header lines of its
+      // search text, all in the database: 12.6 s for 100,000 at load 11), then at delivery.
       db.exec(`
-        ALTER TABLE contents ADD COLUMN sent_date INTEGER;
-        ALTER TABLE contents ADD COLUMN thread_keys TEXT;
+        ALTER TABLE messages ADD COLUMN sent_date INTEGER;
+        ALTER TABLE messages ADD COLUMN thread_keys TEXT;
       `);
       backfillSortKeys(db);
-      db.exec('CREATE INDEX contents_sort_keys ON contents(id, sent_date, thread_keys)');
     },
   },
 ];
 
-/** Fills the sort keys of every content without them, a batch at a time, ids ascending. */
+/** Fills the sort keys of every row without them, a content at a time (a batch of contents per read, ids ascending). */
 export function backfillSortKeys(db: Db): void {
-  const next = db.prepare(`SELECT c.id, c.idx, c.search_text, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id > ? AND c.thread_keys IS NULL ORDER BY c.id LIMIT 500`);
-  const set = db.prepare('UPDATE contents SET sent_date = ?, thread_keys = ? WHERE id = ?');
+  const next = db.prepare(`SELECT c.id, c.idx, c.search_text, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id > ? ORDER BY c.id LIMIT 500`);
+  const set = db.prepare('UPDATE messages SET sent_date = ?, thread_keys = ? WHERE content_id = ? AND thread_keys IS NULL');
   let after = '';
   for (;;) {
     const rows = next.all(after) as { id: string; idx: string | Buffer; search_text: string | Buffer; data: Buffer | null }[];

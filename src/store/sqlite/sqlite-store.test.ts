@@ -203,7 +203,7 @@ describe('sqlite migrations', () => {
     await store.close();
   });
 
-  it('a content without SORT/THREAD keys is answered from its index and text, as if keyed', async () => {
+  it("a row without SORT/THREAD keys is answered from its content's index and text, as if keyed", async () => {
     const dir = newDir();
     let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
     const { inbox } = await setup(store);
@@ -217,7 +217,7 @@ describe('sqlite migrations', () => {
     assert.deepEqual(keyed.thread?.map((t) => t.parents), [['k0@example.test'], ['k1@example.test'], ['k2@example.test']]);
     await store.close();
     const db = new Database(path.join(dir, 'mailroom.db'));
-    db.exec(`UPDATE contents SET sent_date = NULL, thread_keys = NULL WHERE id IN (SELECT content_id FROM messages WHERE uid IN (1, 3))`);
+    db.exec(`UPDATE messages SET sent_date = NULL, thread_keys = NULL WHERE uid IN (1, 3)`);
     db.close();
     store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
     try {
