@@ -2,7 +2,7 @@
  * A process-wide map from a message (mailbox, UIDVALIDITY, UID) to what SORT and THREAD
  * order by (INTERNALDATE, sent date, size, and the thread ids when THREAD asked), filled
  * from `Store.sortKeys`: the first SORT or THREAD of a mailbox is one store query over its
- * rows (the keys are stored per content, store/core/sort-keys.ts), a repeated one reads
+ * rows (the keys are stored with each row, store/core/sort-keys.ts), a repeated one reads
  * nothing, and after new mail only the UIDs from the oldest one not known yet are read.
  * Safe to keep because a UID names one message, with immutable content and INTERNALDATE,
  * for as long as the mailbox keeps its UIDVALIDITY (RFC 9051 2.3.1.1); entries of messages

@@ -54,7 +54,7 @@ async function factsFromIndexes(s: ImapSession, view: MailboxView, matched: Matc
 }
 
 /**
- * DATE, ARRIVAL and SIZE: from the keys the store keeps per content and row (sort-keys.ts),
+ * DATE, ARRIVAL and SIZE: from the keys the store keeps with each row (sort-keys.ts),
  * one query for a mailbox not sorted before, none for a repeated SORT.
  */
 async function factsWithoutEnvelope(s: ImapSession, view: MailboxView, matched: Matched): Promise<(SortFacts & { uid: number })[]> {

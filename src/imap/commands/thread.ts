@@ -23,7 +23,7 @@ export const thread = {
 } as const satisfies ImapCommand;
 
 /**
- * What threading needs of each matching message, from the keys the store keeps per content
+ * What threading needs of each matching message, from the keys the store keeps with each row
  * (sort-keys.ts): one query for a mailbox not threaded before, none for a repeated THREAD.
  */
 async function threadFacts(s: ImapSession, view: MailboxView, cmd: ThreadCommand, uid: boolean, progress: Progress): Promise<ThreadFacts[]> {
