@@ -14,6 +14,12 @@
  *   - in rounds of their own (Dovecot without FTS reads every message): SEARCH TEXT of a
  *     word in one message in 10,000 and of a word in none
  *   - after the rounds, the same STATUS right after another session APPENDed a message
+ *   - cold after a restart (BENCH_BIGBOX_RESTARTS times, default 3, the median): the first
+ *     SORT (REVERSE DATE) of a new session of a just restarted Mailroom, then, after another
+ *     restart, the first THREAD REFERENCES. Dovecot is not restarted: each of its IMAP
+ *     sessions is a new process (service imap, service_count 1) with nothing in memory, and
+ *     what is on disk (its index and cache files) a restart would keep, so its figure is the
+ *     same commands in a new session.
  * The two servers' answers are compared (counts, digests of SORT/THREAD answers, hits) and
  * any difference is reported in `mismatches`.
  * The first round's figures are reported as cold (Mailroom: just started, empty caches).
@@ -44,7 +50,9 @@ const ROUND_OPERATIONS = [
 ] as const;
 /** Measured in their own alternated rounds: Dovecot without FTS reads every message for them. */
 const TEXT_OPERATIONS = ['searchTextRare', 'searchTextAbsent'] as const;
-const OPERATIONS = [...ROUND_OPERATIONS, ...TEXT_OPERATIONS, 'statusAfterDelivery'] as const;
+/** The first SORT / THREAD after a restart, each in rounds of its own. */
+const RESTART_OPERATIONS = ['sortAfterRestart', 'threadAfterRestart'] as const;
+const OPERATIONS = [...ROUND_OPERATIONS, ...TEXT_OPERATIONS, 'statusAfterDelivery', ...RESTART_OPERATIONS] as const;
 type RoundOperation = (typeof ROUND_OPERATIONS)[number];
 type TextOperation = (typeof TEXT_OPERATIONS)[number];
 type Operation = (typeof OPERATIONS)[number];
@@ -274,6 +282,22 @@ interface Target {
   port: number;
   fillSeconds: number;
   stop(): Promise<void>;
+  /** Stops and starts the server on the same data (`port` may change); absent: nothing a restart would clear. */
+  restart?(): Promise<void>;
+}
+
+/** The first `command` of a new session, after a restart of the server when it has one. */
+async function firstAfterRestart(t: Target, command: string, checks: Record<string, string | number>, key: string): Promise<number> {
+  await t.restart?.();
+  const long = { timeoutMs: 600_000 };
+  const { client } = await RawImapClient.connect(t.port, long);
+  await client.ok(`LOGIN ${USER} ${PASSWORD}`);
+  await client.ok('SELECT INBOX', long);
+  const [reply, ms] = await timed(() => client.ok(command, long));
+  checks[key] = digest(reply.untagged.find((l) => /^\* (SORT|THREAD)/.test(l)) ?? '');
+  await client.ok('LOGOUT');
+  await client.close();
+  return ms;
 }
 
 /**
@@ -313,6 +337,17 @@ async function measureAlternating(targets: Target[], rounds: number, textRounds:
     }
   }
   for (const [k, t] of targets.entries()) per[k].statusAfterDelivery = await statusAfterDeliveries(t.port, USER, rounds);
+  const restarts = Math.min(10, Number(process.env.BENCH_BIGBOX_RESTARTS ?? 3));
+  for (let i = 0; i < restarts; i++) {
+    for (const [k, t] of targets.entries()) {
+      const r = {
+        sortAfterRestart: await firstAfterRestart(t, 'SORT (REVERSE DATE) UTF-8 ALL', checks[k], 'sortAfterRestartDigest'),
+        threadAfterRestart: await firstAfterRestart(t, 'THREAD REFERENCES UTF-8 ALL', checks[k], 'threadAfterRestartDigest'),
+      };
+      say(t.server, `after restart ${i + 1}`, r);
+      for (const op of RESTART_OPERATIONS) per[k][op].push(r[op]);
+    }
+  }
   return targets.map((t, k) => {
     const ms = Object.fromEntries(OPERATIONS.filter((op) => per[k][op].length).map((op) => [op, median(per[k][op])])) as Partial<Record<Operation, number>>;
     say(t.server, 'median', ms);
@@ -347,8 +382,20 @@ async function prepareMailroom(count: number): Promise<Target> {
     if (keep) writeFileSync(join(dataDir, '.filled'), '');
   }
   const fillSeconds = (performance.now() - t0) / 1000;
-  const s = await startServer({ dataDir, env: benchMailroomEnv(), timeoutMs: 120_000, nodeArgs: benchNodeArgs() });
-  return { server: 'mailroom', port: s.ports.imap!, fillSeconds, stop: async () => void (await s.stop()) };
+  const start = () => startServer({ dataDir, env: benchMailroomEnv(), timeoutMs: 120_000, nodeArgs: benchNodeArgs() });
+  let s = await start();
+  const target: Target = {
+    server: 'mailroom',
+    port: s.ports.imap!,
+    fillSeconds,
+    stop: async () => void (await s.stop()),
+    restart: async () => {
+      await s.stop();
+      s = await start();
+      target.port = s.ports.imap!;
+    },
+  };
+  return target;
 }
 
 async function prepareDovecot(count: number): Promise<Target> {
@@ -380,7 +427,10 @@ async function prepareDovecot(count: number): Promise<Target> {
  * has the delivery phase's messages when BENCH_BIGBOX_KEEP reuses a store; RECENT differs
  * by design), line counts already implied by these.
  */
-const SAME_ANSWERS = ['exists', 'flagLines', 'envelope50Digest', 'unseenCount', 'sortCount', 'sortDigest', 'threadRoots', 'threadDigest', 'qresyncChangeLines', 'textRare', 'textAbsentCount'];
+const SAME_ANSWERS = [
+  'exists', 'flagLines', 'envelope50Digest', 'unseenCount', 'sortCount', 'sortDigest', 'threadRoots', 'threadDigest', 'qresyncChangeLines', 'textRare', 'textAbsentCount',
+  'sortAfterRestartDigest', 'threadAfterRestartDigest',
+];
 
 function compareAnswers(ours: Record<string, string | number>, peer: Record<string, string | number>): Record<string, string> {
   const out: Record<string, string> = {};

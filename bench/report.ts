@@ -71,6 +71,8 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'big INBOX: SEARCH UNSEEN', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.searchUnseen'), peer: at('dovecot.ms.searchUnseen'), peerName: 'Dovecot' },
     { figure: 'big INBOX: SORT (REVERSE DATE) UTF-8 ALL', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.sortReverseDate'), peer: at('dovecot.ms.sortReverseDate'), peerName: 'Dovecot' },
     { figure: 'big INBOX: THREAD REFERENCES UTF-8 ALL', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.threadReferences'), peer: at('dovecot.ms.threadReferences'), peerName: 'Dovecot' },
+    { figure: 'big INBOX: first SORT (REVERSE DATE) after a restart', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.sortAfterRestart'), peer: at('dovecot.ms.sortAfterRestart'), peerName: 'Dovecot (new session)' },
+    { figure: 'big INBOX: first THREAD REFERENCES after a restart', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.threadAfterRestart'), peer: at('dovecot.ms.threadAfterRestart'), peerName: 'Dovecot (new session)' },
     { figure: 'big INBOX: SEARCH TEXT, a word in few messages', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.searchTextRare'), peer: at('dovecot.ms.searchTextRare'), peerName: 'Dovecot (no FTS)' },
     { figure: 'big INBOX: SEARCH TEXT, a word in none', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.searchTextAbsent'), peer: at('dovecot.ms.searchTextAbsent'), peerName: 'Dovecot (no FTS)' },
     { figure: 'big INBOX: STATUS', unit: 'ms', higherIsBetter: false, ours: at('mailroom.ms.status'), peer: at('dovecot.ms.status'), peerName: 'Dovecot' },

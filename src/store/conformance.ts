@@ -23,6 +23,7 @@ import { vacationConformanceSuite } from './conformance/vacation.js';
 import { aclConformanceSuite } from './conformance/acl.js';
 import { metadataConformanceSuite } from './conformance/metadata.js';
 import { urlAuthKeysConformanceSuite } from './conformance/urlauth-keys.js';
+import { sortKeysConformanceSuite } from './conformance/sort-keys.js';
 import { inlineBlobsConformanceSuite } from './conformance/inline-blobs.js';
 import type { Id, Mailbox, NewContent, Store, Uid, User } from './types.js';
 import { Readable } from 'node:stream';
@@ -1009,5 +1010,6 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
   aclConformanceSuite(backendName, open);
   metadataConformanceSuite(backendName, open);
   urlAuthKeysConformanceSuite(backendName, open);
+  sortKeysConformanceSuite(backendName, open);
   inlineBlobsConformanceSuite(backendName, open);
 }

@@ -22,6 +22,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { MessageIndex } from '../mime/types.js';
+import type { ThreadIds } from './thread-ids.js';
 
 /** Branded so a UID cannot be confused with a sequence number. */
 export type Uid = number & { readonly __brand: 'Uid' };
@@ -286,6 +287,18 @@ export interface MailboxSnapshot {
   flagSets: string[][];
   /** Per message (same index as `uids`): its index in `flagSets`. */
   flagSet: Uint32Array;
+}
+
+/** Per row (ascending UID, one index across the arrays): the keys SORT and THREAD order by. */
+export interface SortKeyRows {
+  uids: Uint32Array;
+  /** INTERNALDATE, ms. */
+  internalDates: Float64Array;
+  /** The Date: header, ms UTC; NaN when missing or unparseable (RFC 5256: INTERNALDATE counts then). */
+  sentDates: Float64Array;
+  sizes: Float64Array;
+  /** Subject (undecoded), msg-id and parent chain (store/thread-ids.ts), when asked for. */
+  thread?: ThreadIds[];
 }
 
 /**
@@ -597,6 +610,13 @@ export interface Store {
    */
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot>;
   /**
+   * What SORT and THREAD order by, for every row of the mailbox with a UID of at least
+   * `fromUid`, in one statement (store/core/sort-keys.ts): the first SORT or THREAD of a
+   * big mailbox reads no MIME index and no header. Thread keys only when `thread` is set.
+   * 'notfound' for an unknown mailbox.
+   */
+  sortKeys(mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows>;
+  /**
    * A mailbox's counts as `viewerId` sees them (the viewer's private flags merged, as in
    * listMessages), from one snapshot and without loading rows: STATUS on a big mailbox.
    * 'notfound' for an unknown mailbox.
@@ -901,7 +921,7 @@ export type People = Pick<Store,
 /** Mailboxes, messages and contents: IMAP, POP3, delivery, APPEND. */
 export type MailStore = Pick<Store,
   | 'blobs' | 'createMailbox' | 'getMailbox' | 'getMailboxById' | 'listMailboxes' | 'renameMailbox' | 'deleteMailbox' | 'setSubscribed' | 'listSubscriptions'
-  | 'appendMessage' | 'appendMessages' | 'replaceMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
+  | 'appendMessage' | 'appendMessages' | 'replaceMessage' | 'listMessages' | 'getMessages' | 'mailboxSnapshot' | 'sortKeys' | 'mailboxCounts' | 'updateFlags' | 'expunge' | 'copyMessages' | 'moveMessages' | 'changesSince' | 'setUidl' | 'hideFromDevice' | 'deviceHiddenUids'
   | 'listDeleted' | 'restoreDeleted' | 'getMetadata' | 'setMetadata' | 'getUrlAuthKey' | 'ensureUrlAuthKey' | 'resetUrlAuthKeys' | 'getAcl' | 'setAcl' | 'rightsOn' | 'sharedWith'
   | 'getContent' | 'getIndexes' | 'hasContent' | 'searchText' | 'openContent' | 'stats'>;
 

@@ -7,14 +7,14 @@ import type { ImapSession } from '../session.js';
 import { registerContext } from './search-updates.js';
 import { withProgress, type Progress } from '../progress.js';
 import { searchMatches } from './search.js';
-import { contentIdsOf, noteContentIds } from '../content-ids.js';
-import { sentDatesOf } from '../sent-dates.js';
+import { noteContentIds } from '../content-ids.js';
+import { sortKeysOf } from '../sort-keys.js';
 import type { ImapCommand } from './types.js';
 
 /** The messages matching `query` in `criteria` order (RFC 5256 3); SORT and CONTEXT=SORT updates share it. */
 export async function sortedMatches(s: ImapSession, view: MailboxView, query: SearchKey, criteria: SortCriterion[], progress?: Progress): Promise<{ seq: number; uid: number }[]> {
   const matched = await searchMatches(s, view, query, progress);
-  const facts = criteria.some((c) => ENVELOPE_KEYS.has(c.key)) ? await factsFromIndexes(s, view, matched) : await factsWithoutEnvelope(s, view, matched, criteria);
+  const facts = criteria.some((c) => ENVELOPE_KEYS.has(c.key)) ? await factsFromIndexes(s, view, matched) : await factsWithoutEnvelope(s, view, matched);
   return sortMessages(facts, criteria);
 }
 
@@ -54,38 +54,16 @@ async function factsFromIndexes(s: ImapSession, view: MailboxView, matched: Matc
 }
 
 /**
- * DATE, ARRIVAL and SIZE: DATE from the process-wide sent dates (content-ids.ts, sent-dates.ts),
- * so a repeated SORT by DATE reads no row and no index; rows only for ARRIVAL, SIZE, and the
- * messages without a usable Date: header (their DATE is INTERNALDATE).
+ * DATE, ARRIVAL and SIZE: from the keys the store keeps with each row (sort-keys.ts),
+ * one query for a mailbox not sorted before, none for a repeated SORT.
  */
-async function factsWithoutEnvelope(s: ImapSession, view: MailboxView, matched: Matched, criteria: readonly SortCriterion[]): Promise<(SortFacts & { uid: number })[]> {
-  const store = s.services.store;
-  const rowKeys = criteria.some((c) => c.key === 'ARRIVAL' || c.key === 'SIZE');
-  let rows = rowKeys ? await rowsOf(s, view, matched) : new Map<number, MessageRow>();
-  let sent = new Map<string, number | null>();
-  const contentIds = new Map<number, string>();
-  const dateKey = criteria.some((c) => c.key === 'DATE');
-  if (dateKey) {
-    const unknown: Uid[] = [];
-    for (const c of matched) {
-      const id = c.row?.contentId ?? rows.get(c.uid)?.contentId;
-      if (id === undefined) unknown.push(c.uid as Uid);
-      else contentIds.set(c.uid, id);
-    }
-    if (unknown.length) for (const [u, id] of await contentIdsOf(store, view, unknown, s.viewerId())) contentIds.set(u, id);
-    sent = await sentDatesOf(store, [...contentIds.values()]);
-    const undated = matched.filter((c) => !rows.has(c.uid) && contentIds.has(c.uid) && (sent.get(contentIds.get(c.uid)!) ?? null) === null);
-    if (undated.length) rows = new Map([...rows, ...(await rowsOf(s, view, undated))]);
-  }
+async function factsWithoutEnvelope(s: ImapSession, view: MailboxView, matched: Matched): Promise<(SortFacts & { uid: number })[]> {
+  const keys = await sortKeysOf(s.services.store, view, matched.map((c) => c.uid), false);
   const facts: (SortFacts & { uid: number })[] = [];
   for (const c of matched) {
-    const row = rows.get(c.uid);
-    const id = contentIds.get(c.uid);
-    const sentDate = id === undefined ? null : (sent.get(id) ?? null);
-    // expunged elsewhere meanwhile: no row where one is needed, or no content id or index for DATE
-    if ((rowKeys || (dateKey && sentDate === null)) && !row) continue;
-    if (dateKey && (id === undefined || !sent.has(id))) continue;
-    facts.push({ seq: c.seq, uid: c.uid, internalDate: row?.internalDate.getTime() ?? 0, sentDate, size: row?.size ?? 0, envelope: NO_ENVELOPE });
+    const k = keys.get(c.uid);
+    if (!k) continue; // expunged elsewhere meanwhile
+    facts.push({ seq: c.seq, uid: c.uid, internalDate: k.internalDate, sentDate: k.sentDate, size: k.size, envelope: NO_ENVELOPE });
   }
   return facts;
 }

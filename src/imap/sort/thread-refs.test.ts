@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatThreads, threadReferences, type ThreadFacts } from './thread.js';
+import { formatThreads, threadIdsOf, threadReferences, type ThreadFacts } from './thread.js';
 import { threadRefs } from './thread-refs.js';
 
 const m = (id: number, sentDate: number, subject: string, messageId: string | null, references: string | null = null): ThreadFacts => ({
-  id, sentDate, subject, messageId, inReplyTo: null, references,
+  id, sentDate, ...threadIdsOf(subject, messageId, null, references),
 });
 
 test('REFS: no subject grouping, threads by their latest message, ties as Dovecot', () => {

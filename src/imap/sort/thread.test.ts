@@ -1,17 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatThreads, parseMessageIds, threadOrderedSubject, threadReferences, type ThreadFacts } from './thread.js';
+import { formatThreads, parseMessageIds, threadIdsOf, threadOrderedSubject, threadReferences, type ThreadFacts } from './thread.js';
 import { extractSubject } from './base-subject.js';
 
 let clock = 0;
-const m = (id: number, subject: string, messageId: string | null, references: string | null = null, extra: Partial<ThreadFacts> = {}): ThreadFacts => ({
+const m = (id: number, subject: string, messageId: string | null, references: string | null = null, extra: { sentDate?: number; inReplyTo?: string } = {}): ThreadFacts => ({
   id,
   sentDate: extra.sentDate ?? (clock += 1000),
-  subject,
-  messageId,
-  inReplyTo: extra.inReplyTo ?? null,
-  references,
+  ...threadIdsOf(subject, messageId, extra.inReplyTo ?? null, references),
 });
 
 test('parseMessageIds: <id@host> tokens only', () => {

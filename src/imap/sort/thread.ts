@@ -3,38 +3,22 @@
  * steps 1-6), over plain per-message facts so both are table-testable without a store.
  */
 import { collationKey, compareOctets, extractSubject } from './base-subject.js';
+import type { ThreadIds } from '../../store/thread-ids.js';
 
-export interface ThreadFacts {
+export { parseMessageIds, threadIdsOf } from '../../store/thread-ids.js';
+
+/** One message: its msg-id and parent chain as store/thread-ids.ts reduces them (the store keeps them per content), its subject decoded. */
+export interface ThreadFacts extends ThreadIds {
   /** The number shown (sequence number or UID); also the final tie-break, as mailbox order. */
   id: number;
   /** RFC 5256: the Date: header, else INTERNALDATE (ms). */
   sentDate: number;
-  /** Decoded Subject. */
-  subject: string;
-  messageId: string | null;
-  inReplyTo: string | null;
-  references: string | null;
 }
 
 /** A thread node; `msg` null is a dummy (a referenced message not in the set). */
 export interface ThreadNode {
   msg: ThreadFacts | null;
   children: ThreadNode[];
-}
-
-/** The msg-ids of a References/In-Reply-To value: `<...>` with an `@` inside; anything else skipped. */
-export function parseMessageIds(value: string | null): string[] {
-  if (!value) return [];
-  const out: string[] = [];
-  for (const m of value.matchAll(/<([^<>\s]*)>/g)) {
-    if (m.index > 0 && value[m.index - 1] === '<') continue; // "<<id>" is not a msg-id (Dovecot agrees)
-    if (m[1].includes('@')) out.push(m[1]);
-  }
-  return out;
-}
-
-function messageIdOf(value: string | null): string | null {
-  return parseMessageIds(value)[0] ?? null;
 }
 
 /** Sorts siblings by sent date, a dummy by its (sorted) first child's, ties by mailbox order. */
@@ -105,7 +89,7 @@ export function rootSet(messages: readonly ThreadFacts[]): Container[] {
     return c;
   };
   for (const m of messages) {
-    const id = messageIdOf(m.messageId);
+    const id = m.messageId;
     let own: Container;
     if (id !== null && byId.has(id) && byId.get(id)!.msg === null) own = byId.get(id)!;
     else if (id !== null && !byId.has(id)) own = containerOf(id);
@@ -114,10 +98,8 @@ export function rootSet(messages: readonly ThreadFacts[]): Container[] {
       all.push(own);
     }
     own.msg = m;
-    let refs = parseMessageIds(m.references);
-    if (refs.length === 0) refs = parseMessageIds(m.inReplyTo).slice(0, 1);
     let prev: Container | null = null;
-    for (const r of refs) {
+    for (const r of m.parents) {
       const c = containerOf(r);
       // 1A: keep existing links; never a loop
       if (prev && !c.parent && c !== prev && !isAncestor(c, prev)) link(prev, c);

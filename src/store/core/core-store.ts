@@ -22,7 +22,7 @@ import type { ChangeBus } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
   AclChange, AclEntry, SharedMailbox, Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
-  MailboxCounts, MailboxSnapshot, Member, FailedLogin, NewFailedLogin, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
+  MailboxCounts, MailboxSnapshot, SortKeyRows, Member, FailedLogin, NewFailedLogin, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, MessageRow, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, Segment, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
 } from '../types.js';
 import { streamSegments, type BlobBackend } from './blobs.js';
 import * as acl from './acl.js';
@@ -42,6 +42,7 @@ import * as quotaCheck from './quota-check.js';
 import * as textSearch from './text-search.js';
 import { ReadTx, Tx } from './tx.js';
 import { mailboxSnapshot } from './snapshot.js';
+import { sortKeys } from './sort-keys.js';
 import * as users from './users.js';
 import * as vacation from './vacation.js';
 import { claimQuotaWarning } from './quota-warning.js';
@@ -150,6 +151,7 @@ export abstract class CoreStore implements Store {
     return this.read((tx) => messages.getMessages(tx, mailboxId, uids, viewerId));
   }
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.read((tx) => mailboxSnapshot(tx, mailboxId, viewerId)); }
+  sortKeys(mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> { return this.read((tx) => sortKeys(tx, mailboxId, fromUid, thread)); }
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.read((tx) => messages.mailboxCounts(tx, mailboxId, viewerId)); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.write((tx) => messages.updateFlags(tx, update)); }
   expunge(mailboxId: Id, uids: Uid[], by: DeletedBy = deleted.STORE_DELETION): Promise<Uid[]> {

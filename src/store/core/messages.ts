@@ -7,6 +7,7 @@
  * transaction excludes every other writer), so UIDNEXT, MODSEQ, counters and quota are
  * read and bumped by one writer at a time with any number of nodes.
  */
+import { sortKeysFor, sortKeysOfRows } from './sort-keys.js';
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
 import { rearmQuotaWarning } from './quota-warning.js';
@@ -216,8 +217,8 @@ async function threadFor(tx: Tx, userId: Id, keys: string[]): Promise<string> {
   return threadId;
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
@@ -229,15 +230,15 @@ const INSERT_MESSAGE_THREADED = `WITH keys AS (SELECT value, ord FROM unnest(CAS
   found AS (SELECT t.thread_id FROM keys JOIN thread_refs t ON t.user_id = ? AND t.message_id_header = keys.value ORDER BY keys.ord LIMIT 1),
   chosen AS (SELECT COALESCE((SELECT thread_id FROM found), ?) AS thread_id),
   refs AS (INSERT INTO thread_refs (user_id, message_id_header, thread_id) SELECT ?, keys.value, chosen.thread_id FROM keys, chosen ON CONFLICT DO NOTHING)
-  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl)
-  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ? FROM chosen RETURNING id, thread_id`;
+  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
+  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM chosen RETURNING id, thread_id`;
 
 /** Inserts the message row with its thread (found or new); its id and thread id. */
 async function insertThreaded(tx: Tx, userId: Id, threadKeys: string[] | undefined, row: (threadId: string) => unknown[]): Promise<{ id: number; threadId: string }> {
   const keys = threadKeysOf(threadKeys);
   if (tx.d.writableCte && keys.length > 0) {
     const values = row('');
-    const r = (await tx.get<{ id: number; thread_id: string }>(INSERT_MESSAGE_THREADED, [tx.d.listParam(keys), userId, newObjectId('T'), userId, ...values.slice(0, 9), values[10]]))!;
+    const r = (await tx.get<{ id: number; thread_id: string }>(INSERT_MESSAGE_THREADED, [tx.d.listParam(keys), userId, newObjectId('T'), userId, ...values.slice(0, 9), ...values.slice(10)]))!;
     return { id: r.id, threadId: r.thread_id };
   }
   const threadId = await threadFor(tx, userId, keys);
@@ -260,7 +261,8 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   const now = Date.now();
   const emailId = newObjectId('M');
   const uidl = newObjectId('U');
-  const { id, threadId } = await insertThreaded(tx, box.user_id, req.threadKeys, (thread) => [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, thread, uidl]);
+  const sortKeys = await sortKeysFor(tx, req.content);
+  const { id, threadId } = await insertThreaded(tx, box.user_id, req.threadKeys, (thread) => [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, thread, uidl, ...sortKeys]);
   if (privateSeen) await setPrivateFlags(tx, id, req.viewerId!, [SEEN], modSeq);
   tx.touch('append', box.user_id, box.id);
   const row: MessageRow = {
@@ -454,10 +456,11 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   const { modSeq, first } = await stampAndTakeUids(tx, dst.id, t);
   const now = Date.now();
   const mapping = [];
+  const keys = await sortKeysOfRows(tx, src.id, rows);
   for (const [i, r] of rows.entries()) {
     // RFC 8474 5.1: COPY keeps EMAILID; a copy is a new POP3 message (new UIDL)
     const flags = src.recently_deleted ? joinFlags(withoutRecord(splitFlags(r.flags))) : r.flags;
-    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U')]);
+    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U'), ...keys[i]]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
   await copyPrivateFlags(tx, rows, dst.id, first, modSeq);

@@ -10,6 +10,8 @@ import { StoreError } from '../errors.js';
 import type { Conn } from '../core/port.js';
 import { indexForm } from '../core/text-search.js';
 import { postgresDialect } from './dialect.js';
+import { sortKeyColumns } from '../core/sort-keys.js';
+import type { MessageIndex } from '../../mime/types.js';
 
 export interface PgMigration {
   version: number;
@@ -434,7 +436,30 @@ export const pgMigrations: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 22,
+    description: 'SORT and THREAD keys per message: sent date, msg-id, parent chain, subject',
+    // As the SQLite migration (store/core/sort-keys.ts), filled for the rows stored before.
+    sql: `
+      ALTER TABLE messages ADD COLUMN sent_date BIGINT;
+      ALTER TABLE messages ADD COLUMN thread_keys TEXT;
+    `,
+    run: backfillSortKeys,
+  },
 ];
+
+/** Fills the sort keys of every row without them, a content at a time (a batch of contents per read, ids ascending). */
+export async function backfillSortKeys(tx: Conn): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await tx.query<{ id: string; idx: string; search_text: string }>('SELECT id, idx, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500', [after]);
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      await tx.exec('UPDATE messages SET sent_date = ?, thread_keys = ? WHERE content_id = ? AND thread_keys IS NULL', [...sortKeyColumns(JSON.parse(r.idx) as MessageIndex, r.search_text), r.id]);
+    }
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /**
  * The GIN trigram index on content_search.text. pg_trgm is a trusted extension (PostgreSQL

@@ -12,6 +12,8 @@ import { freshDatabase, pgSkip, type FreshDatabase } from '../../../test/harness
 import { pgLatestVersion, pgMigrations } from './migrations.js';
 import { PgConn, PgDriver } from './db.js';
 import { PostgresStore } from './postgres-store.js';
+import { indexMessage } from '../../mime/index-message.js';
+import { searchText } from '../../mime/search-text.js';
 
 let db: FreshDatabase | undefined;
 let counter = 0;
@@ -145,6 +147,45 @@ describe('postgres store', { skip: pgSkip }, () => {
         assert.equal(await t.store.schemaVersion(), pgLatestVersion);
         assert.deepEqual(await t.store.searchText(inbox.id, 'text', 'ANCIENT'), [1]);
         assert.deepEqual(await t.store.searchText(inbox.id, 'body', 'old'), []);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('migration 22 keys the rows stored before it for SORT/THREAD as delivery does', async () => {
+      const schema = `s${counter++}`;
+      let t = await harness(schema);
+      await t.store.addDomain('old.test');
+      const u = await t.store.addUser('keys@old.test', 'h', []);
+      const inbox = (await t.store.getMailbox(u.id, 'INBOX'))!;
+      const raws = [
+        'Subject: =?utf-8?q?caf=C3=A9?=\r\nDate: Tue, 2 Jan 2024 10:00:00 +0000\r\nMessage-ID: <a@x>\r\n\r\none\r\n',
+        'Subject: Re: cafe\r\nMessage-ID: <b@x>\r\nReferences: <a@x>\r\n <gone@x>\r\nIn-Reply-To: <a@x>\r\n\r\ntwo\r\n',
+        'Subject: other\r\nDate: junk\r\nIn-Reply-To: <b@x> <a@x>\r\n\r\nthree\r\n',
+      ];
+      for (const text of raws) {
+        const raw = Buffer.from(text);
+        const content = await makeContent(t.store, [raw]);
+        content.index = indexMessage(raw);
+        content.searchText = searchText(raw, content.index);
+        await t.store.appendMessage({ mailboxId: inbox.id, content });
+      }
+      const delivered = await t.store.sortKeys(inbox.id, 1 as Uid, true);
+      assert.deepEqual(delivered.thread?.map((k) => [k.subject, k.messageId, k.parents]), [['=?utf-8?q?caf=C3=A9?=', 'a@x', []], ['Re: cafe', 'b@x', ['a@x', 'gone@x']], ['other', null, ['b@x']]]);
+      await t.close();
+      // the schema as version 21 left it: no key columns
+      const admin = new pg.Client({ connectionString: db!.url });
+      await admin.connect();
+      try {
+        await admin.query(`ALTER TABLE ${schema}.messages DROP COLUMN sent_date, DROP COLUMN thread_keys; DELETE FROM ${schema}.schema_migrations WHERE version = 22`);
+        t = await harness(schema);
+        const unkeyed = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.messages WHERE thread_keys IS NULL`);
+        assert.equal(unkeyed.rows[0].n, 0);
+      } finally {
+        await admin.end();
+      }
+      try {
+        assert.deepEqual(await t.store.sortKeys(inbox.id, 1 as Uid, true), delivered);
       } finally {
         await t.close();
       }

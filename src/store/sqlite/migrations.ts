@@ -8,7 +8,9 @@ import type { Db } from './driver.js';
 import { sqliteDialect } from './dialect.js';
 import { indexForm } from '../core/text-search.js';
 import { inlineMessage, WITH_INLINE_MESSAGE } from '../core/contents.js';
-import { unpackSearchText } from '../core/packed-text.js';
+import { unpackIndex, unpackSearchText } from '../core/packed-text.js';
+import { sortKeyColumns } from '../core/sort-keys.js';
+import type { MessageIndex } from '../../mime/types.js';
 
 export interface Migration {
   version: number;
@@ -498,7 +500,38 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 22,
+    description: 'SORT and THREAD keys per message: sent date, msg-id, parent chain, subject',
+    up(db) {
+      // store/core/sort-keys.ts: the first SORT (DATE) or THREAD of a big mailbox reads these
+      // with the mailbox's rows instead of every message's index and header. Filled here for
+      // the rows stored before, once per content (from its index and the header lines of its
+      // search text, all in the database: 4.7 s for 100,000 at load 5), then at delivery.
+      db.exec(`
+        ALTER TABLE messages ADD COLUMN sent_date INTEGER;
+        ALTER TABLE messages ADD COLUMN thread_keys TEXT;
+      `);
+      backfillSortKeys(db);
+    },
+  },
 ];
+
+/** Fills the sort keys of every row without them, a content at a time (a batch of contents per read, ids ascending). */
+export function backfillSortKeys(db: Db): void {
+  const next = db.prepare(`SELECT c.id, c.idx, c.search_text, i.data FROM ${WITH_INLINE_MESSAGE} WHERE c.id > ? ORDER BY c.id LIMIT 500`);
+  const set = db.prepare('UPDATE messages SET sent_date = ?, thread_keys = ? WHERE content_id = ? AND thread_keys IS NULL');
+  let after = '';
+  for (;;) {
+    const rows = next.all(after) as { id: string; idx: string | Buffer; search_text: string | Buffer; data: Buffer | null }[];
+    if (rows.length === 0) return;
+    for (const r of rows) {
+      const index = JSON.parse(unpackIndex(r.idx, r.id)) as MessageIndex;
+      set.run(...sortKeyColumns(index, unpackSearchText(r.search_text, r.id, inlineMessage(r.id, r.data))), r.id);
+    }
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
 export function backfillTextIndex(db: Db): void {

@@ -203,6 +203,32 @@ describe('sqlite migrations', () => {
     await store.close();
   });
 
+  it("a row without SORT/THREAD keys is answered from its content's index and text, as if keyed", async () => {
+    const dir = newDir();
+    let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    const { inbox } = await setup(store);
+    for (const n of [1, 2, 3]) {
+      const content = await makeContent(store, [rawMessage(`k${n}`)], `Subject: s${n}\nReferences: <k${n - 1}@example.test>\n\nbody`);
+      content.index.envelope = { ...content.index.envelope, subject: `s${n}`, messageId: `<k${n}@example.test>` };
+      content.index.sentDate = n === 2 ? null : n * 1000;
+      await store.appendMessage({ mailboxId: inbox.id, content });
+    }
+    const keyed = await store.sortKeys(inbox.id, 1 as Uid, true);
+    assert.deepEqual(keyed.thread?.map((t) => t.parents), [['k0@example.test'], ['k1@example.test'], ['k2@example.test']]);
+    await store.close();
+    const db = new Database(path.join(dir, 'mailroom.db'));
+    db.exec(`UPDATE messages SET sent_date = NULL, thread_keys = NULL WHERE uid IN (1, 3)`);
+    db.close();
+    store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    try {
+      assert.deepEqual(await store.sortKeys(inbox.id, 1 as Uid, true), keyed);
+      const dates = await store.sortKeys(inbox.id, 2 as Uid, false);
+      assert.deepEqual([Array.from(dates.uids), Array.from(dates.sentDates)], [[2, 3], [NaN, 3000]]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('migration 6 indexes the contents stored before it, so SEARCH finds old mail', async () => {
     const dir = newDir();
     let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });

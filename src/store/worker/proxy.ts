@@ -29,7 +29,7 @@ import { FsBlobStore } from '../blob/fs-blob-store.js';
 import type {
   AclChange, AclEntry, SharedMailbox,
   FailedLogin, NewFailedLogin,
-  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot,
+  Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox, MailboxCounts, MailboxSnapshot, SortKeyRows,
   Member, MessageRow, MetadataChange, MetadataDepth, MetadataEntry, MetadataLimits, MetadataScope, ModSeq, NewDevice, QueueEntry, QueueRecipientResult, QueueReschedule, QuotaCheck, QuotaLimits, QuotaUsage, RestoredMessage, RetentionSettings, SpecialUse, StorageStats, StorageUsage, Store, Uid, User,
 } from '../types.js';
 import { streamSegments } from '../core/blobs.js';
@@ -240,6 +240,7 @@ export class WorkerStore implements Store {
   listMessages(mailboxId: Id, viewerId: Id): Promise<MessageRow[]> { return this.call('listMessages', [mailboxId, viewerId]); }
   getMessages(mailboxId: Id, uids: Uid[], viewerId: Id): Promise<MessageRow[]> { return this.call('getMessages', [mailboxId, uids, viewerId]); }
   mailboxSnapshot(mailboxId: Id, viewerId: Id): Promise<MailboxSnapshot> { return this.call('mailboxSnapshot', [mailboxId, viewerId]); } // typed arrays clone as one copy each
+  sortKeys(mailboxId: Id, fromUid: Uid, thread: boolean): Promise<SortKeyRows> { return this.call('sortKeys', [mailboxId, fromUid, thread]); }
   mailboxCounts(mailboxId: Id, viewerId: Id): Promise<MailboxCounts> { return this.call('mailboxCounts', [mailboxId, viewerId]); }
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> { return this.call('updateFlags', [update]); }
   expunge(mailboxId: Id, uids: Uid[], by?: DeletedBy): Promise<Uid[]> { return this.call('expunge', [mailboxId, uids, by]); }

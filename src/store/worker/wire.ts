@@ -18,7 +18,7 @@ export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
   'addUser', 'getUser', 'getUserById', 'listUsers', 'deleteUser', 'setPassword', 'setScramKeys', 'setQuota', 'getQuota', 'checkQuota', 'usage', 'claimQuotaWarning', 'setUserSetting',
   'addAlias', 'deleteAlias', 'listAliases', 'aliasTargets',
   'createMailbox', 'getMailbox', 'getMailboxById', 'listMailboxes', 'renameMailbox', 'deleteMailbox', 'setSubscribed', 'listSubscriptions',
-  'appendMessage', 'appendMessages', 'replaceMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
+  'appendMessage', 'appendMessages', 'replaceMessage', 'listMessages', 'getMessages', 'mailboxSnapshot', 'sortKeys', 'mailboxCounts', 'updateFlags', 'expunge', 'copyMessages', 'moveMessages', 'changesSince', 'setUidl',
   'setRetention', 'listDeleted', 'restoreDeleted', 'purgeDeleted',
   'acquireLease', 'renewLease', 'releaseLease', 'listLeases', 'recordLogin',
   'addMember', 'listMembers', 'deleteMember', 'addDevice', 'listDevices', 'deviceBySecret', 'revokeDevice', 'setDeviceSetting', 'recordDeviceLogin', 'liveCredentials', 'hideFromDevice', 'deviceHiddenUids',
