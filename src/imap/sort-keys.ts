@@ -12,6 +12,7 @@
 import { headerToText } from '../mime/decode.js';
 import type { ThreadIds } from '../store/thread-ids.js';
 import type { Id, Store, Uid } from '../store/types.js';
+import { UidCache } from './uid-cache.js';
 
 /** About 300 bytes an entry with thread ids, 60 without: at most ~90 MB in the worst case. */
 const MAX_ENTRIES = 300_000;
@@ -25,36 +26,14 @@ export interface MessageKeys {
   thread?: ThreadIds;
 }
 
-interface Cache {
-  /** `${mailboxId}/${uidValidity}` → UID → keys; Map order is the LRU order of mailboxes. */
-  boxes: Map<string, Map<number, MessageKeys>>;
-  entries: number;
-}
-
-const caches = new WeakMap<Store, Cache>();
-
-function cacheOf(store: Store): Cache {
-  let c = caches.get(store);
-  if (!c) caches.set(store, (c = { boxes: new Map(), entries: 0 }));
-  return c;
-}
-
-function boxOf(c: Cache, mailboxId: Id, uidValidity: number): Map<number, MessageKeys> {
-  const key = `${mailboxId}/${uidValidity}`;
-  let box = c.boxes.get(key);
-  if (box) c.boxes.delete(key); // re-inserted below: most recently used last
-  else box = new Map();
-  c.boxes.set(key, box);
-  return box;
-}
+const cache = new UidCache<MessageKeys>(MAX_ENTRIES);
 
 /**
  * The keys of `uids` (with thread ids when `thread`), reading in one store query those
  * of every UID from the lowest one not known yet. A UID whose row is gone is absent.
  */
 export async function sortKeysOf(store: Store, view: { mailboxId: Id; uidValidity: number }, uids: readonly number[], thread: boolean): Promise<Map<number, MessageKeys>> {
-  const c = cacheOf(store);
-  const box = boxOf(c, view.mailboxId, view.uidValidity);
+  const box = cache.box(store, view.mailboxId, view.uidValidity);
   let from = Infinity;
   for (const u of uids) {
     const k = box.get(u);
@@ -68,10 +47,9 @@ export async function sortKeysOf(store: Store, view: { mailboxId: Id; uidValidit
       const had = box.get(rows.uids[i]);
       if (rows.thread) keys.thread = decoded(rows.thread[i]);
       else if (had?.thread) keys.thread = had.thread;
-      if (!had) c.entries++;
-      box.set(rows.uids[i], keys);
+      cache.set(store, box, rows.uids[i], keys);
     }
-    trim(c, box);
+    cache.trim(store, box);
   }
   const out = new Map<number, MessageKeys>();
   for (const u of uids) {
@@ -84,14 +62,4 @@ export async function sortKeysOf(store: Store, view: { mailboxId: Id; uidValidit
 /** The ids with the subject decoded, as THREAD compares it (the store keeps it as the header has it). */
 function decoded(t: ThreadIds): ThreadIds {
   return t.subject === '' ? t : { ...t, subject: headerToText(t.subject) };
-}
-
-/** Drops whole mailboxes, least recently used first, until the bound holds (never `keep`, the one in use). */
-function trim(c: Cache, keep: Map<number, MessageKeys>): void {
-  for (const [key, box] of c.boxes) {
-    if (c.entries <= MAX_ENTRIES) return;
-    if (box === keep) continue;
-    c.boxes.delete(key);
-    c.entries -= box.size;
-  }
 }
