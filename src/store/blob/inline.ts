@@ -39,12 +39,8 @@ export function isInlineSize(size: number): boolean {
 
 /** The `data` column for `bytes`: compressed when that pays, else as they are. */
 export function encodeInline(bytes: Uint8Array): Buffer {
-  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (raw.length >= 64) {
-    const packed = zlib.brotliCompressSync(raw, { ...OPTIONS, params: { ...OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } });
-    if (packed.length <= raw.length - raw.length / 8) return Buffer.concat([Buffer.of(BROTLI), packed]);
-  }
-  return Buffer.concat([Buffer.of(RAW), raw]);
+  const raw = asBuffer(bytes);
+  return column(raw, worthCompressing(raw) ? zlib.brotliCompressSync(raw, optionsFor(raw)) : null);
 }
 
 /**
@@ -53,12 +49,27 @@ export function encodeInline(bytes: Uint8Array): Buffer {
  * third of a millisecond for a 10 KB message) between commits.
  */
 export async function encodeInlineAsync(bytes: Uint8Array): Promise<Buffer> {
-  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (raw.length >= 64) {
-    const params = { ...OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length };
-    const packed = await new Promise<Buffer>((resolve, reject) => zlib.brotliCompress(raw, { ...OPTIONS, params }, (err, out) => (err ? reject(err) : resolve(out))));
-    if (packed.length <= raw.length - raw.length / 8) return Buffer.concat([Buffer.of(BROTLI), packed]);
-  }
+  const raw = asBuffer(bytes);
+  if (!worthCompressing(raw)) return column(raw, null);
+  const packed = await new Promise<Buffer>((resolve, reject) => zlib.brotliCompress(raw, optionsFor(raw), (err, out) => (err ? reject(err) : resolve(out))));
+  return column(raw, packed);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function worthCompressing(raw: Buffer): boolean {
+  return raw.length >= 64;
+}
+
+function optionsFor(raw: Buffer): zlib.BrotliOptions {
+  return { ...OPTIONS, params: { ...OPTIONS.params, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length } };
+}
+
+/** The codec byte and payload: the compressed bytes when they save at least an eighth, else the raw ones. */
+function column(raw: Buffer, packed: Buffer | null): Buffer {
+  if (packed && packed.length <= raw.length - raw.length / 8) return Buffer.concat([Buffer.of(BROTLI), packed]);
   return Buffer.concat([Buffer.of(RAW), raw]);
 }
 
