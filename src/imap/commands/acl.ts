@@ -21,6 +21,13 @@ function identifier(args: ArgReader): string {
   return id === ACL_ANYONE ? id : id.toLowerCase();
 }
 
+/** `mailbox SP identifier`, how SETACL, DELETEACL and LISTRIGHTS begin (RFC 4314 3). */
+function mailboxAndIdentifier(args: ArgReader): { name: string; who: string } {
+  const name = args.mailbox();
+  args.sp('after mailbox name');
+  return { name, who: identifier(args) };
+}
+
 /** The mailbox's owner address (the identifier that holds every right). */
 async function ownerAddress(s: ImapSession, box: AccessibleMailbox): Promise<string> {
   return box.own ? s.user().address : ((await s.services.store.getUserById(box.userId))?.address ?? '');
@@ -42,9 +49,7 @@ export const setacl = {
   name: 'SETACL',
   states: AUTHED,
   async run({ session: s, args }) {
-    const name = args.mailbox();
-    args.sp('after mailbox name');
-    const who = identifier(args);
+    const { name, who } = mailboxAndIdentifier(args);
     args.sp('after identifier');
     const change = parseModRights(args.astring('rights'));
     args.end();
@@ -57,9 +62,7 @@ export const deleteacl = {
   name: 'DELETEACL',
   states: AUTHED,
   async run({ session: s, args }) {
-    const name = args.mailbox();
-    args.sp('after mailbox name');
-    const who = identifier(args);
+    const { name, who } = mailboxAndIdentifier(args);
     args.end();
     const box = await requireMailbox(s, name, 'NONEXISTENT', 'a');
     await changeAcl(s, box, who, 'remove', ALL_RIGHTS);
@@ -83,9 +86,7 @@ export const listrights = {
   name: 'LISTRIGHTS',
   states: AUTHED,
   async run({ session: s, args }) {
-    const name = args.mailbox();
-    args.sp('after mailbox name');
-    const who = identifier(args);
+    const { name, who } = mailboxAndIdentifier(args);
     args.end();
     const box = await requireMailbox(s, name, 'NONEXISTENT', 'a');
     const owner = who.toLowerCase() === (await ownerAddress(s, box)).toLowerCase();
