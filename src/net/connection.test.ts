@@ -66,6 +66,45 @@ for (const transport of TRANSPORTS) {
       conn.destroy();
     });
 
+    it('answer: the answers to a pipelined group leave in one write, after the last command', async () => {
+      const { conn, client } = await pair(transport);
+      const out = received(client);
+      const chunks: string[] = [];
+      client.on('data', (c: Buffer) => chunks.push(c.toString('latin1')));
+      await writeChunks(client, ['MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n']);
+      for (const reply of ['250 2.1.0 Ok\r\n', '250 2.1.5 Ok\r\n', '354 Go ahead\r\n']) {
+        await conn.readLine(100);
+        await conn.answer(reply);
+      }
+      assert.equal(await out.until('354 Go ahead\r\n'), '250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 Go ahead\r\n');
+      if (transport === 'duplex') assert.deepEqual(chunks, ['250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 Go ahead\r\n'], 'one write for the group');
+      conn.destroy();
+    });
+
+    it('answer: a held answer goes out before a read waits, and ahead of later writes and the last words', async () => {
+      const { conn, client } = await pair(transport);
+      const out = received(client);
+      await writeChunks(client, ['NOOP\r\nNOOP\r\n']);
+      await conn.readLine(100);
+      await conn.answer('250 first\r\n'); // held: the second NOOP is buffered
+      await conn.readLine(100);
+      const waiting = conn.readLine(100); // nothing buffered: the held answer must leave now
+      assert.equal(await out.until('250 first\r\n'), '250 first\r\n');
+      await writeChunks(client, ['NOOP\r\nNOOP\r\n']);
+      await waiting;
+      await conn.answer('250 second\r\n'); // held again
+      await conn.write(Buffer.from('body\r\n'));
+      await conn.readLine(100);
+      await conn.answer('250 third\r\n'); // nothing buffered: written at once
+      assert.equal(await out.until('250 third\r\n'), '250 first\r\n250 second\r\nbody\r\n250 third\r\n');
+      await writeChunks(client, ['QUIT\r\nNOOP\r\n']);
+      await conn.readLine(100);
+      await conn.answer('221 bye\r\n'); // held: NOOP is buffered
+      conn.end('421 closing\r\n');
+      assert.equal(await out.until('421 closing\r\n'), '250 first\r\n250 second\r\nbody\r\n250 third\r\n221 bye\r\n421 closing\r\n');
+      conn.destroy();
+    });
+
     it('lineBuffered: true only while a whole line is unread', async () => {
       const { conn, client } = await pair(transport);
       assert.equal(conn.lineBuffered, false);

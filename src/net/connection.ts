@@ -25,6 +25,9 @@
  *   writes:
  *     send(text)       traced text; resolves at once, or on 'drain' when the
  *                      socket's buffer is full (await it in loops that write a lot)
+ *     answer(text)     send(), but held back while the client's next command line
+ *                      is already buffered (RFC 2920 pipelining): the answers to a
+ *                      pipelined group leave in one write, before any read waits
  *     write(bytes)     untraced (message bodies, literals); same backpressure
  *     writeMany(parts) corked: one segment for a multi-line reply; strings traced
  *     sendConfirmed(text) → true once the bytes reached the kernel, false when
@@ -52,6 +55,9 @@
  *   no memory through the listener-wide signal.
  * - Nothing read before the STARTTLS handshake is delivered after it
  *   (RFC3207 4.2, RFC2595 4, RFC9051 6.2.1: pipelined plaintext is discarded).
+ * - Held answers (answer()) go out before any read waits for input and ahead of any
+ *   other write, end, STARTTLS or compression switch: a client never waits for an
+ *   answer the server is holding.
  * - TCP_NODELAY on every socket: replies are written in pieces, and Nagle plus the
  *   client's delayed ACK would cost ~40 ms per exchange.
  */
@@ -173,6 +179,8 @@ export class Connection {
   private timer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
   private pendingDrain: Promise<void> | undefined;
+  /** Answers held back while the client's next command was already buffered (answer()). */
+  private held = '';
   private isGone = false;
   private stalledWriter = false;
   /** Every listener added, removed on close. */
@@ -381,6 +389,7 @@ export class Connection {
    */
   private waitForInput(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.held) void this.write('');
     this.socket.resume(); // a waiting read needs bytes whatever the buffer holds
     return new Promise((resolve) => {
       this.timer = setTimeout(() => this.fail('timeout'), this.idleTimeoutMs);
@@ -426,18 +435,42 @@ export class Connection {
     return this.write(text);
   }
 
-  /** Writes bytes as they are, untraced; resolves when the socket can take more. */
+  /**
+   * Protocol text answering a command (traced). While the client's next command line is
+   * already buffered, the text is held and joins the next answer, so the answers to a
+   * pipelined group (RFC 2920 3.1: MAIL, RCPT…, DATA) leave in one write instead of one
+   * each; it goes out before any read waits, so nothing the client waits for is held.
+   */
+  answer(text: string): Promise<void> {
+    this.traceOut(text);
+    if (this.lineBuffered && !this.gone) {
+      this.held += text;
+      return Promise.resolve();
+    }
+    return this.write(text);
+  }
+
+  /** Writes bytes as they are, untraced (after any held answers); resolves when the socket can take more. */
   write(data: string | Buffer): Promise<void> {
     const s = this.socket;
     if (this.gone || s.writableEnded) return Promise.resolve();
-    if (s.write(data)) return Promise.resolve();
+    if (s.write(this.withHeld(data))) return Promise.resolve();
     return this.drained();
+  }
+
+  /** `data` after the held answers, which are no longer held. */
+  private withHeld<T extends string | Buffer>(data: T): T | string | Buffer {
+    if (!this.held) return data;
+    const held = this.held;
+    this.held = '';
+    return typeof data === 'string' ? held + data : Buffer.concat([Buffer.from(held), data]);
   }
 
   /** Writes several parts as one segment where possible; strings are traced, Buffers are not. */
   writeMany(parts: (string | Buffer)[]): Promise<void> {
     if (this.gone || this.socket.writableEnded) return Promise.resolve();
     this.socket.cork();
+    if (this.held) this.socket.write(this.withHeld(''));
     for (const p of parts) {
       if (typeof p === 'string') this.traceOut(p);
       this.socket.write(p);
@@ -451,7 +484,7 @@ export class Connection {
     const s = this.socket;
     if (this.gone || s.writableEnded) return Promise.resolve(false);
     this.traceOut(text);
-    return new Promise((resolve) => s.write(text, (err) => resolve(!err)));
+    return new Promise((resolve) => s.write(this.withHeld(text), (err) => resolve(!err)));
   }
 
   /** Resolves once the socket's write buffer is below its high-water mark (or the client is gone). */
@@ -472,7 +505,8 @@ export class Connection {
     if (this.gone) return;
     if (lastWords) this.traceOut(lastWords);
     if (!this.socket.writableEnded) {
-      if (lastWords) this.socket.end(lastWords);
+      const words = this.withHeld(lastWords ?? '');
+      if (words) this.socket.end(words);
       else this.socket.end();
     }
     this.graceTimer ??= setTimeout(() => this.destroy(), CLOSE_GRACE_MS);
@@ -524,6 +558,7 @@ export class Connection {
    */
   async startTls(secureContext: tls.SecureContext): Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.held) void this.write(''); // the "go ahead" reply leaves in plain text
     this.input.clear(); // RFC3207 4.2, RFC2595 4, RFC9051 6.2.1: pipelined plaintext is discarded
     for (const off of this.readingOffs) off();
     this.readingOffs = [];
@@ -563,6 +598,7 @@ export class Connection {
   startCompression(): void {
     if (this.failure) throw this.failure;
     if (this.compressed) throw new Error('compression is already active');
+    if (this.held) void this.write(''); // the "go ahead" reply leaves uncompressed
     const pending = this.input.length > 0 ? this.input.take(this.input.length) : undefined;
     this.input.clear();
     for (const off of this.readingOffs) off();

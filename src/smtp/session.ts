@@ -124,10 +124,12 @@ export class SmtpSession {
 
   /**
    * Writes a reply; 4xx/5xx count against the error budget. RFC 5321 4.2.1 multi-line form.
-   * Resolves when the socket can take more (callers in a loop await it).
+   * Replies to pipelined commands leave together (Connection.answer, RFC 2920 3.1: one
+   * write for MAIL, RCPT… and DATA's 354 instead of one each). Resolves when the socket
+   * can take more (callers in a loop await it).
    */
   reply(code: number, enhanced: string | undefined, ...lines: string[]): Promise<void> {
-    this.written = this.io.send(this.format({ code, enhanced, lines }));
+    this.written = this.io.answer(this.format({ code, enhanced, lines }));
     return this.written;
   }
 
