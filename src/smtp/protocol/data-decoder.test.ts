@@ -99,3 +99,96 @@ describe('DataDecoder properties', () => {
     );
   });
 });
+
+/**
+ * The rules written the plain way, a byte at a time over the whole input: what the decoder
+ * must give at any chunking. Dot mode expects the input to hold a terminator.
+ */
+function model(input: Buffer, mode: 'dot' | 'raw') {
+  const out: number[] = [];
+  let lineLength = 0;
+  let longestLine = 0;
+  let bareLf = false;
+  let nul = false;
+  let atStart = true;
+  let end = -1;
+  for (let i = 0; i < input.length; i++) {
+    if (mode === 'dot' && atStart && input[i] === 0x2e) {
+      if (input[i + 1] === 0x0d && input[i + 2] === 0x0a) {
+        end = i + 3;
+        break;
+      }
+      atStart = false; // a leading dot is removed (RFC 5321 4.5.2)
+      continue;
+    }
+    const c = input[i];
+    if (c === 0x0a || (c === 0x0d && input[i + 1] === 0x0a)) {
+      if (c === 0x0a) bareLf = true;
+      else i++;
+      out.push(0x0d, 0x0a);
+      longestLine = Math.max(longestLine, lineLength);
+      lineLength = 0;
+      atStart = true;
+      continue;
+    }
+    if (c === 0) nul = true;
+    out.push(c);
+    lineLength++;
+    atStart = false;
+  }
+  return { data: Buffer.from(out).toString('latin1'), end, bareLf, nul, longestLine };
+}
+
+describe('DataDecoder against a plain model', () => {
+  // Bytes that matter to the rules, often; long runs of ordinary ones, sometimes.
+  const piece = fc.oneof(fc.constantFrom('.', '\r', '\n', '\r\n', '\r\n.', '\0', 'a', '.\r'), fc.stringMatching(/^[ -~]{1,60}$/));
+  const cutsOf = fc.array(fc.integer({ min: 1, max: 90 }), { minLength: 1, maxLength: 8 });
+  const chunked = (wire: Buffer, cuts: number[]) => {
+    const chunks: Buffer[] = [];
+    for (let pos = 0, i = 0; pos < wire.length; i++) {
+      chunks.push(wire.subarray(pos, pos + cuts[i % cuts.length]));
+      pos += cuts[i % cuts.length];
+    }
+    return chunks;
+  };
+
+  it('DATA: same bytes, end, line lengths, bare LF and NUL at any chunking', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.string({ maxLength: 8 }), cutsOf, (pieces, tail, cuts) => {
+        const wire = b(pieces.join('') + '\r\n.\r\n' + tail);
+        const want = model(wire, 'dot');
+        const d = new DataDecoder({ mode: 'dot', binary: false });
+        const out: Buffer[] = [];
+        let offset = 0;
+        let end = -1;
+        for (const c of chunked(wire, cuts)) {
+          const r = d.push(c);
+          out.push(r.out);
+          if (r.end >= 0) {
+            end = offset + r.end;
+            break;
+          }
+          offset += c.length;
+        }
+        assert.deepEqual(
+          { data: Buffer.concat(out).toString('latin1'), end, bareLf: d.problems.bareLf, nul: d.problems.nul, longestLine: d.problems.longestLine },
+          want,
+        );
+        assert.equal(d.size, Buffer.byteLength(want.data, 'latin1'));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('BDAT: same bytes, line lengths, bare LF and NUL at any chunking', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), cutsOf, (pieces, cuts) => {
+        const wire = b(pieces.join(''));
+        const want = model(wire, 'raw');
+        const r = run(chunked(wire, cuts), { mode: 'raw', binary: false });
+        assert.deepEqual({ data: r.data, end: -1, bareLf: r.d.problems.bareLf, nul: r.d.problems.nul, longestLine: r.d.problems.longestLine }, want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -47,7 +47,62 @@ export class DataDecoder {
    */
   push(chunk: Buffer): { out: Buffer; end: number } {
     const out = Buffer.allocUnsafe(chunk.length * 2 + 2);
+    const { n, i } = this.opts.binary ? { n: 0, i: 0 } : this.lines(chunk, out);
+    if (i === chunk.length) {
+      this.size += n;
+      return { out: out.subarray(0, n), end: -1 };
+    }
+    return this.bytes(chunk, i, out, n);
+  }
+
+  /**
+   * The common case at native speed (a byte loop costs ~7 µs a KB): whole text lines ended
+   * by CR LF are copied as they are, in one run, with one search per line for its end.
+   * Stops where a byte needs the byte loop: a dot opening a line (stuffing or the
+   * terminator), a CR that ends the chunk, or any state but the middle or start of a line.
+   * Returns the bytes written to `out` and the index in `chunk` it stopped at.
+   */
+  private lines(chunk: Buffer, out: Buffer): { n: number; i: number } {
+    const dotMode = this.opts.mode === 'dot';
     let n = 0;
+    let i = 0;
+    let run = 0; // start of the bytes not yet copied, all unchanged so far
+    while (i < chunk.length && (this.state === 'start' || this.state === 'mid')) {
+      if (this.state === 'start' && dotMode && chunk[i] === DOT) break;
+      const lf = chunk.indexOf(LF, i);
+      if (lf < 0) {
+        const stop = chunk[chunk.length - 1] === CR ? chunk.length - 1 : chunk.length;
+        if (stop > i) {
+          this.lineLength += stop - i;
+          this.state = 'mid';
+        }
+        i = stop;
+        break;
+      }
+      if (lf > i && chunk[lf - 1] === CR) {
+        this.lineLength += lf - 1 - i;
+      } else {
+        this.lineLength += lf - i;
+        this.problems.bareLf = true; // stored as CR LF (see the header)
+        n += chunk.copy(out, n, run, lf);
+        out[n++] = CR;
+        run = lf;
+      }
+      if (this.lineLength > this.problems.longestLine) this.problems.longestLine = this.lineLength;
+      this.lineLength = 0;
+      this.state = 'start';
+      i = lf + 1;
+    }
+    n += chunk.copy(out, n, run, i);
+    if (!this.problems.nul) {
+      const nul = chunk.indexOf(0);
+      if (nul >= 0 && nul < i) this.problems.nul = true;
+    }
+    return { n, i };
+  }
+
+  /** The byte loop, from `chunk[from]` on, after `n` bytes already in `out`. */
+  private bytes(chunk: Buffer, from: number, out: Buffer, n: number): { out: Buffer; end: number } {
     const put = (b: number) => {
       out[n++] = b;
       this.lineLength++;
@@ -60,7 +115,7 @@ export class DataDecoder {
       this.state = 'start';
     };
     const dotMode = this.opts.mode === 'dot';
-    for (let i = 0; i < chunk.length; i++) {
+    for (let i = from; i < chunk.length; i++) {
       const b = chunk[i];
       switch (this.state) {
         case 'start':
