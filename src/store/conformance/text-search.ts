@@ -121,6 +121,17 @@ export function textSearchConformanceSuite(backendName: string, open: () => Prom
       await assert.rejects(store.searchText(987654, 'candidates', 'report'), (e) => isStoreError(e) && e.code === 'notfound');
     });
 
+    it('finds a term across words, whatever its words repeat, and a term of short words', async () => {
+      const a = await put(inbox.id, 'Subject: minutes\n\nmeeting thanks meeting\tthanks\r\nthanks meeting');
+      const b = await put(inbox.id, 'Subject: other\n\nthanks meeting, a b c');
+      assert.deepEqual(await find('text', 'ting tha'), [a]);
+      assert.deepEqual(await find('text', 'MEETING\tTHANKS'), [a]);
+      assert.deepEqual(await find('text', 'ks\r\nth'), [a]);
+      assert.deepEqual(await find('text', 'thanks meeting'), [a, b]);
+      assert.deepEqual(await find('body', 'a b c'), [b]);
+      assert.deepEqual(await find('text', ' b '), [b]);
+    });
+
     it('refuses an unknown mailbox and a bad part', async () => {
       await assert.rejects(find('text', 'x', 987654), (e) => isStoreError(e) && e.code === 'notfound');
       await assert.rejects(store.searchText(inbox.id, 'header' as Part, 'x'), (e) => isStoreError(e) && e.code === 'invalid');

@@ -116,6 +116,9 @@ export interface TextIndexDialect {
   remove(contentId: string): Statement[];
   /** `IN (subquery)` over content ids whose index text may contain the term bound to its one `?`. */
   readonly candidates: string;
-  /** The value for the `?` of `candidates`, from a prepared term of at least minTerm code points. */
+  /**
+   * The value for the `?` of `candidates`, from a prepared term of at least minTerm code
+   * points; undefined when the index cannot narrow this term (it is then checked on every row).
+   */
   candidateParam(term: string): unknown;
 }

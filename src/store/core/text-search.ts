@@ -82,7 +82,8 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
   if (!(await tx.get('SELECT 1 FROM mailboxes WHERE id = ?', [mailboxId]))) throw new StoreError('notfound', `no mailbox ${mailboxId}`);
   const term = indexForm(value);
   const ix = tx.d.textIndex;
-  const narrow = [...term].length >= ix.minTerm && term.length > 0;
+  const param = [...term].length >= ix.minTerm && term.length > 0 ? ix.candidateParam(term) : undefined;
+  const narrow = param !== undefined;
   const rows = await tx.query<{ uid: number; content_id: string }>(
     // Narrowed, the unary + keeps the planner off the mailbox index, so the few candidates drive
     // (messages_content lookups) instead of a walk over every row of a big mailbox (SQLite:
@@ -90,7 +91,7 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
     narrow
       ? `SELECT uid, content_id FROM messages WHERE +mailbox_id = ? AND content_id ${ix.candidates} ORDER BY uid`
       : 'SELECT uid, content_id FROM messages WHERE mailbox_id = ? ORDER BY uid',
-    narrow ? [mailboxId, ix.candidateParam(term)] : [mailboxId],
+    narrow ? [mailboxId, param] : [mailboxId],
   );
   // the empty string is in every text; the index's candidates need no stored text read
   if (term === '' || part === 'candidates') return rows.map((r) => r.uid as Uid);
