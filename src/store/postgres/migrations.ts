@@ -448,7 +448,7 @@ export const pgMigrations: readonly PgMigration[] = [
   },
   {
     version: 23,
-    description: 'Schema kept in step with SQLite 23 (its text index became a filter per message row)',
+    description: 'Text index as a trigram filter per message row instead of FTS5 (issue 13: storage density)',
     // SQLite's 23 replaces its FTS5 index by messages.text_filter (core/text-filter.ts).
     // PostgreSQL keeps pg_trgm, which the database asks itself, so nothing changes here; the
     // version moves with SQLite's because `store copy` needs both sides at one version.
