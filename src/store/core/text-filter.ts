@@ -3,7 +3,7 @@
  * index SEARCH TEXT/BODY narrows with where the backend has no index of its own to ask
  * (Dialect.textIndex kind 'rowFilter'; ./text-search.ts holds the rule).
  *
- * A Bloom filter of the code-point trigrams of the content's search text as
+ * A Bloom filter of the trigrams (of UTF-16 code units) of the content's search text as
  * ./text-search.ts indexForm prepares it: one bit per trigram, two bits of filter per
  * distinct trigram (a 1.7 KB message has ~960: 241 bytes). Every trigram of a term that is a
  * substring of the text is in the text, so a filter never misses a match; a text without the
@@ -36,25 +36,14 @@ function hash3(a: number, b: number, c: number): number {
   return h >>> 0;
 }
 
-/** The distinct trigram hashes of a text (code points; a lone surrogate counts as one). */
+/**
+ * The distinct trigram hashes of a text, over UTF-16 code units as the exact rule compares
+ * them (`includes`): a term holding half a surrogate pair still finds its trigrams in a text
+ * where it matches half of one.
+ */
 function trigramHashes(text: string): Set<number> {
   const out = new Set<number>();
-  let a = 0;
-  let b = 0;
-  let seen = 0;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) {
-        c = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
-        i++;
-      }
-    }
-    if (++seen >= 3) out.add(hash3(a, b, c));
-    a = b;
-    b = c;
-  }
+  for (let i = 2; i < text.length; i++) out.add(hash3(text.charCodeAt(i - 2), text.charCodeAt(i - 1), text.charCodeAt(i)));
   return out;
 }
 
@@ -75,31 +64,13 @@ export function textFilter(indexText: string): Buffer {
 /** At most this many of a long term's trigrams are probed: any subset still passes every match. */
 const MAX_PROBES = 12;
 
-/**
- * The trigram hashes a filter is probed with, from a term prepared by indexForm (three code
- * points or more); null when the term holds half a surrogate pair, which can match half of a
- * pair in the text (the exact rule compares UTF-16 units) and so is not narrowed.
- */
-export function filterProbe(indexTerm: string): Uint32Array | null {
-  if (!wellFormed(indexTerm)) return null;
+/** The trigram hashes a filter is probed with, from a term prepared by indexForm (three code points or more). */
+export function filterProbe(indexTerm: string): Uint32Array {
   const all = [...trigramHashes(indexTerm)];
   const step = Math.max(1, all.length / MAX_PROBES);
   const picked: number[] = [];
   for (let i = 0; i < all.length && picked.length < MAX_PROBES; i += step) picked.push(all[Math.floor(i)]);
   return Uint32Array.from(picked);
-}
-
-function wellFormed(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0xdc00 && c < 0xe000) return false;
-    if (c >= 0xd800 && c < 0xdc00) {
-      const d = s.charCodeAt(i + 1); // NaN past the end
-      if (!(d >= 0xdc00 && d < 0xe000)) return false;
-      i++;
-    }
-  }
-  return true;
 }
 
 /** For each bit of a byte, the 128 byte values that have it set (the haystack `instr` finds a filter byte in). */
