@@ -18,7 +18,7 @@ import type { Store } from './types.js';
 import { needsMessage, unpackIndex, unpackSearchText } from './core/packed-text.js';
 import { PgConn, type Client } from './postgres/db.js';
 import { backfillTextIndex as pgBackfillTextIndex } from './postgres/migrations.js';
-import { backfillTextIndex as sqliteBackfillTextIndex } from './sqlite/migrations.js';
+import { backfillTextFilters } from './sqlite/migrations.js';
 
 /** Tables in foreign-key order. */
 export const COPIED_TABLES = [
@@ -34,8 +34,8 @@ export const COPIED_TABLES = [
 export const NOT_COPIED_TABLES: Readonly<Record<string, string>> = {
   schema_migrations: 'each side records its own migrations',
   leases: 'transient: POP3 maildrop locks and job leases of running processes',
-  content_search: 'derived: rebuilt from the contents by the target',
-  content_fts: 'derived: SQLite full-text index, rebuilt by the target',
+  content_search: 'derived: PostgreSQL text index, rebuilt from the contents by the target',
+  content_fts: 'derived: SQLite full-text index of schemas 6 to 22 (now messages.text_filter, rebuilt by the target)',
   content_fts_config: 'derived: part of content_fts',
   content_fts_data: 'derived: part of content_fts',
   content_fts_docsize: 'derived: part of content_fts',
@@ -160,10 +160,11 @@ function sqliteSide(db: Database.Database): RowSide {
     },
     async finish() {},
     async clearTextIndex() {
-      db.exec(`INSERT INTO content_fts (content_fts) VALUES ('delete-all'); DELETE FROM content_search`);
+      // the text filters are a column of messages (schema 23), cleared with its rows
     },
     async buildTextIndex() {
-      sqliteBackfillTextIndex(db);
+      // rows from PostgreSQL come without filters; rows from SQLite keep theirs (facts of the content)
+      backfillTextFilters(db);
     },
   };
 }

@@ -100,8 +100,21 @@ export interface Statement {
  * How a backend keeps and asks its text index. The index only narrows: it must find every
  * content whose index text contains the term (a superset is fine, a miss is a wrong SEARCH
  * answer); ./text-search.ts checks the exact rule on what it finds.
+ * - 'query': index tables the database asks (PostgreSQL: pg_trgm over content_search).
+ * - 'rowFilter': a trigram filter in each message row (`messages.text_filter`,
+ *   ./text-filter.ts), written with the row and tested in the store while the mailbox's
+ *   rows are read (SQLite, schema 23).
  */
-export interface TextIndexDialect {
+export type TextIndexDialect = QueryTextIndex | RowFilterTextIndex;
+
+export interface RowFilterTextIndex {
+  readonly kind: 'rowFilter';
+  /** Shortest term, in code points, the filter can narrow; shorter terms are checked on every row. */
+  readonly minTerm: number;
+}
+
+export interface QueryTextIndex {
+  readonly kind: 'query';
   /** Shortest term, in code points, the index can narrow; shorter terms are checked on every row. */
   readonly minTerm: number;
   /** Statements that index a content; `text` is its search text as ./text-search.ts prepares it. */
@@ -116,9 +129,6 @@ export interface TextIndexDialect {
   remove(contentId: string): Statement[];
   /** `IN (subquery)` over content ids whose index text may contain the term bound to its one `?`. */
   readonly candidates: string;
-  /**
-   * The value for the `?` of `candidates`, from a prepared term of at least minTerm code
-   * points; undefined when the index cannot narrow this term (it is then checked on every row).
-   */
+  /** The value for the `?` of `candidates`, from a prepared term of at least minTerm code points. */
   candidateParam(term: string): unknown;
 }

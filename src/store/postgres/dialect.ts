@@ -1,9 +1,9 @@
 /** PostgreSQL's spelling of the few things SQL does not say one way (see ../core/port.ts). */
-import type { Dialect, RowLock } from '../core/port.js';
+import type { Dialect, QueryTextIndex, RowLock } from '../core/port.js';
 
 const LOCKS: Record<RowLock, string> = { update: ' FOR UPDATE', share: ' FOR SHARE', keyshare: ' FOR KEY SHARE' };
 
-export const postgresDialect: Dialect = {
+export const postgresDialect: Dialect & { readonly textIndex: QueryTextIndex } = {
   name: 'postgres',
   // READ COMMITTED with several writers (and nodes): rows that decide a write are locked explicitly.
   rowLocks: true,
@@ -21,6 +21,7 @@ export const postgresDialect: Dialect = {
   packsText: false,
   writableCte: true,
   textIndex: {
+    kind: 'query',
     minTerm: 1,
     add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],
     addWith: (insert, text) => ({ sql: `WITH c AS (${insert.sql} RETURNING id) INSERT INTO content_search (content_id, text) SELECT id, ? FROM c`, params: [...insert.params, text] }),

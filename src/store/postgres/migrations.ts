@@ -446,6 +446,17 @@ export const pgMigrations: readonly PgMigration[] = [
     `,
     run: backfillSortKeys,
   },
+  {
+    version: 23,
+    description: 'Text index as a trigram filter per message row instead of FTS5 (issue 13: storage density)',
+    // SQLite's 23 replaces its FTS5 index by messages.text_filter (core/text-filter.ts).
+    // PostgreSQL keeps pg_trgm, which the database asks itself, so nothing changes here; the
+    // version moves with SQLite's because `store copy` needs both sides at one version.
+    // (Tried for PostgreSQL's density: toast_tuple_target = 128 with STORAGE MAIN on the
+    // index JSON and search text. PostgreSQL 15 compresses only rows past ~2 KB whatever the
+    // target, so a small message's row stayed as it was.)
+    sql: 'SELECT 1',
+  },
 ];
 
 /** Fills the sort keys of every row without them, a content at a time (a batch of contents per read, ids ascending). */

@@ -229,7 +229,7 @@ describe('sqlite migrations', () => {
     }
   });
 
-  it('migration 6 indexes the contents stored before it, so SEARCH finds old mail', async () => {
+  it('migrations 6 and 23 index the contents stored before them, so SEARCH finds old mail', async () => {
     const dir = newDir();
     let store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
     const { inbox } = await setup(store);
@@ -237,15 +237,40 @@ describe('sqlite migrations', () => {
       await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(n)], text) });
     }
     await store.close();
-    // the database as version 5 left it: no text index yet
+    // the database as version 5 left it: no text index yet (6 makes the FTS5 index, 23 the row filters from the contents)
     const db = new Database(path.join(dir, 'mailroom.db'));
-    db.exec('DROP TABLE content_fts; DROP TABLE content_search; DELETE FROM schema_migrations WHERE version = 6');
+    db.exec('ALTER TABLE messages DROP COLUMN text_filter; DELETE FROM schema_migrations WHERE version IN (6, 23)');
     db.close();
     store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
     assert.equal(await store.schemaVersion(), latestVersion);
     assert.deepEqual(await store.searchText(inbox.id, 'text', 'ANCIENT'), [1]);
     assert.deepEqual(await store.searchText(inbox.id, 'body', 'old'), []);
     await store.close();
+    const after = new Database(path.join(dir, 'mailroom.db'));
+    try {
+      assert.deepEqual(after.prepare('SELECT count(*) AS n FROM messages WHERE text_filter IS NULL').get(), { n: 0 }, 'every row filtered');
+      assert.deepEqual(after.prepare(`SELECT name FROM sqlite_master WHERE name GLOB 'content_*'`).all(), [], 'the FTS5 tables are gone');
+    } finally {
+      after.close();
+    }
+  });
+
+  it('a row without a text filter (before a backfill) is still found, and the filter drops rows without the term', async () => {
+    const dir = newDir();
+    const store = await openStore({ dataDir: dir, bus: new LocalChangeBus() });
+    try {
+      const { inbox } = await setup(store);
+      for (const [n, text] of [[1, 'Subject: a\n\nzygomorphic flowers'], [2, 'Subject: b\n\nnothing here'], [3, 'Subject: c\n\nzygomorphic too']] as const) {
+        await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(n)], text) });
+      }
+      (store as SqliteStore).database.prepare('UPDATE messages SET text_filter = NULL WHERE uid = 3').run();
+      assert.deepEqual(await store.searchText(inbox.id, 'text', 'Zygomorphic'), [1, 3]);
+      // 'candidates' is the filter's answer alone: the row that cannot hold the word is not in it
+      assert.deepEqual(await store.searchText(inbox.id, 'candidates', 'zygomorphic'), [1, 3]);
+      assert.deepEqual(await store.searchText(inbox.id, 'candidates', 'nothing here'), [2, 3]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('migration 11 counts the \\Seen and \\Deleted rows stored before it', async () => {
