@@ -13,7 +13,7 @@ import { knownContentId, noteContentIds } from '../content-ids.js';
 import { fetchHead, flagsWithRecent, vanishedLines, withHidden, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
-import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
+import { fetchFlagsFromView, onlyFlagsAndUid, spansOf } from './fetch-flags.js';
 import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
 
@@ -90,11 +90,14 @@ export const fetch = {
     if (cmd.vanished && !s.qresync) throw args.error('VANISHED needs ENABLE QRESYNC'); // RFC 7162 3.2.6 MUST
     if (cmd.changedSince !== undefined || cmd.items.some((i) => i.type === 'simple' && i.attr === 'MODSEQ')) s.condstore = true; // RFC 7162 3.1
     const view = s.view();
+    // FLAGS/UID only: from the view. CHANGEDSINCE always asks for MODSEQ (fetch-parser), which the view does not hold.
+    const flagsOnly = onlyFlagsAndUid(cmd.items);
+    // `UID FETCH 1:* (FLAGS)` of a big mailbox: index spans, no object per message
+    if (flagsOnly && cmd.set.kind === 'ranges' && !cmd.partial && cmd.changedSince === undefined) return fetchFlagsFromView(s, view.resolveSpans(cmd.set, uid), cmd.items);
     const all = cmd.changedSince === undefined ? view.resolve(cmd.set, uid) : await changedMessages(s, view, cmd, uid);
     // RFC 9394 3.2: positions count over the set's messages in ascending order
     const msgs = cmd.partial ? partialSlice([...all].sort((a, b) => a.uid - b.uid), cmd.partial) : all;
-    // FLAGS/UID only: from the view. CHANGEDSINCE always asks for MODSEQ (fetch-parser), which the view does not hold.
-    if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
+    if (flagsOnly) return fetchFlagsFromView(s, spansOf(msgs), cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
     const headerOnly = readsOnlyTopHeader(cmd.items);
