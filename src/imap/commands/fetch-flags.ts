@@ -5,6 +5,7 @@
 import type { FetchItem } from '../protocol/index.js';
 import { flagsWithRecent, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
+import { copyBytes, writeInt } from '../ascii-bytes.js';
 
 /** Bytes per write: a 100,000-message FETCH is about a dozen writes, memory stays flat. */
 const CHUNK_BYTES = 256 * 1024;
@@ -146,22 +147,3 @@ class FlagLines {
 }
 
 const UID_ITEM = Buffer.from('UID ', 'latin1');
-
-/** Copies byte by byte: for the few bytes of a flag list, cheaper than Buffer.copy's call. */
-function copyBytes(out: Buffer, pos: number, b: Buffer): number {
-  for (let j = 0; j < b.length; j++) out[pos++] = b[j];
-  return pos;
-}
-
-/** Writes the decimal digits of a non-negative integer below 2^32 at `pos`; returns the end. */
-function writeInt(out: Buffer, pos: number, n: number): number {
-  let digits = 1;
-  for (let p = 10; p <= n; p *= 10) digits++;
-  const end = pos + digits;
-  for (let i = end - 1; i >= pos; i--) {
-    const d = n % 10;
-    out[i] = 0x30 + d;
-    n = (n - d) / 10;
-  }
-  return end;
-}
