@@ -112,15 +112,17 @@ export const fetch = {
       const metas = withContent ? await cachedIndexes(s.services.store, batch.map((m) => (rows.get(m.uid) ?? view.rememberedRow(m.uid))?.contentId).filter((id) => id !== undefined)) : null;
       if (metas && headerOnly) await prefetchHeaders(s.services.store, [...metas.values()]);
       s.cork(); // one write per batch instead of several per message
+      const out = new PendingText(s);
       try {
         for (const m of batch) {
           // RFC 2180 4.1.1: a message expunged elsewhere is still served until its EXPUNGE is announced
           const row = rows.get(m.uid) ?? view.rememberedRow(m.uid);
           const meta = row && metas ? (metas.get(row.contentId) ?? null) : null;
-          if (!row || (withContent && !meta) || !(await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
+          if (!row || (withContent && !meta) || !(await writeMessage(s, out, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
             missing++; // gone for good (content released); its EXPUNGE comes at an allowed moment
             continue;
           }
+          if (out.full()) out.flush();
           if (s.needsDrain()) {
             s.uncork();
             await s.drain();
@@ -128,6 +130,7 @@ export const fetch = {
           }
         }
       } finally {
+        out.flush();
         s.uncork();
       }
     }
@@ -215,8 +218,32 @@ async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], b
   return new Set(result.changed.map((r) => r.uid as number));
 }
 
-/** Writes one FETCH response; false (nothing written) when the content is no longer stored. */
-async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
+/** Bytes of response text gathered before a write: a batch of ENVELOPE or BODYSTRUCTURE answers leaves in a few writes. */
+const PENDING_TEXT_MAX = 64 * 1024;
+
+/**
+ * Latin-1 response text not yet written, so the metadata answers of a batch become one
+ * Buffer and one socket write, not one per message (500 of each was most of a FETCH of the
+ * last 500 BODYSTRUCTUREs after its cached strings).
+ */
+class PendingText {
+  text = '';
+
+  constructor(private readonly s: ImapSession) {}
+
+  full(): boolean {
+    return this.text.length >= PENDING_TEXT_MAX;
+  }
+
+  flush(): void {
+    if (this.text === '') return;
+    this.s.sendBytes(Buffer.from(this.text, 'latin1'));
+    this.text = '';
+  }
+}
+
+/** Writes one FETCH response (its text may wait in `out`, written before any bytes that follow it); false (nothing written) when the content is no longer stored. */
+async function writeMessage(s: ImapSession, out: PendingText, view: MailboxView, m: ViewMessage, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
   let pieces: Piece[];
   try {
     pieces = await buildPieces(s, view, row, meta, items, flagsChanged);
@@ -228,15 +255,17 @@ async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, r
   for (const p of pieces) {
     if (typeof p === 'string') text += p;
     else if (Buffer.isBuffer(p)) {
+      out.flush();
       s.sendBytes(Buffer.concat([Buffer.from(text, 'latin1'), p]));
       text = '';
     } else {
+      out.flush();
       s.sendBytes(Buffer.from(text, 'latin1'));
       text = '';
       await sendBody(s, p);
     }
   }
-  s.sendBytes(Buffer.from(`${text})\r\n`, 'latin1'));
+  out.text += `${text})\r\n`; // whole responses only, so a failure later in the batch still sends the ones before it
   return true;
 }
 
