@@ -18,7 +18,7 @@ import { ImapNo } from './errors.js';
 import { FlagTable, MessageColumns } from './message-columns.js';
 import { cachedSnapshot, rememberSnapshot, type CachedSnapshot } from './snapshot-cache.js';
 import type { SearchContext } from './search-context.js';
-import { expandSeqSet, formatFlagList, formatSeqSet, seqSetMaxNumber, type SeqSet } from './protocol/index.js';
+import { formatFlagList, formatSeqSet, seqSetMaxNumber, seqSetRanges, type SeqSet } from './protocol/index.js';
 
 /**
  * Highest UID per mailbox that some session of this process has already reported as \Recent.
@@ -339,6 +339,11 @@ export class MailboxView {
     return this.msgs.flagSetAt(seq - 1);
   }
 
+  /** How many interned flag lists there are: indexes from `flagSetIdOfSeq` are below it. */
+  flagSetCount(): number {
+    return this.flagTable.all().length;
+  }
+
   /** The interned flag list of an index from `flagSetIdOfSeq`. */
   flagsOfSet(set: number): readonly string[] {
     return this.flagTable.get(set);
@@ -378,30 +383,33 @@ export class MailboxView {
    */
   resolve(set: SeqSet, byUid: boolean): ViewMessage[] {
     if (set.kind === 'saved') return this.saved.map((uid) => ({ seq: this.seqOf(uid), uid })).filter((m) => m.seq > 0);
-    if (byUid) return this.resolveUids(set);
-    // RFC 9051 6.4.5: a sequence number above EXISTS is a client error
-    if (seqSetMaxNumber(set) > this.msgs.length) throw new ImapNo(`Invalid sequence number (mailbox has ${this.msgs.length} messages)`, 'CLIENTBUG', 'BAD');
-    return expandSeqSet(set, this.msgs.length).map((seq) => ({ seq, uid: this.msgs.uidAt(seq - 1) }));
+    const spans = this.resolveSpans(set, byUid);
+    const out: ViewMessage[] = [];
+    for (let k = 0; k < spans.length; k += 2) for (let i = spans[k]; i < spans[k + 1]; i++) out.push({ seq: i + 1, uid: this.msgs.uidAt(i) });
+    return out;
   }
 
-  /** UID ranges to the messages in them, by binary search (never iterating a huge range); ascending, each once. */
-  private resolveUids(set: Extract<SeqSet, { kind: 'ranges' }>): ViewMessage[] {
-    const max = this.msgs.lastUid(); // `*` is the largest UID in use
-    const spans = set.ranges
-      .map((r) => {
-        const a = r.start === '*' ? max : r.start;
-        const b = r.end === '*' ? max : r.end;
-        return [this.msgs.lowerBound(Math.min(a, b)), this.msgs.lowerBound(Math.max(a, b) + 1)] as const;
-      })
-      .filter(([from, to]) => from < to)
-      .sort((x, y) => x[0] - y[0]);
-    const out: ViewMessage[] = [];
-    let next = 0;
-    for (const [from, to] of spans) {
-      for (let i = Math.max(from, next); i < to; i++) out.push({ seq: i + 1, uid: this.msgs.uidAt(i) });
-      next = Math.max(next, to);
+  /**
+   * The messages of a set of ranges as index spans, flat `[from, to, from, to, …]` (index =
+   * sequence number − 1, `to` excluded), ascending and disjoint: what `resolve` answers,
+   * without an object per message (`UID FETCH 1:*` of 100,000 messages is one span). UID
+   * ranges are found by binary search, never by iterating a huge range. Same errors as `resolve`.
+   */
+  resolveSpans(set: Extract<SeqSet, { kind: 'ranges' }>, byUid: boolean): number[] {
+    const spans: number[] = [];
+    if (byUid) {
+      const max = this.msgs.lastUid(); // `*` is the largest UID in use
+      for (const [lo, hi] of seqSetRanges(set, max)) {
+        const from = this.msgs.lowerBound(lo);
+        const to = this.msgs.lowerBound(hi + 1);
+        if (from < to) spans.push(from, to);
+      }
+      return spans;
     }
-    return out;
+    // RFC 9051 6.4.5: a sequence number above EXISTS is a client error
+    if (seqSetMaxNumber(set) > this.msgs.length) throw new ImapNo(`Invalid sequence number (mailbox has ${this.msgs.length} messages)`, 'CLIENTBUG', 'BAD');
+    for (const [lo, hi] of seqSetRanges(set, this.msgs.length)) if (lo <= this.msgs.length) spans.push(lo - 1, Math.min(hi, this.msgs.length));
+    return spans;
   }
 
   /** True when every change read so far was announced: HIGHESTMODSEQ may be reported (RFC 7162 3.2.7). */

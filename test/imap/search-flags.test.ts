@@ -79,4 +79,23 @@ describe('SEARCH by flags', () => {
     assert.deepEqual(numbers(r.text), numbered.flatMap((u, i) => (model.has(u) && !has(u, '\\Seen') ? [i + 1] : [])));
     for (const [query, pred] of cases) assert.deepEqual(numbers(await a.ok(`UID SEARCH ${query}`)), uids(pred), query);
   });
+
+  test('by number with UID gaps, and a matching message expunged elsewhere is left out until announced', async () => {
+    await a.ok('NOOP');
+    const unseen = uids((u) => !has(u, '\\Seen'));
+    const gone = unseen[1];
+    await b.ok(`UID STORE ${gone} +FLAGS (\\Deleted)`);
+    await b.ok(`UID EXPUNGE ${gone}`);
+    const numbered = [...model.keys()].sort((x, y) => x - y); // a still numbers `gone`
+    model.delete(gone);
+    const seqsOf = (pred: (uid: number) => boolean) => numbered.flatMap((u, i) => (model.has(u) && pred(u) ? [i + 1] : []));
+    for (const [query, pred] of cases) {
+      const r = await a.cmd(`SEARCH ${query}`);
+      assert.doesNotMatch(r.text, /EXPUNGE/, query);
+      assert.deepEqual(numbers(r.text), seqsOf(pred), query);
+    }
+    await a.ok('NOOP');
+    const after = [...model.keys()].sort((x, y) => x - y);
+    for (const [query, pred] of cases) assert.deepEqual(numbers(await a.ok(`SEARCH ${query}`)), after.flatMap((u, i) => (pred(u) ? [i + 1] : [])), query);
+  });
 });

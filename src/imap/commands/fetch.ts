@@ -13,7 +13,7 @@ import { knownContentId, noteContentIds } from '../content-ids.js';
 import { fetchHead, flagsWithRecent, vanishedLines, withHidden, type MailboxView, type ViewMessage } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import { binaryData, HEADER_BLOCK_MAX, readAll, sectionData, type BodyData } from './fetch-body.js';
-import { fetchFlagsFromView, onlyFlagsAndUid } from './fetch-flags.js';
+import { fetchFlagsFromView, onlyFlagsAndUid, spansOf } from './fetch-flags.js';
 import { cleanPreview } from '../../mime/preview.js';
 import type { ImapCommand } from './types.js';
 
@@ -90,11 +90,14 @@ export const fetch = {
     if (cmd.vanished && !s.qresync) throw args.error('VANISHED needs ENABLE QRESYNC'); // RFC 7162 3.2.6 MUST
     if (cmd.changedSince !== undefined || cmd.items.some((i) => i.type === 'simple' && i.attr === 'MODSEQ')) s.condstore = true; // RFC 7162 3.1
     const view = s.view();
+    // FLAGS/UID only: from the view. CHANGEDSINCE always asks for MODSEQ (fetch-parser), which the view does not hold.
+    const flagsOnly = onlyFlagsAndUid(cmd.items);
+    // `UID FETCH 1:* (FLAGS)` of a big mailbox: index spans, no object per message
+    if (flagsOnly && cmd.set.kind === 'ranges' && !cmd.partial && cmd.changedSince === undefined) return fetchFlagsFromView(s, view.resolveSpans(cmd.set, uid), cmd.items);
     const all = cmd.changedSince === undefined ? view.resolve(cmd.set, uid) : await changedMessages(s, view, cmd, uid);
     // RFC 9394 3.2: positions count over the set's messages in ascending order
     const msgs = cmd.partial ? partialSlice([...all].sort((a, b) => a.uid - b.uid), cmd.partial) : all;
-    // FLAGS/UID only: from the view. CHANGEDSINCE always asks for MODSEQ (fetch-parser), which the view does not hold.
-    if (onlyFlagsAndUid(cmd.items)) return fetchFlagsFromView(s, msgs, cmd.items);
+    if (flagsOnly) return fetchFlagsFromView(s, spansOf(msgs), cmd.items);
     const setSeen = fetchSetsSeen(cmd.items) && !view.readOnly; // RFC 9051 6.4.5: \Seen set unless PEEK or read-only
     const withContent = needsContent(cmd.items);
     const headerOnly = readsOnlyTopHeader(cmd.items);
@@ -109,15 +112,17 @@ export const fetch = {
       const metas = withContent ? await cachedIndexes(s.services.store, batch.map((m) => (rows.get(m.uid) ?? view.rememberedRow(m.uid))?.contentId).filter((id) => id !== undefined)) : null;
       if (metas && headerOnly) await prefetchHeaders(s.services.store, [...metas.values()]);
       s.cork(); // one write per batch instead of several per message
+      const out = new PendingText(s);
       try {
         for (const m of batch) {
           // RFC 2180 4.1.1: a message expunged elsewhere is still served until its EXPUNGE is announced
           const row = rows.get(m.uid) ?? view.rememberedRow(m.uid);
           const meta = row && metas ? (metas.get(row.contentId) ?? null) : null;
-          if (!row || (withContent && !meta) || !(await writeMessage(s, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
+          if (!row || (withContent && !meta) || !(await writeMessage(s, out, view, m, row, meta, cmd.items, seenNow.has(m.uid)))) {
             missing++; // gone for good (content released); its EXPUNGE comes at an allowed moment
             continue;
           }
+          if (out.full()) out.flush();
           if (s.needsDrain()) {
             s.uncork();
             await s.drain();
@@ -125,6 +130,7 @@ export const fetch = {
           }
         }
       } finally {
+        out.flush();
         s.uncork();
       }
     }
@@ -212,8 +218,32 @@ async function markSeen(s: ImapSession, view: MailboxView, rows: MessageRow[], b
   return new Set(result.changed.map((r) => r.uid as number));
 }
 
-/** Writes one FETCH response; false (nothing written) when the content is no longer stored. */
-async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
+/** Bytes of response text gathered before a write: a batch of ENVELOPE or BODYSTRUCTURE answers leaves in a few writes. */
+const PENDING_TEXT_MAX = 64 * 1024;
+
+/**
+ * Latin-1 response text not yet written, so the metadata answers of a batch become one
+ * Buffer and one socket write, not one per message (500 of each was most of a FETCH of the
+ * last 500 BODYSTRUCTUREs after its cached strings).
+ */
+class PendingText {
+  text = '';
+
+  constructor(private readonly s: ImapSession) {}
+
+  full(): boolean {
+    return this.text.length >= PENDING_TEXT_MAX;
+  }
+
+  flush(): void {
+    if (this.text === '') return;
+    this.s.sendBytes(Buffer.from(this.text, 'latin1'));
+    this.text = '';
+  }
+}
+
+/** Writes one FETCH response (its text may wait in `out`, written before any bytes that follow it); false (nothing written) when the content is no longer stored. */
+async function writeMessage(s: ImapSession, out: PendingText, view: MailboxView, m: ViewMessage, row: MessageRow, meta: CachedContent | null, items: readonly FetchItem[], flagsChanged: boolean): Promise<boolean> {
   let pieces: Piece[];
   try {
     pieces = await buildPieces(s, view, row, meta, items, flagsChanged);
@@ -225,15 +255,17 @@ async function writeMessage(s: ImapSession, view: MailboxView, m: ViewMessage, r
   for (const p of pieces) {
     if (typeof p === 'string') text += p;
     else if (Buffer.isBuffer(p)) {
+      out.flush();
       s.sendBytes(Buffer.concat([Buffer.from(text, 'latin1'), p]));
       text = '';
     } else {
+      out.flush();
       s.sendBytes(Buffer.from(text, 'latin1'));
       text = '';
       await sendBody(s, p);
     }
   }
-  s.sendBytes(Buffer.from(`${text})\r\n`, 'latin1'));
+  out.text += `${text})\r\n`; // whole responses only, so a failure later in the batch still sends the ones before it
   return true;
 }
 

@@ -231,7 +231,7 @@ function headerFields(meta: SearchableContent): Map<string, string[]> {
 }
 
 /** Flags and keywords compare case-insensitively (RFC 9051 2.3.2). */
-function hasFlag(flags: readonly string[], flag: string): boolean {
+export function hasFlag(flags: readonly string[], flag: string): boolean {
   const want = flag.toLowerCase();
   return flags.some((f) => f.toLowerCase() === want);
 }

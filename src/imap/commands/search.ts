@@ -12,6 +12,7 @@ import { withProgress, type Progress } from '../progress.js';
 import type { ImapSession } from '../session.js';
 import { SearchBudget } from './search-budget.js';
 import { ImapNo } from '../errors.js';
+import { flagsOnlyQuery, searchFlagsAnswer } from './search-flags.js';
 
 export const search = {
   name: 'SEARCH',
@@ -22,9 +23,11 @@ export const search = {
     const withModSeq = hasModSeqKey(cmd.query);
     if (withModSeq) s.condstore = true; // RFC 7162 3.1: a CONDSTORE enabling command
     const view = s.view();
+    const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
+    // `SEARCH UNSEEN` and the like, plainly answered: from the view's flag lists (search-flags.ts)
+    if (!opts && flagsOnlyQuery(cmd.query) && needsFlags(cmd.query)) return void s.sendBytes(await searchFlagsAnswer(s, view, cmd.query, uid));
     const hits = await withProgress((l) => s.send(l), tag, s.services.config.imap.inprogress_ms, (p) => searchMatches(s, view, cmd.query, p));
     const numbers = hits.map((h) => (uid ? h.uid : h.seq));
-    const opts = cmd.returnOptions ?? (s.rev2 ? ['ALL'] : undefined); // RFC 9051 6.4.4: rev2 answers ESEARCH
     // RFC 7162 3.1.5: with a MODSEQ key, the highest MODSEQ of the messages returned (none when empty)
     const highest = (list: typeof hits) => (withModSeq && list.length > 0 ? list.reduce((m, h) => Math.max(m, h.modSeq), 0) : undefined);
     if (!opts) {
