@@ -2,7 +2,8 @@
  * The one path from bytes to storable content (SMTP DATA, LMTP, IMAP APPEND, CLI
  * deliver, the outbound queue, Sent copies). The bytes arrive as a `MessageSource`
  * (src/mail/message-source.ts), spooled once at the network edge while hashed; content
- * the store already has (same sha256) is not read again. Otherwise the MIME index is
+ * the store already has (same sha256) is not read again, unless it is small enough to be
+ * stored inline (then asking would cost more than indexing it again). Otherwise the MIME index is
  * built once here, the message is cut into segments (large leaf bodies on their own, so
  * identical attachments are stored once; and at the edges of a whole spool file, which
  * the blob store can then link instead of copy), and each segment is handed to the blob
@@ -61,7 +62,10 @@ export async function ingest(store: Store, source: MessageSource, opts: IngestOp
     source.noteHash(sha256(raw));
   }
   const hash = await source.sha256();
-  if (await store.hasContent(hash)) {
+  // A message small enough to be one inline blob does not ask first: nothing of it is written
+  // before the append (no blob file), indexing it costs less than the question's round trip,
+  // and the append takes a reference on a content row it finds instead of inserting one.
+  if (!isInlineSize(source.size) && (await store.hasContent(hash))) {
     const meta = await store.getContent(hash);
     if (meta) return { content: { id: hash, existing: true }, index: meta.index, size: meta.size, fresh };
   }

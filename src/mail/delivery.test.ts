@@ -107,6 +107,26 @@ describe('deliver', () => {
     await store.setQuota(bob.id, { bytes: null, messages: null });
   });
 
+  it('a user whose INBOX was renamed away gets "failed: no INBOX", others still get their copy, nothing is charged', async () => {
+    await createUser(store, 'dora@example.test', 'pw');
+    const dora = (await store.getUser('dora@example.test'))!;
+    await store.renameMailbox(dora.id, 'INBOX', 'Elsewhere');
+    const outcomes = await deliver(ctx, MessageSource.fromBuffer(message('no inbox')), ['dora@example.test', 'alice@example.test']);
+    assert.deepEqual(outcomes.map((o) => o.status), ['failed', 'delivered']);
+    assert.match((outcomes[0] as { reason: string }).reason, /has no INBOX/);
+    assert.equal((await store.getQuota(dora.id)).usedMessages, 0);
+    assert.equal((await store.getMailbox(dora.id, 'Elsewhere'))!.messageCount, 0);
+  });
+
+  it('the same small message delivered again in another transaction is stored once, referenced twice', async () => {
+    const bytes = message('twice', 'the same bytes, sent twice\r\n');
+    const s0 = await store.stats();
+    await deliver(ctx, MessageSource.fromBuffer(bytes), ['alice@example.test']);
+    await deliver(ctx, MessageSource.fromBuffer(bytes), ['alice@example.test']);
+    const s1 = await store.stats();
+    assert.deepEqual([s1.messages - s0.messages, s1.contents - s0.contents, s1.blobs - s0.blobs], [2, 1, 1]);
+  });
+
   it('stores an attachment shared by two different messages once', async () => {
     const attachment = Buffer.alloc(200 * 1024, 'QUJD').toString('ascii').replace(/.{76}/g, '$&\r\n');
     const mk = (n: number) =>

@@ -5,7 +5,7 @@
  * 'delivered' only once that copy is durable. A user reached through several
  * recipients (alias + direct) gets one copy.
  */
-import type { Mailbox, SpecialUse, Store, Uid, User } from '../store/types.js';
+import type { Id, MailboxByName, MessageRow, SpecialUse, Store, Uid, User } from '../store/types.js';
 import { isStoreError } from '../store/errors.js';
 import { ingest, type IngestOptions, type Ingested } from '../ingest.js';
 import { AddressError } from './address.js';
@@ -123,42 +123,50 @@ async function fileCopies(ctx: DeliveryContext, items: Contents, users: User[], 
       copies.push(already);
       continue;
     }
-    const inbox = await targetMailbox(store, user, ctx.specialUse);
-    if (!inbox) return { copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
+    let row: MessageRow | null;
     try {
-      const uid = await appendWithRetry(store, items, user, inbox.id, ctx.ignoreQuota ?? false);
-      const vacation = activeVacation(user.settings, new Date()) ?? undefined;
-      const copy: StoredCopy = { user: user.address, userId: user.id, mailboxId: inbox.id, uid, ...(vacation ? { vacation } : {}) };
-      done.set(user.id, copy);
-      copies.push(copy);
-      // Only users with a limit can cross one (no extra write per delivery otherwise). The copy is
-      // durable whatever happens to the warning; a failed one is not retried (its crossing was claimed).
-      if (user.quota.bytes !== null || user.quota.messages !== null) await warnIfQuotaCrossed(store, ctx.ingest, user).catch(() => undefined);
+      row = await appendWithRetry(store, items, user, await targetMailbox(store, user, ctx.specialUse), ctx.ignoreQuota ?? false);
     } catch (err) {
       if (isStoreError(err, 'overquota')) return { copies, error: { status: 'overquota', reason: `${user.address}: ${err.message}` } };
       throw err;
     }
+    if (!row) return { copies, error: { status: 'failed', reason: `${user.address} has no INBOX` } };
+    const vacation = activeVacation(user.settings, new Date()) ?? undefined;
+    const copy: StoredCopy = { user: user.address, userId: user.id, mailboxId: row.mailboxId, uid: row.uid, ...(vacation ? { vacation } : {}) };
+    done.set(user.id, copy);
+    copies.push(copy);
+    // Only users with a limit can cross one (no extra write per delivery otherwise). The copy is
+    // durable whatever happens to the warning; a failed one is not retried (its crossing was claimed).
+    if (user.quota.bytes !== null || user.quota.messages !== null) await warnIfQuotaCrossed(store, ctx.ingest, user).catch(() => undefined);
   }
   return { copies };
 }
 
-async function targetMailbox(store: Store, user: User, specialUse: SpecialUse | undefined): Promise<Mailbox | null> {
+/**
+ * Where the user's copy goes: the mailbox with `specialUse` when asked for and present, else
+ * INBOX by name, which the append looks up in its own transaction (no round trip before it).
+ */
+async function targetMailbox(store: Store, user: User, specialUse: SpecialUse | undefined): Promise<Id | MailboxByName> {
   if (specialUse) {
     const special = (await store.listMailboxes(user.id)).find((m) => m.specialUse === specialUse);
-    if (special) return special;
+    if (special) return special.id;
   }
-  return store.getMailbox(user.id, 'INBOX');
+  return { userId: user.id, name: 'INBOX' };
 }
 
-async function appendWithRetry(store: Store, items: Contents, user: User, mailboxId: number, ignoreQuota: boolean): Promise<Uid> {
+/** The stored row; null when the mailbox named is not there. */
+async function appendWithRetry(store: Store, items: Contents, user: User, mailboxId: Id | MailboxByName, ignoreQuota: boolean): Promise<MessageRow | null> {
   let item = await items.for(user);
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await store.appendMessage({ mailboxId, content: item.content, threadKeys: item.index.threadKeys, ignoreQuota });
-      return res.row.uid;
+      return res.row;
     } catch (err) {
-      // The content (or a blob) was released by a concurrent expunge between ingest and append.
-      if (!isStoreError(err, 'notfound') || attempt >= 2) throw err;
+      if (!isStoreError(err, 'notfound')) throw err;
+      // A mailbox by name that is missing, or else content (or a blob) released by a concurrent
+      // expunge between ingest and append: only a look tells which.
+      if (typeof mailboxId === 'object' && !(await store.getMailbox(mailboxId.userId, mailboxId.name))) return null;
+      if (attempt >= 2) throw err;
       item = await items.refresh(user, item);
     }
   }

@@ -277,6 +277,18 @@ export function storeConformanceSuite(backendName: string, open: () => Promise<S
     });
 
     describe('append and UIDs', () => {
+      it('appends to a mailbox named by owner and name (INBOX in any case); notfound for a name that is not there', async () => {
+        const r = await store.appendMessage({ mailboxId: { userId: alice.id, name: 'inbox' }, content: await makeContent(store, [rawMessage(1)]) });
+        assert.deepEqual([r.row.mailboxId, r.row.uid, r.uidValidity], [inbox.id, 1, inbox.uidValidity]);
+        const s = await store.appendMessage({ mailboxId: { userId: alice.id, name: 'Archive' }, content: await makeContent(store, [rawMessage(2)]) });
+        assert.equal(s.row.mailboxId, archive.id);
+        await store.renameMailbox(alice.id, 'Archive', 'Old');
+        await rejectsWith(store.appendMessage({ mailboxId: { userId: alice.id, name: 'Archive' }, content: await makeContent(store, [rawMessage(3)]) }), 'notfound');
+        await rejectsWith(store.appendMessage({ mailboxId: { userId: 999_999, name: 'INBOX' }, content: await makeContent(store, [rawMessage(4)]) }), 'notfound');
+        assert.deepEqual([(await store.getMailboxById(inbox.id))!.messageCount, (await store.getMailboxById(archive.id))!.messageCount], [1, 1]);
+        assert.equal((await store.getQuota(alice.id)).usedMessages, 2);
+      });
+
       it('returns the stored row with canonical flags, new EMAILID and THREADID, and counts', async () => {
         const date = new Date('2020-02-03T04:05:06Z');
         const content = await makeContent(store, [rawMessage(1)], 'message 1 body');

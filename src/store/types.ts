@@ -384,8 +384,18 @@ export interface ExistingContent {
   existing: true;
 }
 
+/** A mailbox named by its owner and name, for a write that looks it up in its own transaction. */
+export interface MailboxByName {
+  userId: Id;
+  name: string;
+}
+
 export interface AppendRequest {
-  mailboxId: Id;
+  /**
+   * The mailbox: its id, or its owner and name (a delivery's INBOX), looked up in the append's
+   * transaction, a round trip fewer than a getMailbox before it; 'notfound' when there is none.
+   */
+  mailboxId: Id | MailboxByName;
   content: NewContent | ExistingContent;
   flags?: string[];
   internalDate?: Date;

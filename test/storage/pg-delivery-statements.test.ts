@@ -20,8 +20,13 @@ import { MessageSource } from '../../src/mail/message-source.js';
 import { resolveRecipient } from '../../src/mail/recipients.js';
 import { freshDatabase, pgSkip, type FreshDatabase } from '../harness/pg.js';
 
-/** Statements a delivery may send: RCPT lookup, INBOX, content check, blob, then the append transaction. */
-const MAX_PER_DELIVERY = 10;
+/**
+ * Statements a delivery may send: RCPT's lookup, then the append transaction: BEGIN with the
+ * mailbox (INBOX by name) and its user's lock, content with its index entry, blob, charge with
+ * MODSEQ/UIDs and the row with its thread, NOTIFY with COMMIT. A connection's first delivery
+ * may send one more (its BEGIN goes alone while the statement after it is not prepared yet).
+ */
+const MAX_PER_DELIVERY = 6;
 
 function message(n: number): Buffer {
   const refs = n % 2 === 1 ? `In-Reply-To: <${n - 1}.stmt@example.test>\r\nReferences: <${n - 1}.stmt@example.test>\r\n` : '';
@@ -70,7 +75,7 @@ describe('PostgreSQL statements per delivery', { skip: pgSkip }, () => {
       per.push(sent.length - before);
       if (n === 1 && process.env.PG_STATEMENTS_SHOW === '1') console.log(sent.slice(before).join('\n---\n'));
     }
-    assert.ok(Math.max(...per) <= MAX_PER_DELIVERY, `statements per delivery: ${per.join(', ')} (bound ${MAX_PER_DELIVERY})`);
+    assert.ok(per[0] <= MAX_PER_DELIVERY + 1 && Math.max(...per.slice(1)) <= MAX_PER_DELIVERY, `statements per delivery: ${per.join(', ')} (bound ${MAX_PER_DELIVERY}, the first ${MAX_PER_DELIVERY + 1})`);
     // The thread links held: each reply joined its parent's thread.
     const inbox = (await store.getMailbox((await store.getUser('rcpt@example.test'))!.id, 'INBOX'))!;
     const rows = await store.listMessages(inbox.id, inbox.userId);

@@ -6,7 +6,7 @@
  * reused either (`nextMailboxId`).
  */
 import { StoreError } from '../errors.js';
-import type { Id, Mailbox, SpecialUse } from '../types.js';
+import type { Id, Mailbox, MailboxByName, SpecialUse } from '../types.js';
 import { checkSpecialUse, normalizeMailboxName, validId } from './names.js';
 import { MAILBOX_SELECT, toMailbox, type MailboxRecord } from './rows.js';
 import type { ReadTx, Tx } from './tx.js';
@@ -65,18 +65,23 @@ export async function lockMailbox(tx: Tx, id: Id, alsoLockUser?: Id): Promise<Ma
  * Like lockMailbox for a write that uses only what never changes in a mailbox row (id,
  * user_id, uid_validity) and moves counters with UPDATE … RETURNING: one statement fewer
  * (no re-read after the lock). The caller must treat a missing row at that UPDATE as
- * 'notfound' (the mailbox was deleted while it waited for the lock).
+ * 'notfound' (the mailbox was deleted while it waited for the lock). The mailbox by id or
+ * by owner and name (then no lookup before the transaction either).
  */
-export async function lockMailboxIdentity(tx: Tx, id: Id): Promise<MailboxRecord> {
-  if (!tx.d.rowLocks || !validId(id)) {
-    const first = await requireMailbox(tx, id);
+export async function lockMailboxIdentity(tx: Tx, ref: Id | MailboxByName): Promise<MailboxRecord> {
+  const named = typeof ref === 'object' && ref !== null ? { userId: ref.userId, name: normalizeMailboxName(ref.name) } : undefined;
+  const where = named ? 'b.user_id = ? AND b.name = ?' : 'b.id = ?';
+  const params = named ? [named.userId, named.name] : [ref];
+  const what = named ? `mailbox ${named.name}` : `mailbox with id ${String(ref)}`;
+  if (!tx.d.rowLocks || !(named ? validId(named.userId) : validId(ref as Id))) {
+    const first = named ? await requireMailboxByName(tx, named.userId, named.name) : await requireMailbox(tx, ref as Id);
     await tx.lockUsers([first.user_id]);
     return first;
   }
   // The row and its user's lock in one statement (a round trip fewer per delivery); the user is
   // locked as lockUsers would, and the row read is as unlocked as before.
-  const r = await tx.get<MailboxRecord>(`${MAILBOX_SELECT} JOIN users lu ON lu.id = b.user_id WHERE b.id = ? FOR UPDATE OF lu`, [id]);
-  if (!r) throw new StoreError('notfound', `no mailbox with id ${id}`);
+  const r = await tx.get<MailboxRecord>(`${MAILBOX_SELECT} JOIN users lu ON lu.id = b.user_id WHERE ${where} FOR UPDATE OF lu`, params);
+  if (!r) throw new StoreError('notfound', `no ${what}`);
   tx.lockedByCaller(r.user_id);
   return r;
 }

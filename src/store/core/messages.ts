@@ -233,10 +233,21 @@ function insertMessage(d: Dialect): string {
  * for the user, else the new id; every key is remembered with the chosen thread.
  * Parameters: keys, user, new thread id, user, then INSERT_MESSAGE's without thread_id.
  */
-const INSERT_MESSAGE_THREADED = `WITH keys AS (SELECT value, ord FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS k(value, ord)),
+/**
+ * The thread of a new row (writableCte): `chosen` is the thread of the first key (in the given
+ * order) already known for the user, else the new id; `refs` remembers every key with it.
+ * Parameters: keys, user, new thread id, user.
+ */
+const THREAD_CTES = `keys AS (SELECT value, ord FROM unnest(CAST(? AS text[])) WITH ORDINALITY AS k(value, ord)),
   found AS (SELECT t.thread_id FROM keys JOIN thread_refs t ON t.user_id = ? AND t.message_id_header = keys.value ORDER BY keys.ord LIMIT 1),
   chosen AS (SELECT COALESCE((SELECT thread_id FROM found), ?) AS thread_id),
-  refs AS (INSERT INTO thread_refs (user_id, message_id_header, thread_id) SELECT ?, keys.value, chosen.thread_id FROM keys, chosen ON CONFLICT DO NOTHING)
+  refs AS (INSERT INTO thread_refs (user_id, message_id_header, thread_id) SELECT ?, keys.value, chosen.thread_id FROM keys, chosen ON CONFLICT DO NOTHING)`;
+
+/**
+ * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
+ * delivery), by THREAD_CTES' rule. Parameters: THREAD_CTES', then INSERT_MESSAGE's without thread_id.
+ */
+const INSERT_MESSAGE_THREADED = `WITH ${THREAD_CTES}
   INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
   SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM chosen RETURNING id, thread_id`;
 
@@ -253,6 +264,48 @@ async function insertThreaded(tx: Tx, userId: Id, threadKeys: string[] | undefin
   return { id: r.id, threadId };
 }
 
+/** A message row's values in INSERT_MESSAGE's order, for a thread id, UID and MODSEQ. */
+type RowValues = (threadId: string, uid: number, modSeq: ModSeq) => unknown[];
+
+interface Appended {
+  modSeq: ModSeq;
+  uid: number;
+  id: number;
+  threadId: string;
+}
+
+/** chargeAndStamp, then the row with its thread (the statements one after the other). */
+async function chargeThenInsert(tx: Tx, userId: Id, mailboxId: Id, t: Tally, ignoreQuota: boolean, threadKeys: string[] | undefined, row: RowValues): Promise<Appended> {
+  const { modSeq, first: uid } = await chargeAndStamp(tx, userId, mailboxId, t, ignoreQuota);
+  const { id, threadId } = await insertThreaded(tx, userId, threadKeys, (thread) => row(thread, uid, modSeq));
+  return { modSeq, uid, id, threadId };
+}
+
+/**
+ * chargeAndStamp and insertThreaded in one statement (writableCte, first MODSEQ of the
+ * mailbox in this transaction: a round trip fewer per delivery). The row takes its UID and
+ * MODSEQ from the mailbox's UPDATE … RETURNING; the quota is checked on what the charge
+ * returns, and 'overquota' (or 'notfound': no mailbox row, so no message row either) rolls
+ * the whole transaction back, the row with it. Lock order as before: the user (locked by the
+ * append already), then the mailbox.
+ */
+async function chargeStampAndInsert(tx: Tx, userId: Id, mailboxId: Id, t: Tally, ignoreQuota: boolean, threadKeys: string[] | undefined, row: RowValues): Promise<Appended> {
+  const values = row('', 0, 0);
+  const r = (await tx.get<UsageAfterCharge & { uid_next: number | null; highest_modseq: number | null; id: number | null; thread_id: string | null }>(
+    `WITH u AS (${CHARGE} RETURNING quota_bytes, quota_messages, used_bytes, used_messages),
+      m AS (UPDATE mailboxes SET highest_modseq = highest_modseq + 1, ${GROW} WHERE id = ? RETURNING uid_next, highest_modseq),
+      ${THREAD_CTES},
+      msg AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
+        SELECT ?, m.uid_next - ?, m.highest_modseq, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM m, chosen RETURNING id, thread_id)
+      SELECT u.*, m.uid_next, m.highest_modseq, msg.id, msg.thread_id FROM u LEFT JOIN m ON true LEFT JOIN msg ON true`,
+    [t.bytes, t.n, userId, t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId, tx.d.listParam(threadKeysOf(threadKeys)), userId, newObjectId('T'), userId, values[0], t.n, ...values.slice(3, 9), ...values.slice(10)],
+  ))!;
+  if (!ignoreQuota) withinQuota(r, t.bytes, t.n);
+  if (r.uid_next === null || r.highest_modseq === null || r.id === null || r.thread_id === null) throw new StoreError('notfound', `no mailbox with id ${mailboxId}`); // deleted while this transaction waited for its lock
+  tx.setModSeq(mailboxId, r.highest_modseq);
+  return { modSeq: r.highest_modseq, uid: r.uid_next - t.n, id: r.id, threadId: r.thread_id };
+}
+
 export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendResult> {
   const flags = normalizeFlags(req.flags ?? []);
   const internalDate = req.internalDate ?? new Date();
@@ -264,12 +317,16 @@ export async function appendMessage(tx: Tx, req: AppendRequest): Promise<AppendR
   // A member's \Seen (APPEND, the Sent copy) is private to the member (RFC 9051 2.3.2 leaves per-user \Seen to the server)
   const privateSeen = req.viewerId !== undefined && seenIsPrivate(req.viewerId) && flags.includes(SEEN);
   const stored = joinFlags(privateSeen ? withoutSeen(flags) : flags); // the shared column, which the counters count
-  const { modSeq, first: uid } = await chargeAndStamp(tx, box.user_id, box.id, tally([{ flags: stored, size }]), req.ignoreQuota ?? false);
   const now = Date.now();
   const emailId = newObjectId('M');
   const uidl = newObjectId('U');
   const sortKeys = await sortKeysFor(tx, req.content);
-  const { id, threadId } = await insertThreaded(tx, box.user_id, req.threadKeys, (thread) => [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, thread, uidl, ...sortKeys]);
+  const t = tally([{ flags: stored, size }]);
+  const values = (thread: string, uid: number, modSeq: ModSeq) => [box.id, uid, modSeq, stored, internalDate.getTime(), now, size, req.content.id, emailId, thread, uidl, ...sortKeys];
+  const { modSeq, uid, id, threadId } =
+    tx.d.writableCte && tx.knownModSeq(box.id) === undefined
+      ? await chargeStampAndInsert(tx, box.user_id, box.id, t, req.ignoreQuota ?? false, req.threadKeys, values)
+      : await chargeThenInsert(tx, box.user_id, box.id, t, req.ignoreQuota ?? false, req.threadKeys, values);
   if (privateSeen) await setPrivateFlags(tx, id, req.viewerId!, [SEEN], modSeq);
   tx.touch('append', box.user_id, box.id);
   const row: MessageRow = {

@@ -8,14 +8,16 @@
  *
  * Round trips are the cost on a busy machine (each wakes the backend and the client in
  * turn), so: a one-statement read ('one') runs without BEGIN/COMMIT (a statement is its
- * own snapshot); an 'ephemeral' write sends BEGIN and `SET LOCAL synchronous_commit` in
- * one simple-protocol message, and NOTIFYs go in the COMMIT's message; statements with parameters are prepared once per
- * connection under a name derived from their text (no parse and plan per execution).
+ * own snapshot); a transaction's BEGIN (and an 'ephemeral' write's `SET LOCAL
+ * synchronous_commit`) goes in the message of its first statement (./begin-with.ts), and
+ * NOTIFYs in the COMMIT's; statements with parameters are prepared once per connection
+ * under a name derived from their text (no parse and plan per execution).
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Conn, Driver, TxMode } from '../core/port.js';
 import { StoreError } from '../errors.js';
+import { canJoinBegin, queryAfterBegin } from './begin-with.js';
 import { postgresDialect, toPgPlaceholders } from './dialect.js';
 
 export type Pool = pg.Pool;
@@ -68,13 +70,16 @@ export function createBlobWritePool(o: PgOptions): Pool {
 
 const RETRYABLE = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
 
-/** How each transaction mode starts (no parameters: one simple-protocol message, even with two statements). */
-const BEGIN: Record<TxMode, string> = {
-  read: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-  one: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', // not used by PgDriver (no transaction), kept for inTransaction callers
-  write: 'BEGIN',
+/**
+ * How each transaction mode starts: parameterless statements, sent with the transaction's
+ * first statement in one message (./begin-with.ts), or alone when none follows.
+ */
+const BEGIN: Record<TxMode, readonly string[]> = {
+  read: ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'],
+  one: ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY'], // not used by PgDriver (no transaction)
+  write: ['BEGIN'],
   // Leases and login times: a lost commit only ends sessions a crash ended anyway; later durable commits flush it too.
-  ephemeral: 'BEGIN; SET LOCAL synchronous_commit TO off',
+  ephemeral: ['BEGIN', 'SET LOCAL synchronous_commit TO off'],
 };
 
 /** Statement texts that get a prepared-statement name; bounded, so generated SQL cannot grow every connection's cache without end. */
@@ -112,8 +117,12 @@ function connectionLost(err: unknown): boolean {
   return code.startsWith('57P0') || code.startsWith('08') || code === 'ECONNRESET' || code === 'EPIPE' || /Connection terminated/i.test(message);
 }
 
-/** Runs `fn` in one transaction on one pooled client; retries deadlocks; releases a broken client. */
-export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: string[]) => Promise<T>, mode: TxMode = 'write'): Promise<T> {
+/**
+ * Runs `fn` in one transaction on one pooled client; retries deadlocks; releases a broken
+ * client. The BEGIN travels with the first statement `fn` sends (a transaction that sends
+ * none costs no round trip at all).
+ */
+export async function inTransaction<T>(pool: Pool, fn: (c: PgConn) => Promise<T>, mode: TxMode = 'write'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: Client;
     try {
@@ -128,25 +137,26 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: str
       broken = err;
     };
     client.on('error', onError);
-    let begun = false;
+    const atCommit: string[] = [];
+    const conn = new PgConn(client, atCommit, BEGIN[mode]);
     try {
-      await client.query(BEGIN[mode]);
-      begun = true;
-      const atCommit: string[] = [];
-      const result = await fn(client, atCommit);
+      const result = await fn(conn);
       // Statements without parameters queued for the end go with COMMIT in one message (one round trip).
-      await client.query([...atCommit, 'COMMIT'].join('; '));
+      if (conn.opened) await client.query([...atCommit, 'COMMIT'].join('; '));
+      else if (atCommit.length > 0) await client.query(atCommit.join('; '));
       return result;
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr as Error; // the connection is gone: do not return it to the pool
+      if (conn.opened) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackErr) {
+          broken = rollbackErr as Error; // the connection is gone: do not return it to the pool
+        }
       }
       const code = String((err as { code?: unknown }).code ?? '');
-      // A pooled connection killed while idle fails at BEGIN, before anything ran: another
-      // connection is safe to try, for writes too (the pool drops the dead one on release).
-      if (!begun && connectionLost(err) && attempt < 3) {
+      // A pooled connection killed while idle fails at its first message, before anything ran:
+      // another connection is safe to try, for writes too (the pool drops the dead one on release).
+      if (!conn.begun && connectionLost(err) && attempt < 3) {
         broken ??= err as Error;
         continue;
       }
@@ -164,9 +174,16 @@ export async function inTransaction<T>(pool: Pool, fn: (c: Client, atCommit: str
 
 /** The driver port over one pooled client (or the pool, for one statement): `?` placeholders become `$n`. */
 export class PgConn implements Conn {
+  /** The BEGIN went out (with or before the first statement): the transaction needs its COMMIT or ROLLBACK. */
+  opened = false;
+  /** The first statement came back: the connection worked. */
+  begun = false;
+
   constructor(
     readonly client: Client | Pool,
     private readonly atCommit?: string[],
+    /** A transaction's BEGIN, not sent yet: it goes with the first statement. */
+    private begin?: readonly string[],
   ) {}
 
   /**
@@ -178,8 +195,21 @@ export class PgConn implements Conn {
     this.atCommit.push(`SELECT pg_notify(${this.client.escapeLiteral(channel)}, ${this.client.escapeLiteral(payload)})`);
   }
 
-  protected run(sql: string, params: unknown[]): Promise<pg.QueryResult> {
-    return this.client.query(queryOf(sql, params));
+  protected async run(sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    const config = queryOf(sql, params);
+    const begin = this.begin;
+    if (!begin) return this.client.query(config);
+    this.begin = undefined;
+    this.opened = true;
+    const client = this.client as Client;
+    let result: pg.QueryResult;
+    if (canJoinBegin(client, config)) result = await queryAfterBegin(client, begin, config);
+    else {
+      await client.query(begin.join('; '));
+      result = await client.query(config);
+    }
+    this.begun = true;
+    return result;
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -212,7 +242,7 @@ export class PgDriver implements Driver {
   constructor(readonly pool: Pool) {}
 
   async transaction<T>(mode: TxMode, fn: (c: Conn) => Promise<T>): Promise<T> {
-    if (mode !== 'one') return inTransaction(this.pool, (client, atCommit) => fn(new PgConn(client, atCommit)), mode);
+    if (mode !== 'one') return inTransaction(this.pool, fn, mode);
     try {
       return await fn(new OneStatementConn(this.pool));
     } catch (err) {
