@@ -389,7 +389,7 @@ export class Connection {
    */
   private waitForInput(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.held) void this.write('');
+    this.flushHeld();
     this.socket.resume(); // a waiting read needs bytes whatever the buffer holds
     return new Promise((resolve) => {
       this.timer = setTimeout(() => this.fail('timeout'), this.idleTimeoutMs);
@@ -458,6 +458,11 @@ export class Connection {
     return this.drained();
   }
 
+  /** Writes the held answers now, if any. */
+  private flushHeld(): void {
+    if (this.held) void this.write('');
+  }
+
   /** `data` after the held answers, which are no longer held. */
   private withHeld<T extends string | Buffer>(data: T): T | string | Buffer {
     if (!this.held) return data;
@@ -470,7 +475,7 @@ export class Connection {
   writeMany(parts: (string | Buffer)[]): Promise<void> {
     if (this.gone || this.socket.writableEnded) return Promise.resolve();
     this.socket.cork();
-    if (this.held) this.socket.write(this.withHeld(''));
+    this.flushHeld();
     for (const p of parts) {
       if (typeof p === 'string') this.traceOut(p);
       this.socket.write(p);
@@ -558,7 +563,7 @@ export class Connection {
    */
   async startTls(secureContext: tls.SecureContext): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.held) void this.write(''); // the "go ahead" reply leaves in plain text
+    this.flushHeld(); // the "go ahead" reply leaves in plain text
     this.input.clear(); // RFC3207 4.2, RFC2595 4, RFC9051 6.2.1: pipelined plaintext is discarded
     for (const off of this.readingOffs) off();
     this.readingOffs = [];
@@ -598,7 +603,7 @@ export class Connection {
   startCompression(): void {
     if (this.failure) throw this.failure;
     if (this.compressed) throw new Error('compression is already active');
-    if (this.held) void this.write(''); // the "go ahead" reply leaves uncompressed
+    this.flushHeld(); // the "go ahead" reply leaves uncompressed
     const pending = this.input.length > 0 ? this.input.take(this.input.length) : undefined;
     this.input.clear();
     for (const off of this.readingOffs) off();

@@ -23,6 +23,16 @@ function run(chunks: Buffer[], opts: { mode: 'dot' | 'raw'; binary: boolean } = 
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
+/** `wire` cut into pieces of the given lengths, taken in turn. */
+function chunked(wire: Buffer, cuts: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  for (let pos = 0, i = 0; pos < wire.length; i++) {
+    chunks.push(wire.subarray(pos, pos + cuts[i % cuts.length]));
+    pos += cuts[i % cuts.length];
+  }
+  return chunks;
+}
+
 describe('DataDecoder (DATA)', () => {
   const rows: [string, string, string | null][] = [
     ['Subject: x\r\n\r\nbody\r\n.\r\n', 'Subject: x\r\n\r\nbody\r\n', ''],
@@ -75,14 +85,7 @@ describe('DataDecoder properties', () => {
       fc.property(fc.array(line, { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }), (lines, cuts) => {
         const message = lines.map((l) => `${l}\r\n`).join('');
         const wire = b(message.replace(/^\./gm, '..') + '.\r\nNEXT');
-        const chunks: Buffer[] = [];
-        let pos = 0;
-        for (let i = 0; pos < wire.length; i++) {
-          const n = cuts[i % cuts.length];
-          chunks.push(wire.subarray(pos, pos + n));
-          pos += n;
-        }
-        const r = run(chunks);
+        const r = run(chunked(wire, cuts));
         assert.equal(r.data, message);
         assert.equal(r.rest, 'NEXT');
       }),
@@ -143,14 +146,6 @@ describe('DataDecoder against a plain model', () => {
   // Bytes that matter to the rules, often; long runs of ordinary ones, sometimes.
   const piece = fc.oneof(fc.constantFrom('.', '\r', '\n', '\r\n', '\r\n.', '\0', 'a', '.\r'), fc.stringMatching(/^[ -~]{1,60}$/));
   const cutsOf = fc.array(fc.integer({ min: 1, max: 90 }), { minLength: 1, maxLength: 8 });
-  const chunked = (wire: Buffer, cuts: number[]) => {
-    const chunks: Buffer[] = [];
-    for (let pos = 0, i = 0; pos < wire.length; i++) {
-      chunks.push(wire.subarray(pos, pos + cuts[i % cuts.length]));
-      pos += cuts[i % cuts.length];
-    }
-    return chunks;
-  };
 
   it('DATA: same bytes, end, line lengths, bare LF and NUL at any chunking', () => {
     fc.assert(
