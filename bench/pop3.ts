@@ -234,16 +234,11 @@ async function benchDovecot(clients: number, seconds: number, messages: Buffer[]
   }
 }
 
-/** The median of a list of numbers (the lower middle one for an even count). */
-function median(list: number[]): number {
-  const s = [...list].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
-}
-
 /**
  * Runs the workload against Mailroom, then Dovecot (when installed), BENCH_POP3_ROUNDS
  * times in turn (A B A B: other load on a shared machine hits both alike). Each round's
- * ratio is kept; `ratio` is their median, and `mailroom`/`dovecot` are the last round's.
+ * ratio is kept; `ratio` is their median, and `mailroom`/`dovecot` are the figures of the
+ * round with that ratio (the last round's when no ratio was measured).
  */
 export async function benchPop3(): Promise<Pop3BenchResult> {
   const clients = Math.min(64, Number(process.env.BENCH_POP3_CLIENTS ?? 8));
@@ -253,6 +248,7 @@ export async function benchPop3(): Promise<Pop3BenchResult> {
   const messages = corpus(count);
   const mailboxMegabytes = round(messages.reduce((a, m) => a + m.length, 0) / 1024 / 1024);
   const result: Pop3BenchResult = { clients, seconds, messagesPerMailbox: count, mailboxMegabytes, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' }, rounds: [] };
+  const measured: { mailroom: Pop3BenchResult['mailroom']; dovecot: Pop3BenchResult['dovecot']; ratio: number }[] = [];
   for (let r = 0; r < rounds; r++) {
     try {
       result.mailroom = await benchMailroom(clients, seconds, messages);
@@ -283,6 +279,7 @@ export async function benchPop3(): Promise<Pop3BenchResult> {
         mailroomCpuMsPerSession: result.mailroom.serverCpuMsPerSession,
         dovecotCpuMsPerSession: result.dovecot.serverCpuMsPerSession,
       });
+      measured.push({ mailroom: result.mailroom, dovecot: result.dovecot, ratio });
       process.stderr.write(
         `  round ${r + 1}: mailroom ${result.mailroom.sessionsPerSecond} sessions/s ${result.mailroom.megabytesPerSecond} MB/s ${result.mailroom.serverCpuMsPerSession} ms CPU/session, ` +
           `dovecot ${result.dovecot.sessionsPerSecond} sessions/s ${result.dovecot.megabytesPerSecond} MB/s ${result.dovecot.serverCpuMsPerSession} ms CPU/session, ratio ${ratio}\n`,
@@ -291,7 +288,10 @@ export async function benchPop3(): Promise<Pop3BenchResult> {
       process.stderr.write(`  round ${r + 1}: mailroom ${result.mailroom.sessionsPerSecond} sessions/s ${result.mailroom.megabytesPerSecond} MB/s ${result.mailroom.serverCpuMsPerSession} ms CPU/session, main thread busy ${result.mailroom.serverMainThreadBusy}\n`);
     }
   }
-  if (result.rounds!.length > 0) result.ratio = median(result.rounds!.map((x) => x.ratio));
+  if (measured.length > 0) {
+    const chosen = [...measured].sort((a, b) => a.ratio - b.ratio)[Math.floor((measured.length - 1) / 2)];
+    Object.assign(result, { ratio: chosen.ratio, mailroom: chosen.mailroom, dovecot: chosen.dovecot });
+  }
   return result;
 }
 

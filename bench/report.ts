@@ -47,7 +47,10 @@ const ROWS: Record<string, Row[]> = {
     { figure: 'SMTP MX end to end (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.endToEndPerSecond'), peer: at('postfixDovecot.endToEndPerSecond'), peerName: 'Postfix → Dovecot LMTP' },
     { figure: 'LMTP accepted (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('lmtp.mailroom.acceptedPerSecond'), peer: at('lmtp.dovecot.acceptedPerSecond'), peerName: 'Dovecot LMTP' },
   ],
-  lmtp: [{ figure: 'LMTP accepted (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.acceptedPerSecond'), peer: at('dovecot.acceptedPerSecond'), peerName: 'Dovecot LMTP' }],
+  lmtp: [
+    { figure: 'LMTP accepted (in the mailbox), the median round', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.acceptedPerSecond'), peer: at('dovecot.acceptedPerSecond'), peerName: 'Dovecot LMTP' },
+    { figure: 'LMTP, server CPU per message, the median round', unit: 'ms', higherIsBetter: false, ours: at('mailroom.cpuMsPerMessage'), peer: at('dovecot.cpuMsPerMessage'), peerName: 'Dovecot LMTP' },
+  ],
   'pg-delivery': [
     { figure: 'LMTP delivery on PostgreSQL, one node (peer column: SQLite)', unit: 'msg/s', higherIsBetter: true, ours: at('postgres1Node.acceptedPerSecond'), peer: at('sqlite.acceptedPerSecond'), peerName: 'Mailroom on SQLite' },
     { figure: 'LMTP delivery on PostgreSQL, two nodes (peer column: one node)', unit: 'msg/s', higherIsBetter: true, ours: at('postgres2Nodes.acceptedPerSecond'), peer: at('postgres1Node.acceptedPerSecond'), peerName: 'one node' },
