@@ -16,6 +16,8 @@ export interface RunningPostfix {
   port: number;
   /** Messages still in Postfix's queue (not yet handed to LMTP). */
   queued(): number;
+  /** The master process's id (its descendants are smtpd, cleanup, qmgr, lmtp…), or undefined before it wrote its pid file. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,13 @@ default_process_limit = 200
     version,
     port,
     queued: () => Number(execFileSync('find', [join(dir, 'queue', 'incoming'), join(dir, 'queue', 'active'), join(dir, 'queue', 'deferred'), join(dir, 'queue', 'maildrop'), '-type', 'f']).toString().split('\n').filter(Boolean).length),
+    pid: () => {
+      try {
+        return Number(readFileSync(join(dir, 'queue', 'pid', 'master.pid'), 'latin1').trim()) || undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async stop() {
       try {
         postfix('stop');

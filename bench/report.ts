@@ -45,6 +45,7 @@ const ROWS: Record<string, Row[]> = {
   smtp: [
     { figure: 'SMTP MX accepted', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.acceptedPerSecond'), peer: at('postfixDovecot.acceptedPerSecond'), peerName: 'Postfix' },
     { figure: 'SMTP MX end to end (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('mailroom.endToEndPerSecond'), peer: at('postfixDovecot.endToEndPerSecond'), peerName: 'Postfix → Dovecot LMTP' },
+    { figure: 'SMTP MX, server CPU per message (until in the mailbox)', unit: 'ms', higherIsBetter: false, ours: at('mailroom.cpuMsPerMessage'), peer: at('postfixDovecot.cpuMsPerMessage'), peerName: 'Postfix → Dovecot LMTP' },
     { figure: 'LMTP accepted (in the mailbox)', unit: 'msg/s', higherIsBetter: true, ours: at('lmtp.mailroom.acceptedPerSecond'), peer: at('lmtp.dovecot.acceptedPerSecond'), peerName: 'Dovecot LMTP' },
   ],
   lmtp: [
