@@ -37,7 +37,7 @@ import type { ConnectionHandler } from './net/listeners.js';
 /** The handler, with its open connections counted in `mailroom_connections{listener}`. */
 function countedConnections(listener: ListenerName, handler: ConnectionHandler): ConnectionHandler {
   return (socket, session) => {
-    socket.once('close', connectionOpened(listener));
+    socket.on('close', connectionOpened(listener)); // on(), not once(): 'close' comes once, and once() costs a wrapper per socket
     handler(socket, session);
   };
 }

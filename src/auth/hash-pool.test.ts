@@ -83,6 +83,21 @@ describe('HashPool', () => {
     }
   });
 
+  it('an idle worker ends after idleMs (its memory goes back), and the next hash starts a new one', async () => {
+    const pool = new HashPool({ workers: 2, idleMs: 20 });
+    try {
+      const expected = scryptSync('pw', SALT, 32, scryptOptions(10, 8, 1));
+      assert.deepEqual(await pool.scrypt('pw', SALT, 32, scryptOptions(10, 8, 1)), expected);
+      assert.equal(pool.workers, 1);
+      for (let i = 0; i < 500 && pool.workers > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(pool.workers, 0, 'the idle worker ended');
+      assert.deepEqual(await pool.scrypt('pw', SALT, 32, scryptOptions(10, 8, 1)), expected, 'a retired worker is not taken for a crash: the next job runs');
+      assert.equal(pool.workers, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('close() fails waiting jobs and later ones', async () => {
     const pool = new HashPool({ workers: 1, maxQueue: 4 });
     const running = assert.rejects(pool.scrypt('a', SALT, 32, scryptOptions(14, 8, 1)), /closed/);

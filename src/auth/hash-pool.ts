@@ -9,7 +9,9 @@
  * Invariants: at most `workers` hashes run at once and at most `maxQueue` wait;
  * a job beyond that is refused at once with HashPoolBusy (a temporary failure,
  * never a wrong password). Idle workers are unref'd, so a pool never keeps a
- * process alive; a worker that dies fails only its own job and is replaced.
+ * process alive, and end after `idleMs` without work, so the memory a thread and its
+ * scrypt buffers hold goes back (logins mostly hit the credential cache, so hashes come
+ * in bursts); a worker that dies fails only its own job and is replaced.
  */
 import { Worker } from 'node:worker_threads';
 import type { ScryptOptions } from 'node:crypto';
@@ -29,6 +31,8 @@ export interface HashPoolOptions {
   workers?: number;
   /** Jobs that may wait for a free worker (default 64). */
   maxQueue?: number;
+  /** A worker idle this long ends; the next hash starts a new one (default 30 s). */
+  idleMs?: number;
 }
 
 interface Pending {
@@ -40,6 +44,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   current: Pending | null;
+  idleTimer?: NodeJS.Timeout;
 }
 
 const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
@@ -47,6 +52,7 @@ const WORKER_URL = new URL('./hash-worker.js', import.meta.url);
 export class HashPool {
   private readonly size: number;
   private readonly maxQueue: number;
+  private readonly idleMs: number;
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;
@@ -55,6 +61,7 @@ export class HashPool {
   constructor(options: HashPoolOptions = {}) {
     this.size = Math.max(1, options.workers ?? 2);
     this.maxQueue = Math.max(0, options.maxQueue ?? 64);
+    this.idleMs = Math.max(1, options.idleMs ?? 30_000);
   }
 
   /** scrypt on a pool thread; rejects with HashPoolBusy when the queue is full. */
@@ -63,6 +70,11 @@ export class HashPool {
   /** Jobs running or waiting (for tests and metrics). */
   get load(): { running: number; queued: number } {
     return { running: this.slots.filter((s) => s.current).length, queued: this.queue.length };
+  }
+
+  /** Worker threads alive now, busy or idle (for tests and metrics). */
+  get workers(): number {
+    return this.slots.length;
   }
 
   private run(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
@@ -91,6 +103,8 @@ export class HashPool {
   }
 
   private start(slot: Slot, pending: Pending): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
     slot.current = pending;
     slot.worker.ref(); // a running hash keeps the process alive until it answers
     slot.worker.postMessage(pending.job);
@@ -108,8 +122,18 @@ export class HashPool {
 
   private next(slot: Slot): void {
     const pending = this.queue.shift();
-    if (pending) this.start(slot, pending);
-    else slot.worker.unref();
+    if (pending) return this.start(slot, pending);
+    slot.worker.unref();
+    slot.idleTimer = setTimeout(() => this.retire(slot), this.idleMs);
+    slot.idleTimer.unref();
+  }
+
+  /** Ends a worker that stayed idle; forgotten first, so its exit is not taken for a crash. */
+  private retire(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (slot.current || i < 0) return;
+    this.slots.splice(i, 1);
+    void slot.worker.terminate();
   }
 
   /** A worker crashed or exited: fail its job, forget it, and give waiting jobs a new one. */
@@ -134,7 +158,10 @@ export class HashPool {
     const err = new Error('hash pool closed');
     for (const pending of this.queue.splice(0)) pending.reject(err);
     const slots = this.slots.splice(0);
-    for (const slot of slots) slot.current?.reject(err);
+    for (const slot of slots) {
+      clearTimeout(slot.idleTimer);
+      slot.current?.reject(err);
+    }
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }

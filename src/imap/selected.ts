@@ -131,26 +131,37 @@ export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2:
 }
 
 export class MailboxView {
-  /** Live SEARCH/SORT results by tag (RFC 5267 4); they end with the view. */
-  readonly contexts = new Map<string, SearchContext>();
+  /** Live SEARCH/SORT results by tag (RFC 5267 4); they end with the view. Made on first use: 10,000 idle sessions need none. */
+  private contextMap: Map<string, SearchContext> | undefined;
+
+  /** The live contexts, made on first use. */
+  get contexts(): Map<string, SearchContext> {
+    return (this.contextMap ??= new Map());
+  }
+
+  /** Whether any live context exists (no map is made to answer). */
+  get hasContexts(): boolean {
+    return (this.contextMap?.size ?? 0) > 0;
+  }
   private readonly msgs: MessageColumns;
   private readonly flagTable: FlagTable;
   /** UID ranges [lo, hi] this session claimed as \Recent (usually one: the claim at SELECT). */
   private recentRanges: [number, number][] = [];
   private modSeq: ModSeq;
   private uidNextValue: number;
-  private keywords = new Set<string>();
-  private pendingExpunge = new Set<number>();
+  // The collections below are made on first write (`??=`): most sessions sit idle and never need them.
+  private keywords: Set<string> | undefined;
+  private pendingExpunge: Set<number> | undefined;
   /** UID → MODSEQ of the flag change not yet announced. */
-  private pendingFlags = new Map<number, ModSeq>();
+  private pendingFlags: Map<number, ModSeq> | undefined;
   private announcedExists: number;
   private keywordsChanged = false;
   /** Recently read rows, so a message expunged elsewhere can still be served until its EXPUNGE is announced (RFC 2180 4.1.1). */
-  private rows = new Map<number, MessageRow>();
+  private rows: Map<number, MessageRow> | undefined;
   /** UIDs from the last SEARCH RETURN (SAVE) (RFC 5182); `$` refers to them. */
   saved: Uid[] = [];
   /** UIDs hidden from this session's device (delete=device): changes to them are not news here. */
-  private readonly hiddenForDevice = new Set<number>();
+  private hiddenForDevice: Set<number> | undefined;
   /** The device this session logged in with (null for the account password): its hides are re-read on flag changes. */
   private deviceId: Id | null = null;
   /** window=Nd: messages arriving later with an older internal date (an APPEND with a date, a MOVE in) stay out too. */
@@ -164,7 +175,7 @@ export class MailboxView {
    * device (or a window that moved on) may have hidden them since the client last synced.
    */
   hiddenUids(): number[] {
-    return [...this.hiddenForDevice].sort((a, b) => a - b);
+    return [...(this.hiddenForDevice ?? [])].sort((a, b) => a - b);
   }
 
   /** This login's rights on the mailbox (RFC 4314): all of them on the user's own. */
@@ -233,7 +244,7 @@ export class MailboxView {
     const view = new MailboxView(box.id, box.name, box.uidValidity, readOnly || box.recentlyDeleted, userId, {
       uids: snap.uids, flagSets: snap.flagSets, flagSet: snap.flagSet, uidNext: box.uidNext, modSeq: box.highestModSeq,
     });
-    for (const u of hidden) view.hiddenForDevice.add(u);
+    if (hidden.length > 0) view.hiddenForDevice = new Set(hidden);
     const mine = claimRecent(box, view.msgs.lastUid(), !view.readOnly);
     if (mine) view.recentRanges.push(mine);
     view.recentlyDeleted = box.recentlyDeleted;
@@ -258,9 +269,9 @@ export class MailboxView {
     const mine = claimRecent(box, view.msgs.lastUid(), !view.readOnly);
     if (mine) view.recentRanges.push(mine);
     await view.apply(store, ch);
-    view.removeUids([...view.pendingExpunge]);
-    view.pendingFlags.clear();
-    view.rows.clear(); // rows of the changes: a fresh view remembers none
+    if (view.pendingExpunge) view.removeUids([...view.pendingExpunge]);
+    view.pendingFlags = undefined;
+    view.rows = undefined; // rows of the changes: a fresh view remembers none
     view.announcedExists = view.msgs.length;
     view.keywordsChanged = false;
     return view;
@@ -288,7 +299,7 @@ export class MailboxView {
   private learnKeywords(flags: readonly string[]): void {
     for (const f of flags) {
       if (!f.startsWith('\\') && !this.hasKeyword(f)) {
-        this.keywords.add(f);
+        (this.keywords ??= new Set()).add(f);
         this.keywordsChanged = true;
       }
     }
@@ -301,7 +312,7 @@ export class MailboxView {
 
   private hasKeyword(k: string): boolean {
     const low = k.toLowerCase();
-    for (const x of this.keywords) if (x.toLowerCase() === low) return true;
+    for (const x of this.keywords ?? []) if (x.toLowerCase() === low) return true;
     return false;
   }
 
@@ -311,7 +322,7 @@ export class MailboxView {
 
   /** FLAGS: the system flags and every keyword in use (RFC 9051 7.3.5). */
   flagList(): string[] {
-    return [...SYSTEM_FLAGS, ...this.keywords];
+    return [...SYSTEM_FLAGS, ...(this.keywords ?? [])];
   }
 
   /** PERMANENTFLAGS: `\*` says new keywords persist (RFC 9051 7.1). */
@@ -414,7 +425,7 @@ export class MailboxView {
 
   /** True when every change read so far was announced: HIGHESTMODSEQ may be reported (RFC 7162 3.2.7). */
   settled(): boolean {
-    return this.pendingExpunge.size === 0 && this.pendingFlags.size === 0;
+    return !this.pendingExpunge?.size && !this.pendingFlags?.size;
   }
 
   /** Reads changes made elsewhere; nothing is announced until `flush`. Throws StoreError 'notfound' when the mailbox is gone. */
@@ -431,14 +442,14 @@ export class MailboxView {
    */
   private flagsChangedIn(ch: Changes): boolean {
     const last = this.msgs.lastUid();
-    return ch.changed.some((row) => row.uid <= last && !this.hiddenForDevice.has(row.uid));
+    return ch.changed.some((row) => row.uid <= last && !this.hiddenForDevice?.has(row.uid));
   }
 
   private async learnHidden(store: Store, deviceId: Id): Promise<void> {
     for (const uid of await store.deviceHiddenUids(deviceId, this.mailboxId)) {
-      if (this.hiddenForDevice.has(uid)) continue;
-      this.hiddenForDevice.add(uid);
-      if (this.msgs.indexOf(uid) >= 0) this.pendingExpunge.add(uid);
+      if (this.hiddenForDevice?.has(uid)) continue;
+      (this.hiddenForDevice ??= new Set()).add(uid);
+      if (this.msgs.indexOf(uid) >= 0) (this.pendingExpunge ??= new Set()).add(uid);
     }
   }
 
@@ -453,8 +464,8 @@ export class MailboxView {
     if (since >= this.modSeq && this.settled()) return { highestModSeq: this.modSeq, changed: [], expunged: [], expungedComplete: true };
     const ch = await sharedChangesSince(store, this.mailboxId, Math.min(since, this.modSeq), this.userId);
     await this.apply(store, ch);
-    this.removeUids([...this.pendingExpunge]);
-    this.pendingFlags.clear();
+    if (this.pendingExpunge) this.removeUids([...this.pendingExpunge]);
+    this.pendingFlags?.clear();
     this.announcedExists = this.msgs.length;
     this.keywordsChanged = false; // the FLAGS response of this SELECT lists them
     return ch;
@@ -464,10 +475,10 @@ export class MailboxView {
   private async apply(store: Store, ch: Changes): Promise<void> {
     const last = this.msgs.lastUid();
     for (const row of ch.changed) {
-      if (this.hiddenForDevice.size > 0 && this.hiddenForDevice.has(row.uid)) continue;
+      if (this.hiddenForDevice?.has(row.uid)) continue;
       if (row.uid > this.msgs.lastUid()) {
         if (this.windowSince !== null && row.internalDate < this.windowSince) {
-          this.hiddenForDevice.add(row.uid);
+          (this.hiddenForDevice ??= new Set()).add(row.uid);
           continue;
         }
         this.msgs.push(row.uid, this.flagTable.intern(row.flags));
@@ -478,7 +489,7 @@ export class MailboxView {
       const i = this.msgs.indexOf(row.uid);
       if (i >= 0 && !sameFlags(this.flagTable.get(this.msgs.flagSetAt(i)), row.flags)) {
         this.setFlagsAt(i, row.flags);
-        this.pendingFlags.set(row.uid, row.modSeq);
+        (this.pendingFlags ??= new Map()).set(row.uid, row.modSeq);
       }
     }
     const silently: number[] = [];
@@ -487,7 +498,7 @@ export class MailboxView {
       if (i < 0) continue;
       // never announced: the client cannot know it, so it leaves without an EXPUNGE
       if (i + 1 > this.announcedExists) silently.push(i);
-      else this.pendingExpunge.add(uid);
+      else (this.pendingExpunge ??= new Set()).add(uid);
     }
     this.msgs.remove(silently.sort((a, b) => a - b));
     const mine = claimRecent({ id: this.mailboxId, uidValidity: this.uidValidity }, this.msgs.lastUid(), !this.readOnly);
@@ -510,13 +521,15 @@ export class MailboxView {
 
   /** Keeps rows in a bounded LRU (most recent last); see `rows`. */
   remember(rows: readonly MessageRow[]): void {
+    if (rows.length === 0) return;
+    const memory = (this.rows ??= new Map());
     for (const r of rows) {
-      this.rows.delete(r.uid);
-      this.rows.set(r.uid, r);
+      memory.delete(r.uid);
+      memory.set(r.uid, r);
     }
-    for (const key of this.rows.keys()) {
-      if (this.rows.size <= ROW_MEMORY) break;
-      this.rows.delete(key);
+    for (const key of memory.keys()) {
+      if (memory.size <= ROW_MEMORY) break;
+      memory.delete(key);
     }
   }
 
@@ -524,7 +537,7 @@ export class MailboxView {
   rememberedRow(uid: number): MessageRow | undefined {
     const i = this.msgs.indexOf(uid);
     if (i < 0) return undefined;
-    const r = this.rows.get(uid);
+    const r = this.rows?.get(uid);
     return r && { ...r, flags: [...this.flagTable.get(this.msgs.flagSetAt(i))] };
   }
 
@@ -534,7 +547,7 @@ export class MailboxView {
       const i = this.msgs.indexOf(r.uid);
       if (i < 0) continue;
       this.setFlagsAt(i, r.flags);
-      if (this.pendingFlags.has(r.uid)) this.pendingFlags.set(r.uid, r.modSeq); // the flags shown later are these
+      if (this.pendingFlags?.has(r.uid)) this.pendingFlags.set(r.uid, r.modSeq); // the flags shown later are these
     }
   }
 
@@ -547,21 +560,21 @@ export class MailboxView {
    */
   flush(allowExpunge: boolean, rev2: boolean, sync: SyncMode = PLAIN): string[] {
     const out: string[] = [];
-    if (allowExpunge && this.pendingExpunge.size > 0) out.push(...this.removeUids([...this.pendingExpunge], sync.qresync || sync.uidOnly));
+    if (allowExpunge && this.pendingExpunge?.size) out.push(...this.removeUids([...this.pendingExpunge], sync.qresync || sync.uidOnly));
     out.push(...this.flagsAnnouncement());
     if (this.msgs.length !== this.announcedExists) {
       this.announcedExists = this.msgs.length;
       out.push(`* ${this.msgs.length} EXISTS\r\n`);
       if (!rev2) out.push(`* ${this.recentCount()} RECENT\r\n`);
     }
-    if (sync.condstore && this.pendingExpunge.size > 0) return out;
-    for (const [uid, modSeq] of this.pendingFlags) {
+    if (sync.condstore && this.pendingExpunge?.size) return out;
+    for (const [uid, modSeq] of this.pendingFlags ?? []) {
       const seq = this.seqOf(uid);
       const mod = sync.condstore ? ` MODSEQ (${modSeq})` : ''; // RFC 7162 3.1: UID and MODSEQ once enabled
       const flags = `FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)}${mod})\r\n`;
       if (seq > 0) out.push(sync.uidOnly ? `${fetchHead({ seq, uid: uid as Uid }, true)}${flags}` : `* ${seq} FETCH (UID ${uid} ${flags}`);
     }
-    this.pendingFlags.clear();
+    this.pendingFlags?.clear();
     return out;
   }
 
@@ -580,7 +593,8 @@ export class MailboxView {
    */
   /** Messages this device just hid (delete=device): gone from the view like an expunge, and never back. */
   hideUids(uids: readonly number[], vanished = false): string[] {
-    for (const u of uids) this.hiddenForDevice.add(u);
+    const hidden = (this.hiddenForDevice ??= new Set());
+    for (const u of uids) hidden.add(u);
     return this.removeUids(uids, vanished);
   }
 
@@ -593,9 +607,9 @@ export class MailboxView {
       const uid = this.msgs.uidAt(idx);
       out.push(`* ${idx + 1 - removed} EXPUNGE\r\n`); // each EXPUNGE renumbers the ones after it
       gone.add(uid);
-      this.rows.delete(uid);
-      this.pendingExpunge.delete(uid);
-      this.pendingFlags.delete(uid);
+      this.rows?.delete(uid);
+      this.pendingExpunge?.delete(uid);
+      this.pendingFlags?.delete(uid);
     });
     this.msgs.remove(indexes);
     this.announcedExists -= indexes.length; // the client counts each EXPUNGE as one fewer message
@@ -605,7 +619,7 @@ export class MailboxView {
 
   /** True when the message was expunged elsewhere and not yet announced. */
   isExpungedPending(uid: number): boolean {
-    return this.pendingExpunge.has(uid);
+    return this.pendingExpunge?.has(uid) ?? false;
   }
 }
 

@@ -400,10 +400,13 @@ export class ImapSession {
   }
 
   /** The next line the client sends (for SASL responses and IDLE's DONE), without CRLF. */
-  async readLine(): Promise<string> {
-    const r = await this.conn.readLine(this.cfg.max_line_length);
-    if ('tooLong' in r) throw new ImapParseError(`Line too long (limit ${this.cfg.max_line_length} bytes)`, { code: 'TOOBIG' });
-    return r.line.toString('utf8');
+  readLine(): Promise<string> {
+    // Not async: IDLE waits in here, and an async frame is one more object set per idle session.
+    const max = this.cfg.max_line_length;
+    return this.conn.readLine(max).then((r) => {
+      if ('tooLong' in r) throw new ImapParseError(`Line too long (limit ${max} bytes)`, { code: 'TOOBIG' });
+      return r.line.toString('utf8');
+    });
   }
 
   private checkLiteral(l: LiteralHeader): ImapParseError | undefined {
@@ -514,7 +517,7 @@ export class ImapSession {
     }
     const lines = view.flush(allowExpunge, this.rev2, this.sync);
     // RFC 5267 4.3: context updates only where an EXPUNGE may go, after it, so a REMOVEFROM never names a message the client still sees
-    if (allowExpunge && view.contexts.size > 0) lines.push(...(await contextUpdateLines(this, view)));
+    if (allowExpunge && view.hasContexts) lines.push(...(await contextUpdateLines(this, view)));
     if (lines.length > 0) this.send(lines.join(''));
   }
 

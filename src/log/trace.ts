@@ -117,9 +117,13 @@ export interface Tracer {
   expectSecretContinuation(): void;
 }
 
+/** The tracer of every connection that is not traced (one shared object). */
+export const TRACE_OFF: Tracer = Object.freeze({ enabled: false, client() {}, server() {}, expectSecretContinuation() {} });
+
 /** Creates the tracer for one connection. When disabled, every call is a cheap no-op. */
+
 export function createTracer(protocol: TraceProtocol, logger: Logger, enabled: boolean): Tracer {
-  if (!enabled) return { enabled, client() {}, server() {}, expectSecretContinuation() {} };
+  if (!enabled) return TRACE_OFF; // one shared object: 10,000 idle sessions need no tracer each
   const redactor = new Redactor(protocol);
   const emit = (dir: TraceDirection, raw: string | Buffer) => {
     const line = clean(typeof raw === 'string' ? raw : raw.toString('utf8'));

@@ -63,7 +63,7 @@
  */
 import type net from 'node:net';
 import tls from 'node:tls';
-import type { Tracer } from '../log/trace.js';
+import { TRACE_OFF, type Tracer } from '../log/trace.js';
 import { DeflateStream } from './deflate-stream.js';
 import { InputBuffer } from './input-buffer.js';
 
@@ -154,9 +154,28 @@ export interface ConnectionOptions {
 const LF = 0x0a;
 const CR = 0x0d;
 const CLOSE_GRACE_MS = 5000;
-const NO_TRACE: Tracer = { enabled: false, client() {}, server() {}, expectSecretContinuation() {} };
 
 type Off = () => void;
+
+/** The first and last `keep` bytes of an over-long line whose middle is dropped (the caller quotes them). */
+class LineEnds {
+  private head: Buffer | undefined;
+  private tail = Buffer.alloc(0);
+
+  constructor(private readonly keep: number) {}
+
+  /** Bytes of the line about to be dropped, in order. */
+  add(bytes: Buffer): void {
+    this.head ??= Buffer.from(bytes.subarray(0, this.keep));
+    this.tail = Buffer.concat([this.tail, bytes.subarray(-(this.keep + 1))]).subarray(-(this.keep + 1)); // + 1: a CR before the LF
+  }
+
+  result(): { head: Buffer | undefined; tail: Buffer } {
+    let tail = this.tail;
+    if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
+    return { head: this.head, tail: tail.subarray(-this.keep) };
+  }
+}
 
 export class Connection {
   /** The current socket (the TLS socket after STARTTLS). */
@@ -183,14 +202,21 @@ export class Connection {
   private held = '';
   private isGone = false;
   private stalledWriter = false;
-  /** Every listener added, removed on close. */
-  private readonly offs: Off[] = [];
-  /** The current socket's data/end listeners, removed at STARTTLS. */
-  private readingOffs: Off[] = [];
-  private closeHandlers: (() => void)[] = [];
-  private shutdownHandlers: (() => void)[] = [];
-  /** Sockets to destroy together (the plain one under a STARTTLS socket). */
+  // Kept lean on purpose: 10,000 idle sessions hold one Connection each, so no per-socket
+  // closures or arrays beyond these (one set of handlers serves every socket of the stack).
+  private offAbort: Off | undefined;
+  private closeHandlers: (() => void)[] | undefined;
+  private shutdownHandlers: (() => void)[] | undefined;
+  /** Sockets to destroy together (the plain one under a STARTTLS socket); the last one is read. */
   private readonly sockets: net.Socket[] = [];
+  private readonly dataListener = (chunk: Buffer): void => {
+    this.input.push(chunk);
+    if (this.input.length > this.highWater) this.socket.pause();
+    this.wake();
+  };
+  private readonly endListener = (): void => this.fail('eof');
+  private readonly errorListener = (): void => this.fail('error');
+  private readonly closeListener = (): void => this.onSocketClose();
 
   constructor(socket: net.Socket, opts: ConnectionOptions) {
     this.socket = socket;
@@ -199,12 +225,12 @@ export class Connection {
     this.payloadTimeoutMs = opts.payloadTimeoutMs;
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.highWater = opts.highWater ?? 1 << 20;
-    this.tracer = opts.tracer ?? NO_TRACE;
+    this.tracer = opts.tracer ?? TRACE_OFF;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.attach(socket);
     const signal = opts.signal;
     if (signal?.aborted) queueMicrotask(() => this.onAbort());
-    else if (signal) this.offs.push(onSignalAbort(signal, () => this.onAbort()));
+    else if (signal) this.offAbort = onSignalAbort(signal, () => this.onAbort());
     if (socket.destroyed) queueMicrotask(() => this.onSocketClose());
   }
 
@@ -262,12 +288,15 @@ export class Connection {
   /** Runs `fn` once when the connection closes (at once, on a microtask, if it has). */
   onClose(fn: () => void): void {
     if (this.isGone) queueMicrotask(fn);
-    else this.closeHandlers.push(fn);
+    else if (this.closeHandlers) this.closeHandlers.push(fn);
+    else this.closeHandlers = [fn];
   }
 
   /** Runs `fn` when the server starts shutting down (e.g. to end IDLE); never after close. */
   onShutdown(fn: () => void): void {
-    this.shutdownHandlers.push(fn);
+    if (this.isGone) return;
+    if (this.shutdownHandlers) this.shutdownHandlers.push(fn);
+    else this.shutdownHandlers = [fn];
   }
 
   // ---- reads ---------------------------------------------------------------
@@ -278,52 +307,45 @@ export class Connection {
    * A line cut off by the end of input is not returned: the read throws.
    */
   async readLine(max: number, opts: { trace?: boolean; keep?: number } = {}): Promise<LineResult> {
+    // One async frame, no closures: an idle session sits in here, and 10,000 of them hold what it holds.
     try {
-      return await this.readLineUntimed(max, opts);
+      const keep = opts.keep ?? 0;
+      let ends: LineEnds | undefined;
+      let skipping = false;
+      let scanned = 0;
+      while (true) {
+        const lf = this.input.indexOf(LF, scanned);
+        if (lf >= 0) {
+          const raw = this.input.take(lf + 1);
+          this.afterTake();
+          if (skipping || lf > max) {
+            if (keep === 0) return { tooLong: true };
+            ends ??= new LineEnds(keep);
+            ends.add(raw.subarray(0, lf));
+            return { tooLong: true, ...ends.result() };
+          }
+          const line = raw.subarray(0, lf > 0 && raw[lf - 1] === CR ? lf - 1 : lf);
+          if (opts.trace !== false) this.tracer.client(line);
+          return { line };
+        }
+        scanned = this.input.length;
+        if (this.input.length > max) {
+          // no LF in any of it: all part of the over-long line
+          if (keep > 0) {
+            ends ??= new LineEnds(keep);
+            while (this.input.length > 0) ends.add(this.input.takeFirst());
+          }
+          this.input.clear();
+          scanned = 0;
+          skipping = true;
+          this.afterTake();
+        }
+        // the line has begun (bytes of it are here or were dropped): from now on it has lineTimeoutMs
+        if (this.input.length > 0 || skipping) this.armReadDeadline(this.lineTimeoutMs);
+        await this.waitForInput();
+      }
     } finally {
       this.clearReadDeadline();
-    }
-  }
-
-  private async readLineUntimed(max: number, opts: { trace?: boolean; keep?: number }): Promise<LineResult> {
-    const keep = opts.keep ?? 0;
-    let skipping = false;
-    let scanned = 0;
-    let head: Buffer | undefined;
-    let tail = Buffer.alloc(0);
-    // Remembers the ends of bytes of an over-long line that are about to be dropped.
-    const remember = (bytes: Buffer) => {
-      if (keep === 0) return;
-      head ??= Buffer.from(bytes.subarray(0, keep));
-      tail = Buffer.concat([tail, bytes.subarray(-(keep + 1))]).subarray(-(keep + 1)); // + 1: a CR before the LF
-    };
-    while (true) {
-      const lf = this.input.indexOf(LF, scanned);
-      if (lf >= 0) {
-        const raw = this.input.take(lf + 1);
-        this.afterTake();
-        if (skipping || lf > max) {
-          if (keep === 0) return { tooLong: true };
-          remember(raw.subarray(0, lf));
-          if (tail.length > 0 && tail[tail.length - 1] === CR) tail = tail.subarray(0, tail.length - 1);
-          return { tooLong: true, head, tail: tail.subarray(-keep) };
-        }
-        const line = raw.subarray(0, lf > 0 && raw[lf - 1] === CR ? lf - 1 : lf);
-        if (opts.trace !== false) this.tracer.client(line);
-        return { line };
-      }
-      scanned = this.input.length;
-      if (this.input.length > max) {
-        // no LF in any of it: all part of the over-long line
-        if (keep > 0) while (this.input.length > 0) remember(this.input.takeFirst());
-        this.input.clear();
-        scanned = 0;
-        skipping = true;
-        this.afterTake();
-      }
-      // the line has begun (bytes of it are here or were dropped): from now on it has lineTimeoutMs
-      if (this.input.length > 0 || skipping) this.armReadDeadline(this.lineTimeoutMs);
-      await this.waitForInput();
     }
   }
 
@@ -565,8 +587,7 @@ export class Connection {
     if (this.failure) throw this.failure;
     this.flushHeld(); // the "go ahead" reply leaves in plain text
     this.input.clear(); // RFC3207 4.2, RFC2595 4, RFC9051 6.2.1: pipelined plaintext is discarded
-    for (const off of this.readingOffs) off();
-    this.readingOffs = [];
+    this.stopReading(this.socket);
     const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext });
     this.socket = secure;
     this.attach(secure);
@@ -606,8 +627,7 @@ export class Connection {
     this.flushHeld(); // the "go ahead" reply leaves uncompressed
     const pending = this.input.length > 0 ? this.input.take(this.input.length) : undefined;
     this.input.clear();
-    for (const off of this.readingOffs) off();
-    this.readingOffs = [];
+    this.stopReading(this.socket);
     const inner = this.socket;
     const stream = new DeflateStream(inner, pending);
     this.socket = stream as unknown as net.Socket; // only the Duplex side of it is used after this
@@ -620,26 +640,22 @@ export class Connection {
     this.sockets.push(socket);
     // A plain Duplex (tests, in-process pipes) has no TCP options.
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
-    const onData = (chunk: Buffer) => {
-      this.input.push(chunk);
-      if (this.input.length > this.highWater) socket.pause();
-      this.wake();
-    };
-    const onEnd = () => this.fail('eof');
-    const onError = () => this.fail('error');
-    const onClose = () => this.onSocketClose();
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
-    this.readingOffs.push(() => socket.off('data', onData), () => socket.off('end', onEnd));
-    this.offs.push(() => socket.off('error', onError), () => socket.off('close', onClose));
+    socket.on('data', this.dataListener);
+    socket.on('end', this.endListener);
+    socket.on('error', this.errorListener);
+    socket.on('close', this.closeListener);
+  }
+
+  /** The socket's bytes are no longer ours to read (STARTTLS/COMPRESS wrapped it); its errors and close still count. */
+  private stopReading(socket: net.Socket): void {
+    socket.off('data', this.dataListener);
+    socket.off('end', this.endListener);
   }
 
   private onAbort(): void {
     if (this.isGone) return;
     this.fail('shutdown');
-    for (const fn of this.shutdownHandlers) fn();
+    for (const fn of this.shutdownHandlers ?? []) fn();
   }
 
   private onSocketClose(): void {
@@ -650,13 +666,17 @@ export class Connection {
     clearTimeout(this.graceTimer);
     clearTimeout(this.readTimer);
     clearTimeout(this.phaseTimer);
-    for (const off of [...this.readingOffs, ...this.offs]) off();
-    this.readingOffs = [];
-    this.offs.length = 0;
-    this.shutdownHandlers = [];
+    this.offAbort?.();
+    this.offAbort = undefined;
+    for (const socket of this.sockets) {
+      this.stopReading(socket);
+      socket.off('error', this.errorListener);
+      socket.off('close', this.closeListener);
+    }
+    this.shutdownHandlers = undefined;
     this.destroy(); // the plain socket under a TLS one, or the TLS one over a closed plain socket
-    const handlers = this.closeHandlers;
-    this.closeHandlers = [];
+    const handlers = this.closeHandlers ?? [];
+    this.closeHandlers = undefined;
     for (const fn of handlers) fn();
     this.resolveClosed();
   }

@@ -104,9 +104,11 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
   const addresses: Record<string, ListenAddress> = {};
   let drained: (() => void) | undefined;
 
+  // 'close' comes once per socket, so these use on(): once() would add a wrapper and a
+  // bound function per listener, kept by each of (say) 10,000 idle sessions.
   const track = (raw: net.Socket) => {
     open.add(raw);
-    raw.once('close', () => {
+    raw.on('close', () => {
       open.delete(raw);
       if (open.size === 0) drained?.();
     });
@@ -135,7 +137,7 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
     }
     perIp.set(key, count);
     if (!spec.exemptFromTotal) counted++;
-    raw.once('close', () => {
+    raw.on('close', () => {
       const left = (perIp.get(key) ?? 1) - 1;
       if (left <= 0) perIp.delete(key);
       else perIp.set(key, left);
@@ -148,7 +150,7 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
     const remoteAddress = normalizeIp(proxiedAddress ?? socket.remoteAddress);
     const log = sessionLogger(ctx.log, spec.name, newSessionId());
     socket.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
-    socket.once('close', () => log.info('disconnect'));
+    socket.on('close', () => log.info('disconnect'));
     log.info({ remote: remoteAddress }, 'connect');
     try {
       spec.handler(socket, { id: log.bindings().session as string, remoteAddress, log, signal: shutdown.signal, secureContext });

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { generate } from 'selfsigned';
 
 /** A certificate or key cannot be used; the message is one line for stderr. */
 export class TlsSetupError extends Error {
@@ -74,6 +73,8 @@ async function makeSelfSigned(hostname: string): Promise<{ cert: string; key: st
     { type: 7 as const, ip: '127.0.0.1' },
     { type: 7 as const, ip: '::1' },
   ];
+  // Loaded here, not at startup: only a first start without a certificate needs it, and it weighs ~3 MB of heap in every server.
+  const { generate } = await import('selfsigned');
   const result = await generate([{ name: 'commonName', value: hostname }, { name: 'organizationName', value: 'Mailroom self-signed' }], {
     keyType: 'ec',
     curve: 'P-256',
