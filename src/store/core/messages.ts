@@ -245,16 +245,17 @@ const THREAD_CTES = `keys AS (SELECT value, ord FROM unnest(CAST(? AS text[])) W
 
 /**
  * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
- * delivery), by THREAD_CTES' rule. Parameters: THREAD_CTES', then INSERT_MESSAGE's without thread_id.
+ * delivery), by THREAD_CTES' rule. Parameters: THREAD_CTES', then INSERT_FILTERED_MESSAGE's
+ * without thread_id (a writableCte backend keeps a text filter per row).
  */
 const INSERT_MESSAGE_THREADED = `WITH ${THREAD_CTES}
-  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
-  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM chosen RETURNING id, thread_id`;
+  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
+  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ?, ? FROM chosen RETURNING id, thread_id`;
 
 /** Inserts the message row with its thread (found or new); its id and thread id. */
 async function insertThreaded(tx: Tx, userId: Id, threadKeys: string[] | undefined, row: (threadId: string) => unknown[]): Promise<{ id: number; threadId: string }> {
   const keys = threadKeysOf(threadKeys);
-  if (tx.d.writableCte && keys.length > 0 && !filtersRows(tx.d)) {
+  if (tx.d.writableCte && keys.length > 0) {
     const values = row('');
     const r = (await tx.get<{ id: number; thread_id: string }>(INSERT_MESSAGE_THREADED, [tx.d.listParam(keys), userId, newObjectId('T'), userId, ...values.slice(0, 9), ...values.slice(10)]))!;
     return { id: r.id, threadId: r.thread_id };
@@ -295,8 +296,8 @@ async function chargeStampAndInsert(tx: Tx, userId: Id, mailboxId: Id, t: Tally,
     `WITH u AS (${CHARGE} RETURNING quota_bytes, quota_messages, used_bytes, used_messages),
       m AS (UPDATE mailboxes SET highest_modseq = highest_modseq + 1, ${GROW} WHERE id = ? RETURNING uid_next, highest_modseq),
       ${THREAD_CTES},
-      msg AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
-        SELECT ?, m.uid_next - ?, m.highest_modseq, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM m, chosen RETURNING id, thread_id)
+      msg AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
+        SELECT ?, m.uid_next - ?, m.highest_modseq, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ?, ? FROM m, chosen RETURNING id, thread_id)
       SELECT u.*, m.uid_next, m.highest_modseq, msg.id, msg.thread_id FROM u LEFT JOIN m ON true LEFT JOIN msg ON true`,
     [t.bytes, t.n, userId, t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId, tx.d.listParam(threadKeysOf(threadKeys)), userId, newObjectId('T'), userId, values[0], t.n, ...values.slice(3, 9), ...values.slice(10)],
   ))!;
