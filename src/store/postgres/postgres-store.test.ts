@@ -10,7 +10,8 @@ import { isStoreError } from '../errors.js';
 import type { Uid } from '../types.js';
 import { freshDatabase, pgSkip, type FreshDatabase } from '../../../test/harness/pg.js';
 import { pgLatestVersion, pgMigrations } from './migrations.js';
-import { PgConn, PgDriver } from './db.js';
+import { PgDriver } from './db.js';
+import { CHANGE_CHANNEL, parseChangePayload } from './change-bus.js';
 import { PostgresStore } from './postgres-store.js';
 import { indexMessage } from '../../mime/index-message.js';
 import { searchText } from '../../mime/search-text.js';
@@ -236,19 +237,42 @@ describe('postgres store', { skip: pgSkip }, () => {
       const setting = (c: Parameters<Parameters<PgDriver['transaction']>[1]>[0]) => c.get<{ synchronous_commit: string }>('SHOW synchronous_commit').then((r) => r!.synchronous_commit);
       assert.equal(await driver.transaction('ephemeral', setting), 'off');
       assert.equal(await driver.transaction('write', setting), 'on');
+    });
+
+    it('other nodes hear committed changes in commit order from a connection of their own, never from the write transaction, and nothing of a rolled-back write', async () => {
+      const store = h.store as PostgresStore;
+      await store.addDomain('notify.test');
+      const u = await store.addUser('n@notify.test', 'h', []);
+      await store.setQuota(u.id, { bytes: null, messages: 2 });
+      const inbox = (await store.getMailbox(u.id, 'INBOX'))!;
       const listener = new pg.Client({ connectionString: db!.url });
       await listener.connect();
       try {
-        const heard = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.payload ?? '')));
-        await listener.query('LISTEN mr_test_channel');
-        const odd = `it's a "payload" with \\ and '' quotes`;
-        await driver.transaction('write', async (c) => {
-          (c as PgConn).notifyAtCommit('mr_test_channel', odd);
-          await c.exec('SELECT 1');
-        });
-        assert.equal(await heard, odd, 'delivered on commit, quotes and backslashes intact');
+        const heard: { payload: string; pid: number }[] = [];
+        listener.on('notification', (n) => heard.push({ payload: n.payload ?? '', pid: n.processId }));
+        await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+        for (let i = 0; i < 3; i++) {
+          await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(`notify-${i}`)]) }).catch((e: unknown) => {
+            if (!isStoreError(e, 'overquota') || i !== 2) throw e; // the third passes the quota: rolled back
+          });
+        }
+        // the write connections: every idle client of the store's pool (the appends just used them)
+        const clients = await Promise.all(Array.from({ length: store.pool.idleCount }, () => store.pool.connect()));
+        const writers = new Set<number>();
+        for (const c of clients) {
+          writers.add((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number);
+          c.release();
+        }
+        await store.close(); // sends what is pending
+        await listener.query('SELECT 1'); // notifications are read before this answer
+        const appends = heard.map((n) => ({ ...parseChangePayload(n.payload)!, pid: n.pid })).filter((e) => e.mailboxId === inbox.id);
+        assert.deepEqual(appends.map((e) => [e.kind, e.origin]), [['append', store.origin], ['append', store.origin]], 'two committed appends, the rolled-back one unheard');
+        assert.ok(appends[0].modSeq < appends[1].modSeq, 'in commit order');
+        assert.ok(writers.size > 0);
+        for (const e of appends) assert.ok(!writers.has(e.pid), `NOTIFY from backend ${e.pid}, a write connection (${[...writers].join(', ')})`);
       } finally {
         await listener.end();
+        h = await h.reopen!();
       }
     });
 
