@@ -7,7 +7,7 @@
  * transaction excludes every other writer), so UIDNEXT, MODSEQ, counters and quota are
  * read and bumped by one writer at a time with any number of nodes.
  */
-import { filtersRows, sortKeysFor, sortKeysOfRows } from './sort-keys.js';
+import { sortKeysFor, sortKeysOfRows } from './sort-keys.js';
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
 import { rearmQuotaWarning } from './quota-warning.js';
@@ -217,15 +217,9 @@ async function threadFor(tx: Tx, userId: Id, keys: string[]): Promise<string> {
   return threadId;
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-/** INSERT_MESSAGE with the row's text filter last (sort-keys.ts RowKeys). */
-const INSERT_FILTERED_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
+/** A message row; the last three values are the derived columns (sort-keys.ts RowKeys). */
+const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-function insertMessage(d: Dialect): string {
-  return filtersRows(d) ? INSERT_FILTERED_MESSAGE : INSERT_MESSAGE;
-}
 
 /**
  * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
@@ -245,8 +239,7 @@ const THREAD_CTES = `keys AS (SELECT value, ord FROM unnest(CAST(? AS text[])) W
 
 /**
  * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
- * delivery), by THREAD_CTES' rule. Parameters: THREAD_CTES', then INSERT_FILTERED_MESSAGE's
- * without thread_id (a writableCte backend keeps a text filter per row).
+ * delivery), by THREAD_CTES' rule. Parameters: THREAD_CTES', then INSERT_MESSAGE's without thread_id.
  */
 const INSERT_MESSAGE_THREADED = `WITH ${THREAD_CTES}
   INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
@@ -261,7 +254,7 @@ async function insertThreaded(tx: Tx, userId: Id, threadKeys: string[] | undefin
     return { id: r.id, threadId: r.thread_id };
   }
   const threadId = await threadFor(tx, userId, keys);
-  const r = (await tx.get<{ id: number }>(`${insertMessage(tx.d)} RETURNING id`, row(threadId)))!;
+  const r = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, row(threadId)))!;
   return { id: r.id, threadId };
 }
 
@@ -525,7 +518,7 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   for (const [i, r] of rows.entries()) {
     // RFC 8474 5.1: COPY keeps EMAILID; a copy is a new POP3 message (new UIDL)
     const flags = src.recently_deleted ? joinFlags(withoutRecord(splitFlags(r.flags))) : r.flags;
-    await tx.exec(insertMessage(tx.d), [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U'), ...keys[i]]);
+    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U'), ...keys[i]]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
   await copyPrivateFlags(tx, rows, dst.id, first, modSeq);

@@ -103,13 +103,10 @@ export interface Statement {
  * whose search text contains the term (a superset is fine, a miss would be a wrong SEARCH
  * answer); ./text-search.ts checks the exact rule on what passes. Both backends since schema
  * 24 (SQLite since 23): PostgreSQL's pg_trgm GIN index it replaced cost the database 0.7 ms
- * of CPU per delivered 10 KB message of ten distinct words and ~3.9 ms per one of ordinary
+ * of CPU per delivered 10 KB message of ten distinct words and ~3.9 ms per one of synthetic
  * prose (trigram extraction, GIN insertion), the largest part of a delivery's CPU there.
  */
-export type TextIndexDialect = RowFilterTextIndex;
-
-export interface RowFilterTextIndex {
-  readonly kind: 'rowFilter';
+export interface TextIndexDialect {
   /** Shortest term, in code points, the filter can narrow; shorter terms are checked on every row. */
   readonly minTerm: number;
   /**

@@ -18,11 +18,10 @@
  */
 import { StoreError } from '../errors.js';
 import type { Id, Uid } from '../types.js';
-import type { Dialect } from './port.js';
 import type { ReadTx } from './tx.js';
 import { inlineMessage, WITH_INLINE_MESSAGE } from './contents.js';
 import { unpackSearchText } from './packed-text.js';
-import { filterProbe, textFilter } from './text-filter.js';
+import { filterProbe } from './text-filter.js';
 
 /**
  * Which text a term is looked for in: the whole search text (TEXT) or the body after the
@@ -47,11 +46,6 @@ function bodyOf(searchText: string): string {
 export function textHas(searchText: string, part: Exclude<TextPart, 'candidates'>, term: string): boolean {
   const text = part === 'body' ? bodyOf(searchText) : searchText;
   return indexForm(text).includes(indexForm(term));
-}
-
-/** `messages.text_filter` of a row of a content with this search text: a filter where the backend keeps them, else null. */
-export function rowFilterOf(d: Dialect, searchText: string): Buffer | null {
-  return d.textIndex.kind === 'rowFilter' ? textFilter(indexForm(searchText)) : null;
 }
 
 /** UIDs (ascending) of the mailbox's rows whose search text's `part` contains `value`, case-insensitively. */

@@ -21,7 +21,7 @@ export const postgresDialect: Dialect = {
   // A trigram filter in each message row, as on SQLite (schema 24, ../core/port.ts
   // TextIndexDialect says why): the bits are set in JavaScript, nothing for the database to
   // extract or index at delivery.
-  textIndex: { kind: 'rowFilter', minTerm: 3, condition: pgFilterCondition },
+  textIndex: { minTerm: 3, condition: pgFilterCondition },
 };
 
 /** `?` placeholders → `$1, $2, …` (outside quoted strings and identifiers), cached per SQL text. */

@@ -20,5 +20,5 @@ export const sqliteDialect: Dialect = {
   // but the row itself.
   packsText: true,
   writableCte: false,
-  textIndex: { kind: 'rowFilter', minTerm: 3, condition: filterCondition },
+  textIndex: { minTerm: 3, condition: filterCondition },
 };
