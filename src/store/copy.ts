@@ -17,7 +17,7 @@ import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './types.js';
 import { needsMessage, unpackIndex, unpackSearchText } from './core/packed-text.js';
 import { PgConn, type Client } from './postgres/db.js';
-import { backfillTextIndex as pgBackfillTextIndex } from './postgres/migrations.js';
+import { backfillTextFilters as pgBackfillTextFilters } from './postgres/migrations.js';
 import { backfillTextFilters } from './sqlite/migrations.js';
 
 /** Tables in foreign-key order. */
@@ -34,7 +34,7 @@ export const COPIED_TABLES = [
 export const NOT_COPIED_TABLES: Readonly<Record<string, string>> = {
   schema_migrations: 'each side records its own migrations',
   leases: 'transient: POP3 maildrop locks and job leases of running processes',
-  content_search: 'derived: PostgreSQL text index, rebuilt from the contents by the target',
+  content_search: 'derived: PostgreSQL text index of schemas 6 to 23 (now messages.text_filter, rebuilt by the target)',
   content_fts: 'derived: SQLite full-text index of schemas 6 to 22 (now messages.text_filter, rebuilt by the target)',
   content_fts_config: 'derived: part of content_fts',
   content_fts_data: 'derived: part of content_fts',
@@ -163,7 +163,7 @@ function sqliteSide(db: Database.Database): RowSide {
       // the text filters are a column of messages (schema 23), cleared with its rows
     },
     async buildTextIndex() {
-      // rows from PostgreSQL come without filters; rows from SQLite keep theirs (facts of the content)
+      // rows keep the filters they come with (facts of the content); rows without one get theirs
       backfillTextFilters(db);
     },
   };
@@ -214,10 +214,11 @@ function postgresSide(client: Client): RowSide {
       client.release();
     },
     async clearTextIndex() {
-      await client.query('DELETE FROM content_search');
+      // the text filters are a column of messages (schema 24), cleared with its rows
     },
     async buildTextIndex() {
-      await pgBackfillTextIndex(new PgConn(client));
+      // rows keep the filters they come with (SQLite's are the same); rows without get theirs
+      await pgBackfillTextFilters(new PgConn(client));
     },
   };
 }

@@ -12,7 +12,6 @@ import { checkedInline, decodeInline, encodeInline, INLINE_MAX } from '../blob/i
 import { packIndex, packSearchText, unpackIndex, unpackSearchText } from './packed-text.js';
 import type { ContentIndex, ContentMeta, ExistingContent, NewContent, Segment, StorageStats } from '../types.js';
 import type { MessageIndex } from '../../mime/types.js';
-import { insertIndexed, unindexContent } from './text-search.js';
 import type { ReadTx, Tx } from './tx.js';
 
 function isExisting(c: NewContent | ExistingContent): c is ExistingContent {
@@ -51,16 +50,13 @@ export async function acquireContent(tx: Tx, content: NewContent | ExistingConte
   // New content (the ingest found none a moment ago), so the insert comes first: one statement
   // where a refcount UPDATE would miss. The content row is touched before its blobs, the
   // order releaseContents takes them in.
-  // With its text index entry (in one statement on PostgreSQL): the content row is new, so is its entry.
-  const changes = await insertIndexed(
-    tx,
-    {
-      sql: 'INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-      params: [content.id, content.size, count, storedSegments(content.id, content.segments), ...packedColumns(tx, content)],
-    },
+  const { changes } = await tx.exec('INSERT INTO contents (id, size, refcount, segments, idx, search_text) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
     content.id,
-    content.searchText,
-  );
+    content.size,
+    count,
+    storedSegments(content.id, content.segments),
+    ...packedColumns(tx, content),
+  ]);
   if (changes === 0) {
     // Stored meanwhile (another session or node): take references on that row instead.
     const again = await tx.get<{ size: number }>('UPDATE contents SET refcount = refcount + ? WHERE id = ? RETURNING size', [count, content.id]);
@@ -201,7 +197,6 @@ export async function releaseContents(tx: Tx, counts: Map<string, number>): Prom
   for (const id of [...counts.keys()].sort()) {
     const r = await tx.get<{ refcount: number; segments: string; size: number }>('UPDATE contents SET refcount = refcount - ? WHERE id = ? RETURNING refcount, segments, size', [counts.get(id), id]);
     if (!r || r.refcount > 0) continue;
-    await unindexContent(tx, id);
     await tx.exec('DELETE FROM contents WHERE id = ?', [id]);
     tx.goneContents.add(id);
     await releaseBlobs(tx, segmentsOf(r.segments, id, r.size));

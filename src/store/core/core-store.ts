@@ -18,7 +18,7 @@
  * - Errors leave here only as StoreError (drivers map their own).
  */
 import type { Readable } from 'node:stream';
-import type { ChangeBus } from '../bus.js';
+import type { ChangeBus, ChangeEvent } from '../bus.js';
 import { StoreError } from '../errors.js';
 import type {
   AclChange, AclEntry, SharedMailbox, Alias, AppendRequest, AppendResult, Changes, ContentIndex, ContentMeta, CopyResult, CredentialState, DeletedBy, DeletedMessage, Device, Domain, EnqueueRequest, FlagUpdate, FlagUpdateResult, Id, Mailbox,
@@ -77,13 +77,13 @@ export abstract class CoreStore implements Store {
     let tx!: Tx;
     const result = await this.driver.transaction(mode, async (c) => {
       tx = new Tx(c, this.driver.dialect, this.blobs);
-      const r = await fn(tx);
-      await this.beforeCommit(tx);
-      return r;
+      return fn(tx);
     });
     await this.blobs.afterCommit(tx.unlink);
     if (tx.goneContents.size > 0) this.onContentsGone?.([...tx.goneContents]);
-    for (const event of tx.changeEvents()) this.bus.publish(event);
+    const events = tx.changeEvents();
+    for (const event of events) this.bus.publish(event);
+    if (events.length > 0) this.committed(events);
     return result;
   }
 
@@ -93,8 +93,8 @@ export abstract class CoreStore implements Store {
    */
   onContentsGone?: (ids: string[]) => void;
 
-  /** Last statements of every write transaction (PostgreSQL: NOTIFY other nodes). */
-  protected async beforeCommit(_tx: Tx): Promise<void> {}
+  /** The change events of a committed write, after they were published here (PostgreSQL: other nodes' doorbells). */
+  protected committed(_events: ChangeEvent[]): void {}
 
   // Domains
   addDomain(name: string): Promise<Domain> { return this.write((tx) => users.addDomain(tx, name)); }

@@ -7,7 +7,7 @@
  * transaction excludes every other writer), so UIDNEXT, MODSEQ, counters and quota are
  * read and bumped by one writer at a time with any number of nodes.
  */
-import { filtersRows, sortKeysFor, sortKeysOfRows } from './sort-keys.js';
+import { sortKeysFor, sortKeysOfRows } from './sort-keys.js';
 import { randomBytes } from 'node:crypto';
 import { StoreError } from '../errors.js';
 import { rearmQuotaWarning } from './quota-warning.js';
@@ -217,15 +217,9 @@ async function threadFor(tx: Tx, userId: Id, keys: string[]): Promise<string> {
   return threadId;
 }
 
-const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-/** INSERT_MESSAGE with the row's text filter last (sort-keys.ts RowKeys). */
-const INSERT_FILTERED_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
+/** A message row; the last three values are the derived columns (sort-keys.ts RowKeys). */
+const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-function insertMessage(d: Dialect): string {
-  return filtersRows(d) ? INSERT_FILTERED_MESSAGE : INSERT_MESSAGE;
-}
 
 /**
  * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
@@ -248,19 +242,19 @@ const THREAD_CTES = `keys AS (SELECT value, ord FROM unnest(CAST(? AS text[])) W
  * delivery), by THREAD_CTES' rule. Parameters: THREAD_CTES', then INSERT_MESSAGE's without thread_id.
  */
 const INSERT_MESSAGE_THREADED = `WITH ${THREAD_CTES}
-  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
-  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM chosen RETURNING id, thread_id`;
+  INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
+  SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ?, ? FROM chosen RETURNING id, thread_id`;
 
 /** Inserts the message row with its thread (found or new); its id and thread id. */
 async function insertThreaded(tx: Tx, userId: Id, threadKeys: string[] | undefined, row: (threadId: string) => unknown[]): Promise<{ id: number; threadId: string }> {
   const keys = threadKeysOf(threadKeys);
-  if (tx.d.writableCte && keys.length > 0 && !filtersRows(tx.d)) {
+  if (tx.d.writableCte && keys.length > 0) {
     const values = row('');
     const r = (await tx.get<{ id: number; thread_id: string }>(INSERT_MESSAGE_THREADED, [tx.d.listParam(keys), userId, newObjectId('T'), userId, ...values.slice(0, 9), ...values.slice(10)]))!;
     return { id: r.id, threadId: r.thread_id };
   }
   const threadId = await threadFor(tx, userId, keys);
-  const r = (await tx.get<{ id: number }>(`${insertMessage(tx.d)} RETURNING id`, row(threadId)))!;
+  const r = (await tx.get<{ id: number }>(`${INSERT_MESSAGE} RETURNING id`, row(threadId)))!;
   return { id: r.id, threadId };
 }
 
@@ -295,8 +289,8 @@ async function chargeStampAndInsert(tx: Tx, userId: Id, mailboxId: Id, t: Tally,
     `WITH u AS (${CHARGE} RETURNING quota_bytes, quota_messages, used_bytes, used_messages),
       m AS (UPDATE mailboxes SET highest_modseq = highest_modseq + 1, ${GROW} WHERE id = ? RETURNING uid_next, highest_modseq),
       ${THREAD_CTES},
-      msg AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys)
-        SELECT ?, m.uid_next - ?, m.highest_modseq, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ? FROM m, chosen RETURNING id, thread_id)
+      msg AS (INSERT INTO messages (mailbox_id, uid, modseq, flags, internal_date, save_date, size, content_id, email_id, thread_id, uidl, sent_date, thread_keys, text_filter)
+        SELECT ?, m.uid_next - ?, m.highest_modseq, ?, ?, ?, ?, ?, ?, chosen.thread_id, ?, ?, ?, ? FROM m, chosen RETURNING id, thread_id)
       SELECT u.*, m.uid_next, m.highest_modseq, msg.id, msg.thread_id FROM u LEFT JOIN m ON true LEFT JOIN msg ON true`,
     [t.bytes, t.n, userId, t.n, t.n, t.bytes, t.seen, t.deleted, mailboxId, tx.d.listParam(threadKeysOf(threadKeys)), userId, newObjectId('T'), userId, values[0], t.n, ...values.slice(3, 9), ...values.slice(10)],
   ))!;
@@ -524,7 +518,7 @@ export async function copyMessages(tx: Tx, fromId: Id, uids: Uid[], toId: Id): P
   for (const [i, r] of rows.entries()) {
     // RFC 8474 5.1: COPY keeps EMAILID; a copy is a new POP3 message (new UIDL)
     const flags = src.recently_deleted ? joinFlags(withoutRecord(splitFlags(r.flags))) : r.flags;
-    await tx.exec(insertMessage(tx.d), [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U'), ...keys[i]]);
+    await tx.exec(INSERT_MESSAGE, [dst.id, first + i, modSeq, flags, r.internal_date, now, r.size, r.content_id, r.email_id, r.thread_id, newObjectId('U'), ...keys[i]]);
     mapping.push({ from: r.uid as Uid, to: (first + i) as Uid });
   }
   await copyPrivateFlags(tx, rows, dst.id, first, modSeq);

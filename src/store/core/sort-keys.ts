@@ -26,30 +26,23 @@ import type { ExistingContent, Id, NewContent, SortKeyRows, Uid } from '../types
 import { getContent } from './contents.js';
 import { requireMailbox } from './mailboxes.js';
 import type { ReadTx } from './tx.js';
-import { rowFilterOf } from './text-search.js';
-import type { Dialect } from './port.js';
+import { indexForm } from './text-search.js';
+import { textFilter } from './text-filter.js';
 
 type Columns = [number | null, string];
 /**
- * The derived columns of a message row, in INSERT order: sent_date, thread_keys and, where the
- * backend keeps a text filter per row (SQLite, ./text-filter.ts), text_filter. Derived from the
- * content like the sort keys, so they travel the same way.
+ * The derived columns of a message row, in INSERT order: sent_date, thread_keys and the text
+ * filter (./text-filter.ts). Derived from the content like the sort keys, so they travel the
+ * same way.
  */
-export type RowKeys = Columns | [number | null, string, Uint8Array | null];
+export type RowKeys = [number | null, string, Uint8Array | null];
 
-/** Whether rows carry a text_filter column. */
-export function filtersRows(d: Dialect): boolean {
-  return d.textIndex.kind === 'rowFilter';
+function rowKeysOf(index: MessageIndex, searchText: string): RowKeys {
+  return [...sortKeyColumns(index, searchText), textFilter(indexForm(searchText))];
 }
 
-function rowKeysOf(d: Dialect, index: MessageIndex, searchText: string): RowKeys {
-  const keys = sortKeyColumns(index, searchText);
-  return filtersRows(d) ? [...keys, rowFilterOf(d, searchText)] : keys;
-}
-
-function storedKeys(d: Dialect, r: { sent_date: number | string | null; thread_keys: string; text_filter?: Uint8Array | null }): RowKeys {
-  const keys: Columns = [r.sent_date === null ? null : Number(r.sent_date), r.thread_keys];
-  return filtersRows(d) ? [...keys, r.text_filter ?? null] : keys;
+function storedKeys(r: { sent_date: number | string | null; thread_keys: string; text_filter: Uint8Array | null }): RowKeys {
+  return [r.sent_date === null ? null : Number(r.sent_date), r.thread_keys, r.text_filter];
 }
 
 /** The two columns of a content, from its index and search text (both at hand at delivery and in a backfill). */
@@ -59,32 +52,29 @@ export function sortKeyColumns(index: MessageIndex, searchText: string): Columns
 
 /** The columns of a new row of `content`: computed when new, else those of a row that holds it, else from the stored content. */
 export async function sortKeysFor(tx: ReadTx, content: NewContent | ExistingContent): Promise<RowKeys> {
-  if (!(content as ExistingContent).existing) return rowKeysOf(tx.d, (content as NewContent).index, (content as NewContent).searchText);
-  const filter = filtersRows(tx.d) ? ', text_filter' : '';
-  const row = await tx.get<{ sent_date: number | string | null; thread_keys: string; text_filter?: Uint8Array | null }>(
-    `SELECT sent_date, thread_keys${filter} FROM messages WHERE content_id = ? AND thread_keys IS NOT NULL${filter ? ' AND text_filter IS NOT NULL' : ''} LIMIT 1`,
+  if (!(content as ExistingContent).existing) return rowKeysOf((content as NewContent).index, (content as NewContent).searchText);
+  const row = await tx.get<{ sent_date: number | string | null; thread_keys: string; text_filter: Uint8Array | null }>(
+    'SELECT sent_date, thread_keys, text_filter FROM messages WHERE content_id = ? AND thread_keys IS NOT NULL AND text_filter IS NOT NULL LIMIT 1',
     [content.id],
   );
-  if (row) return storedKeys(tx.d, row);
+  if (row) return storedKeys(row);
   const c = await getContent(tx, content.id); // held only by the queue (a Sent copy), or by rows not keyed
-  if (c) return rowKeysOf(tx.d, c.index, c.searchText);
-  const none: Columns = [null, encodeThreadKeys({ subject: '', messageId: null, parents: [] })];
-  return filtersRows(tx.d) ? [...none, null] : none;
+  if (c) return rowKeysOf(c.index, c.searchText);
+  return [null, encodeThreadKeys({ subject: '', messageId: null, parents: [] }), null];
 }
 
 /** The columns of rows being copied, in their order (rows not keyed are keyed from their content). */
 export async function sortKeysOfRows(tx: ReadTx, mailboxId: Id, rows: readonly { uid: number; content_id: string }[]): Promise<RowKeys[]> {
-  const filter = filtersRows(tx.d);
-  const got = await tx.query<{ uid: number | string; sent_date: number | string | null; thread_keys: string | null; text_filter?: Uint8Array | null }>(
-    `SELECT uid, sent_date, thread_keys${filter ? ', text_filter' : ''} FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`,
+  const got = await tx.query<{ uid: number | string; sent_date: number | string | null; thread_keys: string | null; text_filter: Uint8Array | null }>(
+    `SELECT uid, sent_date, thread_keys, text_filter FROM messages WHERE mailbox_id = ? AND uid ${tx.d.inList('int')}`,
     [mailboxId, tx.d.listParam(rows.map((r) => r.uid))],
   );
   const byUid = new Map(got.map((r) => [Number(r.uid), r]));
   const out: RowKeys[] = [];
   for (const r of rows) {
     const k = byUid.get(Number(r.uid));
-    const keyed = k && k.thread_keys !== null && (!filter || k.text_filter);
-    out.push(keyed ? storedKeys(tx.d, k as { sent_date: number | string | null; thread_keys: string; text_filter?: Uint8Array | null }) : await sortKeysFor(tx, { existing: true, id: r.content_id }));
+    const keyed = k && k.thread_keys !== null && k.text_filter;
+    out.push(keyed ? storedKeys(k as { sent_date: number | string | null; thread_keys: string; text_filter: Uint8Array }) : await sortKeysFor(tx, { existing: true, id: r.content_id }));
   }
   return out;
 }

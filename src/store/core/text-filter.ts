@@ -1,7 +1,7 @@
 /**
- * The trigram filter of a message row (`messages.text_filter`, SQLite, schema 23): the text
- * index SEARCH TEXT/BODY narrows with where the backend has no index of its own to ask
- * (Dialect.textIndex kind 'rowFilter'; ./text-search.ts holds the rule).
+ * The trigram filter of a message row (`messages.text_filter`; SQLite since schema 23,
+ * PostgreSQL since 24): the text index SEARCH TEXT/BODY narrows with (Dialect.textIndex;
+ * ./text-search.ts holds the rule).
  *
  * A Bloom filter of the trigrams (of UTF-16 code units) of the content's search text as
  * ./text-search.ts indexForm prepares it: one bit per trigram, two bits of filter per
@@ -112,8 +112,8 @@ export function filterProbe(indexTerm: string): Uint32Array {
 const WITH_BIT = Array.from({ length: 8 }, (_, b) => Buffer.from(Array.from({ length: 256 }, (_, v) => v).filter((v) => v & (1 << b))));
 
 /**
- * `mayContain` as an SQL condition on `column` (SQLite's functions; the dialect that keeps
- * row filters), with its parameters: the rows that cannot hold the term are dropped inside
+ * `mayContain` as an SQL condition on `column` in SQLite's functions (PostgreSQL's spelling is
+ * pgFilterCondition), with its parameters: the rows that cannot hold the term are dropped inside
  * the database, so a rare word's SEARCH reads no filter into JavaScript. The bit of a probe
  * is `h % bits`; bits is a multiple of 8, so its bit in the byte is `h & 7` whatever the
  * filter's length, and only the byte offset is computed per row.
@@ -140,4 +140,16 @@ export function mayContain(filter: Uint8Array | null | undefined, probe: Uint32A
     if ((filter[1 + (i >>> 3)] & (1 << (i & 7))) === 0) return false;
   }
   return true;
+}
+
+/**
+ * filterCondition in PostgreSQL's functions (get_byte on bytea): the byte of each probe's bit
+ * is found per row from the filter's length, its bit `h & 7` is a parameter mask.
+ */
+export function pgFilterCondition(column: string, probe: Uint32Array): { sql: string; params: unknown[] } {
+  const tests = [...probe].map(() => `(get_byte(${column}, 1 + ((CAST(? AS bigint) % ((octet_length(${column}) - 1) * 8)) >> 3)::int) & CAST(? AS int)) <> 0`);
+  return {
+    sql: `(${column} IS NULL OR (${tests.join(' AND ')}))`,
+    params: [...probe].flatMap((h) => [h, 1 << (h & 7)]),
+  };
 }

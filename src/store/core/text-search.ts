@@ -5,26 +5,23 @@
  * part after the header block.
  *
  * Two steps, so the answer never depends on how a database folds case:
- * - the backend's text index (Dialect.textIndex: SQLite a trigram filter per message row,
- *   ./text-filter.ts; PostgreSQL pg_trgm) narrows the mailbox's rows to candidates. It
- *   indexes the search text lower-cased here, in JavaScript, and is asked with the term
- *   lower-cased the same way; the database's own folding only ever maps code point to
- *   code point on both sides, so a substring stays a substring and no match is lost;
+ * - the backend's text index (Dialect.textIndex: a trigram filter per message row,
+ *   ./text-filter.ts, tested in the database) narrows the mailbox's rows to candidates. It
+ *   is built from the search text lower-cased here, in JavaScript, and probed with the term
+ *   lower-cased the same way, so no database's folding decides what matches;
  * - the exact rule (`textHas`) runs on the candidates' stored search text.
  * Terms shorter than the index can narrow (trigrams: 3 code points) are checked on every
  * row of the mailbox, in batches.
  *
- * A 'query' index entry is added when a content row is created and dropped with it
- * (./contents.ts), so it follows the content's reference count; a row filter is written
- * with each message row (./messages.ts, beside the sort keys) and goes with it.
+ * A row filter is written with each message row (./messages.ts, beside the sort keys) and
+ * goes with it.
  */
 import { StoreError } from '../errors.js';
 import type { Id, Uid } from '../types.js';
-import type { Dialect, Statement } from './port.js';
-import type { ReadTx, Tx } from './tx.js';
+import type { ReadTx } from './tx.js';
 import { inlineMessage, WITH_INLINE_MESSAGE } from './contents.js';
 import { unpackSearchText } from './packed-text.js';
-import { filterCondition, filterProbe, textFilter } from './text-filter.js';
+import { filterProbe } from './text-filter.js';
 
 /**
  * Which text a term is looked for in: the whole search text (TEXT) or the body after the
@@ -51,39 +48,6 @@ export function textHas(searchText: string, part: Exclude<TextPart, 'candidates'
   return indexForm(text).includes(indexForm(term));
 }
 
-/** Adds a new content's entry to the text index (same transaction as its row); a row filter has none. */
-export async function indexContent(tx: Tx, contentId: string, searchText: string): Promise<void> {
-  const ti = tx.d.textIndex;
-  if (ti.kind === 'query') for (const s of ti.add(contentId, indexForm(searchText))) await tx.exec(s.sql, s.params);
-}
-
-/**
- * Runs `insert` (a contents INSERT of one row … ON CONFLICT DO NOTHING) and, when it inserted
- * the row, indexes it: one statement where the dialect can, else two. The contents rows inserted.
- */
-export async function insertIndexed(tx: Tx, insert: Statement, contentId: string, searchText: string): Promise<number> {
-  const ti = tx.d.textIndex;
-  if (ti.kind === 'query' && ti.addWith) return (await tx.exec(...spread(ti.addWith(insert, indexForm(searchText))))).changes;
-  const { changes } = await tx.exec(insert.sql, insert.params);
-  if (changes > 0) await indexContent(tx, contentId, searchText);
-  return changes;
-}
-
-function spread(s: Statement): [string, unknown[]] {
-  return [s.sql, s.params];
-}
-
-/** Drops a content's entry from the text index (same transaction as deleting its row). */
-export async function unindexContent(tx: Tx, contentId: string): Promise<void> {
-  const ti = tx.d.textIndex;
-  if (ti.kind === 'query') for (const s of ti.remove(contentId)) await tx.exec(s.sql, s.params);
-}
-
-/** `messages.text_filter` of a row of a content with this search text: a filter where the backend keeps them, else null. */
-export function rowFilterOf(d: Dialect, searchText: string): Buffer | null {
-  return d.textIndex.kind === 'rowFilter' ? textFilter(indexForm(searchText)) : null;
-}
-
 /** UIDs (ascending) of the mailbox's rows whose search text's `part` contains `value`, case-insensitively. */
 export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, value: string): Promise<Uid[]> {
   if (part !== 'text' && part !== 'body' && part !== 'candidates') throw new StoreError('invalid', 'search part must be text, body or candidates');
@@ -92,17 +56,7 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
   const term = indexForm(value);
   const ix = tx.d.textIndex;
   const narrow = [...term].length >= ix.minTerm && term.length > 0;
-  const rows =
-    ix.kind === 'rowFilter'
-      ? await filteredRows(tx, mailboxId, narrow ? filterProbe(term) : null)
-      : await tx.query<{ uid: number; content_id: string }>(
-          // Narrowed, the unary + keeps the planner off the mailbox index, so the few candidates drive
-          // (messages_content lookups) instead of a walk over every row of a big mailbox.
-          narrow
-            ? `SELECT uid, content_id FROM messages WHERE +mailbox_id = ? AND content_id ${ix.candidates} ORDER BY uid`
-            : 'SELECT uid, content_id FROM messages WHERE mailbox_id = ? ORDER BY uid',
-          narrow ? [mailboxId, ix.candidateParam(term)] : [mailboxId],
-        );
+  const rows = await filteredRows(tx, mailboxId, narrow ? filterProbe(term) : null);
   // the empty string is in every text; the index's candidates need no stored text read
   if (term === '' || part === 'candidates') return rows.map((r) => r.uid as Uid);
   const hits = await contentsHaving(tx, [...new Set(rows.map((r) => r.content_id))], part, value);
@@ -111,7 +65,7 @@ export async function searchText(tx: ReadTx, mailboxId: Id, part: TextPart, valu
 
 /** The mailbox's rows (UID order) whose filter may hold the probed term (tested in the database); all rows without a probe. */
 async function filteredRows(tx: ReadTx, mailboxId: Id, probe: Uint32Array | null): Promise<{ uid: number; content_id: string }[]> {
-  const may = probe ? filterCondition('text_filter', probe) : { sql: 'true', params: [] as unknown[] };
+  const may = probe ? tx.d.textIndex.condition('text_filter', probe) : { sql: 'true', params: [] as unknown[] };
   return tx.query<{ uid: number; content_id: string }>(`SELECT uid, content_id FROM messages WHERE mailbox_id = ? AND ${may.sql} ORDER BY uid`, [mailboxId, ...may.params]);
 }
 

@@ -9,9 +9,10 @@
  * Round trips are the cost on a busy machine (each wakes the backend and the client in
  * turn), so: a one-statement read ('one') runs without BEGIN/COMMIT (a statement is its
  * own snapshot); a transaction's BEGIN (and an 'ephemeral' write's `SET LOCAL
- * synchronous_commit`) goes in the message of its first statement (./begin-with.ts), and
- * NOTIFYs in the COMMIT's; statements with parameters are prepared once per connection
- * under a name derived from their text (no parse and plan per execution).
+ * synchronous_commit`) goes in the message of its first statement (./begin-with.ts);
+ * statements with parameters are prepared once per connection under a name derived from
+ * their text (no parse and plan per execution). No NOTIFY goes inside a transaction
+ * (./notifier.ts says why).
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -137,13 +138,10 @@ export async function inTransaction<T>(pool: Pool, fn: (c: PgConn) => Promise<T>
       broken = err;
     };
     client.on('error', onError);
-    const atCommit: string[] = [];
-    const conn = new PgConn(client, atCommit, BEGIN[mode]);
+    const conn = new PgConn(client, BEGIN[mode]);
     try {
       const result = await fn(conn);
-      // Statements without parameters queued for the end go with COMMIT in one message (one round trip).
-      if (conn.opened) await client.query([...atCommit, 'COMMIT'].join('; '));
-      else if (atCommit.length > 0) await client.query(atCommit.join('; '));
+      if (conn.opened) await client.query('COMMIT');
       return result;
     } catch (err) {
       if (conn.opened) {
@@ -181,19 +179,9 @@ export class PgConn implements Conn {
 
   constructor(
     readonly client: Client | Pool,
-    private readonly atCommit?: string[],
     /** A transaction's BEGIN, not sent yet: it goes with the first statement. */
     private begin?: readonly string[],
   ) {}
-
-  /**
-   * NOTIFY sent in the same message as COMMIT (a round trip fewer per write); listeners
-   * hear it on commit, as with a NOTIFY statement inside the transaction. Only in a transaction.
-   */
-  notifyAtCommit(channel: string, payload: string): void {
-    if (!this.atCommit || !('escapeLiteral' in this.client)) throw new StoreError('invalid', 'notifyAtCommit outside a transaction');
-    this.atCommit.push(`SELECT pg_notify(${this.client.escapeLiteral(channel)}, ${this.client.escapeLiteral(payload)})`);
-  }
 
   protected async run(sql: string, params: unknown[]): Promise<pg.QueryResult> {
     const config = queryOf(sql, params);

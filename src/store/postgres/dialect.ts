@@ -1,9 +1,10 @@
 /** PostgreSQL's spelling of the few things SQL does not say one way (see ../core/port.ts). */
-import type { Dialect, QueryTextIndex, RowLock } from '../core/port.js';
+import type { Dialect, RowLock } from '../core/port.js';
+import { pgFilterCondition } from '../core/text-filter.js';
 
 const LOCKS: Record<RowLock, string> = { update: ' FOR UPDATE', share: ' FOR SHARE', keyshare: ' FOR KEY SHARE' };
 
-export const postgresDialect: Dialect & { readonly textIndex: QueryTextIndex } = {
+export const postgresDialect: Dialect = {
   name: 'postgres',
   // READ COMMITTED with several writers (and nodes): rows that decide a write are locked explicitly.
   rowLocks: true,
@@ -15,20 +16,12 @@ export const postgresDialect: Dialect & { readonly textIndex: QueryTextIndex } =
   listParam: (values) => values,
   nowMs: '(extract(epoch FROM clock_timestamp()) * 1000)::bigint',
   position: (expr) => `strpos(${expr}, ?)`,
-  // A lower-cased copy of the search text with a pg_trgm GIN index (migration 6): LIKE is
-  // exact on it and uses the index from three characters on; shorter terms still narrow
-  // (a scan inside the database is cheaper than shipping every text to the checker).
   packsText: false,
   writableCte: true,
-  textIndex: {
-    kind: 'query',
-    minTerm: 1,
-    add: (contentId, text) => [{ sql: 'INSERT INTO content_search (content_id, text) VALUES (?, ?)', params: [contentId, text] }],
-    addWith: (insert, text) => ({ sql: `WITH c AS (${insert.sql} RETURNING id) INSERT INTO content_search (content_id, text) SELECT id, ? FROM c`, params: [...insert.params, text] }),
-    remove: (contentId) => [{ sql: 'DELETE FROM content_search WHERE content_id = ?', params: [contentId] }],
-    candidates: 'IN (SELECT content_id FROM content_search WHERE text LIKE ?)',
-    candidateParam: (term) => `%${term.replace(/[\\%_]/g, '\\$&')}%`,
-  },
+  // A trigram filter in each message row, as on SQLite (schema 24, ../core/port.ts
+  // TextIndexDialect says why): the bits are set in JavaScript, nothing for the database to
+  // extract or index at delivery.
+  textIndex: { minTerm: 3, condition: pgFilterCondition },
 };
 
 /** `?` placeholders → `$1, $2, …` (outside quoted strings and identifiers), cached per SQL text. */

@@ -9,7 +9,7 @@
 import { StoreError } from '../errors.js';
 import type { Conn } from '../core/port.js';
 import { indexForm } from '../core/text-search.js';
-import { postgresDialect } from './dialect.js';
+import { textFilter } from '../core/text-filter.js';
 import { sortKeyColumns } from '../core/sort-keys.js';
 import type { MessageIndex } from '../../mime/types.js';
 
@@ -457,7 +457,43 @@ export const pgMigrations: readonly PgMigration[] = [
     // target, so a small message's row stayed as it was.)
     sql: 'SELECT 1',
   },
+  {
+    version: 24,
+    description: 'Text index as a trigram filter per message row instead of pg_trgm (issue 10: delivery CPU)',
+    // As SQLite's 23 (core/text-filter.ts, core/port.ts TextIndexDialect): the GIN index cost
+    // the database more CPU per delivery than everything else it did for it. Filled here for
+    // every row from its content's search text, then content_search and its index go.
+    // text_filter is hash bits, which TOAST cannot compress (EXTERNAL: it does not try). The
+    // search text and index JSON, which TOAST does compress past ~2 KB a row, take lz4 where
+    // the server has it: a few times less CPU than pglz (the default) for a similar size.
+    sql: `
+      ALTER TABLE messages ADD COLUMN text_filter BYTEA;
+      ALTER TABLE messages ALTER COLUMN text_filter SET STORAGE EXTERNAL;
+    `,
+    run: async (tx) => {
+      await backfillTextFilters(tx);
+      await tx.exec('DROP TABLE IF EXISTS content_search');
+      if (await hasLz4(tx)) await tx.exec('ALTER TABLE contents ALTER COLUMN search_text SET COMPRESSION lz4, ALTER COLUMN idx SET COMPRESSION lz4');
+    },
+  },
 ];
+
+/** Whether the server can compress TOAST with lz4 (PostgreSQL 14+ built with it). */
+async function hasLz4(tx: Conn): Promise<boolean> {
+  const r = await tx.get<{ lz4: boolean }>(`SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`);
+  return r?.lz4 === true;
+}
+
+/** Fills the text filter of every row without one, a content at a time (a batch of contents per read, ids ascending). */
+export async function backfillTextFilters(tx: Conn): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await tx.query<{ id: string; search_text: string }>('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500', [after]);
+    if (rows.length === 0) return;
+    for (const r of rows) await tx.exec('UPDATE messages SET text_filter = ? WHERE content_id = ? AND text_filter IS NULL', [textFilter(indexForm(r.search_text)), r.id]);
+    after = rows[rows.length - 1].id;
+  }
+}
 
 /** Fills the sort keys of every row without them, a content at a time (a batch of contents per read, ids ascending). */
 export async function backfillSortKeys(tx: Conn): Promise<void> {
@@ -473,7 +509,7 @@ export async function backfillSortKeys(tx: Conn): Promise<void> {
 }
 
 /**
- * The GIN trigram index on content_search.text. pg_trgm is a trusted extension (PostgreSQL
+ * The GIN trigram index on content_search.text (schemas 6 to 23). pg_trgm is a trusted extension (PostgreSQL
  * 13+: a database owner may create it); where it cannot be created, LIKE still answers
  * exactly, by scanning, and the server says so once in its log at migration.
  */
@@ -493,14 +529,14 @@ async function trigramIndex(tx: Conn): Promise<void> {
   await tx.exec(`CREATE INDEX content_search_trgm ON content_search USING gin (text ${schema}.gin_trgm_ops)`);
 }
 
-/** Indexes every stored content (those stored before migration 6; a store copy), a batch at a time, ids ascending. */
-export async function backfillTextIndex(tx: Conn): Promise<void> {
+/** Indexes every content stored before migration 6 in content_search (schemas 6 to 23), a batch at a time, ids ascending. */
+async function backfillTextIndex(tx: Conn): Promise<void> {
   let after = '';
   for (;;) {
     const rows = await tx.query<{ id: string; search_text: string }>('SELECT id, search_text FROM contents WHERE id > ? ORDER BY id LIMIT 500', [after]);
     if (rows.length === 0) return;
     for (const r of rows) {
-      for (const s of postgresDialect.textIndex.add(r.id, indexForm(r.search_text))) await tx.exec(s.sql, s.params);
+      await tx.exec('INSERT INTO content_search (content_id, text) VALUES (?, ?)', [r.id, indexForm(r.search_text)]);
     }
     after = rows[rows.length - 1].id;
   }

@@ -10,10 +10,13 @@ import { isStoreError } from '../errors.js';
 import type { Uid } from '../types.js';
 import { freshDatabase, pgSkip, type FreshDatabase } from '../../../test/harness/pg.js';
 import { pgLatestVersion, pgMigrations } from './migrations.js';
-import { PgConn, PgDriver } from './db.js';
+import { PgDriver } from './db.js';
+import { CHANGE_CHANNEL, parseChangePayload } from './change-bus.js';
 import { PostgresStore } from './postgres-store.js';
 import { indexMessage } from '../../mime/index-message.js';
 import { searchText } from '../../mime/search-text.js';
+import { filterProbe, mayContain } from '../core/text-filter.js';
+import { indexForm } from '../core/text-search.js';
 
 let db: FreshDatabase | undefined;
 let counter = 0;
@@ -122,7 +125,7 @@ describe('postgres store', { skip: pgSkip }, () => {
       }
     });
 
-    it('migration 6 indexes the contents stored before it, with a trigram index', async () => {
+    it('migrations 6 and 24 index the contents stored before them (24: a filter per row, no pg_trgm), so SEARCH finds old mail', async () => {
       const schema = `s${counter++}`;
       let t = await harness(schema);
       await t.store.addDomain('old.test');
@@ -132,14 +135,17 @@ describe('postgres store', { skip: pgSkip }, () => {
         await t.store.appendMessage({ mailboxId: inbox.id, content: await makeContent(t.store, [rawMessage(`pg-old-${n}`)], text) });
       }
       await t.close();
-      // the schema as version 5 left it: no text index yet
+      // the schema as version 5 left it: no text index yet (6 makes content_search, 24 the row filters)
       const admin = new pg.Client({ connectionString: db!.url });
       await admin.connect();
       try {
-        await admin.query(`DROP TABLE ${schema}.content_search; DELETE FROM ${schema}.schema_migrations WHERE version = 6`);
+        await admin.query(`ALTER TABLE ${schema}.messages DROP COLUMN text_filter; DELETE FROM ${schema}.schema_migrations WHERE version IN (6, 24)`);
         t = await harness(schema);
-        const idx = await admin.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'content_search'`, [schema]);
-        assert.ok(idx.rows.some((r: { indexdef: string }) => /gin_trgm_ops/.test(r.indexdef)), JSON.stringify(idx.rows));
+        assert.equal((await admin.query(`SELECT to_regclass('${schema}.content_search') AS t`)).rows[0].t, null, 'content_search is gone');
+        assert.equal((await admin.query(`SELECT count(*)::int AS n FROM ${schema}.messages WHERE text_filter IS NULL`)).rows[0].n, 0, 'every row filtered');
+        const lz4 = (await admin.query(`SELECT 'lz4' = ANY(enumvals) AS y FROM pg_settings WHERE name = 'default_toast_compression'`)).rows[0]?.y === true;
+        const compression = await admin.query(`SELECT attname, attcompression FROM pg_attribute WHERE attrelid = '${schema}.contents'::regclass AND attname IN ('idx', 'search_text') ORDER BY attname`);
+        assert.deepEqual(compression.rows.map((r: { attcompression: string }) => r.attcompression), lz4 ? ['l', 'l'] : ['', '']);
       } finally {
         await admin.end();
       }
@@ -150,6 +156,32 @@ describe('postgres store', { skip: pgSkip }, () => {
       } finally {
         await t.close();
       }
+    });
+
+    it("the database's filter test passes exactly the rows mayContain passes, and rows without a filter", async () => {
+      await h.store.addDomain('filter.test');
+      const u = await h.store.addUser('f@filter.test', 'h', []);
+      const inbox = (await h.store.getMailbox(u.id, 'INBOX'))!;
+      const words = ['zygomorphic', 'flowers', 'quarterly', 'report', 'été', 'naïve', 'Straße', '東京都', 'x', 'invoice', 'meeting', 'budget'];
+      const texts = Array.from({ length: 40 }, (_, i) => `Subject: m${i}\n\n${words.filter((_, w) => (i * 7 + w * 3) % 5 < 2).join(' ')} ${i}`);
+      for (const [i, text] of texts.entries()) await h.store.appendMessage({ mailboxId: inbox.id, content: await makeContent(h.store, [rawMessage(`filter-${i}`)], text) });
+      const unfiltered = 7; // a row stored before its filter (a backfill pending) may hold anything
+      await (h.store as PostgresStore).pool.query('UPDATE messages SET text_filter = NULL WHERE mailbox_id = $1 AND uid = $2', [inbox.id, unfiltered]);
+      const rows = (await (h.store as PostgresStore).pool.query('SELECT uid, text_filter FROM messages WHERE mailbox_id = $1 ORDER BY uid', [inbox.id])).rows as { uid: number; text_filter: Buffer | null }[];
+      let narrowed = 0;
+      for (const term of [...words, 'zygo', 'morph', 'ort 1', 'ete', 'tok', 'nothing', 'quarterly report', '東京']) {
+        const indexTerm = indexForm(term);
+        if ([...indexTerm].length < 3) continue;
+        const probe = filterProbe(indexTerm);
+        const expected = rows.filter((r) => mayContain(r.text_filter, probe)).map((r) => Number(r.uid));
+        assert.deepEqual(await h.store.searchText(inbox.id, 'candidates', term), expected, term);
+        assert.ok(expected.includes(unfiltered), term);
+        if (expected.length < rows.length) narrowed++;
+        // and the exact rule on what the filter passed
+        const exact = texts.flatMap((text, i) => (indexForm(text).includes(indexTerm) ? [i + 1] : []));
+        assert.deepEqual(await h.store.searchText(inbox.id, 'text', term), exact, term);
+      }
+      assert.ok(narrowed >= 10, `the filter narrowed ${narrowed} terms`);
     });
 
     it('migration 22 keys the rows stored before it for SORT/THREAD as delivery does', async () => {
@@ -205,19 +237,42 @@ describe('postgres store', { skip: pgSkip }, () => {
       const setting = (c: Parameters<Parameters<PgDriver['transaction']>[1]>[0]) => c.get<{ synchronous_commit: string }>('SHOW synchronous_commit').then((r) => r!.synchronous_commit);
       assert.equal(await driver.transaction('ephemeral', setting), 'off');
       assert.equal(await driver.transaction('write', setting), 'on');
+    });
+
+    it('other nodes hear committed changes in commit order from a connection of their own, never from the write transaction, and nothing of a rolled-back write', async () => {
+      const store = h.store as PostgresStore;
+      await store.addDomain('notify.test');
+      const u = await store.addUser('n@notify.test', 'h', []);
+      await store.setQuota(u.id, { bytes: null, messages: 2 });
+      const inbox = (await store.getMailbox(u.id, 'INBOX'))!;
       const listener = new pg.Client({ connectionString: db!.url });
       await listener.connect();
       try {
-        const heard = new Promise<string>((resolve) => listener.on('notification', (n) => resolve(n.payload ?? '')));
-        await listener.query('LISTEN mr_test_channel');
-        const odd = `it's a "payload" with \\ and '' quotes`;
-        await driver.transaction('write', async (c) => {
-          (c as PgConn).notifyAtCommit('mr_test_channel', odd);
-          await c.exec('SELECT 1');
-        });
-        assert.equal(await heard, odd, 'delivered on commit, quotes and backslashes intact');
+        const heard: { payload: string; pid: number }[] = [];
+        listener.on('notification', (n) => heard.push({ payload: n.payload ?? '', pid: n.processId }));
+        await listener.query(`LISTEN ${CHANGE_CHANNEL}`);
+        for (let i = 0; i < 3; i++) {
+          await store.appendMessage({ mailboxId: inbox.id, content: await makeContent(store, [rawMessage(`notify-${i}`)]) }).catch((e: unknown) => {
+            if (!isStoreError(e, 'overquota') || i !== 2) throw e; // the third passes the quota: rolled back
+          });
+        }
+        // the write connections: every idle client of the store's pool (the appends just used them)
+        const clients = await Promise.all(Array.from({ length: store.pool.idleCount }, () => store.pool.connect()));
+        const writers = new Set<number>();
+        for (const c of clients) {
+          writers.add((await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number);
+          c.release();
+        }
+        await store.close(); // sends what is pending
+        await listener.query('SELECT 1'); // notifications are read before this answer
+        const appends = heard.map((n) => ({ ...parseChangePayload(n.payload)!, pid: n.pid })).filter((e) => e.mailboxId === inbox.id);
+        assert.deepEqual(appends.map((e) => [e.kind, e.origin]), [['append', store.origin], ['append', store.origin]], 'two committed appends, the rolled-back one unheard');
+        assert.ok(appends[0].modSeq < appends[1].modSeq, 'in commit order');
+        assert.ok(writers.size > 0);
+        for (const e of appends) assert.ok(!writers.has(e.pid), `NOTIFY from backend ${e.pid}, a write connection (${[...writers].join(', ')})`);
       } finally {
         await listener.end();
+        h = await h.reopen!();
       }
     });
 

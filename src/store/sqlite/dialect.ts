@@ -1,5 +1,6 @@
 /** SQLite's spelling of the few things SQL does not say one way (see ../core/port.ts). */
 import type { Dialect } from '../core/port.js';
+import { filterCondition } from '../core/text-filter.js';
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
@@ -19,5 +20,5 @@ export const sqliteDialect: Dialect = {
   // but the row itself.
   packsText: true,
   writableCte: false,
-  textIndex: { kind: 'rowFilter', minTerm: 3 },
+  textIndex: { minTerm: 3, condition: filterCondition },
 };
