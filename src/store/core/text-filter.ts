@@ -43,7 +43,7 @@ function hash3(a: number, b: number, c: number): number {
  */
 /** trigramHashes' table between calls, all free (zero); grown to the largest text's need up to SCRATCH_MAX slots. */
 let scratch = new Uint32Array(1024);
-/** 256 KiB: texts up to ~64 K characters reuse the table; a longer one (rare) allocates its own. */
+/** 256 KiB: texts up to 32 K characters reuse the table; a longer one (rare) allocates its own. */
 const SCRATCH_MAX = 1 << 16;
 
 function trigramHashes(text: string): Uint32Array {
