@@ -10,9 +10,10 @@ import { Readable } from 'node:stream';
 import { ingest, segmentRanges } from './ingest.js';
 import { LocalChangeBus } from './store/bus.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import type { NewContent } from './store/types.js';
-import { INLINE_MAX } from './store/blob/inline.js';
+import type { NewContent, Store } from './store/types.js';
 import { MessageSource } from './mail/message-source.js';
+import { WorkerStore } from './store/worker/proxy.js';
+import { decodeInline, INLINE_MAX } from './store/blob/inline.js';
 
 describe('segmentRanges', () => {
   const rows: [number, { start: number; end: number }[], [number, number][]][] = [
@@ -108,5 +109,36 @@ describe('ingest into a store', () => {
     }
     await store.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('compresses inline blobs for a store that asks it to, and leaves them to the SQLite worker, which stores the same message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-'));
+    const opts = { spoolDir: join(dir, 'spool'), largePartThreshold: 4096 };
+    const raw = Buffer.from(`Subject: small\r\n\r\n${'The quick brown fox jumps over the lazy dog.\r\n'.repeat(60)}`);
+    const inThread = new SqliteStore({ file: join(dir, 'a.sqlite'), blobDir: join(dir, 'blobs-a'), bus: new LocalChangeBus() });
+    const worker = await WorkerStore.open({ file: join(dir, 'b.sqlite'), blobDir: join(dir, 'blobs-b'), bus: new LocalChangeBus(), changePollMs: 0 });
+    try {
+      assert.equal((inThread as Store).inlineEncoding, undefined, 'the default: the caller compresses');
+      assert.equal(worker.inlineEncoding, 'store');
+      for (const store of [inThread, worker]) {
+        await store.migrate();
+        const got = await ingest(store, MessageSource.fromBuffer(raw), opts);
+        const [seg] = (got.content as NewContent).segments;
+        assert.ok(seg.bytes, 'kept inline');
+        if (store === worker) assert.equal(seg.encoded, undefined, 'left to the worker');
+        else assert.deepEqual(decodeInline(seg.encoded!, seg.hash), raw, 'compressed by the ingest');
+        await store.addDomain('example.test');
+        const user = await store.addUser('u@example.test', 'hash', []);
+        const inbox = (await store.getMailbox(user.id, 'INBOX'))!;
+        await store.appendMessage({ mailboxId: inbox.id, content: got.content });
+        const chunks: Buffer[] = [];
+        for await (const c of await store.openContent(got.content.id)) chunks.push(c as Buffer);
+        assert.deepEqual(Buffer.concat(chunks), raw);
+      }
+    } finally {
+      await inThread.close();
+      await worker.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -87,8 +87,8 @@ async function build(store: Store, source: MessageSource, raw: Buffer, opts: Ing
   // Small blobs go into the database with the content (store/blob/inline.ts): a copy, so
   // the message's buffer is not kept alive by a segment.
   for (const [i, seg] of segments.entries()) if (isInlineSize(seg.size)) seg.bytes = Buffer.from(raw.subarray(ranges[i][0], ranges[i][1]));
-  // compressed on the libuv pool meanwhile, not by the store's one writer thread
-  const encoding = Promise.all(segments.map(async (seg) => void (seg.bytes && (seg.encoded = await encodeInlineAsync(seg.bytes)))));
+  // Compressed on the libuv pool meanwhile, unless the store does it on its own thread (Store.inlineEncoding).
+  const encoding = store.inlineEncoding === 'store' ? undefined : Promise.all(segments.map(async (seg) => void (seg.bytes && (seg.encoded = await encodeInlineAsync(seg.bytes)))));
   await Promise.all([putAll(store, source, segments, ranges), encoding]);
   const content: NewContent = { id: hash, size: raw.length, segments, index, searchText: searchText(raw, index) };
   return { content, index, size: raw.length, fresh };

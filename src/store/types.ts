@@ -359,8 +359,9 @@ export interface Segment {
   bytes?: Uint8Array;
   /**
    * With `bytes` on a NewContent: the `data` column for them (blob/inline.ts encodeInline),
-   * made by the ingest off the store's thread; the store checks that it decodes to `bytes`
-   * (cheaper than compressing). Never in `segments` JSON either.
+   * made by the ingest off the store's thread (Store.inlineEncoding); the store checks that it
+   * decodes to `bytes` (cheaper than compressing), and compresses them itself when it is
+   * missing. Never in `segments` JSON either.
    */
   encoded?: Uint8Array;
 }
@@ -524,6 +525,13 @@ export interface BlobStore {
 
 export interface Store {
   readonly blobs: BlobStore;
+  /**
+   * Who compresses a NewContent's inline blobs (Segment.encoded): 'caller' (the default) has
+   * the ingest do it off the store's thread, on the libuv pool; 'store' gives the bytes alone
+   * and the store compresses them itself, synchronously on its own thread (the SQLite worker,
+   * where that costs less CPU in all than the pool's round trip: see store/worker/proxy.ts).
+   */
+  readonly inlineEncoding?: 'caller' | 'store';
 
   /** Applies pending migrations (versioned from 1); safe to call on every start. */
   migrate(): Promise<void>;

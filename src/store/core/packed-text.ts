@@ -38,13 +38,27 @@ const INDEX_DICTIONARY = Buffer.from(
 /** The dictionary window of deflate: a longer message is used by its last 32 KiB (blobs inline are at most 16 KiB). */
 const WINDOW = 32 * 1024;
 
+/**
+ * The smallest deflate window (zlib windowBits) that holds the dictionary and the input
+ * whole, less the 262 bytes of lookahead zlib keeps: every match a 32 KiB window finds is
+ * then found too, so the output is the same bytes, while zlib sets up (allocates and
+ * zeroes) a window and chain table that fit, not 64 KiB each, on every call. Readers
+ * inflate with the full window, which reads any smaller one.
+ */
+export function windowBitsFor(bytes: number): number {
+  let bits = 9;
+  while (bits < 15 && (1 << bits) - 262 < bytes) bits++;
+  return bits;
+}
+
 function tagged(tag: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.of(tag), body]);
 }
 
 /** The packed form of a MessageIndex's JSON. */
 export function packIndex(json: string): Buffer {
-  return tagged(DEFLATED, zlib.deflateRawSync(Buffer.from(json), { level: 9, dictionary: INDEX_DICTIONARY }));
+  const plain = Buffer.from(json);
+  return tagged(DEFLATED, zlib.deflateRawSync(plain, { level: 9, dictionary: INDEX_DICTIONARY, windowBits: windowBitsFor(INDEX_DICTIONARY.length + plain.length) }));
 }
 
 /** The packed form of a search text; `message`: the content's bytes, when they are kept inline (the reader can get them). */
@@ -52,9 +66,9 @@ export function packSearchText(text: string, message?: Uint8Array): Buffer {
   const plain = Buffer.from(text);
   if (message) {
     const dictionary = Buffer.from(message.buffer, message.byteOffset, message.byteLength).subarray(-WINDOW);
-    return tagged(WITH_MESSAGE, zlib.deflateRawSync(plain, { level: 9, dictionary }));
+    return tagged(WITH_MESSAGE, zlib.deflateRawSync(plain, { level: 9, dictionary, windowBits: windowBitsFor(dictionary.length + plain.length) }));
   }
-  return tagged(DEFLATED, zlib.deflateRawSync(plain, { level: 6 }));
+  return tagged(DEFLATED, zlib.deflateRawSync(plain, { level: 6, windowBits: windowBitsFor(plain.length) }));
 }
 
 /** The plain index JSON of a stored `idx` value. */

@@ -51,4 +51,14 @@ describe('text filter (messages.text_filter)', () => {
     assert.ok(mayContain(null, filterProbe('abc')));
     assert.ok(mayContain(Buffer.from([9, 0, 0]), filterProbe('abc')));
   });
+  it('gives the same filter whatever was filtered before (the trigram table is reused between calls)', () => {
+    const texts = ['the meeting moved to monday', 'x'.repeat(70_000), 'a quick brown fox', 'report on budget '.repeat(1_500), '', 'ab', 'σς😀 über köln', 'the meeting moved to monday'];
+    const first = texts.map((t) => textFilter(indexForm(t)));
+    const again = [...texts].reverse().map((t) => textFilter(indexForm(t))).reverse();
+    assert.deepEqual(again, first);
+    assert.deepEqual(first[0], first[7]);
+    const long = Array.from({ length: 40_000 }, (_, i) => String.fromCharCode(0x4e00 + ((i * 7919) % 20000))).join('');
+    assert.deepEqual(textFilter(long), textFilter(long), 'a text past the kept table allocates its own and leaves the kept one free');
+    assert.deepEqual(textFilter(indexForm(texts[2])), first[2]);
+  });
 });

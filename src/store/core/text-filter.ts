@@ -41,6 +41,11 @@ function hash3(a: number, b: number, c: number): number {
  * them (`includes`): a term holding half a surrogate pair still finds its trigrams in a text
  * where it matches half of one.
  */
+/** trigramHashes' table between calls, all free (zero); grown to the largest text's need up to SCRATCH_MAX slots. */
+let scratch = new Uint32Array(1024);
+/** 256 KiB: texts up to 32 K characters reuse the table; a longer one (rare) allocates its own. */
+const SCRATCH_MAX = 1 << 16;
+
 function trigramHashes(text: string): Uint32Array {
   const n = Math.max(0, text.length - 2);
   if (n > OPEN_TABLE_MAX) {
@@ -51,11 +56,14 @@ function trigramHashes(text: string): Uint32Array {
   // An open-addressing table of at most half load: the filter is built on the store's one
   // writer thread, and a Set of numbers cost ~60 µs a KB of text there (profile of the LMTP
   // bench); in order of first appearance, as a Set gives them. 0 marks a free slot, so a
-  // hash of 0 is noted apart.
+  // hash of 0 is noted apart. The table is one kept for every call and cleared after use,
+  // not allocated anew: a 10 KB text needs 128 KiB of it.
   let cap = 16;
   while (cap < n * 2) cap <<= 1;
   const mask = cap - 1;
-  const table = new Uint32Array(cap);
+  const kept = cap <= SCRATCH_MAX;
+  if (kept && scratch.length < cap) scratch = new Uint32Array(cap);
+  const table = kept ? scratch : new Uint32Array(cap);
   const out = new Uint32Array(n);
   let count = 0;
   let zero = false;
@@ -76,6 +84,7 @@ function trigramHashes(text: string): Uint32Array {
       }
     }
   }
+  if (kept) table.fill(0, 0, cap); // nothing above throws: the table is always left free
   return out.subarray(0, count);
 }
 

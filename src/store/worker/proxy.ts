@@ -61,6 +61,15 @@ const RESTART_DELAY_MS = 1000;
 
 export class WorkerStore implements Store {
   readonly blobs: FsBlobStore;
+  /**
+   * Inline blobs are compressed by the worker, in the append's job, not by the ingest on the
+   * libuv pool. Measured on the LMTP bench (2,000 × 10 KB, CPU of the whole server process from
+   * /proc, six alternated runs): 2.15 ms a message instead of 2.50. The pool's way cost the
+   * brotli time plus a zlib stream, a thread hand-off and its page faults (~0.3 ms in the pool,
+   * ~0.2 ms on the main thread); the worker spends ~0.2 ms more, and skips checking a column
+   * made elsewhere.
+   */
+  readonly inlineEncoding = 'store';
   private readonly bus: ChangeBus;
   private readonly hostOptions: HostOptions;
   private worker: Worker | null = null;

@@ -9,7 +9,7 @@ import type { ChangeEvent } from '../bus.js';
 import type { RetentionSettings, Segment, Store } from '../types.js';
 
 /** Store methods answered by the host. `blobs` and `openContent` are served on the main thread. */
-export type ForwardedMethod = Exclude<{ [K in keyof Store]: Store[K] extends (...a: never[]) => unknown ? K : never }[keyof Store], 'openContent'>;
+export type ForwardedMethod = Exclude<{ [K in keyof Store]-?: Store[K] extends (...a: never[]) => unknown ? K : never }[keyof Store], 'openContent'>;
 
 /** Every forwarded method, so the host can refuse anything else by name. */
 export const FORWARDED: ReadonlySet<string> = new Set<ForwardedMethod>([
