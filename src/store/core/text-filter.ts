@@ -36,16 +36,16 @@ function hash3(a: number, b: number, c: number): number {
   return h >>> 0;
 }
 
-/**
- * The distinct trigram hashes of a text, over UTF-16 code units as the exact rule compares
- * them (`includes`): a term holding half a surrogate pair still finds its trigrams in a text
- * where it matches half of one.
- */
 /** trigramHashes' table between calls, all free (zero); grown to the largest text's need up to SCRATCH_MAX slots. */
 let scratch = new Uint32Array(1024);
 /** 256 KiB: texts up to 32 K characters reuse the table; a longer one (rare) allocates its own. */
 const SCRATCH_MAX = 1 << 16;
 
+/**
+ * The distinct trigram hashes of a text, over UTF-16 code units as the exact rule compares
+ * them (`includes`): a term holding half a surrogate pair still finds its trigrams in a text
+ * where it matches half of one.
+ */
 function trigramHashes(text: string): Uint32Array {
   const n = Math.max(0, text.length - 2);
   if (n > OPEN_TABLE_MAX) {
