@@ -22,6 +22,8 @@ const PASSWORD = 'bench-password';
 export interface LmtpBenchResult {
   clients: number;
   messages: number;
+  /** Messages sent to each server before the measured ones, untimed (warmupMessages). */
+  warmup: number;
   messageBytes: number;
   /** The round whose ratio is the median (the last round when there is no ratio). */
   mailroom: LmtpTargetResult | { error: string };
@@ -44,9 +46,27 @@ async function measured(pid: number, run: () => Promise<SmtpTargetResult>): Prom
   return { ...r, cpuMsPerMessage: Math.round(((after - before) * 1000 * 100) / r.accepted) / 100 };
 }
 
-/** ~10 KB messages, one per send (each its own Message-ID: a repeated one is a re-send, stored once). */
-export function lmtpMessages(total: number): Buffer[] {
-  return Array.from({ length: total }, (_, i) => message(i, 10_000));
+/** ~10 KB messages, one per send (each its own Message-ID: a repeated one is a re-send, stored once); `from` offsets the numbering. */
+export function lmtpMessages(total: number, from = 0): Buffer[] {
+  return Array.from({ length: total }, (_, i) => message(from + i, 10_000));
+}
+
+/**
+ * BENCH_LMTP_WARMUP (default 500) messages sent before the measured load, untimed, to
+ * every server alike: a server runs for weeks, and the first ~2,000 messages after a start
+ * cost Mailroom about half again as much CPU each as later ones (V8 compiling hot code),
+ * which would weigh on every node of a multi-node run once per node. Numbered after the
+ * measured ones, so none is taken for a re-send of another.
+ */
+export function warmupMessages(measured: number): Buffer[] {
+  return lmtpMessages(Math.max(0, Number(process.env.BENCH_LMTP_WARMUP ?? 500)), measured);
+}
+
+/** Sends the warm-up over `clients` connections; throws if the server refused any of it. */
+export async function warmUp(port: number | number[], clients: number, messages: Buffer[], rcpt: (n: number) => string): Promise<void> {
+  if (messages.length === 0) return;
+  const r = await load(port, clients, messages.length, messages, 'LHLO', rcpt);
+  if (r.accepted !== messages.length) throw new Error(`warm-up: ${messages.length - r.accepted} of ${messages.length} refused (${r.firstFailures[0] ?? ''})`);
 }
 
 /**
@@ -69,21 +89,23 @@ export async function withLmtpNodes<T>(nodes: number, users: string[], databaseU
   }
 }
 
-async function benchMailroom(clients: number, messages: Buffer[]): Promise<LmtpTargetResult> {
-  return withLmtpNodes(1, [USER], undefined, async ([port], [server]) =>
-    measured(server.pid, async () => {
+async function benchMailroom(clients: number, messages: Buffer[], warm: Buffer[]): Promise<LmtpTargetResult> {
+  return withLmtpNodes(1, [USER], undefined, async ([port], [server]) => {
+    await warmUp(port, clients, warm, () => USER);
+    return measured(server.pid, async () => {
       const r = await load(port, clients, messages.length, messages, 'LHLO', () => USER);
       return { server: 'mailroom', ...summary(r), delivered: r.accepted, endToEndPerSecond: summary(r).acceptedPerSecond };
-    }),
-  );
+    });
+  });
 }
 
-async function benchDovecot(clients: number, messages: Buffer[]): Promise<LmtpTargetResult> {
+async function benchDovecot(clients: number, messages: Buffer[], warm: Buffer[]): Promise<LmtpTargetResult> {
   const d = await startDovecot([{ user: USER, password: PASSWORD }], { lmtp: true });
   try {
+    await warmUp(d.lmtpPort!, clients, warm, () => USER);
     const r = await measured(d.pid, async () => ({ server: `dovecot ${d.version} lmtp`, ...summary(await load(d.lmtpPort!, clients, messages.length, messages, 'LHLO', () => USER)), delivered: 0, endToEndPerSecond: 0 }));
     const maildir = join(d.home(USER), 'Maildir');
-    const delivered = ['new', 'cur'].reduce((n, sub) => n + safeCount(join(maildir, sub)), 0);
+    const delivered = ['new', 'cur'].reduce((n, sub) => n + safeCount(join(maildir, sub)), 0) - warm.length;
     return { ...r, delivered, endToEndPerSecond: r.acceptedPerSecond };
   } finally {
     await d.stop();
@@ -103,15 +125,16 @@ export async function benchLmtp(): Promise<LmtpBenchResult> {
   const total = Number(process.env.BENCH_LMTP_MESSAGES ?? 2000);
   const rounds = Math.max(1, Math.min(10, Number(process.env.BENCH_LMTP_ROUNDS ?? 3)));
   const messages = lmtpMessages(total);
+  const warm = warmupMessages(total);
   const messageBytes = Math.round(messages.reduce((a, m) => a + m.length, 0) / messages.length);
-  const result: LmtpBenchResult = { clients, messages: total, messageBytes, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' }, rounds: [] };
+  const result: LmtpBenchResult = { clients, messages: total, warmup: warm.length, messageBytes, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' }, rounds: [] };
   const kept: { mailroom: LmtpBenchResult['mailroom']; dovecot: LmtpBenchResult['dovecot']; ratio?: number }[] = [];
   for (let i = 0; i < rounds; i++) {
     process.stderr.write(`  lmtp round ${i + 1}/${rounds}: mailroom, ${total} × ${messageBytes} B over ${clients} connections…\n`);
     let mailroom: LmtpBenchResult['mailroom'];
     let dovecot: LmtpBenchResult['dovecot'];
     try {
-      mailroom = await benchMailroom(clients, messages);
+      mailroom = await benchMailroom(clients, messages, warm);
     } catch (err) {
       mailroom = { error: (err as Error).message };
     }
@@ -119,7 +142,7 @@ export async function benchLmtp(): Promise<LmtpBenchResult> {
     else {
       process.stderr.write('  lmtp: dovecot…\n');
       try {
-        dovecot = await benchDovecot(clients, messages);
+        dovecot = await benchDovecot(clients, messages, warm);
       } catch (err) {
         dovecot = { error: (err as Error).message };
       }

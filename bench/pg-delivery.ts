@@ -3,7 +3,8 @@
  * BENCH_LMTP_MESSAGES (default 2000) messages of ~10 KB over BENCH_LMTP_CLIENTS (default
  * 10) LMTP connections, into 10 users (message n to user n mod 10, as an MX serves many
  * mailboxes; one mailbox would serialise every delivery on its UID counter), counted as
- * 250s after DATA (= in the mailbox), against:
+ * 250s after DATA (= in the mailbox), after an untimed warm-up of every node
+ * (BENCH_LMTP_WARMUP, see lmtp.ts), against:
  * - Mailroom on SQLite (one node, the default store);
  * - Mailroom on PostgreSQL, one `mailroom serve`;
  * - Mailroom on PostgreSQL, two `mailroom serve` nodes sharing the database, the
@@ -17,7 +18,7 @@
  * the machine's other load than the rates do, so two builds compare on them.
  */
 import { adminQuery, freshDatabase, PG_URL } from '../test/harness/pg.js';
-import { lmtpMessages, withLmtpNodes } from './lmtp.js';
+import { lmtpMessages, warmUp, warmupMessages, withLmtpNodes } from './lmtp.js';
 import { treeCpuSeconds } from './process-cpu.js';
 import { load, summary } from './smtp-load.js';
 
@@ -49,8 +50,9 @@ async function backendCpu(db: string | undefined): Promise<Map<number, number>> 
   return out;
 }
 
-async function once(nodes: number, db: { url: string; name: string } | undefined, clients: number, messages: Buffer[]) {
+async function once(nodes: number, db: { url: string; name: string } | undefined, clients: number, messages: Buffer[], warm: Buffer[]) {
   return withLmtpNodes(nodes, users, db?.url, async (ports, servers) => {
+    await warmUp(ports, clients, warm, (n) => users[n % users.length]); // every node warms (the connections alternate between them)
     const cpu = () => servers.reduce((sum, s) => sum + (treeCpuSeconds(s.pid) ?? 0), 0);
     const [mailroom0, pg0] = [cpu(), await backendCpu(db?.name)];
     const r = await load(ports, clients, messages.length, messages, 'LHLO', (n) => users[n % users.length]);
@@ -65,11 +67,11 @@ async function once(nodes: number, db: { url: string; name: string } | undefined
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function target(name: string, nodes: number, postgres: boolean, clients: number, messages: Buffer[], acc: Map<string, TargetResult>): Promise<void> {
+async function target(name: string, nodes: number, postgres: boolean, clients: number, messages: Buffer[], warm: Buffer[], acc: Map<string, TargetResult>): Promise<void> {
   process.stderr.write(`  ${name}…\n`);
   const db = postgres ? await freshDatabase() : undefined;
   try {
-    const run = await once(nodes, db, clients, messages);
+    const run = await once(nodes, db, clients, messages, warm);
     const r = summary(run.r);
     const prev = acc.get(name);
     const rounds = [...(prev?.rounds ?? []), r.acceptedPerSecond];
@@ -88,16 +90,17 @@ export async function benchPgDelivery(): Promise<object> {
   const total = Number(process.env.BENCH_LMTP_MESSAGES ?? 2000);
   const rounds = Number(process.env.BENCH_PG_ROUNDS ?? 1);
   const messages = lmtpMessages(total);
+  const warm = warmupMessages(total);
   const only = process.env.BENCH_PG_TARGETS?.split(',').map((t) => t.trim());
   const targets = [['sqlite', 1, false], ['postgres1Node', 1, true], ['postgres2Nodes', 2, true]] as const;
   const acc = new Map<string, TargetResult>();
   for (let i = 0; i < rounds; i++) {
-    for (const [name, nodes, postgres] of targets) if (!only || only.includes(name)) await target(name, nodes, postgres, clients, messages, acc);
+    for (const [name, nodes, postgres] of targets) if (!only || only.includes(name)) await target(name, nodes, postgres, clients, messages, warm, acc);
   }
   const rate = (k: string) => acc.get(k)?.acceptedPerSecond ?? 0;
   const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
   return {
-    settings: { clients, messages: total, users: users.length, rounds },
+    settings: { clients, messages: total, warmup: warm.length, users: users.length, rounds },
     ...Object.fromEntries(acc),
     ratioPostgresToSqlite: ratio(rate('postgres1Node'), rate('sqlite')),
     ratioTwoNodesToOne: ratio(rate('postgres2Nodes'), rate('postgres1Node')),
