@@ -56,10 +56,11 @@ export function lmtpMessages(total: number, from = 0): Buffer[] {
  * every server alike: a server runs for weeks, and the first ~2,000 messages after a start
  * cost Mailroom about half again as much CPU each as later ones (V8 compiling hot code),
  * which would weigh on every node of a multi-node run once per node. Numbered after the
- * measured ones, so none is taken for a re-send of another.
+ * measured ones, so none is taken for a re-send of another; `servers` times as many for
+ * a load split over that many nodes.
  */
-export function warmupMessages(measured: number): Buffer[] {
-  return lmtpMessages(Math.max(0, Number(process.env.BENCH_LMTP_WARMUP ?? 500)), measured);
+export function warmupMessages(measured: number, servers = 1): Buffer[] {
+  return lmtpMessages(Math.max(0, Number(process.env.BENCH_LMTP_WARMUP ?? 500)) * servers, measured);
 }
 
 /** Sends the warm-up over `clients` connections; throws if the server refused any of it. */

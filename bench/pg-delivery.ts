@@ -22,6 +22,9 @@ import { lmtpMessages, warmUp, warmupMessages, withLmtpNodes } from './lmtp.js';
 import { treeCpuSeconds } from './process-cpu.js';
 import { load, summary } from './smtp-load.js';
 
+/** The most nodes a target runs: the warm-up is made for that many. */
+const maxNodes = 2;
+
 const users = Array.from({ length: 10 }, (_, i) => `user${i}@bench.test`);
 
 interface TargetResult {
@@ -52,7 +55,8 @@ async function backendCpu(db: string | undefined): Promise<Map<number, number>> 
 
 async function once(nodes: number, db: { url: string; name: string } | undefined, clients: number, messages: Buffer[], warm: Buffer[]) {
   return withLmtpNodes(nodes, users, db?.url, async (ports, servers) => {
-    await warmUp(ports, clients, warm, (n) => users[n % users.length]); // every node warms (the connections alternate between them)
+    // Each node gets as many warm-up messages as a lone node (the connections alternate between nodes).
+    await warmUp(ports, clients, warm.slice(0, (warm.length / maxNodes) * nodes), (n) => users[n % users.length]);
     const cpu = () => servers.reduce((sum, s) => sum + (treeCpuSeconds(s.pid) ?? 0), 0);
     const [mailroom0, pg0] = [cpu(), await backendCpu(db?.name)];
     const r = await load(ports, clients, messages.length, messages, 'LHLO', (n) => users[n % users.length]);
@@ -90,7 +94,7 @@ export async function benchPgDelivery(): Promise<object> {
   const total = Number(process.env.BENCH_LMTP_MESSAGES ?? 2000);
   const rounds = Number(process.env.BENCH_PG_ROUNDS ?? 1);
   const messages = lmtpMessages(total);
-  const warm = warmupMessages(total);
+  const warm = warmupMessages(total, maxNodes);
   const only = process.env.BENCH_PG_TARGETS?.split(',').map((t) => t.trim());
   const targets = [['sqlite', 1, false], ['postgres1Node', 1, true], ['postgres2Nodes', 2, true]] as const;
   const acc = new Map<string, TargetResult>();
@@ -100,7 +104,7 @@ export async function benchPgDelivery(): Promise<object> {
   const rate = (k: string) => acc.get(k)?.acceptedPerSecond ?? 0;
   const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : undefined);
   return {
-    settings: { clients, messages: total, warmup: warm.length, users: users.length, rounds },
+    settings: { clients, messages: total, warmupPerNode: warm.length / maxNodes, users: users.length, rounds },
     ...Object.fromEntries(acc),
     ratioPostgresToSqlite: ratio(rate('postgres1Node'), rate('sqlite')),
     ratioTwoNodesToOne: ratio(rate('postgres2Nodes'), rate('postgres1Node')),
