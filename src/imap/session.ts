@@ -258,7 +258,9 @@ export class ImapSession {
 
   /** Logged in: the autologout timer becomes the long one, and the session ends when this login is revoked. */
   loggedIn(user: User, login: LoginIdentity): void {
-    this.state = { kind: 'authenticated', user };
+    // No password material kept: a session never needs it (revocation compares the login's
+    // own copy), and 10,000 idle sessions would hold 10,000 SCRAM verifier strings.
+    this.state = { kind: 'authenticated', user: { ...user, passwordHash: '', scramKeys: '' } };
     this.login = login;
     this.unregisterLogin = this.services.logins.register(login, (why) => this.revoke(why));
     this.conn.setIdleTimeout(this.cfg.idle_timeout_s * 1000); // RFC 9051 5.4, RFC 2177 3: at least 30 minutes, IDLE included

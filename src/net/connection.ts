@@ -208,7 +208,7 @@ export class Connection {
   private closeHandlers: (() => void)[] | undefined;
   private shutdownHandlers: (() => void)[] | undefined;
   /** Sockets to destroy together (the plain one under a STARTTLS socket); the last one is read. */
-  private readonly sockets: net.Socket[] = [];
+  private readonly sockets: net.Socket[];
   private readonly dataListener = (chunk: Buffer): void => {
     this.input.push(chunk);
     if (this.input.length > this.highWater) this.socket.pause();
@@ -227,6 +227,7 @@ export class Connection {
     this.highWater = opts.highWater ?? 1 << 20;
     this.tracer = opts.tracer ?? TRACE_OFF;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.sockets = [socket]; // a literal of one: a growing [] reserves 17 slots
     this.attach(socket);
     const signal = opts.signal;
     if (signal?.aborted) queueMicrotask(() => this.onAbort());
@@ -637,7 +638,7 @@ export class Connection {
   // ---- socket events -------------------------------------------------------
 
   private attach(socket: net.Socket): void {
-    this.sockets.push(socket);
+    if (this.sockets.at(-1) !== socket) this.sockets.push(socket);
     // A plain Duplex (tests, in-process pipes) has no TCP options.
     if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     socket.on('data', this.dataListener);

@@ -106,12 +106,27 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
 
   // 'close' comes once per socket, so these use on(): once() would add a wrapper and a
   // bound function per listener, kept by each of (say) 10,000 idle sessions.
-  const track = (raw: net.Socket) => {
+  /** A connection's place in the limits, given back by its one 'close' listener (set by admit). */
+  interface Admission {
+    key: string | undefined;
+    counted: boolean;
+  }
+
+  const track = (raw: net.Socket): Admission => {
+    const admission: Admission = { key: undefined, counted: false };
     open.add(raw);
     raw.on('close', () => {
       open.delete(raw);
+      const key = admission.key;
+      if (key !== undefined) {
+        const left = (perIp.get(key) ?? 1) - 1;
+        if (left <= 0) perIp.delete(key);
+        else perIp.set(key, left);
+        if (admission.counted) counted--;
+      }
       if (open.size === 0) drained?.();
     });
+    return admission;
   };
 
   let counted = 0; // connections in the total cap
@@ -120,7 +135,7 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
    * Counts a new connection against the per-IP and total limits, or refuses it: a
    * plain-text listener says its busy line first; a TLS one cannot speak yet.
    */
-  const admit = (spec: ListenerSpec, raw: net.Socket, address: string | undefined): boolean => {
+  const admit = (spec: ListenerSpec, raw: net.Socket, address: string | undefined, admission: Admission): boolean => {
     const key = limitKey(normalizeIp(address));
     const count = (perIp.get(key) ?? 0) + 1;
     const full = !spec.exemptFromTotal && ctx.connectionsTotal !== undefined && counted >= ctx.connectionsTotal;
@@ -137,12 +152,8 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
     }
     perIp.set(key, count);
     if (!spec.exemptFromTotal) counted++;
-    raw.on('close', () => {
-      const left = (perIp.get(key) ?? 1) - 1;
-      if (left <= 0) perIp.delete(key);
-      else perIp.set(key, left);
-      if (!spec.exemptFromTotal) counted--;
-    });
+    admission.key = key; // given back when the socket closes (track)
+    admission.counted = !spec.exemptFromTotal;
     return true;
   };
 
@@ -167,14 +178,14 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
       // unadmitted raw socket is ended, which ends that handshake too.
       const server = createServer(spec, ctx, (socket) => accept(spec, socket));
       server.on('connection', (raw: net.Socket) => {
-        track(raw);
+        const admission = track(raw);
         if (spec.proxy) {
           acceptProxied(spec, raw, ctx, secureContext, (socket, address) => {
-            if (admit(spec, raw, address ?? raw.remoteAddress)) accept(spec, socket, address);
+            if (admit(spec, raw, address ?? raw.remoteAddress, admission)) accept(spec, socket, address);
           });
           return;
         }
-        if (!admit(spec, raw, raw.remoteAddress)) return;
+        if (!admit(spec, raw, raw.remoteAddress, admission)) return;
         if (spec.tls === 'none') accept(spec, raw);
       });
       servers.push(server);
