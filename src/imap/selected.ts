@@ -133,16 +133,6 @@ export function flagsWithRecent(flags: readonly string[], recent: boolean, rev2:
 export class MailboxView {
   /** Live SEARCH/SORT results by tag (RFC 5267 4); they end with the view. Made on first use: 10,000 idle sessions need none. */
   private contextMap: Map<string, SearchContext> | undefined;
-
-  /** The live contexts, made on first use. */
-  get contexts(): Map<string, SearchContext> {
-    return (this.contextMap ??= new Map());
-  }
-
-  /** Whether any live context exists (no map is made to answer). */
-  get hasContexts(): boolean {
-    return (this.contextMap?.size ?? 0) > 0;
-  }
   private readonly msgs: MessageColumns;
   private readonly flagTable: FlagTable;
   /** UID ranges [lo, hi] this session claimed as \Recent (usually one: the claim at SELECT). */
@@ -168,6 +158,16 @@ export class MailboxView {
   private windowSince: Date | null = null;
   /** The user's Recently Deleted mailbox: read-only, COPY and MOVE out of it restore. */
   recentlyDeleted = false;
+
+  /** The live contexts, made on first use. */
+  get contexts(): Map<string, SearchContext> {
+    return (this.contextMap ??= new Map());
+  }
+
+  /** Whether any live context exists (no map is made to answer). */
+  get hasContexts(): boolean {
+    return (this.contextMap?.size ?? 0) > 0;
+  }
 
   /**
    * The device's hidden UIDs (delete=device, window=Nd), ascending. A QRESYNC catch-up adds
@@ -465,7 +465,7 @@ export class MailboxView {
     const ch = await sharedChangesSince(store, this.mailboxId, Math.min(since, this.modSeq), this.userId);
     await this.apply(store, ch);
     if (this.pendingExpunge) this.removeUids([...this.pendingExpunge]);
-    this.pendingFlags?.clear();
+    this.pendingFlags = undefined;
     this.announcedExists = this.msgs.length;
     this.keywordsChanged = false; // the FLAGS response of this SELECT lists them
     return ch;
@@ -574,7 +574,7 @@ export class MailboxView {
       const flags = `FLAGS ${flagsWithRecent(this.flagsOf(uid), this.isRecent(uid), rev2)}${mod})\r\n`;
       if (seq > 0) out.push(sync.uidOnly ? `${fetchHead({ seq, uid: uid as Uid }, true)}${flags}` : `* ${seq} FETCH (UID ${uid} ${flags}`);
     }
-    this.pendingFlags?.clear();
+    this.pendingFlags = undefined; // announced: an idle session keeps no empty map
     return out;
   }
 

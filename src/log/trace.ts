@@ -121,7 +121,6 @@ export interface Tracer {
 export const TRACE_OFF: Tracer = Object.freeze({ enabled: false, client() {}, server() {}, expectSecretContinuation() {} });
 
 /** Creates the tracer for one connection. When disabled, every call is a cheap no-op. */
-
 export function createTracer(protocol: TraceProtocol, logger: Logger, enabled: boolean): Tracer {
   if (!enabled) return TRACE_OFF; // one shared object: 10,000 idle sessions need no tracer each
   const redactor = new Redactor(protocol);

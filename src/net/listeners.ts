@@ -91,6 +91,12 @@ const BIND_ERRORS: Record<string, string> = {
 };
 
 /** Binds every spec in order; on the first failure closes those already bound and throws ListenError. */
+/** A connection's place in the limits, given back by its one 'close' listener (set by admit). */
+interface Admission {
+  key: string | undefined;
+  counted: boolean;
+}
+
 export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext): Promise<RunningListeners> {
   let secureContext = ctx.tls ? tls.createSecureContext(serverTlsOptions(ctx.tls)) : undefined;
   const tlsServers: tls.Server[] = [];
@@ -104,17 +110,11 @@ export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext
   const addresses: Record<string, ListenAddress> = {};
   let drained: (() => void) | undefined;
 
-  // 'close' comes once per socket, so these use on(): once() would add a wrapper and a
-  // bound function per listener, kept by each of (say) 10,000 idle sessions.
-  /** A connection's place in the limits, given back by its one 'close' listener (set by admit). */
-  interface Admission {
-    key: string | undefined;
-    counted: boolean;
-  }
-
   const track = (raw: net.Socket): Admission => {
     const admission: Admission = { key: undefined, counted: false };
     open.add(raw);
+    // 'close' comes once per socket, so on() (here and below): once() would add a wrapper and
+    // a bound function per listener, kept by each of (say) 10,000 idle sessions.
     raw.on('close', () => {
       open.delete(raw);
       const key = admission.key;
