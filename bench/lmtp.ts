@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { runCli, startServer, type RunningTestServer } from '../test/harness/server.js';
 import { dovecotVersion, startDovecot } from './dovecot.js';
 import { benchNodeArgs } from './login.js';
-import { treeCpuSeconds } from './process-cpu.js';
+import { cpuMsPer, treeCpuSeconds } from './process-cpu.js';
 import { load, message, summary, type SmtpTargetResult } from './smtp-load.js';
 
 const USER = 'bench@bench.test';
@@ -26,24 +26,19 @@ export interface LmtpBenchResult {
   warmup: number;
   messageBytes: number;
   /** The round whose ratio is the median (the last round when there is no ratio). */
-  mailroom: LmtpTargetResult | { error: string };
-  dovecot: LmtpTargetResult | { skipped: string } | { error: string };
+  mailroom: SmtpTargetResult | { error: string };
+  dovecot: SmtpTargetResult | { skipped: string } | { error: string };
   /** Median over rounds of Mailroom accepted/s ÷ Dovecot accepted/s. */
   ratio?: number;
   /** Each round (BENCH_LMTP_ROUNDS, Mailroom then Dovecot in turn: A B A B). */
   rounds: { mailroomPerSecond?: number; dovecotPerSecond?: number; ratio?: number; mailroomCpuMsPerMessage?: number; dovecotCpuMsPerMessage?: number }[];
 }
 
-/** A target's figures plus its server's CPU per accepted message (process tree, from /proc): steadier than the rate on a shared machine. */
-export type LmtpTargetResult = SmtpTargetResult & { cpuMsPerMessage?: number };
-
 /** Runs the load while counting the CPU of the server tree rooted at `pid`. */
-async function measured(pid: number, run: () => Promise<SmtpTargetResult>): Promise<LmtpTargetResult> {
+async function measured(pid: number, run: () => Promise<SmtpTargetResult>): Promise<SmtpTargetResult> {
   const before = treeCpuSeconds(pid);
   const r = await run();
-  const after = treeCpuSeconds(pid);
-  if (before === undefined || after === undefined || r.accepted === 0) return r;
-  return { ...r, cpuMsPerMessage: Math.round(((after - before) * 1000 * 100) / r.accepted) / 100 };
+  return { ...r, cpuMsPerMessage: cpuMsPer(before, treeCpuSeconds(pid), r.accepted) };
 }
 
 /** ~10 KB messages, one per send (each its own Message-ID: a repeated one is a re-send, stored once); `from` offsets the numbering. */
@@ -90,7 +85,7 @@ export async function withLmtpNodes<T>(nodes: number, users: string[], databaseU
   }
 }
 
-async function benchMailroom(clients: number, messages: Buffer[], warm: Buffer[]): Promise<LmtpTargetResult> {
+async function benchMailroom(clients: number, messages: Buffer[], warm: Buffer[]): Promise<SmtpTargetResult> {
   return withLmtpNodes(1, [USER], undefined, async ([port], [server]) => {
     await warmUp(port, clients, warm, () => USER);
     return measured(server.pid, async () => {
@@ -100,7 +95,7 @@ async function benchMailroom(clients: number, messages: Buffer[], warm: Buffer[]
   });
 }
 
-async function benchDovecot(clients: number, messages: Buffer[], warm: Buffer[]): Promise<LmtpTargetResult> {
+async function benchDovecot(clients: number, messages: Buffer[], warm: Buffer[]): Promise<SmtpTargetResult> {
   const d = await startDovecot([{ user: USER, password: PASSWORD }], { lmtp: true });
   try {
     await warmUp(d.lmtpPort!, clients, warm, () => USER);

@@ -67,3 +67,20 @@ export function threadCpuSeconds(pid: number): Map<number, number> | undefined {
   }
   return out;
 }
+
+/** Summed treeCpuSeconds of several process trees (e.g. Postfix and Dovecot); undefined when any is unknown or unreadable. */
+export function treesCpuSeconds(roots: readonly (number | undefined)[]): number | undefined {
+  let sum = 0;
+  for (const root of roots) {
+    const s = root === undefined ? undefined : treeCpuSeconds(root);
+    if (s === undefined) return undefined;
+    sum += s;
+  }
+  return sum;
+}
+
+/** CPU milliseconds per item between two readings in seconds, to 2 decimals; undefined without both readings or any item. */
+export function cpuMsPer(before: number | undefined, after: number | undefined, items: number): number | undefined {
+  if (before === undefined || after === undefined || items === 0) return undefined;
+  return Math.round(((after - before) * 1000 * 100) / items) / 100;
+}

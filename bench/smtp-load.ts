@@ -18,6 +18,8 @@ export interface SmtpTargetResult {
   /** Messages found in the mailbox afterwards, and the rate until the last one arrived. */
   delivered: number;
   endToEndPerSecond: number;
+  /** The server's CPU per message (its process trees, from /proc): steadier than the rate on a shared machine. */
+  cpuMsPerMessage?: number;
 }
 
 /** A plain-text message of about `size` bytes (default ~4 KB), different for each n. */

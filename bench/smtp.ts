@@ -28,7 +28,7 @@ import { dovecotVersion, startDovecot } from './dovecot.js';
 import { benchLmtp, type LmtpBenchResult } from './lmtp.js';
 import { load, message, round, summary, type SmtpTargetResult } from './smtp-load.js';
 import { postfixVersion, startPostfix } from './postfix.js';
-import { treeCpuSeconds } from './process-cpu.js';
+import { cpuMsPer, treeCpuSeconds, treesCpuSeconds } from './process-cpu.js';
 
 const USER = 'bench@bench.test';
 const PASSWORD = 'bench-password';
@@ -37,8 +37,8 @@ export interface SmtpBenchResult {
   clients: number;
   messages: number;
   messageBytes: number;
-  mailroom: CpuMeasured | { error: string };
-  postfixDovecot: CpuMeasured | { skipped: string } | { error: string };
+  mailroom: SmtpTargetResult | { error: string };
+  postfixDovecot: SmtpTargetResult | { skipped: string } | { error: string };
   /** Mailroom accepted/s ÷ Postfix accepted/s (Postfix's 250 is only "queued"). */
   ratioAccepted?: number;
   /** Mailroom ÷ Postfix+Dovecot, both measured until the messages are in the mailbox. */
@@ -46,23 +46,6 @@ export interface SmtpBenchResult {
   rounds: { ratioAccepted?: number; ratioEndToEnd?: number; mailroomCpuMsPerMessage?: number; postfixDovecotCpuMsPerMessage?: number }[];
   /** LMTP straight in: Mailroom against Dovecot's lmtp (bench/lmtp.ts). */
   lmtp?: LmtpBenchResult;
-}
-
-type CpuMeasured = SmtpTargetResult & { cpuMsPerMessage?: number };
-
-/** CPU ms per message of the process trees in `pids`, between two readings of their summed CPU seconds. */
-function cpuPerMessage(before: number | undefined, after: number | undefined, messages: number): number | undefined {
-  return before === undefined || after === undefined || messages === 0 ? undefined : round(((after - before) * 1000) / messages);
-}
-
-function treesCpu(pids: (number | undefined)[]): number | undefined {
-  let sum = 0;
-  for (const pid of pids) {
-    const s = pid === undefined ? undefined : treeCpuSeconds(pid);
-    if (s === undefined) return undefined;
-    sum += s;
-  }
-  return sum;
 }
 
 async function waitFor(count: () => Promise<number> | number, want: number, timeoutMs: number): Promise<{ found: number; at: number }> {
@@ -75,7 +58,7 @@ async function waitFor(count: () => Promise<number> | number, want: number, time
   return { found, at: performance.now() };
 }
 
-async function benchMailroom(clients: number, total: number, messages: Buffer[]): Promise<CpuMeasured> {
+async function benchMailroom(clients: number, total: number, messages: Buffer[]): Promise<SmtpTargetResult> {
   const { dir } = tempDirs();
   const dnsFile = join(dir, 'dns.json');
   writeFileSync(dnsFile, '{}');
@@ -85,7 +68,7 @@ async function benchMailroom(clients: number, total: number, messages: Buffer[])
     if (added.code !== 0) throw new Error(added.stderr.trim());
     const cpu0 = treeCpuSeconds(s.pid);
     const r = await load(s.ports.smtp!, clients, total, messages);
-    const cpuMsPerMessage = cpuPerMessage(cpu0, treeCpuSeconds(s.pid), r.accepted);
+    const cpuMsPerMessage = cpuMsPer(cpu0, treeCpuSeconds(s.pid), r.accepted);
     const store = await openStore({ dataDir: s.dataDir, bus: new LocalChangeBus() });
     try {
       const user = (await store.getUser(USER))!;
@@ -100,18 +83,18 @@ async function benchMailroom(clients: number, total: number, messages: Buffer[])
   }
 }
 
-async function benchPostfix(clients: number, total: number, messages: Buffer[]): Promise<CpuMeasured> {
+async function benchPostfix(clients: number, total: number, messages: Buffer[]): Promise<SmtpTargetResult> {
   const dovecot = await startDovecot([{ user: USER, password: PASSWORD }], { lmtp: true });
   try {
     const postfix = await startPostfix('bench.test', dovecot.lmtpPort!);
     try {
       const pids = [postfix.pid(), dovecot.pid];
-      const cpu0 = treesCpu(pids);
+      const cpu0 = treesCpuSeconds(pids);
       const r = await load(postfix.port, clients, total, messages);
       const maildir = join(dovecot.home(USER), 'Maildir');
       const count = () => ['new', 'cur'].reduce((n, sub) => n + safeCount(join(maildir, sub)), 0);
       const { found, at } = await waitFor(count, r.accepted, 180_000);
-      const cpuMsPerMessage = cpuPerMessage(cpu0, treesCpu(pids), found);
+      const cpuMsPerMessage = cpuMsPer(cpu0, treesCpuSeconds(pids), found);
       const e2e = (at - r.started) / 1000;
       return { server: `postfix ${postfix.version} → dovecot ${dovecot.version} (LMTP)`, ...summary(r), delivered: found, endToEndPerSecond: round(found / e2e), cpuMsPerMessage };
     } finally {
