@@ -359,7 +359,7 @@ export interface Segment {
   bytes?: Uint8Array;
   /**
    * With `bytes` on a NewContent: the `data` column for them (blob/inline.ts encodeInline),
-   * made by the ingest off the store's thread (Store.inlineEncoding); the store checks that it
+   * made by the ingest (Store.inlineEncoding); the store checks that it
    * decodes to `bytes` (cheaper than compressing), and compresses them itself when it is
    * missing. Never in `segments` JSON either.
    */
@@ -527,9 +527,9 @@ export interface Store {
   readonly blobs: BlobStore;
   /**
    * Who compresses a NewContent's inline blobs (Segment.encoded): 'caller' (the default) has
-   * the ingest do it off the store's thread, on the libuv pool; 'store' gives the bytes alone
-   * and the store compresses them itself, synchronously on its own thread (the SQLite worker,
-   * where that costs less CPU in all than the pool's round trip: see store/worker/proxy.ts).
+   * the ingest do it, synchronously, before the append (PostgreSQL: no open transaction waits
+   * for it); 'store' gives the bytes alone and the store compresses them itself on its own
+   * thread (the SQLite worker, which thereby takes that CPU off the protocol thread).
    */
   readonly inlineEncoding?: 'caller' | 'store';
 

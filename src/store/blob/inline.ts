@@ -43,19 +43,6 @@ export function encodeInline(bytes: Uint8Array): Buffer {
   return column(raw, worthCompressing(raw) ? zlib.brotliCompressSync(raw, optionsFor(raw)) : null);
 }
 
-/**
- * `encodeInline`, compressing on the libuv pool: the ingest calls it before the append for
- * stores that run on the main thread (Store.inlineEncoding 'caller': PostgreSQL), so neither
- * the event loop nor the open transaction spends the brotli time (about 0.2 ms for a 10 KB
- * message). The SQLite worker compresses on its own thread instead.
- */
-export async function encodeInlineAsync(bytes: Uint8Array): Promise<Buffer> {
-  const raw = asBuffer(bytes);
-  if (!worthCompressing(raw)) return column(raw, null);
-  const packed = await new Promise<Buffer>((resolve, reject) => zlib.brotliCompress(raw, optionsFor(raw), (err, out) => (err ? reject(err) : resolve(out))));
-  return column(raw, packed);
-}
-
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

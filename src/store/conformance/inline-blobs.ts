@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { isStoreError } from '../errors.js';
-import { encodeInline, encodeInlineAsync } from '../blob/inline.js';
+import { encodeInline } from '../blob/inline.js';
 import { minimalIndex, readAll, sha, type StoreHarness } from './kit.js';
 import type { Id, Mailbox, NewContent, Segment, Store, Uid, User } from '../types.js';
 
@@ -156,16 +156,15 @@ export function inlineBlobsConformanceSuite(backendName: string, open: () => Pro
     it('takes the data column the ingest encoded (plain or compressed) and refuses one that does not give back the bytes', async () => {
       for (const raw of [text(8, 100), randomBytes(900)]) {
         const c = await content(store, [{ bytes: raw, inline: true }]);
-        const encoded = await encodeInlineAsync(raw);
-        assert.deepEqual(encoded, encodeInline(raw), 'the same column as the store would make');
+        const encoded = encodeInline(raw);
         await append({ ...c, segments: [{ ...c.segments[0], encoded }] });
         assert.deepEqual(await bytesOf(c.id), raw);
         assert.deepEqual(await bytesOf(c.id, 3, 50), raw.subarray(3, 50));
       }
       const raw = text(9, 100);
       const c = await content(store, [{ bytes: raw, inline: true }]);
-      const other = await encodeInlineAsync(text(10, 100));
-      const damaged = Buffer.from(await encodeInlineAsync(raw));
+      const other = encodeInline(text(10, 100));
+      const damaged = Buffer.from(encodeInline(raw));
       damaged[damaged.length >> 1] ^= 0xff;
       for (const encoded of [other, damaged, Buffer.of(7, 1, 2, 3)]) {
         await assert.rejects(append({ ...c, segments: [{ ...c.segments[0], encoded }] }), (e) => isStoreError(e) && e.code === 'invalid');
