@@ -47,15 +47,16 @@ export function lmtpMessages(total: number, from = 0): Buffer[] {
 }
 
 /**
- * BENCH_LMTP_WARMUP (default 500) messages sent before the measured load, untimed, to
+ * BENCH_LMTP_WARMUP (default 2000) messages sent before the measured load, untimed, to
  * every server alike: a server runs for weeks, and the first ~2,000 messages after a start
- * cost Mailroom about half again as much CPU each as later ones (V8 compiling hot code),
+ * cost Mailroom about half again as much CPU each as later ones (V8 compiling hot code;
+ * with 500, PostgreSQL one node measured 1.4-1.67 ms a message, with 1,500 1.04-1.19),
  * which would weigh on every node of a multi-node run once per node. Numbered after the
  * measured ones, so none is taken for a re-send of another; `servers` times as many for
  * a load split over that many nodes.
  */
 export function warmupMessages(measured: number, servers = 1): Buffer[] {
-  return lmtpMessages(Math.max(0, Number(process.env.BENCH_LMTP_WARMUP ?? 500)) * servers, measured);
+  return lmtpMessages(Math.max(0, Number(process.env.BENCH_LMTP_WARMUP ?? 2000)) * servers, measured);
 }
 
 /** Sends the warm-up over `clients` connections; throws if the server refused any of it. */
