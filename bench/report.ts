@@ -85,7 +85,8 @@ const ROWS: Record<string, Row[]> = {
   ],
   idle: [
     { figure: 'IDLE sessions: PSS per session', unit: 'KiB', higherIsBetter: false, ours: at('mailroom.pssPerSessionKiB'), peer: at('dovecot.pssPerSessionKiB'), peerName: 'Dovecot (fewer sessions)' },
-    { figure: 'IDLE sessions: server RSS with all of them', unit: 'MiB', higherIsBetter: false, ours: at('mailroom.rssWithSessionsMiB') },
+    { figure: 'IDLE sessions: server RSS with all of them, idle', unit: 'MiB', higherIsBetter: false, ours: at('mailroom.rssWithSessionsMiB') },
+    { figure: 'IDLE sessions: server RSS 3 s after the last opened', unit: 'MiB', higherIsBetter: false, ours: at('mailroom.rssOpenedMiB') },
     { figure: 'IDLE sessions: new mail announced on all', unit: 'ms', higherIsBetter: false, ours: at('mailroom.pushAllMs'), peer: at('dovecot.pushAllMs'), peerName: 'Dovecot (fewer sessions)' },
   ],
   deliver: [{ figure: 'deliver() into SQLite', unit: 'msg/s', higherIsBetter: true, ours: at('messagesPerSecond') }],
