@@ -10,7 +10,7 @@
  * EXPUNGE may be announced right after a SELECT's EXISTS).
  *
  * Runs against Mailroom (the built binary, temp data dir) and a private Dovecot on
- * loopback when one is installed, alternating (BENCH_IMAP_ROUNDS, default 1, the median
+ * loopback when one is installed, alternating (BENCH_IMAP_ROUNDS, default 3, the median
  * is kept); reports commands/s of both, their ratio, and each server's CPU per command.
  * Loopback only; bounded in time and count.
  */
@@ -307,14 +307,14 @@ function median(runs: ImapTargetResult[]): ImapTargetResult {
 
 /**
  * Runs the workload for each client count of BENCH_IMAP_CLIENTS (default "10,50"), each
- * BENCH_IMAP_ROUNDS times (default 1) alternating Mailroom and Dovecot (when installed).
+ * BENCH_IMAP_ROUNDS times (default 3: the issue's figures are medians of alternated runs) alternating Mailroom and Dovecot (when installed).
  * The top-level fields are the first client count's, `runs` has every count.
  */
 export async function benchImap(): Promise<ImapBenchResult & { runs: ImapBenchResult[] }> {
   const counts = (process.env.BENCH_IMAP_CLIENTS ?? '10,50').split(',').map(Number).filter((n) => n > 0);
   const seconds = Math.min(600, Number(process.env.BENCH_IMAP_SECONDS ?? 20));
   const messages = Math.min(20_000, Number(process.env.BENCH_IMAP_MESSAGES ?? 1000));
-  const rounds = Math.max(1, Math.min(9, Number(process.env.BENCH_IMAP_ROUNDS ?? 1)));
+  const rounds = Math.max(1, Math.min(9, Number(process.env.BENCH_IMAP_ROUNDS ?? 3)));
   const runs: ImapBenchResult[] = [];
   for (const clients of counts) runs.push(await benchImapClients(clients, seconds, messages, rounds));
   return { ...runs[0], runs };

@@ -10,7 +10,7 @@
  * the data directory before it starts; Dovecot gets them as maildir files. Runs against
  * Mailroom (the built binary) and then, in the same run, Dovecot's POP3 when installed;
  * reports sessions/s, MB/s, server CPU per session and the Mailroom/Dovecot ratio.
- * BENCH_POP3_ROUNDS alternates the two (A B A B); BENCH_POP3_DOVECOT=0 measures Mailroom only.
+ * BENCH_POP3_ROUNDS (default 3) alternates the two (A B A B); BENCH_POP3_DOVECOT=0 measures Mailroom only.
  *
  * Logins: Dovecot's passdb here is scheme=PLAIN (no hash); Mailroom verifies scrypt once per
  * account, then its verified-credential cache answers. Each account first has one untimed
@@ -244,7 +244,7 @@ export async function benchPop3(): Promise<Pop3BenchResult> {
   const clients = Math.min(64, Number(process.env.BENCH_POP3_CLIENTS ?? 8));
   const seconds = Math.min(600, Number(process.env.BENCH_POP3_SECONDS ?? 20));
   const count = Math.min(1000, Number(process.env.BENCH_POP3_MESSAGES ?? 100));
-  const rounds = Math.max(1, Math.min(10, Number(process.env.BENCH_POP3_ROUNDS ?? 1)));
+  const rounds = Math.max(1, Math.min(10, Number(process.env.BENCH_POP3_ROUNDS ?? 3)));
   const messages = corpus(count);
   const mailboxMegabytes = round(messages.reduce((a, m) => a + m.length, 0) / 1024 / 1024);
   const result: Pop3BenchResult = { clients, seconds, messagesPerMailbox: count, mailboxMegabytes, mailroom: { error: 'not run' }, dovecot: { skipped: 'not run' }, rounds: [] };
