@@ -108,6 +108,9 @@ log_path = ${dir}/dovecot.log
 ${sslLines}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# issue 10's peer: Dovecot's defaults plus its verified-credential cache (passwords here are
+# PLAIN, no hash to spare, so the cache only spares the passwd-file lookup).
+auth_cache_size = 10M
 default_internal_user = ${internal}
 default_login_user = ${login}
 mail_location = maildir:~/Maildir
