@@ -90,13 +90,13 @@ const BIND_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
 };
 
-/** Binds every spec in order; on the first failure closes those already bound and throws ListenError. */
 /** A connection's place in the limits, given back by its one 'close' listener (set by admit). */
 interface Admission {
   key: string | undefined;
   counted: boolean;
 }
 
+/** Binds every spec in order; on the first failure closes those already bound and throws ListenError. */
 export async function startListeners(specs: ListenerSpec[], ctx: ListenerContext): Promise<RunningListeners> {
   let secureContext = ctx.tls ? tls.createSecureContext(serverTlsOptions(ctx.tls)) : undefined;
   const tlsServers: tls.Server[] = [];

@@ -359,9 +359,9 @@ export interface Segment {
   bytes?: Uint8Array;
   /**
    * With `bytes` on a NewContent: the `data` column for them (blob/inline.ts encodeInline),
-   * made by the ingest (Store.inlineEncoding); the store checks that it
-   * decodes to `bytes` (cheaper than compressing), and compresses them itself when it is
-   * missing. Never in `segments` JSON either.
+   * made by the ingest (Store.inlineEncoding); the store checks that it decodes to `bytes`
+   * (cheaper than compressing), and compresses them itself when it is missing. Never in
+   * `segments` JSON either.
    */
   encoded?: Uint8Array;
 }

@@ -234,12 +234,6 @@ const INSERT_MESSAGE = `INSERT INTO messages (mailbox_id, uid, modseq, flags, in
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
- * threadFor and INSERT_MESSAGE in one statement (writableCte: two round trips fewer per
- * delivery). The same rule: the thread of the first key (in the given order) already known
- * for the user, else the new id; every key is remembered with the chosen thread.
- * Parameters: keys, user, new thread id, user, then INSERT_MESSAGE's without thread_id.
- */
-/**
  * The thread of a new row (writableCte): `chosen` is the thread of the first key (in the given
  * order) already known for the user, else the new id; `refs` remembers every key with it.
  * Parameters: keys, user, new thread id, user.
